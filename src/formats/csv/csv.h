@@ -1,0 +1,115 @@
+/*
+ * csv: streaming RFC 4180 reading (quoted fields with delimiters, quotes and
+ * newlines; CRLF/LF; UTF-8 BOM; gzip and zstd files read transparently),
+ * schema inference with type widening, parsing records into batches with
+ * bad rows reported rather than dropped, and CSV writing of batches.
+ */
+#ifndef SL_CSV_H
+#define SL_CSV_H
+
+#include "base/base.h"
+#include "batch/batch.h"
+
+typedef struct sl_csv_opts {
+	char delimiter;      /* default ',' */
+	char quote;          /* default '"' */
+	char escape;         /* default '"' (doubled quote); e.g. '\\' */
+	bool header;         /* default true: first record names the columns */
+	const char **nulls;  /* NULL-terminated list of strings read as NULL;
+				default {"", NULL}: an empty unquoted field */
+	size_t max_record;   /* bytes in one record before it is an error;
+				default 16 MiB (bounded memory) */
+} sl_csv_opts;
+
+#define SL_CSV_OPTS_INIT {',', '"', '"', true, NULL, 0}
+
+typedef struct sl_csv_reader sl_csv_reader;
+
+/* One record; fields borrow the reader's buffer until the next call. */
+typedef struct sl_csv_record {
+	int nfields;
+	const char **fields;   /* field i: fields[i][0..lens[i]) (unescaped) */
+	const size_t *lens;
+	const bool *quoted;    /* field i was quoted ("" is then not NULL) */
+	int64_t line;          /* 1-based line where the record starts */
+	int64_t record_no;     /* 1-based data record number (header excluded) */
+	const char *raw;       /* the record's raw text, without line end */
+	size_t raw_len;
+} sl_csv_record;
+
+/*
+ * Opens path (".gz" and ".zst" decompressed on the fly, by name or by magic
+ * bytes), skips a UTF-8 BOM, and reads the header when opts->header.
+ * Free with sl_csv_reader_close.
+ */
+int sl_csv_reader_open(sl_csv_reader **out, const char *path, const sl_csv_opts *opts,
+		       sl_error *err);
+/* Same over an sl_input the reader does not own (S3 objects, memory). */
+int sl_csv_reader_open_input(sl_csv_reader **out, sl_input *in, const sl_csv_opts *opts,
+			     sl_error *err);
+void sl_csv_reader_close(sl_csv_reader *r);
+
+/* Header names (or "column1".. when there is no header); borrowed. */
+int sl_csv_reader_ncolumns(const sl_csv_reader *r);
+const char *sl_csv_reader_column(const sl_csv_reader *r, int i);
+
+/*
+ * Reads the next record. Returns 1 with *rec filled, 0 at end of input, or
+ * a negative code: SL_EFORMAT for input that cannot be split into records
+ * (an unterminated quote at end of file, a record over max_record), with
+ * err naming path:line. After SL_EFORMAT for one record, reading resumes at
+ * the next line, so callers can quarantine it and go on.
+ */
+int sl_csv_reader_next(sl_csv_reader *r, sl_csv_record *rec, sl_error *err);
+
+/* Bytes of (decompressed) input consumed so far, for progress. */
+uint64_t sl_csv_reader_bytes(const sl_csv_reader *r);
+/* The path given to open, for messages. */
+const char *sl_csv_reader_path(const sl_csv_reader *r);
+
+/* A bad row, reported instead of being dropped. */
+typedef struct sl_csv_bad_row {
+	const char *path;
+	int64_t line;
+	const char *raw;
+	size_t raw_len;
+	const char *reason; /* "column amount: 'abc' is not a valid decimal(10,2)" */
+} sl_csv_bad_row;
+
+/* Called for each bad row; returning a negative code stops reading. */
+typedef int (*sl_csv_bad_row_fn)(void *ctx, const sl_csv_bad_row *bad, sl_error *err);
+
+/*
+ * Reads records into batch (whose schema gives the columns in header order
+ * and their types) until it is full or input ends. A row with the wrong
+ * field count, a value that does not parse as its type, or invalid UTF-8 is
+ * passed to on_bad (never appended). Returns the number of rows appended
+ * (0 at end of input) or a negative code.
+ */
+int64_t sl_csv_read_batch(sl_csv_reader *r, sl_batch *batch, sl_csv_bad_row_fn on_bad,
+			  void *ctx, sl_error *err);
+
+/*
+ * Infers a schema from up to sample_rows records of each path: per column
+ * the narrowest type among bool, int32 → int64 → decimal(p,s) → float64,
+ * date → timestamp, and string when values disagree. A column of only
+ * NULLs is string. Columns keep header order. Free with sl_schema_free.
+ */
+int sl_csv_infer_schema(sl_schema **out, const char *const *paths, int npaths,
+			const sl_csv_opts *opts, int64_t sample_rows, sl_error *err);
+
+/* ---------------------------------------------------------------- writer */
+
+typedef struct sl_csv_writer sl_csv_writer;
+
+/* Writes CSV (header first) to out, which the writer does not own. */
+int sl_csv_writer_open(sl_csv_writer **out_w, sl_output *out, const sl_schema *schema,
+		       const sl_csv_opts *opts, sl_error *err);
+/* Appends the batch's rows; NULL is an empty field, quoting as needed. */
+int sl_csv_writer_write(sl_csv_writer *w, const sl_batch *b, sl_error *err);
+/* Writes one record of raw fields (for quarantine and rejected-row files). */
+int sl_csv_writer_write_fields(sl_csv_writer *w, const char *const *fields, int n,
+			       sl_error *err);
+void sl_csv_writer_free(sl_csv_writer *w);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * lake: tables of immutable Parquet files made visible by atomic commits to
+ * a Delta Lake transaction log (_delta_log/NNNNNNNNNNNNNNNNNNNN.json with
+ * protocol, metaData, add/remove with stats, txn, commitInfo), on any
+ * sl_store. Data files are written first; one commit record makes them
+ * visible; a crash before it leaves only unreferenced files, which vacuum
+ * removes. A table is named by its path in the lake: "raw/<source>/<table>".
+ */
+#ifndef SL_LAKE_H
+#define SL_LAKE_H
+
+#include "base/base.h"
+#include "batch/batch.h"
+#include "formats/parquet/parquet.h"
+#include "store/store.h"
+
+typedef struct sl_lake sl_lake;
+
+/* Opens a lake at a local path or s3:// URL. Free with sl_lake_close. */
+int sl_lake_open(sl_lake **out, const char *url, sl_error *err);
+void sl_lake_close(sl_lake *lake);
+sl_store *sl_lake_store(sl_lake *lake);
+const char *sl_lake_url(const sl_lake *lake);
+
+/* --------------------------------------------------------------- writing */
+
+typedef enum {
+	SL_LAKE_APPEND = 0,   /* add files */
+	SL_LAKE_OVERWRITE = 1 /* add files and remove every file of the
+				 previous version, in the same commit */
+} sl_lake_mode;
+
+typedef struct sl_lake_write_opts {
+	sl_lake_mode mode;
+	/* Idempotence (Delta `txn` action): when app_id is set and the table
+	 * already holds a txn for app_id with version >= txn_version, commit
+	 * writes nothing and reports skipped. */
+	const char *app_id;
+	int64_t txn_version;
+	const char *run_id;         /* recorded in commitInfo */
+	const char *operation;      /* commitInfo operation, default "WRITE" */
+	const char *extra_info_json;/* extra commitInfo fields: JSON object text
+				       merged into commitInfo, or NULL */
+	uint64_t target_file_bytes; /* roll to a new file past this many
+				       uncompressed bytes; default 256 MiB */
+	sl_parquet_write_opts parquet;
+} sl_lake_write_opts;
+
+#define SL_LAKE_WRITE_OPTS_INIT \
+	{SL_LAKE_APPEND, NULL, 0, NULL, NULL, NULL, 256u << 20, SL_PARQUET_WRITE_OPTS_INIT}
+
+typedef struct sl_lake_commit_result {
+	bool skipped;      /* the txn was already committed */
+	int64_t version;   /* the new table version (or current one if skipped) */
+	int files;         /* data files added */
+	int64_t rows;      /* rows added */
+	uint64_t bytes;    /* bytes added */
+} sl_lake_commit_result;
+
+typedef struct sl_lake_writer sl_lake_writer;
+
+/*
+ * Starts a write to table (created at its first commit). The schema must
+ * match the table's, except that new nullable columns may be added (the
+ * commit then writes a new metaData). Free with commit or abort.
+ */
+int sl_lake_writer_open(sl_lake_writer **out, sl_lake *lake, const char *table,
+			const sl_schema *schema, const sl_lake_write_opts *opts,
+			sl_error *err);
+int sl_lake_writer_write(sl_lake_writer *w, const sl_batch *b, sl_error *err);
+int64_t sl_lake_writer_rows(const sl_lake_writer *w);
+uint64_t sl_lake_writer_bytes(const sl_lake_writer *w); /* compressed bytes so far */
+/*
+ * Finishes data files and writes the next log version with
+ * put-if-absent; a concurrent commit of the same version is retried on
+ * the new version when it does not conflict. Frees w.
+ */
+int sl_lake_writer_commit(sl_lake_writer *w, sl_lake_commit_result *res, sl_error *err);
+/* Stops writing and deletes this writer's uncommitted files. Frees w. */
+void sl_lake_writer_abort(sl_lake_writer *w);
+
+/* Latest txn version committed for app_id on table, or -1 when none. */
+int sl_lake_txn_version(sl_lake *lake, const char *table, const char *app_id,
+			int64_t *out, sl_error *err);
+
+/* --------------------------------------------------------------- reading */
+
+typedef struct sl_lake_file {
+	char *path;          /* key relative to the table root */
+	uint64_t size;
+	int64_t rows;
+	int64_t version;     /* version that added it */
+} sl_lake_file;
+
+typedef struct sl_lake_snapshot {
+	char *table;
+	int64_t version;     /* -1 when the table has no commit */
+	sl_schema *schema;
+	int nfiles;
+	sl_lake_file *files; /* live files, in the order they were added */
+	int64_t rows;
+	uint64_t bytes;
+} sl_lake_snapshot;
+
+/* The table at version (-1: latest). SL_ENOTFOUND when there is no table. */
+int sl_lake_snapshot_open(sl_lake_snapshot **out, sl_lake *lake, const char *table,
+			  int64_t version, sl_error *err);
+void sl_lake_snapshot_free(sl_lake_snapshot *s);
+
+/* One commit of a table's history. */
+typedef struct sl_lake_commit {
+	int64_t version;
+	int64_t timestamp_micros;
+	char *operation;
+	char *run_id;        /* may be NULL */
+	char *app_id;        /* txn appId, may be NULL */
+	int64_t txn_version; /* -1 when no txn */
+	int nadded;
+	sl_lake_file *added;
+	int nremoved;
+	char **removed;      /* paths */
+	int64_t rows_added;
+	uint64_t bytes_added;
+	bool schema_changed; /* carries a metaData action */
+} sl_lake_commit;
+
+typedef struct sl_lake_history {
+	int n;
+	sl_lake_commit *commits; /* ascending version */
+} sl_lake_history;
+
+/* Commits with version in (after, upto]; upto -1 means latest. */
+int sl_lake_history_open(sl_lake_history **out, sl_lake *lake, const char *table,
+			 int64_t after, int64_t upto, sl_error *err);
+void sl_lake_history_free(sl_lake_history *h);
+
+/* Opens a data file of table for reading (the reader is the caller's). */
+int sl_lake_file_open(sl_parquet_reader **out, sl_lake *lake, const char *table,
+		      const sl_lake_file *file, sl_error *err);
+
+/* Table names in the lake (those with a _delta_log), sorted. */
+int sl_lake_list_tables(sl_lake *lake, char ***out, int *n, sl_error *err);
+void sl_lake_names_free(char **names, int n);
+
+typedef struct sl_lake_vacuum_result {
+	int files_removed;
+	uint64_t bytes_removed;
+} sl_lake_vacuum_result;
+
+/*
+ * Deletes files under table's root that no live snapshot references and
+ * that are older than retain_micros (files of uncommitted or crashed writes,
+ * and files removed by overwrites). dry_run only counts them.
+ */
+int sl_lake_vacuum(sl_lake *lake, const char *table, int64_t retain_micros, bool dry_run,
+		   sl_lake_vacuum_result *res, sl_error *err);
+
+#endif
