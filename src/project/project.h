@@ -1,0 +1,132 @@
+/*
+ * project: loading and validating a project folder — sluice.yml and
+ * sources/*.yml — into plain structs. ${VAR} and ${VAR:-default} read the
+ * environment (values used as secrets are registered for log redaction).
+ * Every error names file:line and says what to do; unknown keys and wrong
+ * types are errors, never ignored.
+ */
+#ifndef SL_PROJECT_H
+#define SL_PROJECT_H
+
+#include "base/base.h"
+#include "batch/batch.h"
+
+typedef enum { SL_WRITE_APPEND = 0, SL_WRITE_REPLACE, SL_WRITE_MERGE } sl_write_mode;
+const char *sl_write_mode_name(sl_write_mode m);
+
+typedef enum { SL_SOURCE_CSV = 0, SL_SOURCE_POSTGRES, SL_SOURCE_HTTP, SL_SOURCE_S3 } sl_source_kind;
+const char *sl_source_kind_name(sl_source_kind k);
+
+/* A key/value pair from a YAML mapping (params, headers, columns...). */
+typedef struct sl_kv {
+	char *key;
+	char *value;
+	int line;
+} sl_kv;
+
+typedef struct sl_kvs {
+	int n;
+	sl_kv *items;
+} sl_kvs;
+
+/* The value for key, or NULL. */
+const char *sl_kvs_get(const sl_kvs *kvs, const char *key);
+
+/* One table of a source: what to extract and how to write it. */
+typedef struct sl_source_table {
+	char *name;
+	int line;             /* line of the table's entry in the source file */
+	sl_write_mode write;  /* default append */
+	int nprimary_key;
+	char **primary_key;
+	sl_kvs columns;       /* declared column types, in file order: name -> type text */
+	int64_t max_bad_rows; /* default 0 */
+
+	/* csv and s3 */
+	char *path;           /* csv: glob relative to the project dir */
+	char *url;            /* s3: s3://bucket/prefix/glob; http: endpoint URL */
+	char *format;         /* s3: csv | parquet | jsonl; default from extension */
+	char delimiter;       /* default ',' */
+	char quote;           /* default '"' */
+	char escape;          /* default '"' */
+	bool header;          /* default true */
+	int nnulls;
+	char **nulls;         /* default {""} */
+
+	/* postgres and http */
+	char *cursor;         /* incremental cursor column / record field */
+	int64_t lookback_micros;
+	char *query;          /* postgres: a SELECT instead of a table */
+	char *schema_name;    /* postgres: source schema, default "public" */
+	bool cast_unsupported_to_text;
+
+	/* http */
+	char *method;         /* GET | POST */
+	sl_kvs params;
+	sl_kvs headers;
+	char *body;
+	char *records;        /* path of the records array: "data.items" */
+	sl_kvs auth;          /* bearer | basic_user/basic_password | api_key_header/api_key */
+	sl_kvs pagination;    /* type: page|offset|cursor|link, and its keys */
+	char *flatten;        /* "columns" (default) | "json" */
+	double rate_limit;    /* requests per second, 0 = none */
+	int max_retries;      /* default 5 */
+	char *on_bad_page;    /* "quarantine" (default) | "fail" */
+} sl_source_table;
+
+typedef struct sl_source {
+	char *name;
+	sl_source_kind kind;
+	char *file;           /* path of the source YAML, for messages */
+	char *connection;     /* postgres: conninfo or URI (secret) */
+	int ntables;
+	sl_source_table *tables;
+} sl_source;
+
+typedef struct sl_target {
+	char *name;
+	char *type;           /* sqlite | postgres | duckdb */
+	int line;
+	char *path;           /* sqlite/duckdb file, relative to the project dir */
+	char *host;           /* postgres: host name or unix socket directory */
+	int port;             /* default 5432 */
+	char *dbname;
+	char *user;
+	char *password;       /* secret: from ${ENV}, never logged */
+	char *schema;         /* default "main" for sqlite, "public" for postgres */
+	char *raw_schema;     /* where raw tables load; default "raw" */
+	char *sslmode;
+} sl_target;
+
+typedef struct sl_project {
+	char *dir;            /* the project directory */
+	char *file;           /* path of sluice.yml */
+	char *name;
+	char *lake;           /* resolved: absolute local path or s3:// URL */
+	char *target;         /* the default target's name */
+	int ntargets;
+	sl_target *targets;
+	char *schedule;       /* cron text or NULL */
+	int nsources;
+	sl_source *sources;
+	sl_arena arena;       /* owns every string above */
+} sl_project;
+
+/*
+ * Loads dir/sluice.yml and dir/sources/*.yml. Errors are SL_ECONFIG with
+ * "path:line: what is wrong; what to do". Free with sl_project_free.
+ */
+int sl_project_load(sl_project **out, const char *dir, sl_error *err);
+void sl_project_free(sl_project *p);
+
+/* The named target, or the default when name is NULL; NULL when absent. */
+const sl_target *sl_project_target(const sl_project *p, const char *name);
+/* The source named name, or NULL. */
+const sl_source *sl_project_source(const sl_project *p, const char *name);
+
+/* Expands ${VAR} and ${VAR:-default} in s into an arena string; unknown
+ * variables without a default are SL_ECONFIG naming the variable. */
+int sl_project_expand_env(char **out, sl_arena *a, const char *s, const char *file,
+			  int line, sl_error *err);
+
+#endif
