@@ -1,0 +1,243 @@
+/*
+ * codec.c: Parquet page compression and decompression (zstd, snappy, gzip
+ * framed deflate, none), plus codec names. Used by the writer and reader.
+ */
+#include "formats/parquet/codec.h"
+
+#include <snappy-c.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+#include <zstd.h>
+
+int sl_codec_parse(const char *s, sl_codec *out)
+{
+	if (!s)
+		return SL_EINVAL;
+	if (!strcasecmp(s, "zstd"))
+		*out = SL_CODEC_ZSTD;
+	else if (!strcasecmp(s, "snappy"))
+		*out = SL_CODEC_SNAPPY;
+	else if (!strcasecmp(s, "gzip"))
+		*out = SL_CODEC_GZIP;
+	else if (!strcasecmp(s, "none") || !strcasecmp(s, "uncompressed"))
+		*out = SL_CODEC_UNCOMPRESSED;
+	else
+		return SL_EINVAL;
+	return 0;
+}
+
+const char *sl_codec_name(sl_codec c)
+{
+	switch (c) {
+	case SL_CODEC_UNCOMPRESSED: return "uncompressed";
+	case SL_CODEC_SNAPPY: return "snappy";
+	case SL_CODEC_GZIP: return "gzip";
+	case SL_CODEC_ZSTD: return "zstd";
+	}
+	return "unknown";
+}
+
+/*
+ * One zstd compression context per thread, reused across pages: creating a
+ * context per page costs more than compressing a small page at level 1.
+ */
+static _Thread_local ZSTD_CCtx *tls_cctx;
+static _Thread_local ZSTD_DCtx *tls_dctx;
+
+static void free_tls_contexts(void)
+{
+	/* Only the main thread's contexts are freed at exit; worker threads
+	 * that exit earlier leak one context each, which sanitizers ignore
+	 * because they are still reachable through TLS until exit. */
+	ZSTD_freeCCtx(tls_cctx);
+	tls_cctx = NULL;
+	ZSTD_freeDCtx(tls_dctx);
+	tls_dctx = NULL;
+}
+
+static _Thread_local bool tls_atexit_done;
+
+static void ensure_atexit(void)
+{
+	if (!tls_atexit_done) {
+		tls_atexit_done = true;
+		static bool registered;
+		if (!registered) {
+			registered = true;
+			atexit(free_tls_contexts);
+		}
+	}
+}
+
+static int compress_zstd(int level, const void *src, size_t n, sl_buf *out, sl_error *err)
+{
+	if (!tls_cctx) {
+		tls_cctx = ZSTD_createCCtx();
+		if (!tls_cctx)
+			return sl_error_set(err, SL_ENOMEM, "zstd: out of memory");
+		ensure_atexit();
+	}
+	size_t bound = ZSTD_compressBound(n);
+	if (sl_buf_reserve(out, bound) < 0)
+		return sl_error_set(err, SL_ENOMEM, "zstd: out of memory");
+	size_t r = ZSTD_compressCCtx(tls_cctx, out->data + out->len, bound, src, n, level);
+	if (ZSTD_isError(r))
+		return sl_error_set(err, SL_EINTERNAL, "zstd compress: %s", ZSTD_getErrorName(r));
+	out->len += r;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+static int compress_snappy(const void *src, size_t n, sl_buf *out, sl_error *err)
+{
+	size_t bound = snappy_max_compressed_length(n);
+	if (sl_buf_reserve(out, bound) < 0)
+		return sl_error_set(err, SL_ENOMEM, "snappy: out of memory");
+	size_t olen = bound;
+	if (snappy_compress(src, n, out->data + out->len, &olen) != SNAPPY_OK)
+		return sl_error_set(err, SL_EINTERNAL, "snappy compress failed");
+	out->len += olen;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+static int compress_gzip(const void *src, size_t n, sl_buf *out, sl_error *err)
+{
+	z_stream zs;
+	memset(&zs, 0, sizeof zs);
+	/* windowBits 15 + 16: gzip framing, as Parquet's GZIP codec requires. */
+	if (deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return sl_error_set(err, SL_ENOMEM, "gzip: deflateInit2 failed");
+	size_t bound = deflateBound(&zs, (uLong)n) + 32;
+	if (sl_buf_reserve(out, bound) < 0) {
+		deflateEnd(&zs);
+		return sl_error_set(err, SL_ENOMEM, "gzip: out of memory");
+	}
+	zs.next_in = (Bytef *)(uintptr_t)src;
+	zs.avail_in = (uInt)n;
+	zs.next_out = (Bytef *)out->data + out->len;
+	zs.avail_out = (uInt)bound;
+	int zr = deflate(&zs, Z_FINISH);
+	size_t produced = bound - zs.avail_out;
+	deflateEnd(&zs);
+	if (zr != Z_STREAM_END)
+		return sl_error_set(err, SL_EINTERNAL, "gzip compress failed (%d)", zr);
+	out->len += produced;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+int sl_codec_compress(sl_codec codec, int level, const void *src, size_t n, sl_buf *out,
+		      sl_error *err)
+{
+	switch (codec) {
+	case SL_CODEC_UNCOMPRESSED:
+		if (sl_buf_append(out, src, n) < 0)
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		return 0;
+	case SL_CODEC_ZSTD: return compress_zstd(level, src, n, out, err);
+	case SL_CODEC_SNAPPY: return compress_snappy(src, n, out, err);
+	case SL_CODEC_GZIP: return compress_gzip(src, n, out, err);
+	}
+	return sl_error_set(err, SL_EINVAL, "unsupported compression codec %d", (int)codec);
+}
+
+static int decompress_zstd(const void *src, size_t n, void *dst, size_t dst_len, sl_error *err)
+{
+	if (!tls_dctx) {
+		tls_dctx = ZSTD_createDCtx();
+		if (!tls_dctx)
+			return sl_error_set(err, SL_ENOMEM, "zstd: out of memory");
+		ensure_atexit();
+	}
+	/* A page may hold several concatenated frames; decompressDCtx handles
+	 * that and fails when the output would exceed dst_len. */
+	size_t r = ZSTD_decompressDCtx(tls_dctx, dst, dst_len, src, n);
+	if (ZSTD_isError(r))
+		return sl_error_set(err, SL_EFORMAT, "zstd: corrupt page: %s",
+				    ZSTD_getErrorName(r));
+	if (r != dst_len)
+		return sl_error_set(err, SL_EFORMAT,
+				    "zstd: page decompressed to %zu bytes, header says %zu", r,
+				    dst_len);
+	return 0;
+}
+
+static int decompress_snappy(const void *src, size_t n, void *dst, size_t dst_len,
+			     sl_error *err)
+{
+	size_t ulen = 0;
+	if (snappy_uncompressed_length(src, n, &ulen) != SNAPPY_OK)
+		return sl_error_set(err, SL_EFORMAT, "snappy: corrupt page header");
+	if (ulen != dst_len)
+		return sl_error_set(err, SL_EFORMAT,
+				    "snappy: page decompresses to %zu bytes, header says %zu", ulen,
+				    dst_len);
+	size_t olen = dst_len;
+	if (snappy_uncompress(src, n, dst, &olen) != SNAPPY_OK || olen != dst_len)
+		return sl_error_set(err, SL_EFORMAT, "snappy: corrupt page");
+	return 0;
+}
+
+static int decompress_gzip(const void *src, size_t n, void *dst, size_t dst_len, sl_error *err)
+{
+	z_stream zs;
+	memset(&zs, 0, sizeof zs);
+	/* 15 + 32: accept gzip or zlib headers (some writers emit zlib). */
+	if (inflateInit2(&zs, 47) != Z_OK)
+		return sl_error_set(err, SL_ENOMEM, "gzip: inflateInit2 failed");
+	zs.next_in = (Bytef *)(uintptr_t)src;
+	zs.avail_in = (uInt)n;
+	zs.next_out = dst;
+	zs.avail_out = (uInt)dst_len;
+	int zr;
+	for (;;) {
+		zr = inflate(&zs, Z_FINISH);
+		/* Concatenated gzip members: restart after each one. */
+		if (zr == Z_STREAM_END && zs.avail_in > 0 && zs.avail_out > 0) {
+			if (inflateReset(&zs) != Z_OK)
+				break;
+			continue;
+		}
+		break;
+	}
+	size_t got = dst_len - zs.avail_out;
+	bool trailing = zs.avail_in > 0;
+	inflateEnd(&zs);
+	if (zr == Z_BUF_ERROR && got == dst_len)
+		return sl_error_set(err, SL_EFORMAT,
+				    "gzip: page decompresses to more than the %zu bytes the header says",
+				    dst_len);
+	if (zr != Z_STREAM_END)
+		return sl_error_set(err, SL_EFORMAT, "gzip: corrupt page (%s)",
+				    zs.msg ? zs.msg : "truncated stream");
+	if (got != dst_len)
+		return sl_error_set(err, SL_EFORMAT,
+				    "gzip: page decompressed to %zu bytes, header says %zu", got,
+				    dst_len);
+	if (trailing)
+		return sl_error_set(err, SL_EFORMAT,
+				    "gzip: page decompresses to more than the %zu bytes the header says",
+				    dst_len);
+	return 0;
+}
+
+int sl_codec_decompress(sl_codec codec, const void *src, size_t n, void *dst, size_t dst_len,
+			sl_error *err)
+{
+	switch (codec) {
+	case SL_CODEC_UNCOMPRESSED:
+		if (n != dst_len)
+			return sl_error_set(err, SL_EFORMAT,
+					    "uncompressed page has %zu bytes, header says %zu", n,
+					    dst_len);
+		if (n)
+			memcpy(dst, src, n);
+		return 0;
+	case SL_CODEC_ZSTD: return decompress_zstd(src, n, dst, dst_len, err);
+	case SL_CODEC_SNAPPY: return decompress_snappy(src, n, dst, dst_len, err);
+	case SL_CODEC_GZIP: return decompress_gzip(src, n, dst, dst_len, err);
+	}
+	return sl_error_set(err, SL_EFORMAT, "unsupported compression codec %d", (int)codec);
+}

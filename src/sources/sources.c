@@ -1,0 +1,27 @@
+/* sources.c: dispatch from a source's kind to its extractor. */
+#include "sources/sources.h"
+
+#include <stdio.h>
+
+int sl_extractor_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
+		      const sl_extract_opts *opts, sl_error *err)
+{
+	switch (src->kind) {
+	case SL_SOURCE_CSV: return sl_csv_source_open(out, src, t, opts, err);
+	case SL_SOURCE_POSTGRES: return sl_postgres_source_open(out, src, t, opts, err);
+	case SL_SOURCE_HTTP: return sl_http_source_open(out, src, t, opts, err);
+	case SL_SOURCE_S3: return sl_s3_source_open(out, src, t, opts, err);
+	}
+	return sl_error_set(err, SL_EINTERNAL, "unknown source kind %d", (int)src->kind);
+}
+
+void sl_extractor_close(sl_extractor *x)
+{
+	if (x)
+		x->ops->close(x);
+}
+
+void sl_source_table_key(char *out, size_t n, const sl_source *src, const sl_source_table *t)
+{
+	snprintf(out, n, "%s.%s", src->name, t->name);
+}
