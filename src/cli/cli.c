@@ -1,16 +1,161 @@
-/* cli.c: command dispatch and global flags. */
+/*
+ * cli.c: the sluice command line — global flags (--log-level,
+ * --log-format), dispatch to one function per command, top-level help.
+ */
 #include "cli/cli.h"
-#include "base/base.h"
+#include "cli/cli_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define SL_VERSION "0.1.0"
+
+typedef struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} command;
+
+static const command commands[] = {
+	{"init", sl_cmd_init, "create a new project folder"},
+	{"demo", sl_cmd_demo, "create an example project with generated data"},
+	{"run", sl_cmd_run, "extract every source into the lake and load the warehouse"},
+	{"extract", sl_cmd_extract, "extract sources into the lake only"},
+	{"load", sl_cmd_load, "load committed lake versions into the warehouse"},
+	{"runs", sl_cmd_runs, "list recent runs and their ledgers"},
+	{"lake", sl_cmd_lake, "inspect lake tables: ls, show, vacuum"},
+	{"parquet", sl_cmd_parquet, "Parquet files: schema, cat, convert"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "sluice %s — a lakehouse pipeline engine\n\n"
+		   "usage: sluice [--log-level LEVEL] [--log-format text|json] COMMAND [ARGS]\n\n"
+		   "commands:\n",
+		SL_VERSION);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nglobal options:\n"
+		   "  --log-level LEVEL    debug, info, warn (default), error or off;\n"
+		   "                       also SLUICE_LOG_LEVEL\n"
+		   "  --log-format FORMAT  text (default) or json (one object per line);\n"
+		   "                       also SLUICE_LOG_FORMAT\n"
+		   "  --version            print the version\n"
+		   "  --help               this text; `sluice COMMAND --help` for a command\n\n"
+		   "Exit status: 0 success, 1 a task or test failed, 2 usage or configuration error.\n");
+}
+
+int sl_cli_fail(const sl_error *err)
+{
+	char clean[sizeof err->message + 64];
+	sl_log_redact(clean, sizeof clean, err->message);
+	fprintf(stderr, "sluice: %s\n", clean);
+	return err->code == SL_EUSAGE || err->code == SL_ECONFIG ? 2 : 1;
+}
+
+bool sl_cli_is_tty(void) { return isatty(STDOUT_FILENO) && isatty(STDERR_FILENO); }
+
+static int set_level(const char *v)
+{
+	int l = sl_log_level_parse(v);
+	if (l < 0) {
+		fprintf(stderr, "sluice: unknown log level '%s'; use debug, info, warn, error or off\n", v);
+		return -1;
+	}
+	sl_log_set_level((sl_log_level)l);
+	return 0;
+}
+
+static int set_format(const char *v)
+{
+	if (strcmp(v, "json") == 0)
+		sl_log_set_format(SL_LOG_JSON);
+	else if (strcmp(v, "text") == 0)
+		sl_log_set_format(SL_LOG_TEXT);
+	else {
+		fprintf(stderr, "sluice: unknown log format '%s'; use text or json\n", v);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Global flags may come before the command or anywhere after it; they are
+ * removed from argv before the command sees it.
+ */
+static int take_global_flags(int *argc, char **argv)
+{
+	int out = 1;
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		const char *val = NULL;
+		bool level = false, format = false;
+		if (strncmp(a, "--log-level=", 12) == 0) {
+			level = true;
+			val = a + 12;
+		} else if (strncmp(a, "--log-format=", 13) == 0) {
+			format = true;
+			val = a + 13;
+		} else if (strcmp(a, "--log-level") == 0 || strcmp(a, "--log-format") == 0) {
+			level = a[6] == 'l' && a[7] == 'e';
+			format = !level;
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "sluice: %s needs a value\n", a);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (level && set_level(val) < 0)
+			return -1;
+		if (format && set_format(val) < 0)
+			return -1;
+		if (!level && !format)
+			argv[out++] = argv[i];
+	}
+	*argc = out;
+	argv[out] = NULL;
+	return 0;
+}
 
 int sl_cli_main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		printf("usage: sluice COMMAND [options]\n");
-		return argc < 2 ? 2 : 0;
+	const char *env;
+
+	sl_log_set_level(SL_LOG_WARN);
+	if ((env = getenv("SLUICE_LOG_LEVEL")) && *env && set_level(env) < 0)
+		return 2;
+	if ((env = getenv("SLUICE_LOG_FORMAT")) && *env && set_format(env) < 0)
+		return 2;
+	if (take_global_flags(&argc, argv) < 0)
+		return 2;
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
 	}
-	fprintf(stderr, "sluice: unknown command '%s'\n", argv[1]);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			char *help_argv[] = {argv[2], (char *)"--help", NULL};
+			for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+				if (strcmp(argv[2], commands[i].name) == 0)
+					return commands[i].fn(2, help_argv);
+		}
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("sluice %s\n", SL_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			int rc = commands[i].fn(argc - 1, argv + 1);
+			sl_log_clear_secrets();
+			return rc;
+		}
+	}
+	fprintf(stderr, "sluice: unknown command '%s'; see `sluice --help`\n", argv[1]);
 	return 2;
 }

@@ -1,0 +1,217 @@
+/* test_base.c: errors, arenas, buffers, dates/timestamps, parsing, logging. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/base.h"
+
+static void test_error_prefix_keeps_code_and_message(void **state)
+{
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_error_set(&err, SL_EIO, "cannot open %s", "x.csv"), SL_EIO);
+	assert_int_equal(sl_error_prefix(&err, "source %s: ", "shop"), SL_EIO);
+	assert_string_equal(err.message, "source shop: cannot open x.csv");
+	assert_string_equal(sl_error_name(SL_ECONFIG), "config");
+}
+
+static void test_arena_many_allocations_aligned(void **state)
+{
+	sl_arena a;
+	sl_arena_init(&a, 128);
+	for (int i = 0; i < 1000; i++) {
+		char *p = sl_arena_alloc(&a, (size_t)(i % 37) + 1);
+		assert_non_null(p);
+		assert_int_equal((uintptr_t)p % 8, 0);
+		memset(p, 'x', (size_t)(i % 37) + 1);
+	}
+	char *big = sl_arena_alloc(&a, 10000);
+	assert_non_null(big);
+	assert_string_equal(sl_arena_sprintf(&a, "%d-%s", 42, "x"), "42-x");
+	sl_arena_reset(&a);
+	assert_non_null(sl_arena_strdup(&a, "after reset"));
+	sl_arena_free(&a);
+}
+
+static void test_buf_cap_refuses_growth(void **state)
+{
+	sl_buf b = SL_BUF_INIT;
+	b.max = 10;
+	assert_int_equal(sl_buf_puts(&b, "0123456789"), 0);
+	assert_int_equal(sl_buf_putc(&b, 'x'), SL_ELIMIT);
+	assert_int_equal(b.len, 10);
+	sl_buf_free(&b);
+}
+
+static void test_buf_json_string_escapes(void **state)
+{
+	sl_buf b = SL_BUF_INIT;
+	const char s[] = "a\"b\\c\n\x01";
+	assert_int_equal(sl_buf_put_json_string(&b, s, sizeof s - 1), 0);
+	assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001\"");
+	sl_buf_free(&b);
+}
+
+static void test_date_parse_and_format(void **state)
+{
+	int32_t d;
+	char out[16];
+	assert_int_equal(sl_date_parse("1970-01-01", 10, &d), 0);
+	assert_int_equal(d, 0);
+	assert_int_equal(sl_date_parse("2024-02-29", 10, &d), 0);
+	sl_date_format(d, out);
+	assert_string_equal(out, "2024-02-29");
+	assert_int_equal(sl_date_parse("2023-02-29", 10, &d), SL_EINVAL);
+	assert_int_equal(sl_date_parse("2024-13-01", 10, &d), SL_EINVAL);
+	assert_int_equal(sl_date_parse("2024-04-31", 10, &d), SL_EINVAL);
+	assert_int_equal(sl_date_parse("1969-12-31", 10, &d), 0);
+	assert_int_equal(d, -1);
+	sl_date_format(-719162, out);
+	assert_string_equal(out, "0001-01-01");
+}
+
+static void test_timestamp_parse_offsets_and_fractions(void **state)
+{
+	int64_t t;
+	char out[40];
+	const char *s = "2024-03-05T10:20:30.123456Z";
+	assert_int_equal(sl_timestamp_parse(s, strlen(s), &t), 0);
+	sl_timestamp_format(t, out);
+	assert_string_equal(out, "2024-03-05 10:20:30.123456");
+	s = "2024-03-05 12:20:30+02:00";
+	assert_int_equal(sl_timestamp_parse(s, strlen(s), &t), 0);
+	sl_timestamp_format_iso(t, out);
+	assert_string_equal(out, "2024-03-05T10:20:30Z");
+	s = "2024-03-05 10:20";
+	assert_int_equal(sl_timestamp_parse(s, strlen(s), &t), 0);
+	sl_timestamp_format(t, out);
+	assert_string_equal(out, "2024-03-05 10:20:00");
+	s = "2024-03-05";
+	assert_int_equal(sl_timestamp_parse(s, strlen(s), &t), 0);
+	assert_int_equal(t, (int64_t)19787 * SL_MICROS_PER_DAY);
+	s = "1969-12-31 23:59:59.5";
+	assert_int_equal(sl_timestamp_parse(s, strlen(s), &t), 0);
+	assert_int_equal(t, -500000);
+	sl_timestamp_format(t, out);
+	assert_string_equal(out, "1969-12-31 23:59:59.500000");
+	s = "2024-03-05T25:00:00";
+	assert_int_equal(sl_timestamp_parse(s, strlen(s), &t), SL_EINVAL);
+	s = "2024-03-05T10:00:00 junk";
+	assert_int_equal(sl_timestamp_parse(s, strlen(s), &t), SL_EINVAL);
+}
+
+static void test_parse_numbers_strictly(void **state)
+{
+	int64_t v;
+	double d;
+	assert_int_equal(sl_parse_int64("-9223372036854775808", 20, &v), 0);
+	assert_true(v == INT64_MIN);
+	assert_int_equal(sl_parse_int64("9223372036854775808", 19, &v), SL_EINVAL);
+	assert_int_equal(sl_parse_int64("12a", 3, &v), SL_EINVAL);
+	assert_int_equal(sl_parse_int64("", 0, &v), SL_EINVAL);
+	assert_int_equal(sl_parse_double("1.5e3", 5, &d), 0);
+	assert_true(d == 1500.0);
+	assert_int_equal(sl_parse_double("0x10", 4, &d), SL_EINVAL);
+	assert_int_equal(sl_parse_double("1.5 ", 4, &d), SL_EINVAL);
+}
+
+static void test_utf8_validation(void **state)
+{
+	assert_true(sl_utf8_valid("héllo wörld ✓ 😀", strlen("héllo wörld ✓ 😀")));
+	assert_false(sl_utf8_valid("\xff", 1));
+	assert_false(sl_utf8_valid("\xc3", 1));          /* truncated */
+	assert_false(sl_utf8_valid("\xed\xa0\x80", 3));  /* surrogate */
+	assert_false(sl_utf8_valid("\xc0\xaf", 2));      /* overlong */
+	assert_true(sl_utf8_valid("plain ascii text longer than eight", 34));
+}
+
+static void test_duration_parse(void **state)
+{
+	int64_t us;
+	assert_int_equal(sl_duration_parse("2h", &us), 0);
+	assert_true(us == 2 * 3600 * SL_MICROS_PER_SEC);
+	assert_int_equal(sl_duration_parse("1h30m", &us), 0);
+	assert_true(us == 5400 * SL_MICROS_PER_SEC);
+	assert_int_equal(sl_duration_parse("2 hours", &us), SL_EINVAL);
+}
+
+static void test_log_redacts_secrets(void **state)
+{
+	char out[128];
+	sl_log_add_secret("hunter2secret");
+	sl_log_redact(out, sizeof out, "password=hunter2secret and hunter2secret");
+	assert_string_equal(out, "password=*** and ***");
+	sl_log_clear_secrets();
+	sl_log_redact(out, sizeof out, "hunter2secret");
+	assert_string_equal(out, "hunter2secret");
+}
+
+static void test_alloc_failure_is_reported(void **state)
+{
+	sl_error err = SL_ERROR_INIT;
+	void *p = NULL;
+	sl_alloc_fail_after(0);
+	assert_int_equal(sl_alloc_zeroed(&p, 16, &err), SL_ENOMEM);
+	sl_alloc_fail_after(-1);
+	assert_null(p);
+	assert_non_null(strstr(err.message, "out of memory"));
+}
+
+static void test_file_output_visible_only_after_close(void **state)
+{
+	char dir[] = "/tmp/sl-base-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = sl_path_join(dir, "out.bin");
+	sl_error err = SL_ERROR_INIT;
+	sl_output *o;
+	assert_int_equal(sl_output_file_open(&o, path, &err), 0);
+	assert_int_equal(sl_output_write(o, "hello", 5, &err), 0);
+	assert_false(sl_path_exists(path));
+	assert_int_equal(o->close(o, &err), 0);
+	assert_true(sl_path_exists(path));
+
+	sl_input *in;
+	char got[6] = {0};
+	assert_int_equal(sl_input_file_open(&in, path, &err), 0);
+	assert_int_equal(in->size, 5);
+	assert_int_equal(in->read_at(in, 1, got, 4, &err), 0);
+	assert_string_equal(got, "ello");
+	assert_int_equal(in->read_at(in, 3, got, 4, &err), SL_EFORMAT);
+	in->close(in);
+
+	assert_int_equal(sl_output_file_open(&o, path, &err), 0);
+	assert_int_equal(sl_output_write(o, "x", 1, &err), 0);
+	o->abort(o);
+	sl_buf b = SL_BUF_INIT;
+	assert_int_equal(sl_file_read_all(&b, path, 0, &err), 0);
+	assert_string_equal(b.data, "hello");
+	sl_buf_free(&b);
+	unlink(path);
+	rmdir(dir);
+	sl_free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_prefix_keeps_code_and_message),
+		cmocka_unit_test(test_arena_many_allocations_aligned),
+		cmocka_unit_test(test_buf_cap_refuses_growth),
+		cmocka_unit_test(test_buf_json_string_escapes),
+		cmocka_unit_test(test_date_parse_and_format),
+		cmocka_unit_test(test_timestamp_parse_offsets_and_fractions),
+		cmocka_unit_test(test_parse_numbers_strictly),
+		cmocka_unit_test(test_utf8_validation),
+		cmocka_unit_test(test_duration_parse),
+		cmocka_unit_test(test_log_redacts_secrets),
+		cmocka_unit_test(test_alloc_failure_is_reported),
+		cmocka_unit_test(test_file_output_visible_only_after_close),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,183 @@
+/* test_batch.c: types, schemas, columnar appends, text parsing, Arrow export. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "batch/batch.h"
+
+static void test_type_parse_and_name(void **state)
+{
+	sl_type t;
+	char buf[32];
+	assert_int_equal(sl_type_parse("decimal(10,2)", &t), 0);
+	assert_int_equal(t.id, SL_DECIMAL);
+	assert_string_equal(sl_type_name(t, buf, sizeof buf), "decimal(10,2)");
+	assert_int_equal(sl_type_parse("BIGINT", &t), 0);
+	assert_int_equal(t.id, SL_INT64);
+	assert_int_equal(sl_type_parse("decimal(39,2)", &t), SL_EINVAL);
+	assert_int_equal(sl_type_parse("decimal(5,6)", &t), SL_EINVAL);
+	assert_int_equal(sl_type_parse("varchar2", &t), SL_EINVAL);
+}
+
+static void test_decimal_parse_exact(void **state)
+{
+	sl_i128 v;
+	char out[48];
+	assert_int_equal(sl_decimal_parse("12.5", 4, 10, 2, &v), 0);
+	assert_true(v == 1250);
+	assert_int_equal(sl_decimal_parse("-0.01", 5, 10, 2, &v), 0);
+	sl_decimal_format(v, 2, out);
+	assert_string_equal(out, "-0.01");
+	/* more fractional digits than the scale is refused, not rounded */
+	assert_int_equal(sl_decimal_parse("1.234", 5, 10, 2, &v), SL_EINVAL);
+	assert_int_equal(sl_decimal_parse("1.230", 5, 10, 2, &v), 0);
+	assert_int_equal(sl_decimal_parse("1e3", 3, 10, 2, &v), 0);
+	assert_true(v == 100000);
+	assert_int_equal(sl_decimal_parse("123456789", 9, 10, 2, &v), SL_EINVAL);
+	const char *big = "12345678901234567890.123456789012345678";
+	assert_int_equal(sl_decimal_parse(big, strlen(big), 38, 18, &v), 0);
+	sl_decimal_format(v, 18, out);
+	assert_string_equal(out, big);
+	assert_int_equal(sl_decimal_parse("1.2.3", 5, 10, 2, &v), SL_EINVAL);
+	assert_int_equal(sl_decimal_parse("", 0, 10, 2, &v), SL_EINVAL);
+}
+
+static sl_schema *all_types(void)
+{
+	sl_schema *s = sl_schema_new();
+	sl_schema_add(s, "b", sl_type_make(SL_BOOL), true);
+	sl_schema_add(s, "i", sl_type_make(SL_INT32), true);
+	sl_schema_add(s, "l", sl_type_make(SL_INT64), true);
+	sl_schema_add(s, "f", sl_type_make(SL_FLOAT64), true);
+	sl_schema_add(s, "d", sl_type_decimal(12, 3), true);
+	sl_schema_add(s, "s", sl_type_make(SL_STRING), true);
+	sl_schema_add(s, "dt", sl_type_make(SL_DATE), true);
+	sl_schema_add(s, "ts", sl_type_make(SL_TIMESTAMP), true);
+	return s;
+}
+
+static void test_append_text_and_format_back(void **state)
+{
+	sl_error err = SL_ERROR_INIT;
+	sl_schema *s = all_types();
+	sl_batch *b;
+	const char *row[] = {"true", "-42", "9000000000", "0.1", "-12.345", "héllo\tx",
+			     "2024-01-31", "2024-01-31T10:00:00.5Z"};
+	assert_int_equal(sl_batch_new(&b, s, 4, &err), 0);
+	for (int c = 0; c < 8; c++)
+		assert_int_equal(sl_column_append_text(&b->cols[c], row[c], strlen(row[c]), &err), 0);
+	sl_batch_end_row(b);
+	for (int c = 0; c < 8; c++)
+		sl_column_append_null(&b->cols[c]);
+	sl_batch_end_row(b);
+	assert_int_equal(b->nrows, 2);
+
+	const char *want[] = {"true", "-42", "9000000000", "0.1", "-12.345", "héllo\tx",
+			      "2024-01-31", "2024-01-31 10:00:00.500000"};
+	for (int c = 0; c < 8; c++) {
+		sl_buf out = SL_BUF_INIT;
+		assert_int_equal(sl_column_format_value(&b->cols[c], 0, &out), 0);
+		assert_string_equal(out.data, want[c]);
+		assert_true(sl_column_is_null(&b->cols[c], 1));
+		assert_int_equal(b->cols[c].null_count, 1);
+		sl_buf_free(&out);
+	}
+	sl_batch_free(b);
+	sl_schema_free(s);
+}
+
+static void test_append_text_rejects_with_reason(void **state)
+{
+	sl_error err = SL_ERROR_INIT;
+	sl_schema *s = all_types();
+	sl_batch *b;
+	assert_int_equal(sl_batch_new(&b, s, 4, &err), 0);
+	assert_int_equal(sl_column_append_text(&b->cols[1], "3000000000", 10, &err), SL_EINVAL);
+	assert_string_equal(err.message, "'3000000000' is not a valid int32");
+	assert_int_equal(sl_column_append_text(&b->cols[4], "12.x", 4, &err), SL_EINVAL);
+	assert_string_equal(err.message, "'12.x' is not a valid decimal(12,3)");
+	assert_int_equal(sl_column_append_text(&b->cols[5], "\xff", 1, &err), SL_EINVAL);
+	assert_string_equal(err.message, "invalid UTF-8");
+	assert_int_equal(b->cols[1].length, 0);
+	sl_batch_free(b);
+	sl_schema_free(s);
+}
+
+static void test_discard_row_rolls_back_partial_appends(void **state)
+{
+	sl_error err = SL_ERROR_INIT;
+	sl_schema *s = all_types();
+	sl_batch *b;
+	assert_int_equal(sl_batch_new(&b, s, 4, &err), 0);
+	sl_column_append_bool(&b->cols[0], true);
+	sl_column_append_null(&b->cols[1]);
+	assert_int_equal(sl_column_append_str(&b->cols[5], "abc", 3), 0);
+	sl_batch_discard_row(b);
+	assert_int_equal(b->cols[0].length, 0);
+	assert_int_equal(b->cols[1].null_count, 0);
+	assert_int_equal(b->cols[5].data.len, 0);
+	sl_batch_free(b);
+	sl_schema_free(s);
+}
+
+static void test_arrow_export_layout(void **state)
+{
+	sl_error err = SL_ERROR_INIT;
+	sl_schema *s = all_types();
+	sl_batch *b;
+	struct ArrowArray arr;
+	struct ArrowSchema sch;
+	assert_int_equal(sl_batch_new(&b, s, 8, &err), 0);
+	for (int r = 0; r < 3; r++) {
+		for (int c = 0; c < 8; c++) {
+			if (r == 1)
+				sl_column_append_null(&b->cols[c]);
+			else if (c == 5)
+				sl_column_append_str(&b->cols[c], r ? "xyz" : "a", r ? 3 : 1);
+			else
+				sl_column_append_text(&b->cols[c], c == 0 ? "1" : c >= 6 ? "2024-01-01" : "7",
+						      c >= 6 ? 10 : 1, &err);
+		}
+		sl_batch_end_row(b);
+	}
+	assert_int_equal(sl_batch_export_arrow(b, &arr, &sch, &err), 0);
+	sl_batch_free(b); /* the export owns copies */
+	assert_string_equal(sch.format, "+s");
+	assert_int_equal(sch.n_children, 8);
+	assert_string_equal(sch.children[4]->format, "d:12,3");
+	assert_string_equal(sch.children[5]->format, "u");
+	assert_string_equal(sch.children[7]->format, "tsu:UTC");
+	assert_string_equal(sch.children[6]->name, "dt");
+	assert_int_equal(arr.length, 3);
+	struct ArrowArray *str = arr.children[5];
+	assert_int_equal(str->n_buffers, 3);
+	assert_int_equal(str->null_count, 1);
+	const int32_t *off = str->buffers[1];
+	assert_int_equal(off[3], 4);
+	assert_memory_equal((const char *)str->buffers[2] + off[2], "xyz", 3);
+	const uint8_t *valid = arr.children[2]->buffers[0];
+	assert_int_equal(valid[0] & 7, 5);
+	const int64_t *l = arr.children[2]->buffers[1];
+	assert_int_equal(l[2], 7);
+	arr.release(&arr);
+	sch.release(&sch);
+	assert_null(arr.release);
+	sl_schema_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_type_parse_and_name),
+		cmocka_unit_test(test_decimal_parse_exact),
+		cmocka_unit_test(test_append_text_and_format_back),
+		cmocka_unit_test(test_append_text_rejects_with_reason),
+		cmocka_unit_test(test_discard_row_rolls_back_partial_appends),
+		cmocka_unit_test(test_arrow_export_layout),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
