@@ -11,9 +11,15 @@ export SLUICE_BIN=$PWD/$build/sluice
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export CMOCKA_MESSAGE_OUTPUT=TAP
+export SL_UNIT_DIR=$PWD/$build/tests
 pass=0
 fail=0
 log=$(mktemp -d)
+
+# Unit tests of the PostgreSQL adapters and sources talk to a real server.
+source tests/lib/pg.sh
+pg_start || { echo "FAIL cannot start PostgreSQL"; exit 1; }
+trap 'pg_stop; rm -rf "$log"' EXIT
 
 for t in "$build"/tests/test_*; do
 	[[ -x $t ]] || continue
@@ -59,6 +65,5 @@ for f in "${suites[@]}"; do
 		echo "ok   $f ($p)"
 	fi
 done
-rm -rf "$log"
 echo "$pass passed, $fail failed"
 ((fail == 0))

@@ -69,6 +69,9 @@ int sl_lake_writer_open(sl_lake_writer **out, sl_lake *lake, const char *table,
 			sl_error *err);
 int sl_lake_writer_write(sl_lake_writer *w, const sl_batch *b, sl_error *err);
 int64_t sl_lake_writer_rows(const sl_lake_writer *w);
+/* Replaces opts.extra_info_json (copied) before commit: facts only known at
+ * the end of a write, such as the source progress the commit carries. */
+int sl_lake_writer_set_extra_info(sl_lake_writer *w, const char *json, sl_error *err);
 uint64_t sl_lake_writer_bytes(const sl_lake_writer *w); /* compressed bytes so far */
 /*
  * Finishes data files and writes the next log version with
@@ -122,6 +125,7 @@ typedef struct sl_lake_commit {
 	int64_t rows_added;
 	uint64_t bytes_added;
 	bool schema_changed; /* carries a metaData action */
+	char *commit_info_json; /* the whole commitInfo object as JSON text, or NULL */
 } sl_lake_commit;
 
 typedef struct sl_lake_history {

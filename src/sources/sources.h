@@ -55,7 +55,14 @@ typedef struct sl_extractor_ops {
 	int (*next)(sl_extractor *x, sl_batch **out, sl_error *err);
 	/* Records progress (watermark, files done) after the lake commit. */
 	int (*checkpoint)(sl_extractor *x, sl_error *err);
-	/* Progress in bytes (for the progress line); may be NULL. */
+	/*
+	 * Writes the progress this extraction reached as a JSON object, to be
+	 * stored in the lake commit (so a crash between commit and checkpoint
+	 * is recovered from the lake): {"files":[{"path":P,"size":N,
+	 * "version":"mtime or ETag"}...]} for file sources, {"watermark":"..."}
+	 * for cursor sources. May be NULL.
+	 */
+	int (*progress)(sl_extractor *x, sl_buf *out, sl_error *err);
 	void (*close)(sl_extractor *x);
 } sl_extractor_ops;
 
@@ -95,6 +102,15 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 			const sl_extract_opts *opts, sl_error *err);
 int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
 		      const sl_extract_opts *opts, sl_error *err);
+
+/*
+ * Applies a progress object (see sl_extractor_ops.progress) to the state
+ * store: marks files done and advances the watermark (never backwards).
+ * Used after each lake commit and, at the start of a run, to recover the
+ * progress of a commit whose run died before its checkpoint.
+ */
+int sl_source_progress_apply(struct sl_state *st, const char *key, const char *json,
+			     sl_error *err);
 
 /* Key of a source table in the state store: "<source>.<table>". */
 void sl_source_table_key(char *out, size_t n, const sl_source *src, const sl_source_table *t);

@@ -1,0 +1,24 @@
+/* engine_int.h (private to engine/): the state one run shares among tasks. */
+#ifndef SL_ENGINE_INT_H
+#define SL_ENGINE_INT_H
+
+#include "engine/engine.h"
+#include "lake/lake.h"
+#include "state/state.h"
+
+typedef struct engine_run {
+	const sl_project *project;
+	const sl_run_opts *opts;
+	const sl_target *target;
+	sl_state *state;
+	sl_lake *lake;
+	char run_id[SL_RUN_ID_MAX];
+	int64_t seq;
+} engine_run;
+
+int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_source_table *t,
+			    sl_table_result *res, sl_error *err);
+int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_table *t,
+			 sl_table_result *res, sl_error *err);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * run.c: one run of a project's pipeline. Opens the state store and the
+ * lake, records the run, and runs each selected source table's extract and
+ * load tasks in order, collecting a result and a ledger per table. A
+ * failed task fails the run but not its siblings.
+ */
+#include "engine/engine_int.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+
+void sl_engine_lake_table(char *out, size_t n, const char *source, const char *table)
+{
+	snprintf(out, n, "raw/%s/%s", source, table);
+}
+
+void sl_engine_quarantine_table(char *out, size_t n, const char *source, const char *table)
+{
+	snprintf(out, n, "quarantine/%s/%s", source, table);
+}
+
+void sl_run_result_free(sl_run_result *r)
+{
+	if (!r)
+		return;
+	sl_free(r->tables);
+	r->tables = NULL;
+	r->n = 0;
+}
+
+static bool matches(const char *const *pats, int n, const char *src, const char *table)
+{
+	char full[300];
+	snprintf(full, sizeof full, "%s.%s", src, table);
+	for (int i = 0; i < n; i++) {
+		if (fnmatch(pats[i], full, 0) == 0 || fnmatch(pats[i], src, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool selected(const sl_run_opts *o, const char *src, const char *table)
+{
+	if (o->nselect > 0 && !matches(o->select, o->nselect, src, table))
+		return false;
+	if (o->nexclude > 0 && matches(o->exclude, o->nexclude, src, table))
+		return false;
+	return true;
+}
+
+static void record_task(engine_run *run, const char *kind, const char *key,
+			const sl_table_result *r, int64_t task_id)
+{
+	sl_error e = SL_ERROR_INIT;
+	(void)kind;
+	(void)key;
+	sl_state_task_end(run->state, task_id, r->status ? "failed" : (r->skipped ? "skipped" : "success"),
+			  r->status ? r->message : NULL, &e);
+}
+
+int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *res,
+		  sl_error *err)
+{
+	engine_run run = {0};
+	double t0 = sl_monotonic_seconds();
+	int rc, total = 0;
+
+	memset(res, 0, sizeof *res);
+	run.project = p;
+	run.opts = opts;
+	run.target = sl_project_target(p, opts->target);
+	if (!run.target && opts->load)
+		return sl_error_set(err, SL_ECONFIG, "%s: no target named \"%s\"; define it under targets:",
+				    p->file, opts->target ? opts->target : p->target);
+
+	for (int s = 0; s < p->nsources; s++)
+		for (int t = 0; t < p->sources[s].ntables; t++)
+			total++;
+	res->tables = sl_calloc((size_t)total + 1, sizeof *res->tables);
+	if (!res->tables)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+
+	rc = sl_state_open(&run.state, p->dir, err);
+	if (rc < 0)
+		goto out;
+	rc = sl_lake_open(&run.lake, p->lake, err);
+	if (rc < 0)
+		goto out;
+	rc = sl_state_run_begin(run.state, opts->command ? opts->command : "run",
+				run.target ? run.target->name : NULL, run.run_id, &run.seq, err);
+	if (rc < 0)
+		goto out;
+	snprintf(res->run_id, sizeof res->run_id, "%s", run.run_id);
+	res->seq = run.seq;
+	sl_log(SL_LOG_INFO, "run %s started", run.run_id);
+
+	for (int s = 0; s < p->nsources; s++) {
+		const sl_source *src = &p->sources[s];
+		for (int t = 0; t < src->ntables; t++) {
+			const sl_source_table *tab = &src->tables[t];
+			if (!selected(opts, src->name, tab->name))
+				continue;
+			sl_table_result *r = &res->tables[res->n++];
+			sl_error terr = SL_ERROR_INIT;
+			char key[300];
+			int64_t task_id = 0;
+			snprintf(r->source, sizeof r->source, "%s", src->name);
+			snprintf(r->table, sizeof r->table, "%s", tab->name);
+			snprintf(key, sizeof key, "%s.%s", src->name, tab->name);
+			r->rows_loaded = -1;
+			r->lake_version = -1;
+
+			if (opts->extract) {
+				char task[320];
+				snprintf(r->task, sizeof r->task, "extract");
+				snprintf(task, sizeof task, "extract:%s", key);
+				sl_state_task_begin(run.state, run.run_id, task, 1, &task_id, &terr);
+				int trc = sl_engine_extract_table(&run, src, tab, r, &terr);
+				if (trc < 0) {
+					r->status = trc;
+					snprintf(r->message, sizeof r->message, "%s", terr.message);
+					sl_log(SL_LOG_ERROR, "%s", terr.message);
+				}
+				record_task(&run, "extract", key, r, task_id);
+			}
+			if (opts->load && r->status == 0) {
+				char task[320];
+				sl_error_clear(&terr);
+				snprintf(r->task, sizeof r->task, opts->extract ? "extract+load" : "load");
+				snprintf(task, sizeof task, "load:%s", key);
+				sl_state_task_begin(run.state, run.run_id, task, 1, &task_id, &terr);
+				int trc = sl_engine_load_table(&run, src, tab, r, &terr);
+				if (trc < 0) {
+					r->status = trc;
+					snprintf(r->message, sizeof r->message, "%s", terr.message);
+					sl_log(SL_LOG_ERROR, "%s", terr.message);
+				}
+				record_task(&run, "load", key, r, task_id);
+			}
+			if (r->status)
+				res->failed++;
+			sl_ledger l = {r->files, r->rows_read, r->rows_landed, r->rows_quarantined,
+				       r->rows_loaded, (int64_t)r->bytes, r->seconds};
+			sl_error_clear(&terr);
+			sl_state_ledger_put(run.state, run.run_id, r->lake_table[0] ? r->lake_table : key,
+					    &l, &terr);
+		}
+	}
+	if (opts->nselect > 0 && res->n == 0) {
+		rc = sl_error_set(err, SL_EUSAGE, "--select matched no source table");
+		sl_state_run_end(run.state, run.run_id, "failed", err->message, NULL);
+		goto out;
+	}
+	res->seconds = sl_monotonic_seconds() - t0;
+	{
+		char msg[64];
+		snprintf(msg, sizeof msg, "%d of %d tasks failed", res->failed, res->n);
+		sl_state_run_end(run.state, run.run_id, res->failed ? "failed" : "success",
+				 res->failed ? msg : NULL, err);
+	}
+	rc = 0;
+out:
+	sl_lake_close(run.lake);
+	sl_state_close(run.state);
+	if (rc < 0)
+		sl_run_result_free(res);
+	return rc;
+}

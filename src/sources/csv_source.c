@@ -1,0 +1,324 @@
+/*
+ * csv_source.c: the csv source kind. Expands a table's glob, skips files
+ * already extracted (same path, size and mtime), infers or applies the
+ * declared schema, and streams every pending file through the CSV reader,
+ * handing bad rows to the runner's quarantine.
+ */
+#include "sources/sources.h"
+#include "formats/csv/csv.h"
+#include "state/state.h"
+
+#include <glob.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct {
+	char *path;
+	uint64_t size;
+	char version[32]; /* mtime in microseconds, as text */
+} pending_file;
+
+typedef struct {
+	sl_extractor base;
+	const sl_source *src;
+	const sl_source_table *t;
+	sl_extract_opts opts;
+	sl_csv_opts csv;
+	const char **nulls;
+	pending_file *files;
+	int nfiles;
+	int next_file;   /* index of the next file to open */
+	int done_files;  /* files fully read */
+	sl_csv_reader *reader;
+	sl_batch *batch;
+	uint64_t bytes_before; /* decompressed bytes of finished files */
+} csv_source;
+
+static void free_files(csv_source *x)
+{
+	for (int i = 0; i < x->nfiles; i++)
+		sl_free(x->files[i].path);
+	sl_free(x->files);
+	x->files = NULL;
+	x->nfiles = 0;
+}
+
+static void csv_close(sl_extractor *base)
+{
+	csv_source *x = (csv_source *)base;
+	sl_csv_reader_close(x->reader);
+	sl_batch_free(x->batch);
+	free_files(x);
+	sl_free(x->nulls);
+	sl_schema_free(x->base.schema);
+	sl_free(x);
+}
+
+static int on_bad_row(void *ctx, const sl_csv_bad_row *bad, sl_error *err)
+{
+	csv_source *x = ctx;
+	sl_quarantine_row q = {bad->path, bad->line, bad->raw, bad->raw_len, bad->reason};
+	x->base.stats.rows_bad++;
+	x->base.stats.rows_read++;
+	if (!x->opts.on_bad)
+		return sl_error_set(err, SL_EINVAL, "%s:%lld: %s", bad->path,
+				    (long long)bad->line, bad->reason);
+	return x->opts.on_bad(x->opts.on_bad_ctx, &q, err);
+}
+
+/* The header of a file must name the schema's columns in order. */
+static int check_header(csv_source *x, const char *path, sl_error *err)
+{
+	const sl_schema *s = x->base.schema;
+	int n = sl_csv_reader_ncolumns(x->reader);
+	if (!x->csv.header)
+		return n == s->nfields || n == 0 ? 0 :
+		       sl_error_set(err, SL_EFORMAT, "%s: has %d columns, expected %d", path, n,
+				    s->nfields);
+	for (int i = 0; i < n && i < s->nfields; i++) {
+		if (strcmp(sl_csv_reader_column(x->reader, i), s->fields[i].name) != 0)
+			return sl_error_set(err, SL_EFORMAT,
+					    "%s: column %d is \"%s\" but the table's column %d is \"%s\"; "
+					    "files of one table must share a header",
+					    path, i + 1, sl_csv_reader_column(x->reader, i), i + 1,
+					    s->fields[i].name);
+	}
+	if (n != s->nfields)
+		return sl_error_set(err, SL_EFORMAT,
+				    "%s: header has %d columns, the table has %d; files of one "
+				    "table must share a header",
+				    path, n, s->nfields);
+	return 0;
+}
+
+static int csv_next(sl_extractor *base, sl_batch **out, sl_error *err)
+{
+	csv_source *x = (csv_source *)base;
+	for (;;) {
+		if (!x->reader) {
+			if (x->next_file >= x->nfiles)
+				return 0;
+			const char *path = x->files[x->next_file].path;
+			int rc = sl_csv_reader_open(&x->reader, path, &x->csv, err);
+			if (rc < 0)
+				return rc;
+			x->next_file++;
+			rc = check_header(x, path, err);
+			if (rc < 0)
+				return rc;
+		}
+		sl_batch_reset(x->batch);
+		int64_t n = sl_csv_read_batch(x->reader, x->batch, on_bad_row, x, err);
+		if (n < 0)
+			return (int)n;
+		x->base.stats.rows_read += n;
+		if (n > 0) {
+			x->base.stats.bytes = x->bytes_before + sl_csv_reader_bytes(x->reader);
+			*out = x->batch;
+			return 1;
+		}
+		/* End of this file. */
+		x->bytes_before += sl_csv_reader_bytes(x->reader);
+		x->base.stats.bytes = x->bytes_before;
+		sl_csv_reader_close(x->reader);
+		x->reader = NULL;
+		x->done_files++;
+		x->base.stats.files = x->done_files;
+	}
+}
+
+static int csv_progress(sl_extractor *base, sl_buf *out, sl_error *err)
+{
+	csv_source *x = (csv_source *)base;
+	int rc = sl_buf_puts(out, "{\"files\":[");
+	for (int i = 0; i < x->done_files && rc == 0; i++) {
+		if (i)
+			rc = sl_buf_putc(out, ',');
+		rc = rc ? rc : sl_buf_puts(out, "{\"path\":");
+		rc = rc ? rc : sl_buf_put_json_string(out, x->files[i].path, strlen(x->files[i].path));
+		rc = rc ? rc : sl_buf_printf(out, ",\"size\":%llu,\"version\":\"%s\"}",
+					     (unsigned long long)x->files[i].size,
+					     x->files[i].version);
+	}
+	rc = rc ? rc : sl_buf_puts(out, "]}");
+	return rc < 0 ? sl_error_set(err, SL_ENOMEM, "out of memory") : 0;
+}
+
+static const sl_extractor_ops csv_ops = {
+	.next = csv_next,
+	.checkpoint = NULL,
+	.progress = csv_progress,
+	.close = csv_close,
+};
+
+/* Expands the glob and keeps the files not yet extracted. */
+static int find_files(csv_source *x, int *matched, sl_error *err)
+{
+	char pattern[4096], key[300];
+	glob_t g;
+	int rc = 0;
+
+	if (x->t->path[0] == '/')
+		snprintf(pattern, sizeof pattern, "%s", x->t->path);
+	else
+		snprintf(pattern, sizeof pattern, "%s/%s", x->opts.project_dir, x->t->path);
+	sl_source_table_key(key, sizeof key, x->src, x->t);
+	int g_rc = glob(pattern, GLOB_ERR, NULL, &g);
+	if (g_rc == GLOB_NOMATCH) {
+		*matched = 0;
+		return 0;
+	}
+	if (g_rc != 0)
+		return sl_error_set(err, SL_EIO, "%s: cannot list files matching %s", x->src->file,
+				    pattern);
+	*matched = (int)g.gl_pathc;
+	x->files = sl_calloc(g.gl_pathc + 1, sizeof *x->files);
+	if (!x->files) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct stat st;
+		if (stat(g.gl_pathv[i], &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		pending_file *f = &x->files[x->nfiles];
+		f->size = (uint64_t)st.st_size;
+		snprintf(f->version, sizeof f->version, "%lld",
+			 (long long)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000);
+		if (!x->opts.full_refresh && x->opts.state) {
+			bool done = false;
+			rc = sl_state_file_is_done(x->opts.state, key, g.gl_pathv[i], f->size,
+						   f->version, &done, err);
+			if (rc < 0)
+				goto done;
+			if (done)
+				continue;
+		}
+		f->path = sl_strdup(g.gl_pathv[i]);
+		if (!f->path) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			goto done;
+		}
+		x->nfiles++;
+	}
+done:
+	globfree(&g);
+	return rc;
+}
+
+/* Declared columns override inferred types; unknown names are errors. */
+static int apply_declared(csv_source *x, sl_schema *s, sl_error *err)
+{
+	for (int i = 0; i < x->t->columns.n; i++) {
+		const sl_kv *kv = &x->t->columns.items[i];
+		int idx = sl_schema_find(s, kv->key);
+		sl_type type;
+		if (idx < 0)
+			return sl_error_set(err, SL_ECONFIG,
+					    "%s:%d: column \"%s\" of table \"%s\" is not in the "
+					    "files' header; fix the name or remove it",
+					    x->src->file, kv->line, kv->key, x->t->name);
+		if (sl_type_parse(kv->value, &type) < 0)
+			return sl_error_set(err, SL_ECONFIG,
+					    "%s:%d: unknown type \"%s\"; use one of " SL_TYPE_NAMES,
+					    x->src->file, kv->line, kv->value);
+		s->fields[idx].type = type;
+	}
+	for (int i = 0; i < x->t->nprimary_key; i++) {
+		if (sl_schema_find(s, x->t->primary_key[i]) < 0)
+			return sl_error_set(err, SL_ECONFIG,
+					    "%s:%d: primary key column \"%s\" of table \"%s\" is "
+					    "not in the files' header",
+					    x->src->file, x->t->line, x->t->primary_key[i],
+					    x->t->name);
+	}
+	return 0;
+}
+
+static int build_schema(csv_source *x, const char *sample_path, sl_error *err)
+{
+	sl_schema *s = NULL;
+	const char *paths[1] = {sample_path};
+	int rc;
+	/* Infer from the first pending file (or any match when none is
+	 * pending); other files must share the header and are checked as
+	 * they are read. Values that do not fit go to quarantine. */
+	rc = sl_csv_infer_schema(&s, paths, 1, &x->csv, 20000, err);
+	if (rc < 0)
+		return sl_error_prefix(err, "source %s table %s: ", x->src->name, x->t->name);
+	rc = apply_declared(x, s, err);
+	if (rc < 0) {
+		sl_schema_free(s);
+		return rc;
+	}
+	x->base.schema = s;
+	return 0;
+}
+
+int sl_csv_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
+		       const sl_extract_opts *opts, sl_error *err)
+{
+	csv_source *x = sl_calloc(1, sizeof *x);
+	int matched = 0, rc;
+	if (!x)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	x->base.ops = &csv_ops;
+	x->src = src;
+	x->t = t;
+	x->opts = *opts;
+	sl_csv_opts def = SL_CSV_OPTS_INIT;
+	x->csv = def;
+	x->csv.delimiter = t->delimiter ? t->delimiter : ',';
+	x->csv.quote = t->quote ? t->quote : '"';
+	x->csv.escape = t->escape ? t->escape : x->csv.quote;
+	x->csv.header = t->header;
+	if (t->nnulls > 0) {
+		x->nulls = sl_calloc((size_t)t->nnulls + 1, sizeof *x->nulls);
+		if (!x->nulls) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			goto fail;
+		}
+		for (int i = 0; i < t->nnulls; i++)
+			x->nulls[i] = t->nulls[i];
+		x->csv.nulls = x->nulls;
+	}
+
+	rc = find_files(x, &matched, err);
+	if (rc < 0)
+		goto fail;
+	if (matched == 0) {
+		rc = sl_error_set(err, SL_ECONFIG,
+				  "%s:%d: no files match \"%s\" (relative to %s); check the path",
+				  src->file, t->line, t->path, opts->project_dir);
+		goto fail;
+	}
+	if (x->nfiles > 0) {
+		rc = build_schema(x, x->files[0].path, err);
+	} else {
+		/* Nothing new: any matching file gives the schema. */
+		char pattern[4096];
+		glob_t g;
+		snprintf(pattern, sizeof pattern, "%s/%s", opts->project_dir, t->path);
+		if (t->path[0] == '/')
+			snprintf(pattern, sizeof pattern, "%s", t->path);
+		if (glob(pattern, 0, NULL, &g) != 0) {
+			rc = sl_error_set(err, SL_EIO, "cannot list %s", pattern);
+			goto fail;
+		}
+		rc = build_schema(x, g.gl_pathv[0], err);
+		globfree(&g);
+	}
+	if (rc < 0)
+		goto fail;
+	rc = sl_batch_new(&x->batch, x->base.schema, opts->batch_rows, err);
+	if (rc < 0)
+		goto fail;
+	snprintf(x->base.description, sizeof x->base.description, "%d new of %d files",
+		 x->nfiles, matched);
+	*out = &x->base;
+	return 0;
+fail:
+	csv_close(&x->base);
+	return rc;
+}
