@@ -15,57 +15,6 @@
 #define SL_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define SL_PRINTF(f, a)
-/* ------------------------------------------------------------- streams */
-
-/*
- * A sequential byte sink: local files, S3 multipart uploads, memory. write
- * must take all n bytes or fail; close finishes the object (for S3: the
- * multipart completion) and abort discards it. Exactly one of close or abort
- * is called, and it frees the sink.
- */
-typedef struct sl_output sl_output;
-struct sl_output {
-	int (*write)(sl_output *o, const void *p, size_t n, sl_error *err);
-	int (*close)(sl_output *o, sl_error *err);
-	void (*abort)(sl_output *o);
-	uint64_t written; /* bytes accepted so far, maintained by sl_output_write */
-};
-
-static inline int sl_output_write(sl_output *o, const void *p, size_t n, sl_error *err)
-{
-	int rc = o->write(o, p, n, err);
-	if (rc == 0)
-		o->written += n;
-	return rc;
-}
-
-/*
- * Opens path for writing through a temp file in the same directory that
- * close renames into place (fsync first) and abort unlinks.
- */
-int sl_output_file_open(sl_output **out, const char *path, sl_error *err);
-/* A sink into memory; sl_output_mem_data borrows the bytes until close. */
-int sl_output_mem_open(sl_output **out, sl_error *err);
-const sl_buf *sl_output_mem_data(const sl_output *o);
-
-/*
- * A random-access byte source: local files, S3 objects (ranged GETs),
- * memory. read_at fills exactly n bytes or fails (short reads past the end
- * are SL_EFORMAT). close frees it.
- */
-typedef struct sl_input sl_input;
-struct sl_input {
-	int (*read_at)(sl_input *in, uint64_t off, void *p, size_t n, sl_error *err);
-	void (*close)(sl_input *in);
-	uint64_t size;
-	char name[512]; /* path or URL, for error messages */
-};
-
-int sl_input_file_open(sl_input **out, const char *path, sl_error *err);
-/* Wraps memory the caller keeps alive until close. */
-int sl_input_mem_open(sl_input **out, const void *data, size_t n, const char *name,
-		      sl_error *err);
-
 #endif
 
 /* ---------------------------------------------------------------- errors */

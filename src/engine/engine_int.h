@@ -5,6 +5,7 @@
 #include "engine/engine.h"
 #include "lake/lake.h"
 #include "state/state.h"
+#include "warehouse/warehouse.h"
 
 typedef struct engine_run {
 	const sl_project *project;
@@ -14,6 +15,7 @@ typedef struct engine_run {
 	sl_lake *lake;
 	char run_id[SL_RUN_ID_MAX];
 	int64_t seq;
+	sl_wh *wh; /* opened by the first load task */
 } engine_run;
 
 int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_source_table *t,

@@ -161,6 +161,7 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 	}
 	rc = 0;
 out:
+	sl_wh_close(run.wh);
 	sl_lake_close(run.lake);
 	sl_state_close(run.state);
 	if (rc < 0)

@@ -1,6 +1,6 @@
 /*
  * project: loading and validating a project folder — sluice.yml and
- * sources/*.yml — into plain structs. ${VAR} and ${VAR:-default} read the
+ * sources/NAME.yml — into plain structs. ${VAR} and ${VAR:-default} read the
  * environment (values used as secrets are registered for log redaction).
  * Every error names file:line and says what to do; unknown keys and wrong
  * types are errors, never ignored.
@@ -79,6 +79,7 @@ typedef struct sl_source {
 	sl_source_kind kind;
 	char *file;           /* path of the source YAML, for messages */
 	char *connection;     /* postgres: conninfo or URI (secret) */
+	int line;             /* line of the source: key, for messages */
 	int ntables;
 	sl_source_table *tables;
 } sl_source;
@@ -96,6 +97,7 @@ typedef struct sl_target {
 	char *schema;         /* default "main" for sqlite, "public" for postgres */
 	char *raw_schema;     /* where raw tables load; default "raw" */
 	char *sslmode;
+	char *path_abs;       /* path resolved against the project dir (NULL when no path) */
 } sl_target;
 
 typedef struct sl_project {
@@ -107,13 +109,14 @@ typedef struct sl_project {
 	int ntargets;
 	sl_target *targets;
 	char *schedule;       /* cron text or NULL */
+	sl_kvs vars;          /* vars: name -> value text (lists/mappings as JSON) */
 	int nsources;
 	sl_source *sources;
 	sl_arena arena;       /* owns every string above */
 } sl_project;
 
 /*
- * Loads dir/sluice.yml and dir/sources/*.yml. Errors are SL_ECONFIG with
+ * Loads dir/sluice.yml and dir/sources/NAME.yml. Errors are SL_ECONFIG with
  * "path:line: what is wrong; what to do". Free with sl_project_free.
  */
 int sl_project_load(sl_project **out, const char *dir, sl_error *err);

@@ -1,0 +1,429 @@
+/*
+ * project.c: loading sluice.yml (name, lake, targets, schedule, vars) into
+ * an sl_project whose strings live in its arena, and looking things up in
+ * it. Sources are read by project_sources.c.
+ */
+#include "project/project_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *sl_write_mode_name(sl_write_mode m)
+{
+	switch (m) {
+	case SL_WRITE_APPEND: return "append";
+	case SL_WRITE_REPLACE: return "replace";
+	case SL_WRITE_MERGE: return "merge";
+	}
+	return "?";
+}
+
+const char *sl_source_kind_name(sl_source_kind k)
+{
+	switch (k) {
+	case SL_SOURCE_CSV: return "csv";
+	case SL_SOURCE_POSTGRES: return "postgres";
+	case SL_SOURCE_HTTP: return "http";
+	case SL_SOURCE_S3: return "s3";
+	}
+	return "?";
+}
+
+const char *sl_kvs_get(const sl_kvs *kvs, const char *key)
+{
+	for (int i = 0; kvs && i < kvs->n; i++)
+		if (strcmp(kvs->items[i].key, key) == 0)
+			return kvs->items[i].value;
+	return NULL;
+}
+
+const sl_target *sl_project_target(const sl_project *p, const char *name)
+{
+	if (!name)
+		name = p->target;
+	for (int i = 0; name && i < p->ntargets; i++)
+		if (strcmp(p->targets[i].name, name) == 0)
+			return &p->targets[i];
+	return NULL;
+}
+
+const sl_source *sl_project_source(const sl_project *p, const char *name)
+{
+	for (int i = 0; i < p->nsources; i++)
+		if (strcmp(p->sources[i].name, name) == 0)
+			return &p->sources[i];
+	return NULL;
+}
+
+void sl_project_free(sl_project *p)
+{
+	if (!p)
+		return;
+	sl_arena_free(&p->arena);
+	sl_free(p);
+}
+
+/* ------------------------------------------------------------------ cron */
+
+static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "jun",
+					  "jul", "aug", "sep", "oct", "nov", "dec", NULL};
+static const char *const dow_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat",
+					NULL};
+
+/* Parses a number or a 3-letter name at *s within [lo, hi]. */
+static bool cron_value(const char **s, int lo, int hi, const char *const *names, int base)
+{
+	const char *p = *s;
+	if (*p >= '0' && *p <= '9') {
+		long v = 0;
+		while (*p >= '0' && *p <= '9' && v < 1000)
+			v = v * 10 + (*p++ - '0');
+		*s = p;
+		return v >= lo && v <= hi;
+	}
+	for (int i = 0; names && names[i]; i++) {
+		if (strncasecmp(p, names[i], 3) == 0) {
+			*s = p + 3;
+			return i + base >= lo && i + base <= hi;
+		}
+	}
+	return false;
+}
+
+/* One cron field: comma-separated "*", "n", "n-m", each with optional "/step". */
+static bool cron_field(const char *f, int lo, int hi, const char *const *names, int base)
+{
+	const char *p = f;
+	for (;;) {
+		if (*p == '*') {
+			p++;
+		} else {
+			if (!cron_value(&p, lo, hi, names, base))
+				return false;
+			if (*p == '-') {
+				p++;
+				if (!cron_value(&p, lo, hi, names, base))
+					return false;
+			}
+		}
+		if (*p == '/') {
+			p++;
+			if (!(*p >= '1' && *p <= '9'))
+				return false;
+			while (*p >= '0' && *p <= '9')
+				p++;
+		}
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		return *p == '\0';
+	}
+}
+
+/* Checks a 5-field cron expression; *why names the bad part. */
+static bool cron_valid(const char *expr, char *why, size_t whysz)
+{
+	static const char *const field_names[] = {"minute", "hour", "day of month", "month",
+						  "day of week"};
+	static const int lo[] = {0, 0, 1, 1, 0}, hi[] = {59, 23, 31, 12, 7};
+	char fields[5][64];
+	int n = 0;
+	const char *p = expr;
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		size_t len = strcspn(p, " \t");
+		if (n == 5 || len >= sizeof fields[0]) {
+			snprintf(why, whysz, "a cron schedule has 5 fields "
+				 "(minute hour day-of-month month day-of-week)");
+			return false;
+		}
+		memcpy(fields[n], p, len);
+		fields[n++][len] = '\0';
+		p += len;
+	}
+	if (n != 5) {
+		snprintf(why, whysz, "a cron schedule has 5 fields "
+			 "(minute hour day-of-month month day-of-week), this one has %d", n);
+		return false;
+	}
+	for (int i = 0; i < 5; i++) {
+		const char *const *names = i == 3 ? month_names : i == 4 ? dow_names : NULL;
+		if (!cron_field(fields[i], lo[i], hi[i], names, i == 3 ? 1 : 0)) {
+			snprintf(why, whysz, "bad %s field \"%s\" (allowed: %d-%d, *, lists, "
+				 "ranges and /steps)", field_names[i], fields[i], lo[i], hi[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* --------------------------------------------------------------- targets */
+
+static const char *const project_keys[] = {"name", "lake", "target", "targets", "schedule",
+					   "vars", NULL};
+static const char *const target_keys[] = {"type", "path", "host", "port", "dbname",
+					  "user", "password", "schema", "raw_schema",
+					  "sslmode", NULL};
+static const char *const target_types[] = {"sqlite", "postgres", "duckdb", NULL};
+
+static int load_target(sl_project *p, pj_file *f, yaml_node_t *k, yaml_node_t *v,
+		       sl_target *t)
+{
+	char where[160];
+	int rc, type = -1;
+	int64_t port = 5432;
+
+	t->name = sl_arena_strdup(f->arena, (const char *)k->data.scalar.value);
+	t->line = pj_line(k);
+	if (!t->name)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	if (!pj_is_ident(t->name))
+		return pj_err(f, t->line, "target name \"%s\" must be letters, digits and _",
+			      t->name);
+	snprintf(where, sizeof where, " in target \"%s\"", t->name);
+	if (v->type != YAML_MAPPING_NODE)
+		return pj_err(f, pj_line(v), "target \"%s\" must be a mapping like "
+			      "{type: sqlite, path: ./warehouse.db}, not %s", t->name,
+			      pj_is_null(v) ? "empty" : pj_kind_name(v));
+	if ((rc = pj_check_keys(f, v, target_keys, where)) < 0)
+		return rc;
+	if (!pj_get(f, v, "type", NULL) || pj_is_null(pj_get(f, v, "type", NULL)))
+		return pj_err(f, t->line, "target \"%s\" needs a type: sqlite, postgres or duckdb",
+			      t->name);
+	if ((rc = pj_get_enum(f, v, "type", where, target_types, &type)) < 0 ||
+	    (rc = pj_get_str(f, v, "path", where, &t->path)) < 0 ||
+	    (rc = pj_get_str(f, v, "host", where, &t->host)) < 0 ||
+	    (rc = pj_get_int(f, v, "port", where, 1, 65535, &port)) < 0 ||
+	    (rc = pj_get_str(f, v, "dbname", where, &t->dbname)) < 0 ||
+	    (rc = pj_get_str(f, v, "user", where, &t->user)) < 0 ||
+	    (rc = pj_get_str(f, v, "password", where, &t->password)) < 0 ||
+	    (rc = pj_get_str(f, v, "schema", where, &t->schema)) < 0 ||
+	    (rc = pj_get_str(f, v, "raw_schema", where, &t->raw_schema)) < 0 ||
+	    (rc = pj_get_str(f, v, "sslmode", where, &t->sslmode)) < 0)
+		return rc;
+	t->type = (char *)target_types[type];
+	t->port = (int)port;
+	if (t->password)
+		sl_log_add_secret(t->password);
+	if (type != 1 && !t->path)
+		t->path = type == 0 ? "./warehouse.db" : "./warehouse.duckdb";
+	if (type == 1 && t->path)
+		return pj_err(f, pj_line(pj_get(f, v, "path", NULL)),
+			      "\"path\"%s does not apply to postgres; use host, port and dbname",
+			      where);
+	if (!t->schema)
+		t->schema = type == 1 ? "public" : "main";
+	if (!t->raw_schema)
+		t->raw_schema = "raw";
+	if (t->path && !*t->path)
+		return pj_err(f, pj_line(pj_get(f, v, "path", NULL)),
+			      "\"path\"%s is empty; name the database file, e.g. ./warehouse.db",
+			      where);
+	if (t->path) {
+		t->path_abs = strcmp(t->path, ":memory:") == 0
+				      ? t->path
+				      : pj_abs_path(f->arena, p->dir, t->path);
+		if (!t->path_abs)
+			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int load_targets(sl_project *p, pj_file *f, yaml_node_t *root)
+{
+	int line = 0, rc;
+	yaml_node_t *tv = pj_get(f, root, "targets", &line);
+
+	if (pj_is_null(tv)) {
+		p->ntargets = 1;
+		p->targets = sl_arena_alloc(&p->arena, sizeof *p->targets);
+		if (!p->targets)
+			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+		memset(p->targets, 0, sizeof *p->targets);
+		sl_target *t = p->targets;
+		t->name = "local";
+		t->type = "sqlite";
+		t->line = 0;
+		t->path = "./warehouse.db";
+		t->path_abs = pj_abs_path(&p->arena, p->dir, t->path);
+		t->port = 5432;
+		t->schema = "main";
+		t->raw_schema = "raw";
+		return t->path_abs ? 0 : sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	}
+	if (tv->type != YAML_MAPPING_NODE)
+		return pj_err(f, pj_line(tv), "\"targets\" must be a mapping of target names to "
+			      "settings, not %s", pj_kind_name(tv));
+	int n = pj_map_len(tv);
+	if (n == 0)
+		return pj_err(f, line, "\"targets\" is empty; add one, e.g. "
+			      "local: {type: sqlite, path: ./warehouse.db}");
+	p->targets = sl_arena_alloc(&p->arena, sizeof *p->targets * (size_t)n);
+	if (!p->targets)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	memset(p->targets, 0, sizeof *p->targets * (size_t)n);
+	for (int i = 0; i < n; i++) {
+		yaml_node_t *k, *v;
+		pj_map_pair(f, tv, i, &k, &v);
+		if (k->type != YAML_SCALAR_NODE)
+			return pj_err(f, pj_line(k), "target names must be plain names, not %s",
+				      pj_kind_name(k));
+		for (int j = 0; j < i; j++)
+			if (strcmp(p->targets[j].name, (const char *)k->data.scalar.value) == 0)
+				return pj_err(f, pj_line(k), "duplicate target \"%s\" (first defined "
+					      "on line %d)", p->targets[j].name,
+					      p->targets[j].line);
+		if ((rc = load_target(p, f, k, v, &p->targets[i])) < 0)
+			return rc;
+		p->ntargets = i + 1;
+	}
+	return 0;
+}
+
+/* Picks the default target: the named one, else "local", else the only one. */
+static int pick_target(sl_project *p, pj_file *f, yaml_node_t *root)
+{
+	int line = 0, rc;
+	char list[512];
+	size_t o = 0;
+
+	list[0] = '\0';
+	for (int i = 0; i < p->ntargets && o < sizeof list; i++)
+		o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
+				      p->targets[i].name);
+	pj_get(f, root, "target", &line);
+	if ((rc = pj_get_str(f, root, "target", "", &p->target)) < 0)
+		return rc;
+	if (p->target) {
+		if (sl_project_target(p, p->target))
+			return 0;
+		const char *names[65];
+		int n = 0;
+		for (int i = 0; i < p->ntargets && n < 64; i++)
+			names[n++] = p->targets[i].name;
+		names[n] = NULL;
+		const char *s = pj_suggest(p->target, names);
+		if (s)
+			return pj_err(f, line, "target \"%s\" is not defined in targets; did you "
+				      "mean \"%s\"?", p->target, s);
+		return pj_err(f, line, "target \"%s\" is not defined in targets (defined: %s)",
+			      p->target, list);
+	}
+	if (sl_project_target(p, "local"))
+		p->target = "local";
+	else if (p->ntargets == 1)
+		p->target = p->targets[0].name;
+	else
+		return pj_err(f, 1, "several targets (%s) and no default; add "
+			      "\"target: NAME\" to sluice.yml", list);
+	return 0;
+}
+
+/* --------------------------------------------------------------- project */
+
+static int load_main(sl_project *p, pj_file *f)
+{
+	yaml_node_t *root = pj_root(f);
+	int rc, line = 0;
+
+	if (!root || pj_is_null(root))
+		return pj_err(f, 1, "sluice.yml is empty; it needs at least \"name: my_project\"");
+	if (root->type != YAML_MAPPING_NODE)
+		return pj_err(f, pj_line(root), "sluice.yml must be a mapping of keys (name, lake, "
+			      "targets...), not %s", pj_kind_name(root));
+	if ((rc = pj_check_keys(f, root, project_keys, "")) < 0)
+		return rc;
+	if ((rc = pj_get_str(f, root, "name", "", &p->name)) < 0)
+		return rc;
+	if (!p->name || !*p->name)
+		return pj_err(f, 1, "missing required key \"name\"; add \"name: my_project\"");
+
+	char *lake = "./lake";
+	pj_get(f, root, "lake", &line);
+	if ((rc = pj_get_str(f, root, "lake", "", &lake)) < 0)
+		return rc;
+	if (!*lake)
+		return pj_err(f, line, "\"lake\" is empty; use a folder like ./lake or s3://bucket/prefix");
+	if (sl_str_starts_with(lake, "s3://")) {
+		size_t n = strlen(lake);
+		while (n > 5 && lake[n - 1] == '/')
+			lake[--n] = '\0';
+		p->lake = lake;
+	} else {
+		if (sl_str_starts_with(lake, "file://"))
+			lake += 7;
+		else if (strstr(lake, "://"))
+			return pj_err(f, line,
+				      "\"lake\" must be a local folder or an s3:// URL, not \"%s\"",
+				      lake);
+		p->lake = pj_abs_path(&p->arena, p->dir, lake);
+		if (!p->lake)
+			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	}
+
+	if ((rc = load_targets(p, f, root)) < 0 || (rc = pick_target(p, f, root)) < 0)
+		return rc;
+
+	if ((rc = pj_get_str(f, root, "schedule", "", &p->schedule)) < 0)
+		return rc;
+	if (p->schedule) {
+		char why[256];
+		if (!cron_valid(p->schedule, why, sizeof why))
+			return pj_err(f, pj_line(pj_get(f, root, "schedule", NULL)),
+				      "bad schedule \"%s\": %s; e.g. \"0 2 * * *\" runs daily at 02:00",
+				      p->schedule, why);
+	}
+	return pj_get_kvs(f, root, "vars", "", true, &p->vars);
+}
+
+int sl_project_load(sl_project **out, const char *dir, sl_error *err)
+{
+	sl_project *p = NULL;
+	pj_file f;
+	char real[PATH_MAX];
+	int rc;
+
+	memset(&f, 0, sizeof f);
+	*out = NULL;
+	if (!realpath(dir ? dir : ".", real))
+		return sl_error_set(err, SL_ECONFIG, "project directory %s: %s; pass "
+				    "--project-dir with the folder holding sluice.yml",
+				    dir ? dir : ".", strerror(errno));
+	rc = sl_alloc_zeroed((void **)&p, sizeof *p, err);
+	if (rc < 0)
+		return rc;
+	sl_arena_init(&p->arena, 16 * 1024);
+	p->dir = sl_arena_strdup(&p->arena, real);
+	p->file = p->dir ? sl_arena_sprintf(&p->arena, "%s/sluice.yml", p->dir) : NULL;
+	if (!p->file) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (!sl_path_exists(p->file)) {
+		rc = sl_error_set(err, SL_ECONFIG, "no sluice.yml in %s; run `sluice init` to "
+				  "create a project, or pass --project-dir", p->dir);
+		goto fail;
+	}
+	rc = pj_file_open(&f, p->file, "sluice.yml", &p->arena, err);
+	if (rc == 0)
+		rc = load_main(p, &f);
+	pj_file_close(&f);
+	if (rc < 0)
+		goto fail;
+	rc = pj_load_sources(p, err);
+	if (rc < 0)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	sl_project_free(p);
+	return rc;
+}

@@ -1,0 +1,274 @@
+/*
+ * state: the project's metadata store, .sluice/state.db (SQLite, WAL):
+ * runs, task attempts, per-table row ledgers, watermarks, extracted files,
+ * loaded lake versions per target, test results, metrics and logs. It
+ * records what happened; the data itself lives in the lake and warehouse.
+ */
+#ifndef SL_STATE_H
+#define SL_STATE_H
+
+#include "base/base.h"
+
+typedef struct sl_state sl_state;
+
+/* Schema version stored in PRAGMA user_version; migrations run on open. */
+#define SL_STATE_SCHEMA_VERSION 1
+/* Size of a run id buffer: "YYYYMMDDTHHMMSS.mmmZ-xxxxxx" plus NUL fits. */
+#define SL_RUN_ID_MAX 40
+
+/*
+ * Opens (creating when needed) project_dir/.sluice/state.db: WAL mode, a
+ * busy timeout so that `sluice serve` and a manual run can share it, and
+ * the schema created or migrated. Close with sl_state_close.
+ *
+ * Threads: one handle may be called from several threads (SQLite
+ * serializes the calls), but sl_state_tx_* transactions belong to the
+ * handle, not the thread — a thread that groups writes in a transaction
+ * should use its own handle (opening one is cheap).
+ */
+int sl_state_open(sl_state **out, const char *project_dir, sl_error *err);
+/* Opens a state database at an explicit path (":memory:" for tests). */
+int sl_state_open_path(sl_state **out, const char *db_path, sl_error *err);
+/* Accepts NULL. */
+void sl_state_close(sl_state *st);
+
+/*
+ * Groups many writes into one transaction (e.g. marking a thousand files
+ * done after one lake commit). Calls do not nest.
+ */
+int sl_state_tx_begin(sl_state *st, sl_error *err);
+int sl_state_tx_commit(sl_state *st, sl_error *err);
+/* Rolls back the open transaction, if any. */
+void sl_state_tx_rollback(sl_state *st);
+
+/* ------------------------------------------------------------------- runs */
+
+/*
+ * Starts a run with status "running". run_id_out gets a time-sortable,
+ * unique id ("20261122T153000.123Z-a1b2c3": later runs sort after earlier
+ * ones, also within one millisecond). seq_out gets the run's sequence
+ * number: strictly greater than every earlier run's and never below the
+ * current Unix time in milliseconds, so it keeps growing even if state.db
+ * is deleted. Lake commits use it as the Delta txn version.
+ */
+int sl_state_run_begin(sl_state *st, const char *command, const char *target,
+		       char run_id_out[SL_RUN_ID_MAX], int64_t *seq_out, sl_error *err);
+/* Ends a run: status "success" or "failed" (message may be NULL). */
+int sl_state_run_end(sl_state *st, const char *run_id, const char *status,
+		     const char *message, sl_error *err);
+
+typedef struct sl_state_run {
+	char run_id[SL_RUN_ID_MAX];
+	int64_t seq;
+	char *command;
+	char *target;    /* may be NULL */
+	char *status;    /* running | success | failed */
+	char *message;   /* may be NULL */
+	int64_t started_at; /* micros since the epoch */
+	int64_t ended_at;   /* 0 while running */
+} sl_state_run;
+
+typedef struct sl_state_runs {
+	int n;
+	sl_state_run *items; /* newest first */
+	sl_arena arena;      /* owns the strings */
+} sl_state_runs;
+
+/* The newest limit runs (limit <= 0: all). Free with sl_state_runs_free. */
+int sl_state_runs_list(sl_state *st, int limit, sl_state_runs *out, sl_error *err);
+/* One run by id; SL_ENOTFOUND when unknown. Free with sl_state_runs_free. */
+int sl_state_run_get(sl_state *st, const char *run_id, sl_state_runs *out, sl_error *err);
+void sl_state_runs_free(sl_state_runs *l);
+
+/* ------------------------------------------------------------------ tasks */
+
+/* Records the start of one attempt of a task ("extract:shop_files.customers"). */
+int sl_state_task_begin(sl_state *st, const char *run_id, const char *task, int attempt,
+			int64_t *task_id, sl_error *err);
+/* Ends an attempt: status "success", "failed", "skipped"... */
+int sl_state_task_end(sl_state *st, int64_t task_id, const char *status,
+		      const char *message, sl_error *err);
+
+typedef struct sl_state_task {
+	int64_t task_id;
+	char *run_id;
+	char *task;
+	int attempt;
+	char *status;
+	char *message;
+	int64_t started_at;
+	int64_t ended_at;
+} sl_state_task;
+
+typedef struct sl_state_tasks {
+	int n;
+	sl_state_task *items; /* in start order */
+	sl_arena arena;
+} sl_state_tasks;
+
+/* Every attempt of every task of a run. Free with sl_state_tasks_free. */
+int sl_state_tasks_list(sl_state *st, const char *run_id, sl_state_tasks *out,
+			sl_error *err);
+void sl_state_tasks_free(sl_state_tasks *l);
+
+/* ----------------------------------------------------------------- ledger */
+
+/* Row accounting of one table in one run: read = landed + quarantined. */
+typedef struct sl_ledger {
+	int64_t files;
+	int64_t rows_read;
+	int64_t rows_landed;
+	int64_t rows_quarantined;
+	int64_t rows_loaded;
+	int64_t bytes;
+	double seconds;
+} sl_ledger;
+
+/* Stores (replaces) the ledger of table in run_id. */
+int sl_state_ledger_put(sl_state *st, const char *run_id, const char *table,
+			const sl_ledger *l, sl_error *err);
+/* Reads it back; SL_ENOTFOUND when none. */
+int sl_state_ledger_get(sl_state *st, const char *run_id, const char *table, sl_ledger *out,
+			sl_error *err);
+
+typedef struct sl_state_ledger_row {
+	char *run_id;
+	char *table;
+	sl_ledger l;
+	int64_t updated_at;
+} sl_state_ledger_row;
+
+typedef struct sl_state_ledgers {
+	int n;
+	sl_state_ledger_row *items;
+	sl_arena arena;
+} sl_state_ledgers;
+
+/*
+ * Ledger rows filtered by run_id and/or table (NULL: any), newest run
+ * first, at most limit rows (<= 0: all): one run's volumes, or one table's
+ * volumes over time. Free with sl_state_ledgers_free.
+ */
+int sl_state_ledger_list(sl_state *st, const char *run_id, const char *table, int limit,
+			 sl_state_ledgers *out, sl_error *err);
+void sl_state_ledgers_free(sl_state_ledgers *l);
+
+/* ------------------------------------------------------------- watermarks */
+
+/*
+ * The watermark text of key ("shop_db.orders"), or *value = NULL when none.
+ * *value is the caller's to sl_free.
+ */
+int sl_state_watermark_get(sl_state *st, const char *key, char **value, sl_error *err);
+/* Sets it. Call only after the lake commit holding the rows it covers. */
+int sl_state_watermark_set(sl_state *st, const char *key, const char *value, sl_error *err);
+/* Forgets it (--full-refresh). */
+int sl_state_watermark_delete(sl_state *st, const char *key, sl_error *err);
+
+/* ------------------------------------------------------- extracted files */
+
+/*
+ * Marks a file of table_key ("shop_files.customers") extracted, by its
+ * path, size and modification time or ETag. Call only after the lake commit.
+ */
+int sl_state_file_done(sl_state *st, const char *table_key, const char *path, int64_t size,
+		       const char *mtime_or_etag, const char *run_id, sl_error *err);
+/* *done: the same path with the same size and mtime/ETag was extracted. */
+int sl_state_file_is_done(sl_state *st, const char *table_key, const char *path,
+			  int64_t size, const char *mtime_or_etag, bool *done, sl_error *err);
+/* Forgets every file of table_key (--full-refresh). */
+int sl_state_files_reset(sl_state *st, const char *table_key, sl_error *err);
+/* Number of files recorded for table_key. */
+int sl_state_files_count(sl_state *st, const char *table_key, int64_t *n, sl_error *err);
+
+/* -------------------------------------------------------- loaded versions */
+
+/*
+ * Lake version of table loaded into target, for display. The authority is
+ * the warehouse's own _sluice_loads table, written in the same transaction
+ * as the load (one transaction cannot span state.db and the warehouse);
+ * this copy is set after that commit. *version = -1 when none.
+ */
+int sl_state_loaded_version_get(sl_state *st, const char *target, const char *table,
+				int64_t *version, sl_error *err);
+int sl_state_loaded_version_set(sl_state *st, const char *target, const char *table,
+				int64_t version, sl_error *err);
+
+/* ----------------------------------------------------------- test results */
+
+/* Records one data-quality test: status "pass" | "fail" | "warn" | "error". */
+int sl_state_test_result_add(sl_state *st, const char *run_id, const char *table,
+			     const char *test, const char *status, int64_t failures,
+			     const char *message, sl_error *err);
+
+typedef struct sl_state_test_result {
+	char *run_id;
+	char *table;
+	char *test;
+	char *status;
+	int64_t failures;
+	char *message;
+	int64_t at;
+} sl_state_test_result;
+
+typedef struct sl_state_test_results {
+	int n;
+	sl_state_test_result *items; /* in insertion order */
+	sl_arena arena;
+} sl_state_test_results;
+
+/* The results of one run (NULL: the latest result of each table+test). */
+int sl_state_test_results_list(sl_state *st, const char *run_id, sl_state_test_results *out,
+			       sl_error *err);
+void sl_state_test_results_free(sl_state_test_results *l);
+
+/* ---------------------------------------------------------------- metrics */
+
+/* Records a numeric sample (name like "rows_loaded", labels free text). */
+int sl_state_metric_add(sl_state *st, const char *run_id, const char *name,
+			const char *labels, double value, sl_error *err);
+
+typedef struct sl_state_metric {
+	char *run_id;
+	char *name;
+	char *labels;
+	double value;
+	int64_t at;
+} sl_state_metric;
+
+typedef struct sl_state_metrics {
+	int n;
+	sl_state_metric *items; /* oldest first */
+	sl_arena arena;
+} sl_state_metrics;
+
+/* Samples of name (NULL: all) since since_micros (0: all), oldest first. */
+int sl_state_metrics_list(sl_state *st, const char *name, int64_t since_micros,
+			  sl_state_metrics *out, sl_error *err);
+void sl_state_metrics_free(sl_state_metrics *l);
+
+/* ------------------------------------------------------------------- logs */
+
+/* Stores a log line of a run (task_id 0 when not in a task). Redact first. */
+int sl_state_log_add(sl_state *st, const char *run_id, int64_t task_id, const char *level,
+		     const char *message, sl_error *err);
+
+typedef struct sl_state_log {
+	int64_t task_id;
+	char *level;
+	char *message;
+	int64_t at;
+} sl_state_log;
+
+typedef struct sl_state_logs {
+	int n;
+	sl_state_log *items; /* oldest first */
+	sl_arena arena;
+} sl_state_logs;
+
+/* A run's log lines (task_id > 0: of that task only). */
+int sl_state_logs_list(sl_state *st, const char *run_id, int64_t task_id,
+		       sl_state_logs *out, sl_error *err);
+void sl_state_logs_free(sl_state_logs *l);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * state_int.h: what only state/ files see — the handle and small helpers
+ * around sqlite3 statements that turn SQLite failures into sl_error.
+ */
+#ifndef SL_STATE_INT_H
+#define SL_STATE_INT_H
+
+#include "state/state.h"
+
+#include <sqlite3.h>
+
+struct sl_state {
+	sqlite3 *db;
+	bool in_tx;
+	char path[1024];
+};
+
+/* Fills err with "state db PATH: what: sqlite's message" (SL_EDB). */
+int st_db_err(sl_state *st, sl_error *err, const char *what);
+/* Prepares sql or fails with st_db_err. */
+int st_prepare(sl_state *st, sqlite3_stmt **out, const char *sql, sl_error *err);
+/* Steps s to completion (no rows expected), then finalizes it. */
+int st_run(sl_state *st, sqlite3_stmt *s, const char *what, sl_error *err);
+/* Steps an UPDATE ... RETURNING 1 that hits at most one row; *found tells. */
+int st_run_one(sl_state *st, sqlite3_stmt *s, const char *what, bool *found, sl_error *err);
+/* Binds text (NULL binds SQL NULL), copying it. */
+static inline void st_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+/* Binds a message with every registered secret redacted. */
+int st_bind_redacted(sqlite3_stmt *s, int i, const char *v);
+/* Column text copied into a, or NULL for SQL NULL (*oom set when out of memory). */
+char *st_col_text(sl_arena *a, sqlite3_stmt *s, int col, bool *oom);
+/* Grows a list array in chunks; returns the new array or NULL. */
+void *st_grow(sl_arena *a, void *items, int n, int *cap, size_t elem);
+
+#endif

@@ -1,0 +1,476 @@
+/*
+ * state_records.c: what runs leave behind in the state db — row ledgers,
+ * watermarks, extracted files, loaded lake versions, test results, metrics
+ * and log lines.
+ */
+#include "state/state_int.h"
+
+#include <string.h>
+
+/* Finishes a list read: maps the last step result to 0 or an error. */
+static int finish_list(sl_state *st, sqlite3_stmt *s, int step_rc, bool oom, sl_arena *a,
+		       const char *what, sl_error *err)
+{
+	int rc = 0;
+	if (oom)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory reading %s", what);
+	else if (step_rc != SQLITE_DONE)
+		rc = st_db_err(st, err, what);
+	sqlite3_finalize(s);
+	if (rc < 0)
+		sl_arena_free(a);
+	return rc;
+}
+
+/* ----------------------------------------------------------------- ledger */
+
+int sl_state_ledger_put(sl_state *st, const char *run_id, const char *table,
+			const sl_ledger *l, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "INSERT OR REPLACE INTO ledger(run_id, table_name, files, "
+			    "rows_read, rows_landed, rows_quarantined, rows_loaded, bytes, "
+			    "seconds, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			    err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, run_id);
+	st_bind_text(s, 2, table);
+	sqlite3_bind_int64(s, 3, l->files);
+	sqlite3_bind_int64(s, 4, l->rows_read);
+	sqlite3_bind_int64(s, 5, l->rows_landed);
+	sqlite3_bind_int64(s, 6, l->rows_quarantined);
+	sqlite3_bind_int64(s, 7, l->rows_loaded);
+	sqlite3_bind_int64(s, 8, l->bytes);
+	sqlite3_bind_double(s, 9, l->seconds);
+	sqlite3_bind_int64(s, 10, sl_now_micros());
+	return st_run(st, s, "store ledger", err);
+}
+
+#define LEDGER_COLS \
+	"run_id, table_name, files, rows_read, rows_landed, rows_quarantined, " \
+	"rows_loaded, bytes, seconds, updated_at"
+
+static void read_ledger(sqlite3_stmt *s, sl_ledger *l)
+{
+	l->files = sqlite3_column_int64(s, 2);
+	l->rows_read = sqlite3_column_int64(s, 3);
+	l->rows_landed = sqlite3_column_int64(s, 4);
+	l->rows_quarantined = sqlite3_column_int64(s, 5);
+	l->rows_loaded = sqlite3_column_int64(s, 6);
+	l->bytes = sqlite3_column_int64(s, 7);
+	l->seconds = sqlite3_column_double(s, 8);
+}
+
+int sl_state_ledger_get(sl_state *st, const char *run_id, const char *table, sl_ledger *out,
+			sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "SELECT " LEDGER_COLS " FROM ledger WHERE run_id = ?1 AND "
+			    "table_name = ?2", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, run_id);
+	st_bind_text(s, 2, table);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		read_ledger(s, out);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = sl_error_set(err, SL_ENOTFOUND, "no ledger for table %s in run %s", table,
+				  run_id);
+	} else {
+		rc = st_db_err(st, err, "read ledger");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int sl_state_ledger_list(sl_state *st, const char *run_id, const char *table, int limit,
+			 sl_state_ledgers *out, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int cap = 0, rc;
+	bool oom = false;
+
+	memset(out, 0, sizeof *out);
+	sl_arena_init(&out->arena, 16 * 1024);
+	rc = st_prepare(st, &s, "SELECT " LEDGER_COLS " FROM ledger WHERE (?1 IS NULL OR "
+			"run_id = ?1) AND (?2 IS NULL OR table_name = ?2) "
+			"ORDER BY run_id DESC, table_name LIMIT ?3", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, run_id);
+	st_bind_text(s, 2, table);
+	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		out->items = st_grow(&out->arena, out->items, out->n, &cap, sizeof *out->items);
+		if (!out->items) {
+			oom = true;
+			break;
+		}
+		sl_state_ledger_row *r = &out->items[out->n++];
+		r->run_id = st_col_text(&out->arena, s, 0, &oom);
+		r->table = st_col_text(&out->arena, s, 1, &oom);
+		read_ledger(s, &r->l);
+		r->updated_at = sqlite3_column_int64(s, 9);
+	}
+	rc = finish_list(st, s, rc, oom, &out->arena, "ledger", err);
+	if (rc < 0)
+		memset(out, 0, sizeof *out);
+	return rc;
+}
+
+void sl_state_ledgers_free(sl_state_ledgers *l)
+{
+	if (!l)
+		return;
+	sl_arena_free(&l->arena);
+	l->n = 0;
+	l->items = NULL;
+}
+
+/* ------------------------------------------------------------- watermarks */
+
+int sl_state_watermark_get(sl_state *st, const char *key, char **value, sl_error *err)
+{
+	sqlite3_stmt *s;
+	*value = NULL;
+	int rc = st_prepare(st, &s, "SELECT value FROM watermarks WHERE key = ?1", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		*value = sl_strdup(v ? v : "");
+		rc = *value ? 0 : sl_error_set(err, SL_ENOMEM, "out of memory");
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = st_db_err(st, err, "read watermark");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int sl_state_watermark_set(sl_state *st, const char *key, const char *value, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "INSERT INTO watermarks(key, value, updated_at) "
+			    "VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET "
+			    "value = excluded.value, updated_at = excluded.updated_at", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, key);
+	st_bind_text(s, 2, value ? value : "");
+	sqlite3_bind_int64(s, 3, sl_now_micros());
+	return st_run(st, s, "store watermark", err);
+}
+
+int sl_state_watermark_delete(sl_state *st, const char *key, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "DELETE FROM watermarks WHERE key = ?1", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, key);
+	return st_run(st, s, "delete watermark", err);
+}
+
+/* ------------------------------------------------------- extracted files */
+
+int sl_state_file_done(sl_state *st, const char *table_key, const char *path, int64_t size,
+		       const char *mtime_or_etag, const char *run_id, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "INSERT OR REPLACE INTO files(table_key, path, size, "
+			    "version, run_id, done_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, table_key);
+	st_bind_text(s, 2, path);
+	sqlite3_bind_int64(s, 3, size);
+	st_bind_text(s, 4, mtime_or_etag ? mtime_or_etag : "");
+	st_bind_text(s, 5, run_id);
+	sqlite3_bind_int64(s, 6, sl_now_micros());
+	return st_run(st, s, "mark file done", err);
+}
+
+int sl_state_file_is_done(sl_state *st, const char *table_key, const char *path,
+			  int64_t size, const char *mtime_or_etag, bool *done, sl_error *err)
+{
+	sqlite3_stmt *s;
+	*done = false;
+	int rc = st_prepare(st, &s, "SELECT 1 FROM files WHERE table_key = ?1 AND path = ?2 "
+			    "AND size = ?3 AND version = ?4", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, table_key);
+	st_bind_text(s, 2, path);
+	sqlite3_bind_int64(s, 3, size);
+	st_bind_text(s, 4, mtime_or_etag ? mtime_or_etag : "");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*done = true;
+	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : st_db_err(st, err, "read files");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int sl_state_files_reset(sl_state *st, const char *table_key, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "DELETE FROM files WHERE table_key = ?1", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, table_key);
+	return st_run(st, s, "reset files", err);
+}
+
+int sl_state_files_count(sl_state *st, const char *table_key, int64_t *n, sl_error *err)
+{
+	sqlite3_stmt *s;
+	*n = 0;
+	int rc = st_prepare(st, &s, "SELECT count(*) FROM files WHERE table_key = ?1", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, table_key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	rc = rc == SQLITE_ROW ? 0 : st_db_err(st, err, "count files");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* -------------------------------------------------------- loaded versions */
+
+int sl_state_loaded_version_get(sl_state *st, const char *target, const char *table,
+				int64_t *version, sl_error *err)
+{
+	sqlite3_stmt *s;
+	*version = -1;
+	int rc = st_prepare(st, &s, "SELECT version FROM loaded_versions WHERE target = ?1 "
+			    "AND table_name = ?2", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, target);
+	st_bind_text(s, 2, table);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int64(s, 0);
+	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : st_db_err(st, err, "read version");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int sl_state_loaded_version_set(sl_state *st, const char *target, const char *table,
+				int64_t version, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "INSERT INTO loaded_versions(target, table_name, version, "
+			    "updated_at) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(target, table_name) "
+			    "DO UPDATE SET version = excluded.version, "
+			    "updated_at = excluded.updated_at", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, target);
+	st_bind_text(s, 2, table);
+	sqlite3_bind_int64(s, 3, version);
+	sqlite3_bind_int64(s, 4, sl_now_micros());
+	return st_run(st, s, "store loaded version", err);
+}
+
+/* ----------------------------------------------------------- test results */
+
+int sl_state_test_result_add(sl_state *st, const char *run_id, const char *table,
+			     const char *test, const char *status, int64_t failures,
+			     const char *message, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "INSERT INTO test_results(run_id, table_name, test_name, "
+			    "status, failures, message, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			    err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, run_id);
+	st_bind_text(s, 2, table);
+	st_bind_text(s, 3, test);
+	st_bind_text(s, 4, status);
+	sqlite3_bind_int64(s, 5, failures);
+	st_bind_redacted(s, 6, message);
+	sqlite3_bind_int64(s, 7, sl_now_micros());
+	return st_run(st, s, "store test result", err);
+}
+
+int sl_state_test_results_list(sl_state *st, const char *run_id, sl_state_test_results *out,
+			       sl_error *err)
+{
+	sqlite3_stmt *s;
+	int cap = 0, rc;
+	bool oom = false;
+
+	memset(out, 0, sizeof *out);
+	sl_arena_init(&out->arena, 16 * 1024);
+	rc = st_prepare(st, &s, run_id
+			? "SELECT run_id, table_name, test_name, status, failures, message, at "
+			  "FROM test_results WHERE run_id = ?1 ORDER BY id"
+			: "SELECT run_id, table_name, test_name, status, failures, message, at "
+			  "FROM test_results WHERE id IN (SELECT max(id) FROM test_results "
+			  "GROUP BY table_name, test_name) ORDER BY id",
+			err);
+	if (rc < 0)
+		return rc;
+	if (run_id)
+		st_bind_text(s, 1, run_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		out->items = st_grow(&out->arena, out->items, out->n, &cap, sizeof *out->items);
+		if (!out->items) {
+			oom = true;
+			break;
+		}
+		sl_state_test_result *r = &out->items[out->n++];
+		r->run_id = st_col_text(&out->arena, s, 0, &oom);
+		r->table = st_col_text(&out->arena, s, 1, &oom);
+		r->test = st_col_text(&out->arena, s, 2, &oom);
+		r->status = st_col_text(&out->arena, s, 3, &oom);
+		r->failures = sqlite3_column_int64(s, 4);
+		r->message = st_col_text(&out->arena, s, 5, &oom);
+		r->at = sqlite3_column_int64(s, 6);
+	}
+	rc = finish_list(st, s, rc, oom, &out->arena, "test results", err);
+	if (rc < 0)
+		memset(out, 0, sizeof *out);
+	return rc;
+}
+
+void sl_state_test_results_free(sl_state_test_results *l)
+{
+	if (!l)
+		return;
+	sl_arena_free(&l->arena);
+	l->n = 0;
+	l->items = NULL;
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+int sl_state_metric_add(sl_state *st, const char *run_id, const char *name,
+			const char *labels, double value, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "INSERT INTO metrics(run_id, name, labels, value, at) "
+			    "VALUES(?1, ?2, ?3, ?4, ?5)", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, run_id);
+	st_bind_text(s, 2, name);
+	st_bind_text(s, 3, labels);
+	sqlite3_bind_double(s, 4, value);
+	sqlite3_bind_int64(s, 5, sl_now_micros());
+	return st_run(st, s, "store metric", err);
+}
+
+int sl_state_metrics_list(sl_state *st, const char *name, int64_t since_micros,
+			  sl_state_metrics *out, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int cap = 0, rc;
+	bool oom = false;
+
+	memset(out, 0, sizeof *out);
+	sl_arena_init(&out->arena, 16 * 1024);
+	rc = st_prepare(st, &s, "SELECT run_id, name, labels, value, at FROM metrics "
+			"WHERE (?1 IS NULL OR name = ?1) AND at >= ?2 ORDER BY at, id", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, name);
+	sqlite3_bind_int64(s, 2, since_micros);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		out->items = st_grow(&out->arena, out->items, out->n, &cap, sizeof *out->items);
+		if (!out->items) {
+			oom = true;
+			break;
+		}
+		sl_state_metric *m = &out->items[out->n++];
+		m->run_id = st_col_text(&out->arena, s, 0, &oom);
+		m->name = st_col_text(&out->arena, s, 1, &oom);
+		m->labels = st_col_text(&out->arena, s, 2, &oom);
+		m->value = sqlite3_column_double(s, 3);
+		m->at = sqlite3_column_int64(s, 4);
+	}
+	rc = finish_list(st, s, rc, oom, &out->arena, "metrics", err);
+	if (rc < 0)
+		memset(out, 0, sizeof *out);
+	return rc;
+}
+
+void sl_state_metrics_free(sl_state_metrics *l)
+{
+	if (!l)
+		return;
+	sl_arena_free(&l->arena);
+	l->n = 0;
+	l->items = NULL;
+}
+
+/* ------------------------------------------------------------------- logs */
+
+int sl_state_log_add(sl_state *st, const char *run_id, int64_t task_id, const char *level,
+		     const char *message, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "INSERT INTO logs(run_id, task_id, level, message, at) "
+			    "VALUES(?1, ?2, ?3, ?4, ?5)", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, run_id);
+	sqlite3_bind_int64(s, 2, task_id);
+	st_bind_text(s, 3, level ? level : "info");
+	st_bind_redacted(s, 4, message ? message : "");
+	sqlite3_bind_int64(s, 5, sl_now_micros());
+	return st_run(st, s, "store log line", err);
+}
+
+int sl_state_logs_list(sl_state *st, const char *run_id, int64_t task_id,
+		       sl_state_logs *out, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int cap = 0, rc;
+	bool oom = false;
+
+	memset(out, 0, sizeof *out);
+	sl_arena_init(&out->arena, 16 * 1024);
+	rc = st_prepare(st, &s, "SELECT task_id, level, message, at FROM logs WHERE "
+			"run_id = ?1 AND (?2 <= 0 OR task_id = ?2) ORDER BY id", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, run_id);
+	sqlite3_bind_int64(s, 2, task_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		out->items = st_grow(&out->arena, out->items, out->n, &cap, sizeof *out->items);
+		if (!out->items) {
+			oom = true;
+			break;
+		}
+		sl_state_log *g = &out->items[out->n++];
+		g->task_id = sqlite3_column_int64(s, 0);
+		g->level = st_col_text(&out->arena, s, 1, &oom);
+		g->message = st_col_text(&out->arena, s, 2, &oom);
+		g->at = sqlite3_column_int64(s, 3);
+	}
+	rc = finish_list(st, s, rc, oom, &out->arena, "logs", err);
+	if (rc < 0)
+		memset(out, 0, sizeof *out);
+	return rc;
+}
+
+void sl_state_logs_free(sl_state_logs *l)
+{
+	if (!l)
+		return;
+	sl_arena_free(&l->arena);
+	l->n = 0;
+	l->items = NULL;
+}

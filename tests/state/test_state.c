@@ -1,0 +1,523 @@
+/* test_state.c: the .sluice/state.db metadata store — every record kind, reopening. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "state/state.h"
+
+static char tmp[256];
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmp, sizeof tmp, "/tmp/sl_state_XXXXXX");
+	assert_non_null(mkdtemp(tmp));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	sl_log_clear_secrets();
+	return 0;
+}
+
+static sl_state *open_ok(void)
+{
+	sl_state *st = NULL;
+	sl_error err = SL_ERROR_INIT;
+	if (sl_state_open(&st, tmp, &err) != 0)
+		fail_msg("open failed: %s", err.message);
+	return st;
+}
+
+#define OK(call)                                                  \
+	do {                                                      \
+		sl_error e_ = SL_ERROR_INIT;                       \
+		int rc_ = (call);                                 \
+		if (rc_ != 0)                                     \
+			fail_msg("%s: %d %s", #call, rc_, e_.message); \
+	} while (0)
+
+static void test_open_creates_wal_db_with_schema_version(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	sl_state_close(st);
+	char path[512];
+	snprintf(path, sizeof path, "%s/.sluice/state.db", tmp);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), SL_STATE_SCHEMA_VERSION);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	/* A newer schema is refused with advice. */
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	sl_error err = SL_ERROR_INIT;
+	st = NULL;
+	assert_int_equal(sl_state_open(&st, tmp, &err), SL_EDB);
+	assert_null(st);
+	assert_non_null(strstr(err.message, "schema version 99, newer than this sluice knows (1); "
+				   "upgrade sluice"));
+}
+
+static void test_runs_sortable_unique_and_listed(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	char ids[50][SL_RUN_ID_MAX];
+	int64_t seqs[50];
+	for (int i = 0; i < 50; i++)
+		OK(sl_state_run_begin(st, "run", i % 2 ? "pg" : NULL, ids[i], &seqs[i], &e_));
+	for (int i = 0; i < 50; i++) {
+		/* "YYYYMMDDTHHMMSS.mmmZ-xxxxxx" */
+		assert_int_equal(strlen(ids[i]), 27);
+		assert_int_equal(ids[i][8], 'T');
+		assert_int_equal(ids[i][15], '.');
+		assert_int_equal(ids[i][19], 'Z');
+		assert_int_equal(ids[i][20], '-');
+		if (i > 0) {
+			assert_true(strcmp(ids[i - 1], ids[i]) < 0);
+			assert_true(seqs[i - 1] < seqs[i]);
+		}
+	}
+	/* seq is never below the wall clock in milliseconds. */
+	assert_true(seqs[0] >= sl_now_micros() / 1000 - 60000);
+
+	OK(sl_state_run_end(st, ids[49], "failed", "task extract:a.b failed", &e_));
+	OK(sl_state_run_end(st, ids[48], "success", NULL, &e_));
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_state_run_end(st, "nope", "success", NULL, &err), SL_ENOTFOUND);
+
+	sl_state_runs runs;
+	OK(sl_state_runs_list(st, 3, &runs, &e_));
+	assert_int_equal(runs.n, 3);
+	assert_string_equal(runs.items[0].run_id, ids[49]);
+	assert_string_equal(runs.items[0].status, "failed");
+	assert_string_equal(runs.items[0].message, "task extract:a.b failed");
+	assert_string_equal(runs.items[0].command, "run");
+	assert_string_equal(runs.items[0].target, "pg");
+	assert_int_equal(runs.items[0].seq, seqs[49]);
+	assert_true(runs.items[0].ended_at >= runs.items[0].started_at);
+	assert_string_equal(runs.items[1].status, "success");
+	assert_null(runs.items[1].target);
+	assert_null(runs.items[1].message);
+	assert_string_equal(runs.items[2].status, "running");
+	assert_int_equal(runs.items[2].ended_at, 0);
+	sl_state_runs_free(&runs);
+
+	OK(sl_state_runs_list(st, 0, &runs, &e_));
+	assert_int_equal(runs.n, 50);
+	sl_state_runs_free(&runs);
+
+	OK(sl_state_run_get(st, ids[10], &runs, &e_));
+	assert_int_equal(runs.n, 1);
+	assert_int_equal(runs.items[0].seq, seqs[10]);
+	sl_state_runs_free(&runs);
+	assert_int_equal(sl_state_run_get(st, "missing", &runs, &err), SL_ENOTFOUND);
+	assert_int_equal(runs.n, 0);
+	sl_state_runs_free(&runs);
+	sl_state_close(st);
+
+	/* Reopened, the sequence keeps growing. */
+	st = open_ok();
+	char id[SL_RUN_ID_MAX];
+	int64_t seq;
+	OK(sl_state_run_begin(st, "build", NULL, id, &seq, &e_));
+	assert_true(seq > seqs[49]);
+	assert_true(strcmp(id, ids[49]) > 0);
+	sl_state_close(st);
+}
+
+static void test_tasks_attempts_recorded(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	char run[SL_RUN_ID_MAX];
+	int64_t seq, t1, t2, t3;
+	OK(sl_state_run_begin(st, "run", NULL, run, &seq, &e_));
+	OK(sl_state_task_begin(st, run, "extract:shop_files.customers", 1, &t1, &e_));
+	OK(sl_state_task_end(st, t1, "failed", "connection refused", &e_));
+	OK(sl_state_task_begin(st, run, "extract:shop_files.customers", 2, &t2, &e_));
+	OK(sl_state_task_end(st, t2, "success", NULL, &e_));
+	OK(sl_state_task_begin(st, run, "load:shop_files.customers", 1, &t3, &e_));
+	assert_true(t1 < t2 && t2 < t3);
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_state_task_end(st, 9999, "success", NULL, &err), SL_ENOTFOUND);
+
+	sl_state_tasks tasks;
+	OK(sl_state_tasks_list(st, run, &tasks, &e_));
+	assert_int_equal(tasks.n, 3);
+	assert_int_equal(tasks.items[0].task_id, t1);
+	assert_string_equal(tasks.items[0].task, "extract:shop_files.customers");
+	assert_int_equal(tasks.items[0].attempt, 1);
+	assert_string_equal(tasks.items[0].status, "failed");
+	assert_string_equal(tasks.items[0].message, "connection refused");
+	assert_string_equal(tasks.items[0].run_id, run);
+	assert_int_equal(tasks.items[1].attempt, 2);
+	assert_string_equal(tasks.items[1].status, "success");
+	assert_string_equal(tasks.items[2].status, "running");
+	assert_int_equal(tasks.items[2].ended_at, 0);
+	sl_state_tasks_free(&tasks);
+	OK(sl_state_tasks_list(st, "other", &tasks, &e_));
+	assert_int_equal(tasks.n, 0);
+	sl_state_tasks_free(&tasks);
+	sl_state_close(st);
+}
+
+static void test_messages_are_redacted(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	char run[SL_RUN_ID_MAX];
+	int64_t seq, t;
+	sl_log_add_secret("hunter2secret");
+	OK(sl_state_run_begin(st, "run", NULL, run, &seq, &e_));
+	OK(sl_state_task_begin(st, run, "x", 1, &t, &e_));
+	OK(sl_state_task_end(st, t, "failed", "auth failed for password hunter2secret", &e_));
+	OK(sl_state_log_add(st, run, t, "error", "using hunter2secret", &e_));
+	sl_state_tasks tasks;
+	OK(sl_state_tasks_list(st, run, &tasks, &e_));
+	assert_string_equal(tasks.items[0].message, "auth failed for password ***");
+	sl_state_tasks_free(&tasks);
+	sl_state_logs logs;
+	OK(sl_state_logs_list(st, run, 0, &logs, &e_));
+	assert_string_equal(logs.items[0].message, "using ***");
+	sl_state_logs_free(&logs);
+	sl_state_close(st);
+}
+
+static void test_ledger_round_trip(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	sl_ledger a = {3, 1000, 990, 10, 990, 123456, 1.25};
+	sl_ledger b = {0, 50, 50, 0, 50, 2048, 0.5};
+	sl_ledger got;
+	OK(sl_state_ledger_put(st, "r1", "raw.shop_files.customers", &a, &e_));
+	OK(sl_state_ledger_put(st, "r1", "raw.shop_db.orders", &b, &e_));
+	OK(sl_state_ledger_put(st, "r2", "raw.shop_db.orders", &a, &e_));
+	OK(sl_state_ledger_get(st, "r1", "raw.shop_files.customers", &got, &e_));
+	assert_int_equal(got.files, 3);
+	assert_int_equal(got.rows_read, 1000);
+	assert_int_equal(got.rows_landed, 990);
+	assert_int_equal(got.rows_quarantined, 10);
+	assert_int_equal(got.rows_loaded, 990);
+	assert_int_equal(got.bytes, 123456);
+	assert_true(got.seconds == 1.25);
+	/* Putting again replaces. */
+	a.rows_loaded = 995;
+	OK(sl_state_ledger_put(st, "r1", "raw.shop_files.customers", &a, &e_));
+	OK(sl_state_ledger_get(st, "r1", "raw.shop_files.customers", &got, &e_));
+	assert_int_equal(got.rows_loaded, 995);
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_state_ledger_get(st, "r9", "x", &got, &err), SL_ENOTFOUND);
+
+	sl_state_ledgers l;
+	OK(sl_state_ledger_list(st, "r1", NULL, 0, &l, &e_));
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.items[0].table, "raw.shop_db.orders");
+	assert_int_equal(l.items[0].l.rows_read, 50);
+	assert_string_equal(l.items[1].table, "raw.shop_files.customers");
+	sl_state_ledgers_free(&l);
+	OK(sl_state_ledger_list(st, NULL, "raw.shop_db.orders", 0, &l, &e_));
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.items[0].run_id, "r2"); /* newest run first */
+	assert_int_equal(l.items[0].l.rows_read, 1000);
+	assert_string_equal(l.items[1].run_id, "r1");
+	sl_state_ledgers_free(&l);
+	OK(sl_state_ledger_list(st, NULL, NULL, 1, &l, &e_));
+	assert_int_equal(l.n, 1);
+	sl_state_ledgers_free(&l);
+	sl_state_close(st);
+
+	st = open_ok();
+	OK(sl_state_ledger_get(st, "r2", "raw.shop_db.orders", &got, &e_));
+	assert_int_equal(got.bytes, 123456);
+	sl_state_close(st);
+}
+
+static void test_watermark_round_trip(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	char *v = (char *)"unchanged";
+	OK(sl_state_watermark_get(st, "shop_db.orders", &v, &e_));
+	assert_null(v);
+	OK(sl_state_watermark_set(st, "shop_db.orders", "2024-05-01 10:00:00.123456", &e_));
+	OK(sl_state_watermark_set(st, "rates.exchange_rates", "42", &e_));
+	OK(sl_state_watermark_get(st, "shop_db.orders", &v, &e_));
+	assert_string_equal(v, "2024-05-01 10:00:00.123456");
+	sl_free(v);
+	OK(sl_state_watermark_set(st, "shop_db.orders", "2024-05-02 00:00:00", &e_));
+	sl_state_close(st);
+
+	st = open_ok();
+	OK(sl_state_watermark_get(st, "shop_db.orders", &v, &e_));
+	assert_string_equal(v, "2024-05-02 00:00:00");
+	sl_free(v);
+	OK(sl_state_watermark_delete(st, "shop_db.orders", &e_));
+	OK(sl_state_watermark_get(st, "shop_db.orders", &v, &e_));
+	assert_null(v);
+	OK(sl_state_watermark_get(st, "rates.exchange_rates", &v, &e_));
+	assert_string_equal(v, "42");
+	sl_free(v);
+	sl_state_close(st);
+}
+
+static void test_file_done_and_changed(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	bool done = true;
+	int64_t n;
+	const char *k = "shop_files.customers";
+	OK(sl_state_file_is_done(st, k, "data/c1.csv", 100, "1700000000", &done, &e_));
+	assert_false(done);
+	OK(sl_state_file_done(st, k, "data/c1.csv", 100, "1700000000", "r1", &e_));
+	OK(sl_state_file_done(st, k, "data/c2.csv", 200, "1700000001", "r1", &e_));
+	OK(sl_state_file_is_done(st, k, "data/c1.csv", 100, "1700000000", &done, &e_));
+	assert_true(done);
+	/* Changed size or mtime: extract again. */
+	OK(sl_state_file_is_done(st, k, "data/c1.csv", 101, "1700000000", &done, &e_));
+	assert_false(done);
+	OK(sl_state_file_is_done(st, k, "data/c1.csv", 100, "1700000005", &done, &e_));
+	assert_false(done);
+	/* Same file under another table is not done. */
+	OK(sl_state_file_is_done(st, "other.t", "data/c1.csv", 100, "1700000000", &done, &e_));
+	assert_false(done);
+	/* Re-marking the changed file replaces the old entry. */
+	OK(sl_state_file_done(st, k, "data/c1.csv", 101, "1700000005", "r2", &e_));
+	OK(sl_state_file_is_done(st, k, "data/c1.csv", 100, "1700000000", &done, &e_));
+	assert_false(done);
+	OK(sl_state_file_is_done(st, k, "data/c1.csv", 101, "1700000005", &done, &e_));
+	assert_true(done);
+	OK(sl_state_files_count(st, k, &n, &e_));
+	assert_int_equal(n, 2);
+	/* S3 objects by ETag. */
+	OK(sl_state_file_done(st, "drops.events", "s3://b/e/1.csv.gz", 9, "\"abc123\"", "r2", &e_));
+	OK(sl_state_file_is_done(st, "drops.events", "s3://b/e/1.csv.gz", 9, "\"abc123\"", &done, &e_));
+	assert_true(done);
+	sl_state_close(st);
+
+	st = open_ok();
+	OK(sl_state_file_is_done(st, k, "data/c2.csv", 200, "1700000001", &done, &e_));
+	assert_true(done);
+	OK(sl_state_files_reset(st, k, &e_));
+	OK(sl_state_file_is_done(st, k, "data/c2.csv", 200, "1700000001", &done, &e_));
+	assert_false(done);
+	OK(sl_state_files_count(st, k, &n, &e_));
+	assert_int_equal(n, 0);
+	OK(sl_state_files_count(st, "drops.events", &n, &e_));
+	assert_int_equal(n, 1);
+	sl_state_close(st);
+}
+
+static void test_transaction_groups_and_rolls_back(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	bool done;
+	int64_t n;
+	OK(sl_state_tx_begin(st, &e_));
+	for (int i = 0; i < 100; i++) {
+		char p[32];
+		snprintf(p, sizeof p, "f%03d.csv", i);
+		OK(sl_state_file_done(st, "s.t", p, i, "m", "r1", &e_));
+	}
+	OK(sl_state_tx_commit(st, &e_));
+	OK(sl_state_files_count(st, "s.t", &n, &e_));
+	assert_int_equal(n, 100);
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_state_tx_commit(st, &err), SL_EINTERNAL);
+
+	OK(sl_state_tx_begin(st, &e_));
+	OK(sl_state_file_done(st, "s.t", "extra.csv", 1, "m", "r2", &e_));
+	OK(sl_state_watermark_set(st, "s.t", "5", &e_));
+	sl_state_tx_rollback(st);
+	OK(sl_state_file_is_done(st, "s.t", "extra.csv", 1, "m", &done, &e_));
+	assert_false(done);
+	char *v;
+	OK(sl_state_watermark_get(st, "s.t", &v, &e_));
+	assert_null(v);
+	/* run_begin inside a caller's transaction joins it. */
+	char id[SL_RUN_ID_MAX];
+	int64_t seq;
+	OK(sl_state_tx_begin(st, &e_));
+	OK(sl_state_run_begin(st, "run", NULL, id, &seq, &e_));
+	OK(sl_state_tx_commit(st, &e_));
+	sl_state_runs runs;
+	OK(sl_state_run_get(st, id, &runs, &e_));
+	sl_state_runs_free(&runs);
+	sl_state_close(st);
+}
+
+static void test_loaded_versions(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	int64_t v = 0;
+	OK(sl_state_loaded_version_get(st, "local", "raw/shop_db/orders", &v, &e_));
+	assert_int_equal(v, -1);
+	OK(sl_state_loaded_version_set(st, "local", "raw/shop_db/orders", 0, &e_));
+	OK(sl_state_loaded_version_set(st, "pg", "raw/shop_db/orders", 7, &e_));
+	OK(sl_state_loaded_version_get(st, "local", "raw/shop_db/orders", &v, &e_));
+	assert_int_equal(v, 0);
+	OK(sl_state_loaded_version_set(st, "local", "raw/shop_db/orders", 3, &e_));
+	sl_state_close(st);
+	st = open_ok();
+	OK(sl_state_loaded_version_get(st, "local", "raw/shop_db/orders", &v, &e_));
+	assert_int_equal(v, 3);
+	OK(sl_state_loaded_version_get(st, "pg", "raw/shop_db/orders", &v, &e_));
+	assert_int_equal(v, 7);
+	sl_state_close(st);
+}
+
+static void test_test_results_metrics_logs(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	OK(sl_state_test_result_add(st, "r1", "dim_customers", "not_null_customer_id", "pass", 0,
+				    NULL, &e_));
+	OK(sl_state_test_result_add(st, "r1", "dim_customers", "unique_customer_id", "fail", 3,
+				    "3 duplicate keys", &e_));
+	OK(sl_state_test_result_add(st, "r2", "dim_customers", "unique_customer_id", "pass", 0,
+				    NULL, &e_));
+	sl_state_test_results tr;
+	OK(sl_state_test_results_list(st, "r1", &tr, &e_));
+	assert_int_equal(tr.n, 2);
+	assert_string_equal(tr.items[1].test, "unique_customer_id");
+	assert_string_equal(tr.items[1].status, "fail");
+	assert_int_equal(tr.items[1].failures, 3);
+	assert_string_equal(tr.items[1].message, "3 duplicate keys");
+	assert_string_equal(tr.items[1].table, "dim_customers");
+	assert_null(tr.items[0].message);
+	sl_state_test_results_free(&tr);
+	/* Latest result per table and test. */
+	OK(sl_state_test_results_list(st, NULL, &tr, &e_));
+	assert_int_equal(tr.n, 2);
+	assert_string_equal(tr.items[0].test, "not_null_customer_id");
+	assert_string_equal(tr.items[1].run_id, "r2");
+	assert_string_equal(tr.items[1].status, "pass");
+	sl_state_test_results_free(&tr);
+
+	OK(sl_state_metric_add(st, "r1", "rows_loaded", "table=orders", 990, &e_));
+	OK(sl_state_metric_add(st, "r1", "seconds", NULL, 1.5, &e_));
+	OK(sl_state_metric_add(st, "r2", "rows_loaded", "table=orders", 1010, &e_));
+	sl_state_metrics m;
+	OK(sl_state_metrics_list(st, "rows_loaded", 0, &m, &e_));
+	assert_int_equal(m.n, 2);
+	assert_true(m.items[0].value == 990);
+	assert_true(m.items[1].value == 1010);
+	assert_string_equal(m.items[1].labels, "table=orders");
+	assert_string_equal(m.items[1].run_id, "r2");
+	sl_state_metrics_free(&m);
+	OK(sl_state_metrics_list(st, NULL, 0, &m, &e_));
+	assert_int_equal(m.n, 3);
+	sl_state_metrics_free(&m);
+	OK(sl_state_metrics_list(st, NULL, sl_now_micros() + 60 * SL_MICROS_PER_SEC, &m, &e_));
+	assert_int_equal(m.n, 0);
+	sl_state_metrics_free(&m);
+
+	OK(sl_state_log_add(st, "r1", 0, "info", "run started", &e_));
+	OK(sl_state_log_add(st, "r1", 5, "warn", "10 rows quarantined", &e_));
+	OK(sl_state_log_add(st, "r2", 0, "info", "other run", &e_));
+	sl_state_logs logs;
+	OK(sl_state_logs_list(st, "r1", 0, &logs, &e_));
+	assert_int_equal(logs.n, 2);
+	assert_string_equal(logs.items[0].message, "run started");
+	assert_string_equal(logs.items[1].level, "warn");
+	assert_int_equal(logs.items[1].task_id, 5);
+	sl_state_logs_free(&logs);
+	OK(sl_state_logs_list(st, "r1", 5, &logs, &e_));
+	assert_int_equal(logs.n, 1);
+	sl_state_logs_free(&logs);
+	sl_state_close(st);
+}
+
+static void test_two_handles_share_the_db(void **state)
+{
+	(void)state;
+	sl_state *a = open_ok(), *b = open_ok();
+	char ia[SL_RUN_ID_MAX], ib[SL_RUN_ID_MAX];
+	int64_t sa, sb;
+	OK(sl_state_run_begin(a, "serve", NULL, ia, &sa, &e_));
+	OK(sl_state_run_begin(b, "run", NULL, ib, &sb, &e_));
+	assert_true(sb > sa);
+	OK(sl_state_watermark_set(a, "k", "1", &e_));
+	char *v;
+	OK(sl_state_watermark_get(b, "k", &v, &e_));
+	assert_string_equal(v, "1");
+	sl_free(v);
+	sl_state_close(a);
+	sl_state_close(b);
+}
+
+static void test_open_survives_allocation_failures(void **state)
+{
+	(void)state;
+	for (long n = 0; n < 12; n++) {
+		sl_state *st = NULL;
+		sl_error err = SL_ERROR_INIT;
+		sl_alloc_fail_after(n);
+		int rc = sl_state_open(&st, tmp, &err);
+		sl_alloc_fail_after(-1);
+		if (rc == 0)
+			sl_state_close(st);
+		else
+			assert_int_equal(rc, SL_ENOMEM);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_creates_wal_db_with_schema_version, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_runs_sortable_unique_and_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tasks_attempts_recorded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages_are_redacted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watermark_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_done_and_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transaction_groups_and_rolls_back, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_loaded_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_test_results_metrics_logs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_handles_share_the_db, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_survives_allocation_failures, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
