@@ -5,6 +5,12 @@
  * sl_store. Data files are written first; one commit record makes them
  * visible; a crash before it leaves only unreferenced files, which vacuum
  * removes. A table is named by its path in the lake: "raw/<source>/<table>".
+ *
+ * Layout of a table T: T/_delta_log/NNNNNNNNNNNNNNNNNNNN.json (one JSON
+ * action per line) and T/data/part-NNNNN-<uuid>.<codec>.parquet (add paths
+ * are relative to T: "data/part-..."). A write with zero rows still commits
+ * a version (commitInfo and txn, no add), so an empty run is recorded and
+ * its txn is not written twice; the table exists from its first commit.
  */
 #ifndef SL_LAKE_H
 #define SL_LAKE_H

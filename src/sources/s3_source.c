@@ -1,9 +1,9 @@
 /*
  * s3_source.c: the s3 source kind. Lists the objects under a bucket prefix
- * that match the table's glob (s3://bucket/events/*.csv.gz), skips objects
- * already extracted (same key, size and ETag), and streams each new one —
- * CSV (plain, gzip or zstd) or Parquet — into batches, read through ranged
- * GETs so memory stays bounded whatever the object size.
+ * that match the table's glob (s3://bucket/events/ then *.csv.gz), skips
+ * objects already extracted (same key, size and ETag), and streams each new
+ * one — CSV (plain, gzip or zstd) or Parquet — into batches, read through
+ * large ranged GETs so memory stays bounded whatever the object size.
  */
 #include "sources/sources.h"
 #include "formats/csv/csv.h"
@@ -13,7 +13,15 @@
 
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* One ranged GET reads this much ahead of the reader (bounded memory). */
+#define S3_READAHEAD ((size_t)8 << 20)
+/* Plain CSV objects are sampled from their first bytes only. */
+#define S3_SAMPLE_BYTES ((uint64_t)32 << 20)
+#define S3_SAMPLE_ROWS 20000
 
 typedef enum { FMT_CSV, FMT_PARQUET } object_format;
 
@@ -33,6 +41,7 @@ typedef struct {
 	object_format format;
 	sl_store *store;
 	char bucket_url[512]; /* s3://bucket */
+	char origin[1024];    /* URL of the object being read */
 	pending_object *objects;
 	int nobjects;
 	int next_object;
@@ -40,10 +49,93 @@ typedef struct {
 	sl_csv_reader *csv_reader;
 	sl_input *csv_input;
 	sl_parquet_reader *pq_reader;
+	bool pq_cast;         /* the object's column types differ from the table's */
+	int64_t pq_row;       /* rows of the current Parquet object read so far */
 	sl_batch *batch;
 	sl_batch *pq_batch;
 	uint64_t bytes_done;
 } s3_source;
+
+/* ------------------------------------------------------------ readahead */
+
+/*
+ * An sl_input over another that serves small sequential reads from one
+ * large ranged read, so a CSV stream costs one GET per S3_READAHEAD bytes
+ * instead of one per reader chunk.
+ */
+typedef struct {
+	sl_input base;
+	sl_input *in;
+	char *buf;
+	uint64_t buf_off;
+	size_t buf_len;
+} ra_input;
+
+static int ra_read_at(sl_input *base, uint64_t off, void *p, size_t n, sl_error *err)
+{
+	ra_input *r = (ra_input *)base;
+	if (n == 0)
+		return 0;
+	if (off >= r->buf_off && off - r->buf_off <= r->buf_len &&
+	    n <= r->buf_len - (size_t)(off - r->buf_off)) {
+		memcpy(p, r->buf + (off - r->buf_off), n);
+		return 0;
+	}
+	if (n >= S3_READAHEAD || off > base->size || n > base->size - off)
+		return r->in->read_at(r->in, off, p, n, err);
+	size_t want = S3_READAHEAD;
+	if (base->size - off < want)
+		want = (size_t)(base->size - off);
+	if (!r->buf && !(r->buf = sl_malloc(S3_READAHEAD)))
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	r->buf_len = 0;
+	int rc = r->in->read_at(r->in, off, r->buf, want, err);
+	if (rc < 0)
+		return rc;
+	r->buf_off = off;
+	r->buf_len = want;
+	memcpy(p, r->buf, n);
+	return 0;
+}
+
+static void ra_close(sl_input *base)
+{
+	ra_input *r = (ra_input *)base;
+	if (!r)
+		return;
+	r->in->close(r->in);
+	sl_free(r->buf);
+	sl_free(r);
+}
+
+/* Wraps in (owned) in a readahead input; on failure in is closed. */
+static int ra_open(sl_input **out, sl_input *in, sl_error *err)
+{
+	ra_input *r = sl_calloc(1, sizeof *r);
+	if (!r) {
+		in->close(in);
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	}
+	r->in = in;
+	r->base.read_at = ra_read_at;
+	r->base.close = ra_close;
+	r->base.size = in->size;
+	snprintf(r->base.name, sizeof r->base.name, "%s", in->name);
+	*out = &r->base;
+	return 0;
+}
+
+static int open_input(s3_source *x, const char *key, sl_input **out, sl_error *err)
+{
+	sl_input *in = NULL;
+	int rc = sl_store_open_input(x->store, key, &in, err);
+	if (rc < 0)
+		return rc;
+	x->base.stats.requests++;
+	return ra_open(out, in, err);
+}
+
+/* -------------------------------------------------------------- reading */
 
 static void s3_close(sl_extractor *base)
 {
@@ -63,54 +155,88 @@ static void s3_close(sl_extractor *base)
 	sl_free(x);
 }
 
-static object_format format_of(const sl_source_table *t, const char *pattern)
-{
-	if (t->format && strcmp(t->format, "parquet") == 0)
-		return FMT_PARQUET;
-	if (t->format)
-		return FMT_CSV;
-	return sl_str_ends_with(pattern, ".parquet") ? FMT_PARQUET : FMT_CSV;
-}
-
 static int on_bad_row(void *ctx, const sl_csv_bad_row *bad, sl_error *err)
 {
 	s3_source *x = ctx;
-	char origin[1024];
-	snprintf(origin, sizeof origin, "%s/%s", x->bucket_url,
-		 x->objects[x->next_object - 1].key);
-	sl_quarantine_row q = {origin, bad->line, bad->raw, bad->raw_len, bad->reason};
+	sl_quarantine_row q = {x->origin, bad->line, bad->raw, bad->raw_len, bad->reason};
 	x->base.stats.rows_bad++;
 	x->base.stats.rows_read++;
 	if (!x->opts.on_bad)
-		return sl_error_set(err, SL_EINVAL, "%s:%lld: %s", origin, (long long)bad->line,
+		return sl_error_set(err, SL_EINVAL, "%s:%lld: %s", x->origin, (long long)bad->line,
 				    bad->reason);
 	return x->opts.on_bad(x->opts.on_bad_ctx, &q, err);
+}
+
+/* The header of every CSV object must name the table's columns in order. */
+static int check_header(s3_source *x, sl_error *err)
+{
+	const sl_schema *s = x->base.schema;
+	int n = sl_csv_reader_ncolumns(x->csv_reader);
+	if (!x->csv.header)
+		return n == s->nfields || n == 0 ? 0 :
+		       sl_error_set(err, SL_EFORMAT, "%s: has %d columns, expected %d", x->origin,
+				    n, s->nfields);
+	if (n == 0)
+		return 0; /* an empty object: no rows */
+	for (int i = 0; i < n && i < s->nfields; i++) {
+		if (strcmp(sl_csv_reader_column(x->csv_reader, i), s->fields[i].name) != 0)
+			return sl_error_set(err, SL_EFORMAT,
+					    "%s: column %d is \"%s\" but the table's column %d is "
+					    "\"%s\"; objects of one table must share a header",
+					    x->origin, i + 1, sl_csv_reader_column(x->csv_reader, i),
+					    i + 1, s->fields[i].name);
+	}
+	if (n != s->nfields)
+		return sl_error_set(err, SL_EFORMAT,
+				    "%s: header has %d columns, the table has %d; objects of one "
+				    "table must share a header",
+				    x->origin, n, s->nfields);
+	return 0;
+}
+
+/* Opens a Parquet object projected onto the table's columns. */
+static int open_parquet(s3_source *x, sl_input *in, sl_error *err)
+{
+	const sl_schema *want = x->base.schema;
+	const char **names = NULL;
+	int rc = sl_parquet_reader_open(&x->pq_reader, in, err); /* owns in */
+	if (rc < 0)
+		return rc;
+	names = sl_calloc((size_t)want->nfields + 1, sizeof *names);
+	if (!names)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i < want->nfields; i++)
+		names[i] = want->fields[i].name;
+	rc = sl_parquet_reader_project(x->pq_reader, names, want->nfields, err);
+	sl_free(names);
+	if (rc < 0)
+		return rc;
+	const sl_schema *have = sl_parquet_reader_schema(x->pq_reader);
+	x->pq_cast = false;
+	x->pq_row = 0;
+	for (int i = 0; i < want->nfields; i++) {
+		int j = sl_schema_find(have, want->fields[i].name);
+		if (j >= 0 && !sl_type_equal(have->fields[j].type, want->fields[i].type))
+			x->pq_cast = true;
+	}
+	return 0;
 }
 
 static int open_object(s3_source *x, const pending_object *o, sl_error *err)
 {
 	sl_input *in = NULL;
-	int rc = sl_store_open_input(x->store, o->key, &in, err);
+	int rc;
+	snprintf(x->origin, sizeof x->origin, "%s/%s", x->bucket_url, o->key);
+	rc = open_input(x, o->key, &in, err);
 	if (rc < 0)
 		return rc;
-	x->base.stats.requests++;
-	if (x->format == FMT_PARQUET) {
-		rc = sl_parquet_reader_open(&x->pq_reader, in, err); /* owns in */
-		if (rc == 0) {
-			const char **names = sl_calloc((size_t)x->base.schema->nfields + 1,
-						       sizeof *names);
-			if (!names)
-				return sl_error_set(err, SL_ENOMEM, "out of memory");
-			for (int i = 0; i < x->base.schema->nfields; i++)
-				names[i] = x->base.schema->fields[i].name;
-			rc = sl_parquet_reader_project(x->pq_reader, names, x->base.schema->nfields,
-						       err);
-			sl_free(names);
-		}
-		return rc;
-	}
+	if (x->format == FMT_PARQUET)
+		return open_parquet(x, in, err);
 	x->csv_input = in;
-	return sl_csv_reader_open_input(&x->csv_reader, in, &x->csv, err);
+	rc = sl_csv_reader_open_input(&x->csv_reader, in, &x->csv, err);
+	if (rc < 0)
+		return rc;
+	return check_header(x, err);
 }
 
 static void finish_object(s3_source *x)
@@ -129,29 +255,104 @@ static void finish_object(s3_source *x)
 	x->base.stats.files = x->done_objects;
 }
 
+/*
+ * Converts a Parquet batch whose column types differ from the table's
+ * (a declared type, or objects written with other types) value by value
+ * through text; a value that does not convert sends its row to quarantine.
+ */
+static int cast_rows(s3_source *x, const sl_batch *in, sl_error *err)
+{
+	sl_batch *b = x->batch;
+	sl_buf text = SL_BUF_INIT;
+	int rc = 0;
+	sl_batch_reset(b);
+	for (int64_t r = 0; r < in->nrows && rc == 0; r++) {
+		char reason[512] = "";
+		for (int c = 0; c < b->ncols && !reason[0]; c++) {
+			const sl_column *src = &in->cols[c];
+			sl_column *dst = &b->cols[c];
+			if (sl_column_is_null(src, r)) {
+				sl_column_append_null(dst);
+				continue;
+			}
+			if (sl_type_equal(src->type, dst->type)) {
+				if (sl_column_append_from(dst, src, r) < 0)
+					rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+				if (rc < 0)
+					break;
+				continue;
+			}
+			sl_error verr = SL_ERROR_INIT;
+			sl_buf_reset(&text);
+			if (sl_column_format_value(src, r, &text) < 0) {
+				rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+				break;
+			}
+			if (sl_column_append_text(dst, text.data ? text.data : "", text.len,
+						  &verr) < 0)
+				snprintf(reason, sizeof reason, "column %s: %s",
+					 b->schema->fields[c].name, verr.message);
+		}
+		if (rc < 0) {
+			sl_batch_discard_row(b);
+			break;
+		}
+		if (!reason[0]) {
+			sl_batch_end_row(b);
+			continue;
+		}
+		sl_batch_discard_row(b);
+		x->base.stats.rows_bad++;
+		sl_quarantine_row q = {x->origin, x->pq_row + r + 1, NULL, 0, reason};
+		if (!x->opts.on_bad)
+			rc = sl_error_set(err, SL_EINVAL, "%s: row %lld: %s", x->origin,
+					  (long long)(x->pq_row + r + 1), reason);
+		else
+			rc = x->opts.on_bad(x->opts.on_bad_ctx, &q, err);
+	}
+	sl_buf_free(&text);
+	return rc;
+}
+
+static int next_parquet(s3_source *x, sl_batch **out, sl_error *err)
+{
+	sl_batch_free(x->pq_batch);
+	x->pq_batch = NULL;
+	int rc = sl_parquet_reader_next(x->pq_reader, &x->pq_batch, x->opts.batch_rows, err);
+	if (rc <= 0)
+		return rc;
+	int64_t n = x->pq_batch->nrows;
+	x->base.stats.rows_read += n;
+	if (!x->pq_cast) {
+		x->pq_row += n;
+		*out = x->pq_batch;
+		return 1;
+	}
+	rc = cast_rows(x, x->pq_batch, err);
+	x->pq_row += n;
+	if (rc < 0)
+		return rc;
+	*out = x->batch;
+	return 1;
+}
+
 static int s3_next(sl_extractor *base, sl_batch **out, sl_error *err)
 {
 	s3_source *x = (s3_source *)base;
 	for (;;) {
+		int rc;
 		if (!x->csv_reader && !x->pq_reader) {
 			if (x->next_object >= x->nobjects)
 				return 0;
 			const pending_object *o = &x->objects[x->next_object++];
-			int rc = open_object(x, o, err);
+			rc = open_object(x, o, err);
 			if (rc < 0)
 				return sl_error_prefix(err, "%s/%s: ", x->bucket_url, o->key);
 		}
 		if (x->pq_reader) {
-			sl_batch_free(x->pq_batch);
-			x->pq_batch = NULL;
-			int rc = sl_parquet_reader_next(x->pq_reader, &x->pq_batch, 0, err);
-			if (rc < 0)
+			rc = next_parquet(x, out, err);
+			if (rc != 0)
 				return rc;
-			if (rc > 0) {
-				x->base.stats.rows_read += x->pq_batch->nrows;
-				*out = x->pq_batch;
-				return 1;
-			}
 		} else {
 			sl_batch_reset(x->batch);
 			int64_t n = sl_csv_read_batch(x->csv_reader, x->batch, on_bad_row, x, err);
@@ -159,6 +360,7 @@ static int s3_next(sl_extractor *base, sl_batch **out, sl_error *err)
 				return (int)n;
 			x->base.stats.rows_read += n;
 			if (n > 0) {
+				x->base.stats.bytes = x->bytes_done;
 				*out = x->batch;
 				return 1;
 			}
@@ -194,8 +396,12 @@ static const sl_extractor_ops s3_ops = {
 	.close = s3_close,
 };
 
-/* Lists objects under the pattern's literal prefix that match it. */
-static int list_objects(s3_source *x, const char *pattern, int *matched, sl_error *err)
+/* ------------------------------------------------------------- opening */
+
+/* Lists objects under the pattern's literal prefix that match it, keeping
+ * the ones not yet extracted; *first is the first match (for the schema). */
+static int list_objects(s3_source *x, const char *pattern, int *matched, char **first,
+			sl_error *err)
 {
 	char prefix[1024], key[300];
 	size_t n = strcspn(pattern, "*?[");
@@ -219,7 +425,10 @@ static int list_objects(s3_source *x, const char *pattern, int *matched, sl_erro
 		const sl_store_entry *e = &entries[i];
 		if (fnmatch(pattern, e->key, FNM_PATHNAME) != 0)
 			continue;
-		(*matched)++;
+		if (++*matched == 1 && !(*first = sl_strdup(e->key))) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			goto out;
+		}
 		char url[1024];
 		snprintf(url, sizeof url, "%s/%s", x->bucket_url, e->key);
 		if (!x->opts.full_refresh && x->opts.state) {
@@ -246,18 +455,112 @@ out:
 	return rc;
 }
 
+/*
+ * Interim CSV inference over an S3 object: the csv module infers from
+ * paths only, so the sample goes through a temp file — the first
+ * S3_SAMPLE_BYTES of a plain object cut at a line end (a record cut in
+ * half is skipped by inference), or a whole compressed object, which
+ * cannot be cut. To be replaced by sl_csv_infer_schema_input.
+ */
+static int infer_csv(s3_source *x, sl_input *in, sl_schema **out, sl_error *err)
+{
+	char path[] = "/tmp/sluice-s3-sample-XXXXXX";
+	unsigned char magic[4] = {0};
+	size_t chunk = S3_READAHEAD;
+	char *buf = NULL;
+	FILE *f = NULL;
+	int rc = 0;
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return sl_error_set(err, SL_EIO, "cannot create a temp file for a CSV sample");
+	f = fdopen(fd, "wb");
+	if (!f) {
+		close(fd);
+		rc = sl_error_set(err, SL_EIO, "cannot create a temp file for a CSV sample");
+		goto out;
+	}
+	if (in->size >= 4 && (rc = in->read_at(in, 0, magic, 4, err)) < 0)
+		goto out;
+	bool compressed = (magic[0] == 0x1f && magic[1] == 0x8b) ||
+			  (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f &&
+			   magic[3] == 0xfd);
+	uint64_t limit = compressed || in->size <= S3_SAMPLE_BYTES ? in->size : S3_SAMPLE_BYTES;
+	if (!(buf = sl_malloc(chunk))) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (uint64_t off = 0; off < limit;) {
+		size_t n = limit - off < chunk ? (size_t)(limit - off) : chunk;
+		if ((rc = in->read_at(in, off, buf, n, err)) < 0)
+			goto out;
+		off += n;
+		if (off == limit && limit < in->size) {
+			while (n > 0 && buf[n - 1] != '\n')
+				n--; /* end at a line end */
+		}
+		if (fwrite(buf, 1, n, f) != n) {
+			rc = sl_error_set(err, SL_EIO, "cannot write a CSV sample to %s", path);
+			goto out;
+		}
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		rc = sl_error_set(err, SL_EIO, "cannot write a CSV sample to %s", path);
+		goto out;
+	}
+	f = NULL;
+	const char *paths[1] = {path};
+	rc = sl_csv_infer_schema(out, paths, 1, &x->csv, S3_SAMPLE_ROWS, err);
+out:
+	if (f)
+		fclose(f);
+	unlink(path);
+	sl_free(buf);
+	return rc;
+}
+
+/* Declared column types override the objects' own; unknown names and
+ * types are configuration errors, as is a primary key not in the objects. */
+static int apply_declared(s3_source *x, sl_schema *s, sl_error *err)
+{
+	for (int i = 0; i < x->t->columns.n; i++) {
+		const sl_kv *kv = &x->t->columns.items[i];
+		int idx = sl_schema_find(s, kv->key);
+		sl_type type;
+		if (idx < 0)
+			return sl_error_set(err, SL_ECONFIG,
+					    "%s:%d: column \"%s\" of table \"%s\" is not in the "
+					    "objects; fix the name or remove it",
+					    x->src->file, kv->line, kv->key, x->t->name);
+		if (sl_type_parse(kv->value, &type) < 0)
+			return sl_error_set(err, SL_ECONFIG,
+					    "%s:%d: unknown type \"%s\"; use one of " SL_TYPE_NAMES,
+					    x->src->file, kv->line, kv->value);
+		s->fields[idx].type = type;
+	}
+	for (int i = 0; i < x->t->nprimary_key; i++) {
+		if (sl_schema_find(s, x->t->primary_key[i]) < 0)
+			return sl_error_set(err, SL_ECONFIG,
+					    "%s:%d: primary key column \"%s\" of table \"%s\" is "
+					    "not in the objects",
+					    x->src->file, x->t->line, x->t->primary_key[i],
+					    x->t->name);
+	}
+	return 0;
+}
+
 /* The schema: a Parquet object's own, or inferred from a CSV object's
  * sample, with declared column types applied. */
 static int build_schema(s3_source *x, const char *key, sl_error *err)
 {
 	sl_input *in = NULL;
 	sl_schema *s = NULL;
-	int rc = sl_store_open_input(x->store, key, &in, err);
+	int rc = open_input(x, key, &in, err);
 	if (rc < 0)
-		return rc;
+		return sl_error_prefix(err, "%s/%s: ", x->bucket_url, key);
 	if (x->format == FMT_PARQUET) {
 		sl_parquet_reader *r = NULL;
-		rc = sl_parquet_reader_open(&r, in, err);
+		rc = sl_parquet_reader_open(&r, in, err); /* owns in */
 		if (rc == 0) {
 			s = sl_schema_copy(sl_parquet_reader_schema(r));
 			if (!s)
@@ -265,23 +568,22 @@ static int build_schema(s3_source *x, const char *key, sl_error *err)
 		}
 		sl_parquet_reader_close(r);
 	} else {
-		rc = sl_csv_infer_schema_input(&s, in, &x->csv, 20000, err);
+		rc = infer_csv(x, in, &s, err);
 		in->close(in);
 	}
 	if (rc < 0)
 		return sl_error_prefix(err, "%s/%s: ", x->bucket_url, key);
-	for (int i = 0; i < x->t->columns.n; i++) {
-		const sl_kv *kv = &x->t->columns.items[i];
-		int idx = sl_schema_find(s, kv->key);
-		sl_type type;
-		if (idx < 0 || sl_type_parse(kv->value, &type) < 0) {
-			sl_schema_free(s);
-			return sl_error_set(err, SL_ECONFIG,
-					    "%s:%d: column \"%s\" (%s) does not match the objects of "
-					    "table \"%s\"; fix the name or the type",
-					    x->src->file, kv->line, kv->key, kv->value, x->t->name);
-		}
-		s->fields[idx].type = type;
+	if (s->nfields == 0) {
+		sl_schema_free(s);
+		return sl_error_set(err, SL_EFORMAT,
+				    "%s/%s: has no columns; the first object of table \"%s\" "
+				    "must have a header",
+				    x->bucket_url, key, x->t->name);
+	}
+	rc = apply_declared(x, s, err);
+	if (rc < 0) {
+		sl_schema_free(s);
+		return rc;
 	}
 	x->base.schema = s;
 	return 0;
@@ -291,6 +593,7 @@ int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_
 		      const sl_extract_opts *opts, sl_error *err)
 {
 	s3_source *x = sl_calloc(1, sizeof *x);
+	char *first = NULL;
 	int matched = 0, rc;
 	if (!x)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -298,6 +601,8 @@ int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_
 	x->src = src;
 	x->t = t;
 	x->opts = *opts;
+	if (x->opts.batch_rows <= 0)
+		x->opts.batch_rows = SL_BATCH_DEFAULT_ROWS;
 	sl_csv_opts def = SL_CSV_OPTS_INIT;
 	x->csv = def;
 	x->csv.delimiter = t->delimiter ? t->delimiter : ',';
@@ -330,13 +635,22 @@ int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_
 				  src->file, t->line, url);
 		goto fail;
 	}
+	if (t->format && strcmp(t->format, "csv") != 0 && strcmp(t->format, "parquet") != 0) {
+		rc = sl_error_set(err, SL_ECONFIG,
+				  "%s:%d: format \"%s\" is not supported by s3 sources yet; use "
+				  "csv or parquet",
+				  src->file, t->line, t->format);
+		goto fail;
+	}
 	snprintf(x->bucket_url, sizeof x->bucket_url, "s3://%.*s", (int)(slash - bucket), bucket);
 	const char *pattern = slash + 1;
-	x->format = format_of(t, pattern);
+	bool parquet = t->format ? strcmp(t->format, "parquet") == 0 :
+				   sl_str_ends_with(pattern, ".parquet");
+	x->format = parquet ? FMT_PARQUET : FMT_CSV;
 	rc = sl_store_open(&x->store, x->bucket_url, err);
 	if (rc < 0)
 		goto fail;
-	rc = list_objects(x, pattern, &matched, err);
+	rc = list_objects(x, pattern, &matched, &first, err);
 	if (rc < 0)
 		goto fail;
 	if (matched == 0) {
@@ -344,33 +658,21 @@ int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_
 				  src->file, t->line, url);
 		goto fail;
 	}
-	if (x->nobjects > 0) {
-		rc = build_schema(x, x->objects[0].key, err);
-	} else {
-		/* Nothing new: the first matching object gives the schema. */
-		sl_store_entry *entries = NULL;
-		size_t n = 0;
-		char prefix[1024];
-		snprintf(prefix, sizeof prefix, "%.*s", (int)strcspn(pattern, "*?["), pattern);
-		rc = sl_store_list(x->store, prefix, &entries, &n, err);
-		for (size_t i = 0; rc == 0 && i < n; i++) {
-			if (fnmatch(pattern, entries[i].key, FNM_PATHNAME) == 0) {
-				rc = build_schema(x, entries[i].key, err);
-				break;
-			}
-		}
-		sl_store_entries_free(entries, n);
-	}
+	/* The first new object gives the schema; with nothing new, the first
+	 * matching one. */
+	rc = build_schema(x, x->nobjects > 0 ? x->objects[0].key : first, err);
 	if (rc < 0)
 		goto fail;
-	rc = sl_batch_new(&x->batch, x->base.schema, opts->batch_rows, err);
+	rc = sl_batch_new(&x->batch, x->base.schema, x->opts.batch_rows, err);
 	if (rc < 0)
 		goto fail;
 	snprintf(x->base.description, sizeof x->base.description, "%d new of %d objects",
 		 x->nobjects, matched);
+	sl_free(first);
 	*out = &x->base;
 	return 0;
 fail:
+	sl_free(first);
 	s3_close(&x->base);
 	return rc;
 }

@@ -57,7 +57,7 @@ test('csv rows land in the lake and DuckDB reads the same values', async () => {
   assert.match(r.stdout, /shop\.orders\s+1\s+3\s+3\s+0/);
   const files = liveFiles(dir, 'raw/shop/orders');
   assert.equal(files.length, 1);
-  const rows = await duckText(`SELECT id, amount, at, note FROM read_parquet(${parquetList(files)}) ORDER BY id`);
+  const rows = await duckText(`SELECT id, amount, "at", note FROM read_parquet(${parquetList(files)}) ORDER BY id`);
   assert.deepEqual(rows.map(x => x.id), ['1', '2', '3']);
   assert.deepEqual(rows.map(x => x.amount), ['12.50', null, '-0.01']);
   assert.equal(rows[1].note, null);
@@ -69,7 +69,7 @@ test('csv rows land in the lake and DuckDB reads the same values', async () => {
   assert.equal(t.amount, 'DECIMAL(10,2)');
   assert.match(t.at, /^TIMESTAMP/);
   assert.equal(t.note, 'VARCHAR');
-  const ts = await duckText(`SELECT epoch_us(at::TIMESTAMP) AS us FROM read_parquet(${parquetList(files)}) ORDER BY id`);
+  const ts = await duckText(`SELECT epoch_us("at"::TIMESTAMP) AS us FROM read_parquet(${parquetList(files)}) ORDER BY id`);
   assert.deepEqual(ts.map(x => x.us), ['1735787045000000', '1735862400000000', '1735948800123456']);
 });
 

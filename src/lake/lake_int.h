@@ -1,0 +1,136 @@
+/*
+ * lake_int.h (private to lake/): the lake handle, the replayed state of a
+ * table's Delta log, and the commit primitive that the writer (and tests)
+ * build on. Layout of a table "raw/src/t" in the lake:
+ *   raw/src/t/_delta_log/00000000000000000000.json   newline-delimited actions
+ *   raw/src/t/data/part-00000-<uuid>.zstd.parquet     data files
+ * Paths in add/remove actions are relative to the table root ("data/...").
+ */
+#ifndef SL_LAKE_INT_H
+#define SL_LAKE_INT_H
+
+#include "lake/lake.h"
+
+#define SL_LAKE_ENGINE_INFO "sluice/0.1.0"
+/* Highest Delta protocol versions this implementation reads and writes. */
+#define SL_LAKE_READER_VERSION 1
+#define SL_LAKE_WRITER_VERSION 2
+/* Data files live in this subfolder of the table root. */
+#define SL_LAKE_DATA_DIR "data"
+/* Maximum commit attempts when other writers keep taking the version. */
+#define SL_LAKE_MAX_COMMIT_ATTEMPTS 1000
+
+struct sl_lake {
+	sl_store *store;
+	char *url;
+	bool local; /* a directory on this machine (vacuum also removes the
+		       temp files of crashed writers, which list never shows) */
+};
+
+/* ----------------------------------------------------------- log state */
+
+typedef struct sl_lake_txn {
+	char *app_id;
+	int64_t version;
+	int64_t last_updated_ms;
+} sl_lake_txn;
+
+/*
+ * A table's log replayed up to version. Live files keep the order of their
+ * add actions; removed ones are tombstoned (path NULL) and compacted away
+ * when the index grows. An index by path makes replay O(actions).
+ */
+typedef struct sl_lake_state {
+	char *table;
+	int64_t version;     /* last applied version, -1 before version 0 */
+	sl_schema *schema;   /* from the latest metaData, NULL before one */
+	char *meta_json;     /* the latest metaData action, as JSON text */
+	int min_reader, min_writer;
+	sl_lake_file *files; /* live files (path NULL: removed) */
+	int nfiles, cap, nlive;
+	int *index;          /* open addressing into files, -1 empty */
+	size_t index_cap;
+	sl_lake_txn *txns;
+	int ntxns;
+} sl_lake_state;
+
+int sl_lake_state_init(sl_lake_state *st, const char *table, sl_error *err);
+void sl_lake_state_free(sl_lake_state *st);
+/*
+ * Applies the log versions after st->version up to upto (-1: the latest
+ * present). SL_ENOTFOUND when upto is past the end.
+ */
+int sl_lake_state_advance(sl_lake *lake, sl_lake_state *st, int64_t upto, sl_error *err);
+/* The live file with this path, or NULL. */
+const sl_lake_file *sl_lake_state_find(const sl_lake_state *st, const char *path);
+/* The txn version recorded for app_id, or -1. */
+int64_t sl_lake_state_txn(const sl_lake_state *st, const char *app_id);
+
+/* Reads version v of table into a JSON array of its actions (json_decref). */
+struct json_t;
+int sl_lake_log_read(sl_lake *lake, const char *table, int64_t v, struct json_t **out,
+		     sl_error *err);
+/* Latest version of table's log (versions must run from 0 without gaps);
+ * SL_ENOTFOUND when the table has no log. */
+int sl_lake_log_versions(sl_lake *lake, const char *table, int64_t *latest, sl_error *err);
+
+/* Key of a log version: "<table>/_delta_log/%020lld.json". */
+char *sl_lake_log_key(const char *table, int64_t v);
+
+/* ------------------------------------------------------------- commits */
+
+/* A data file to add, written and closed. */
+typedef struct sl_lake_add {
+	char *path;       /* relative to the table root */
+	uint64_t size;
+	int64_t rows;
+	int64_t mtime_ms;
+	char *stats_json; /* Delta stats JSON text, or NULL */
+} sl_lake_add;
+
+typedef struct sl_lake_commit_req {
+	const sl_schema *schema;        /* the data's schema */
+	const sl_lake_write_opts *opts; /* mode, txn, commitInfo fields */
+	const sl_lake_add *adds;
+	int nadds;
+} sl_lake_commit_req;
+
+/*
+ * Writes the next version of table's log with put-if-absent, retrying on
+ * the following version when another writer took it (the log is replayed
+ * first, txn idempotence and the schema re-checked). st may be NULL (read
+ * from scratch) or a state the caller keeps; it is advanced. *written is
+ * false when the log certainly was not written (the caller may delete its
+ * files); an I/O error on the put leaves it true, since the put may have
+ * landed.
+ */
+int sl_lake_log_commit(sl_lake *lake, const char *table, sl_lake_state *st,
+		       const sl_lake_commit_req *req, sl_lake_commit_result *res, bool *written,
+		       sl_error *err);
+
+/*
+ * Merges the data's schema into the table's: every table column must keep
+ * its type; table columns absent from the data must be nullable; new
+ * columns are added as nullable. *out is the resulting table schema
+ * (caller frees) and *changed says whether it differs from table. table
+ * may be NULL (a new table: *out is a copy of data, changed true).
+ */
+int sl_lake_schema_merge(const sl_schema *table, const sl_schema *data, sl_schema **out,
+			 bool *changed, const char *table_name, sl_error *err);
+/* Spark StructType JSON of a schema (sl_malloc'd) and back. */
+char *sl_lake_schema_to_json(const sl_schema *s);
+int sl_lake_schema_from_json(sl_schema **out, const char *json, sl_error *err);
+
+/* Rejects table names that would escape the lake or the table layout. */
+int sl_lake_check_table(const char *table, sl_error *err);
+
+/* Test hook: called before each put of a commit (NULL: none). */
+void sl_lake_set_commit_hook(void (*fn)(void *arg), void *arg);
+
+/* A random (version 4) UUID, for metaData.id and data file names. */
+void sl_lake_uuid4(char out[37]);
+
+/* Decodes %XX escapes of a Delta path into a new string (NULL on OOM). */
+char *sl_lake_path_decode(const char *path);
+
+#endif
