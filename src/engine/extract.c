@@ -278,6 +278,13 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 		goto out;
 	}
 
+	if (res->rows_read == 0 && res->files == 0) {
+		/* Nothing new at the source: no commit, the table keeps its
+		 * version and the log does not grow with empty runs. */
+		res->lake_version = -1;
+		rc = 0;
+		goto out;
+	}
 	if (x->ops->progress) {
 		rc = x->ops->progress(x, &progress, err);
 		if (rc < 0)

@@ -91,7 +91,7 @@ static int load_file(engine_run *run, sl_wh_table_load *tl, const char *lake_tab
 	if (rc < 0)
 		return rc;
 	while ((rc = sl_parquet_reader_next(r, &b, 0, err)) > 0) {
-		const sl_batch *ready;
+		const sl_batch *ready = NULL;
 		rc = conform(cols, b, scratch, &ready, err);
 		if (rc == 0)
 			rc = sl_wh_table_load_batch(tl, ready, version, err);

@@ -1,0 +1,562 @@
+/*
+ * sqlite.c: the SQLite warehouse adapter — the embedded default. Schemas
+ * other than "main" are ATTACHed files next to the main one; bulk loads go
+ * through one reused prepared INSERT inside the caller's transaction.
+ */
+#include "warehouse_int.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct sqlite_wh {
+	sl_wh base;
+	sqlite3 *db;
+	char *path;
+} sqlite_wh;
+
+typedef struct sqlite_load {
+	sl_wh_bload base;
+	sqlite3_stmt *stmt;
+	const sl_schema *cols; /* borrowed from the caller until finish/abort */
+} sqlite_load;
+
+static sqlite3 *db_of(sl_wh *wh) { return ((sqlite_wh *)wh)->db; }
+
+/* Fills err with SQLite's message, where, and the start of the statement. */
+static int db_error(sl_wh *wh, const char *sql, sl_error *err)
+{
+	int code = sqlite3_errcode(db_of(wh)) == SQLITE_NOMEM ? SL_ENOMEM : SL_EDB;
+	if (sql)
+		return sl_error_set(err, code, "%s: %s (in: %.160s%s)", wh->target,
+				    sqlite3_errmsg(db_of(wh)), sql, strlen(sql) > 160 ? "..." : "");
+	return sl_error_set(err, code, "%s: %s", wh->target, sqlite3_errmsg(db_of(wh)));
+}
+
+static int sq_exec(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db_of(wh), sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		sl_error_set(err, rc == SQLITE_NOMEM ? SL_ENOMEM : SL_EDB, "%s: %s (in: %.160s%s)",
+			     wh->target, msg ? msg : sqlite3_errstr(rc), sql,
+			     strlen(sql) > 160 ? "..." : "");
+		sqlite3_free(msg);
+		return err ? err->code : SL_EDB;
+	}
+	if (changes)
+		*changes = sqlite3_changes64(db_of(wh));
+	return 0;
+}
+
+/* Steps one prepared statement, handing each row to fn. */
+static int run_stmt(sl_wh *wh, sqlite3_stmt *st, const char *sql, sl_wh_row_fn fn, void *ud,
+		    sl_error *err)
+{
+	int n = sqlite3_column_count(st), rc = 0;
+	const char **names = NULL, **values = NULL;
+	char(*fbuf)[32] = NULL;
+
+	if (n > 0) {
+		names = sl_calloc((size_t)n, sizeof *names);
+		values = sl_calloc((size_t)n, sizeof *values);
+		fbuf = sl_calloc((size_t)n, sizeof *fbuf);
+		if (!names || !values || !fbuf) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			goto done;
+		}
+		for (int i = 0; i < n; i++)
+			names[i] = sqlite3_column_name(st, i);
+	}
+	for (;;) {
+		int s = sqlite3_step(st);
+		if (s == SQLITE_DONE)
+			break;
+		if (s != SQLITE_ROW) {
+			rc = db_error(wh, sql, err);
+			goto done;
+		}
+		if (!fn)
+			continue;
+		for (int i = 0; i < n; i++) {
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_NULL:
+				values[i] = NULL;
+				break;
+			case SQLITE_FLOAT:
+				/* SQLite's own text keeps 15 digits; we round-trip. */
+				sl_wh_double_text(sqlite3_column_double(st, i), fbuf[i]);
+				values[i] = fbuf[i];
+				break;
+			default:
+				values[i] = (const char *)sqlite3_column_text(st, i);
+				if (!values[i]) {
+					rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+					goto done;
+				}
+			}
+		}
+		rc = fn(ud, n, names, values, err);
+		if (rc != 0)
+			break;
+	}
+done:
+	sl_free(names);
+	sl_free(values);
+	sl_free(fbuf);
+	return rc;
+}
+
+static int sq_query(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err)
+{
+	const char *p = sql;
+	while (p && *p) {
+		sqlite3_stmt *st = NULL;
+		const char *tail = NULL;
+		if (sqlite3_prepare_v2(db_of(wh), p, -1, &st, &tail) != SQLITE_OK)
+			return db_error(wh, p, err);
+		if (!st) { /* only whitespace or a comment */
+			p = tail;
+			continue;
+		}
+		int rc = run_stmt(wh, st, p, fn, ud, err);
+		sqlite3_finalize(st);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+		p = tail;
+	}
+	return 0;
+}
+
+/* Prepares sql and binds up to two text parameters (?1, ?2). */
+static int prepare(sl_wh *wh, sqlite3_stmt **st, const char *sql, sl_error *err,
+		   const char *p1, const char *p2)
+{
+	if (sqlite3_prepare_v2(db_of(wh), sql, -1, st, NULL) != SQLITE_OK)
+		return db_error(wh, sql, err);
+	if (p1)
+		sqlite3_bind_text(*st, 1, p1, -1, SQLITE_STATIC);
+	if (p2)
+		sqlite3_bind_text(*st, 2, p2, -1, SQLITE_STATIC);
+	return 0;
+}
+
+static int is_attached(sl_wh *wh, const char *schema, bool *out, sl_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare(wh, &st,
+			 "SELECT 1 FROM pragma_database_list WHERE name = ?1 COLLATE NOCASE",
+			 err, schema, NULL);
+	if (rc < 0)
+		return rc;
+	int s = sqlite3_step(st);
+	*out = s == SQLITE_ROW;
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		rc = db_error(wh, NULL, err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* "/p/warehouse.db" + "raw" -> "/p/warehouse.raw.db". */
+static char *schema_file(const char *path, const char *schema)
+{
+	sl_buf b = SL_BUF_INIT;
+	size_t n = strlen(path);
+	if (strcmp(path, ":memory:") == 0 || n == 0)
+		return sl_strdup(":memory:");
+	if (n > 3 && strcmp(path + n - 3, ".db") == 0)
+		n -= 3;
+	if (sl_buf_append(&b, path, n) < 0 || sl_buf_printf(&b, ".%s.db", schema) < 0) {
+		sl_buf_free(&b);
+		return NULL;
+	}
+	return sl_buf_detach(&b);
+}
+
+static int sq_ensure_schema(sl_wh *wh, const char *schema, sl_error *err)
+{
+	sqlite_wh *w = (sqlite_wh *)wh;
+	char shown[200];
+	bool att = false;
+	int rc;
+
+	if (strcasecmp(schema, "main") == 0 || strcasecmp(schema, "temp") == 0)
+		return 0;
+	rc = is_attached(wh, schema, &att, err);
+	if (rc < 0 || att)
+		return rc;
+	/* The schema names a file: keep it a plain name. */
+	for (const char *p = schema; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			return sl_error_set(err, SL_EINVAL,
+					    "%s: schema name \"%s\" must be letters, digits, _ "
+					    "or - on SQLite, where it names a file",
+					    wh->target, sl_wh_printable(schema, shown, sizeof shown));
+	}
+	if (!*schema)
+		return sl_error_set(err, SL_EINVAL, "%s: empty schema name", wh->target);
+	if (wh->in_tx)
+		return sl_error_set(err, SL_EINTERNAL,
+				    "%s: schema %s must be attached outside a transaction",
+				    wh->target, schema);
+	char *file = schema_file(w->path, schema);
+	sl_buf sql = SL_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	if (!file)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	rc = sl_buf_puts(&sql, "ATTACH DATABASE ?1 AS ") < 0 ? SL_ENOMEM : 0;
+	if (rc == 0)
+		rc = sl_wh_quote_ident(wh, &sql, schema, err);
+	if (rc == 0)
+		rc = prepare(wh, &st, sql.data, err, file, NULL);
+	if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
+		rc = db_error(wh, sql.data, err);
+	sqlite3_finalize(st);
+	if (rc == 0) {
+		sl_buf_reset(&sql);
+		if (sl_buf_printf(&sql, "PRAGMA \"%s\".journal_mode=WAL; "
+				  "PRAGMA \"%s\".synchronous=NORMAL", schema, schema) < 0)
+			rc = SL_ENOMEM;
+		else
+			rc = sq_query(wh, sql.data, NULL, NULL, err);
+	}
+	if (rc == SL_ENOMEM)
+		sl_error_set(err, rc, "out of memory");
+	sl_free(file);
+	sl_buf_free(&sql);
+	return rc;
+}
+
+static int sq_table_exists(sl_wh *wh, const char *schema, const char *table, bool *out,
+			   sl_error *err)
+{
+	sl_buf sql = SL_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	bool att = true;
+	int rc = 0;
+
+	*out = false;
+	if (strcasecmp(schema, "main") && strcasecmp(schema, "temp"))
+		rc = is_attached(wh, schema, &att, err);
+	if (rc < 0 || !att)
+		return rc;
+	if (sl_buf_puts(&sql, "SELECT 1 FROM ") < 0)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = sl_wh_quote_ident(wh, &sql, schema, err);
+	if (rc == 0 && sl_buf_puts(&sql, ".sqlite_master WHERE type IN ('table', 'view') "
+				   "AND name = ?1 COLLATE NOCASE") < 0)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = prepare(wh, &st, sql.data, err, table, NULL);
+	if (rc == 0) {
+		int s = sqlite3_step(st);
+		*out = s == SQLITE_ROW;
+		if (s != SQLITE_ROW && s != SQLITE_DONE)
+			rc = db_error(wh, sql.data, err);
+	}
+	sqlite3_finalize(st);
+	sl_buf_free(&sql);
+	return rc;
+}
+
+/* Maps a declared SQLite column type back to a sluice type. */
+static sl_type decltype_type(const char *decl)
+{
+	char up[64];
+	size_t i;
+	int p, s;
+	for (i = 0; decl && decl[i] && i + 1 < sizeof up; i++)
+		up[i] = (char)((decl[i] >= 'a' && decl[i] <= 'z') ? decl[i] - 32 : decl[i]);
+	up[i] = '\0';
+	if (!strcmp(up, "BOOLEAN") || !strcmp(up, "BOOL"))
+		return sl_type_make(SL_BOOL);
+	if (!strcmp(up, "INTEGER") || !strcmp(up, "INT32") || !strcmp(up, "INT4"))
+		return sl_type_make(SL_INT32);
+	if (strstr(up, "INT"))
+		return sl_type_make(SL_INT64);
+	if (strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB"))
+		return sl_type_make(SL_FLOAT64);
+	if ((sscanf(up, "DECIMAL_TEXT(%d,%d)", &p, &s) == 2 ||
+	     sscanf(up, "DECIMAL(%d,%d)", &p, &s) == 2 ||
+	     sscanf(up, "NUMERIC(%d,%d)", &p, &s) == 2) &&
+	    p >= 1 && p <= SL_DECIMAL_MAX_PRECISION && s >= 0 && s <= p)
+		return sl_type_decimal(p, s);
+	if (!strcmp(up, "DATE"))
+		return sl_type_make(SL_DATE);
+	if (!strcmp(up, "TIMESTAMP") || !strcmp(up, "DATETIME") || !strcmp(up, "TIMESTAMPTZ"))
+		return sl_type_make(SL_TIMESTAMP);
+	return sl_type_make(SL_STRING);
+}
+
+static int sq_describe(sl_wh *wh, const char *schema, const char *table, sl_schema **out,
+		       sl_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	sl_schema *s = NULL;
+	bool exists;
+	int rc = sq_table_exists(wh, schema, table, &exists, err);
+
+	*out = NULL;
+	if (rc < 0 || !exists)
+		return rc;
+	rc = prepare(wh, &st, "SELECT name, type, \"notnull\" FROM pragma_table_info(?1, ?2)",
+		     err, table, schema);
+	if (rc < 0)
+		return rc;
+	s = sl_schema_new();
+	if (!s) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto done;
+	}
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *decl = (const char *)sqlite3_column_text(st, 1);
+		if (sl_schema_add(s, name ? name : "", decltype_type(decl),
+				  sqlite3_column_int(st, 2) == 0) < 0) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			goto done;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = db_error(wh, NULL, err);
+		goto done;
+	}
+	*out = s;
+	s = NULL;
+done:
+	sqlite3_finalize(st);
+	sl_schema_free(s);
+	return rc;
+}
+
+static const char *sq_type_sql(sl_type t, char *buf, size_t n)
+{
+	switch (t.id) {
+	case SL_BOOL: snprintf(buf, n, "BOOLEAN"); break;
+	case SL_INT32: snprintf(buf, n, "INTEGER"); break;
+	case SL_INT64: snprintf(buf, n, "BIGINT"); break;
+	case SL_FLOAT64: snprintf(buf, n, "REAL"); break;
+	case SL_DECIMAL: snprintf(buf, n, "DECIMAL_TEXT(%d,%d)", t.precision, t.scale); break;
+	case SL_DATE: snprintf(buf, n, "DATE"); break;
+	case SL_TIMESTAMP: snprintf(buf, n, "TIMESTAMP"); break;
+	default: snprintf(buf, n, "TEXT"); break;
+	}
+	return buf;
+}
+
+static int sq_quote_literal(sl_buf *out, const char *s)
+{
+	if (sl_buf_putc(out, '\'') < 0)
+		return SL_ENOMEM;
+	for (; *s; s++) {
+		if (*s == '\'' && sl_buf_putc(out, '\'') < 0)
+			return SL_ENOMEM;
+		if (sl_buf_putc(out, *s) < 0)
+			return SL_ENOMEM;
+	}
+	return sl_buf_putc(out, '\'') < 0 ? SL_ENOMEM : 0;
+}
+
+static int sq_order_expr(sl_buf *out, const char *expr, sl_type t)
+{
+	/* Decimals are text here; compare them as numbers (to double precision). */
+	if (t.id == SL_DECIMAL)
+		return sl_buf_printf(out, "CAST(%s AS REAL)", expr) < 0 ? SL_ENOMEM : 0;
+	return sl_buf_puts(out, expr) < 0 ? SL_ENOMEM : 0;
+}
+
+/* ---------------------------------------------------------------- loads */
+
+static int sq_load_open(sl_wh_bload **out, sl_wh *wh, const char *qtable,
+			const char *collist, const sl_schema *cols, bool order_cols,
+			sl_error *err)
+{
+	sqlite_load *l = NULL;
+	sl_buf sql = SL_BUF_INIT;
+	int n = cols->nfields + (order_cols ? 2 : 0);
+	int rc = sl_alloc_zeroed((void **)&l, sizeof *l, err);
+	if (rc < 0)
+		return rc;
+	l->base.wh = wh;
+	l->base.ncols = cols->nfields;
+	l->base.order_cols = order_cols;
+	l->cols = cols;
+	if (sl_buf_printf(&sql, "INSERT INTO %s %s VALUES (", qtable, collist) < 0)
+		goto oom;
+	for (int i = 0; i < n; i++)
+		if (sl_buf_puts(&sql, i ? ", ?" : "?") < 0)
+			goto oom;
+	if (sl_buf_putc(&sql, ')') < 0)
+		goto oom;
+	if (sqlite3_prepare_v3(db_of(wh), sql.data, -1, SQLITE_PREPARE_PERSISTENT, &l->stmt,
+			       NULL) != SQLITE_OK) {
+		rc = db_error(wh, sql.data, err);
+		goto fail;
+	}
+	sl_buf_free(&sql);
+	*out = &l->base;
+	return 0;
+oom:
+	rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+fail:
+	sl_buf_free(&sql);
+	sl_free(l);
+	return rc;
+}
+
+static int bind_value(sqlite3_stmt *st, int idx, const sl_column *c, int64_t r)
+{
+	char tmp[64];
+	int n;
+	if (sl_column_is_null(c, r))
+		return sqlite3_bind_null(st, idx);
+	switch (c->type.id) {
+	case SL_BOOL: return sqlite3_bind_int(st, idx, sl_bit_get(c->v.bits, r));
+	case SL_INT32: return sqlite3_bind_int(st, idx, c->v.i32[r]);
+	case SL_INT64: return sqlite3_bind_int64(st, idx, c->v.i64[r]);
+	case SL_FLOAT64:
+		if (isnan(c->v.f64[r]))
+			return sqlite3_bind_text(st, idx, "NaN", 3, SQLITE_STATIC);
+		return sqlite3_bind_double(st, idx, c->v.f64[r]);
+	case SL_DECIMAL:
+		n = sl_decimal_format(c->v.dec[r], c->type.scale, tmp);
+		return sqlite3_bind_text(st, idx, tmp, n, SQLITE_TRANSIENT);
+	case SL_DATE:
+		n = sl_wh_date_text(c->v.i32[r], tmp);
+		return sqlite3_bind_text(st, idx, tmp, n, SQLITE_TRANSIENT);
+	case SL_TIMESTAMP:
+		n = sl_wh_timestamp_text(c->v.i64[r], tmp);
+		return sqlite3_bind_text(st, idx, tmp, n, SQLITE_TRANSIENT);
+	case SL_STRING: {
+		size_t len;
+		const char *s = sl_column_str(c, r, &len);
+		return sqlite3_bind_text64(st, idx, s, len, SQLITE_STATIC, SQLITE_UTF8);
+	}
+	}
+	return SQLITE_MISUSE;
+}
+
+static int sq_load_write(sl_wh_bload *bl, const sl_batch *b, int64_t version, sl_error *err)
+{
+	sqlite_load *l = (sqlite_load *)bl;
+	sqlite3_stmt *st = l->stmt;
+	for (int64_t r = 0; r < b->nrows; r++) {
+		for (int i = 0; i < b->ncols; i++) {
+			if (bind_value(st, i + 1, &b->cols[i], r) != SQLITE_OK)
+				return db_error(bl->wh, NULL, err);
+		}
+		if (bl->order_cols) {
+			sqlite3_bind_int64(st, b->ncols + 1, version);
+			sqlite3_bind_int64(st, b->ncols + 2, bl->seq);
+		}
+		int s = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (s != SQLITE_DONE) {
+			db_error(bl->wh, NULL, err);
+			return sl_error_prefix(err, "row %lld of the batch: ", (long long)r + 1);
+		}
+		bl->seq++;
+		bl->rows++;
+	}
+	return 0;
+}
+
+static int sq_load_finish(sl_wh_bload *bl, sl_error *err)
+{
+	sqlite_load *l = (sqlite_load *)bl;
+	sqlite3_finalize(l->stmt);
+	sl_free(l);
+	return 0;
+}
+
+static void sq_load_abort(sl_wh_bload *bl)
+{
+	sl_error ignored = SL_ERROR_INIT;
+	sq_load_finish(bl, &ignored);
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+static void sq_close(sl_wh *wh)
+{
+	sqlite_wh *w = (sqlite_wh *)wh;
+	sqlite3_close_v2(w->db);
+	sl_free(w->path);
+	sl_wh_free_common(wh);
+	sl_free(w);
+}
+
+const sl_wh_ops sl_wh_sqlite_ops = {
+	.name = "sqlite",
+	.max_ident = 0,
+	.begin_sql = "BEGIN IMMEDIATE",
+	.temp_schema = "temp",
+	.index_on_schema = true,
+	.analyze_stage = false,
+	.ts_suffix = "",
+	.close = sq_close,
+	.exec = sq_exec,
+	.query = sq_query,
+	.ensure_schema = sq_ensure_schema,
+	.table_exists = sq_table_exists,
+	.describe = sq_describe,
+	.type_sql = sq_type_sql,
+	.quote_literal = sq_quote_literal,
+	.order_expr = sq_order_expr,
+	.load_open = sq_load_open,
+	.load_write = sq_load_write,
+	.load_finish = sq_load_finish,
+	.load_abort = sq_load_abort,
+};
+
+int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
+{
+	sqlite_wh *w = NULL;
+	const char *path = cfg->path && *cfg->path ? cfg->path : "warehouse.db";
+	int rc = sl_alloc_zeroed((void **)&w, sizeof *w, err);
+
+	*out = NULL;
+	if (rc < 0)
+		return rc;
+	rc = sl_wh_init_common(&w->base, &sl_wh_sqlite_ops,
+			       cfg->schema && *cfg->schema ? cfg->schema : "main", cfg->raw_schema,
+			       err);
+	if (rc < 0)
+		goto fail;
+	snprintf(w->base.target, sizeof w->base.target, "sqlite %s", path);
+	w->path = sl_strdup(path);
+	if (!w->path) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	/* NOMUTEX: a connection serves one thread at a time. */
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &w->db, flags, NULL) != SQLITE_OK) {
+		rc = sl_error_set(err, SL_EDB, "%s: cannot open: %s", w->base.target,
+				  w->db ? sqlite3_errmsg(w->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(w->db, 0);
+	sqlite3_busy_timeout(w->db, 10000);
+	rc = sq_query(&w->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL,
+		      NULL, err);
+	if (rc == 0)
+		rc = sq_ensure_schema(&w->base, w->base.raw_schema, err);
+	if (rc == 0)
+		rc = sq_ensure_schema(&w->base, w->base.schema, err);
+	if (rc < 0)
+		goto fail;
+	*out = &w->base;
+	return 0;
+fail:
+	if (w->base.ops)
+		sq_close(&w->base);
+	else
+		sl_free(w);
+	return rc;
+}

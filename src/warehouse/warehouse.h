@@ -1,0 +1,295 @@
+/*
+ * warehouse: one interface to the databases sluice loads into and runs
+ * models in — exec, query, introspection, bulk loading of batches and
+ * transactional table loads (append, replace, merge) with their bookkeeping —
+ * and its adapters: SQLite (embedded default, sqlite.c) and PostgreSQL
+ * (libpq, postgres.c). The vtable behind sl_wh lives in warehouse_int.h.
+ *
+ * Schemas. PostgreSQL schemas are schemas. On SQLite a schema other than
+ * "main" is a separate database file ATTACHed under the schema's name, as
+ * dbt-sqlite does: for path "/p/warehouse.db", schema "raw" is
+ * "/p/warehouse.raw.db" (the ".db" suffix, if any, is replaced by
+ * ".<schema>.db"). So `select * from "raw"."shop__orders"` works on both.
+ * A table load writes its table and raw._sluice_loads in the same file, so
+ * the load and its bookkeeping are one atomic transaction on SQLite too.
+ *
+ * Types. sluice type -> PostgreSQL / SQLite declared type:
+ *   bool      boolean            BOOLEAN (0/1)
+ *   int32     integer            INTEGER
+ *   int64     bigint             BIGINT
+ *   float64   double precision   REAL (NaN is stored as the text 'NaN',
+ *                                      since SQLite turns a NaN REAL into NULL)
+ *   decimal   numeric(p,s)       DECIMAL_TEXT(p,s): TEXT holding the exact
+ *                                      decimal string; SQLite's REAL/NUMERIC
+ *                                      would round past 15 digits
+ *   string    text               TEXT
+ *   date      date               DATE, text 'YYYY-MM-DD'
+ *   timestamp timestamptz        TIMESTAMP, text 'YYYY-MM-DD HH:MM:SS.ffffff'
+ *                                      (UTC, fixed width so text order is
+ *                                      time order)
+ * PostgreSQL sessions run with TimeZone=UTC and DateStyle=ISO.
+ * An sl_wh is one connection: use it from one thread at a time.
+ *
+ * Introspection maps back (integer->int32, bigint->int64, numeric(p,s)->
+ * decimal, timestamp with or without time zone->timestamp, other text-like
+ * and unknown types->string).
+ */
+#ifndef SL_WAREHOUSE_H
+#define SL_WAREHOUSE_H
+
+#include "base/base.h"
+#include "batch/batch.h"
+
+typedef struct sl_wh sl_wh;
+
+/* ------------------------------------------------------------ connection */
+
+/*
+ * Where a warehouse is. Plain data, borrowed during sl_wh_open only.
+ * Fields left NULL/0 take the defaults noted.
+ */
+typedef struct sl_wh_config {
+	const char *type;       /* "sqlite" (default) | "postgres" */
+	const char *path;       /* sqlite: database file, default "warehouse.db" */
+	const char *conninfo;   /* postgres: a libpq conninfo string or URI; the
+				   pieces below, when set, override its fields */
+	const char *host;       /* postgres: host name or unix socket directory */
+	int port;               /* postgres: 0 = libpq default (5432) */
+	const char *dbname;
+	const char *user;
+	const char *password;   /* secret: never logged nor put in messages */
+	const char *sslmode;
+	const char *schema;     /* models' schema: default "main" / "public" */
+	const char *raw_schema; /* where raw tables load, default "raw" */
+} sl_wh_config;
+
+#define SL_WH_CONFIG_INIT {0}
+
+/*
+ * Connects (PostgreSQL) or opens/creates the file (SQLite, in WAL mode
+ * with synchronous=NORMAL), then makes sure the raw schema and the models'
+ * schema exist (CREATE SCHEMA / ATTACH). Errors are SL_EDB or SL_ECONFIG
+ * with the server's message and where ("postgres user@host:port/db"),
+ * never the password. Free with sl_wh_close.
+ */
+int sl_wh_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
+/* Closes the connection; an open transaction is rolled back. Accepts NULL. */
+void sl_wh_close(sl_wh *wh);
+
+/* "sqlite" or "postgres". */
+const char *sl_wh_type(const sl_wh *wh);
+/* The models' schema and the raw schema, borrowed until sl_wh_close. */
+const char *sl_wh_schema(const sl_wh *wh);
+const char *sl_wh_raw_schema(const sl_wh *wh);
+/* Describes the target for messages ("sqlite ./warehouse.db"), no secret. */
+const char *sl_wh_describe_target(const sl_wh *wh);
+
+/*
+ * Makes schema exist: CREATE SCHEMA on PostgreSQL, ATTACH of its file on
+ * SQLite (which must happen outside a transaction).
+ */
+int sl_wh_ensure_schema(sl_wh *wh, const char *schema, sl_error *err);
+
+/* -------------------------------------------------------------- SQL text */
+
+/*
+ * Appends name as a quoted identifier ("a""b"). Fails with SL_EINVAL naming
+ * the identifier when it is empty, not UTF-8, or longer than the
+ * warehouse can hold (63 bytes on PostgreSQL, NAMEDATALEN - 1).
+ */
+int sl_wh_quote_ident(sl_wh *wh, sl_buf *out, const char *name, sl_error *err);
+/* Appends "schema"."table" (schema NULL: just "table"). */
+int sl_wh_quote_table(sl_wh *wh, sl_buf *out, const char *schema, const char *table,
+		      sl_error *err);
+/* Appends s as a string literal ('it''s'; E'..' when PostgreSQL needs it). */
+int sl_wh_quote_literal(sl_wh *wh, sl_buf *out, const char *s);
+
+/*
+ * The warehouse table of lake table <source>/<table>: "<source>__<table>"
+ * in the raw schema; `{{ source('s','t') }}` resolves to
+ * "<raw_schema>"."s__t". Returns an sl_malloc'd string or NULL on OOM.
+ */
+char *sl_wh_raw_table_name(const char *source, const char *table);
+
+/* The column type DDL for t on this warehouse ("numeric(10,2)"); returns buf. */
+const char *sl_wh_type_sql(const sl_wh *wh, sl_type t, char *buf, size_t n);
+
+/*
+ * True when a column of type wh_type holds every value of lake_type
+ * exactly: equal types, int32 into int64, a decimal into a decimal with
+ * at least as many integer and fractional digits.
+ */
+bool sl_wh_type_accepts(sl_type wh_type, sl_type lake_type);
+
+/* ------------------------------------------------------- exec and query */
+
+/* Runs one or more statements; no rows are returned. */
+int sl_wh_exec(sl_wh *wh, const char *sql, sl_error *err);
+/* Runs one statement and sets *changes to the rows it changed. */
+int sl_wh_exec_count(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err);
+
+/*
+ * Called once per result row. values[i] is the text of column i (NUL
+ * terminated) or NULL for SQL NULL; names and values are borrowed for the
+ * call only. Return 0 to go on, 1 to stop early, a negative SL_E* to fail
+ * (the query then returns it).
+ */
+typedef int (*sl_wh_row_fn)(void *ud, int ncols, const char *const *names,
+			    const char *const *values, sl_error *err);
+
+/*
+ * Runs a query (one or more statements) and streams its rows to fn
+ * (bounded memory: PostgreSQL's single-row mode, SQLite's stepping; a stop
+ * cancels the rest). Text of values: booleans "t"/"f" (PostgreSQL) or
+ * "1"/"0" (SQLite); floats round-trip exactly.
+ */
+int sl_wh_query(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err);
+
+/* Called per batch of results; the batch is borrowed for the call. */
+typedef int (*sl_wh_batch_fn)(void *ud, const sl_batch *b, sl_error *err);
+
+/*
+ * Runs a query whose columns are those of schema (in order) and hands the
+ * rows to fn in batches of up to batch_rows (0: SL_BATCH_DEFAULT_ROWS)
+ * rows, parsing each value as its column's type.
+ */
+int sl_wh_query_batches(sl_wh *wh, const char *sql, const sl_schema *schema,
+			int64_t batch_rows, sl_wh_batch_fn fn, void *ud, sl_error *err);
+
+/* The first column of the first row, sl_malloc'd, or *out NULL when NULL
+ * or no row. */
+int sl_wh_query_value(sl_wh *wh, const char *sql, char **out, sl_error *err);
+
+/* Transactions (BEGIN IMMEDIATE on SQLite, so writers queue up front). */
+int sl_wh_begin(sl_wh *wh, sl_error *err);
+int sl_wh_commit(sl_wh *wh, sl_error *err);
+/* Rolls back when a transaction is open; never fails the caller. */
+void sl_wh_rollback(sl_wh *wh);
+bool sl_wh_in_transaction(const sl_wh *wh);
+
+/* ---------------------------------------------------------- introspection */
+
+int sl_wh_table_exists(sl_wh *wh, const char *schema, const char *table, bool *out,
+		       sl_error *err);
+/*
+ * The columns of schema.table as a sluice schema (free with
+ * sl_schema_free), SL_ENOTFOUND when there is no such table or view.
+ */
+int sl_wh_describe(sl_wh *wh, const char *schema, const char *table, sl_schema **out,
+		   sl_error *err);
+/* CREATE TABLE schema.table with cols (every column nullable). */
+int sl_wh_create_table(sl_wh *wh, const char *schema, const char *table,
+		       const sl_schema *cols, sl_error *err);
+/* ALTER TABLE ... ADD COLUMN name type (nullable). */
+int sl_wh_add_column(sl_wh *wh, const char *schema, const char *table, const char *name,
+		     sl_type type, sl_error *err);
+/* DROP TABLE IF EXISTS schema.table. */
+int sl_wh_drop_table(sl_wh *wh, const char *schema, const char *table, sl_error *err);
+
+/*
+ * Makes schema.table fit cols: creates it when absent, adds each missing
+ * column as nullable, keeps columns the lake no longer has. A column whose
+ * warehouse type cannot hold the lake type is SL_EINVAL:
+ *   table raw.orders: column "amount" is decimal(10,2) in the warehouse but
+ *   string in the lake; ...what to do
+ * *created (may be NULL) tells whether the table was created.
+ */
+int sl_wh_evolve_table(sl_wh *wh, const char *schema, const char *table,
+		       const sl_schema *cols, bool *created, sl_error *err);
+
+/* ------------------------------------------------------------ bulk load */
+
+/*
+ * Raw bulk loading into an existing table, inside the caller's
+ * transaction: COPY ... FROM STDIN (BINARY) through PQputCopyData in 1 MiB
+ * chunks on PostgreSQL, one reused prepared INSERT on SQLite. Every batch
+ * must have the schema given to begin (its columns are a subset of the
+ * table's; the others get NULL).
+ */
+typedef struct sl_wh_loader sl_wh_loader;
+
+int sl_wh_load_begin(sl_wh_loader **out, sl_wh *wh, const char *schema,
+		     const char *table, const sl_schema *cols, sl_error *err);
+int sl_wh_load_batch(sl_wh_loader *l, const sl_batch *b, sl_error *err);
+/* Finishes the load; *rows (may be NULL) gets the rows sent. Frees l. */
+int sl_wh_load_end(sl_wh_loader *l, int64_t *rows, sl_error *err);
+/* Stops the load (the caller then rolls back). Frees l; accepts NULL. */
+void sl_wh_load_abort(sl_wh_loader *l);
+
+/* ------------------------------------------------------------ table load */
+
+typedef enum {
+	SL_WH_APPEND = 0,  /* insert every row */
+	SL_WH_REPLACE = 1, /* the table becomes exactly this load's rows */
+	SL_WH_MERGE = 2    /* upsert by primary key; the latest cursor wins */
+} sl_wh_write;
+
+typedef struct sl_wh_load_opts {
+	sl_wh_write write;
+	const char *const *primary_key; /* merge: key column names */
+	int nprimary_key;
+	const char *cursor;             /* merge: optional cursor column */
+	const char *run_id;             /* recorded in _sluice_loads */
+	int64_t lake_version;           /* recorded even when no batch came
+					   from it (-1: none) */
+} sl_wh_load_opts;
+
+#define SL_WH_LOAD_OPTS_INIT {SL_WH_APPEND, NULL, 0, NULL, NULL, -1}
+
+typedef struct sl_wh_load_result {
+	int64_t rows_received; /* rows handed to load_batch */
+	int64_t rows_inserted; /* rows written into the table */
+	int64_t rows_replaced; /* merge: older rows removed, replace: rows
+				  that were in the table before */
+	int64_t rows_stale;    /* merge: rows dropped as older than a row
+				  with the same key (in the load or table) */
+	bool table_created;
+} sl_wh_load_result;
+
+typedef struct sl_wh_table_load sl_wh_table_load;
+
+/*
+ * One table's load for a run, as one transaction: all rows or none.
+ * begin opens the transaction, creates or evolves schema.table to cols
+ * (see sl_wh_evolve_table) and starts streaming: straight into the table
+ * for append and replace (after deleting its rows, for replace), into a
+ * temporary staging table for merge.
+ *
+ * Merge: staging rows carry their lake version and position; per key the
+ * row with the greatest cursor wins (NULL cursors lose), ties going to the
+ * higher lake version, then the later row. A table row whose cursor is
+ * greater than the winner's stays: a late, older version never overwrites
+ * a newer row, across runs too. Without a cursor the latest row wins. A
+ * NULL key value is an error. A non-unique index on the key is created for
+ * the merge's lookups.
+ *
+ * Bookkeeping: commit writes one row per lake version loaded into
+ * "<schema>"."_sluice_loads"(table_name, lake_version, run_id, rows,
+ * loaded_at) in the same transaction, so sl_wh_loaded_version after a
+ * crash tells exactly what is in.
+ *
+ * Replace deletes the table's rows rather than dropping it, so views over
+ * the table (dbt staging models) keep working; its schema evolves as for
+ * append. No transaction may be open on wh at begin. Free t with commit or
+ * abort.
+ */
+int sl_wh_table_load_begin(sl_wh_table_load **out, sl_wh *wh, const char *schema,
+			   const char *table, const sl_schema *cols,
+			   const sl_wh_load_opts *opts, sl_error *err);
+/* Loads b (schema equal to cols), whose rows come from lake_version. */
+int sl_wh_table_load_batch(sl_wh_table_load *t, const sl_batch *b, int64_t lake_version,
+			   sl_error *err);
+/* Finishes, merges, records the load and commits. Frees t, also on error
+ * (the transaction is then rolled back). res may be NULL. */
+int sl_wh_table_load_commit(sl_wh_table_load *t, sl_wh_load_result *res, sl_error *err);
+/* Rolls back and frees t; accepts NULL. */
+void sl_wh_table_load_abort(sl_wh_table_load *t);
+
+/*
+ * Highest lake version recorded as loaded for schema.table (in
+ * schema._sluice_loads), or -1 when none.
+ */
+int sl_wh_loaded_version(sl_wh *wh, const char *schema, const char *table, int64_t *out,
+			 sl_error *err);
+
+#endif

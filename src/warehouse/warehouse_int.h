@@ -1,0 +1,99 @@
+/*
+ * warehouse_int.h: what the warehouse's own files share — the backend
+ * vtable (one per adapter, like curl's vtls), the common sl_wh header every
+ * backend embeds first, and small helpers.
+ */
+#ifndef SL_WAREHOUSE_INT_H
+#define SL_WAREHOUSE_INT_H
+
+#include "warehouse.h"
+
+/* Extra staging columns of a merge: lake version and row position. */
+#define SL_WH_VERSION_COL "_sluice_version"
+#define SL_WH_SEQ_COL "_sluice_seq"
+#define SL_WH_LOADS_TABLE "_sluice_loads"
+#define SL_WH_STAGE_TABLE "_sluice_stage"
+
+/* A backend's bulk loader; backends embed it first. */
+typedef struct sl_wh_bload sl_wh_bload;
+struct sl_wh_bload {
+	sl_wh *wh;
+	int ncols;        /* batch columns */
+	bool order_cols;  /* also write version and seq (bigint) */
+	int64_t seq;      /* next row position */
+	int64_t rows;
+};
+
+typedef struct sl_wh_ops {
+	const char *name;
+	size_t max_ident;        /* identifier byte limit, 0: none */
+	const char *begin_sql;
+	const char *temp_schema; /* schema of temporary tables */
+
+	void (*close)(sl_wh *wh);
+	/* changes may be NULL */
+	int (*exec)(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err);
+	int (*query)(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err);
+	int (*ensure_schema)(sl_wh *wh, const char *schema, sl_error *err);
+	int (*table_exists)(sl_wh *wh, const char *schema, const char *table, bool *out,
+			    sl_error *err);
+	/* *out NULL when there is no such table */
+	int (*describe)(sl_wh *wh, const char *schema, const char *table, sl_schema **out,
+			sl_error *err);
+	const char *(*type_sql)(sl_type t, char *buf, size_t n);
+	int (*quote_literal)(sl_buf *out, const char *s);
+	bool index_on_schema;    /* CREATE INDEX "schema"."ix" ON "t" (SQLite) */
+	bool analyze_stage;      /* ANALYZE the staging table before merging */
+	const char *ts_suffix;   /* appended to UTC timestamp literals */
+	/* SQL expression ordering values of column expr (of type t) correctly */
+	int (*order_expr)(sl_buf *out, const char *expr, sl_type t);
+
+	/* qtable: the quoted table; collist: quoted column list "(...)". */
+	int (*load_open)(sl_wh_bload **out, sl_wh *wh, const char *qtable,
+			 const char *collist, const sl_schema *cols, bool order_cols,
+			 sl_error *err);
+	int (*load_write)(sl_wh_bload *l, const sl_batch *b, int64_t version, sl_error *err);
+	int (*load_finish)(sl_wh_bload *l, sl_error *err); /* frees l */
+	void (*load_abort)(sl_wh_bload *l);                /* frees l */
+} sl_wh_ops;
+
+struct sl_wh {
+	const sl_wh_ops *ops;
+	char *schema;
+	char *raw_schema;
+	char target[512]; /* for messages, never holds a secret */
+	bool in_tx;
+};
+
+extern const sl_wh_ops sl_wh_sqlite_ops;
+extern const sl_wh_ops sl_wh_postgres_ops;
+
+int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
+int sl_wh_postgres_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
+
+/* Sets the fields of the common header (copies the schema names). */
+int sl_wh_init_common(sl_wh *wh, const sl_wh_ops *ops, const char *schema,
+		      const char *raw_schema, sl_error *err);
+void sl_wh_free_common(sl_wh *wh);
+
+/* create ("CREATE TEMP TABLE") schema.table (cols [+ version, seq]). */
+int sl_wh_create_table_ex(sl_wh *wh, const char *create, const char *schema,
+			  const char *table, const sl_schema *cols, bool order_cols,
+			  sl_error *err);
+/* Opens a backend loader into schema.table (order_cols: merge staging). */
+int sl_wh_bload_open(sl_wh_bload **out, sl_wh *wh, const char *schema, const char *table,
+		     const sl_schema *cols, bool order_cols, sl_error *err);
+/* Checks that b has the loader's columns (by position, name and type). */
+int sl_wh_check_batch(const sl_schema *cols, const sl_batch *b, sl_error *err);
+
+/* Writes name into out (n bytes) for messages: control bytes escaped. */
+const char *sl_wh_printable(const char *name, char *out, size_t n);
+
+/* 'YYYY-MM-DD' (SQLite storage); out 16 bytes. */
+int sl_wh_date_text(int32_t days, char *out);
+/* Timestamp text with 6 fractional digits (SQLite storage); out 40 bytes. */
+int sl_wh_timestamp_text(int64_t micros, char *out);
+/* Shortest text that reads back as d exactly; out 32 bytes. */
+int sl_wh_double_text(double d, char *out);
+
+#endif

@@ -1,0 +1,196 @@
+/* test_wh_sqlite.c: the warehouse interface on the SQLite adapter. */
+#define _XOPEN_SOURCE 700
+#include "wh_cases.h"
+
+#include <ftw.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+static int seq;
+static char last_path[512];
+
+static sl_wh *wh_open_test(void)
+{
+	sl_wh_config cfg = SL_WH_CONFIG_INIT;
+	sl_error err = SL_ERROR_INIT;
+	sl_wh *wh = NULL;
+	snprintf(last_path, sizeof last_path, "%s/w%d.db", tmpdir, ++seq);
+	cfg.type = "sqlite";
+	cfg.path = last_path;
+	if (sl_wh_open(&wh, &cfg, &err))
+		fail_msg("open: %s", err.message);
+	return wh;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	return remove(p);
+}
+
+static int setup(void **state)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/sl_wh_sqlite_XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	return nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void test_sqlite_schemas_are_attached_files_that_persist(void **state)
+{
+	sl_wh *wh = wh_open_test();
+	sl_error err = SL_ERROR_INIT;
+	char raw[600], mart[600];
+	sl_schema *s = mk_schema((const char *const[]){"id:int32", NULL});
+	sl_batch *b = mk_batch(s);
+	sl_wh_load_opts o = SL_WH_LOAD_OPTS_INIT;
+	int64_t v = 4, lv = 0;
+	add_row(b, ROW("1"));
+	assert_string_equal(sl_wh_type(wh), "sqlite");
+	assert_string_equal(sl_wh_schema(wh), "main");
+	assert_string_equal(sl_wh_raw_schema(wh), "raw");
+	assert_int_equal(load(wh, "t", s, &o, &b, &v, 1, NULL, &err), 0);
+	assert_int_equal(sl_wh_ensure_schema(wh, "marts", &err), 0);
+	assert_int_equal(sl_wh_exec(wh, "CREATE TABLE marts.m AS SELECT id FROM raw.t", &err), 0);
+	sl_wh_close(wh);
+
+	snprintf(raw, sizeof raw, "%.*s.raw.db", (int)strlen(last_path) - 3, last_path);
+	snprintf(mart, sizeof mart, "%.*s.marts.db", (int)strlen(last_path) - 3, last_path);
+	assert_true(sl_path_exists(raw));
+	assert_true(sl_path_exists(mart));
+
+	/* Reopen the same file: the raw schema is attached again at open. */
+	sl_wh_config cfg = SL_WH_CONFIG_INIT;
+	cfg.path = last_path;
+	assert_int_equal(sl_wh_open(&wh, &cfg, &err), 0);
+	assert_int_equal(sl_wh_loaded_version(wh, "raw", "t", &lv, &err), 0);
+	assert_int_equal(lv, 4);
+	assert_value(wh, "SELECT count(*) FROM raw.t", "1");
+	assert_value(wh, "PRAGMA raw.journal_mode", "wal");
+	bool exists = true;
+	assert_int_equal(sl_wh_table_exists(wh, "marts", "m", &exists, &err), 0);
+	assert_false(exists); /* not attached yet */
+	assert_int_equal(sl_wh_ensure_schema(wh, "marts", &err), 0);
+	assert_int_equal(sl_wh_table_exists(wh, "marts", "m", &exists, &err), 0);
+	assert_true(exists);
+
+	assert_int_equal(sl_wh_ensure_schema(wh, "../etc", &err), SL_EINVAL);
+	assert_non_null(strstr(err.message, "schema name \"../etc\" must be letters"));
+	sl_batch_free(b);
+	sl_schema_free(s);
+	sl_wh_close(wh);
+}
+
+static void test_sqlite_stores_decimals_as_exact_text(void **state)
+{
+	sl_wh *wh = wh_open_test();
+	sl_error err = SL_ERROR_INIT;
+	sl_schema *s = mk_schema((const char *const[]){"d:decimal(38,18)", "f:float64",
+						       "ts:timestamp", NULL});
+	sl_batch *b = mk_batch(s);
+	sl_wh_load_opts o = SL_WH_LOAD_OPTS_INIT;
+	int64_t v = 1;
+	add_row(b, ROW("12345678901234567890.123456789012345678", "NaN", "2024-01-02 03:04:05"));
+	add_row(b, ROW("1", "inf", "2024-01-02 03:04:05.5"));
+	add_row(b, ROW("2", "-inf", NULL));
+	assert_int_equal(load(wh, "dec", s, &o, &b, &v, 1, NULL, &err), 0);
+	assert_value(wh, "SELECT typeof(d) || ' ' || d FROM raw.dec LIMIT 1",
+		     "text 12345678901234567890.123456789012345678");
+	assert_value(wh, "SELECT group_concat(ts, ',') FROM raw.dec",
+		     "2024-01-02 03:04:05.000000,2024-01-02 03:04:05.500000");
+	char *rows = query_rows(wh, "SELECT d, f, ts FROM raw.dec ORDER BY rowid", s);
+	assert_string_equal(rows, "12345678901234567890.123456789012345678|NaN|2024-01-02 03:04:05\n"
+				  "1.000000000000000000|Infinity|2024-01-02 03:04:05.500000\n"
+				  "2.000000000000000000|-Infinity|NULL\n");
+	sl_free(rows);
+	/* Text decimals still order as numbers in a merge cursor. */
+	const char *pk[] = {"f"};
+	o.write = SL_WH_MERGE;
+	o.primary_key = pk;
+	o.nprimary_key = 1;
+	o.cursor = "d";
+	sl_schema *s2 = mk_schema((const char *const[]){"d:decimal(38,18)", "f:float64", NULL});
+	sl_batch *b2 = mk_batch(s2);
+	add_row(b2, ROW("10.5", "1"));
+	add_row(b2, ROW("9.5", "1"));
+	assert_int_equal(load(wh, "decm", s2, &o, &b2, &v, 1, NULL, &err), 0);
+	assert_value(wh, "SELECT d FROM raw.decm", "10.500000000000000000");
+	sl_batch_free(b2);
+	sl_schema_free(s2);
+	sl_batch_free(b);
+	sl_schema_free(s);
+	sl_wh_close(wh);
+}
+
+static void test_sqlite_open_errors_name_the_problem(void **state)
+{
+	sl_wh_config cfg = SL_WH_CONFIG_INIT;
+	sl_error err = SL_ERROR_INIT;
+	sl_wh *wh = NULL;
+	cfg.type = "oracle";
+	assert_int_equal(sl_wh_open(&wh, &cfg, &err), SL_ECONFIG);
+	assert_string_equal(err.message,
+			    "warehouse type 'oracle' is not supported; use sqlite or postgres");
+	cfg.type = "sqlite";
+	cfg.path = "/nonexistent-dir/x/w.db";
+	assert_int_equal(sl_wh_open(&wh, &cfg, &err), SL_EDB);
+	assert_non_null(strstr(err.message, "sqlite /nonexistent-dir/x/w.db: cannot open"));
+	assert_null(wh);
+}
+
+/* Every allocation failing in turn: an error or success, never a crash or
+ * a leak (LeakSanitizer checks at exit). */
+static void test_sqlite_allocation_failures_are_clean(void **state)
+{
+	sl_schema *s = mk_schema(merge_cols);
+	sl_batch *b = mk_batch(s);
+	const char *pk[] = {"id"};
+	sl_wh_load_opts o = SL_WH_LOAD_OPTS_INIT;
+	o.write = SL_WH_MERGE;
+	o.primary_key = pk;
+	o.nprimary_key = 1;
+	o.cursor = "updated_at";
+	o.run_id = "r";
+	add_row(b, ROW("1", "a", "2024-01-01 00:00:01"));
+	add_row(b, ROW("1", "b", "2024-01-01 00:00:02"));
+	bool done = false;
+	long n;
+	for (n = 0; n < 500 && !done; n++) {
+		sl_wh_config cfg = SL_WH_CONFIG_INIT;
+		sl_error err = SL_ERROR_INIT;
+		sl_wh *wh = NULL;
+		snprintf(last_path, sizeof last_path, "%s/oom%ld.db", tmpdir, n);
+		cfg.path = last_path;
+		int64_t v = 1;
+		sl_alloc_fail_after(n);
+		int rc = sl_wh_open(&wh, &cfg, &err);
+		if (rc == 0)
+			rc = load(wh, "t", s, &o, &b, &v, 1, NULL, &err);
+		sl_alloc_fail_after(-1);
+		if (rc == 0) {
+			assert_value(wh, "SELECT v FROM raw.t", "b");
+			done = true;
+		} else {
+			assert_true(rc == SL_ENOMEM || rc == SL_EDB);
+		}
+		sl_wh_close(wh);
+	}
+	assert_true(done);
+	assert_true(n > 20); /* that many allocations were made to fail */
+	sl_batch_free(b);
+	sl_schema_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		WH_SHARED_TESTS,
+		cmocka_unit_test(test_sqlite_schemas_are_attached_files_that_persist),
+		cmocka_unit_test(test_sqlite_stores_decimals_as_exact_text),
+		cmocka_unit_test(test_sqlite_open_errors_name_the_problem),
+		cmocka_unit_test(test_sqlite_allocation_failures_are_clean),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
