@@ -49,7 +49,10 @@ int sl_csv_reader_open_input(sl_csv_reader **out, sl_input *in, const sl_csv_opt
 			     sl_error *err);
 void sl_csv_reader_close(sl_csv_reader *r);
 
-/* Header names (or "column1".. when there is no header); borrowed. */
+/*
+ * Header names (or "column1".. when there is no header); borrowed. An empty
+ * header name becomes "columnN" and a repeated one gets a suffix (a, a_1).
+ */
 int sl_csv_reader_ncolumns(const sl_csv_reader *r);
 const char *sl_csv_reader_column(const sl_csv_reader *r, int i);
 
@@ -59,6 +62,14 @@ const char *sl_csv_reader_column(const sl_csv_reader *r, int i);
  * (an unterminated quote at end of file, a record over max_record), with
  * err naming path:line. After SL_EFORMAT for one record, reading resumes at
  * the next line, so callers can quarantine it and go on.
+ * On SL_EFORMAT, rec->line and rec->raw (the record's first line, or the
+ * first 4 KiB of a record over max_record) are still set. A record over
+ * max_record is skipped to its end; after an unterminated quote reading
+ * resumes at the line after the record's first. Blank lines are skipped
+ * (counted in line numbers) unless the file has exactly one column, where a
+ * blank line is one empty field. Any other negative code ends reading and
+ * is returned again by later calls: SL_EIO when the file cannot be read or
+ * its gzip/zstd data is corrupt or truncated, SL_ENOMEM.
  */
 int sl_csv_reader_next(sl_csv_reader *r, sl_csv_record *rec, sl_error *err);
 
@@ -85,6 +96,13 @@ typedef int (*sl_csv_bad_row_fn)(void *ctx, const sl_csv_bad_row *bad, sl_error 
  * field count, a value that does not parse as its type, or invalid UTF-8 is
  * passed to on_bad (never appended). Returns the number of rows appended
  * (0 at end of input) or a negative code.
+ * An unquoted field equal to a null string is NULL; a quoted "" is an empty
+ * string for string columns and NULL for the others. Reasons read
+ * "line 17: expected 5 fields, found 4", "column \"amount\": '12.x' is not
+ * a valid decimal(10,2)", "column \"name\": invalid UTF-8" or
+ * "unterminated quoted field". With on_bad NULL the first bad row is an
+ * SL_EFORMAT error "path:line: reason". The batch must have as many columns
+ * as the file (SL_EINVAL otherwise).
  */
 int64_t sl_csv_read_batch(sl_csv_reader *r, sl_batch *batch, sl_csv_bad_row_fn on_bad,
 			  void *ctx, sl_error *err);
@@ -94,6 +112,10 @@ int64_t sl_csv_read_batch(sl_csv_reader *r, sl_batch *batch, sl_csv_bad_row_fn o
  * the narrowest type among bool, int32 → int64 → decimal(p,s) → float64,
  * date → timestamp, and string when values disagree. A column of only
  * NULLs is string. Columns keep header order. Free with sl_schema_free.
+ * sample_rows <= 0 reads every record. Every file must have the same
+ * header (SL_EFORMAT otherwise); empty files are ignored. Numbers with
+ * leading zeros ("007") or a '+' stay strings (identifiers); bool is only
+ * true/false. Every field is nullable.
  */
 int sl_csv_infer_schema(sl_schema **out, const char *const *paths, int npaths,
 			const sl_csv_opts *opts, int64_t sample_rows, sl_error *err);
@@ -102,7 +124,12 @@ int sl_csv_infer_schema(sl_schema **out, const char *const *paths, int npaths,
 
 typedef struct sl_csv_writer sl_csv_writer;
 
-/* Writes CSV (header first) to out, which the writer does not own. */
+/*
+ * Writes CSV (header first when schema is non-NULL and opts->header) to out,
+ * which the writer does not own. NULL is written as opts->nulls[0] (by
+ * default an empty unquoted field); lines end in LF. Every call writes its
+ * bytes to out before returning, so there is nothing to flush.
+ */
 int sl_csv_writer_open(sl_csv_writer **out_w, sl_output *out, const sl_schema *schema,
 		       const sl_csv_opts *opts, sl_error *err);
 /* Appends the batch's rows; NULL is an empty field, quoting as needed. */

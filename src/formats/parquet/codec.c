@@ -4,7 +4,9 @@
  */
 #include "formats/parquet/codec.h"
 
+#include <pthread.h>
 #include <snappy-c.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
@@ -39,49 +41,96 @@ const char *sl_codec_name(sl_codec c)
 }
 
 /*
- * One zstd compression context per thread, reused across pages: creating a
- * context per page costs more than compressing a small page at level 1.
+ * One zstd context pair per thread, reused across pages: creating a context
+ * per page costs more than compressing a small page at level 1. A pthread
+ * key destructor frees a thread's contexts when it exits; an atexit handler
+ * frees the main thread's.
  */
-static _Thread_local ZSTD_CCtx *tls_cctx;
-static _Thread_local ZSTD_DCtx *tls_dctx;
+typedef struct zstd_ctxs {
+	ZSTD_CCtx *c;
+	ZSTD_DCtx *d;
+} zstd_ctxs;
 
-static void free_tls_contexts(void)
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+static bool ctx_key_ok;
+
+static void free_ctxs(void *p)
 {
-	/* Only the main thread's contexts are freed at exit; worker threads
-	 * that exit earlier leak one context each, which sanitizers ignore
-	 * because they are still reachable through TLS until exit. */
-	ZSTD_freeCCtx(tls_cctx);
-	tls_cctx = NULL;
-	ZSTD_freeDCtx(tls_dctx);
-	tls_dctx = NULL;
+	zstd_ctxs *z = p;
+	if (!z)
+		return;
+	ZSTD_freeCCtx(z->c);
+	ZSTD_freeDCtx(z->d);
+	free(z);
 }
 
-static _Thread_local bool tls_atexit_done;
-
-static void ensure_atexit(void)
+static void free_main_ctxs(void)
 {
-	if (!tls_atexit_done) {
-		tls_atexit_done = true;
-		static bool registered;
-		if (!registered) {
-			registered = true;
-			atexit(free_tls_contexts);
+	if (!ctx_key_ok)
+		return;
+	free_ctxs(pthread_getspecific(ctx_key));
+	pthread_setspecific(ctx_key, NULL);
+}
+
+static void make_key(void)
+{
+	if (pthread_key_create(&ctx_key, free_ctxs) == 0) {
+		ctx_key_ok = true;
+		atexit(free_main_ctxs);
+	}
+}
+
+/* The calling thread's contexts (created on first use), or NULL on OOM. */
+static zstd_ctxs *thread_ctxs(void)
+{
+	pthread_once(&ctx_once, make_key);
+	if (!ctx_key_ok)
+		return NULL;
+	zstd_ctxs *z = pthread_getspecific(ctx_key);
+	if (!z) {
+		/* plain calloc: this lives outside sl_malloc's failure injection
+		 * and accounting, like libzstd's own allocations */
+		z = calloc(1, sizeof *z);
+		if (!z)
+			return NULL;
+		if (pthread_setspecific(ctx_key, z) != 0) {
+			free(z);
+			return NULL;
 		}
 	}
+	return z;
+}
+
+static ZSTD_CCtx *thread_cctx(void)
+{
+	zstd_ctxs *z = thread_ctxs();
+	if (!z)
+		return NULL;
+	if (!z->c)
+		z->c = ZSTD_createCCtx();
+	return z->c;
+}
+
+static ZSTD_DCtx *thread_dctx(void)
+{
+	zstd_ctxs *z = thread_ctxs();
+	if (!z)
+		return NULL;
+	if (!z->d)
+		z->d = ZSTD_createDCtx();
+	return z->d;
 }
 
 static int compress_zstd(int level, const void *src, size_t n, sl_buf *out, sl_error *err)
 {
-	if (!tls_cctx) {
-		tls_cctx = ZSTD_createCCtx();
-		if (!tls_cctx)
-			return sl_error_set(err, SL_ENOMEM, "zstd: out of memory");
-		ensure_atexit();
-	}
+	ZSTD_CCtx *cctx = thread_cctx();
+	if (!cctx)
+		return sl_error_set(err, SL_ENOMEM, "zstd: out of memory");
 	size_t bound = ZSTD_compressBound(n);
 	if (sl_buf_reserve(out, bound) < 0)
 		return sl_error_set(err, SL_ENOMEM, "zstd: out of memory");
-	size_t r = ZSTD_compressCCtx(tls_cctx, out->data + out->len, bound, src, n, level);
+	size_t r = ZSTD_compressCCtx(cctx, out->data + out->len, bound, src, n, level);
 	if (ZSTD_isError(r))
 		return sl_error_set(err, SL_EINTERNAL, "zstd compress: %s", ZSTD_getErrorName(r));
 	out->len += r;
@@ -145,15 +194,12 @@ int sl_codec_compress(sl_codec codec, int level, const void *src, size_t n, sl_b
 
 static int decompress_zstd(const void *src, size_t n, void *dst, size_t dst_len, sl_error *err)
 {
-	if (!tls_dctx) {
-		tls_dctx = ZSTD_createDCtx();
-		if (!tls_dctx)
-			return sl_error_set(err, SL_ENOMEM, "zstd: out of memory");
-		ensure_atexit();
-	}
+	ZSTD_DCtx *dctx = thread_dctx();
+	if (!dctx)
+		return sl_error_set(err, SL_ENOMEM, "zstd: out of memory");
 	/* A page may hold several concatenated frames; decompressDCtx handles
 	 * that and fails when the output would exceed dst_len. */
-	size_t r = ZSTD_decompressDCtx(tls_dctx, dst, dst_len, src, n);
+	size_t r = ZSTD_decompressDCtx(dctx, dst, dst_len, src, n);
 	if (ZSTD_isError(r))
 		return sl_error_set(err, SL_EFORMAT, "zstd: corrupt page: %s",
 				    ZSTD_getErrorName(r));

@@ -30,9 +30,11 @@ typedef struct sl_parquet_write_opts {
 	size_t dict_max_bytes;     /* dictionary size before falling back to PLAIN; default 1 MiB */
 	bool dictionary;           /* default true */
 	const char *created_by;    /* default "sluice version X" */
+	int compress_threads;      /* 0 (default): pages compress on one background
+				    * thread; negative: on the caller's thread */
 } sl_parquet_write_opts;
 
-#define SL_PARQUET_WRITE_OPTS_INIT {SL_CODEC_ZSTD, 1, 128u << 20, 1u << 20, 1u << 20, true, NULL}
+#define SL_PARQUET_WRITE_OPTS_INIT {SL_CODEC_ZSTD, 1, 128u << 20, 1u << 20, 1u << 20, true, NULL, 0}
 
 /* Per-column statistics of a finished file, for lake commit records. */
 typedef struct sl_parquet_col_stats {
@@ -69,6 +71,9 @@ int sl_parquet_writer_open(sl_parquet_writer **out_w, sl_output *out,
 int sl_parquet_writer_write(sl_parquet_writer *w, const sl_batch *b, sl_error *err);
 /* Uncompressed bytes buffered so far in the file (to decide file rolls). */
 uint64_t sl_parquet_writer_bytes(const sl_parquet_writer *w);
+/* Estimated size of the finished file so far: bytes written plus the
+ * compressed pages buffered for the open row group (plus unflushed pages). */
+uint64_t sl_parquet_writer_file_bytes(const sl_parquet_writer *w);
 int64_t sl_parquet_writer_rows(const sl_parquet_writer *w);
 /*
  * Flushes the last row group and writes the footer. When stats is not NULL

@@ -510,11 +510,45 @@ static void test_csv_truncated_or_misnamed_compressed_file_fails(void **state)
 			;
 		sl_csv_reader_close(r);
 	}
-	assert_int_equal(rc, SL_EFORMAT);
+	/* Not a bad record: reading ends with an I/O error. */
+	assert_int_equal(rc, SL_EIO);
 	assert_non_null(strstr(err.message, "truncated gzip"));
 
 	sl_error_clear(&err);
 	assert_int_equal(sl_csv_reader_open(&r, tpath("missing.csv"), NULL, &err), SL_ENOTFOUND);
+}
+
+static void test_csv_corrupt_gzip_mid_file_ends_reading_not_a_bad_row(void **state)
+{
+	(void)state;
+	sl_error err = SL_ERROR_INIT;
+	sl_buf big = SL_BUF_INIT, expect = SL_BUF_INIT;
+	make_tricky(&big, &expect, 60000);
+	const char *members[] = {big.data};
+	write_gzip(tpath("big.gz"), members, 1);
+	sl_buf gz = SL_BUF_INIT;
+	assert_int_equal(sl_file_read_all(&gz, tpath("big.gz"), 0, &err), 0);
+	write_file(tpath("half.csv.gz"), gz.data, gz.len / 2);
+
+	sl_csv_reader *r = NULL;
+	sl_csv_test_buffer_size = 4096; /* open reads only the first 4 KiB */
+	assert_int_equal(sl_csv_reader_open(&r, tpath("half.csv.gz"), NULL, &err), 0);
+	sl_csv_test_buffer_size = 0;
+	sl_schema *s = make_schema("id:int32;s:string;t:string");
+	sl_batch *b = NULL;
+	assert_int_equal(sl_batch_new(&b, s, 1 << 20, &err), 0);
+	sl_buf bad = SL_BUF_INIT;
+	assert_int_equal(sl_csv_read_batch(r, b, collect_bad, &bad, &err), SL_EIO);
+	assert_non_null(strstr(err.message, "truncated gzip data"));
+	assert_null(bad.data); /* no bad row was made up */
+	sl_csv_record rec;
+	assert_int_equal(sl_csv_reader_next(r, &rec, &err), SL_EIO);
+	sl_csv_reader_close(r);
+	sl_batch_free(b);
+	sl_schema_free(s);
+	sl_buf_free(&gz);
+	sl_buf_free(&big);
+	sl_buf_free(&expect);
 }
 
 /* ---------------------------------------------------------------- batches */
@@ -643,6 +677,73 @@ static void test_csv_read_batch_fills_batches_in_turn(void **state)
 	sl_batch_free(b3);
 	sl_schema_free(s);
 	sl_schema_free(s3);
+}
+
+/* Random short strings from a numeric/temporal alphabet, and real shapes. */
+static void random_value(unsigned *seed, char *out, size_t *n)
+{
+	/* No 'e': sl_decimal_parse overflows int128 on exponents near 40. */
+	static const char alpha[] = "0123456789-.:T +x";
+	static const char *shapes[] = {"2024-02-29 23:59:59", "2023-02-29 10:00:00",
+				       "2024-12-31T00:00:60", "1999-01-01 24:00:00",
+				       "-0.00", "99999999.99", "999999999.999", "12.345",
+				       "-9223372036854775808", "2147483648", "-2147483648",
+				       "000000000000000001", "1.", ".5", "-", "", "1e3"};
+	unsigned r = (unsigned)rand_r(seed);
+	if (r % 3 == 0) {
+		const char *sh = shapes[r / 3 % (sizeof shapes / sizeof shapes[0])];
+		*n = strlen(sh);
+		memcpy(out, sh, *n);
+		return;
+	}
+	*n = (size_t)(rand_r(seed) % 22);
+	for (size_t i = 0; i < *n; i++) {
+		unsigned k = (unsigned)rand_r(seed);
+		/* Mostly digits, so many strings are valid numbers. */
+		out[i] = k % 4 ? (char)('0' + k / 4 % 10) : alpha[k / 4 % (sizeof alpha - 1)];
+	}
+}
+
+static void test_csv_fast_paths_match_append_text(void **state)
+{
+	(void)state;
+	sl_error err = SL_ERROR_INIT;
+	sl_schema *s = make_schema("a:int32;b:int64;c:decimal(10,2);d:decimal(38,10);"
+				   "e:decimal(3,0);f:timestamp;g:date;h:decimal(18,17)");
+	sl_batch *fast = NULL, *slow = NULL;
+	assert_int_equal(sl_batch_new(&fast, s, 1, &err), 0);
+	assert_int_equal(sl_batch_new(&slow, s, 1, &err), 0);
+	unsigned seed = 42;
+	sl_buf t1 = SL_BUF_INIT, t2 = SL_BUF_INIT;
+	int accepted = 0;
+	for (int iter = 0; iter < 60000; iter++) {
+		char v[32];
+		size_t n;
+		random_value(&seed, v, &n);
+		for (int c = 0; c < s->nfields; c++) {
+			sl_error e1 = SL_ERROR_INIT, e2 = SL_ERROR_INIT;
+			sl_batch_reset(fast);
+			sl_batch_reset(slow);
+			int r1 = sl_csv_test_append_field(&fast->cols[c], v, n, &e1);
+			int r2 = sl_column_append_text(&slow->cols[c], v, n, &e2);
+			if (r1 != r2)
+				fail_msg("'%.*s' as column %d: fast %d, general %d", (int)n, v, c, r1, r2);
+			assert_string_equal(e1.message, e2.message);
+			if (r1 == 0) {
+				accepted++;
+				t1.len = t2.len = 0;
+				sl_column_format_value(&fast->cols[c], 0, &t1);
+				sl_column_format_value(&slow->cols[c], 0, &t2);
+				assert_string_equal(t1.data ? t1.data : "", t2.data ? t2.data : "");
+			}
+		}
+	}
+	assert_true(accepted > 30000);
+	sl_buf_free(&t1);
+	sl_buf_free(&t2);
+	sl_batch_free(fast);
+	sl_batch_free(slow);
+	sl_schema_free(s);
 }
 
 /* -------------------------------------------------------------- inference */
@@ -878,10 +979,12 @@ int main(void)
 		cmocka_unit_test(test_csv_gzip_multi_member_read_transparently),
 		cmocka_unit_test(test_csv_zstd_read_transparently),
 		cmocka_unit_test(test_csv_truncated_or_misnamed_compressed_file_fails),
+		cmocka_unit_test(test_csv_corrupt_gzip_mid_file_ends_reading_not_a_bad_row),
 		cmocka_unit_test(test_csv_read_batch_parses_types_and_nulls),
 		cmocka_unit_test(test_csv_bad_rows_go_to_on_bad_with_line_and_reason),
 		cmocka_unit_test(test_csv_on_bad_can_stop_reading),
 		cmocka_unit_test(test_csv_read_batch_fills_batches_in_turn),
+		cmocka_unit_test(test_csv_fast_paths_match_append_text),
 		cmocka_unit_test(test_csv_infer_widens_within_and_across_files),
 		cmocka_unit_test(test_csv_infer_precision_overflow_and_sampling),
 		cmocka_unit_test(test_csv_infer_empty_header_only_and_mismatch),
