@@ -34,7 +34,10 @@ int sl_decimal_parse(const char *s, size_t n, int precision, int scale, sl_i128 
 				fracdigits++;
 			else if (intdigits || c != '0')
 				intdigits++;
-			if (intdigits + fracdigits > 60)
+			/* 38 digits fit an int128 (10^38 < 2^127);
+			 * more can never fit a decimal(38). Leading zeros of the
+			 * integer part do not count: v stays 0 while they come. */
+			if (intdigits + fracdigits > 38)
 				return SL_EINVAL;
 			v = v * 10 + (c - '0');
 		} else if (c == '.' && !dot) {
@@ -63,7 +66,7 @@ int sl_decimal_parse(const char *s, size_t n, int precision, int scale, sl_i128 
 		}
 	} else {
 		for (long k = 0; k < shift; k++) {
-			if (v > sl_i128_pow10(38))
+			if (v >= sl_i128_pow10(37))
 				return SL_EINVAL;
 			v *= 10;
 		}

@@ -43,6 +43,13 @@ static void test_decimal_parse_exact(void **state)
 	sl_decimal_format(v, 18, out);
 	assert_string_equal(out, big);
 	assert_int_equal(sl_decimal_parse("1.2.3", 5, 10, 2, &v), SL_EINVAL);
+	/* out of int128 range: refused, never overflowed */
+	assert_int_equal(sl_decimal_parse("1e39", 4, 38, 0, &v), SL_EINVAL);
+	const char *huge = "123456789012345678901234567890123456789012345";
+	assert_int_equal(sl_decimal_parse(huge, strlen(huge), 38, 0, &v), SL_EINVAL);
+	const char *max38 = "99999999999999999999999999999999999999";
+	assert_int_equal(sl_decimal_parse(max38, strlen(max38), 38, 0, &v), 0);
+	assert_int_equal(sl_decimal_parse("0009.5", 6, 38, 37, &v), 0);
 	assert_int_equal(sl_decimal_parse("", 0, 10, 2, &v), SL_EINVAL);
 }
 

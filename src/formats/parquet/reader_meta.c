@@ -242,7 +242,7 @@ int pqr_parse_file_meta(pqr_file_meta *m, sl_arena *a, const uint8_t *p, size_t 
 {
 	pqr_tr t;
 	int rc, type;
-	void *arr;
+	void *arr = NULL;
 	memset(m, 0, sizeof *m);
 	m->created_by = "";
 	pqr_tr_init(&t, p, n, name, "footer", err);

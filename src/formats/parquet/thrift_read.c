@@ -60,7 +60,7 @@ static int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 
 
 int pqr_tr_i64(pqr_tr *t, int64_t *out)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int rc = pqr_tr_varint(t, &v);
 	if (rc < 0)
 		return rc;
@@ -70,7 +70,7 @@ int pqr_tr_i64(pqr_tr *t, int64_t *out)
 
 int pqr_tr_i32(pqr_tr *t, int32_t *out)
 {
-	int64_t v;
+	int64_t v = 0;
 	int rc = pqr_tr_i64(t, &v);
 	if (rc < 0)
 		return rc;
@@ -82,7 +82,7 @@ int pqr_tr_i32(pqr_tr *t, int32_t *out)
 
 int pqr_tr_binary(pqr_tr *t, const uint8_t **p, size_t *n)
 {
-	uint64_t len;
+	uint64_t len = 0;
 	int rc = pqr_tr_varint(t, &len);
 	if (rc < 0)
 		return rc;
@@ -113,7 +113,7 @@ int pqr_tr_field(pqr_tr *t, int16_t *last_id, int *type, int16_t *id)
 	if (delta) {
 		*id = (int16_t)(*last_id + delta);
 	} else {
-		int64_t v;
+		int64_t v = 0;
 		int rc = pqr_tr_i64(t, &v);
 		if (rc < 0)
 			return rc;
@@ -172,7 +172,7 @@ static int skip_bytes(pqr_tr *t, size_t n)
 
 int pqr_tr_skip(pqr_tr *t, int type)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	const uint8_t *bp;
 	size_t bn;
 	int rc = 0;
@@ -191,8 +191,8 @@ int pqr_tr_skip(pqr_tr *t, int type)
 	case TC_BINARY: return pqr_tr_binary(t, &bp, &bn);
 	case TC_LIST:
 	case TC_SET: {
-		int et;
-		uint32_t n;
+		int et = 0;
+		uint32_t n = 0;
 		if ((rc = pqr_tr_enter(t)) < 0 || (rc = pqr_tr_list(t, &et, &n)) < 0)
 			return rc;
 		for (uint32_t i = 0; i < n && rc == 0; i++)
@@ -225,7 +225,7 @@ int pqr_tr_skip(pqr_tr *t, int type)
 	}
 	case TC_STRUCT: {
 		int16_t last = 0, id;
-		int ft;
+		int ft = 0;
 		if ((rc = pqr_tr_enter(t)) < 0)
 			return rc;
 		for (;;) {
