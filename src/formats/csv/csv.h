@@ -120,6 +120,13 @@ int64_t sl_csv_read_batch(sl_csv_reader *r, sl_batch *batch, sl_csv_bad_row_fn o
 int sl_csv_infer_schema(sl_schema **out, const char *const *paths, int npaths,
 			const sl_csv_opts *opts, int64_t sample_rows, sl_error *err);
 
+/*
+ * Same from one sl_input (an S3 object, memory), which the caller keeps
+ * and closes; it is read from its start.
+ */
+int sl_csv_infer_schema_input(sl_schema **out, sl_input *in, const sl_csv_opts *opts,
+			      int64_t sample_rows, sl_error *err);
+
 /* ---------------------------------------------------------------- writer */
 
 typedef struct sl_csv_writer sl_csv_writer;

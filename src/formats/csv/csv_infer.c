@@ -192,17 +192,27 @@ static int sample_file(sl_csv_reader *r, col_state *st, int ncols, int64_t sampl
 	return 0;
 }
 
-int sl_csv_infer_schema(sl_schema **out, const char *const *paths, int npaths,
-			const sl_csv_opts *opts, int64_t sample_rows, sl_error *err)
+/* Infers from the files at paths, or from the one input when in is set. */
+static int infer(sl_schema **out, const char *const *paths, int npaths, sl_input *in,
+		 const sl_csv_opts *opts, int64_t sample_rows, sl_error *err)
 {
 	sl_schema *schema = NULL;
 	sl_csv_reader *r = NULL;
 	col_state *st = NULL;
 	char **names = NULL;
 	int ncols = -1, rc = 0;
+	const char *in_name[1];
 
+	if (in) {
+		in_name[0] = in->name;
+		paths = in_name;
+		npaths = 1;
+	}
 	for (int f = 0; f < npaths; f++) {
-		rc = sl_csv_reader_open(&r, paths[f], opts, err);
+		if (in)
+			rc = sl_csv_reader_open_input(&r, in, opts, err);
+		else
+			rc = sl_csv_reader_open(&r, paths[f], opts, err);
 		if (rc < 0)
 			goto fail;
 		int n = sl_csv_reader_ncolumns(r);
@@ -275,4 +285,16 @@ fail:
 	sl_free(names);
 	sl_free(st);
 	return rc;
+}
+
+int sl_csv_infer_schema(sl_schema **out, const char *const *paths, int npaths,
+			const sl_csv_opts *opts, int64_t sample_rows, sl_error *err)
+{
+	return infer(out, paths, npaths, NULL, opts, sample_rows, err);
+}
+
+int sl_csv_infer_schema_input(sl_schema **out, sl_input *in, const sl_csv_opts *opts,
+			      int64_t sample_rows, sl_error *err)
+{
+	return infer(out, NULL, 0, in, opts, sample_rows, err);
 }

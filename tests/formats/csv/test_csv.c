@@ -960,6 +960,32 @@ static void test_csv_bad_options_are_refused(void **state)
 	in->close(in);
 }
 
+static void test_csv_infer_schema_from_input(void **state)
+{
+	const char data[] = "id,amount,day,name\n1,2.50,2024-01-02,a\n30000000000,-1.25,2024-02-03,\"b, c\"\n";
+	sl_error err = SL_ERROR_INIT;
+	sl_input *in = NULL;
+	sl_schema *s = NULL;
+	sl_csv_opts opts = SL_CSV_OPTS_INIT;
+	char tn[32];
+	assert_int_equal(sl_input_mem_open(&in, data, sizeof data - 1, "mem.csv", &err), 0);
+	assert_int_equal(sl_csv_infer_schema_input(&s, in, &opts, 100, &err), 0);
+	assert_int_equal(s->nfields, 4);
+	assert_string_equal(s->fields[0].name, "id");
+	assert_string_equal(sl_type_name(s->fields[0].type, tn, sizeof tn), "int64");
+	assert_int_equal(s->fields[1].type.id, SL_DECIMAL);
+	assert_int_equal(s->fields[1].type.scale, 2);
+	assert_int_equal(s->fields[2].type.id, SL_DATE);
+	assert_int_equal(s->fields[3].type.id, SL_STRING);
+	sl_schema_free(s);
+	/* the input stays usable: a reader reads it again from its start */
+	sl_csv_reader *r = NULL;
+	assert_int_equal(sl_csv_reader_open_input(&r, in, &opts, &err), 0);
+	assert_int_equal(sl_csv_reader_ncolumns(r), 4);
+	sl_csv_reader_close(r);
+	in->close(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -991,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_csv_writer_round_trip),
 		cmocka_unit_test(test_csv_writer_raw_fields_and_custom_nulls),
 		cmocka_unit_test(test_csv_bad_options_are_refused),
+		cmocka_unit_test(test_csv_infer_schema_from_input),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
