@@ -115,6 +115,7 @@ static void emit(sl_log_level level, const char *msg, va_list *kv)
 				sl_buf_put_json_string(&b, cv, strlen(cv));
 			}
 		}
+		sl_buf_putc(&b, '}');
 		if (b.data)
 			fprintf(stderr, "%s\n", b.data);
 		sl_buf_free(&b);

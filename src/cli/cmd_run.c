@@ -84,7 +84,8 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 		fmt_count(landed, sizeof landed, extract ? r->rows_landed : -1);
 		fmt_count(quar, sizeof quar, extract ? r->rows_quarantined : -1);
 		fmt_count(loaded, sizeof loaded, load ? r->rows_loaded : -1);
-		double rate = r->seconds > 0 ? (double)r->rows_read / r->seconds : 0;
+		int64_t moved = extract ? r->rows_read : r->rows_loaded;
+		double rate = r->seconds > 0 && moved > 0 ? (double)moved / r->seconds : 0;
 		const char *status = r->status ? "FAILED" : r->skipped ? "already landed" : "ok";
 		printf("%-32s %6s %10s %10s %11s %10s %10s %8.2f %10.0f  %s\n", name, files, read,
 		       landed, quar, loaded, bytes, r->seconds, rate, status);

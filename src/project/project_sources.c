@@ -30,7 +30,7 @@ static const char *const table_keys[] = {
 static const int table_key_kinds[] = {
 	K_ALL, K_ALL, K_ALL, K_ALL, K_ALL,
 	K_CSV, K_S3 | K_HTTP, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES,
-	K_PG | K_HTTP, K_PG | K_HTTP, K_PG, K_PG, K_PG,
+	K_ALL, K_PG | K_HTTP, K_PG, K_PG, K_PG,
 	K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP,
 	K_HTTP, K_HTTP, K_HTTP | K_S3, K_HTTP};
 

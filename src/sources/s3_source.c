@@ -20,7 +20,6 @@
 /* One ranged GET reads this much ahead of the reader (bounded memory). */
 #define S3_READAHEAD ((size_t)8 << 20)
 /* Plain CSV objects are sampled from their first bytes only. */
-#define S3_SAMPLE_BYTES ((uint64_t)32 << 20)
 #define S3_SAMPLE_ROWS 20000
 
 typedef enum { FMT_CSV, FMT_PARQUET } object_format;
@@ -455,70 +454,6 @@ out:
 	return rc;
 }
 
-/*
- * Interim CSV inference over an S3 object: the csv module infers from
- * paths only, so the sample goes through a temp file — the first
- * S3_SAMPLE_BYTES of a plain object cut at a line end (a record cut in
- * half is skipped by inference), or a whole compressed object, which
- * cannot be cut. To be replaced by sl_csv_infer_schema_input.
- */
-static int infer_csv(s3_source *x, sl_input *in, sl_schema **out, sl_error *err)
-{
-	char path[] = "/tmp/sluice-s3-sample-XXXXXX";
-	unsigned char magic[4] = {0};
-	size_t chunk = S3_READAHEAD;
-	char *buf = NULL;
-	FILE *f = NULL;
-	int rc = 0;
-	int fd = mkstemp(path);
-	if (fd < 0)
-		return sl_error_set(err, SL_EIO, "cannot create a temp file for a CSV sample");
-	f = fdopen(fd, "wb");
-	if (!f) {
-		close(fd);
-		rc = sl_error_set(err, SL_EIO, "cannot create a temp file for a CSV sample");
-		goto out;
-	}
-	if (in->size >= 4 && (rc = in->read_at(in, 0, magic, 4, err)) < 0)
-		goto out;
-	bool compressed = (magic[0] == 0x1f && magic[1] == 0x8b) ||
-			  (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f &&
-			   magic[3] == 0xfd);
-	uint64_t limit = compressed || in->size <= S3_SAMPLE_BYTES ? in->size : S3_SAMPLE_BYTES;
-	if (!(buf = sl_malloc(chunk))) {
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (uint64_t off = 0; off < limit;) {
-		size_t n = limit - off < chunk ? (size_t)(limit - off) : chunk;
-		if ((rc = in->read_at(in, off, buf, n, err)) < 0)
-			goto out;
-		off += n;
-		if (off == limit && limit < in->size) {
-			while (n > 0 && buf[n - 1] != '\n')
-				n--; /* end at a line end */
-		}
-		if (fwrite(buf, 1, n, f) != n) {
-			rc = sl_error_set(err, SL_EIO, "cannot write a CSV sample to %s", path);
-			goto out;
-		}
-	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		rc = sl_error_set(err, SL_EIO, "cannot write a CSV sample to %s", path);
-		goto out;
-	}
-	f = NULL;
-	const char *paths[1] = {path};
-	rc = sl_csv_infer_schema(out, paths, 1, &x->csv, S3_SAMPLE_ROWS, err);
-out:
-	if (f)
-		fclose(f);
-	unlink(path);
-	sl_free(buf);
-	return rc;
-}
-
 /* Declared column types override the objects' own; unknown names and
  * types are configuration errors, as is a primary key not in the objects. */
 static int apply_declared(s3_source *x, sl_schema *s, sl_error *err)
@@ -568,7 +503,7 @@ static int build_schema(s3_source *x, const char *key, sl_error *err)
 		}
 		sl_parquet_reader_close(r);
 	} else {
-		rc = infer_csv(x, in, &s, err);
+		rc = sl_csv_infer_schema_input(&s, in, &x->csv, S3_SAMPLE_ROWS, err);
 		in->close(in);
 	}
 	if (rc < 0)

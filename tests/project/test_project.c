@@ -726,9 +726,9 @@ static void test_key_not_for_kind_and_auth_keys(void **state)
 	sl_error err = SL_ERROR_INIT;
 	write_file("sluice.yml", MINIMAL);
 	write_file("sources/s.yml",
-		   "source: s\nkind: csv\ntables:\n  - name: t\n    path: x.csv\n    cursor: id\n");
+		   "source: s\nkind: csv\ntables:\n  - name: t\n    path: x.csv\n    query: id\n");
 	assert_string_equal(load_fails(&err),
-			    "sources/s.yml:6: key \"cursor\" in table \"t\" does not apply to csv "
+			    "sources/s.yml:6: key \"query\" in table \"t\" does not apply to csv "
 			    "sources; remove it");
 	write_file("sources/s.yml",
 		   "source: s\nkind: http\ntables:\n  - name: t\n    url: http://x\n"
