@@ -143,9 +143,28 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 		goto out;
 	}
 	const char *schema = sl_wh_raw_schema(run->wh);
-	rc = sl_wh_loaded_version(run->wh, schema, wh_table, &loaded, err);
+	bool recreated = false;
+	rc = sl_wh_loaded_version_of(run->wh, schema, wh_table, snap->table_id, &loaded,
+				     &recreated, err);
 	if (rc < 0)
 		goto out;
+	if (recreated && loaded < 0) {
+		rc = sl_error_set(err, SL_ECONFLICT,
+				  "the lake table %s was recreated (its id is now %s) but %s.%s "
+				  "holds rows loaded from the earlier one; drop that warehouse "
+				  "table to load the new lake table into it from scratch",
+				  lake_table, snap->table_id, schema, wh_table);
+		goto out;
+	}
+	if (loaded > snap->version) {
+		rc = sl_error_set(err, SL_ECONFLICT,
+				  "%s.%s records lake version %lld loaded but %s only has versions "
+				  "up to %lld; was the lake replaced? drop the warehouse table to "
+				  "reload it",
+				  schema, wh_table, (long long)loaded, lake_table,
+				  (long long)snap->version);
+		goto out;
+	}
 	if (loaded >= snap->version)
 		goto out; /* everything is in */
 
@@ -157,6 +176,7 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	lo.cursor = t->cursor;
 	lo.run_id = run->run_id;
 	lo.lake_version = snap->version;
+	lo.lake_table_id = snap->table_id;
 	rc = sl_wh_table_load_begin(&tl, run->wh, schema, wh_table, snap->schema, &lo, err);
 	if (rc < 0)
 		goto out;

@@ -104,6 +104,7 @@ typedef struct sl_lake_file {
 typedef struct sl_lake_snapshot {
 	char *table;
 	int64_t version;     /* -1 when the table has no commit */
+	char *table_id;      /* metaData id: new when a table is recreated */
 	sl_schema *schema;
 	int nfiles;
 	sl_lake_file *files; /* live files, in the order they were added */

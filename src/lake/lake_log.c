@@ -405,6 +405,18 @@ int sl_lake_snapshot_open(sl_lake_snapshot **out, sl_lake *lake, const char *tab
 	st.table = NULL;
 	s->schema = st.schema ? st.schema : sl_schema_new();
 	st.schema = NULL;
+	if (st.meta_json) {
+		json_t *m = json_loads(st.meta_json, 0, NULL);
+		const char *id = json_string_value(json_object_get(m, "id"));
+		s->table_id = sl_strdup(id ? id : "");
+		json_decref(m);
+	} else {
+		s->table_id = sl_strdup("");
+	}
+	if (!s->table_id) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto done;
+	}
 	s->files = sl_calloc((size_t)st.nlive + 1, sizeof *s->files);
 	if (!s->table || !s->schema || !s->files) {
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -434,6 +446,7 @@ void sl_lake_snapshot_free(sl_lake_snapshot *s)
 		sl_free(s->files[i].path);
 	sl_free(s->files);
 	sl_free(s->table);
+	sl_free(s->table_id);
 	sl_schema_free(s->schema);
 	sl_free(s);
 }

@@ -102,6 +102,7 @@ struct sl_wh_table_load {
 	int npk;
 	int cursor; /* index in cols, -1: none */
 	char *run_id;
+	char *lake_table_id;
 	int64_t opt_version;
 	char **names; /* column names of cols, borrowed from cols */
 	sl_wh_bload *bl;
@@ -122,6 +123,7 @@ static void table_load_free(sl_wh_table_load *t)
 	sl_free(t->schema);
 	sl_free(t->table);
 	sl_free(t->run_id);
+	sl_free(t->lake_table_id);
 	sl_free(t->vers);
 	sl_schema_free(t->cols);
 	sl_free(t);
@@ -195,7 +197,7 @@ static int create_loads_table(sl_wh_table_load *t, sl_error *err)
 	sb_puts(&s, i64);
 	sb_puts(&s, " NOT NULL, loaded_at ");
 	sb_puts(&s, ts);
-	sb_puts(&s, " NOT NULL)");
+	sb_puts(&s, " NOT NULL, lake_table_id TEXT)");
 	return sb_run(&s, NULL);
 }
 
@@ -261,7 +263,9 @@ int sl_wh_table_load_begin(sl_wh_table_load **out, sl_wh *wh, const char *schema
 	t->cols = sl_schema_copy(cols);
 	t->names = sl_calloc((size_t)cols->nfields + 1, sizeof *t->names);
 	t->run_id = opts->run_id ? sl_strdup(opts->run_id) : NULL;
-	if (!t->schema || !t->table || !t->cols || !t->names || (opts->run_id && !t->run_id))
+	t->lake_table_id = opts->lake_table_id ? sl_strdup(opts->lake_table_id) : NULL;
+	if (!t->schema || !t->table || !t->cols || !t->names || (opts->run_id && !t->run_id) ||
+	    (opts->lake_table_id && !t->lake_table_id))
 		goto oom;
 	for (int i = 0; i < cols->nfields; i++)
 		t->names[i] = t->cols->fields[i].name;
@@ -525,7 +529,8 @@ static int record_loads(sl_wh_table_load *t, sl_error *err)
 		sb_init(&s, t->wh, err);
 		sb_puts(&s, "INSERT INTO ");
 		sb_table(&s, t->schema, SL_WH_LOADS_TABLE);
-		sb_puts(&s, " (table_name, lake_version, run_id, rows, loaded_at) VALUES (");
+		sb_puts(&s, " (table_name, lake_version, run_id, rows, loaded_at, lake_table_id) "
+			    "VALUES (");
 		sb_literal(&s, t->table);
 		snprintf(num, sizeof num, ", %lld, ", (long long)t->vers[i].version);
 		sb_puts(&s, num);
@@ -533,6 +538,8 @@ static int record_loads(sl_wh_table_load *t, sl_error *err)
 		snprintf(num, sizeof num, ", %lld, ", (long long)t->vers[i].rows);
 		sb_puts(&s, num);
 		sb_literal(&s, ts);
+		sb_puts(&s, ", ");
+		sb_literal(&s, t->lake_table_id);
 		sb_puts(&s, ")");
 		rc = sb_run(&s, NULL);
 	}
@@ -604,5 +611,52 @@ int sl_wh_loaded_version(sl_wh *wh, const char *schema, const char *table, int64
 		rc = sl_error_set(err, SL_EDB, "%s: _sluice_loads holds a bad version '%s'",
 				  wh->target, v);
 	sl_free(v);
+	return rc;
+}
+
+int sl_wh_loaded_version_of(sl_wh *wh, const char *schema, const char *table,
+			    const char *lake_table_id, int64_t *out, bool *other,
+			    sl_error *err)
+{
+	bool exists = false;
+	char *v = NULL;
+	sqlb s;
+	int rc = 0;
+
+	*out = -1;
+	if (other)
+		*other = false;
+	if (!wh->in_tx)
+		rc = sl_wh_ensure_schema(wh, schema, err);
+	if (rc == 0)
+		rc = sl_wh_table_exists(wh, schema, SL_WH_LOADS_TABLE, &exists, err);
+	if (rc < 0 || !exists)
+		return rc;
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		sb_init(&s, wh, err);
+		sb_puts(&s, pass == 0 ? "SELECT max(lake_version) FROM " : "SELECT count(*) FROM ");
+		sb_table(&s, schema, SL_WH_LOADS_TABLE);
+		sb_puts(&s, " WHERE table_name = ");
+		sb_literal(&s, table);
+		/* Loads recorded without an id predate ids: count them as ours. */
+		sb_puts(&s, pass == 0 ? " AND (lake_table_id IS NULL OR lake_table_id = "
+				      : " AND lake_table_id IS NOT NULL AND lake_table_id <> ");
+		sb_literal(&s, lake_table_id);
+		sb_puts(&s, pass == 0 ? ")" : "");
+		rc = s.rc ? s.rc : sl_wh_query_value(wh, s.b.data, &v, err);
+		sl_buf_free(&s.b);
+		if (rc == 0 && v) {
+			int64_t n = 0;
+			if (sl_parse_int64(v, strlen(v), &n) < 0)
+				rc = sl_error_set(err, SL_EDB, "%s: _sluice_loads holds a bad value '%s'",
+						  wh->target, v);
+			else if (pass == 0)
+				*out = n;
+			else if (other)
+				*other = n > 0;
+		}
+		sl_free(v);
+		v = NULL;
+	}
 	return rc;
 }

@@ -232,9 +232,12 @@ typedef struct sl_wh_load_opts {
 	const char *run_id;             /* recorded in _sluice_loads */
 	int64_t lake_version;           /* recorded even when no batch came
 					   from it (-1: none) */
+	const char *lake_table_id;      /* the lake table's metaData id,
+					   recorded to tell a recreated lake
+					   table from the one loaded before */
 } sl_wh_load_opts;
 
-#define SL_WH_LOAD_OPTS_INIT {SL_WH_APPEND, NULL, 0, NULL, NULL, -1}
+#define SL_WH_LOAD_OPTS_INIT {SL_WH_APPEND, NULL, 0, NULL, NULL, -1, NULL}
 
 typedef struct sl_wh_load_result {
 	int64_t rows_received; /* rows handed to load_batch */
@@ -291,5 +294,13 @@ void sl_wh_table_load_abort(sl_wh_table_load *t);
  */
 int sl_wh_loaded_version(sl_wh *wh, const char *schema, const char *table, int64_t *out,
 			 sl_error *err);
+/*
+ * Same, counting only loads of the lake table whose metaData id is
+ * lake_table_id; *other (may be NULL) tells whether loads of another lake
+ * table id exist — the lake table was recreated since.
+ */
+int sl_wh_loaded_version_of(sl_wh *wh, const char *schema, const char *table,
+			    const char *lake_table_id, int64_t *out, bool *other,
+			    sl_error *err);
 
 #endif

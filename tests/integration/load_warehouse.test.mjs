@@ -367,11 +367,10 @@ test('sluice runs shows read = landed + quarantined and loaded per table', () =>
   assert.deepEqual(sqliteRows(dir, ['count(*)'], 'raw.shop__t'), [[3]]);
 });
 
-// Known bug (reported, not fixed here): the warehouse remembers "loaded up
-// to lake version N" by table name only, so a lake table that is recreated
-// (lake deleted or moved, re-extracted) restarts at version 0 and its rows
-// are never loaded, with no error: read 1 = landed 1 but loaded 0.
-test('a recreated lake table is loaded again, not skipped as already loaded', { todo: 'engine/load.c skips lake versions <= _sluice_loads max without checking the Delta table id' }, () => {
+// The warehouse records which lake table (its Delta metaData id) each
+// load came from, so a recreated lake table (lake deleted, re-extracted,
+// versions restarting at 0) is never skipped silently as "already loaded".
+test('a recreated lake table fails the load loudly instead of being skipped', () => {
   const dir = project({
     'sources/shop.yml': 'source: shop\nkind: csv\ntables:\n  - name: t\n    path: data/t_*.csv\n    columns: {id: int64}\n',
     'data/t_1.csv': 'id\n1\n',
@@ -381,10 +380,16 @@ test('a recreated lake table is loaded again, not skipped as already loaded', { 
   assert.equal(sluice(['run', '--project-dir', dir]).code, 0);
   fs.rmSync(path.join(dir, 'lake'), { recursive: true });
   writeFiles(dir, { 'data/t_3.csv': 'id\n3\n' });
-  const r = sluice(['run', '--project-dir', dir, '--full-refresh']);
+  let r = sluice(['run', '--project-dir', dir, '--full-refresh']);
   const s = summary(r.stdout, 'shop.t');
   assert.equal(s.landed, '3');
-  // Either the load brings the new lake's rows in (merge/replace semantics
-  // aside, the rows must not silently stay out) or the run fails loudly.
-  assert.ok(r.code === 1 || s.loaded === '3', r.stdout);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stdout, /lake table raw\/shop\/t was recreated/);
+  assert.match(r.stdout, /drop that warehouse table/);
+  assert.deepEqual(sqliteRows(dir, ['count(*)'], 'raw.shop__t'), [[2]]);
+  // After dropping the table, the new lake table loads from scratch.
+  sqlite(dir, 'DROP TABLE raw.shop__t; DELETE FROM raw._sluice_loads;');
+  r = sluice(['load', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(sqliteRows(dir, ['count(*)', 'sum(id)'], 'raw.shop__t'), [[3, 6]]);
 });
