@@ -226,12 +226,20 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	wo.txn_version = run->seq;
 	wo.run_id = run->run_id;
 	wo.operation = t->write == SL_WRITE_REPLACE ? "REPLACE" : "APPEND";
-	rc = sl_lake_writer_open(&w, run->lake, res->lake_table, x->schema, &wo, err);
-	if (rc < 0)
-		goto out;
+	/* A source that found nothing to infer columns from (an API with no
+	 * new records) has an empty schema: there is nothing to land. */
+	if (x->schema->nfields > 0) {
+		rc = sl_lake_writer_open(&w, run->lake, res->lake_table, x->schema, &wo, err);
+		if (rc < 0)
+			goto out;
+	}
 
 	sl_batch *b;
 	while ((rc = sl_extractor_next(x, &b, err)) > 0) {
+		if (!w) {
+			rc = sl_error_set(err, SL_EINTERNAL, "a batch arrived for a source without columns");
+			goto out;
+		}
 		rc = sl_lake_writer_write(w, b, err);
 		if (rc < 0)
 			goto out;
@@ -248,7 +256,7 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	res->files = x->stats.files;
 	res->rows_read = x->stats.rows_read;
 	res->rows_quarantined = q.quarantined;
-	res->rows_landed = sl_lake_writer_rows(w);
+	res->rows_landed = w ? sl_lake_writer_rows(w) : 0;
 	res->bytes = x->stats.bytes;
 
 	/* Quarantine first: its rows must be visible whether or not the data
@@ -278,17 +286,22 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 		goto out;
 	}
 
-	if (res->rows_read == 0 && res->files == 0) {
-		/* Nothing new at the source: no commit, the table keeps its
-		 * version and the log does not grow with empty runs. */
-		res->lake_version = -1;
-		rc = 0;
-		goto out;
-	}
 	if (x->ops->progress) {
 		rc = x->ops->progress(x, &progress, err);
 		if (rc < 0)
 			goto out;
+	}
+	if ((res->rows_read == 0 && res->files == 0) || !w) {
+		/* Nothing new at the source: no commit, the table keeps its
+		 * version and the log does not grow with empty runs. The
+		 * progress (an API's new watermark) covers no rows, so it
+		 * can move without a commit. */
+		res->lake_version = -1;
+		if (progress.data)
+			rc = sl_source_progress_apply(run->state, key, progress.data, err);
+		if (rc == 0)
+			rc = sl_extractor_checkpoint(x, err);
+		goto out;
 	}
 	extra = commit_extra(run, src, t, x, q.quarantined, progress.data);
 	rc = sl_lake_writer_set_extra_info(w, extra, err);

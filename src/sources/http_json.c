@@ -1,0 +1,395 @@
+/*
+ * http_json.c: the pure parts of the http source: selecting records by a
+ * path, flattening records into columns, inferring and widening column
+ * kinds, {{ watermark }} templating, Link and Retry-After headers, backoff.
+ */
+#include "sources/http_int.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------ records */
+
+json_t *sl_http_json_path(json_t *root, const char *path)
+{
+	json_t *cur = root;
+	const char *p = path;
+	if (!p || !*p)
+		return root;
+	while (cur && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		char seg[256];
+		if (n == 0 || n >= sizeof seg)
+			return NULL;
+		memcpy(seg, p, n);
+		seg[n] = '\0';
+		if (json_is_object(cur)) {
+			cur = json_object_get(cur, seg);
+		} else if (json_is_array(cur)) {
+			int64_t idx;
+			if (sl_parse_int64(seg, n, &idx) < 0 || idx < 0)
+				return NULL;
+			cur = json_array_get(cur, (size_t)idx);
+		} else {
+			return NULL;
+		}
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return cur;
+}
+
+int sl_http_select_records(json_t *body, const char *path, json_t **out, sl_error *err)
+{
+	json_t *v = sl_http_json_path(body, path);
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return sl_error_set(err, SL_EFORMAT, "records path \"%s\" is not in the response",
+				    path && *path ? path : "");
+	if (!json_is_array(v))
+		return sl_error_set(err, SL_EFORMAT,
+				    "records path \"%s\" holds %s, not an array of records",
+				    path && *path ? path : "(the body)",
+				    json_is_object(v) ? "an object" : "a scalar");
+	*out = v;
+	return 0;
+}
+
+void sl_http_flat_init(sl_http_flat *f)
+{
+	memset(f, 0, sizeof *f);
+	sl_arena_init(&f->arena, 4096);
+}
+
+void sl_http_flat_free(sl_http_flat *f)
+{
+	sl_free(f->names);
+	sl_free(f->values);
+	sl_arena_free(&f->arena);
+	memset(f, 0, sizeof *f);
+}
+
+static int flat_push(sl_http_flat *f, const char *prefix, const char *key, json_t *v)
+{
+	if (f->n == f->cap) {
+		int cap = f->cap ? f->cap * 2 : 16;
+		char **names = sl_realloc(f->names, (size_t)cap * sizeof *names);
+		if (!names)
+			return SL_ENOMEM;
+		f->names = names;
+		json_t **values = sl_realloc(f->values, (size_t)cap * sizeof *values);
+		if (!values)
+			return SL_ENOMEM;
+		f->values = values;
+		f->cap = cap;
+	}
+	char *name = prefix ? sl_arena_sprintf(&f->arena, "%s__%s", prefix, key)
+			    : sl_arena_strdup(&f->arena, key);
+	if (!name)
+		return SL_ENOMEM;
+	f->names[f->n] = name;
+	f->values[f->n] = v;
+	f->n++;
+	return 0;
+}
+
+static int flatten_into(sl_http_flat *f, const char *prefix, json_t *obj, bool as_json,
+			int depth)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		int rc;
+		if (json_is_object(v) && !as_json && json_object_size(v) > 0 && depth < 32) {
+			char *p = prefix ? sl_arena_sprintf(&f->arena, "%s__%s", prefix, key)
+					 : sl_arena_strdup(&f->arena, key);
+			if (!p)
+				return SL_ENOMEM;
+			rc = flatten_into(f, p, v, as_json, depth + 1);
+		} else {
+			rc = flat_push(f, prefix, key, v);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int sl_http_flatten(sl_http_flat *f, json_t *record, bool as_json, sl_error *err)
+{
+	f->n = 0;
+	sl_arena_reset(&f->arena);
+	if (!json_is_object(record))
+		return sl_error_set(err, SL_EINVAL, "record is not a JSON object");
+	int rc = flatten_into(f, NULL, record, as_json, 0);
+	if (rc < 0)
+		return sl_error_set(err, rc, "out of memory flattening a record");
+	return 0;
+}
+
+/* Shortest %.15g..%.17g that reads back as the same double. */
+static int format_double(double d, char *out, size_t n)
+{
+	int len = 0;
+	for (int prec = 15; prec <= 17; prec++) {
+		len = snprintf(out, n, "%.*g", prec, d);
+		if (strtod(out, NULL) == d)
+			break;
+	}
+	return len;
+}
+
+int sl_http_value_text(json_t *v, sl_buf *out)
+{
+	char tmp[48];
+	sl_buf_reset(out);
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return sl_buf_append(out, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return sl_buf_puts(out, tmp);
+	case JSON_REAL:
+		format_double(json_real_value(v), tmp, sizeof tmp);
+		return sl_buf_puts(out, tmp);
+	case JSON_TRUE: return sl_buf_puts(out, "true");
+	case JSON_FALSE: return sl_buf_puts(out, "false");
+	case JSON_NULL: return 0;
+	default: {
+		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!s)
+			return SL_ENOMEM;
+		int rc = sl_buf_puts(out, s);
+		free(s);
+		return rc;
+	}
+	}
+}
+
+/* ---------------------------------------------------------- inference */
+
+sl_http_kind sl_http_kind_of(json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_NULL: return SL_HTTP_K_NULL;
+	case JSON_TRUE: case JSON_FALSE: return SL_HTTP_K_BOOL;
+	case JSON_INTEGER: return SL_HTTP_K_INT;
+	case JSON_REAL: return SL_HTTP_K_FLOAT;
+	case JSON_STRING: {
+		const char *s = json_string_value(v);
+		size_t n = json_string_length(v);
+		int32_t d;
+		int64_t t;
+		if (n == 10 && sl_date_parse(s, n, &d) == 0)
+			return SL_HTTP_K_DATE;
+		if (n > 10 && sl_timestamp_parse(s, n, &t) == 0)
+			return SL_HTTP_K_TIMESTAMP;
+		return SL_HTTP_K_STRING;
+	}
+	default: return SL_HTTP_K_STRING;
+	}
+}
+
+sl_http_kind sl_http_widen(sl_http_kind a, sl_http_kind b)
+{
+	if (a == b || b == SL_HTTP_K_NULL)
+		return a;
+	if (a == SL_HTTP_K_NULL)
+		return b;
+	if ((a == SL_HTTP_K_INT && b == SL_HTTP_K_FLOAT) ||
+	    (a == SL_HTTP_K_FLOAT && b == SL_HTTP_K_INT))
+		return SL_HTTP_K_FLOAT;
+	if ((a == SL_HTTP_K_DATE && b == SL_HTTP_K_TIMESTAMP) ||
+	    (a == SL_HTTP_K_TIMESTAMP && b == SL_HTTP_K_DATE))
+		return SL_HTTP_K_TIMESTAMP;
+	return SL_HTTP_K_STRING;
+}
+
+sl_type sl_http_kind_type(sl_http_kind k)
+{
+	switch (k) {
+	case SL_HTTP_K_BOOL: return sl_type_make(SL_BOOL);
+	case SL_HTTP_K_INT: return sl_type_make(SL_INT64);
+	case SL_HTTP_K_FLOAT: return sl_type_make(SL_FLOAT64);
+	case SL_HTTP_K_DATE: return sl_type_make(SL_DATE);
+	case SL_HTTP_K_TIMESTAMP: return sl_type_make(SL_TIMESTAMP);
+	default: return sl_type_make(SL_STRING);
+	}
+}
+
+/* --------------------------------------------------------- templating */
+
+/* Length of a "{{ watermark }}" at s, or 0. */
+static size_t match_watermark(const char *s)
+{
+	const char *p = s;
+	if (p[0] != '{' || p[1] != '{')
+		return 0;
+	p += 2;
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "watermark", 9) != 0)
+		return 0;
+	p += 9;
+	while (*p == ' ')
+		p++;
+	if (p[0] != '}' || p[1] != '}')
+		return 0;
+	return (size_t)(p + 2 - s);
+}
+
+bool sl_http_is_watermark_only(const char *s)
+{
+	size_t n = s ? match_watermark(s) : 0;
+	return n && s[n] == '\0';
+}
+
+int sl_http_template(sl_buf *out, const char *s, const char *watermark)
+{
+	int rc = 0;
+	while (*s && rc == 0) {
+		size_t m = match_watermark(s);
+		if (m) {
+			rc = watermark ? sl_buf_puts(out, watermark) : 0;
+			s += m;
+		} else {
+			rc = sl_buf_putc(out, *s++);
+		}
+	}
+	if (rc == 0 && !out->data)
+		rc = sl_buf_reserve(out, 0);
+	return rc;
+}
+
+/* ------------------------------------------------------------ headers */
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Whether a rel value (quoted or token; may list several) names "next". */
+static bool rel_has_next(const char *v, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && (v[i] == ' ' || v[i] == '"'))
+			i++;
+		size_t start = i;
+		while (i < n && v[i] != ' ' && v[i] != '"')
+			i++;
+		if (i - start == 4 && strncasecmp(v + start, "next", 4) == 0)
+			return true;
+	}
+	return false;
+}
+
+int sl_http_link_next(const char *header, char *out, size_t n)
+{
+	const char *p = header;
+	while (p && *p) {
+		p = skip_ws(p);
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p != '<')
+			return 0;
+		const char *u = p + 1;
+		const char *ue = strchr(u, '>');
+		if (!ue)
+			return 0;
+		p = ue + 1;
+		bool next = false;
+		/* parameters: ; name=value | ; name="value" */
+		for (;;) {
+			p = skip_ws(p);
+			if (*p != ';')
+				break;
+			p = skip_ws(p + 1);
+			const char *name = p;
+			while (*p && *p != '=' && *p != ';' && *p != ',' && *p != ' ')
+				p++;
+			size_t nlen = (size_t)(p - name);
+			p = skip_ws(p);
+			const char *val = p;
+			size_t vlen = 0;
+			if (*p == '=') {
+				p = skip_ws(p + 1);
+				if (*p == '"') {
+					val = ++p;
+					while (*p && *p != '"')
+						p += (*p == '\\' && p[1]) ? 2 : 1;
+					vlen = (size_t)(p - val);
+					if (*p == '"')
+						p++;
+				} else {
+					val = p;
+					while (*p && *p != ';' && *p != ',' && *p != ' ')
+						p++;
+					vlen = (size_t)(p - val);
+				}
+			}
+			if (nlen == 3 && strncasecmp(name, "rel", 3) == 0 && rel_has_next(val, vlen))
+				next = true;
+		}
+		if (next) {
+			size_t len = (size_t)(ue - u);
+			if (len + 1 > n)
+				return 0;
+			memcpy(out, u, len);
+			out[len] = '\0';
+			return 1;
+		}
+		/* skip to the next link */
+		while (*p && *p != ',')
+			p++;
+	}
+	return 0;
+}
+
+int sl_http_retry_after(const char *value, int64_t now, double *secs)
+{
+	const char *p = skip_ws(value);
+	size_t n = strlen(p);
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\r' || p[n - 1] == '\n'))
+		n--;
+	if (n == 0)
+		return SL_EINVAL;
+	int64_t v;
+	if (sl_parse_int64(p, n, &v) == 0) {
+		if (v < 0)
+			return SL_EINVAL;
+		*secs = (double)v;
+		return 0;
+	}
+	char tmp[128];
+	if (n >= sizeof tmp)
+		return SL_EINVAL;
+	memcpy(tmp, p, n);
+	tmp[n] = '\0';
+	/* An HTTP date must name a weekday or month; curl_getdate is lenient. */
+	if (!isalpha((unsigned char)tmp[0]))
+		return SL_EINVAL;
+	time_t t = curl_getdate(tmp, NULL);
+	if (t == (time_t)-1)
+		return SL_EINVAL;
+	*secs = (int64_t)t > now ? (double)((int64_t)t - now) : 0.0;
+	return 0;
+}
+
+double sl_http_backoff(int attempt, double base, double cap, double rnd)
+{
+	double d = base * pow(2.0, attempt > 30 ? 30 : attempt);
+	if (d > cap)
+		d = cap;
+	return d * (0.5 + 0.5 * rnd);
+}
