@@ -4,7 +4,7 @@
  * declared schema, and streams every pending file through the CSV reader,
  * handing bad rows to the runner's quarantine.
  */
-#include "sources/sources.h"
+#include "sources/sources_int.h"
 #include "formats/csv/csv.h"
 #include "state/state.h"
 
@@ -207,35 +207,6 @@ done:
 	return rc;
 }
 
-/* Declared columns override inferred types; unknown names are errors. */
-static int apply_declared(csv_source *x, sl_schema *s, sl_error *err)
-{
-	for (int i = 0; i < x->t->columns.n; i++) {
-		const sl_kv *kv = &x->t->columns.items[i];
-		int idx = sl_schema_find(s, kv->key);
-		sl_type type;
-		if (idx < 0)
-			return sl_error_set(err, SL_ECONFIG,
-					    "%s:%d: column \"%s\" of table \"%s\" is not in the "
-					    "files' header; fix the name or remove it",
-					    x->src->file, kv->line, kv->key, x->t->name);
-		if (sl_type_parse(kv->value, &type) < 0)
-			return sl_error_set(err, SL_ECONFIG,
-					    "%s:%d: unknown type \"%s\"; use one of " SL_TYPE_NAMES,
-					    x->src->file, kv->line, kv->value);
-		s->fields[idx].type = type;
-	}
-	for (int i = 0; i < x->t->nprimary_key; i++) {
-		if (sl_schema_find(s, x->t->primary_key[i]) < 0)
-			return sl_error_set(err, SL_ECONFIG,
-					    "%s:%d: primary key column \"%s\" of table \"%s\" is "
-					    "not in the files' header",
-					    x->src->file, x->t->line, x->t->primary_key[i],
-					    x->t->name);
-	}
-	return 0;
-}
-
 static int build_schema(csv_source *x, const char *sample_path, sl_error *err)
 {
 	sl_schema *s = NULL;
@@ -247,7 +218,7 @@ static int build_schema(csv_source *x, const char *sample_path, sl_error *err)
 	rc = sl_csv_infer_schema(&s, paths, 1, &x->csv, 20000, err);
 	if (rc < 0)
 		return sl_error_prefix(err, "source %s table %s: ", x->src->name, x->t->name);
-	rc = apply_declared(x, s, err);
+	rc = sl_source_apply_declared(x->src, x->t, s, "files' header", err);
 	if (rc < 0) {
 		sl_schema_free(s);
 		return rc;
@@ -267,22 +238,9 @@ int sl_csv_source_open(sl_extractor **out, const sl_source *src, const sl_source
 	x->src = src;
 	x->t = t;
 	x->opts = *opts;
-	sl_csv_opts def = SL_CSV_OPTS_INIT;
-	x->csv = def;
-	x->csv.delimiter = t->delimiter ? t->delimiter : ',';
-	x->csv.quote = t->quote ? t->quote : '"';
-	x->csv.escape = t->escape ? t->escape : x->csv.quote;
-	x->csv.header = t->header;
-	if (t->nnulls > 0) {
-		x->nulls = sl_calloc((size_t)t->nnulls + 1, sizeof *x->nulls);
-		if (!x->nulls) {
-			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-			goto fail;
-		}
-		for (int i = 0; i < t->nnulls; i++)
-			x->nulls[i] = t->nulls[i];
-		x->csv.nulls = x->nulls;
-	}
+	rc = sl_source_csv_opts(t, &x->csv, &x->nulls, err);
+	if (rc < 0)
+		goto fail;
 
 	rc = find_files(x, &matched, err);
 	if (rc < 0)

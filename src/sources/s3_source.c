@@ -5,7 +5,7 @@
  * one — CSV (plain, gzip or zstd) or Parquet — into batches, read through
  * large ranged GETs so memory stays bounded whatever the object size.
  */
-#include "sources/sources.h"
+#include "sources/sources_int.h"
 #include "formats/csv/csv.h"
 #include "formats/parquet/parquet.h"
 #include "state/state.h"
@@ -454,36 +454,6 @@ out:
 	return rc;
 }
 
-/* Declared column types override the objects' own; unknown names and
- * types are configuration errors, as is a primary key not in the objects. */
-static int apply_declared(s3_source *x, sl_schema *s, sl_error *err)
-{
-	for (int i = 0; i < x->t->columns.n; i++) {
-		const sl_kv *kv = &x->t->columns.items[i];
-		int idx = sl_schema_find(s, kv->key);
-		sl_type type;
-		if (idx < 0)
-			return sl_error_set(err, SL_ECONFIG,
-					    "%s:%d: column \"%s\" of table \"%s\" is not in the "
-					    "objects; fix the name or remove it",
-					    x->src->file, kv->line, kv->key, x->t->name);
-		if (sl_type_parse(kv->value, &type) < 0)
-			return sl_error_set(err, SL_ECONFIG,
-					    "%s:%d: unknown type \"%s\"; use one of " SL_TYPE_NAMES,
-					    x->src->file, kv->line, kv->value);
-		s->fields[idx].type = type;
-	}
-	for (int i = 0; i < x->t->nprimary_key; i++) {
-		if (sl_schema_find(s, x->t->primary_key[i]) < 0)
-			return sl_error_set(err, SL_ECONFIG,
-					    "%s:%d: primary key column \"%s\" of table \"%s\" is "
-					    "not in the objects",
-					    x->src->file, x->t->line, x->t->primary_key[i],
-					    x->t->name);
-	}
-	return 0;
-}
-
 /* The schema: a Parquet object's own, or inferred from a CSV object's
  * sample, with declared column types applied. */
 static int build_schema(s3_source *x, const char *key, sl_error *err)
@@ -515,7 +485,7 @@ static int build_schema(s3_source *x, const char *key, sl_error *err)
 				    "must have a header",
 				    x->bucket_url, key, x->t->name);
 	}
-	rc = apply_declared(x, s, err);
+	rc = sl_source_apply_declared(x->src, x->t, s, "objects", err);
 	if (rc < 0) {
 		sl_schema_free(s);
 		return rc;
@@ -538,22 +508,9 @@ int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_
 	x->opts = *opts;
 	if (x->opts.batch_rows <= 0)
 		x->opts.batch_rows = SL_BATCH_DEFAULT_ROWS;
-	sl_csv_opts def = SL_CSV_OPTS_INIT;
-	x->csv = def;
-	x->csv.delimiter = t->delimiter ? t->delimiter : ',';
-	x->csv.quote = t->quote ? t->quote : '"';
-	x->csv.escape = t->escape ? t->escape : x->csv.quote;
-	x->csv.header = t->header;
-	if (t->nnulls > 0) {
-		x->nulls = sl_calloc((size_t)t->nnulls + 1, sizeof *x->nulls);
-		if (!x->nulls) {
-			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-			goto fail;
-		}
-		for (int i = 0; i < t->nnulls; i++)
-			x->nulls[i] = t->nulls[i];
-		x->csv.nulls = x->nulls;
-	}
+	rc = sl_source_csv_opts(t, &x->csv, &x->nulls, err);
+	if (rc < 0)
+		goto fail;
 
 	const char *url = t->url ? t->url : "";
 	if (!sl_str_starts_with(url, "s3://")) {
