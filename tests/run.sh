@@ -54,7 +54,7 @@ for d in tests/integration tests/interop; do
 done
 for f in "${suites[@]}"; do
 	out="$log/$(basename "$f").tap"
-	node --test --test-reporter=tap --test-concurrency=1 "$f" >"$out" 2>&1
+	node --test --test-reporter=tap "$f" >"$out" 2>&1
 	p=$(grep -E '^# pass ' "$out" | awk '{print $3}' | tail -1)
 	n=$(grep -E '^# fail ' "$out" | awk '{print $3}' | tail -1)
 	p=${p:-0}
