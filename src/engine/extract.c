@@ -221,11 +221,16 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	snprintf(res->description, sizeof res->description, "%s", x->description);
 
 	sl_lake_write_opts wo = SL_LAKE_WRITE_OPTS_INIT;
-	wo.mode = t->write == SL_WRITE_REPLACE ? SL_LAKE_OVERWRITE : SL_LAKE_APPEND;
+	/* A full refresh re-extracts everything, so the new files replace the
+	 * table's whole content whatever its write mode: appending them again
+	 * would land every row twice. */
+	bool overwrite = t->write == SL_WRITE_REPLACE || run->opts->full_refresh;
+	wo.mode = overwrite ? SL_LAKE_OVERWRITE : SL_LAKE_APPEND;
 	wo.app_id = "sluice.extract";
 	wo.txn_version = run->seq;
 	wo.run_id = run->run_id;
-	wo.operation = t->write == SL_WRITE_REPLACE ? "REPLACE" : "APPEND";
+	wo.operation = run->opts->full_refresh ? "FULL_REFRESH"
+		       : t->write == SL_WRITE_REPLACE ? "REPLACE" : "APPEND";
 	/* A source that found nothing to infer columns from (an API with no
 	 * new records) has an empty schema: there is nothing to land. */
 	if (x->schema->nfields > 0) {

@@ -177,11 +177,25 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	lo.run_id = run->run_id;
 	lo.lake_version = snap->version;
 	lo.lake_table_id = snap->table_id;
+	/* An overwrite since the last load (a full refresh) means the lake
+	 * table's content was replaced: rebuild the warehouse table from the
+	 * whole snapshot instead of adding the new files to it. */
+	rc = sl_lake_history_open(&hist, run->lake, lake_table, loaded, snap->version, err);
+	if (rc < 0)
+		goto out;
+	bool rebuild = false;
+	for (int c = 0; c < hist->n; c++)
+		if (hist->commits[c].nremoved > 0 ||
+		    (hist->commits[c].operation &&
+		     strcmp(hist->commits[c].operation, "FULL_REFRESH") == 0))
+			rebuild = true;
+	lo.truncate = rebuild && lo.write != SL_WH_REPLACE;
+
 	rc = sl_wh_table_load_begin(&tl, run->wh, schema, wh_table, snap->schema, &lo, err);
 	if (rc < 0)
 		goto out;
 
-	if (lo.write == SL_WH_REPLACE) {
+	if (lo.write == SL_WH_REPLACE || rebuild) {
 		/* The table becomes the latest snapshot. */
 		for (int i = 0; i < snap->nfiles && rc == 0; i++) {
 			rows_expected += snap->files[i].rows;
@@ -190,7 +204,6 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 		}
 	} else {
 		/* Every file added after the last loaded version, in order. */
-		rc = sl_lake_history_open(&hist, run->lake, lake_table, loaded, snap->version, err);
 		for (int c = 0; rc == 0 && c < hist->n; c++) {
 			const sl_lake_commit *cm = &hist->commits[c];
 			for (int i = 0; i < cm->nadded && rc == 0; i++) {
@@ -212,6 +225,8 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	 * warehouse received; for append, what it inserted too. */
 	if (rows_expected != rows_sent || lr.rows_received != rows_sent ||
 	    (lo.write == SL_WH_APPEND && lr.rows_inserted != rows_sent)) {
+		/* Append: rows landed = rows loaded. Merge and replace may keep
+		 * fewer rows than they received (older versions of a key). */
 		rc = sl_error_set(err, SL_EINTERNAL,
 				  "ledger mismatch: lake versions %lld..%lld hold %lld rows, read "
 				  "%lld, warehouse received %lld and inserted %lld",

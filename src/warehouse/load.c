@@ -296,7 +296,7 @@ int sl_wh_table_load_begin(sl_wh_table_load **out, sl_wh *wh, const char *schema
 		table_load_free(t);
 		return rc; /* already names the table */
 	}
-	if (t->write == SL_WH_REPLACE && !t->res.table_created) {
+	if ((t->write == SL_WH_REPLACE || opts->truncate) && !t->res.table_created) {
 		sqlb s;
 		sb_init(&s, wh, err);
 		sb_puts(&s, "DELETE FROM ");

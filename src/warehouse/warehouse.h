@@ -235,9 +235,12 @@ typedef struct sl_wh_load_opts {
 	const char *lake_table_id;      /* the lake table's metaData id,
 					   recorded to tell a recreated lake
 					   table from the one loaded before */
+	bool truncate;                  /* delete every row first, in the same
+					   transaction (a rebuild: append and
+					   merge then load the whole lake table) */
 } sl_wh_load_opts;
 
-#define SL_WH_LOAD_OPTS_INIT {SL_WH_APPEND, NULL, 0, NULL, NULL, -1, NULL}
+#define SL_WH_LOAD_OPTS_INIT {SL_WH_APPEND, NULL, 0, NULL, NULL, -1, NULL, false}
 
 typedef struct sl_wh_load_result {
 	int64_t rows_received; /* rows handed to load_batch */

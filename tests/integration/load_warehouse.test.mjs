@@ -393,3 +393,43 @@ test('a recreated lake table fails the load loudly instead of being skipped', ()
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(sqliteRows(dir, ['count(*)', 'sum(id)'], 'raw.shop__t'), [[3, 6]]);
 });
+
+test('--full-refresh rebuilds append and merge tables instead of duplicating rows', () => {
+  const yml = `source: shop
+kind: csv
+tables:
+  - name: events
+    path: data/events_*.csv
+    columns: {id: int64, v: string}
+  - name: people
+    path: data/people_*.csv
+    columns: {id: int64, name: string, updated_at: timestamp}
+    primary_key: [id]
+    cursor: updated_at
+    write: merge
+`;
+  const dir = project({
+    'sources/shop.yml': yml,
+    'data/events_1.csv': 'id,v\n1,a\n2,b\n',
+    'data/people_1.csv': 'id,name,updated_at\n1,ann,2025-01-01\n2,bob,2025-01-01\n',
+  });
+  assert.equal(sluice(['run', '--project-dir', dir]).code, 0);
+  writeFiles(dir, {
+    'data/events_2.csv': 'id,v\n3,c\n',
+    'data/people_2.csv': 'id,name,updated_at\n2,bobby,2025-02-01\n3,cy,2025-02-01\n',
+  });
+  assert.equal(sluice(['run', '--project-dir', dir]).code, 0);
+  // Rows that vanished from the source files disappear on a full refresh.
+  writeFiles(dir, { 'data/people_1.csv': 'id,name,updated_at\n1,ann,2025-01-01\n' });
+  const r = sluice(['run', '--project-dir', dir, '--full-refresh']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(summary(r.stdout, 'shop.events').loaded, '3');
+  assert.deepEqual(sqliteRows(dir, ['id', 'v'], 'raw.shop__events ORDER BY id'), [[1, 'a'], [2, 'b'], [3, 'c']]);
+  assert.deepEqual(sqliteRows(dir, ['id', 'name'], 'raw.shop__people ORDER BY id'), [[1, 'ann'], [2, 'bobby'], [3, 'cy']]);
+  // An ordinary run afterwards adds nothing twice.
+  writeFiles(dir, { 'data/events_3.csv': 'id,v\n4,d\n' });
+  const r2 = sluice(['run', '--project-dir', dir]);
+  assert.equal(r2.code, 0, r2.stdout + r2.stderr);
+  assert.equal(summary(r2.stdout, 'shop.events').loaded, '1');
+  assert.deepEqual(sqliteRows(dir, ['count(*)', 'count(DISTINCT id)'], 'raw.shop__events'), [[4, 4]]);
+});

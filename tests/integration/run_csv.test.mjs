@@ -129,6 +129,11 @@ test('runs are incremental by file; --full-refresh re-extracts', async () => {
   assert.match(r.stdout, /shop\.orders\s+1\s+2\s+2\s+0/);
   r = sluice(['run', '--project-dir', dir, '--full-refresh']);
   assert.match(r.stdout, /shop\.orders\s+2\s+4\s+4\s+0/);
+  // The full refresh replaced the table's content instead of appending it
+  // again: the lake and the warehouse hold each row once.
+  const lake = await duck(`SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS d FROM read_parquet(${parquetList(liveFiles(dir, 'raw/shop/orders'))})`);
+  assert.deepEqual(lake, [{ n: 4, d: 4 }]);
+  assert.match(r.stdout, /shop\.orders\s+2\s+4\s+4\s+0\s+4\s/);
 });
 
 test('a run killed after its lake commit is recovered: the rerun lands nothing twice', async () => {
