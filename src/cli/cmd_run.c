@@ -92,6 +92,12 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 	}
 	for (int i = 0; i < res->n; i++) {
 		const sl_table_result *r = &res->tables[i];
+		if (r->requests > 0)
+			printf("note: %s.%s: %lld requests, %lld retries\n", r->source, r->table,
+			       (long long)r->requests, (long long)r->retries);
+	}
+	for (int i = 0; i < res->n; i++) {
+		const sl_table_result *r = &res->tables[i];
 		if (r->status) {
 			char clean[1200];
 			sl_log_redact(clean, sizeof clean, r->message);

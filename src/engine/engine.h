@@ -26,6 +26,8 @@ typedef struct sl_table_result {
 	int64_t rows_quarantined;
 	int64_t rows_loaded;    /* -1 when no load ran */
 	uint64_t bytes;
+	int64_t requests;       /* http/s3 requests made by the source */
+	int64_t retries;        /* of which retries */
 	double seconds;
 	char description[256];
 } sl_table_result;

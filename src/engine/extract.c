@@ -263,6 +263,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	res->rows_quarantined = q.quarantined;
 	res->rows_landed = w ? sl_lake_writer_rows(w) : 0;
 	res->bytes = x->stats.bytes;
+	res->requests = x->stats.requests;
+	res->retries = x->stats.retries;
 
 	/* Quarantine first: its rows must be visible whether or not the data
 	 * commit happens (they explain a max_bad_rows failure). */

@@ -170,6 +170,18 @@ test('429 with Retry-After, intermittent 503s and a dropped connection are retri
     if (fault === '503') assert.deepEqual(failed.map(e => e.status), [503, 503]);
     if (fault === 'drop') assert.ok(failed.some(e => e.status === 'dropped'));
     assert.match(r.stderr, /retry 1 of 5/);
+    // The summary reports the requests and retries it took.
+    const note = r.stdout.match(/note: \S+: (\d+) requests, (\d+) retries/);
+    assert.ok(note, r.stdout);
+    if (fault === 'drop') {
+      // libcurl itself re-sends a request once when a reused keep-alive
+      // connection turns out dead, so not every drop is a retry of ours.
+      assert.ok(Number(note[2]) >= 1 && Number(note[2]) <= failed.length, r.stdout);
+      assert.equal(Number(note[1]), api.log.length - failed.length + Number(note[2]));
+    } else {
+      assert.equal(Number(note[1]), api.log.length);
+      assert.equal(Number(note[2]), failed.length);
+    }
   }
 });
 
