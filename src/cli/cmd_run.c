@@ -43,7 +43,9 @@ static void usage(FILE *f, const char *cmd)
 		"  --select SEL        only these tables: SOURCE or SOURCE.TABLE, globs allowed;\n"
 		"                      repeat or separate with commas\n"
 		"  --exclude SEL       skip these tables (same syntax)\n"
-		"  --full-refresh      re-extract everything: ignore watermarks and files done\n"
+		"  --full-refresh      re-extract everything (ignore watermarks and files\n"
+		"                      done) and replace each table's content in the lake\n"
+		"                      and the warehouse with it\n"
 		"  --vars YAML         variables for models (accepted for dbt compatibility)\n"
 		"  --help              this text\n\n"
 		"Prints one line per table: files, rows read, landed, quarantined, loaded,\n"
@@ -109,6 +111,9 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 			       r->table);
 		}
 	}
+	if (res->n == 0)
+		printf("no source tables: add a source in sources/ (see `sluice demo` for an "
+		       "example)\n");
 	printf("%d tables, %d failed, %.2f s\n", res->n, res->failed, res->seconds);
 }
 
