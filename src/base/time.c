@@ -70,6 +70,10 @@ int sl_date_parse(const char *s, size_t n, int32_t *days)
 	return used == 10 && n == 10 ? 0 : SL_EINVAL;
 }
 
+/* The instants with a 4-digit UTC year: 0000-01-01 to 9999-12-31T23:59:59.999999. */
+#define TS_MIN (INT64_C(-719528) * SL_MICROS_PER_DAY)
+#define TS_MAX (INT64_C(2932897) * SL_MICROS_PER_DAY - 1)
+
 int sl_timestamp_parse(const char *s, size_t n, int64_t *micros)
 {
 	int32_t days;
@@ -134,8 +138,16 @@ int sl_timestamp_parse(const char *s, size_t n, int64_t *micros)
 		if (i != n)
 			return SL_EINVAL;
 	}
-	*micros = (int64_t)days * SL_MICROS_PER_DAY +
-		  ((int64_t)hh * 3600 + mi * 60 + ss - offset) * SL_MICROS_PER_SEC + frac;
+	int64_t t = (int64_t)days * SL_MICROS_PER_DAY +
+		    ((int64_t)hh * 3600 + mi * 60 + ss - offset) * SL_MICROS_PER_SEC + frac;
+	/*
+	 * An offset or a leap second can move a time at either end of years
+	 * 0000..9999 into year -1 or 10000, which sl_timestamp_format writes
+	 * as text nothing parses back: refuse those instants.
+	 */
+	if (t < TS_MIN || t > TS_MAX)
+		return SL_EINVAL;
+	*micros = t;
 	return 0;
 }
 

@@ -59,6 +59,29 @@ static void record_task(engine_run *run, const char *kind, const char *key,
 			  r->status ? r->message : NULL, &e);
 }
 
+/* How long a commit waits for another process's commit lock: a commit
+ * holds it for one stat and one small PUT, so only a stuck store waits
+ * this long (a crashed holder's lock is taken over, see sl_state_lock). */
+#define COMMIT_LOCK_TIMEOUT_MS INT64_C(600000)
+
+/* lake_commit_lock: state — the lake's commit lock is a state.db lock
+ * named after the lake and table, shared by every process of the project. */
+static int commit_lock(void *ctx, const char *table, sl_error *err)
+{
+	engine_run *run = ctx;
+	char name[1400];
+	snprintf(name, sizeof name, "lake-commit:%s/%s", run->project->lake, table);
+	return sl_state_lock(run->state, name, COMMIT_LOCK_TIMEOUT_MS, err);
+}
+
+static void commit_unlock(void *ctx, const char *table)
+{
+	engine_run *run = ctx;
+	char name[1400];
+	snprintf(name, sizeof name, "lake-commit:%s/%s", run->project->lake, table);
+	sl_state_unlock(run->state, name);
+}
+
 int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *res,
 		  sl_error *err)
 {
@@ -87,6 +110,8 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 	rc = sl_lake_open(&run.lake, p->lake, err);
 	if (rc < 0)
 		goto out;
+	if (p->lake_commit_lock && strcmp(p->lake_commit_lock, "state") == 0)
+		sl_lake_set_commit_lock(run.lake, commit_lock, commit_unlock, &run);
 	rc = sl_state_run_begin(run.state, opts->command ? opts->command : "run",
 				run.target ? run.target->name : NULL, run.run_id, &run.seq, err);
 	if (rc < 0)

@@ -48,6 +48,14 @@ sl_store *sl_lake_store(sl_lake *lake) { return lake->store; }
 
 const char *sl_lake_url(const sl_lake *lake) { return lake->url; }
 
+void sl_lake_set_commit_lock(sl_lake *lake, sl_lake_lock_fn lock, sl_lake_unlock_fn unlock,
+			     void *ctx)
+{
+	lake->lock = lock;
+	lake->unlock = lock ? unlock : NULL;
+	lake->lock_ctx = lock ? ctx : NULL;
+}
+
 int sl_lake_check_table(const char *table, sl_error *err)
 {
 	if (!table || !*table)

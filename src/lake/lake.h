@@ -28,6 +28,25 @@ void sl_lake_close(sl_lake *lake);
 sl_store *sl_lake_store(sl_lake *lake);
 const char *sl_lake_url(const sl_lake *lake);
 
+/*
+ * Commit lock, for stores that ignore put-if-absent. Every commit writes
+ * its log version with put(if_absent): the local store uses link(2), S3
+ * sends If-None-Match: * — which AWS S3, MinIO and Cloudflare R2 honour
+ * atomically, so they need no lock. A store that ignores If-None-Match
+ * (older MinIO, s3rver, some S3 gateways) would let two writers both
+ * "create" the same version, the second overwriting the first; for those,
+ * set a lock: each commit attempt then runs lock(table) -> stat of the
+ * version key (present: another writer won, re-read and retry) -> put ->
+ * unlock(table). The lock serialises only writers that share it (sluice's
+ * is the project's state.db, see sl_state_lock; project key
+ * lake_commit_lock: state). lock returns 0 or a negative code with err
+ * filled; a failure fails the commit (nothing written). NULL lock: none.
+ */
+typedef int (*sl_lake_lock_fn)(void *ctx, const char *table, sl_error *err);
+typedef void (*sl_lake_unlock_fn)(void *ctx, const char *table);
+void sl_lake_set_commit_lock(sl_lake *lake, sl_lake_lock_fn lock, sl_lake_unlock_fn unlock,
+			     void *ctx);
+
 /* --------------------------------------------------------------- writing */
 
 typedef enum {
@@ -38,9 +57,10 @@ typedef enum {
 
 typedef struct sl_lake_write_opts {
 	sl_lake_mode mode;
-	/* Idempotence (Delta `txn` action): when app_id is set and the table
-	 * already holds a txn for app_id with version >= txn_version, commit
-	 * writes nothing and reports skipped. */
+	/* Idempotence (Delta `txn` action): when app_id is set and the table's
+	 * log already holds a txn of app_id with exactly txn_version (this
+	 * run's commit landed before), commit writes nothing and reports
+	 * skipped. Exact, not ">=": runs may overlap and commit out of order. */
 	const char *app_id;
 	int64_t txn_version;
 	const char *run_id;         /* recorded in commitInfo */
@@ -81,8 +101,9 @@ int sl_lake_writer_set_extra_info(sl_lake_writer *w, const char *json, sl_error 
 uint64_t sl_lake_writer_bytes(const sl_lake_writer *w); /* compressed bytes so far */
 /*
  * Finishes data files and writes the next log version with
- * put-if-absent; a concurrent commit of the same version is retried on
- * the new version when it does not conflict. Frees w.
+ * put-if-absent (under the commit lock when one is set); a concurrent
+ * commit of the same version is retried on the new version when it does
+ * not conflict. Frees w.
  */
 int sl_lake_writer_commit(sl_lake_writer *w, sl_lake_commit_result *res, sl_error *err);
 /* Stops writing and deletes this writer's uncommitted files. Frees w. */

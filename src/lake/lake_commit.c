@@ -3,7 +3,9 @@
  * (commitInfo, protocol + metaData for a new table or a new schema, txn,
  * remove, add) go to _delta_log/<version>.json with put-if-absent: when
  * another writer took the version, the log is replayed again, txn
- * idempotence and the schema re-checked, and the next version tried.
+ * idempotence and the schema re-checked, and the next version tried. With
+ * a commit lock (stores that ignore If-None-Match) the put runs under it,
+ * after a stat that proves the version is still free.
  */
 #include "lake/lake_int.h"
 
@@ -166,6 +168,34 @@ static int build_commit(sl_buf *out, const sl_lake_state *st, const sl_lake_comm
 	return 0;
 }
 
+/*
+ * The put of a commit under the lake's commit lock, for stores that ignore
+ * put-if-absent: while the lock is held no other writer sharing it can
+ * create the key, so "absent at stat" means "absent at put". The put still
+ * asks for if_absent, for stores that do honour it.
+ */
+static int locked_put(sl_lake *lake, const char *table, const char *key, const sl_buf *text,
+		      bool *unlocked, sl_error *err)
+{
+	sl_store_entry e;
+	int rc = lake->lock(lake->lock_ctx, table, err);
+	if (rc < 0) {
+		*unlocked = true;
+		sl_error_prefix(err, "lake table %s: commit lock: ", table);
+		return rc;
+	}
+	rc = sl_store_stat(lake->store, key, &e, err);
+	if (rc == 0) {
+		rc = sl_error_set(err, SL_ECONFLICT, "%s: already exists", key);
+	} else if (rc == SL_ENOTFOUND) {
+		sl_error_clear(err);
+		rc = sl_store_put(lake->store, key, text->data, text->len, true, err);
+	}
+	if (lake->unlock)
+		lake->unlock(lake->lock_ctx, table);
+	return rc;
+}
+
 int sl_lake_log_commit(sl_lake *lake, const char *table, sl_lake_state *st,
 		       const sl_lake_commit_req *req, sl_lake_commit_result *res, bool *written,
 		       sl_error *err)
@@ -205,8 +235,7 @@ int sl_lake_log_commit(sl_lake *lake, const char *table, sl_lake_state *st,
 			break;
 		}
 		if (req->opts->app_id) {
-			int64_t have = sl_lake_state_txn(st, req->opts->app_id);
-			if (have >= req->opts->txn_version) {
+			if (sl_lake_state_txn_seen(st, req->opts->app_id, req->opts->txn_version)) {
 				res->skipped = true;
 				res->version = st->version;
 				break;
@@ -229,7 +258,11 @@ int sl_lake_log_commit(sl_lake *lake, const char *table, sl_lake_state *st,
 		}
 		if (commit_hook)
 			commit_hook(commit_hook_arg);
-		rc = sl_store_put(lake->store, key, text.data, text.len, true, err);
+		bool no_lock = false;
+		rc = lake->lock ? locked_put(lake, table, key, &text, &no_lock, err)
+				: sl_store_put(lake->store, key, text.data, text.len, true, err);
+		if (no_lock)
+			break; /* the lock was not taken: nothing written */
 		if (rc == SL_ECONFLICT) {
 			sl_debug("lake table %s: version %lld taken by another writer; retrying",
 				 table, (long long)(st->version + 1));

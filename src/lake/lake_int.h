@@ -25,6 +25,9 @@ struct sl_lake {
 	char *url;
 	bool local; /* a directory on this machine (vacuum also removes the
 		       temp files of crashed writers, which list never shows) */
+	sl_lake_lock_fn lock; /* commit lock (NULL: none), see lake.h */
+	sl_lake_unlock_fn unlock;
+	void *lock_ctx;
 };
 
 /* ----------------------------------------------------------- log state */
@@ -65,6 +68,8 @@ int sl_lake_state_advance(sl_lake *lake, sl_lake_state *st, int64_t upto, sl_err
 const sl_lake_file *sl_lake_state_find(const sl_lake_state *st, const char *path);
 /* The txn version recorded for app_id, or -1. */
 int64_t sl_lake_state_txn(const sl_lake_state *st, const char *app_id);
+/* True when the log holds a txn of app_id with exactly this version. */
+bool sl_lake_state_txn_seen(const sl_lake_state *st, const char *app_id, int64_t version);
 
 /* Reads version v of table into a JSON array of its actions (json_decref). */
 struct json_t;

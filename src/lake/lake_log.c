@@ -256,11 +256,15 @@ static void state_remove(sl_lake_state *st, const char *path)
 	st->nlive--;
 }
 
+/*
+ * Every (appId, version) pair of the log is kept, not only each appId's
+ * latest: runs of one writer may overlap and commit out of order, and a run
+ * is "already committed" only when its own pair is in the log.
+ */
 static int state_set_txn(sl_lake_state *st, const char *app, int64_t v, int64_t updated)
 {
 	for (int i = 0; i < st->ntxns; i++) {
-		if (strcmp(st->txns[i].app_id, app) == 0) {
-			st->txns[i].version = v;
+		if (strcmp(st->txns[i].app_id, app) == 0 && st->txns[i].version == v) {
 			st->txns[i].last_updated_ms = updated;
 			return 0;
 		}
@@ -278,10 +282,19 @@ static int state_set_txn(sl_lake_state *st, const char *app, int64_t v, int64_t 
 
 int64_t sl_lake_state_txn(const sl_lake_state *st, const char *app_id)
 {
+	int64_t latest = -1;
 	for (int i = 0; i < st->ntxns; i++)
-		if (strcmp(st->txns[i].app_id, app_id) == 0)
-			return st->txns[i].version;
-	return -1;
+		if (strcmp(st->txns[i].app_id, app_id) == 0 && st->txns[i].version > latest)
+			latest = st->txns[i].version;
+	return latest;
+}
+
+bool sl_lake_state_txn_seen(const sl_lake_state *st, const char *app_id, int64_t version)
+{
+	for (int i = 0; i < st->ntxns; i++)
+		if (strcmp(st->txns[i].app_id, app_id) == 0 && st->txns[i].version == version)
+			return true;
+	return false;
 }
 
 static int apply_version(sl_lake_state *st, json_t *actions, int64_t v, sl_error *err)

@@ -168,7 +168,8 @@ static bool cron_valid(const char *expr, char *why, size_t whysz)
 /* --------------------------------------------------------------- targets */
 
 static const char *const project_keys[] = {"name", "lake", "target", "targets", "schedule",
-					   "vars", NULL};
+					   "vars", "lake_commit_lock", NULL};
+static const char *const commit_locks[] = {"none", "state", NULL};
 static const char *const target_keys[] = {"type", "path", "host", "port", "dbname",
 					  "user", "password", "schema", "raw_schema",
 					  "sslmode", NULL};
@@ -368,6 +369,11 @@ static int load_main(sl_project *p, pj_file *f)
 		if (!p->lake)
 			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 	}
+
+	int lock = 0;
+	if ((rc = pj_get_enum(f, root, "lake_commit_lock", "", commit_locks, &lock)) < 0)
+		return rc;
+	p->lake_commit_lock = (char *)commit_locks[lock];
 
 	if ((rc = load_targets(p, f, root)) < 0 || (rc = pick_target(p, f, root)) < 0)
 		return rc;

@@ -109,6 +109,12 @@ typedef struct sl_project {
 	int ntargets;
 	sl_target *targets;
 	char *schedule;       /* cron text or NULL */
+	/* lake_commit_lock: "none" (default) or "state". AWS S3, MinIO and R2
+	 * honour If-None-Match, so Delta log commits are atomic without a lock;
+	 * a store that ignores it needs "state": commits then take a lock in
+	 * .sluice/state.db, which serialises every sluice process sharing that
+	 * state.db, and does NOT protect against writers using another one. */
+	char *lake_commit_lock;
 	sl_kvs vars;          /* vars: name -> value text (lists/mappings as JSON) */
 	int nsources;
 	sl_source *sources;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define PJ_MAX_FILE (16u << 20)
+#define PJ_MAX_JSON (1u << 20) /* a list or mapping value rendered as JSON */
 
 int pj_err(pj_file *f, int line, const char *fmt, ...)
 {
@@ -452,7 +453,13 @@ int pj_get_strlist(pj_file *f, yaml_node_t *map, const char *key, const char *wh
 	return 0;
 }
 
-/* Appends node n as JSON (scalars as strings) to b. */
+/*
+ * Appends node n as JSON (scalars as strings) to b, whose max caps the
+ * text: YAML aliases let a few hundred bytes name a value of billions of
+ * nodes ("billion laughs"), so the expansion must stop at a size, not a depth.
+ * A full b is SL_ELIMIT (and b's own SL_ENOMEM) without a message: the caller
+ * names the key; other errors have set f->err.
+ */
 static int node_json(pj_file *f, yaml_node_t *n, sl_buf *b, int depth)
 {
 	int rc = 0;
@@ -462,35 +469,36 @@ static int node_json(pj_file *f, yaml_node_t *n, sl_buf *b, int depth)
 		char *s = NULL;
 		rc = sl_project_expand_env(&s, f->arena, (const char *)n->data.scalar.value,
 					   f->display, pj_line(n), f->err);
-		if (rc == 0 && sl_buf_put_json_string(b, s, strlen(s)) < 0)
-			rc = sl_error_set(f->err, SL_ENOMEM, "out of memory");
-		return rc;
-	}
-	if (n->type == YAML_SEQUENCE_NODE) {
+		if (rc == 0)
+			rc = sl_buf_put_json_string(b, s, strlen(s));
+	} else if (n->type == YAML_SEQUENCE_NODE) {
 		int len = (int)(n->data.sequence.items.top - n->data.sequence.items.start);
-		sl_buf_putc(b, '[');
+		rc = sl_buf_putc(b, '[');
 		for (int i = 0; i < len && rc == 0; i++) {
-			if (i)
-				sl_buf_putc(b, ',');
+			if (i && (rc = sl_buf_putc(b, ',')) < 0)
+				break;
 			rc = node_json(f, yaml_document_get_node(&f->doc,
 								 n->data.sequence.items.start[i]),
 				       b, depth + 1);
 		}
-		sl_buf_putc(b, ']');
-		return rc;
-	}
-	sl_buf_putc(b, '{');
-	for (int i = 0; i < pj_map_len(n) && rc == 0; i++) {
-		yaml_node_t *k, *v;
-		pj_map_pair(f, n, i, &k, &v);
-		if (i)
-			sl_buf_putc(b, ',');
-		rc = node_json(f, k, b, depth + 1);
-		sl_buf_putc(b, ':');
 		if (rc == 0)
-			rc = node_json(f, v, b, depth + 1);
+			rc = sl_buf_putc(b, ']');
+	} else {
+		rc = sl_buf_putc(b, '{');
+		for (int i = 0; i < pj_map_len(n) && rc == 0; i++) {
+			yaml_node_t *k, *v;
+			pj_map_pair(f, n, i, &k, &v);
+			if (i && (rc = sl_buf_putc(b, ',')) < 0)
+				break;
+			rc = node_json(f, k, b, depth + 1);
+			if (rc == 0)
+				rc = sl_buf_putc(b, ':');
+			if (rc == 0)
+				rc = node_json(f, v, b, depth + 1);
+		}
+		if (rc == 0)
+			rc = sl_buf_putc(b, '}');
 	}
-	sl_buf_putc(b, '}');
 	return rc;
 }
 
@@ -532,10 +540,17 @@ int pj_get_kvs(pj_file *f, yaml_node_t *map, const char *key, const char *where,
 				return rc;
 		} else if (json) {
 			sl_buf b = SL_BUF_INIT;
+			b.max = PJ_MAX_JSON;
 			rc = node_json(f, val, &b, 0);
 			if (rc == 0)
 				items[i].value = sl_arena_strndup(f->arena, b.data ? b.data : "", b.len);
 			sl_buf_free(&b);
+			if (rc == SL_ELIMIT)
+				return pj_err(f, pj_line(k), "\"%s\" in \"%s\"%s is larger than %u KiB "
+					      "as JSON; do YAML aliases (*name) repeat a value too "
+					      "often?", name, key, where, PJ_MAX_JSON >> 10);
+			if (rc == SL_ENOMEM && f->err->code != SL_ENOMEM)
+				return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 			if (rc < 0)
 				return rc;
 		} else {

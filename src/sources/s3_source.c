@@ -3,7 +3,8 @@
  * that match the table's glob (s3://bucket/events/ then *.csv.gz), skips
  * objects already extracted (same key, size and ETag), and streams each new
  * one — CSV (plain, gzip or zstd) or Parquet — into batches, read through
- * large ranged GETs so memory stays bounded whatever the object size.
+ * large ranged GETs so memory stays bounded whatever the object size. Each
+ * read is pinned to the ETag the listing gave (If-Match).
  */
 #include "sources/sources_int.h"
 #include "formats/csv/csv.h"
@@ -41,6 +42,7 @@ typedef struct {
 	sl_store *store;
 	char bucket_url[512]; /* s3://bucket */
 	char origin[1024];    /* URL of the object being read */
+	char first_etag[80];  /* ETag of the first matching object, when listed */
 	pending_object *objects;
 	int nobjects;
 	int next_object;
@@ -124,10 +126,20 @@ static int ra_open(sl_input **out, sl_input *in, sl_error *err)
 	return 0;
 }
 
-static int open_input(s3_source *x, const char *key, sl_input **out, sl_error *err)
+/*
+ * Opens key pinned to the ETag it had when listed: every ranged GET carries
+ * If-Match, so an object replaced between the listing and the reads (or
+ * during them) fails the task with "changed while it was read" instead of
+ * landing rows of the new content under the old ETag. Nothing of the task
+ * is committed then, so the next run lists the new ETag and reads the new
+ * content once. (Re-listing and re-reading within the run is not possible:
+ * rows of the object may already be in the lake writer's files.)
+ */
+static int open_input(s3_source *x, const char *key, const char *etag, sl_input **out,
+		      sl_error *err)
 {
 	sl_input *in = NULL;
-	int rc = sl_store_open_input(x->store, key, &in, err);
+	int rc = sl_store_open_input_etag(x->store, key, etag, &in, err);
 	if (rc < 0)
 		return rc;
 	x->base.stats.requests++;
@@ -226,7 +238,7 @@ static int open_object(s3_source *x, const pending_object *o, sl_error *err)
 	sl_input *in = NULL;
 	int rc;
 	snprintf(x->origin, sizeof x->origin, "%s/%s", x->bucket_url, o->key);
-	rc = open_input(x, o->key, &in, err);
+	rc = open_input(x, o->key, o->etag, &in, err);
 	if (rc < 0)
 		return rc;
 	if (x->format == FMT_PARQUET)
@@ -424,9 +436,12 @@ static int list_objects(s3_source *x, const char *pattern, int *matched, char **
 		const sl_store_entry *e = &entries[i];
 		if (fnmatch(pattern, e->key, FNM_PATHNAME) != 0)
 			continue;
-		if (++*matched == 1 && !(*first = sl_strdup(e->key))) {
-			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-			goto out;
+		if (++*matched == 1) {
+			if (!(*first = sl_strdup(e->key))) {
+				rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+				goto out;
+			}
+			snprintf(x->first_etag, sizeof x->first_etag, "%s", e->etag);
 		}
 		char url[1024];
 		snprintf(url, sizeof url, "%s/%s", x->bucket_url, e->key);
@@ -456,11 +471,11 @@ out:
 
 /* The schema: a Parquet object's own, or inferred from a CSV object's
  * sample, with declared column types applied. */
-static int build_schema(s3_source *x, const char *key, sl_error *err)
+static int build_schema(s3_source *x, const char *key, const char *etag, sl_error *err)
 {
 	sl_input *in = NULL;
 	sl_schema *s = NULL;
-	int rc = open_input(x, key, &in, err);
+	int rc = open_input(x, key, etag, &in, err);
 	if (rc < 0)
 		return sl_error_prefix(err, "%s/%s: ", x->bucket_url, key);
 	if (x->format == FMT_PARQUET) {
@@ -552,7 +567,10 @@ int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_
 	}
 	/* The first new object gives the schema; with nothing new, the first
 	 * matching one. */
-	rc = build_schema(x, x->nobjects > 0 ? x->objects[0].key : first, err);
+	if (x->nobjects > 0)
+		rc = build_schema(x, x->objects[0].key, x->objects[0].etag, err);
+	else
+		rc = build_schema(x, first, x->first_etag, err);
 	if (rc < 0)
 		goto fail;
 	rc = sl_batch_new(&x->batch, x->base.schema, x->opts.batch_rows, err);

@@ -44,6 +44,12 @@ static const char schema_v1[] =
 	" at INTEGER NOT NULL);"
 	"CREATE INDEX logs_run ON logs(run_id, id);";
 
+/* Version 2: named locks (state_lock.c). */
+static const char schema_v2[] =
+	"CREATE TABLE IF NOT EXISTS locks(name TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+	" host TEXT NOT NULL, pid INTEGER NOT NULL, acquired_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL);";
+
 /* ---------------------------------------------------------------- helpers */
 
 int st_db_err(sl_state *st, sl_error *err, const char *what)
@@ -155,7 +161,12 @@ static int migrate(sl_state *st, sl_error *err)
 		if (rc < 0)
 			goto fail;
 	}
-	/* Later versions: if (version < 2) { ALTER TABLE ... } */
+	if (version < 2) {
+		rc = exec_sql(st, schema_v2, "migrate schema to version 2", err);
+		if (rc < 0)
+			goto fail;
+	}
+	/* Later versions: if (version < 3) { ALTER TABLE ... } */
 	if (version < SL_STATE_SCHEMA_VERSION) {
 		char sql[64];
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SL_STATE_SCHEMA_VERSION);
@@ -176,6 +187,7 @@ int sl_state_open_path(sl_state **out, const char *db_path, sl_error *err)
 	if (rc < 0)
 		return rc;
 	snprintf(st->path, sizeof st->path, "%s", db_path);
+	st_lock_init(st);
 	if (sqlite3_open_v2(db_path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {

@@ -11,8 +11,9 @@
 
 typedef struct sl_state sl_state;
 
-/* Schema version stored in PRAGMA user_version; migrations run on open. */
-#define SL_STATE_SCHEMA_VERSION 1
+/* Schema version stored in PRAGMA user_version; migrations run on open.
+ * 2 added the locks table. */
+#define SL_STATE_SCHEMA_VERSION 2
 /* Size of a run id buffer: "YYYYMMDDTHHMMSS.mmmZ-xxxxxx" plus NUL fits. */
 #define SL_RUN_ID_MAX 40
 
@@ -40,6 +41,42 @@ int sl_state_tx_begin(sl_state *st, sl_error *err);
 int sl_state_tx_commit(sl_state *st, sl_error *err);
 /* Rolls back the open transaction, if any. */
 void sl_state_tx_rollback(sl_state *st);
+
+/* ------------------------------------------------------------------ locks */
+
+/*
+ * Named advisory locks shared by every process (and every handle) using
+ * this state.db — e.g. "lake-commit:<lake>/<table>", which serialises Delta
+ * log commits on stores that ignore If-None-Match. They protect nothing
+ * against writers that use another state.db.
+ *
+ * A lock is a row of the locks table: name, owner (a token unique to the
+ * handle: host:pid:random), host, pid and an expiry. Acquiring is one
+ * atomic upsert that succeeds when the name is free or its lease has
+ * expired; otherwise the call polls (10 ms growing to 100 ms) until
+ * timeout_ms. A holder that crashed never blocks for long: when its host is
+ * this host and its pid no longer exists, the lock is taken over at once;
+ * otherwise it expires with its lease (SL_STATE_LOCK_LEASE_MS by default).
+ * A holder that keeps a lock longer calls sl_state_lock_renew (a heartbeat)
+ * before the lease runs out. Locks are not reentrant: a handle that asks
+ * for a name it holds waits like anyone else.
+ */
+#define SL_STATE_LOCK_LEASE_MS INT64_C(300000)
+
+/*
+ * Takes the lock name, waiting up to timeout_ms (0: one try). SL_ECONFLICT
+ * naming the holder (pid, host, since when) when it stays taken; SL_EINTERNAL
+ * inside an sl_state_tx_* transaction.
+ */
+int sl_state_lock(sl_state *st, const char *name, int64_t timeout_ms, sl_error *err);
+/* Extends the lease of a lock this handle holds; SL_ECONFLICT when it was
+ * lost (expired and taken over). */
+int sl_state_lock_renew(sl_state *st, const char *name, sl_error *err);
+/* Releases a lock this handle holds; releasing one it does not hold (any
+ * more) only logs a warning. */
+void sl_state_unlock(sl_state *st, const char *name);
+/* Sets the lease of locks this handle takes from now on (ms > 0). */
+void sl_state_set_lock_lease(sl_state *st, int64_t lease_ms);
 
 /* ------------------------------------------------------------------- runs */
 

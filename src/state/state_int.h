@@ -13,6 +13,9 @@ struct sl_state {
 	sqlite3 *db;
 	bool in_tx;
 	char path[1024];
+	char host[256];        /* this machine's name, for lock owners */
+	char lock_owner[320];  /* "host:pid:random": this handle's lock token */
+	int64_t lock_lease_ms;
 };
 
 /* Fills err with "state db PATH: what: sqlite's message" (SL_EDB). */
@@ -35,6 +38,8 @@ static inline void st_bind_text(sqlite3_stmt *s, int i, const char *v)
 int st_bind_redacted(sqlite3_stmt *s, int i, const char *v);
 /* Column text copied into a, or NULL for SQL NULL (*oom set when out of memory). */
 char *st_col_text(sl_arena *a, sqlite3_stmt *s, int col, bool *oom);
+/* Fills the handle's host, lock owner token and default lease (state_lock.c). */
+void st_lock_init(sl_state *st);
 /* Grows a list array in chunks; returns the new array or NULL. */
 void *st_grow(sl_arena *a, void *items, int n, int *cap, size_t elem);
 

@@ -370,6 +370,7 @@ static void local_free(sl_store *s)
 static const sl_store_ops local_ops = {
 	local_put, local_open_output, local_open_input, local_get,
 	local_list, local_del,        local_stat,       local_free,
+	NULL, /* open_input_etag: local files have no ETag */
 };
 
 int sl_store_local_open(sl_store **out, const char *root, sl_error *err)

@@ -8,7 +8,13 @@
  * exists, atomically) after a best-effort HEAD. A store that ignores
  * If-None-Match (older MinIO, s3rver) cannot make that atomic: two writers
  * racing between the HEAD and the PUT both succeed, so such stores need
- * the state-store lock around lake commits.
+ * the lake's commit lock (project key lake_commit_lock: state, which takes
+ * a lock in state.db around each commit).
+ *
+ * Inputs opened with an ETag (open_input_etag) send If-Match on the HEAD
+ * and on every ranged GET, and also compare the ETag of each answer (for
+ * servers that ignore If-Match): an object replaced while it is read fails
+ * with SL_ECONFLICT instead of mixing bytes of two versions.
  */
 #include "store/s3_int.h"
 
@@ -382,7 +388,38 @@ typedef struct {
 	sl_input base;
 	s3_store *s;
 	char *key;
+	char etag[80];     /* pinned version, without quotes ("" when not pinned) */
+	char if_match[84]; /* the quoted ETag for If-Match */
 } s3_input;
+
+/* Strips one pair of surrounding quotes from an ETag into out. */
+static void etag_bare(char *out, size_t n, const char *etag)
+{
+	size_t l = strlen(etag);
+	if (l >= 2 && etag[0] == '"' && etag[l - 1] == '"')
+		snprintf(out, n, "%.*s", (int)(l - 2), etag + 1);
+	else
+		snprintf(out, n, "%s", etag);
+}
+
+/*
+ * The error of a pinned read that met another version: S3 answered 412 to
+ * If-Match, or (a server that ignores If-Match) the answer's ETag differs.
+ */
+static int changed_error(const char *name, const char *want, const char *got, sl_error *err)
+{
+	if (got && *got)
+		return sl_error_set(err, SL_ECONFLICT,
+				    "%s: the object changed while it was read (ETag \"%s\" when "
+				    "listed, now \"%s\"); nothing of this version is kept, the next "
+				    "run reads the new one",
+				    name, want, got);
+	return sl_error_set(err, SL_ECONFLICT,
+			    "%s: the object changed while it was read (it no longer has ETag "
+			    "\"%s\": 412 Precondition Failed); nothing of this version is kept, "
+			    "the next run reads the new one",
+			    name, want);
+}
 
 static int in_read_at(sl_input *in, uint64_t off, void *p, size_t n, sl_error *err)
 {
@@ -397,12 +434,16 @@ static int in_read_at(sl_input *in, uint64_t off, void *p, size_t n, sl_error *e
 				    (unsigned long long)in->size);
 	snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)off,
 		 (unsigned long long)(off + n - 1));
-	sl_s3_kv h[1] = {{"Range", range}};
-	s3_req r = {.method = "GET", .key = si->key, .headers = h, .nheaders = 1,
-		    .dst = p, .dst_off = off, .dst_len = n};
+	sl_s3_kv h[2] = {{"Range", range}, {"If-Match", si->if_match}};
+	s3_req r = {.method = "GET", .key = si->key, .headers = h,
+		    .nheaders = si->etag[0] ? 2 : 1, .dst = p, .dst_off = off, .dst_len = n};
 	int rc = sl_s3_request(si->s, &r, err);
+	if (rc == SL_ECONFLICT && r.status == 412 && si->etag[0])
+		return changed_error(in->name, si->etag, NULL, err);
 	if (rc < 0)
 		return rc;
+	if (si->etag[0] && r.etag[0] && strcmp(r.etag, si->etag) != 0)
+		return changed_error(in->name, si->etag, r.etag, err);
 	if (r.dst_got != n)
 		return sl_error_set(err, SL_EFORMAT,
 				    "%s: short read: %zu of %zu bytes at %llu (object changed?)",
@@ -419,19 +460,36 @@ static void in_close(sl_input *in)
 	sl_free(si);
 }
 
-static int s3_open_input(sl_store *st, const char *key, sl_input **out, sl_error *err)
+static int s3_open_input_etag(sl_store *st, const char *key, const char *etag,
+			      sl_input **out, sl_error *err)
 {
 	s3_store *s = (s3_store *)st;
-	sl_store_entry e;
 	s3_input *si = NULL;
+	char bare[80] = "", quoted[84] = "", name[sizeof si->base.name];
 	int rc;
 
 	*out = NULL;
-	if ((rc = s3_stat(st, key, &e, err)) < 0)
+	snprintf(name, sizeof name, "s3://%s/%s%s%s", s->cfg.bucket, s->cfg.prefix,
+		 s->cfg.prefix[0] ? "/" : "", key);
+	if (etag && *etag) {
+		etag_bare(bare, sizeof bare, etag);
+		snprintf(quoted, sizeof quoted, "\"%s\"", bare);
+	}
+	/* the HEAD is pinned too: the size must be the pinned version's */
+	sl_s3_kv h[1] = {{"If-Match", quoted}};
+	s3_req r = {.method = "HEAD", .key = key, .headers = h, .nheaders = bare[0] ? 1 : 0};
+	rc = sl_s3_request(s, &r, err);
+	if (rc == SL_ECONFLICT && r.status == 412 && bare[0])
+		return changed_error(name, bare, NULL, err);
+	if (rc < 0)
 		return rc;
+	if (bare[0] && r.etag[0] && strcmp(r.etag, bare) != 0)
+		return changed_error(name, bare, r.etag, err);
 	if ((rc = sl_alloc_zeroed((void **)&si, sizeof *si, err)) < 0)
 		return rc;
 	si->s = s;
+	snprintf(si->etag, sizeof si->etag, "%s", bare);
+	snprintf(si->if_match, sizeof si->if_match, "%s", quoted);
 	si->key = sl_strdup(key);
 	if (!si->key) {
 		sl_free(si);
@@ -439,11 +497,15 @@ static int s3_open_input(sl_store *st, const char *key, sl_input **out, sl_error
 	}
 	si->base.read_at = in_read_at;
 	si->base.close = in_close;
-	si->base.size = e.size;
-	snprintf(si->base.name, sizeof si->base.name, "s3://%s/%s%s%s", s->cfg.bucket,
-		 s->cfg.prefix, s->cfg.prefix[0] ? "/" : "", key);
+	si->base.size = r.content_length;
+	snprintf(si->base.name, sizeof si->base.name, "%s", name);
 	*out = &si->base;
 	return 0;
+}
+
+static int s3_open_input(sl_store *st, const char *key, sl_input **out, sl_error *err)
+{
+	return s3_open_input_etag(st, key, NULL, out, err);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -468,6 +530,7 @@ static const sl_store_ops s3_ops = {
 	.del = s3_del,
 	.stat = s3_stat,
 	.free = s3_free,
+	.open_input_etag = s3_open_input_etag,
 };
 
 static const char *real_getenv(const char *name) { return getenv(name); }

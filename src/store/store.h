@@ -41,6 +41,13 @@ typedef struct sl_store_ops {
 	/* Size and mtime of one object; SL_ENOTFOUND when absent. */
 	int (*stat)(sl_store *s, const char *key, sl_store_entry *out, sl_error *err);
 	void (*free)(sl_store *s);
+	/* Optional (NULL for backends without ETags, such as local): like
+	 * open_input, but every read is pinned to the object version with this
+	 * ETag (S3: If-Match on each ranged GET); a read after the object was
+	 * replaced fails with SL_ECONFLICT ("changed while it was read") instead
+	 * of returning bytes of another version. */
+	int (*open_input_etag)(sl_store *s, const char *key, const char *etag, sl_input **out,
+			       sl_error *err);
 } sl_store_ops;
 
 struct sl_store {
@@ -68,6 +75,17 @@ static inline int sl_store_open_output(sl_store *s, const char *key, sl_output *
 static inline int sl_store_open_input(sl_store *s, const char *key, sl_input **out,
 				      sl_error *err)
 {
+	return s->ops->open_input(s, key, out, err);
+}
+/*
+ * Opens key pinned to etag when the backend supports it and etag is set;
+ * otherwise a plain open_input (a backend without ETags has nothing to pin).
+ */
+static inline int sl_store_open_input_etag(sl_store *s, const char *key, const char *etag,
+					   sl_input **out, sl_error *err)
+{
+	if (s->ops->open_input_etag && etag && *etag)
+		return s->ops->open_input_etag(s, key, etag, out, err);
 	return s->ops->open_input(s, key, out, err);
 }
 static inline int sl_store_get(sl_store *s, const char *key, sl_buf *out, sl_error *err)

@@ -106,6 +106,36 @@ static void test_timestamp_parse_offsets_and_fractions(void **state)
 	assert_int_equal(sl_timestamp_parse(s, strlen(s), &t), SL_EINVAL);
 }
 
+/* Found by tests/fuzz/fuzz_value.c: these parsed into years -1 and 10000,
+ * which format as text ("10000-01-01 00:59:59.999999") that never parses. */
+static void test_timestamp_parse_rejects_instants_outside_years_0000_9999(void **state)
+{
+	static const char *const outside[] = {
+		"9999-12-31T23:59:59.999999-01:00", "0000-01-01T00:00:00+01:00",
+		"9999-12-31T23:59:60", "0000-01-01 00:59+01"};
+	static const char *const edges[] = {
+		"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z", "0000-01-01T01:00:00+01:00",
+		"9999-12-31T22:59:59-01:00"};
+	int64_t t = 42, back;
+	char out[40];
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(sl_timestamp_parse(outside[i], strlen(outside[i]), &t), SL_EINVAL);
+		assert_int_equal(t, 42); /* untouched on failure */
+	}
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(sl_timestamp_parse(edges[i], strlen(edges[i]), &t), 0);
+		int n = sl_timestamp_format(t, out);
+		assert_int_equal(sl_timestamp_parse(out, (size_t)n, &back), 0);
+		assert_int_equal(back, t);
+	}
+	sl_timestamp_parse(edges[1], strlen(edges[1]), &t);
+	sl_timestamp_format(t, out);
+	assert_string_equal(out, "9999-12-31 23:59:59.999999");
+	sl_timestamp_parse(edges[2], strlen(edges[2]), &t);
+	sl_timestamp_format_iso(t, out);
+	assert_string_equal(out, "0000-01-01T00:00:00Z");
+}
+
 static void test_parse_numbers_strictly(void **state)
 {
 	int64_t v;
@@ -206,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_buf_json_string_escapes),
 		cmocka_unit_test(test_date_parse_and_format),
 		cmocka_unit_test(test_timestamp_parse_offsets_and_fractions),
+		cmocka_unit_test(test_timestamp_parse_rejects_instants_outside_years_0000_9999),
 		cmocka_unit_test(test_parse_numbers_strictly),
 		cmocka_unit_test(test_utf8_validation),
 		cmocka_unit_test(test_duration_parse),

@@ -5,7 +5,8 @@
 //     version another writer took is never overwritten;
 //   - the s3 source: objects matching a prefix and glob (CSV, gzip CSV, zstd CSV,
 //     Parquet written by DuckDB), incremental by key and ETag, a changed object
-//     extracted again;
+//     extracted again; every read pinned to the listed ETag (If-Match), so an object
+//     replaced mid-read fails the task and the next run lands the new content once;
 //   - `sluice lake ls|show|vacuum --lake s3://...` and `sluice parquet schema|cat
 //     s3://bucket/key`;
 //   - credentials in no output at any log level or format.
@@ -399,6 +400,54 @@ test('a large object is streamed with a few large ranged GETs', async () => {
   const n = sqlite(path.join(dir, 'warehouse.raw.db'), 'SELECT count(*) AS n, sum(length(text)) AS l FROM big__rows')[0];
   assert.equal(n.n, 200000);
   assert.equal(n.l, lines.slice(1).reduce((a, l) => a + l.length - l.indexOf(',') - 1, 0));
+});
+
+test('an object replaced while it is read fails the task; the next run lands the new content once', async () => {
+  const dir = tmpdir('sluice-s3src-');
+  writeFiles(dir, {
+    'sluice.yml': 'name: t\nlake: ./lake\n',
+    'sources/swap.yml': 'source: swap\nkind: s3\ntables:\n  - name: rows\n    url: s3://landing/swap/*.csv\n    write: append\n',
+  });
+  const body = (n, tag) => {
+    const lines = ['id,text'];
+    for (let i = 1; i <= n; i++) lines.push(`${i},${tag} ${'x'.repeat(50)}`);
+    return lines.join('\n') + '\n';
+  };
+  const v1 = body(200000, 'v1');
+  const v2 = body(150000, 'v2');
+  assert.ok(v1.length > 8 << 20 && v2.length > 8 << 20);
+  const etag1 = await putObject('landing', 'swap/big.csv', v1);
+  proxy.clear();
+  // the object is listed (ETag 1) and its first 8 MiB read; then, just before the
+  // ranged GET of the rest, another writer replaces it
+  let replaced = null;
+  const swap = proxy.inject({
+    kind: 'before', times: 1,
+    match: req => req.method === 'GET' && req.url.endsWith('/landing/swap/big.csv') &&
+      /^bytes=[1-9]/.test(req.headers.range || ''),
+    fn: async () => { replaced = await putObject('landing', 'swap/big.csv', v2); },
+  });
+  let r = await run(['run', '--project-dir', dir]);
+  assert.equal(swap.fired, 1, 'the swap was staged');
+  assert.notEqual(replaced, etag1);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /s3:\/\/landing\/swap\/big\.csv: the object changed while it was read \(it no longer has ETag "[0-9a-f]{32}": 412 Precondition Failed\)/);
+  // every read of the object was pinned to the listed ETag
+  const reads = proxy.log.filter(e => (e.method === 'GET' || e.method === 'HEAD') && e.url.endsWith('/landing/swap/big.csv'));
+  assert.ok(reads.length >= 3);
+  assert.equal(reads[reads.length - 1].status, 412);
+  // nothing was committed for the task: no rows of either version in the lake
+  assert.ok(!fs.existsSync(path.join(dir, 'lake/raw/swap/rows/_delta_log')));
+
+  // the next run lists the new ETag and lands the new content, once
+  r = await runOk(['run', '--project-dir', dir]);
+  assert.deepEqual(summary(r.stdout, 'swap.rows'), { files: 1, read: 150000, landed: 150000, quarantined: 0, loaded: 150000 });
+  const db = path.join(dir, 'warehouse.raw.db');
+  assert.deepEqual(sqlite(db, "SELECT count(*) AS n, count(DISTINCT id) AS d, sum(text LIKE 'v2 %') AS v2 FROM swap__rows"),
+    [{ n: 150000, d: 150000, v2: 150000 }]);
+  r = await runOk(['run', '--project-dir', dir]);
+  assert.deepEqual(summary(r.stdout, 'swap.rows'), { files: 0, read: 0, landed: 0, quarantined: 0, loaded: 0 });
+  assert.equal(sqlite(db, 'SELECT count(*) AS n FROM swap__rows')[0].n, 150000);
 });
 
 test('an s3 source whose glob matches nothing is a configuration error naming the file and line', async () => {

@@ -4,6 +4,8 @@
 //   proxy.inject({kind: 'cut', afterBytes: 1 << 20, times: 1, match})   // drop the
 //       connection after K bytes of the request body (upstream request aborted too)
 //   proxy.inject({kind: 'delay', ms: 3000, times: 1, match})           // hold the answer
+//   proxy.inject({kind: 'before', fn: async req => {...}, times: 1, match}) // hold the
+//       request until fn settles, then forward it (to stage races between clients)
 // match(req) picks requests ({method, url, headers}); omitted, every request matches.
 // Each fault fires on the next `times` matching requests. proxy.log lists every
 // request as {method, url, fault, status}.
@@ -35,7 +37,15 @@ export async function startFaultProxy(upstream) {
     log.push(entry);
     res.on('error', () => {});
     req.on('error', () => {});
+    if (f && f.kind === 'before') {
+      // hold the request (its body stays paused) until f.fn(req) settles, then forward it
+      Promise.resolve().then(() => f.fn(req)).catch(() => {}).then(() => handle(req, res, null, entry));
+      return;
+    }
+    handle(req, res, f, entry);
+  });
 
+  const handle = (req, res, f, entry) => {
     if (f && f.kind === 'status') {
       req.resume();
       req.on('end', () => {
@@ -86,7 +96,7 @@ export async function startFaultProxy(upstream) {
     } else {
       req.pipe(ureq);
     }
-  });
+  };
   await new Promise((resolve, reject) => server.listen(0, '127.0.0.1', err => (err ? reject(err) : resolve())));
   const { port } = server.address();
 

@@ -6,6 +6,10 @@
 //     the upload folders s3rver keeps under <dir>/<bucket>/._S3rver_uploads/.
 //   - PUT with If-None-Match: * : s3rver ignores the header and overwrites; the shim
 //     answers 412 PreconditionFailed when the object exists (checked, not atomic).
+//     {ifNoneMatch: false} turns this off, to emulate a store that ignores the header
+//     (older MinIO, some gateways): the last PUT wins.
+//   - GET/HEAD with If-Match: s3rver ignores it; the shim answers 412
+//     PreconditionFailed when the object's ETag differs (checked, not atomic).
 //   - SigV4: s3rver checks only that the access key is S3RVER and never verifies a V4
 //     signature. With {secret}, the shim recomputes the signature from the request as
 //     it arrived on the wire and answers 403 SignatureDoesNotMatch when it differs, so
@@ -66,7 +70,7 @@ export function checkSigV4(req, secret) {
 }
 
 // Starts s3rver; returns {endpoint, dir, uploads(bucket), stop(), sigFailures}.
-export async function startS3Server({ buckets = ['lake'], secret = null } = {}) {
+export async function startS3Server({ buckets = ['lake'], secret = null, ifNoneMatch = true } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 's3rver-'));
   const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir,
     configureBuckets: buckets.map(name => ({ name })) });
@@ -144,7 +148,20 @@ export async function startS3Server({ buckets = ['lake'], secret = null } = {}) 
         res.end(body);
       }, err => s3Error(res, 500, 'InternalError', String(err)));
     }
-    if (req.method === 'PUT' && key && !url.search && req.headers['if-none-match'] === '*' &&
+    if ((req.method === 'GET' || req.method === 'HEAD') && key && !url.search && req.headers['if-match']) {
+      const bare = t => t.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+      const want = req.headers['if-match'].split(',').map(bare);
+      s3.store.existsObject(bucket, key).then(async exists => {
+        if (exists && !want.includes('*')) {
+          const md = await s3.store.getMetadata(bucket, key);
+          if (!want.includes(bare(md.etag || '')))
+            return s3Error(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+        }
+        koa(req, res);
+      }, err => s3Error(res, 500, 'InternalError', String(err)));
+      return;
+    }
+    if (ifNoneMatch && req.method === 'PUT' && key && !url.search && req.headers['if-none-match'] === '*' &&
         fs.existsSync(objectPath(bucket, key))) {
       req.resume();
       return req.on('end', () => s3Error(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'));

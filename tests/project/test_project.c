@@ -425,11 +425,38 @@ static void test_unknown_project_key_suggests(void **state)
 	write_file("sluice.yml", "name: shop\nwarehouse: x\n");
 	assert_string_equal(load_fails(&err),
 			    "sluice.yml:2: unknown key \"warehouse\"; valid keys are: name, lake, "
-			    "target, targets, schedule, vars");
+			    "target, targets, schedule, vars, lake_commit_lock");
 	write_file("sluice.yml", "name: shop\ntargets:\n  pg:\n    type: postgres\n    pasword: x\n");
 	assert_string_equal(load_fails(&err),
 			    "sluice.yml:5: unknown key \"pasword\" in target \"pg\"; did you mean "
 			    "\"password\"?");
+}
+
+static void test_lake_commit_lock_key(void **state)
+{
+	(void)state;
+	sl_error err = SL_ERROR_INIT;
+	write_file("sluice.yml", MINIMAL);
+	sl_project *p = load_ok();
+	assert_string_equal(p->lake_commit_lock, "none");
+	sl_project_free(p);
+	write_file("sluice.yml", "name: shop\nlake: s3://b/p\nlake_commit_lock: state\n");
+	p = load_ok();
+	assert_string_equal(p->lake_commit_lock, "state");
+	sl_project_free(p);
+	write_file("sluice.yml", "name: shop\nlake_commit_lock: none\n");
+	p = load_ok();
+	assert_string_equal(p->lake_commit_lock, "none");
+	sl_project_free(p);
+	write_file("sluice.yml", "name: shop\nlake_commit_lock: stat\n");
+	assert_string_equal(load_fails(&err),
+			    "sluice.yml:2: \"lake_commit_lock\" must be one of none, state, not "
+			    "\"stat\"; did you mean \"state\"?");
+	sl_error_clear(&err);
+	write_file("sluice.yml", "name: shop\nlake_commit_locks: state\n");
+	assert_string_equal(load_fails(&err),
+			    "sluice.yml:2: unknown key \"lake_commit_locks\"; did you mean "
+			    "\"lake_commit_lock\"?");
 }
 
 static void test_wrong_types_name_expected_type(void **state)
@@ -617,6 +644,38 @@ static void test_yaml_tabs_and_second_document(void **state)
 			    "per file");
 }
 
+/*
+ * Found by tests/fuzz/fuzz_project.c: 600 bytes of YAML aliases (each list
+ * repeating the previous one ten times) named a value of 10^10 scalars;
+ * rendering it as JSON ran for hours. Now a size error names the key.
+ */
+static void test_vars_alias_bomb_is_a_size_error(void **state)
+{
+	(void)state;
+	sl_error err = SL_ERROR_INIT;
+	char yml[2048];
+	size_t o = (size_t)snprintf(yml, sizeof yml, "name: shop\nvars:\n"
+				    "  a0: &a0 [[], [], [], [], [], [], [], [], [], []]\n");
+	for (int i = 1; i < 12; i++) {
+		o += (size_t)snprintf(yml + o, sizeof yml - o, "  a%d: &a%d [", i, i);
+		for (int j = 0; j < 10; j++)
+			o += (size_t)snprintf(yml + o, sizeof yml - o, "%s*a%d", j ? ", " : "", i - 1);
+		o += (size_t)snprintf(yml + o, sizeof yml - o, "]\n");
+	}
+	write_file("sluice.yml", yml);
+	double t0 = sl_monotonic_seconds();
+	assert_string_equal(load_fails(&err),
+			    "sluice.yml:8: \"a5\" in \"vars\" is larger than 1024 KiB as JSON; do "
+			    "YAML aliases (*name) repeat a value too often?");
+	assert_true(sl_monotonic_seconds() - t0 < 5);
+
+	/* Aliases that stay small still expand. */
+	write_file("sluice.yml", "name: shop\nvars:\n  a: &x [1, {b: c}]\n  d: [*x, *x]\n");
+	sl_project *p = load_ok();
+	assert_string_equal(sl_kvs_get(&p->vars, "d"), "[[\"1\",{\"b\":\"c\"}],[\"1\",{\"b\":\"c\"}]]");
+	sl_project_free(p);
+}
+
 static void test_load_survives_allocation_failures(void **state)
 {
 	(void)state;
@@ -764,12 +823,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_table_key_suggests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_project_key_suggests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_types_name_expected_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lake_commit_lock_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_column_type_lists_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_required_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_needs_primary_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml_syntax_error_has_line_and_column, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_yaml_tabs_and_second_document, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vars_alias_bomb_is_a_size_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_survives_allocation_failures, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unset_env_var_names_file_and_line, setup,

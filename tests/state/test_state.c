@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -88,7 +90,7 @@ static void test_open_creates_wal_db_with_schema_version(void **state)
 	st = NULL;
 	assert_int_equal(sl_state_open(&st, tmp, &err), SL_EDB);
 	assert_null(st);
-	assert_non_null(strstr(err.message, "schema version 99, newer than this sluice knows (1); "
+	assert_non_null(strstr(err.message, "schema version 99, newer than this sluice knows (2); "
 				   "upgrade sluice"));
 }
 
@@ -500,6 +502,191 @@ static void test_open_survives_allocation_failures(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ locks */
+
+static void test_lock_acquire_release_and_holder_named(void **state)
+{
+	(void)state;
+	sl_state *a = open_ok(), *b = open_ok();
+	sl_error err = SL_ERROR_INIT;
+	char pid[32];
+	OK(sl_state_lock(a, "lake-commit:t", 0, &e_));
+	assert_int_equal(sl_state_lock(b, "lake-commit:t", 0, &err), SL_ECONFLICT);
+	snprintf(pid, sizeof pid, "held by pid %ld on ", (long)getpid());
+	assert_non_null(strstr(err.message, pid));
+	assert_non_null(strstr(err.message, "lock \"lake-commit:t\""));
+	/* other names are independent */
+	OK(sl_state_lock(b, "lake-commit:u", 0, &e_));
+	sl_state_unlock(a, "lake-commit:t");
+	OK(sl_state_lock(b, "lake-commit:t", 0, &e_));
+	/* not reentrant: a handle waits for a name it holds like anyone else */
+	sl_error_clear(&err);
+	assert_int_equal(sl_state_lock(b, "lake-commit:t", 0, &err), SL_ECONFLICT);
+	sl_state_unlock(b, "lake-commit:t");
+	sl_state_unlock(b, "lake-commit:u");
+	OK(sl_state_lock(a, "lake-commit:t", 0, &e_));
+	sl_state_unlock(a, "lake-commit:t");
+	sl_error_clear(&err);
+	assert_int_equal(sl_state_lock(a, "", 0, &err), SL_EINVAL);
+	sl_state_close(a);
+	sl_state_close(b);
+}
+
+static void test_lock_second_handle_blocks_until_timeout(void **state)
+{
+	(void)state;
+	sl_state *a = open_ok(), *b = open_ok();
+	sl_error err = SL_ERROR_INIT;
+	OK(sl_state_lock(a, "x", 0, &e_));
+	double t0 = sl_monotonic_seconds();
+	assert_int_equal(sl_state_lock(b, "x", 300, &err), SL_ECONFLICT);
+	double waited = sl_monotonic_seconds() - t0;
+	assert_true(waited >= 0.29);
+	assert_true(waited < 3.0);
+	assert_non_null(strstr(err.message, "gave up after 300 ms"));
+	sl_state_unlock(a, "x");
+	sl_state_close(a);
+	sl_state_close(b);
+}
+
+typedef struct {
+	sl_state *st;
+	const char *name;
+	int delay_ms;
+} unlock_later;
+
+static void *unlock_thread(void *arg)
+{
+	unlock_later *u = arg;
+	usleep((useconds_t)u->delay_ms * 1000);
+	sl_state_unlock(u->st, u->name);
+	return NULL;
+}
+
+static void test_lock_waiter_gets_it_when_released(void **state)
+{
+	(void)state;
+	sl_state *a = open_ok(), *b = open_ok();
+	pthread_t th;
+	unlock_later u = {a, "x", 200};
+	OK(sl_state_lock(a, "x", 0, &e_));
+	double t0 = sl_monotonic_seconds();
+	assert_int_equal(pthread_create(&th, NULL, unlock_thread, &u), 0);
+	OK(sl_state_lock(b, "x", 10000, &e_));
+	double waited = sl_monotonic_seconds() - t0;
+	pthread_join(th, NULL);
+	assert_true(waited >= 0.19);
+	assert_true(waited < 5.0);
+	sl_state_unlock(b, "x");
+	sl_state_close(a);
+	sl_state_close(b);
+}
+
+static void test_lock_stale_lease_expires(void **state)
+{
+	(void)state;
+	sl_state *a = open_ok(), *b = open_ok(), *c = open_ok();
+	sl_error err = SL_ERROR_INIT;
+	/* a holder whose process lives on but never releases (hung, or on another
+	 * host): its lease runs out */
+	sl_state_set_lock_lease(a, 200);
+	OK(sl_state_lock(a, "x", 0, &e_));
+	assert_int_equal(sl_state_lock(b, "x", 0, &err), SL_ECONFLICT);
+	usleep(250 * 1000);
+	OK(sl_state_lock(b, "x", 0, &e_));
+	/* the old holder can neither renew nor release what it lost */
+	sl_error_clear(&err);
+	assert_int_equal(sl_state_lock_renew(a, "x", &err), SL_ECONFLICT);
+	assert_non_null(strstr(err.message, "not held by this process any more"));
+	sl_state_unlock(a, "x");
+	sl_error_clear(&err);
+	assert_int_equal(sl_state_lock(c, "x", 0, &err), SL_ECONFLICT);
+	sl_state_unlock(b, "x");
+	OK(sl_state_lock(c, "x", 0, &e_));
+	sl_state_unlock(c, "x");
+	sl_state_close(a);
+	sl_state_close(b);
+	sl_state_close(c);
+}
+
+static void test_lock_renew_is_a_heartbeat(void **state)
+{
+	(void)state;
+	sl_state *a = open_ok(), *b = open_ok();
+	sl_error err = SL_ERROR_INIT;
+	sl_state_set_lock_lease(a, 400);
+	OK(sl_state_lock(a, "x", 0, &e_));
+	for (int i = 0; i < 3; i++) {
+		usleep(250 * 1000);
+		OK(sl_state_lock_renew(a, "x", &e_));
+	}
+	/* 750 ms after taking it, a 400 ms lease still holds thanks to renewals */
+	assert_int_equal(sl_state_lock(b, "x", 0, &err), SL_ECONFLICT);
+	sl_state_unlock(a, "x");
+	OK(sl_state_lock(b, "x", 0, &e_));
+	sl_state_unlock(b, "x");
+	sl_state_close(a);
+	sl_state_close(b);
+}
+
+static void test_lock_of_crashed_process_is_taken_over(void **state)
+{
+	(void)state;
+	fflush(NULL);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		sl_state *st = NULL;
+		sl_error err = SL_ERROR_INIT;
+		if (sl_state_open(&st, tmp, &err) < 0 || sl_state_lock(st, "x", 0, &err) < 0)
+			_exit(1);
+		_exit(0); /* "crashes" holding the lock */
+	}
+	int status = 0;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	sl_state *a = open_ok();
+	/* the default lease is minutes; the dead pid frees it at once */
+	double t0 = sl_monotonic_seconds();
+	OK(sl_state_lock(a, "x", 0, &e_));
+	assert_true(sl_monotonic_seconds() - t0 < 1.0);
+	sl_state_unlock(a, "x");
+	sl_state_close(a);
+}
+
+static void test_lock_refused_inside_a_transaction(void **state)
+{
+	(void)state;
+	sl_state *a = open_ok();
+	sl_error err = SL_ERROR_INIT;
+	OK(sl_state_tx_begin(a, &e_));
+	assert_int_equal(sl_state_lock(a, "x", 0, &err), SL_EINTERNAL);
+	assert_non_null(strstr(err.message, "inside a transaction"));
+	sl_state_tx_rollback(a);
+	OK(sl_state_lock(a, "x", 0, &e_));
+	sl_state_unlock(a, "x");
+	sl_state_close(a);
+}
+
+static void test_version_1_db_is_migrated_to_locks(void **state)
+{
+	(void)state;
+	sl_state *a = open_ok();
+	sl_state_close(a);
+	char path[512];
+	sqlite3 *db;
+	snprintf(path, sizeof path, "%s/.sluice/state.db", tmp);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE locks; PRAGMA user_version = 1", NULL, NULL,
+				      NULL), SQLITE_OK);
+	sqlite3_close(db);
+	a = open_ok();
+	OK(sl_state_lock(a, "x", 0, &e_));
+	sl_state_unlock(a, "x");
+	sl_state_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +704,20 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_test_results_metrics_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles_share_the_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_survives_allocation_failures, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lock_acquire_release_and_holder_named, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lock_second_handle_blocks_until_timeout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lock_waiter_gets_it_when_released, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lock_stale_lease_expires, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_renew_is_a_heartbeat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_of_crashed_process_is_taken_over, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lock_refused_inside_a_transaction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_version_1_db_is_migrated_to_locks, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

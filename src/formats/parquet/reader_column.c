@@ -444,7 +444,12 @@ static int load_dict(pqr_col *c, const pqr_page_header *h, const uint8_t *data, 
 			c->dict_off[i + 1] = (uint32_t)(36 * (i + 1));
 		}
 	} else {
+		/* Check the count against the page before allocating for it: each
+		 * value takes pw bytes, or a 4-byte length prefix at least. */
 		size_t tw = target_width(l->type.id);
+		size_t min = l->physical == PQ_BYTE_ARRAY ? 4 : pw;
+		if (min == 0 || n > len / min)
+			return col_fail(c, err, "dictionary of %zu values in %zu bytes", n, len);
 		c->dict_vals = sl_malloc((n ? n : 1) * tw);
 		if (!c->dict_vals)
 			return sl_error_set(err, SL_ENOMEM, "%s: out of memory for a dictionary", c->file);
@@ -463,8 +468,6 @@ static int load_dict(pqr_col *c, const pqr_page_header *h, const uint8_t *data, 
 				pos += sl;
 			}
 		} else {
-			if (pw == 0 || n > len / pw)
-				return col_fail(c, err, "dictionary of %zu values in %zu bytes", n, len);
 			if (convert_plain(l->conv, p, c->dict_vals, n, pw) < 0)
 				return col_fail(c, err, "dictionary value cannot be converted");
 		}

@@ -545,6 +545,89 @@ static void test_corrupt_pages_fail_cleanly(void **state)
 	}
 }
 
+/*
+ * One required column whose chunk is a dictionary page claiming nvalues
+ * entries in 8 bytes, then nothing. precision > 0 makes it a decimal.
+ */
+static size_t build_dict_claim_file(uint8_t *file, int physical, int precision, int32_t nvalues)
+{
+	static const uint8_t dict[8] = {4, 0, 0, 0, 1, 2, 3, 4};
+	uint8_t body[256];
+	size_t nb = 0;
+	tw h, f;
+
+	memset(&h, 0, sizeof h);
+	tw_i32(&h, 1, PQ_PAGE_DICTIONARY);
+	tw_i32(&h, 2, sizeof dict);
+	tw_i32(&h, 3, sizeof dict);
+	tw_struct(&h, 7);
+	tw_i32(&h, 1, nvalues);
+	tw_i32(&h, 2, PQ_ENC_PLAIN);
+	tw_end(&h);
+	tw_byte(&h, 0);
+	memcpy(body, h.b, h.n);
+	nb = h.n;
+	memcpy(body + nb, dict, sizeof dict);
+	nb += sizeof dict;
+
+	footer_begin(&f, 1);
+	tw_schema_elem(&f, "v", physical, PQ_REQUIRED, 0, precision ? PQ_CT_DECIMAL : -1,
+		       precision, 0, 0);
+	tw_i64(&f, 3, 1);
+	tw_list(&f, 4, TC_STRUCT, 1);
+	tw_elem(&f);
+	tw_list(&f, 1, TC_STRUCT, 1);
+	chunk_meta(&f, physical, 1, 4, (int64_t)nb);
+	tw_i64(&f, 2, 100);
+	tw_i64(&f, 3, 1);
+	tw_end(&f);
+	tw_byte(&f, 0);
+	return assemble(file, body, nb, &f);
+}
+
+/*
+ * Found by review after fuzzing: a dictionary page header's value count was
+ * trusted for the allocation (count x 8 or 16 bytes) before it was checked
+ * against the page, so 40 bytes could ask for 32 GiB. The count is now
+ * checked first, for fixed-width and BYTE_ARRAY decimal dictionaries.
+ */
+static void test_dictionary_count_is_checked_before_allocating(void **state)
+{
+	static uint8_t file[1024];
+	static const struct {
+		int physical, precision;
+		const char *msg;
+	} cases[] = {
+		{PQ_INT64, 0, "dictionary of 2147483647 values in 8 bytes"},
+		{PQ_INT32, 0, "dictionary of 2147483647 values in 8 bytes"},
+		{PQ_INT64, 18, "dictionary of 2147483647 values in 8 bytes"},
+		{PQ_BYTE_ARRAY, 20, "dictionary of 2147483647 values in 8 bytes"},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		sl_parquet_reader *r = NULL;
+		sl_error err = SL_ERROR_INIT;
+		sl_batch *b = NULL;
+		size_t n = build_dict_claim_file(file, cases[k].physical, cases[k].precision,
+						 INT32_MAX);
+		assert_int_equal(open_mem(&r, file, n, &err), 0);
+		assert_int_equal(sl_parquet_reader_next(r, &b, 0, &err), SL_EFORMAT);
+		assert_null(b);
+		if (!strstr(err.message, cases[k].msg) || !strstr(err.message, "crafted.parquet"))
+			fail_msg("case %zu: %s", k, err.message);
+		sl_parquet_reader_close(r);
+	}
+	/* A count that fits still reads: one BYTE_ARRAY decimal 0x01020304. */
+	sl_parquet_reader *r = NULL;
+	sl_error err = SL_ERROR_INIT;
+	size_t n = build_dict_claim_file(file, PQ_BYTE_ARRAY, 20, 1);
+	assert_int_equal(open_mem(&r, file, n, &err), 0);
+	sl_batch *b = NULL;
+	/* The chunk has no data page: the dictionary loads, then the rows are missing. */
+	assert_int_equal(sl_parquet_reader_next(r, &b, 0, &err), SL_EFORMAT);
+	assert_non_null(strstr(err.message, "1 values missing"));
+	sl_parquet_reader_close(r);
+}
+
 /* ------------------------------------------------ round trips (writer) */
 
 static sl_schema *all_types_schema(void)
@@ -758,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_schema_errors_name_the_column),
 		cmocka_unit_test(test_delta_byte_array_and_rle_booleans),
 		cmocka_unit_test(test_corrupt_pages_fail_cleanly),
+		cmocka_unit_test(test_dictionary_count_is_checked_before_allocating),
 		cmocka_unit_test(test_round_trip_every_codec),
 		cmocka_unit_test(test_round_trip_plain_and_dictionary),
 		cmocka_unit_test(test_round_trip_row_groups_and_projection),
