@@ -132,24 +132,90 @@ test('several row groups, each chunk with statistics', async () => {
   assert.equal(n, want);
 });
 
-test('dictionary pages, then PLAIN after the dictionary fills up', async () => {
-  const f = q(file('dict_fallback.parquet'));
-  const meta = await duck(`SELECT path_in_schema AS p, encodings AS e,
-      dictionary_page_offset IS NOT NULL AS has_dict FROM parquet_metadata(${f})`);
-  const by = Object.fromEntries(meta.map((r) => [r.p, r]));
-  assert.match(by.k.e, /RLE_DICTIONARY/);
-  assert.match(by.k.e, /PLAIN/);
-  assert.equal(by.k.has_dict, true);
-  assert.match(by.lo.e, /RLE_DICTIONARY/);
-  assert.equal(by.id.has_dict, false);
-  assert.doesNotMatch(by.id.e, /DICTIONARY/);
-  const rows = await duck(`SELECT k, lo::INTEGER AS lo, id::INTEGER AS id
+for (const [name, fallback, intEnc] of [
+  ['dict_fallback.parquet', /DELTA_LENGTH_BYTE_ARRAY/, /DELTA_BINARY_PACKED/],
+  ['dict_fallback_plain.parquet', /PLAIN/, /PLAIN/],
+]) {
+  test(`dictionary pages, then ${fallback.source} after the dictionary fills up (${name})`, async () => {
+    const f = q(file(name));
+    const meta = await duck(`SELECT path_in_schema AS p, encodings AS e,
+        dictionary_page_offset IS NOT NULL AS has_dict FROM parquet_metadata(${f})`);
+    const by = Object.fromEntries(meta.map((r) => [r.p, r]));
+    assert.match(by.k.e, /RLE_DICTIONARY/);
+    assert.match(by.k.e, fallback);
+    assert.equal(by.k.has_dict, true);
+    assert.match(by.lo.e, /RLE_DICTIONARY/);
+    assert.equal(by.id.has_dict, false);
+    assert.doesNotMatch(by.id.e, /DICTIONARY/);
+    assert.match(by.id.e, intEnc);
+    const rows = await duck(`SELECT k, lo::INTEGER AS lo, id::INTEGER AS id
+        FROM read_parquet(${f}, file_row_number = true) ORDER BY file_row_number`);
+    assert.equal(rows.length, 20000);
+    for (let i = 0; i < 20000; i++) {
+      const k = i < 3000 ? `key-${i % 12}` : `unique-${i}`;
+      assert.deepEqual(rows[i], { k, lo: (i * 7) % 5, id: i * 3 }, `row ${i}`);
+    }
+  });
+}
+
+// ---- the delta data set, computed as test_delta_pages_read_back does
+
+const M64 = (1n << 64n) - 1n;
+function splitmix(x) {
+  let z = (x + 0x9E3779B97F4A7C15n) & M64;
+  z = ((z ^ (z >> 30n)) * 0xBF58476D1CE4E5B9n) & M64;
+  z = ((z ^ (z >> 27n)) * 0x94D049BB133111EBn) & M64;
+  return z ^ (z >> 31n);
+}
+const signed64 = (u) => (u >= 1n << 63n ? u - (1n << 64n) : u);
+
+function deltaRow(i) {
+  const big = BigInt(i);
+  return {
+    seq: (i === 1 ? -(2n ** 63n) : i === 2 ? 2n ** 63n - 1n : i === 3 ? -1n : big * 1000n + 7n).toString(),
+    i32: i % 7 === 3 ? null : i === 1 ? -2147483648 : i === 2 ? 2147483647 : ((i * 37) % 2001) - 1000,
+    dt: i % 9 === 4 ? null : dateOf(19000 + ((Math.floor(i / 40) * 7919) % 3000) - 1500),
+    ts: i % 11 === 5 ? null
+      : (i === 1 ? -86400000000n + 123n : 1706695200000000n + big * 1000001n).toString(),
+    d9: i % 7 === 3 ? null : decimal(i === 1 ? -999999999n : i === 2 ? 999999999n
+      : BigInt((i % 10000) * 7 - 20000), 2),
+    d18: decimal(i === 1 ? -999999999999999999n : i === 2 ? 999999999999999999n
+      : big * 12345n - 100000000000000000n, 4),
+    rnd: i % 17 === 0 ? null : signed64(splitmix(big)).toString(),
+    s: i % 5 === 1 ? null : i % 13 === 0 ? '' : `note ${i % 1000} for élève ${(i * 7919) % 250000}`,
+    late: i < 3000 ? null : i - 10000,
+    runs: Math.floor(i / 8),
+  };
+}
+
+test('delta-encoded pages read back exactly, NULLs, extremes and all', async () => {
+  const f = q(file('delta.parquet'));
+  const rows = await duck(`SELECT seq::VARCHAR AS seq, i32, dt::VARCHAR AS dt,
+      epoch_us(ts)::VARCHAR AS ts, d9::VARCHAR AS d9, d18::VARCHAR AS d18,
+      rnd::VARCHAR AS rnd, s, late, runs::INTEGER AS runs
       FROM read_parquet(${f}, file_row_number = true) ORDER BY file_row_number`);
   assert.equal(rows.length, 20000);
+  for (let i = 0; i < 20000; i++) assert.deepEqual(rows[i], deltaRow(i), `row ${i}`);
+  const meta = await duck(`SELECT path_in_schema AS p, encodings AS e FROM parquet_metadata(${f})`);
+  const enc = Object.fromEntries(meta.map((r) => [r.p, r.e]));
+  for (const c of ['seq', 'i32', 'ts', 'd9', 'd18', 'late', 'runs']) assert.match(enc[c], /DELTA_BINARY_PACKED/, c);
+  // dt switches from the dictionary to delta pages within its chunk
+  assert.match(enc.dt, /RLE_DICTIONARY/);
+  assert.match(enc.dt, /DELTA_BINARY_PACKED/);
+  // random 64-bit values do not shrink: they stay PLAIN
+  assert.doesNotMatch(enc.rnd, /DELTA/);
+  assert.match(enc.s, /DELTA_LENGTH_BYTE_ARRAY/);
+  // runs of equal values in steps of one: delta beats the dictionary
+  assert.doesNotMatch(enc.runs, /DICTIONARY/);
+  // statistics stay right: filters prune by them and agree with a scan
+  const [{ n }] = await duck(`SELECT count(*)::INTEGER AS n FROM read_parquet(${f})
+      WHERE dt >= DATE '2022-01-01' AND seq > 0`);
+  let want = 0;
   for (let i = 0; i < 20000; i++) {
-    const k = i < 3000 ? `key-${i % 12}` : `unique-${i}`;
-    assert.deepEqual(rows[i], { k, lo: (i * 7) % 5, id: i * 3 }, `row ${i}`);
+    const r = deltaRow(i);
+    if (r.dt !== null && r.dt >= '2022-01-01' && BigInt(r.seq) > 0n) want++;
   }
+  assert.equal(n, want);
 });
 
 test('an empty file has a schema and no rows', async () => {

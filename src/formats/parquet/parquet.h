@@ -1,7 +1,7 @@
 /*
  * parquet: our own Parquet writer and reader (no C Parquet library exists
- * in Debian). Thrift compact protocol metadata; PLAIN and RLE_DICTIONARY
- * encodings; RLE/bit-packed definition levels; ZSTD, SNAPPY, GZIP or no
+ * in Debian). Thrift compact protocol metadata; PLAIN, RLE_DICTIONARY,
+ * DELTA_BINARY_PACKED and DELTA_LENGTH_BYTE_ARRAY encodings; RLE/bit-packed definition levels; ZSTD, SNAPPY, GZIP or no
  * compression; statistics; row groups bounded by size. The reader also
  * reads what DuckDB and pyarrow write (data pages v1 and v2, INT96).
  */
@@ -32,9 +32,15 @@ typedef struct sl_parquet_write_opts {
 	const char *created_by;    /* default "sluice version X" */
 	int compress_threads;      /* 0 (default): pages compress on one background
 				    * thread; negative: on the caller's thread */
+	bool delta_encodings;      /* default true: pages that are not dictionary-
+				    * encoded use DELTA_BINARY_PACKED (integers,
+				    * decimals <= 18 digits, dates, timestamps) or
+				    * DELTA_LENGTH_BYTE_ARRAY (strings) when smaller
+				    * than PLAIN; false: PLAIN only */
 } sl_parquet_write_opts;
 
-#define SL_PARQUET_WRITE_OPTS_INIT {SL_CODEC_ZSTD, 1, 128u << 20, 1u << 20, 1u << 20, true, NULL, 0}
+#define SL_PARQUET_WRITE_OPTS_INIT                                                    \
+	{SL_CODEC_ZSTD, 1, 128u << 20, 1u << 20, 1u << 20, true, NULL, 0, true}
 
 /* Per-column statistics of a finished file, for lake commit records. */
 typedef struct sl_parquet_col_stats {

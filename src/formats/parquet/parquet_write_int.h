@@ -52,14 +52,22 @@ typedef struct pq_minmax {
  * waits for compression, then the compressed bytes until its row group is
  * written.
  */
+/* How a PLAIN page may be re-encoded before compression. */
+enum { PQ_DELTA_NONE = 0, PQ_DELTA_I32, PQ_DELTA_I64, PQ_DELTA_BYTES };
+
 typedef struct pq_job {
 	struct pq_job *next;   /* in its column's list of pages */
 	struct pq_job *qnext;  /* in the compression queue */
 	sl_buf body;           /* uncompressed page (released once compressed) */
 	sl_buf comp;           /* compressed page */
 	size_t body_len;       /* uncompressed size */
-	int32_t num_values;
+	int32_t num_values;    /* rows, NULLs included */
 	int encoding;
+	/* PLAIN pages: PQ_DELTA_* re-encoding to try, where the values start
+	 * in body (after the definition levels) and how many there are */
+	int delta;
+	size_t vals_off;
+	size_t nvals;
 	bool done;
 	int rc;
 	sl_error err;
@@ -77,9 +85,10 @@ typedef struct pq_col {
 
 	/* encoding mode of the current chunk */
 	bool dict_mode;
-	bool dict_abandoned; /* high cardinality seen: stay PLAIN for the file */
-	bool chunk_has_plain_pages;
+	bool dict_abandoned; /* high cardinality seen: no dictionary for the file */
+	int delta;           /* PQ_DELTA_* for pages that are not dictionary-encoded */
 	bool chunk_has_dict_pages;
+	uint32_t chunk_encs; /* bit e set: a data page of encoding e */
 	pq_dict dict;
 
 	/* the page being filled */
@@ -90,6 +99,7 @@ typedef struct pq_col {
 	uint8_t *defs;       /* definition levels as a bitmap (optional only) */
 	size_t defs_cap;     /* bytes */
 	int64_t page_rows;
+	int64_t page_values; /* non-NULL values in the page */
 	int64_t page_est;    /* plain-equivalent bytes of the page */
 
 	/* the chunk of the current row group: its data pages, in order */
@@ -151,6 +161,21 @@ int64_t pq_encode_values(pq_col *c, const sl_column *src, int64_t a, int64_t b,
  * when the dictionary does not pay off). 0 or SL_ENOMEM.
  */
 int pq_page_indices_to_plain(pq_col *c);
+
+/* ------------------------------------------------------ encode_delta.c */
+
+/*
+ * Appends n >= 1 values, given PLAIN in vals[0..len), re-encoded:
+ * width 4 or 8 as DELTA_BINARY_PACKED (4-byte values with 32-bit deltas),
+ * width 0 (byte arrays) as DELTA_LENGTH_BYTE_ARRAY. 0, SL_ENOMEM, or
+ * SL_EINVAL / SL_EINTERNAL for a bad width or malformed PLAIN input.
+ */
+int pq_delta_encode(sl_buf *out, const uint8_t *vals, size_t len, size_t n, int width);
+/*
+ * Applies j->delta to the PLAIN page in j->body when that makes it
+ * smaller (setting j->encoding); uses j->comp as scratch. 0 or < 0.
+ */
+int pq_job_encode(pq_job *j);
 
 /* -------------------------------------------------------- writer_jobs.c */
 

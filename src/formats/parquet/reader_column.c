@@ -963,6 +963,26 @@ static void set_bits(uint8_t *bits, int64_t from, int64_t n)
 		sl_bit_set(bits, from++, true);
 }
 
+/*
+ * Decimals must fit their declared precision: the physical type holds more
+ * (an INT32 holds 10 digits, a 16-byte array 39), and a value beyond the
+ * precision would break every later stage (our writer stores decimal(9,s)
+ * in an INT32), so such a file is corrupt rather than silently wrapped.
+ */
+static int check_decimals(pqr_col *c, sl_type t, const sl_i128 *v, size_t nn, sl_error *err)
+{
+	sl_i128 lim = sl_i128_pow10(t.precision);
+	for (size_t i = 0; i < nn; i++) {
+		if (v[i] < lim && v[i] > -lim)
+			continue;
+		char num[48], tn[32];
+		sl_decimal_format(v[i], t.scale, num);
+		return col_fail(c, err, "value %s does not fit %s", num,
+				sl_type_name(t, tn, sizeof tn));
+	}
+	return 0;
+}
+
 int pqr_col_read(pqr_col *c, sl_column *col, int64_t n, sl_error *err)
 {
 	uint32_t lv[STEP];
@@ -1004,6 +1024,8 @@ int pqr_col_read(pqr_col *c, sl_column *col, int64_t n, sl_error *err)
 		} else {
 			void *dst = (char *)col->v.raw + (size_t)base * tw;
 			rc = read_fixed(c, dst, nn, err);
+			if (rc == 0 && col->type.id == SL_DECIMAL)
+				rc = check_decimals(c, col->type, dst, nn, err);
 			if (rc == 0 && levels)
 				spread(dst, tw, levels, k, nn);
 		}

@@ -84,6 +84,15 @@ static int setup_column(pq_col *c, const sl_field *f, const sl_parquet_write_opt
 	default: return SL_EINVAL;
 	}
 	c->dict_mode = o->dictionary && c->kind != PK_BOOL;
+	c->delta = PQ_DELTA_NONE;
+	if (o->delta_encodings) {
+		if (c->kind == PK_I32 || c->kind == PK_I32_DEC)
+			c->delta = PQ_DELTA_I32;
+		else if (c->kind == PK_I64 || c->kind == PK_I64_DEC)
+			c->delta = PQ_DELTA_I64;
+		else if (c->kind == PK_BYTES)
+			c->delta = PQ_DELTA_BYTES;
+	}
 	if (c->kind != PK_BOOL)
 		return pq_dict_init(&c->dict);
 	return 0;
@@ -214,20 +223,61 @@ static int page_header(sl_parquet_writer *w, int type, size_t ulen, size_t clen,
 }
 
 /*
+ * For an integer column whose first page the dictionary would keep:
+ * whether DELTA_BINARY_PACKED makes that page less than half the size
+ * (dictionary plus indices), as with sorted or slowly changing values.
+ * Leaves the page's values PLAIN in c->vals either way.
+ */
+static int delta_beats_dict(pq_col *c, bool *out)
+{
+	*out = false;
+	if ((c->delta != PQ_DELTA_I32 && c->delta != PQ_DELTA_I64) || c->nidx < 2)
+		return 0;
+	size_t nidx = c->nidx;
+	int rc = pq_page_indices_to_plain(c);
+	if (rc < 0)
+		return rc;
+	int bw = pq_bit_width(c->dict.count - 1);
+	uint64_t dict = c->dict.plain.len + ((uint64_t)nidx * (uint64_t)(bw ? bw : 1) + 7) / 8;
+	sl_buf t = SL_BUF_INIT;
+	rc = pq_delta_encode(&t, (const uint8_t *)c->vals.data, c->vals.len, nidx, c->width);
+	if (rc == 0)
+		*out = (uint64_t)t.len * 2 < dict;
+	sl_buf_free(&t);
+	return rc;
+}
+
+/*
  * Decides, at a chunk's first page, whether its dictionary pays off: when
- * most values are distinct, the page is rewritten PLAIN and the column
- * stays PLAIN (for the rest of the file when the sample was large enough).
+ * most values are distinct (or, for integers, a delta encoding is much
+ * smaller), the page is rewritten PLAIN and the column leaves the
+ * dictionary (for the rest of the file when the sample was large enough).
  */
 static int maybe_abandon_dict(pq_col *c, bool overflow)
 {
 	if (!c->dict_mode || c->chunk_has_dict_pages)
 		return 0;
-	if (!overflow && (uint64_t)c->dict.count * 2 <= (uint64_t)c->nidx)
-		return 0;
-	int rc = pq_page_indices_to_plain(c);
-	if (rc < 0)
-		return rc;
-	if (overflow || c->nidx >= DICT_SAMPLE_MIN || c->page_rows >= DICT_SAMPLE_MIN)
+	bool indices = true; /* the page still holds dictionary indices */
+	if (!overflow && (uint64_t)c->dict.count * 2 <= (uint64_t)c->nidx) {
+		bool delta;
+		size_t nidx = c->nidx;
+		int rc = delta_beats_dict(c, &delta);
+		if (rc < 0)
+			return rc;
+		if (!delta) {
+			/* keep the dictionary: drop the PLAIN copy, if made */
+			sl_buf_reset(&c->vals);
+			c->nidx = nidx;
+			return 0;
+		}
+		indices = false;
+	}
+	if (indices) {
+		int rc = pq_page_indices_to_plain(c);
+		if (rc < 0)
+			return rc;
+	}
+	if (overflow || c->page_values >= DICT_SAMPLE_MIN || c->page_rows >= DICT_SAMPLE_MIN)
 		c->dict_abandoned = true;
 	c->dict_mode = false;
 	pq_dict_reset(&c->dict);
@@ -248,6 +298,7 @@ static int flush_page(sl_parquet_writer *w, pq_col *c, sl_error *err)
 	if (!j)
 		return SL_ENOMEM;
 	sl_buf *p = &j->body;
+	sl_buf_reset(p);
 	rc = SL_ENOMEM;
 	if (c->optional) {
 		if (sl_buf_append(p, "\0\0\0\0", 4) < 0 ||
@@ -269,10 +320,13 @@ static int flush_page(sl_parquet_writer *w, pq_col *c, sl_error *err)
 		j->encoding = PQ_ENC_RLE_DICTIONARY;
 		c->chunk_has_dict_pages = true;
 	} else {
+		/* PLAIN, or a delta encoding of it made with the compression */
+		j->vals_off = p->len;
 		if (sl_buf_append(p, c->vals.data ? c->vals.data : "", c->vals.len) < 0)
 			goto fail;
 		j->encoding = PQ_ENC_PLAIN;
-		c->chunk_has_plain_pages = true;
+		j->delta = c->delta;
+		j->nvals = (size_t)c->page_values;
 	}
 	j->num_values = (int32_t)c->page_rows;
 	c->chunk_est += p->len;
@@ -286,6 +340,7 @@ static int flush_page(sl_parquet_writer *w, pq_col *c, sl_error *err)
 	c->vals_bits = 0;
 	c->nidx = 0;
 	c->page_rows = 0;
+	c->page_values = 0;
 	c->page_est = 0;
 	return 0;
 fail:
@@ -374,6 +429,7 @@ static int encode_column(sl_parquet_writer *w, pq_col *c, const sl_column *s, in
 				pq_bits_copy(c->defs, c->page_rows, s->validity, a, n);
 			}
 			c->page_rows += n;
+			c->page_values += nn;
 			c->page_est += (int64_t)range_est(c, s, a, stop);
 			c->chunk_values += n;
 			c->chunk_nulls += n - nn;
@@ -475,6 +531,7 @@ static int write_chunk(sl_parquet_writer *w, pq_col *c, sl_tw *t, int64_t *total
 		if (rc < 0)
 			return rc;
 		c->chunk_uncompressed += (int64_t)(w->hdr.len + j->body_len);
+		c->chunk_encs |= 1u << j->encoding;
 		c->jobs = j->next;
 		if (!c->jobs)
 			c->jobs_tail = NULL;
@@ -482,13 +539,18 @@ static int write_chunk(sl_parquet_writer *w, pq_col *c, sl_tw *t, int64_t *total
 	}
 	int64_t comp = (int64_t)(file_offset(w) - start);
 
-	int encs[3], ne = 0;
-	if (c->chunk_has_plain_pages || dict)
+	/* every encoding used in the chunk: pages, levels, dictionary */
+	int encs[5], ne = 0;
+	if ((c->chunk_encs & 1u << PQ_ENC_PLAIN) || dict)
 		encs[ne++] = PQ_ENC_PLAIN;
 	if (c->optional)
 		encs[ne++] = PQ_ENC_RLE;
 	if (dict)
 		encs[ne++] = PQ_ENC_RLE_DICTIONARY;
+	if (c->chunk_encs & 1u << PQ_ENC_DELTA_BINARY_PACKED)
+		encs[ne++] = PQ_ENC_DELTA_BINARY_PACKED;
+	if (c->chunk_encs & 1u << PQ_ENC_DELTA_LENGTH_BYTE_ARRAY)
+		encs[ne++] = PQ_ENC_DELTA_LENGTH_BYTE_ARRAY;
 	if (ne == 0)
 		encs[ne++] = PQ_ENC_PLAIN;
 
@@ -525,7 +587,8 @@ static int write_chunk(sl_parquet_writer *w, pq_col *c, sl_tw *t, int64_t *total
 	/* reset for the next row group */
 	c->chunk_est = 0;
 	c->chunk_values = c->chunk_nulls = c->chunk_uncompressed = 0;
-	c->chunk_has_dict_pages = c->chunk_has_plain_pages = false;
+	c->chunk_has_dict_pages = false;
+	c->chunk_encs = 0;
 	pq_minmax_reset(&c->cstat);
 	if (c->kind != PK_BOOL) {
 		pq_dict_reset(&c->dict);

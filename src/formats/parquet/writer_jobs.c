@@ -30,9 +30,15 @@ struct pq_pool {
 	int nspare;
 };
 
-/* Compresses j; called without the lock held. */
+/* Re-encodes (delta) and compresses j; called without the lock held. */
 static void compress_job(pq_pool *p, pq_job *j)
 {
+	j->rc = pq_job_encode(j);
+	if (j->rc < 0) {
+		sl_error_set(&j->err, j->rc, "page encoding: %s",
+			     j->rc == SL_ENOMEM ? "out of memory" : "internal error");
+		return;
+	}
 	j->body_len = j->body.len;
 	j->rc = sl_codec_compress(p->codec, p->level, j->body.data ? j->body.data : "",
 				  j->body.len, &j->comp, &j->err);
@@ -153,6 +159,11 @@ void pq_pool_submit(pq_pool *p, pq_job *j)
 {
 	if (p->codec == SL_CODEC_UNCOMPRESSED) {
 		/* the body is the page */
+		j->rc = pq_job_encode(j);
+		if (j->rc < 0)
+			sl_error_set(&j->err, j->rc, "page encoding: %s",
+				     j->rc == SL_ENOMEM ? "out of memory" : "internal error");
+		sl_buf_free(&j->comp);
 		j->body_len = j->body.len;
 		j->comp = j->body;
 		memset(&j->body, 0, sizeof j->body);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "formats/parquet/codec.h"
+#include "formats/parquet/parquet.h"
 #include "formats/parquet/parquet_format.h"
 #include "formats/parquet/parquet_write_int.h"
 #include "formats/parquet/thrift_write.h"
@@ -306,6 +307,50 @@ static size_t rle_decode(const uint8_t *p, size_t len, int bw, uint32_t *out, si
 		}
 	}
 	return (size_t)(r.p - p);
+}
+
+/*
+ * Decodes a DELTA_BINARY_PACKED run (an implementation separate from the
+ * reader's): returns its value count, fills out (up to max values) and
+ * *used with the bytes consumed. 32-bit callers truncate the results.
+ */
+static size_t dbp_decode(const uint8_t *p, size_t len, int64_t *out, size_t max, size_t *used)
+{
+	rd r = {p, p + len, false};
+	uint64_t block = rd_varint(&r), minis = rd_varint(&r), total = rd_varint(&r);
+	uint64_t v = (uint64_t)unzig(rd_varint(&r));
+	assert_false(r.bad);
+	assert_int_equal(block, 128);
+	assert_int_equal(minis, 4);
+	assert_true(total <= max);
+	size_t k = 0;
+	if (total)
+		out[k++] = (int64_t)v;
+	while (k < total) {
+		uint64_t md = (uint64_t)unzig(rd_varint(&r));
+		assert_true(r.p + 4 <= r.end);
+		const uint8_t *w = r.p;
+		r.p += 4;
+		for (int m = 0; m < 4 && k < total; m++) {
+			int bw = w[m];
+			assert_true(bw <= 64);
+			assert_true(r.p + 4 * bw <= r.end);
+			for (int i = 0; i < 32; i++) {
+				uint64_t x = 0;
+				for (int b = 0; b < bw; b++) {
+					size_t bit = (size_t)i * (size_t)bw + (size_t)b;
+					x |= (uint64_t)((r.p[bit / 8] >> (bit % 8)) & 1) << b;
+				}
+				if (k < total) {
+					v += md + x;
+					out[k++] = (int64_t)v;
+				}
+			}
+			r.p += 4 * bw;
+		}
+	}
+	*used = (size_t)(r.p - p);
+	return (size_t)total;
 }
 
 /* --------------------------------------------------------- test data */
@@ -782,22 +827,32 @@ static void test_every_codec_round_trips_pages(void **state)
 		pfile_parse(&f);
 		for (int c = 0; c < 11; c++)
 			assert_int_equal(tint(col_meta(&f, 0, c), 4), codecs[k]);
-		/* i64 (required, distinct: PLAIN) pages hold the values in order */
+		/* i64 (required, distinct: no dictionary) pages hold the values
+		 * in order, DELTA_BINARY_PACKED except where the extremes make
+		 * PLAIN smaller */
 		page pg[64];
 		int np = read_pages(&f, 0, 2, pg, 64);
 		assert_true(np > 1);
-		int64_t row = 0;
+		int64_t row = 0, vals[8192];
 		for (int p = 0; p < np; p++) {
 			assert_int_equal(pg[p].type, PQ_PAGE_DATA);
-			assert_int_equal(pg[p].encoding, PQ_ENC_PLAIN);
-			assert_int_equal(pg[p].len, (size_t)pg[p].num_values * 8);
+			if (p > 0)
+				assert_int_equal(pg[p].encoding, PQ_ENC_DELTA_BINARY_PACKED);
+			if (pg[p].encoding == PQ_ENC_PLAIN) {
+				assert_int_equal(pg[p].len, (size_t)pg[p].num_values * 8);
+				memcpy(vals, pg[p].body, pg[p].len);
+			} else {
+				size_t used;
+				assert_int_equal(dbp_decode(pg[p].body, pg[p].len, vals, 8192, &used),
+						 pg[p].num_values);
+				assert_int_equal(used, pg[p].len);
+				assert_true(pg[p].len < (size_t)pg[p].num_values * 2);
+			}
 			for (int32_t v = 0; v < pg[p].num_values; v++, row++) {
-				int64_t x;
-				memcpy(&x, pg[p].body + 8 * v, 8);
 				int64_t want = row == 1 ? INT64_MIN
 					     : row == 2 ? INT64_MAX
 							: row * 1000003 - 500000000000LL;
-				assert_int_equal(x, want);
+				assert_int_equal(vals[v], want);
 			}
 		}
 		assert_int_equal(row, 5000);
@@ -838,6 +893,30 @@ static void dict_rows(sl_batch *b, int64_t i)
 	sl_batch_end_row(b);
 }
 
+/* The first value of a PLAIN or DELTA_LENGTH_BYTE_ARRAY string page. */
+static void first_string(const page *pg, const uint8_t **str, size_t *len)
+{
+	if (pg->encoding == PQ_ENC_PLAIN) {
+		uint32_t n;
+		memcpy(&n, pg->body, 4);
+		*str = pg->body + 4;
+		*len = n;
+		return;
+	}
+	assert_int_equal(pg->encoding, PQ_ENC_DELTA_LENGTH_BYTE_ARRAY);
+	int64_t *lens = malloc((size_t)pg->num_values * sizeof *lens);
+	size_t used;
+	assert_int_equal(dbp_decode(pg->body, pg->len, lens, (size_t)pg->num_values, &used),
+			 pg->num_values);
+	int64_t total = 0;
+	for (int32_t i = 0; i < pg->num_values; i++)
+		total += lens[i];
+	assert_int_equal(used + (size_t)total, pg->len);
+	*str = pg->body + used;
+	*len = (size_t)lens[0];
+	free(lens);
+}
+
 static void test_dictionary_and_fallback_to_plain(void **state)
 {
 	(void)state;
@@ -845,85 +924,447 @@ static void test_dictionary_and_fallback_to_plain(void **state)
 	sl_schema_add(s, "k", sl_type_make(SL_STRING), false);
 	sl_schema_add(s, "lo", sl_type_make(SL_INT64), false);
 	sl_schema_add(s, "id", sl_type_make(SL_INT64), false);
-	sl_parquet_write_opts o = SL_PARQUET_WRITE_OPTS_INIT;
-	o.page_bytes = 4096;
-	o.dict_max_bytes = 2000;
-	pfile f = {0};
-	sl_error err = SL_ERROR_INIT;
-	assert_int_equal(write_file(s, &o, dict_rows, 20000, 4096, "dict_fallback.parquet", &f, NULL,
-				    &err),
-			 0);
-	pfile_parse(&f);
-	page pg[256];
+	/* with delta encodings (the default), the fallback is delta-encoded */
+	for (int delta = 1; delta >= 0; delta--) {
+		sl_parquet_write_opts o = SL_PARQUET_WRITE_OPTS_INIT;
+		o.page_bytes = 4096;
+		o.dict_max_bytes = 2000;
+		o.delta_encodings = delta;
+		int str_enc = delta ? PQ_ENC_DELTA_LENGTH_BYTE_ARRAY : PQ_ENC_PLAIN;
+		int int_enc = delta ? PQ_ENC_DELTA_BINARY_PACKED : PQ_ENC_PLAIN;
+		pfile f = {0};
+		sl_error err = SL_ERROR_INIT;
+		assert_int_equal(write_file(s, &o, dict_rows, 20000, 4096,
+					    delta ? "dict_fallback.parquet" : "dict_fallback_plain.parquet",
+					    &f, NULL, &err),
+				 0);
+		pfile_parse(&f);
+		page pg[256];
 
-	/* k: dictionary page, dictionary-encoded pages, then PLAIN pages */
-	const tnode *m = col_meta(&f, 0, 0);
-	assert_true(has_encoding(m, PQ_ENC_RLE_DICTIONARY));
-	assert_true(has_encoding(m, PQ_ENC_PLAIN));
-	assert_non_null(tget(m, 11));
-	int np = read_pages(&f, 0, 0, pg, 256);
-	assert_int_equal(pg[0].type, PQ_PAGE_DICTIONARY);
-	assert_int_equal(pg[0].encoding, PQ_ENC_PLAIN);
-	int ndict = pg[0].num_values;
-	assert_true(ndict >= 12);
-	/* dictionary entries are PLAIN byte arrays, first seen first */
-	assert_int_equal(pg[0].body[0], 5);
-	assert_memory_equal(pg[0].body + 4, "key-0", 5);
-	int64_t rows = 0;
-	bool seen_plain = false;
-	for (int p = 1; p < np; p++) {
-		assert_int_equal(pg[p].type, PQ_PAGE_DATA);
-		if (pg[p].encoding == PQ_ENC_RLE_DICTIONARY) {
-			assert_false(seen_plain); /* no dictionary pages after the fallback */
-			int bw = pg[p].body[0];
-			assert_true(bw >= 1 && bw <= 32);
-			uint32_t *ix = malloc((size_t)pg[p].num_values * 4 + 32);
-			rle_decode(pg[p].body + 1, pg[p].len - 1, bw, ix, (size_t)pg[p].num_values);
-			for (int32_t v = 0; v < pg[p].num_values; v++)
-				assert_true(ix[v] < (uint32_t)ndict);
-			if (rows + pg[p].num_values <= 3000)
+		/* k: dictionary page, dictionary-encoded pages, then the fallback */
+		const tnode *m = col_meta(&f, 0, 0);
+		assert_true(has_encoding(m, PQ_ENC_RLE_DICTIONARY));
+		assert_true(has_encoding(m, PQ_ENC_PLAIN));
+		assert_int_equal(has_encoding(m, PQ_ENC_DELTA_LENGTH_BYTE_ARRAY), delta);
+		assert_false(has_encoding(m, PQ_ENC_DELTA_BINARY_PACKED));
+		assert_non_null(tget(m, 11));
+		int np = read_pages(&f, 0, 0, pg, 256);
+		assert_int_equal(pg[0].type, PQ_PAGE_DICTIONARY);
+		assert_int_equal(pg[0].encoding, PQ_ENC_PLAIN);
+		int ndict = pg[0].num_values;
+		assert_true(ndict >= 12);
+		/* dictionary entries are PLAIN byte arrays, first seen first */
+		assert_int_equal(pg[0].body[0], 5);
+		assert_memory_equal(pg[0].body + 4, "key-0", 5);
+		int64_t rows = 0;
+		bool seen_fallback = false;
+		for (int p = 1; p < np; p++) {
+			assert_int_equal(pg[p].type, PQ_PAGE_DATA);
+			if (pg[p].encoding == PQ_ENC_RLE_DICTIONARY) {
+				assert_false(seen_fallback); /* no dictionary pages after it */
+				int bw = pg[p].body[0];
+				assert_true(bw >= 1 && bw <= 32);
+				uint32_t *ix = malloc((size_t)pg[p].num_values * 4 + 32);
+				rle_decode(pg[p].body + 1, pg[p].len - 1, bw, ix,
+					   (size_t)pg[p].num_values);
 				for (int32_t v = 0; v < pg[p].num_values; v++)
-					assert_int_equal(ix[v], (rows + v) % 12);
-			free(ix);
-		} else {
-			assert_int_equal(pg[p].encoding, PQ_ENC_PLAIN);
-			if (!seen_plain) {
-				/* the first PLAIN value continues where indices stopped */
-				uint32_t len;
-				memcpy(&len, pg[p].body, 4);
+					assert_true(ix[v] < (uint32_t)ndict);
+				if (rows + pg[p].num_values <= 3000)
+					for (int32_t v = 0; v < pg[p].num_values; v++)
+						assert_int_equal(ix[v], (rows + v) % 12);
+				free(ix);
+			} else {
+				assert_int_equal(pg[p].encoding, str_enc);
+				/* each fallback page starts at its first row */
+				const uint8_t *str;
+				size_t len;
+				first_string(&pg[p], &str, &len);
 				char want[64];
 				int n = snprintf(want, sizeof want, "unique-%lld", (long long)rows);
 				assert_int_equal(len, n);
-				assert_memory_equal(pg[p].body + 4, want, (size_t)n);
+				assert_memory_equal(str, want, (size_t)n);
+				seen_fallback = true;
 			}
-			seen_plain = true;
+			rows += pg[p].num_values;
 		}
-		rows += pg[p].num_values;
-	}
-	assert_true(seen_plain);
-	assert_int_equal(rows, 20000);
-	free_pages(pg, np);
+		assert_true(seen_fallback);
+		assert_int_equal(rows, 20000);
+		free_pages(pg, np);
 
-	/* lo: all pages dictionary-encoded, 5 entries, 1-3 bit indices */
-	m = col_meta(&f, 0, 1);
-	assert_false(has_encoding(m, PQ_ENC_RLE));
-	np = read_pages(&f, 0, 1, pg, 256);
+		/* lo: all pages dictionary-encoded, 5 entries, 1-3 bit indices */
+		m = col_meta(&f, 0, 1);
+		assert_false(has_encoding(m, PQ_ENC_RLE));
+		assert_false(has_encoding(m, PQ_ENC_DELTA_BINARY_PACKED));
+		np = read_pages(&f, 0, 1, pg, 256);
+		assert_int_equal(pg[0].type, PQ_PAGE_DICTIONARY);
+		assert_int_equal(pg[0].num_values, 5);
+		for (int p = 1; p < np; p++) {
+			assert_int_equal(pg[p].encoding, PQ_ENC_RLE_DICTIONARY);
+			assert_int_equal(pg[p].body[0], 3);
+		}
+		free_pages(pg, np);
+
+		/* id: distinct values give up the dictionary at the first page */
+		m = col_meta(&f, 0, 2);
+		assert_null(tget(m, 11));
+		assert_false(has_encoding(m, PQ_ENC_RLE_DICTIONARY));
+		assert_int_equal(has_encoding(m, PQ_ENC_PLAIN), !delta);
+		assert_int_equal(has_encoding(m, PQ_ENC_DELTA_BINARY_PACKED), delta);
+		np = read_pages(&f, 0, 2, pg, 256);
+		rows = 0;
+		for (int p = 0; p < np; p++) {
+			assert_int_equal(pg[p].encoding, int_enc);
+			if (delta) {
+				/* a constant step packs to zero-width miniblocks */
+				int64_t vals[1024];
+				size_t used;
+				assert_int_equal(dbp_decode(pg[p].body, pg[p].len, vals, 1024, &used),
+						 pg[p].num_values);
+				assert_int_equal(used, pg[p].len);
+				assert_true(pg[p].len < 100);
+				for (int32_t v = 0; v < pg[p].num_values; v++)
+					assert_int_equal(vals[v], (rows + v) * 3);
+			}
+			rows += pg[p].num_values;
+		}
+		assert_int_equal(rows, 20000);
+		free_pages(pg, np);
+		pfile_free(&f);
+	}
+	sl_schema_free(s);
+}
+
+static uint64_t splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+/* Encodes v[0..n) (width 4 or 8) and checks the test's decoder gets them back. */
+static void check_dbp(const int64_t *v, size_t n, int width)
+{
+	uint8_t *plain = malloc(n * 8 + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (width == 4) {
+			int32_t x = (int32_t)v[i];
+			memcpy(plain + 4 * i, &x, 4);
+		} else {
+			memcpy(plain + 8 * i, &v[i], 8);
+		}
+	}
+	sl_buf b = SL_BUF_INIT;
+	assert_int_equal(sl_buf_append(&b, "x", 1), 0); /* appends after what is there */
+	assert_int_equal(pq_delta_encode(&b, plain, n * (size_t)width, n, width), 0);
+	assert_int_equal(b.data[0], 'x');
+	int64_t *got = malloc(n * sizeof *got);
+	size_t used;
+	assert_int_equal(dbp_decode((uint8_t *)b.data + 1, b.len - 1, got, n, &used), n);
+	assert_int_equal(used, b.len - 1);
+	for (size_t i = 0; i < n; i++) {
+		if (width == 4)
+			assert_int_equal((int32_t)got[i], (int32_t)v[i]);
+		else
+			assert_int_equal(got[i], v[i]);
+	}
+	sl_buf_free(&b);
+	free(got);
+	free(plain);
+}
+
+static void test_delta_encoding_round_trip(void **state)
+{
+	(void)state;
+	enum { N = 3000 };
+	int64_t *v = malloc(N * sizeof *v);
+	uint64_t seed = 42;
+	const size_t sizes[] = {1, 2, 31, 32, 33, 127, 128, 129, 160, 257, 1000, N};
+	for (int shape = 0; shape < 6; shape++) {
+		for (int i = 0; i < N; i++) {
+			uint64_t r = splitmix(&seed);
+			switch (shape) {
+			case 0: v[i] = 7; break;                                  /* constant */
+			case 1: v[i] = 1000 - (int64_t)i * 3; break;              /* falling */
+			case 2: v[i] = (int64_t)(r % 2001) - 1000; break;         /* small noise */
+			case 3: v[i] = (int64_t)r; break;                         /* full 64 bits */
+			case 4: v[i] = i % 3 == 0 ? INT64_MIN : i % 3 == 1 ? INT64_MAX : 0; break;
+			default: v[i] = i % 2 ? INT32_MIN : INT32_MAX; break;     /* 32-bit extremes */
+			}
+		}
+		for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+			check_dbp(v, sizes[k], 8);
+			check_dbp(v, sizes[k], 4);
+		}
+	}
+	/* 32-bit deltas never need more than 32 bits */
+	for (int i = 0; i < 128; i++)
+		v[i] = i % 2 ? INT32_MIN : INT32_MAX;
+	sl_buf b = SL_BUF_INIT;
+	uint8_t plain[4 * 129];
+	for (int i = 0; i < 129; i++) {
+		int32_t x = (int32_t)v[i % 128];
+		memcpy(plain + 4 * i, &x, 4);
+	}
+	assert_int_equal(pq_delta_encode(&b, plain, sizeof plain, 129, 4), 0);
+	assert_true(b.len <= 10 + 4 * 32 * 4 + 20);
+	sl_buf_free(&b);
+	/* a constant step: header plus a min delta and zero widths per block */
+	for (int i = 0; i < 1024; i++)
+		v[i] = 5 + 3 * (int64_t)i;
+	uint8_t *p8 = malloc(8 * 1024);
+	memcpy(p8, v, 8 * 1024);
+	assert_int_equal(pq_delta_encode(&b, p8, 8 * 1024, 1024, 8), 0);
+	assert_true(b.len < 5 + 8 * 6);
+	sl_buf_free(&b);
+	free(p8);
+	/* bad input */
+	assert_int_equal(pq_delta_encode(&b, plain, 4, 0, 4), SL_EINVAL);
+	assert_int_equal(pq_delta_encode(&b, plain, 5, 1, 4), SL_EINVAL);
+	assert_int_equal(pq_delta_encode(&b, plain, 6, 1, 6), SL_EINVAL);
+
+	/* DELTA_LENGTH_BYTE_ARRAY: lengths, then the bytes */
+	static const char *strs[] = {"", "a", "", "hello", "\xc3\xa9t\xc3\xa9", ""};
+	sl_buf pl = SL_BUF_INIT;
+	size_t total = 0;
+	for (int i = 0; i < 6; i++) {
+		uint32_t n = (uint32_t)strlen(strs[i]);
+		sl_buf_append(&pl, &n, 4);
+		sl_buf_append(&pl, strs[i], n);
+		total += n;
+	}
+	assert_int_equal(pq_delta_encode(&b, (uint8_t *)pl.data, pl.len, 6, 0), 0);
+	int64_t lens[6];
+	size_t used;
+	assert_int_equal(dbp_decode((uint8_t *)b.data, b.len, lens, 6, &used), 6);
+	assert_int_equal(used + total, b.len);
+	const char *at = b.data + used;
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(lens[i], strlen(strs[i]));
+		assert_memory_equal(at, strs[i], (size_t)lens[i]);
+		at += lens[i];
+	}
+	sl_buf_free(&b);
+	/* a truncated PLAIN page is refused */
+	assert_int_equal(pq_delta_encode(&b, (uint8_t *)pl.data, pl.len - 1, 6, 0), SL_EINTERNAL);
+	sl_buf_free(&b);
+	sl_buf_free(&pl);
+	free(v);
+}
+
+/*
+ * The delta data set (tests/interop/parquet_writer.test.mjs computes the
+ * same values): every integer-backed type with NULLs, negatives and
+ * extremes; a column that switches from dictionary to delta mid-chunk;
+ * random 64-bit values that stay PLAIN; strings with empty values.
+ */
+#define DELTA_ROWS 20000
+
+static sl_schema *delta_schema(void)
+{
+	sl_schema *s = sl_schema_new();
+	sl_schema_add(s, "seq", sl_type_make(SL_INT64), false);
+	sl_schema_add(s, "i32", sl_type_make(SL_INT32), true);
+	sl_schema_add(s, "dt", sl_type_make(SL_DATE), true);
+	sl_schema_add(s, "ts", sl_type_make(SL_TIMESTAMP), true);
+	sl_schema_add(s, "d9", sl_type_decimal(9, 2), true);
+	sl_schema_add(s, "d18", sl_type_decimal(18, 4), false);
+	sl_schema_add(s, "rnd", sl_type_make(SL_INT64), true);
+	sl_schema_add(s, "s", sl_type_make(SL_STRING), true);
+	sl_schema_add(s, "late", sl_type_make(SL_INT32), true);
+	sl_schema_add(s, "runs", sl_type_make(SL_INT64), false);
+	return s;
+}
+
+/* Dates in runs of 40 rows, jumping about: the dictionary pays off until
+ * it fills up. */
+static int32_t delta_dt(int64_t i)
+{
+	return 19000 + (int32_t)((i / 40) * 7919 % 3000) - 1500;
+}
+
+static int64_t delta_seq(int64_t i)
+{
+	return i == 1 ? INT64_MIN : i == 2 ? INT64_MAX : i == 3 ? -1 : i * 1000 + 7;
+}
+static int32_t delta_i32(int64_t i)
+{
+	return i == 1 ? INT32_MIN : i == 2 ? INT32_MAX : (int32_t)((i * 37) % 2001) - 1000;
+}
+static int64_t delta_ts(int64_t i)
+{
+	return i == 1 ? -86400000000LL + 123 : 1706695200000000LL + i * 1000001LL;
+}
+static sl_i128 delta_d18(int64_t i)
+{
+	return i == 1 ? -(sl_i128)999999999999999999LL
+	     : i == 2 ? (sl_i128)999999999999999999LL
+		      : (sl_i128)i * 12345 - 100000000000000000LL;
+}
+static uint64_t delta_rnd(int64_t i)
+{
+	uint64_t x = (uint64_t)i;
+	return splitmix(&x);
+}
+static int delta_str(int64_t i, char *t)
+{
+	if (i % 13 == 0)
+		return 0;
+	return snprintf(t, 64, "note %lld for \xc3\xa9l\xc3\xa8ve %lld", (long long)(i % 1000),
+			(long long)(i * 7919 % 250000));
+}
+
+static void delta_rows(sl_batch *b, int64_t i)
+{
+	char t[64];
+	sl_column_append_i64(&b->cols[0], delta_seq(i));
+	if (i % 7 == 3)
+		sl_column_append_null(&b->cols[1]);
+	else
+		sl_column_append_i32(&b->cols[1], delta_i32(i));
+	if (i % 9 == 4)
+		sl_column_append_null(&b->cols[2]);
+	else
+		sl_column_append_i32(&b->cols[2], delta_dt(i));
+	if (i % 11 == 5)
+		sl_column_append_null(&b->cols[3]);
+	else
+		sl_column_append_i64(&b->cols[3], delta_ts(i));
+	if (i % 7 == 3)
+		sl_column_append_null(&b->cols[4]);
+	else
+		sl_column_append_dec(&b->cols[4], i == 1   ? -999999999
+						  : i == 2 ? 999999999
+							   : (sl_i128)(i % 10000) * 7 - 20000);
+	sl_column_append_dec(&b->cols[5], delta_d18(i));
+	if (i % 17 == 0)
+		sl_column_append_null(&b->cols[6]);
+	else
+		sl_column_append_i64(&b->cols[6], (int64_t)delta_rnd(i));
+	if (i % 5 == 1)
+		sl_column_append_null(&b->cols[7]);
+	else
+		assert_int_equal(sl_column_append_str(&b->cols[7], t, (size_t)delta_str(i, t)), 0);
+	if (i < 3000)
+		sl_column_append_null(&b->cols[8]);
+	else
+		sl_column_append_i32(&b->cols[8], (int32_t)(i - 10000));
+	sl_column_append_i64(&b->cols[9], i / 8);
+	sl_batch_end_row(b);
+}
+
+static void test_delta_pages_read_back(void **state)
+{
+	(void)state;
+	sl_schema *s = delta_schema();
+	sl_parquet_write_opts o = small_opts(SL_CODEC_ZSTD);
+	o.page_bytes = 4096;
+	o.dict_max_bytes = 1000; /* dt: 250 dates fit, then delta */
+	pfile f = {0};
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(write_file(s, &o, delta_rows, DELTA_ROWS, 1500, "delta.parquet", &f, NULL,
+				    &err),
+			 0);
+	pfile_parse(&f);
+	/* the encodings each chunk records */
+	const struct {
+		int col;
+		bool plain, dict, dbp, dlba;
+	} want[] = {
+		{0, false, false, true, false}, {1, false, false, true, false},
+		{2, true, true, true, false},   {3, false, false, true, false},
+		{4, false, false, true, false}, {5, false, false, true, false},
+		{6, true, false, false, false}, {7, false, false, false, true},
+		{8, true, false, true, false},
+		/* each value 8 times: the dictionary would keep it, delta is smaller */
+		{9, false, false, true, false},
+	};
+	for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+		const tnode *m = col_meta(&f, 0, want[k].col);
+		assert_int_equal(has_encoding(m, PQ_ENC_PLAIN), want[k].plain);
+		assert_int_equal(has_encoding(m, PQ_ENC_RLE_DICTIONARY), want[k].dict);
+		assert_int_equal(has_encoding(m, PQ_ENC_DELTA_BINARY_PACKED), want[k].dbp);
+		assert_int_equal(has_encoding(m, PQ_ENC_DELTA_LENGTH_BYTE_ARRAY), want[k].dlba);
+	}
+	/* dt: dictionary pages, then delta pages only */
+	page pg[512];
+	int np = read_pages(&f, 0, 2, pg, 512);
 	assert_int_equal(pg[0].type, PQ_PAGE_DICTIONARY);
-	assert_int_equal(pg[0].num_values, 5);
+	assert_int_equal(pg[0].num_values, 250);
+	int switched = 0;
 	for (int p = 1; p < np; p++) {
-		assert_int_equal(pg[p].encoding, PQ_ENC_RLE_DICTIONARY);
-		assert_int_equal(pg[p].body[0], 3);
+		if (pg[p].encoding == PQ_ENC_DELTA_BINARY_PACKED)
+			switched = switched ? switched : p;
+		else
+			assert_true(!switched && pg[p].encoding == PQ_ENC_RLE_DICTIONARY);
 	}
+	assert_true(switched > 1 && switched < np - 1);
 	free_pages(pg, np);
 
-	/* id: distinct values give up the dictionary at the first page */
-	m = col_meta(&f, 0, 2);
-	assert_null(tget(m, 11));
-	assert_false(has_encoding(m, PQ_ENC_RLE_DICTIONARY));
-	np = read_pages(&f, 0, 2, pg, 256);
-	for (int p = 0; p < np; p++)
-		assert_int_equal(pg[p].encoding, PQ_ENC_PLAIN);
-	free_pages(pg, np);
+	/* every value through our own reader */
+	sl_input *in;
+	sl_parquet_reader *r;
+	assert_int_equal(sl_input_mem_open(&in, f.data, f.len, "delta.parquet", &err), 0);
+	assert_int_equal(sl_parquet_reader_open(&r, in, &err), 0);
+	assert_true(sl_schema_equal(sl_parquet_reader_schema(r), s));
+	int64_t row = 0;
+	sl_batch *b;
+	int rc;
+	while ((rc = sl_parquet_reader_next(r, &b, 777, &err)) == 1) {
+		for (int64_t k = 0; k < b->nrows; k++, row++) {
+			int64_t i = row;
+			char t[64];
+			assert_int_equal(b->cols[0].v.i64[k], delta_seq(i));
+			assert_int_equal(sl_column_is_null(&b->cols[1], k), i % 7 == 3);
+			if (i % 7 != 3) {
+				assert_int_equal(b->cols[1].v.i32[k], delta_i32(i));
+				sl_i128 d9 = i == 1 ? -999999999 : i == 2 ? 999999999
+						: (sl_i128)(i % 10000) * 7 - 20000;
+				assert_true(b->cols[4].v.dec[k] == d9);
+			}
+			assert_int_equal(sl_column_is_null(&b->cols[4], k), i % 7 == 3);
+			assert_int_equal(sl_column_is_null(&b->cols[2], k), i % 9 == 4);
+			if (i % 9 != 4)
+				assert_int_equal(b->cols[2].v.i32[k], delta_dt(i));
+			assert_int_equal(sl_column_is_null(&b->cols[3], k), i % 11 == 5);
+			if (i % 11 != 5)
+				assert_int_equal(b->cols[3].v.i64[k], delta_ts(i));
+			assert_true(b->cols[5].v.dec[k] == delta_d18(i));
+			assert_int_equal(sl_column_is_null(&b->cols[6], k), i % 17 == 0);
+			if (i % 17)
+				assert_int_equal((uint64_t)b->cols[6].v.i64[k], delta_rnd(i));
+			assert_int_equal(sl_column_is_null(&b->cols[7], k), i % 5 == 1);
+			if (i % 5 != 1) {
+				size_t len;
+				const char *str = sl_column_str(&b->cols[7], k, &len);
+				int n = delta_str(i, t);
+				assert_int_equal(len, n);
+				assert_memory_equal(str, t, len);
+			}
+			assert_int_equal(sl_column_is_null(&b->cols[8], k), i < 3000);
+			if (i >= 3000)
+				assert_int_equal(b->cols[8].v.i32[k], i - 10000);
+			assert_int_equal(b->cols[9].v.i64[k], i / 8);
+		}
+		sl_batch_free(b);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(row, DELTA_ROWS);
+	sl_parquet_reader_close(r);
+
+	/* the same data with delta encodings off is PLAIN and larger */
+	pfile g = {0};
+	o.delta_encodings = false;
+	assert_int_equal(write_file(s, &o, delta_rows, DELTA_ROWS, 1500, NULL, &g, NULL, &err), 0);
+	pfile_parse(&g);
+	assert_non_null(tget(col_meta(&g, 0, 9), 11)); /* runs: a dictionary */
+	for (int c = 0; c < 10; c++) {
+		const tnode *m = col_meta(&g, 0, c);
+		assert_false(has_encoding(m, PQ_ENC_DELTA_BINARY_PACKED));
+		assert_false(has_encoding(m, PQ_ENC_DELTA_LENGTH_BYTE_ARRAY));
+	}
+	assert_true(f.len * 3 < g.len * 2);
+	pfile_free(&g);
 	pfile_free(&f);
 	sl_schema_free(s);
 }
@@ -1287,6 +1728,8 @@ int main(void)
 		cmocka_unit_test(test_all_types_schema_and_footer),
 		cmocka_unit_test(test_every_codec_round_trips_pages),
 		cmocka_unit_test(test_dictionary_and_fallback_to_plain),
+		cmocka_unit_test(test_delta_encoding_round_trip),
+		cmocka_unit_test(test_delta_pages_read_back),
 		cmocka_unit_test(test_row_groups_bounded_by_size),
 		cmocka_unit_test(test_empty_file),
 		cmocka_unit_test(test_stats_edge_cases),
