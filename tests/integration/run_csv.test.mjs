@@ -216,3 +216,23 @@ test('demo project runs end to end', () => {
   assert.match(r.stdout, /shop_files\.customers\s+1\s+1000\s+1000\s+0/);
   assert.match(r.stdout, /shop_files\.orders\s+2\s+40002\s+40000\s+2/);
 });
+
+test('a terminal shows a progress line while extracting; a pipe does not', async () => {
+  const rows = [];
+  for (let i = 1; i <= 300000; i++) rows.push(`${i},${i % 100}.50,2025-01-01T00:00:00Z,progress row ${i}`);
+  const dir = project({
+    'sources/shop.yml': ordersYml,
+    'data/orders_1.csv': 'id,amount,at,note\n' + rows.join('\n') + '\n',
+  });
+  const { execFileSync } = await import('node:child_process');
+  const { SLUICE } = await import('../lib/harness.mjs');
+  // script(1) gives sluice a pseudo-terminal for stdout and stderr.
+  const tty = execFileSync('script', ['-qfec', `${SLUICE} extract --project-dir ${dir}`, '/dev/null'],
+    { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.match(tty, /\r\x1b\[K {2}shop\.orders: \d+ rows, [\d.]+ MB\/s/);
+  assert.match(tty, /shop\.orders\s+1\s+300000\s+300000\s+0/);
+  writeFiles(dir, { 'data/orders_2.csv': 'id,amount,at,note\n' + rows.join('\n').replace(/progress/g, 'again') + '\n' });
+  const piped = sluice(['extract', '--project-dir', dir]);
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.doesNotMatch(piped.stdout + piped.stderr, /MB\/s|\x1b\[K/);
+});
