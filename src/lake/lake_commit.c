@@ -241,8 +241,17 @@ int sl_lake_log_commit(sl_lake *lake, const char *table, sl_lake_state *st,
 				break;
 			}
 		}
-		rc = sl_lake_schema_merge(st->version >= 0 ? st->schema : NULL, req->schema,
-					  &schema, &changed, table, err);
+		if (req->opts->mode == SL_LAKE_OVERWRITE) {
+			/* An overwrite replaces every file, so the data's schema
+			 * becomes the table's, types included. */
+			schema = sl_schema_copy(req->schema);
+			changed = st->version < 0 || !sl_schema_equal(st->schema, req->schema);
+			if (!schema)
+				rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		} else {
+			rc = sl_lake_schema_merge(st->version >= 0 ? st->schema : NULL, req->schema,
+						  &schema, &changed, table, err);
+		}
 		if (rc < 0)
 			break;
 		text.len = 0;

@@ -122,7 +122,7 @@ int sl_lake_writer_open(sl_lake_writer **out, sl_lake *lake, const char *table,
 	/* Fail early on a schema the table cannot take; commit checks again. */
 	if ((rc = sl_lake_state_advance(lake, &w->st, -1, err)) < 0)
 		goto fail;
-	if (w->st.version >= 0) {
+	if (w->st.version >= 0 && opts->mode != SL_LAKE_OVERWRITE) {
 		rc = sl_lake_schema_merge(w->st.schema, schema, &merged, &changed, table, err);
 		sl_schema_free(merged);
 		if (rc < 0)

@@ -103,6 +103,7 @@ struct sl_wh_table_load {
 	int cursor; /* index in cols, -1: none */
 	char *run_id;
 	char *lake_table_id;
+	bool recreated; /* replace/rebuild dropped and recreated the table */
 	int64_t opt_version;
 	char **names; /* column names of cols, borrowed from cols */
 	sl_wh_bload *bl;
@@ -291,12 +292,35 @@ int sl_wh_table_load_begin(sl_wh_table_load **out, sl_wh *wh, const char *schema
 	if (rc < 0)
 		goto fail;
 	rc = sl_wh_evolve_table(wh, schema, table, cols, &t->res.table_created, err);
+	if (rc == SL_EINVAL && (t->write == SL_WH_REPLACE || opts->truncate)) {
+		/* The table's rows are all being replaced anyway: a column whose
+		 * type changed is recreated with the table, in this transaction
+		 * (evolve checks every column before it changes anything). */
+		int64_t before = 0;
+		sqlb s;
+		sb_init(&s, wh, err);
+		sb_puts(&s, "SELECT count(*) FROM ");
+		sb_table(&s, schema, table);
+		char *v = NULL;
+		rc = s.rc ? s.rc : sl_wh_query_value(wh, s.b.data, &v, err);
+		sl_buf_free(&s.b);
+		if (rc == 0 && v)
+			sl_parse_int64(v, strlen(v), &before);
+		sl_free(v);
+		if (rc == 0)
+			rc = sl_wh_drop_table(wh, schema, table, err);
+		if (rc == 0)
+			rc = sl_wh_evolve_table(wh, schema, table, cols, NULL, err);
+		t->res.rows_replaced = before;
+		t->recreated = true;
+	}
 	if (rc < 0) {
 		sl_wh_rollback(wh);
 		table_load_free(t);
 		return rc; /* already names the table */
 	}
-	if ((t->write == SL_WH_REPLACE || opts->truncate) && !t->res.table_created) {
+	if ((t->write == SL_WH_REPLACE || opts->truncate) && !t->res.table_created &&
+	    !t->recreated) {
 		sqlb s;
 		sb_init(&s, wh, err);
 		sb_puts(&s, "DELETE FROM ");

@@ -433,3 +433,30 @@ tables:
   assert.equal(summary(r2.stdout, 'shop.events').loaded, '1');
   assert.deepEqual(sqliteRows(dir, ['count(*)', 'count(DISTINCT id)'], 'raw.shop__events'), [[4, 4]]);
 });
+
+test('after a declared type change, --full-refresh rebuilds the lake and warehouse tables with the new type', () => {
+  const yml = `source: shop
+kind: csv
+tables:
+  - name: items
+    path: data/items_*.csv
+    columns: {a: int64, b: int64}
+`;
+  const dir = project({ 'sources/shop.yml': yml, 'data/items_1.csv': 'a,b\n1,10\n2,20\n' });
+  let r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  writeFiles(dir, {
+    'sources/shop.yml': yml.replace('b: int64', 'b: string'),
+    'data/items_2.csv': 'a,b\n3,thirty\n',
+  });
+  r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  r = sluice(['run', '--project-dir', dir, '--full-refresh']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.equal(summary(r.stdout, 'shop.items').loaded, '3');
+  assert.deepEqual(sqliteColumns(dir, 'shop__items'), [['a', 'BIGINT'], ['b', 'TEXT']]);
+  assert.deepEqual(sqliteRows(dir, ['a', 'typeof(b)', 'b'], 'raw.shop__items ORDER BY a'),
+    [[1, 'text', '10'], [2, 'text', '20'], [3, 'text', 'thirty']]);
+  const show = sluice(['lake', 'show', 'raw/shop/items', '--project-dir', dir]);
+  assert.match(show.stdout, /b\s+string/);
+});
