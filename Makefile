@@ -34,5 +34,10 @@ demo: build
 bench: build
 	@bash bench/csv_to_parquet
 
+# libFuzzer targets for every parser (clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) demo-project

@@ -161,7 +161,15 @@ int sl_column_append_from(sl_column *dst, const sl_column *src, int64_t i)
 	case SL_STRING: {
 		size_t n;
 		const char *s = sl_column_str(src, i, &n);
-		return sl_column_append_str(dst, s, n);
+		if (dst != src)
+			return sl_column_append_str(dst, s, n);
+		/* Appending to the column read from: its buffer may move. */
+		char *copy = sl_strndup(s, n);
+		if (!copy)
+			return SL_ENOMEM;
+		int rc = sl_column_append_str(dst, copy, n);
+		sl_free(copy);
+		return rc;
 	}
 	}
 	return SL_EINTERNAL;

@@ -176,6 +176,25 @@ static void test_arrow_export_layout(void **state)
 	sl_schema_free(s);
 }
 
+static void test_append_from_same_string_column(void **state)
+{
+	sl_error err = SL_ERROR_INIT;
+	sl_schema *s = sl_schema_new();
+	sl_batch *b;
+	sl_schema_add(s, "s", sl_type_make(SL_STRING), true);
+	assert_int_equal(sl_batch_new(&b, s, 64, &err), 0);
+	assert_int_equal(sl_column_append_str(&b->cols[0], "abcdefgh", 8), 0);
+	/* each copy doubles the buffer's use, so it has to grow under the read */
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(sl_column_append_from(&b->cols[0], &b->cols[0], i), 0);
+	size_t n;
+	const char *v = sl_column_str(&b->cols[0], 40, &n);
+	assert_int_equal(n, 8);
+	assert_memory_equal(v, "abcdefgh", 8);
+	sl_batch_free(b);
+	sl_schema_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_append_text_rejects_with_reason),
 		cmocka_unit_test(test_discard_row_rolls_back_partial_appends),
 		cmocka_unit_test(test_arrow_export_layout),
+		cmocka_unit_test(test_append_from_same_string_column),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -628,6 +628,76 @@ static void test_dictionary_count_is_checked_before_allocating(void **state)
 	sl_parquet_reader_close(r);
 }
 
+/* One required decimal column v in one PLAIN data page (v2) holding data. */
+static size_t build_decimal_file(uint8_t *file, int physical, int type_length, int precision,
+				 int scale, const uint8_t *data, size_t ndata, int nvalues)
+{
+	uint8_t body[256];
+	tw h, f;
+
+	page_header_v2(&h, (int32_t)ndata, nvalues, 0, PQ_ENC_PLAIN, 0);
+	memcpy(body, h.b, h.n);
+	memcpy(body + h.n, data, ndata);
+	size_t nb = h.n + ndata;
+	footer_begin(&f, 1);
+	tw_schema_elem(&f, "v", physical, PQ_REQUIRED, 0, PQ_CT_DECIMAL, precision, scale,
+		       type_length);
+	tw_i64(&f, 3, nvalues);
+	tw_list(&f, 4, TC_STRUCT, 1);
+	tw_elem(&f);
+	tw_list(&f, 1, TC_STRUCT, 1);
+	chunk_meta(&f, physical, nvalues, 4, (int64_t)nb);
+	tw_i64(&f, 2, 100);
+	tw_i64(&f, 3, nvalues);
+	tw_end(&f);
+	tw_byte(&f, 0);
+	return assemble(file, body, nb, &f);
+}
+
+/*
+ * Found by tests/fuzz/fuzz_parquet.c (its invariant that decimals fit their
+ * precision): an INT32 DECIMAL(4,2) holding 123456 was read as "1234.56",
+ * a decimal(4,2) with six digits, which our writer would later store
+ * wrapped. Such values are now a format error naming the value and type.
+ */
+static void test_decimal_beyond_precision_is_a_format_error(void **state)
+{
+	static uint8_t file[1024];
+	sl_parquet_reader *r = NULL;
+	sl_error err = SL_ERROR_INIT;
+	sl_batch *b = NULL;
+	sl_buf text = SL_BUF_INIT;
+
+	/* INT32 12.34 and -99.99 fit decimal(4,2). */
+	const uint8_t ok[] = {0xd2, 0x04, 0, 0, 0xf1, 0xd8, 0xff, 0xff};
+	size_t n = build_decimal_file(file, PQ_INT32, 0, 4, 2, ok, sizeof ok, 2);
+	assert_int_equal(open_mem(&r, file, n, &err), 0);
+	assert_int_equal(sl_parquet_reader_next(r, &b, 0, &err), 1);
+	sl_column_format_value(&b->cols[0], 1, &text);
+	assert_string_equal(text.data, "-99.99");
+	sl_batch_free(b);
+	sl_parquet_reader_close(r);
+
+	/* INT32 123456 (1234.56) does not. */
+	const uint8_t big[] = {0xd2, 0x04, 0, 0, 0x40, 0xe2, 0x01, 0x00};
+	n = build_decimal_file(file, PQ_INT32, 0, 4, 2, big, sizeof big, 2);
+	assert_int_equal(open_mem(&r, file, n, &err), 0);
+	assert_int_equal(sl_parquet_reader_next(r, &b, 0, &err), SL_EFORMAT);
+	assert_null(b);
+	assert_string_equal(err.message, "crafted.parquet: column v (row group 0): value 1234.56 "
+			    "does not fit decimal(4,2)");
+	sl_parquet_reader_close(r);
+
+	/* FIXED_LEN_BYTE_ARRAY(2) 0x8000 (-32768) does not fit decimal(3,0). */
+	const uint8_t flba[] = {0x80, 0x00};
+	n = build_decimal_file(file, PQ_FIXED_LEN_BYTE_ARRAY, 2, 3, 0, flba, sizeof flba, 1);
+	assert_int_equal(open_mem(&r, file, n, &err), 0);
+	assert_int_equal(sl_parquet_reader_next(r, &b, 0, &err), SL_EFORMAT);
+	assert_non_null(strstr(err.message, "value -32768 does not fit decimal(3,0)"));
+	sl_parquet_reader_close(r);
+	sl_buf_free(&text);
+}
+
 /* ------------------------------------------------ round trips (writer) */
 
 static sl_schema *all_types_schema(void)
@@ -842,6 +912,7 @@ int main(void)
 		cmocka_unit_test(test_delta_byte_array_and_rle_booleans),
 		cmocka_unit_test(test_corrupt_pages_fail_cleanly),
 		cmocka_unit_test(test_dictionary_count_is_checked_before_allocating),
+		cmocka_unit_test(test_decimal_beyond_precision_is_a_format_error),
 		cmocka_unit_test(test_round_trip_every_codec),
 		cmocka_unit_test(test_round_trip_plain_and_dictionary),
 		cmocka_unit_test(test_round_trip_row_groups_and_projection),
