@@ -94,6 +94,12 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 	}
 	for (int i = 0; i < res->n; i++) {
 		const sl_table_result *r = &res->tables[i];
+		if (r->files_changed > 0)
+			printf("note: %s.%s: %lld files changed since they were extracted and were "
+			       "extracted again whole; %s\n",
+			       r->source, r->table, (long long)r->files_changed,
+			       "an append table keeps their earlier rows too (use write: merge or "
+			       "replace, or --full-refresh)");
 		if (r->requests > 0)
 			printf("note: %s.%s: %lld requests, %lld retries\n", r->source, r->table,
 			       (long long)r->requests, (long long)r->retries);

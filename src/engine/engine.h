@@ -21,6 +21,7 @@ typedef struct sl_table_result {
 	bool skipped;           /* lake commit already present (rerun) */
 	int64_t lake_version;
 	int64_t files;
+	int64_t files_changed;  /* files extracted again after they changed */
 	int64_t rows_read;
 	int64_t rows_landed;
 	int64_t rows_quarantined;

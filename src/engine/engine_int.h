@@ -16,7 +16,15 @@ typedef struct engine_run {
 	char run_id[SL_RUN_ID_MAX];
 	int64_t seq;
 	sl_wh *wh; /* opened by the first load task */
+	char table_lock[400]; /* the state lock this run holds, "" when none */
+	double lock_renewed;  /* monotonic time of its last renewal */
 } engine_run;
+
+/*
+ * Renews the table lock's lease when a minute has passed; long extracts
+ * and loads call it between batches. SL_ECONFLICT when the lock was lost.
+ */
+int sl_engine_heartbeat(engine_run *run, sl_error *err);
 
 int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_source_table *t,
 			    sl_table_result *res, sl_error *err);

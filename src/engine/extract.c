@@ -249,6 +249,9 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 		if (rc < 0)
 			goto out;
 		double now = sl_monotonic_seconds();
+		rc = sl_engine_heartbeat(run, err);
+		if (rc < 0)
+			goto out;
 		if (run->opts->on_progress && now - last_progress >= 0.25) {
 			last_progress = now;
 			run->opts->on_progress(run->opts->progress_ctx, key, x->stats.rows_read,
@@ -261,8 +264,9 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	res->files = x->stats.files;
 	res->rows_read = x->stats.rows_read;
 	res->rows_quarantined = q.quarantined;
-	res->rows_landed = w ? sl_lake_writer_rows(w) : 0;
+	int64_t landed = w ? sl_lake_writer_rows(w) : 0;
 	res->bytes = x->stats.bytes;
+	res->files_changed = x->stats.files_changed;
 	res->requests = x->stats.requests;
 	res->retries = x->stats.retries;
 
@@ -285,10 +289,10 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 				  t->line, q.qtable);
 		goto out;
 	}
-	if (res->rows_read != res->rows_landed + res->rows_quarantined) {
+	if (res->rows_read != landed + res->rows_quarantined) {
 		rc = sl_error_set(err, SL_EINTERNAL,
 				  "ledger mismatch: read %lld != landed %lld + quarantined %lld",
-				  (long long)res->rows_read, (long long)res->rows_landed,
+				  (long long)res->rows_read, (long long)landed,
 				  (long long)res->rows_quarantined);
 		goto out;
 	}
@@ -319,6 +323,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	w = NULL;
 	if (rc < 0)
 		goto out;
+	/* Landed means committed: a failed or refused commit lands nothing. */
+	res->rows_landed = landed;
 	res->skipped = cr.skipped;
 	res->lake_version = cr.version;
 	if (crash_hook("lake_commit"))

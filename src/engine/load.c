@@ -92,6 +92,10 @@ static int load_file(engine_run *run, sl_wh_table_load *tl, const char *lake_tab
 		return rc;
 	while ((rc = sl_parquet_reader_next(r, &b, 0, err)) > 0) {
 		const sl_batch *ready = NULL;
+		if ((rc = sl_engine_heartbeat(run, err)) < 0) {
+			sl_batch_free(b);
+			break;
+		}
 		rc = conform(cols, b, scratch, &ready, err);
 		if (rc == 0)
 			rc = sl_wh_table_load_batch(tl, ready, version, err);

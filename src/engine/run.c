@@ -82,6 +82,76 @@ static void commit_unlock(void *ctx, const char *table)
 	sl_state_unlock(run->state, name);
 }
 
+/*
+ * One source table is worked on by one process at a time: two runs that
+ * both saw a new file would land it twice, two loads would insert the same
+ * lake versions twice. The lock lives in state.db, so it covers every
+ * process of the project (a scheduler fanning tables out with --select
+ * still runs different tables in parallel).
+ */
+#define TABLE_LOCK_TIMEOUT_MS INT64_C(600000)
+#define TABLE_LOCK_RENEW_S 60.0
+
+static int table_lock(engine_run *run, const char *key, sl_error *err)
+{
+	snprintf(run->table_lock, sizeof run->table_lock, "table:%s", key);
+	int rc = sl_state_lock(run->state, run->table_lock, TABLE_LOCK_TIMEOUT_MS, err);
+	if (rc < 0) {
+		run->table_lock[0] = '\0';
+		return sl_error_prefix(err, "%s: another sluice process works on this table: ",
+				       key);
+	}
+	run->lock_renewed = sl_monotonic_seconds();
+	return 0;
+}
+
+static void table_unlock(engine_run *run)
+{
+	if (run->table_lock[0])
+		sl_state_unlock(run->state, run->table_lock);
+	run->table_lock[0] = '\0';
+}
+
+int sl_engine_heartbeat(engine_run *run, sl_error *err)
+{
+	double now = sl_monotonic_seconds();
+	if (!run->table_lock[0] || now - run->lock_renewed < TABLE_LOCK_RENEW_S)
+		return 0;
+	run->lock_renewed = now;
+	return sl_state_lock_renew(run->state, run->table_lock, err);
+}
+
+/* Two source tables must not share a warehouse table ("a"."b__c" and
+ * "a__b"."c" both make "a__b__c"). */
+static int check_names(const sl_project *p, sl_error *err)
+{
+	for (int s = 0; s < p->nsources; s++) {
+		for (int t = 0; t < p->sources[s].ntables; t++) {
+			char a[300];
+			snprintf(a, sizeof a, "%s__%s", p->sources[s].name, p->sources[s].tables[t].name);
+			for (int s2 = s; s2 < p->nsources; s2++) {
+				for (int t2 = s2 == s ? t + 1 : 0; t2 < p->sources[s2].ntables; t2++) {
+					char b[300];
+					snprintf(b, sizeof b, "%s__%s", p->sources[s2].name,
+						 p->sources[s2].tables[t2].name);
+					if (strcmp(a, b) != 0)
+						continue;
+					return sl_error_set(
+						err, SL_ECONFIG,
+						"%s:%d: table \"%s\" of source \"%s\" and %s:%d: table "
+						"\"%s\" of source \"%s\" would both load into the "
+						"warehouse table %s; rename one of them",
+						p->sources[s].file, p->sources[s].tables[t].line,
+						p->sources[s].tables[t].name, p->sources[s].name,
+						p->sources[s2].file, p->sources[s2].tables[t2].line,
+						p->sources[s2].tables[t2].name, p->sources[s2].name, a);
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *res,
 		  sl_error *err)
 {
@@ -97,6 +167,8 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 		return sl_error_set(err, SL_ECONFIG, "%s: no target named \"%s\"; define it under targets:",
 				    p->file, opts->target ? opts->target : p->target);
 
+	if ((rc = check_names(p, err)) < 0)
+		return rc;
 	for (int s = 0; s < p->nsources; s++)
 		for (int t = 0; t < p->sources[s].ntables; t++)
 			total++;
@@ -136,7 +208,12 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 			r->rows_loaded = -1;
 			r->lake_version = -1;
 
-			if (opts->extract) {
+			if (table_lock(&run, key, &terr) < 0) {
+				r->status = terr.code;
+				snprintf(r->message, sizeof r->message, "%s", terr.message);
+				sl_log(SL_LOG_ERROR, "%s", terr.message);
+			}
+			if (opts->extract && r->status == 0) {
 				char task[320];
 				snprintf(r->task, sizeof r->task, "extract");
 				snprintf(task, sizeof task, "extract:%s", key);
@@ -163,6 +240,7 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 				}
 				record_task(&run, "load", key, r, task_id);
 			}
+			table_unlock(&run);
 			if (r->status)
 				res->failed++;
 			sl_ledger l = {r->files, r->rows_read, r->rows_landed, r->rows_quarantined,

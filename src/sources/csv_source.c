@@ -72,6 +72,8 @@ static int check_header(csv_source *x, const char *path, sl_error *err)
 {
 	const sl_schema *s = x->base.schema;
 	int n = sl_csv_reader_ncolumns(x->reader);
+	if (n == 0)
+		return 0; /* an empty file: no header, no rows */
 	if (!x->csv.header)
 		return n == s->nfields || n == 0 ? 0 :
 		       sl_error_set(err, SL_EFORMAT, "%s: has %d columns, expected %d", path, n,
@@ -152,6 +154,25 @@ static const sl_extractor_ops csv_ops = {
 	.close = csv_close,
 };
 
+/*
+ * The table's glob, relative paths under the project directory — whose
+ * own name is escaped, so a project in "data[1]" matches its own files.
+ */
+static void table_pattern(const csv_source *x, char *out, size_t n)
+{
+	size_t o = 0;
+	if (x->t->path[0] != '/') {
+		for (const char *c = x->opts.project_dir; *c && o + 3 < n; c++) {
+			if (strchr("*?[]\\", *c))
+				out[o++] = '\\';
+			out[o++] = *c;
+		}
+		if (o + 1 < n)
+			out[o++] = '/';
+	}
+	snprintf(out + o, n - o, "%s", x->t->path);
+}
+
 /* Expands the glob and keeps the files not yet extracted. */
 static int find_files(csv_source *x, int *matched, sl_error *err)
 {
@@ -159,10 +180,7 @@ static int find_files(csv_source *x, int *matched, sl_error *err)
 	glob_t g;
 	int rc = 0;
 
-	if (x->t->path[0] == '/')
-		snprintf(pattern, sizeof pattern, "%s", x->t->path);
-	else
-		snprintf(pattern, sizeof pattern, "%s/%s", x->opts.project_dir, x->t->path);
+	table_pattern(x, pattern, sizeof pattern);
 	sl_source_table_key(key, sizeof key, x->src, x->t);
 	int g_rc = glob(pattern, GLOB_ERR, NULL, &g);
 	if (g_rc == GLOB_NOMATCH) {
@@ -194,6 +212,15 @@ static int find_files(csv_source *x, int *matched, sl_error *err)
 				goto done;
 			if (done)
 				continue;
+			bool seen = false;
+			rc = sl_state_file_seen(x->opts.state, key, g.gl_pathv[i], &seen, err);
+			if (rc < 0)
+				goto done;
+			if (seen) {
+				x->base.stats.files_changed++;
+				sl_warn("%s: %s changed since it was extracted; extracting it again "
+					"whole", key, g.gl_pathv[i]);
+			}
 		}
 		f->path = sl_strdup(g.gl_pathv[i]);
 		if (!f->path) {
@@ -207,21 +234,37 @@ done:
 	return rc;
 }
 
-static int build_schema(csv_source *x, const char *sample_path, sl_error *err)
+/*
+ * Infers the schema from the first non-empty file among paths (an empty
+ * file says nothing about the columns; when every file is empty the schema
+ * has no column and nothing lands), then applies the declared types. Other
+ * files must share the header and are checked as they are read; values
+ * that do not fit their column go to quarantine.
+ */
+static int build_schema(csv_source *x, char *const *paths, int n, sl_error *err)
 {
 	sl_schema *s = NULL;
-	const char *paths[1] = {sample_path};
+	const char *sample = NULL;
 	int rc;
-	/* Infer from the first pending file (or any match when none is
-	 * pending); other files must share the header and are checked as
-	 * they are read. Values that do not fit go to quarantine. */
-	rc = sl_csv_infer_schema(&s, paths, 1, &x->csv, 20000, err);
-	if (rc < 0)
-		return sl_error_prefix(err, "source %s table %s: ", x->src->name, x->t->name);
-	rc = sl_source_apply_declared(x->src, x->t, s, "files' header", err);
-	if (rc < 0) {
-		sl_schema_free(s);
-		return rc;
+	for (int i = 0; i < n && !sample; i++) {
+		struct stat st;
+		if (stat(paths[i], &st) == 0 && st.st_size > 0)
+			sample = paths[i];
+	}
+	if (sample) {
+		rc = sl_csv_infer_schema(&s, &sample, 1, &x->csv, 20000, err);
+		if (rc < 0)
+			return sl_error_prefix(err, "source %s table %s: ", x->src->name,
+					       x->t->name);
+	} else if (!(s = sl_schema_new())) {
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	}
+	if (s->nfields > 0) {
+		rc = sl_source_apply_declared(x->src, x->t, s, "files' header", err);
+		if (rc < 0) {
+			sl_schema_free(s);
+			return rc;
+		}
 	}
 	x->base.schema = s;
 	return 0;
@@ -251,20 +294,30 @@ int sl_csv_source_open(sl_extractor **out, const sl_source *src, const sl_source
 				  src->file, t->line, t->path, opts->project_dir);
 		goto fail;
 	}
-	if (x->nfiles > 0) {
-		rc = build_schema(x, x->files[0].path, err);
-	} else {
-		/* Nothing new: any matching file gives the schema. */
+	{
+		/* Pending files first; with nothing new, any matching file. */
 		char pattern[4096];
 		glob_t g;
-		snprintf(pattern, sizeof pattern, "%s/%s", opts->project_dir, t->path);
-		if (t->path[0] == '/')
-			snprintf(pattern, sizeof pattern, "%s", t->path);
+		table_pattern(x, pattern, sizeof pattern);
 		if (glob(pattern, 0, NULL, &g) != 0) {
 			rc = sl_error_set(err, SL_EIO, "cannot list %s", pattern);
 			goto fail;
 		}
-		rc = build_schema(x, g.gl_pathv[0], err);
+		char **pending = sl_calloc((size_t)x->nfiles + 1, sizeof *pending);
+		if (!pending) {
+			globfree(&g);
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			goto fail;
+		}
+		for (int i = 0; i < x->nfiles; i++)
+			pending[i] = x->files[i].path;
+		rc = x->nfiles > 0 ? build_schema(x, pending, x->nfiles, err) : 0;
+		if (rc == 0 && (!x->base.schema || x->base.schema->nfields == 0)) {
+			sl_schema_free(x->base.schema);
+			x->base.schema = NULL;
+			rc = build_schema(x, g.gl_pathv, (int)g.gl_pathc, err);
+		}
+		sl_free(pending);
 		globfree(&g);
 	}
 	if (rc < 0)

@@ -40,6 +40,8 @@ typedef struct sl_extract_opts {
 
 typedef struct sl_extract_stats {
 	int64_t files;      /* files or objects read */
+	int64_t files_changed; /* of which extracted before with another size,
+				  mtime or ETag: their earlier rows stay */
 	int64_t rows_read;  /* rows seen at the source, good and bad */
 	int64_t rows_bad;   /* rows handed to on_bad */
 	uint64_t bytes;     /* bytes read from the source */

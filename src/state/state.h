@@ -213,6 +213,10 @@ int sl_state_file_done(sl_state *st, const char *table_key, const char *path, in
 /* *done: the same path with the same size and mtime/ETag was extracted. */
 int sl_state_file_is_done(sl_state *st, const char *table_key, const char *path,
 			  int64_t size, const char *mtime_or_etag, bool *done, sl_error *err);
+/* *seen: path was extracted before, whatever its size and mtime/ETag then
+ * (a changed file is seen but not done). */
+int sl_state_file_seen(sl_state *st, const char *table_key, const char *path, bool *seen,
+		       sl_error *err);
 /* Forgets every file of table_key (--full-refresh). */
 int sl_state_files_reset(sl_state *st, const char *table_key, sl_error *err);
 /* Number of files recorded for table_key. */

@@ -218,6 +218,25 @@ int sl_state_file_is_done(sl_state *st, const char *table_key, const char *path,
 	return rc;
 }
 
+int sl_state_file_seen(sl_state *st, const char *table_key, const char *path, bool *seen,
+		       sl_error *err)
+{
+	sqlite3_stmt *s;
+	*seen = false;
+	int rc = st_prepare(st, &s, "SELECT 1 FROM files WHERE table_key = ?1 AND path = ?2",
+			    err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, table_key);
+	st_bind_text(s, 2, path);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*seen = true;
+	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : st_db_err(st, err, "read files");
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int sl_state_files_reset(sl_state *st, const char *table_key, sl_error *err)
 {
 	sqlite3_stmt *s;

@@ -101,7 +101,7 @@ async function tableIds(name) {
 // Process A commits batch a; its PUT of log version 1 is held until process B
 // (batch b, started from inside the hold, so its run sequence is later) has
 // written its data file and had 1.5 s to commit.
-async function race(dir, name) {
+async function race(dir, name, dirB = dir) {
   const init = await run(['extract', '--project-dir', dir], { BATCH: 'init' });
   assert.equal(init.code, 0, init.stderr);
   assert.deepEqual(logVersions(name).map(v => v.version), [0]);
@@ -121,7 +121,7 @@ async function race(dir, name) {
     kind: 'before', times: 1,
     match: req => req.method === 'PUT' && req.url.endsWith(`/lake/${name}/raw/shop/orders/_delta_log/00000000000000000001.json`),
     fn: async () => {
-      bRun = run(['--log-level', 'debug', 'extract', '--project-dir', dir], { BATCH: 'b' });
+      bRun = run(['--log-level', 'debug', 'extract', '--project-dir', dirB], { BATCH: 'b' });
       await bData;
       await sleep(1500);
     },
@@ -134,10 +134,15 @@ async function race(dir, name) {
   return { a, b };
 }
 
-test('without a commit lock, a store that ignores If-None-Match loses a concurrent commit', async () => {
+// Processes of one project never race on a table: each takes the table's
+// lock in state.db for its extract and load. Writers with another state.db
+// (a second project on the same lake) can, and a store that ignores
+// If-None-Match then loses one of two concurrent commits.
+test('without a shared lock, a store that ignores If-None-Match loses a concurrent commit', async () => {
   const name = 'nolock';
   const dir = project(name, 'none');
-  await race(dir, name);
+  const other = project(name, 'none');
+  await race(dir, name, other);
   // both runs succeeded, but only one version 1 exists: the other was overwritten
   const versions = logVersions(name);
   assert.deepEqual(versions.map(v => v.version), [0, 1]);
@@ -148,17 +153,22 @@ test('without a commit lock, a store that ignores If-None-Match loses a concurre
     `expected one run's rows to be lost, got ${got.length} rows`);
 });
 
-test('lake_commit_lock: state serialises the commits: both versions present, every row once', async () => {
+test('runs of one project on one table are serialised: both versions present, every row once', async () => {
   const name = 'statelock';
   const dir = project(name, 'state');
-  const { b } = await race(dir, name);
+  const init = await run(['extract', '--project-dir', dir], { BATCH: 'init' });
+  assert.equal(init.code, 0, init.stderr);
+  const [a, b] = await Promise.all([
+    run(['extract', '--project-dir', dir], { BATCH: 'a' }),
+    sleep(50).then(() => run(['extract', '--project-dir', dir], { BATCH: 'b' })),
+  ]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
   const versions = logVersions(name);
   assert.deepEqual(versions.map(v => v.version), [0, 1, 2]);
-  // nothing overwritten: version 1 is A's (10 rows), version 2 is B's (20 rows)
+  // nothing overwritten: the two runs' commits are versions 1 and 2
   const info = versions.map(v => v.actions.find(x => x.commitInfo).commitInfo);
-  assert.deepEqual(info.map(c => c.sluice.rows_read), [3, 10, 20]);
-  assert.deepEqual(info.map(c => c.readVersion), [undefined, 0, 1]);
-  assert.match(b.stderr, /version 1 taken by another writer; retrying/);
+  assert.deepEqual(info.map(c => c.sluice.rows_read).slice(1).sort((x, y) => x - y), [10, 20]);
   assert.deepEqual(await tableIds(name), [1, 2, 3, ...ids(101, 110), ...ids(201, 220)]);
   // the locks were released
   const left = execFileSync('sqlite3', [path.join(dir, '.sluice/state.db'), 'SELECT count(*) FROM locks'], { encoding: 'utf8' });
