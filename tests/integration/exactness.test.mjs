@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { sluice, sluiceSpawn, tmpdir, writeFiles, duckText } from '../lib/harness.mjs';
+import { deltaVersions, liveFiles } from '../lib/harness.mjs';
 
 // ------------------------------------------------------------------ helpers
 
@@ -29,25 +30,6 @@ function tableYml({ glob = 't*', columns = '{id: int64}', extra = '' } = {}) {
   return `source: s\nkind: csv\ntables:\n  - name: t\n    path: data/${glob}\n    columns: ${columns}\n${extra}`;
 }
 
-function deltaVersions(dir, table) {
-  const log = path.join(dir, 'lake', table, '_delta_log');
-  if (!fs.existsSync(log)) return [];
-  return fs.readdirSync(log).filter(f => /^\d{20}\.json$/.test(f)).sort();
-}
-
-// Live data files of a lake table, by replaying its Delta log.
-function liveFiles(dir, table) {
-  const live = new Set();
-  for (const v of deltaVersions(dir, table)) {
-    const text = fs.readFileSync(path.join(dir, 'lake', table, '_delta_log', v), 'utf8');
-    for (const line of text.split('\n').filter(Boolean)) {
-      const a = JSON.parse(line);
-      if (a.add) live.add(a.add.path);
-      if (a.remove) live.delete(a.remove.path);
-    }
-  }
-  return [...live].map(p => path.join(dir, 'lake', table, p));
-}
 
 const plist = files => '[' + files.map(f => `'${f.replace(/'/g, "''")}'`).join(',') + ']';
 

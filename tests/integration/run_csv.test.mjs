@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sluice, sluiceSpawn, tmpdir, writeFiles, duck, duckText } from '../lib/harness.mjs';
+import { deltaVersions, liveFiles } from '../lib/harness.mjs';
 
 function project(files) {
   const dir = tmpdir();
@@ -14,25 +15,6 @@ function project(files) {
   return dir;
 }
 
-function deltaVersions(dir, table) {
-  const log = path.join(dir, 'lake', table, '_delta_log');
-  if (!fs.existsSync(log)) return [];
-  return fs.readdirSync(log).filter(f => /^\d{20}\.json$/.test(f)).sort();
-}
-
-// Live data files of a lake table, by replaying its Delta log.
-function liveFiles(dir, table) {
-  const live = new Set();
-  for (const v of deltaVersions(dir, table)) {
-    const text = fs.readFileSync(path.join(dir, 'lake', table, '_delta_log', v), 'utf8');
-    for (const line of text.split('\n').filter(Boolean)) {
-      const a = JSON.parse(line);
-      if (a.add) live.add(a.add.path);
-      if (a.remove) live.delete(a.remove.path);
-    }
-  }
-  return [...live].map(p => path.join(dir, 'lake', table, p));
-}
 
 function parquetList(files) {
   return '[' + files.map(f => `'${f}'`).join(',') + ']';

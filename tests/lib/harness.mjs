@@ -119,3 +119,24 @@ export function startPostgres() {
   process.on('exit', () => pg.stop('immediate'));
   return pg;
 }
+
+// Versions of a local lake table's Delta log, as file names, in order.
+export function deltaVersions(dir, table) {
+  const log = path.join(dir, 'lake', table, '_delta_log');
+  if (!fs.existsSync(log)) return [];
+  return fs.readdirSync(log).filter(f => /^\d{20}\.json$/.test(f)).sort();
+}
+
+// Live data files of a lake table, by replaying its Delta log.
+export function liveFiles(dir, table) {
+  const live = new Set();
+  for (const v of deltaVersions(dir, table)) {
+    const text = fs.readFileSync(path.join(dir, 'lake', table, '_delta_log', v), 'utf8');
+    for (const line of text.split('\n').filter(Boolean)) {
+      const a = JSON.parse(line);
+      if (a.add) live.add(a.add.path);
+      if (a.remove) live.delete(a.remove.path);
+    }
+  }
+  return [...live].map(p => path.join(dir, 'lake', table, p));
+}
