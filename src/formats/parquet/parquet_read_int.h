@@ -8,6 +8,8 @@
 
 #include "formats/parquet/parquet.h"
 
+#include <string.h>
+
 /* ------------------------------------------------------------- metadata */
 
 typedef struct pqr_logical {
@@ -204,5 +206,49 @@ int pqr_col_load(pqr_col *c, sl_input *in, const pqr_leaf *leaf, const pqr_chunk
 /* Appends n rows of the column to out. */
 int pqr_col_read(pqr_col *c, sl_column *out, int64_t n, sl_error *err);
 void pqr_col_free(pqr_col *c);
+
+/*
+ * ------------------------------------------- column reader internals
+ * Shared by reader_column.c (driver), reader_page.c (pages, levels,
+ * dictionary) and reader_values.c (value encodings, conversions).
+ */
+
+#define PQR_STEP 1024          /* rows decoded per step; sizes every scratch array */
+#define PQR_ENC_EMPTY (-1)     /* c->enc of a page whose value section is empty */
+
+static inline uint32_t pqr_le32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Sets an SL_EFORMAT error naming the file, column and row group; returns the code. */
+int pqr_col_fail(pqr_col *c, sl_error *err, const char *fmt, ...) SL_PRINTF(3, 4);
+/* Grows *buf (capacity *cap) to hold need bytes; 0 or SL_ENOMEM. */
+int pqr_grow(uint8_t **buf, size_t *cap, size_t need);
+/* Moves to the next data page that holds values, loading a dictionary on the way. */
+int pqr_next_page(pqr_col *c, sl_error *err);
+
+/* The Parquet name of an encoding, for messages. */
+const char *pqr_encoding_name(int enc);
+/* Bytes per value of the leaf's fixed-width physical type; 0 for BOOLEAN/BYTE_ARRAY. */
+size_t pqr_phys_width(const pqr_leaf *l);
+/* Bytes per value of a fixed-width sluice type; 0 for others. */
+size_t pqr_target_width(sl_type_id id);
+/* Big-endian two's complement of n bytes to int128; -1 when it does not fit. */
+int pqr_be_to_i128(const uint8_t *p, size_t n, sl_i128 *out);
+/* Converts n PLAIN-layout values of width pw at src into the target type; 0 or -1. */
+int pqr_convert_plain(pqr_conv conv, const uint8_t *src, void *dst, size_t n, size_t pw);
+/* Writes the 36 characters of a 16-byte UUID to out (no terminator). */
+void pqr_format_uuid(const uint8_t *p, char *out);
+
+/* Decodes nn (<= PQR_STEP) non-NULL values of a fixed-width sluice type into dst. */
+int pqr_read_fixed(pqr_col *c, void *dst, size_t nn, sl_error *err);
+/* Decodes nn (<= PQR_STEP) non-NULL booleans, one per byte. */
+int pqr_read_bools(pqr_col *c, uint8_t *out, size_t nn, sl_error *err);
+/* Appends k (<= PQR_STEP) rows of strings, nn of them not NULL (lv[i] == 0: NULL row). */
+int pqr_read_strings(pqr_col *c, sl_column *col, const uint32_t *lv, size_t k, size_t nn,
+		     sl_error *err);
 
 #endif
