@@ -68,6 +68,63 @@ sl_http_kind sl_http_widen(sl_http_kind a, sl_http_kind b);
 /* The column type of a kind (null-only columns are strings). */
 sl_type sl_http_kind_type(sl_http_kind k);
 
+/* ------------------------------------------------------ record -> batch */
+
+typedef struct sl_http_col {
+	char *name;
+	sl_http_kind kind;
+	bool declared;
+	sl_type type;
+	int64_t stamp; /* row serial that last set this column */
+} sl_http_col;
+
+/*
+ * The columns of a table's records: declared and inferred from sample
+ * records (sl_http_records_infer), then used to append records as batch
+ * rows (sl_http_records_append). Column names are found through a hash
+ * table, with a fast path for records whose fields come in the same order.
+ */
+typedef struct sl_http_records {
+	bool as_json;       /* flatten: json */
+	const char *label;  /* "source.table", for messages (borrowed) */
+	int ncols, cap;
+	sl_http_col *cols;
+	int *slots;         /* open addressing: column index + 1, 0 = empty */
+	size_t nslots;      /* a power of two, or 0 */
+	int hint;           /* the column the next field probably is */
+	int64_t row_serial;
+	sl_http_flat flat;
+	sl_buf text;
+} sl_http_records;
+
+void sl_http_records_init(sl_http_records *r, bool as_json, const char *label);
+void sl_http_records_free(sl_http_records *r);
+/* Index of the column called name, or -1. */
+int sl_http_records_find(sl_http_records *r, const char *name);
+/* Adds a column (kind null, not declared); returns its index or SL_ENOMEM. */
+int sl_http_records_add_col(sl_http_records *r, const char *name, sl_error *err);
+/* Adds a declared column of type ty; returns its index or SL_ENOMEM. */
+int sl_http_records_declare(sl_http_records *r, const char *name, sl_type ty, sl_error *err);
+/*
+ * Widens the columns by one sample record's fields, adding new ones.
+ * Records that are not objects are skipped (they are quarantined when
+ * appended). Returns 0 or SL_ENOMEM.
+ */
+int sl_http_records_infer(sl_http_records *r, json_t *record, sl_error *err);
+/* Fixes the type of each undeclared column from its kind and builds the
+ * schema into *out (sl_schema_free). */
+int sl_http_records_schema(sl_http_records *r, sl_schema **out, sl_error *err);
+/*
+ * Appends record as the next row of b, whose columns are r's: every column
+ * receives one value (absent fields null); the caller ends the row. Returns
+ * 0; 1 when the record does not fit (not an object, an unknown non-null
+ * field, a field twice, a value not of its column's type) with the reason
+ * in reason[n] and the row half-appended (the caller discards it); or a
+ * negative SL_E* with err set (out of memory, a string column too large).
+ */
+int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, char *reason,
+			   size_t n, sl_error *err);
+
 /* --------------------------------------------------------- templating */
 
 /* True when s is exactly one "{{ watermark }}" (spaces optional). */
@@ -147,14 +204,6 @@ int sl_http_client_do(sl_http_client *c, const sl_http_request *req, sl_error *e
 
 typedef enum { SL_HTTP_PAGE_NONE = 0, SL_HTTP_PAGE_PAGE, SL_HTTP_PAGE_OFFSET, SL_HTTP_PAGE_CURSOR, SL_HTTP_PAGE_LINK } sl_http_page_type;
 
-typedef struct sl_http_col {
-	char *name;
-	sl_http_kind kind;
-	bool declared;
-	sl_type type;
-	int64_t stamp; /* row serial that last set this column */
-} sl_http_col;
-
 typedef struct sl_http_page {
 	json_t *body;    /* owned */
 	json_t *records; /* borrowed from body */
@@ -195,12 +244,8 @@ typedef struct sl_http_extractor {
 	sl_http_page pending[SL_HTTP_PENDING_MAX];
 	int phead, pcount;
 
-	int ncols;
-	sl_http_col *cols;
-	int hint;
-	sl_http_flat flat;
+	sl_http_records rec;
 	sl_buf text;
-	int64_t row_serial;
 
 	int cursor_idx;
 	bool have_lower;

@@ -75,6 +75,24 @@ void sl_http_flat_free(sl_http_flat *f)
 	memset(f, 0, sizeof *f);
 }
 
+/* prefix "__" key (or key alone) in the arena, without printf. */
+static char *flat_join(sl_http_flat *f, const char *prefix, const char *key)
+{
+	size_t pn = prefix ? strlen(prefix) : 0, kn = strlen(key);
+	char *s = sl_arena_alloc(&f->arena, pn + (prefix ? 2 : 0) + kn + 1);
+	char *p = s;
+	if (!s)
+		return NULL;
+	if (prefix) {
+		memcpy(p, prefix, pn);
+		p += pn;
+		*p++ = '_';
+		*p++ = '_';
+	}
+	memcpy(p, key, kn + 1);
+	return s;
+}
+
 static int flat_push(sl_http_flat *f, const char *prefix, const char *key, json_t *v)
 {
 	if (f->n == f->cap) {
@@ -89,8 +107,7 @@ static int flat_push(sl_http_flat *f, const char *prefix, const char *key, json_
 		f->values = values;
 		f->cap = cap;
 	}
-	char *name = prefix ? sl_arena_sprintf(&f->arena, "%s__%s", prefix, key)
-			    : sl_arena_strdup(&f->arena, key);
+	char *name = flat_join(f, prefix, key);
 	if (!name)
 		return SL_ENOMEM;
 	f->names[f->n] = name;
@@ -107,8 +124,7 @@ static int flatten_into(sl_http_flat *f, const char *prefix, json_t *obj, bool a
 	json_object_foreach(obj, key, v) {
 		int rc;
 		if (json_is_object(v) && !as_json && json_object_size(v) > 0 && depth < 32) {
-			char *p = prefix ? sl_arena_sprintf(&f->arena, "%s__%s", prefix, key)
-					 : sl_arena_strdup(&f->arena, key);
+			char *p = flat_join(f, prefix, key);
 			if (!p)
 				return SL_ENOMEM;
 			rc = flatten_into(f, p, v, as_json, depth + 1);
@@ -392,4 +408,257 @@ double sl_http_backoff(int attempt, double base, double cap, double rnd)
 	if (d > cap)
 		d = cap;
 	return d * (0.5 + 0.5 * rnd);
+}
+
+/* ------------------------------------------------------ record -> batch */
+
+void sl_http_records_init(sl_http_records *r, bool as_json, const char *label)
+{
+	memset(r, 0, sizeof *r);
+	r->as_json = as_json;
+	r->label = label ? label : "?";
+	sl_http_flat_init(&r->flat);
+}
+
+void sl_http_records_free(sl_http_records *r)
+{
+	for (int i = 0; i < r->ncols; i++)
+		sl_free(r->cols[i].name);
+	sl_free(r->cols);
+	sl_free(r->slots);
+	sl_http_flat_free(&r->flat);
+	sl_buf_free(&r->text);
+	memset(r, 0, sizeof *r);
+}
+
+/* FNV-1a of a NUL-terminated name. */
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static int slot_find(const sl_http_records *r, const char *name)
+{
+	if (!r->nslots)
+		return -1;
+	size_t mask = r->nslots - 1;
+	for (size_t j = (size_t)name_hash(name) & mask;; j = (j + 1) & mask) {
+		int i = r->slots[j] - 1;
+		if (i < 0)
+			return -1;
+		if (strcmp(r->cols[i].name, name) == 0)
+			return i;
+	}
+}
+
+static void slot_put(sl_http_records *r, int i)
+{
+	size_t mask = r->nslots - 1;
+	size_t j = (size_t)name_hash(r->cols[i].name) & mask;
+	while (r->slots[j])
+		j = (j + 1) & mask;
+	r->slots[j] = i + 1;
+}
+
+int sl_http_records_find(sl_http_records *r, const char *name)
+{
+	if (r->hint < r->ncols && strcmp(r->cols[r->hint].name, name) == 0)
+		return r->hint++;
+	int i = slot_find(r, name);
+	if (i >= 0)
+		r->hint = i + 1;
+	return i;
+}
+
+int sl_http_records_add_col(sl_http_records *r, const char *name, sl_error *err)
+{
+	if (r->ncols == r->cap) {
+		int cap = r->cap ? r->cap * 2 : 16;
+		sl_http_col *c = sl_realloc(r->cols, (size_t)cap * sizeof *c);
+		if (!c)
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		r->cols = c;
+		r->cap = cap;
+	}
+	/* Keep the table at most half full. */
+	if ((size_t)(r->ncols + 1) * 2 > r->nslots) {
+		size_t n = r->nslots ? r->nslots * 2 : 32;
+		int *slots = sl_malloc(n * sizeof *slots);
+		if (!slots)
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		memset(slots, 0, n * sizeof *slots);
+		sl_free(r->slots);
+		r->slots = slots;
+		r->nslots = n;
+		for (int i = 0; i < r->ncols; i++)
+			slot_put(r, i);
+	}
+	sl_http_col *c = &r->cols[r->ncols];
+	memset(c, 0, sizeof *c);
+	c->stamp = -1;
+	if (!(c->name = sl_strdup(name)))
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	slot_put(r, r->ncols);
+	return r->ncols++;
+}
+
+int sl_http_records_declare(sl_http_records *r, const char *name, sl_type ty, sl_error *err)
+{
+	int i = sl_http_records_add_col(r, name, err);
+	if (i < 0)
+		return i;
+	r->cols[i].declared = true;
+	r->cols[i].type = ty;
+	return i;
+}
+
+int sl_http_records_infer(sl_http_records *r, json_t *record, sl_error *err)
+{
+	sl_error e2 = SL_ERROR_INIT;
+	int rc = sl_http_flatten(&r->flat, record, r->as_json, &e2);
+	if (rc == SL_EINVAL)
+		return 0; /* not an object: quarantined when appended */
+	if (rc < 0)
+		return sl_error_set(err, rc, "%s", e2.message);
+	r->hint = 0;
+	for (int f = 0; f < r->flat.n; f++) {
+		int i = sl_http_records_find(r, r->flat.names[f]);
+		if (i < 0 && (i = sl_http_records_add_col(r, r->flat.names[f], err)) < 0)
+			return i;
+		r->cols[i].kind = sl_http_widen(r->cols[i].kind, sl_http_kind_of(r->flat.values[f]));
+	}
+	return 0;
+}
+
+int sl_http_records_schema(sl_http_records *r, sl_schema **out, sl_error *err)
+{
+	sl_schema *s = sl_schema_new();
+	*out = NULL;
+	if (!s)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i < r->ncols; i++) {
+		if (!r->cols[i].declared)
+			r->cols[i].type = sl_http_kind_type(r->cols[i].kind);
+		if (sl_schema_add(s, r->cols[i].name, r->cols[i].type, true) < 0) {
+			sl_schema_free(s);
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+/*
+ * Appends non-null v to c. Typed values that need no conversion go in
+ * directly; the rest go through their text, as the column parses it (the
+ * same values and errors either way). 0 or a negative SL_E*: *oom when
+ * formatting failed, else the column's (verr for parse errors).
+ */
+static int append_value(sl_http_records *r, sl_column *c, json_t *v, bool *oom, sl_error *verr)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		if (c->type.id == SL_STRING)
+			return sl_column_append_str(c, json_string_value(v), json_string_length(v));
+		return sl_column_append_text(c, json_string_value(v), json_string_length(v), verr);
+	case JSON_INTEGER: {
+		json_int_t i = json_integer_value(v);
+		if (c->type.id == SL_INT64) {
+			sl_column_append_i64(c, (int64_t)i);
+			return 0;
+		}
+		if (c->type.id == SL_INT32 && i >= INT32_MIN && i <= INT32_MAX) {
+			sl_column_append_i32(c, (int32_t)i);
+			return 0;
+		}
+		if (c->type.id == SL_FLOAT64) {
+			sl_column_append_f64(c, (double)i);
+			return 0;
+		}
+		break;
+	}
+	case JSON_REAL:
+		if (c->type.id == SL_FLOAT64) {
+			sl_column_append_f64(c, json_real_value(v));
+			return 0;
+		}
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		if (c->type.id == SL_BOOL) {
+			sl_column_append_bool(c, json_is_true(v));
+			return 0;
+		}
+		break;
+	default: break;
+	}
+	if (sl_http_value_text(v, &r->text) < 0) {
+		*oom = true;
+		return SL_ENOMEM;
+	}
+	const char *s = r->text.data ? r->text.data : "";
+	if (c->type.id == SL_STRING)
+		return sl_column_append_str(c, s, r->text.len);
+	return sl_column_append_text(c, s, r->text.len, verr);
+}
+
+int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, char *reason,
+			   size_t n, sl_error *err)
+{
+	if (sl_http_flatten(&r->flat, record, r->as_json, NULL) < 0) {
+		if (!json_is_object(record)) {
+			snprintf(reason, n, "record is not a JSON object");
+			return 1;
+		}
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	}
+	int64_t serial = ++r->row_serial;
+	r->hint = 0;
+	for (int f = 0; f < r->flat.n; f++) {
+		json_t *v = r->flat.values[f];
+		int i = sl_http_records_find(r, r->flat.names[f]);
+		if (i < 0) {
+			if (json_is_null(v))
+				continue; /* carries no data */
+			snprintf(reason, n,
+				 "unexpected field \"%s\": not in the schema inferred from the first "
+				 "pages; declare it in columns:",
+				 r->flat.names[f]);
+			return 1;
+		}
+		sl_http_col *col = &r->cols[i];
+		if (col->stamp == serial) {
+			snprintf(reason, n, "field \"%s\" appears twice after flattening",
+				 r->flat.names[f]);
+			return 1;
+		}
+		col->stamp = serial;
+		sl_column *c = &b->cols[i];
+		if (json_is_null(v)) {
+			sl_column_append_null(c);
+			continue;
+		}
+		sl_error verr = SL_ERROR_INIT;
+		bool oom = false;
+		int rc = append_value(r, c, v, &oom, &verr);
+		if (rc >= 0)
+			continue;
+		if (oom)
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		if (c->type.id != SL_STRING) {
+			snprintf(reason, n, "field \"%s\": %s", col->name, verr.message);
+			return 1;
+		}
+		return sl_error_set(err, rc, "http source %s: field \"%s\": string data too large "
+				    "for one batch", r->label, col->name);
+	}
+	for (int i = 0; i < r->ncols; i++)
+		if (r->cols[i].stamp != serial)
+			sl_column_append_null(&b->cols[i]);
+	return 0;
 }

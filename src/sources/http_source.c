@@ -157,34 +157,8 @@ static void page_pop(sl_http_extractor *x)
 
 /* --------------------------------------------------------------- schema */
 
-static int find_col(sl_http_extractor *x, const char *name)
-{
-	if (x->hint < x->ncols && strcmp(x->cols[x->hint].name, name) == 0)
-		return x->hint++;
-	for (int i = 0; i < x->ncols; i++)
-		if (strcmp(x->cols[i].name, name) == 0) {
-			x->hint = i + 1;
-			return i;
-		}
-	return -1;
-}
-
-static int add_col(sl_http_extractor *x, const char *name, sl_error *err)
-{
-	sl_http_col *c = sl_realloc(x->cols, (size_t)(x->ncols + 1) * sizeof *c);
-	if (!c)
-		return sl_http_oom(err);
-	x->cols = c;
-	memset(&c[x->ncols], 0, sizeof *c);
-	c[x->ncols].stamp = -1;
-	if (!(c[x->ncols].name = sl_strdup(name)))
-		return sl_http_oom(err);
-	return x->ncols++;
-}
-
 static int infer_schema(sl_http_extractor *x, sl_error *err)
 {
-	bool as_json = x->t->flatten && strcmp(x->t->flatten, "json") == 0;
 	const sl_kvs *decl = &x->t->columns;
 	int rc;
 	for (int k = 0; k < decl->n; k++) {
@@ -194,35 +168,17 @@ static int infer_schema(sl_http_extractor *x, sl_error *err)
 					    "%s:%d: columns: \"%s\" has unknown type \"%s\"; use one of "
 					    SL_TYPE_NAMES, sl_http_file(x), decl->items[k].line,
 					    decl->items[k].key, decl->items[k].value);
-		if ((rc = add_col(x, decl->items[k].key, err)) < 0)
+		if ((rc = sl_http_records_declare(&x->rec, decl->items[k].key, ty, err)) < 0)
 			return rc;
-		x->cols[rc].declared = true;
-		x->cols[rc].type = ty;
 	}
 	for (int p = 0; p < x->pcount; p++) {
 		sl_http_page *pg = &x->pending[(x->phead + p) % SL_HTTP_PENDING_MAX];
-		for (size_t r = 0; r < json_array_size(pg->records); r++) {
-			if (sl_http_flatten(&x->flat, json_array_get(pg->records, r), as_json,
-					    NULL) < 0)
-				continue; /* quarantined when extracted */
-			for (int f = 0; f < x->flat.n; f++) {
-				int i = find_col(x, x->flat.names[f]);
-				if (i < 0 && (i = add_col(x, x->flat.names[f], err)) < 0)
-					return i;
-				x->cols[i].kind = sl_http_widen(x->cols[i].kind,
-								sl_http_kind_of(x->flat.values[f]));
-			}
-		}
+		for (size_t r = 0; r < json_array_size(pg->records); r++)
+			if ((rc = sl_http_records_infer(&x->rec, json_array_get(pg->records, r),
+							err)) < 0)
+				return rc;
 	}
-	if (!(x->base.schema = sl_schema_new()))
-		return sl_http_oom(err);
-	for (int i = 0; i < x->ncols; i++) {
-		if (!x->cols[i].declared)
-			x->cols[i].type = sl_http_kind_type(x->cols[i].kind);
-		if (sl_schema_add(x->base.schema, x->cols[i].name, x->cols[i].type, true) < 0)
-			return sl_http_oom(err);
-	}
-	return 0;
+	return sl_http_records_schema(&x->rec, &x->base.schema, err);
 }
 
 /* The cursor column and the lower bound records must pass. */
@@ -245,14 +201,14 @@ static int cursor_config(sl_http_extractor *x, sl_error *err)
 	name[j] = '\0';
 	x->cursor_idx = sl_schema_find(x->base.schema, name);
 	if (x->cursor_idx < 0) {
-		if (x->ncols == 0)
+		if (x->rec.ncols == 0)
 			return 0; /* no records at all */
 		return sl_error_set(err, SL_ECONFIG,
 				    "%s:%d: cursor \"%s\" is not a field of the records; declare it "
 				    "in columns: or fix its name",
 				    sl_http_file(x), x->t->line, x->t->cursor);
 	}
-	sl_type ty = x->cols[x->cursor_idx].type;
+	sl_type ty = x->rec.cols[x->cursor_idx].type;
 	if (ty.id != SL_INT32 && ty.id != SL_INT64 && ty.id != SL_DATE && ty.id != SL_TIMESTAMP &&
 	    ty.id != SL_STRING) {
 		char tn[32];
@@ -353,58 +309,13 @@ static int track_max(sl_http_extractor *x, int64_t r)
 static int add_record(sl_http_extractor *x, sl_http_page *pg, size_t idx, sl_error *err)
 {
 	json_t *rec = json_array_get(pg->records, idx);
-	bool as_json = x->t->flatten && strcmp(x->t->flatten, "json") == 0;
 	sl_batch *b = x->batch;
 	char reason[512];
-	if (sl_http_flatten(&x->flat, rec, as_json, NULL) < 0)
-		return bad_record(x, pg, idx, rec, "record is not a JSON object", err);
-	int64_t serial = ++x->row_serial;
-	x->hint = 0;
-	for (int f = 0; f < x->flat.n; f++) {
-		json_t *v = x->flat.values[f];
-		int i = find_col(x, x->flat.names[f]);
-		if (i < 0) {
-			if (json_is_null(v))
-				continue; /* carries no data */
-			snprintf(reason, sizeof reason,
-				 "unexpected field \"%s\": not in the schema inferred from the first "
-				 "pages; declare it in columns:",
-				 x->flat.names[f]);
-			return bad_record(x, pg, idx, rec, reason, err);
-		}
-		if (x->cols[i].stamp == serial) {
-			snprintf(reason, sizeof reason, "field \"%s\" appears twice after flattening",
-				 x->flat.names[f]);
-			return bad_record(x, pg, idx, rec, reason, err);
-		}
-		x->cols[i].stamp = serial;
-		sl_column *c = &b->cols[i];
-		if (json_is_null(v)) {
-			sl_column_append_null(c);
-			continue;
-		}
-		if (sl_http_value_text(v, &x->text) < 0)
-			return sl_http_oom(err);
-		const char *s = x->text.data ? x->text.data : "";
-		int rc;
-		if (c->type.id == SL_STRING) {
-			rc = sl_column_append_str(c, s, x->text.len);
-			if (rc < 0)
-				return sl_error_set(err, rc, "http source %s: field \"%s\": string "
-						    "data too large for one batch",
-						    x->label, x->cols[i].name);
-			continue;
-		}
-		sl_error verr = SL_ERROR_INIT;
-		if (sl_column_append_text(c, s, x->text.len, &verr) < 0) {
-			snprintf(reason, sizeof reason, "field \"%s\": %s", x->cols[i].name,
-				 verr.message);
-			return bad_record(x, pg, idx, rec, reason, err);
-		}
-	}
-	for (int i = 0; i < x->ncols; i++)
-		if (x->cols[i].stamp != serial)
-			sl_column_append_null(&b->cols[i]);
+	int rc = sl_http_records_append(&x->rec, b, rec, reason, sizeof reason, err);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		return bad_record(x, pg, idx, rec, reason, err);
 	if (x->cursor_idx >= 0) {
 		if (below_lower(x, b->nrows)) {
 			sl_batch_discard_row(b); /* read before: skipped, not bad */
@@ -456,7 +367,7 @@ static int http_next(sl_extractor *base, sl_batch **out, sl_error *err)
 static const char *http_watermark(sl_http_extractor *x, char *text)
 {
 	if (x->cursor_idx >= 0 && x->have_max) {
-		sl_type ty = x->cols[x->cursor_idx].type;
+		sl_type ty = x->rec.cols[x->cursor_idx].type;
 		if (ty.id == SL_STRING)
 			return x->wm && strcmp(x->wm, x->max_s) > 0 ? x->wm : x->max_s;
 		/* Never move back: the lookback window may hold only old rows. */
@@ -517,10 +428,7 @@ static void http_close(sl_extractor *base)
 	sl_free(x->next_token);
 	sl_free(x->next_url);
 	sl_free(x->cur_url);
-	for (int i = 0; i < x->ncols; i++)
-		sl_free(x->cols[i].name);
-	sl_free(x->cols);
-	sl_http_flat_free(&x->flat);
+	sl_http_records_free(&x->rec);
 	sl_buf_free(&x->text);
 	sl_free(x->max_s);
 	sl_batch_free(x->batch);
@@ -579,9 +487,9 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 	x->on_bad_ctx = opts->on_bad_ctx;
 	x->cursor_idx = -1;
 	x->more = true;
-	sl_http_flat_init(&x->flat);
 	sl_source_table_key(x->key, sizeof x->key, src, t);
 	snprintf(x->label, sizeof x->label, "%s.%s", src->name, t->name);
+	sl_http_records_init(&x->rec, t->flatten && strcmp(t->flatten, "json") == 0, x->label);
 	rc = sl_http_client_init(&x->client, &x->base.stats, err);
 	if (rc < 0)
 		goto fail;

@@ -5,9 +5,9 @@
  * parsers), then a JSON response body. The body is decoded like a page
  * (JSON_DECODE_ANY), its records selected, flattened (as columns or JSON,
  * by the path line's length), their kinds inferred and widened into a
- * schema, and each record converted into a batch the way the extractor
- * does it (value text -> sl_column_append_text), checking that a value
- * whose kind was inferred always converts. Build from the repository root:
+ * schema, and each record appended to a batch by the extractor's own code
+ * (sl_http_records_infer / _schema / _append), checking that a value whose
+ * kind was inferred always converts. Build from the repository root:
  */
 // clang -g -O1 -fsanitize=fuzzer,address,undefined -I src tests/fuzz/fuzz_http_json.c \
 //   src/sources/http_json.c src/batch/*.c src/base/*.c -ljansson -lcurl -lm -lpthread \
@@ -21,21 +21,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define MAX_COLS 256
-
-typedef struct col {
-	char *name;
-	sl_http_kind kind;
-} col;
-
-static int find(col *cols, int n, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(cols[i].name, name) == 0)
-			return i;
-	return -1;
-}
 
 /* The header parsers and the template on the path line. */
 static void fuzz_text(const char *line)
@@ -57,102 +42,67 @@ static void fuzz_text(const char *line)
 
 static void convert(json_t *records, bool as_json)
 {
+	sl_http_records r;
 	sl_http_flat flat;
-	col cols[MAX_COLS];
-	int ncols = 0;
 	sl_schema *schema = NULL;
 	sl_batch *batch = NULL;
-	sl_buf text = SL_BUF_INIT;
 	sl_error err = SL_ERROR_INIT;
+	char reason[512];
 	size_t n = json_array_size(records);
 
+	sl_http_records_init(&r, as_json, "fuzz.t");
 	sl_http_flat_init(&flat);
-	/* Inference over every record, as infer_schema does for the first pages. */
-	for (size_t r = 0; r < n; r++) {
-		if (sl_http_flatten(&flat, json_array_get(records, r), as_json, &err) < 0) {
-			if (json_is_object(json_array_get(records, r)))
+	/* Inference over every record, as the extractor does for the first pages. */
+	for (size_t i = 0; i < n; i++) {
+		json_t *rec = json_array_get(records, i);
+		if (sl_http_flatten(&flat, rec, as_json, &err) < 0) {
+			if (json_is_object(rec))
 				__builtin_trap(); /* only non-objects are refused */
-			continue;
-		}
-		for (int f = 0; f < flat.n; f++) {
-			if (!flat.names[f] || !flat.values[f])
-				__builtin_trap();
-			int i = find(cols, ncols, flat.names[f]);
-			if (i < 0) {
-				if (ncols == MAX_COLS)
-					goto out;
-				cols[ncols].name = sl_strdup(flat.names[f]);
-				cols[ncols].kind = SL_HTTP_K_NULL;
-				if (!cols[ncols].name)
-					goto out;
-				i = ncols++;
+		} else {
+			for (int f = 0; f < flat.n; f++) {
+				if (!flat.names[f] || !flat.values[f])
+					__builtin_trap();
+				sl_http_kind k = sl_http_kind_of(flat.values[f]);
+				for (int k2 = SL_HTTP_K_NULL; k2 <= SL_HTTP_K_STRING; k2++)
+					if (sl_http_widen(k, (sl_http_kind)k2) !=
+					    sl_http_widen((sl_http_kind)k2, k))
+						__builtin_trap(); /* widening is symmetric */
 			}
-			sl_http_kind k = sl_http_kind_of(flat.values[f]);
-			sl_http_kind w = sl_http_widen(cols[i].kind, k);
-			if (w != sl_http_widen(k, cols[i].kind))
-				__builtin_trap(); /* widening is symmetric */
-			cols[i].kind = w;
 		}
-	}
-	if (!(schema = sl_schema_new()))
-		goto out;
-	for (int i = 0; i < ncols; i++)
-		if (sl_schema_add(schema, cols[i].name, sl_http_kind_type(cols[i].kind), true) < 0)
+		if (sl_http_records_infer(&r, rec, &err) < 0)
 			goto out;
+	}
+	for (int i = 0; i < r.ncols; i++)
+		if (sl_http_records_find(&r, r.cols[i].name) != i)
+			__builtin_trap();
+	if (sl_http_records_schema(&r, &schema, &err) < 0)
+		goto out;
 	if (sl_batch_new(&batch, schema, n ? (int64_t)n : 1, &err) < 0)
 		goto out;
 
-	/* Conversion, as add_record does it. */
-	for (size_t r = 0; r < n; r++) {
-		if (sl_http_flatten(&flat, json_array_get(records, r), as_json, &err) < 0)
-			continue;
-		bool seen[MAX_COLS] = {false};
-		bool bad = false;
-		for (int f = 0; f < flat.n && !bad; f++) {
-			json_t *v = flat.values[f];
-			int i = find(cols, ncols, flat.names[f]);
-			if (i < 0 || seen[i]) {
-				bad = true; /* "appears twice after flattening" */
-				break;
-			}
-			seen[i] = true;
-			sl_column *c = &batch->cols[i];
-			if (json_is_null(v)) {
-				sl_column_append_null(c);
-				continue;
-			}
-			if (sl_http_value_text(v, &text) < 0)
-				goto out;
-			const char *s = text.data ? text.data : "";
-			if (c->type.id == SL_STRING) {
-				if (sl_column_append_str(c, s, text.len) < 0)
-					goto out;
-				continue;
-			}
-			sl_error verr = SL_ERROR_INIT;
-			if (sl_column_append_text(c, s, text.len, &verr) < 0) {
-				/* The column's kind came from values like this one. */
-				fprintf(stderr, "field %s: inferred %d, value %s: %s\n", cols[i].name,
-					cols[i].kind, s, verr.message);
+	/* Conversion, as the extractor does it: every field is known now. */
+	for (size_t i = 0; i < n; i++) {
+		json_t *rec = json_array_get(records, i);
+		int rc = sl_http_records_append(&r, batch, rec, reason, sizeof reason, &err);
+		if (rc < 0)
+			goto out;
+		if (rc > 0) {
+			/* Only non-objects and names that collide after flattening;
+			 * a value always converts to the kind inferred from it. */
+			if (json_is_object(rec) && !strstr(reason, "appears twice after flattening")) {
+				fprintf(stderr, "record %zu: %s\n", i, reason);
 				__builtin_trap();
 			}
-		}
-		if (bad) {
 			sl_batch_discard_row(batch);
 			continue;
 		}
-		for (int i = 0; i < ncols; i++)
-			if (!seen[i])
-				sl_column_append_null(&batch->cols[i]);
 		sl_batch_end_row(batch);
 	}
 out:
 	sl_batch_free(batch);
 	sl_schema_free(schema);
-	sl_buf_free(&text);
-	for (int i = 0; i < ncols; i++)
-		sl_free(cols[i].name);
 	sl_http_flat_free(&flat);
+	sl_http_records_free(&r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,6 +1,7 @@
 /*
  * test_http_json.c: the http source's pure parts, no network: record path
- * selection, flattening, value text, type inference and widening,
+ * selection, flattening, value text, type inference and widening, records
+ * into batch rows,
  * {{ watermark }} templating, Link and Retry-After parsing, backoff.
  */
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +137,113 @@ static void test_http_kind_inference_and_widening(void **state)
 			    "timestamp");
 }
 
+/* Inference, schema and appending records as batch rows. */
+static void test_http_records_infer_and_append_rows(void **state)
+{
+	(void)state;
+	sl_error err = SL_ERROR_INIT;
+	sl_http_records r;
+	sl_schema *schema = NULL;
+	sl_batch *b = NULL;
+	char reason[512];
+	char tn[32];
+	sl_http_records_init(&r, false, "api.t");
+	sl_type i32 = {0};
+	assert_int_equal(sl_type_parse("int32", &i32), 0);
+	assert_int_equal(sl_http_records_declare(&r, "small", i32, &err), 0);
+	json_t *recs = parse("[{\"id\": 1, \"x\": 1.5, \"ok\": true, \"d\": \"2024-01-31\", "
+			     "\"c\": {\"a\": {\"b\": \"s\"}}, \"n\": null, \"small\": 7},"
+			     "{\"d\": \"2024-02-01\", \"id\": 2, \"x\": 2, \"ok\": false, \"tags\": [1]},"
+			     "5]");
+	for (size_t i = 0; i < json_array_size(recs); i++)
+		assert_int_equal(sl_http_records_infer(&r, json_array_get(recs, i), &err), 0);
+	assert_int_equal(sl_http_records_schema(&r, &schema, &err), 0);
+	const char *names[] = {"small", "id", "x", "ok", "d", "c__a__b", "n", "tags"};
+	const char *types[] = {"int32", "int64", "float64", "bool", "date", "string", "string",
+			       "string"};
+	assert_int_equal(r.ncols, 8);
+	for (int i = 0; i < 8; i++) {
+		assert_string_equal(r.cols[i].name, names[i]);
+		assert_int_equal(sl_http_records_find(&r, names[i]), i);
+		assert_string_equal(sl_type_name(r.cols[i].type, tn, sizeof tn), types[i]);
+	}
+	assert_int_equal(sl_http_records_find(&r, "nope"), -1);
+	assert_int_equal(sl_batch_new(&b, schema, 8, &err), 0);
+
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(sl_http_records_append(&r, b, json_array_get(recs, i), reason,
+							sizeof reason, &err), 0);
+		sl_batch_end_row(b);
+	}
+	assert_int_equal(b->nrows, 2);
+	assert_int_equal(b->cols[0].v.i32[0], 7);
+	assert_true(sl_column_is_null(&b->cols[0], 1));
+	assert_int_equal(b->cols[1].v.i64[1], 2);
+	assert_true(b->cols[2].v.f64[0] == 1.5 && b->cols[2].v.f64[1] == 2.0);
+	assert_true(sl_bit_get(b->cols[3].v.bits, 0) && !sl_bit_get(b->cols[3].v.bits, 1));
+	assert_int_equal(b->cols[4].v.i32[1] - b->cols[4].v.i32[0], 1);
+	size_t n;
+	const char *s = sl_column_str(&b->cols[5], 0, &n);
+	assert_int_equal(n, 1);
+	assert_memory_equal(s, "s", 1);
+	assert_true(sl_column_is_null(&b->cols[6], 0));
+	s = sl_column_str(&b->cols[7], 1, &n);
+	assert_int_equal(n, 3);
+	assert_memory_equal(s, "[1]", 3);
+
+	/* Records that do not fit: the reason, and the caller discards. */
+	const char *bad[][2] = {
+		{"5", "record is not a JSON object"},
+		{"{\"id\": 3, \"new\": 1}", "unexpected field \"new\": not in the schema inferred "
+					    "from the first pages; declare it in columns:"},
+		{"{\"c\": {\"a__b\": \"x\"}, \"c__a\": {\"b\": \"y\"}}",
+		 "field \"c__a__b\" appears twice after flattening"},
+		{"{\"small\": 3000000000}", "field \"small\": '3000000000' is not a valid int32"},
+		{"{\"id\": \"abc\"}", "field \"id\": 'abc' is not a valid int64"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_t *rec = parse(bad[i][0]);
+		assert_int_equal(sl_http_records_append(&r, b, rec, reason, sizeof reason, &err), 1);
+		assert_string_equal(reason, bad[i][1]);
+		sl_batch_discard_row(b);
+		json_decref(rec);
+	}
+	/* A new field that is null carries no data. */
+	json_t *rec = parse("{\"id\": 4, \"new\": null}");
+	assert_int_equal(sl_http_records_append(&r, b, rec, reason, sizeof reason, &err), 0);
+	sl_batch_end_row(b);
+	assert_int_equal(b->nrows, 3);
+	assert_int_equal(b->cols[1].v.i64[2], 4);
+	json_decref(rec);
+
+	json_decref(recs);
+	sl_batch_free(b);
+	sl_schema_free(schema);
+	sl_http_records_free(&r);
+}
+
+/* Many columns, fields in varying order: every name finds its column. */
+static void test_http_records_many_fields_any_order(void **state)
+{
+	(void)state;
+	sl_error err = SL_ERROR_INIT;
+	sl_http_records r;
+	char name[32];
+	sl_http_records_init(&r, false, "api.t");
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "f%d", i);
+		assert_int_equal(sl_http_records_add_col(&r, name, &err), i);
+	}
+	for (int k = 0; k < 3; k++)
+		for (int i = 0; i < 300; i++) {
+			int j = (i * 7 + k * 13) % 300;
+			snprintf(name, sizeof name, "f%d", j);
+			assert_int_equal(sl_http_records_find(&r, name), j);
+		}
+	assert_int_equal(sl_http_records_find(&r, "f300"), -1);
+	sl_http_records_free(&r);
+}
+
 static void test_http_watermark_template(void **state)
 {
 	(void)state;
@@ -222,6 +331,8 @@ int main(void)
 		cmocka_unit_test(test_http_flatten_nested_objects_into_columns),
 		cmocka_unit_test(test_http_value_text_is_exact),
 		cmocka_unit_test(test_http_kind_inference_and_widening),
+		cmocka_unit_test(test_http_records_infer_and_append_rows),
+		cmocka_unit_test(test_http_records_many_fields_any_order),
 		cmocka_unit_test(test_http_watermark_template),
 		cmocka_unit_test(test_http_link_header_next),
 		cmocka_unit_test(test_http_retry_after_seconds_and_dates),
