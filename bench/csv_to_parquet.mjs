@@ -35,7 +35,8 @@ function timed(cmd, args) {
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
   const rssKb = Number(lines[lines.length - 1]);
-  return { secs, rssMb: rssKb / 1024 };
+  const copy = r.stderr.match(/copy_seconds=([\d.]+)/);
+  return { secs, rssMb: rssKb / 1024, copySecs: copy ? Number(copy[1]) : null };
 }
 
 await generate();
@@ -50,7 +51,9 @@ fs.writeFileSync(duckScript, `
 import { DuckDBInstance } from '@duckdb/node-api';
 const db = await DuckDBInstance.create(':memory:');
 const c = await db.connect();
+const t0 = process.hrtime.bigint();
 await c.run("COPY (SELECT * FROM read_csv('${csv}')) TO '${outD}' (FORMAT parquet, COMPRESSION zstd)");
+console.error('copy_seconds=' + Number(process.hrtime.bigint() - t0) / 1e9);
 `);
 fs.copyFileSync(duckScript, path.resolve('bench/.duck_copy.mjs'));
 const s = timed(sluice, ['parquet', 'convert', csv, outS, '--compression', 'zstd']);
@@ -70,4 +73,5 @@ for (const [name, r, f, n] of [['sluice', s, outS, ns], ['duckdb', d, outD, nd]]
   console.log(`  ${name.padEnd(8)} ${r.secs.toFixed(2).padStart(8)} ${(mb / r.secs).toFixed(0).padStart(8)} ${r.rssMb.toFixed(0).padStart(12)} ${(fs.statSync(f).size / 1e6).toFixed(0).padStart(8)} ${String(n).padStart(10)}`);
 }
 console.log(`  ratio (duckdb / sluice wall time): ${(d.secs / s.secs).toFixed(2)}x${d.secs > s.secs ? ' — sluice faster' : ' — duckdb faster'}`);
+if (d.copySecs) console.log(`  duckdb's COPY alone (without node and DuckDB start-up): ${d.copySecs.toFixed(2)} s; ratio ${(d.copySecs / s.secs).toFixed(2)}x`);
 if (ns !== nd) console.log(`  WARNING: row counts differ (${ns} vs ${nd})`);
