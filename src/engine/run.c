@@ -241,6 +241,20 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 				record_task(&run, "load", key, r, task_id);
 			}
 			table_unlock(&run);
+			{
+				char nums[6][32];
+				snprintf(nums[0], sizeof nums[0], "%lld", (long long)r->rows_read);
+				snprintf(nums[1], sizeof nums[1], "%lld", (long long)r->rows_landed);
+				snprintf(nums[2], sizeof nums[2], "%lld", (long long)r->rows_quarantined);
+				snprintf(nums[3], sizeof nums[3], "%lld", (long long)r->rows_loaded);
+				snprintf(nums[4], sizeof nums[4], "%lld", (long long)r->lake_version);
+				snprintf(nums[5], sizeof nums[5], "%.3f", r->seconds);
+				sl_log_kv(r->status ? SL_LOG_ERROR : SL_LOG_INFO,
+					  r->status ? "table failed" : "table done", "run_id", run.run_id,
+					  "table", key, "rows_read", nums[0], "rows_landed", nums[1],
+					  "rows_quarantined", nums[2], "rows_loaded", nums[3],
+					  "lake_version", nums[4], "seconds", nums[5], (const char *)NULL);
+			}
 			if (r->status)
 				res->failed++;
 			sl_ledger l = {r->files, r->rows_read, r->rows_landed, r->rows_quarantined,
@@ -256,6 +270,8 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 		goto out;
 	}
 	res->seconds = sl_monotonic_seconds() - t0;
+	sl_log(res->failed ? SL_LOG_WARN : SL_LOG_INFO, "run %s finished: %d tables, %d failed",
+	       run.run_id, res->n, res->failed);
 	{
 		char msg[64];
 		snprintf(msg, sizeof msg, "%d of %d tasks failed", res->failed, res->n);

@@ -218,3 +218,18 @@ test('a terminal shows a progress line while extracting; a pipe does not', async
   assert.equal(piped.code, 0, piped.stderr);
   assert.doesNotMatch(piped.stdout + piped.stderr, /MB\/s|\x1b\[K/);
 });
+
+test('--log-format json writes one JSON object per line with each table\'s counts', () => {
+  const dir = project({
+    'sources/shop.yml': ordersYml,
+    'data/orders_1.csv': 'id,amount,at,note\n1,1.00,2025-01-01,a\n2,bad,2025-01-01,b\n',
+  });
+  const r = sluice(['--log-level', 'info', '--log-format', 'json', 'run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stderr.trim().split('\n').map(l => JSON.parse(l));
+  assert.ok(lines.every(l => l.ts && l.level && l.msg));
+  const done = lines.find(l => l.msg === 'table done' && l.table === 'shop.orders');
+  assert.ok(done, r.stderr);
+  assert.deepEqual([done.rows_read, done.rows_landed, done.rows_quarantined, done.rows_loaded], ['2', '1', '1', '1']);
+  assert.ok(lines.some(l => /finished: 1 tables, 0 failed/.test(l.msg)));
+});
