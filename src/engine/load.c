@@ -55,25 +55,22 @@ static int conform(const sl_schema *cols, const sl_batch *in, sl_batch **scratch
 	sl_batch *b = *scratch;
 	sl_batch_reset(b);
 	for (int c = 0; c < cols->nfields; c++) {
-		int src = sl_schema_find(in->schema, cols->fields[c].name);
-		if (src >= 0 && !sl_type_equal(in->schema->fields[src].type, cols->fields[c].type))
-			src = -2;
-		for (int64_t r = 0; r < in->nrows; r++) {
-			if (src < 0) {
-				sl_column_append_null(&b->cols[c]);
-				continue;
-			}
-			if (sl_column_append_from(&b->cols[c], &in->cols[src], r) < 0)
-				return sl_error_set(err, SL_ENOMEM, "out of memory");
-		}
-		if (src == -2) {
+		const sl_field *want = &cols->fields[c];
+		int src = sl_schema_find(in->schema, want->name);
+		if (src >= 0 && !sl_type_equal(in->schema->fields[src].type, want->type)) {
 			char a[32], t[32];
 			return sl_error_set(err, SL_EFORMAT,
 					    "column \"%s\" is %s in an older lake file but %s in the "
 					    "table; run with --full-refresh after fixing the type",
-					    cols->fields[c].name,
-					    sl_type_name(in->schema->fields[sl_schema_find(in->schema, cols->fields[c].name)].type, a, sizeof a),
-					    sl_type_name(cols->fields[c].type, t, sizeof t));
+					    want->name,
+					    sl_type_name(in->schema->fields[src].type, a, sizeof a),
+					    sl_type_name(want->type, t, sizeof t));
+		}
+		for (int64_t r = 0; r < in->nrows; r++) {
+			if (src < 0)
+				sl_column_append_null(&b->cols[c]);
+			else if (sl_column_append_from(&b->cols[c], &in->cols[src], r) < 0)
+				return sl_error_set(err, SL_ENOMEM, "out of memory");
 		}
 	}
 	b->nrows = in->nrows;

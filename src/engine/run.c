@@ -49,14 +49,29 @@ static bool selected(const sl_run_opts *o, const char *src, const char *table)
 	return true;
 }
 
-static void record_task(engine_run *run, const char *kind, const char *key,
-			const sl_table_result *r, int64_t task_id)
+typedef int (*task_fn)(engine_run *run, const sl_source *src, const sl_source_table *t,
+		       sl_table_result *res, sl_error *err);
+
+/* Runs one task of a table, recording its attempt and any failure in r. */
+static void run_task(engine_run *run, const char *kind, const char *key, task_fn fn,
+		     const sl_source *src, const sl_source_table *t, sl_table_result *r)
 {
-	sl_error e = SL_ERROR_INIT;
-	(void)kind;
-	(void)key;
-	sl_state_task_end(run->state, task_id, r->status ? "failed" : (r->skipped ? "skipped" : "success"),
-			  r->status ? r->message : NULL, &e);
+	char task[320];
+	int64_t task_id = 0;
+	sl_error err = SL_ERROR_INIT;
+
+	snprintf(task, sizeof task, "%s:%s", kind, key);
+	sl_state_task_begin(run->state, run->run_id, task, 1, &task_id, &err);
+	int rc = fn(run, src, t, r, &err);
+	if (rc < 0) {
+		r->status = rc;
+		snprintf(r->message, sizeof r->message, "%s", err.message);
+		sl_log(SL_LOG_ERROR, "%s", err.message);
+	}
+	sl_error_clear(&err);
+	sl_state_task_end(run->state, task_id,
+			  r->status ? "failed" : (r->skipped ? "skipped" : "success"),
+			  r->status ? r->message : NULL, &err);
 }
 
 /* How long a commit waits for another process's commit lock: a commit
@@ -125,31 +140,89 @@ int sl_engine_heartbeat(engine_run *run, sl_error *err)
  * "a__b"."c" both make "a__b__c"). */
 static int check_names(const sl_project *p, sl_error *err)
 {
-	for (int s = 0; s < p->nsources; s++) {
-		for (int t = 0; t < p->sources[s].ntables; t++) {
-			char a[300];
-			snprintf(a, sizeof a, "%s__%s", p->sources[s].name, p->sources[s].tables[t].name);
-			for (int s2 = s; s2 < p->nsources; s2++) {
+	int rc = 0;
+	for (int s = 0; s < p->nsources && rc == 0; s++) {
+		for (int t = 0; t < p->sources[s].ntables && rc == 0; t++) {
+			const sl_source_table *a = &p->sources[s].tables[t];
+			char *an = sl_wh_raw_table_name(p->sources[s].name, a->name);
+			for (int s2 = s; s2 < p->nsources && an && rc == 0; s2++) {
 				for (int t2 = s2 == s ? t + 1 : 0; t2 < p->sources[s2].ntables; t2++) {
-					char b[300];
-					snprintf(b, sizeof b, "%s__%s", p->sources[s2].name,
-						 p->sources[s2].tables[t2].name);
-					if (strcmp(a, b) != 0)
+					const sl_source_table *b = &p->sources[s2].tables[t2];
+					char *bn = sl_wh_raw_table_name(p->sources[s2].name, b->name);
+					bool same = bn && strcmp(an, bn) == 0;
+					sl_free(bn);
+					if (!same)
 						continue;
-					return sl_error_set(
+					rc = sl_error_set(
 						err, SL_ECONFIG,
 						"%s:%d: table \"%s\" of source \"%s\" and %s:%d: table "
 						"\"%s\" of source \"%s\" would both load into the "
 						"warehouse table %s; rename one of them",
-						p->sources[s].file, p->sources[s].tables[t].line,
-						p->sources[s].tables[t].name, p->sources[s].name,
-						p->sources[s2].file, p->sources[s2].tables[t2].line,
-						p->sources[s2].tables[t2].name, p->sources[s2].name, a);
+						p->sources[s].file, a->line, a->name, p->sources[s].name,
+						p->sources[s2].file, b->line, b->name, p->sources[s2].name,
+						an);
+					break;
 				}
 			}
+			if (!an && rc == 0)
+				rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			sl_free(an);
 		}
 	}
-	return 0;
+	return rc;
+}
+
+/* The per-table line of --log-format json consumers: what moved and where. */
+static void log_table(const engine_run *run, const char *key, const sl_table_result *r)
+{
+	char n[6][32];
+	snprintf(n[0], sizeof n[0], "%lld", (long long)r->rows_read);
+	snprintf(n[1], sizeof n[1], "%lld", (long long)r->rows_landed);
+	snprintf(n[2], sizeof n[2], "%lld", (long long)r->rows_quarantined);
+	snprintf(n[3], sizeof n[3], "%lld", (long long)r->rows_loaded);
+	snprintf(n[4], sizeof n[4], "%lld", (long long)r->lake_version);
+	snprintf(n[5], sizeof n[5], "%.3f", r->seconds);
+	sl_log_kv(r->status ? SL_LOG_ERROR : SL_LOG_INFO, r->status ? "table failed" : "table done",
+		  "run_id", run->run_id, "table", key, "rows_read", n[0], "rows_landed", n[1],
+		  "rows_quarantined", n[2], "rows_loaded", n[3], "lake_version", n[4],
+		  "seconds", n[5], (const char *)NULL);
+}
+
+/* One source table: its lock, extract and load tasks, log line and ledger. */
+static void run_table(engine_run *run, const sl_source *src, const sl_source_table *tab,
+		      sl_table_result *r)
+{
+	const sl_run_opts *opts = run->opts;
+	sl_error err = SL_ERROR_INIT;
+	char key[300];
+
+	snprintf(r->source, sizeof r->source, "%s", src->name);
+	snprintf(r->table, sizeof r->table, "%s", tab->name);
+	snprintf(key, sizeof key, "%s.%s", src->name, tab->name);
+	r->rows_loaded = -1;
+	r->lake_version = -1;
+
+	if (table_lock(run, key, &err) < 0) {
+		r->status = err.code;
+		snprintf(r->message, sizeof r->message, "%s", err.message);
+		sl_log(SL_LOG_ERROR, "%s", err.message);
+	}
+	if (opts->extract && r->status == 0) {
+		snprintf(r->task, sizeof r->task, "extract");
+		run_task(run, "extract", key, sl_engine_extract_table, src, tab, r);
+	}
+	if (opts->load && r->status == 0) {
+		snprintf(r->task, sizeof r->task, opts->extract ? "extract+load" : "load");
+		run_task(run, "load", key, sl_engine_load_table, src, tab, r);
+	}
+	table_unlock(run);
+	log_table(run, key, r);
+
+	sl_ledger l = {r->files, r->rows_read, r->rows_landed, r->rows_quarantined,
+		       r->rows_loaded, (int64_t)r->bytes, r->seconds};
+	sl_error_clear(&err);
+	sl_state_ledger_put(run->state, run->run_id, r->lake_table[0] ? r->lake_table : key, &l,
+			    &err);
 }
 
 int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *res,
@@ -199,69 +272,9 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 			if (!selected(opts, src->name, tab->name))
 				continue;
 			sl_table_result *r = &res->tables[res->n++];
-			sl_error terr = SL_ERROR_INIT;
-			char key[300];
-			int64_t task_id = 0;
-			snprintf(r->source, sizeof r->source, "%s", src->name);
-			snprintf(r->table, sizeof r->table, "%s", tab->name);
-			snprintf(key, sizeof key, "%s.%s", src->name, tab->name);
-			r->rows_loaded = -1;
-			r->lake_version = -1;
-
-			if (table_lock(&run, key, &terr) < 0) {
-				r->status = terr.code;
-				snprintf(r->message, sizeof r->message, "%s", terr.message);
-				sl_log(SL_LOG_ERROR, "%s", terr.message);
-			}
-			if (opts->extract && r->status == 0) {
-				char task[320];
-				snprintf(r->task, sizeof r->task, "extract");
-				snprintf(task, sizeof task, "extract:%s", key);
-				sl_state_task_begin(run.state, run.run_id, task, 1, &task_id, &terr);
-				int trc = sl_engine_extract_table(&run, src, tab, r, &terr);
-				if (trc < 0) {
-					r->status = trc;
-					snprintf(r->message, sizeof r->message, "%s", terr.message);
-					sl_log(SL_LOG_ERROR, "%s", terr.message);
-				}
-				record_task(&run, "extract", key, r, task_id);
-			}
-			if (opts->load && r->status == 0) {
-				char task[320];
-				sl_error_clear(&terr);
-				snprintf(r->task, sizeof r->task, opts->extract ? "extract+load" : "load");
-				snprintf(task, sizeof task, "load:%s", key);
-				sl_state_task_begin(run.state, run.run_id, task, 1, &task_id, &terr);
-				int trc = sl_engine_load_table(&run, src, tab, r, &terr);
-				if (trc < 0) {
-					r->status = trc;
-					snprintf(r->message, sizeof r->message, "%s", terr.message);
-					sl_log(SL_LOG_ERROR, "%s", terr.message);
-				}
-				record_task(&run, "load", key, r, task_id);
-			}
-			table_unlock(&run);
-			{
-				char nums[6][32];
-				snprintf(nums[0], sizeof nums[0], "%lld", (long long)r->rows_read);
-				snprintf(nums[1], sizeof nums[1], "%lld", (long long)r->rows_landed);
-				snprintf(nums[2], sizeof nums[2], "%lld", (long long)r->rows_quarantined);
-				snprintf(nums[3], sizeof nums[3], "%lld", (long long)r->rows_loaded);
-				snprintf(nums[4], sizeof nums[4], "%lld", (long long)r->lake_version);
-				snprintf(nums[5], sizeof nums[5], "%.3f", r->seconds);
-				sl_log_kv(r->status ? SL_LOG_ERROR : SL_LOG_INFO,
-					  r->status ? "table failed" : "table done", "run_id", run.run_id,
-					  "table", key, "rows_read", nums[0], "rows_landed", nums[1],
-					  "rows_quarantined", nums[2], "rows_loaded", nums[3],
-					  "lake_version", nums[4], "seconds", nums[5], (const char *)NULL);
-			}
+			run_table(&run, src, tab, r);
 			if (r->status)
 				res->failed++;
-			sl_ledger l = {r->files, r->rows_read, r->rows_landed, r->rows_quarantined,
-				       r->rows_loaded, (int64_t)r->bytes, r->seconds};
-			sl_error_clear(&terr);
-			sl_state_ledger_put(run.state, run.run_id, r->lake_table[0] ? r->lake_table : key,
-					    &l, &terr);
 		}
 	}
 	if (opts->nselect > 0 && res->n == 0) {
