@@ -194,6 +194,8 @@ bool sl_str_ends_with(const char *s, const char *suffix);
 bool sl_str_starts_with(const char *s, const char *prefix);
 /* True when s[0..n) is well-formed UTF-8. */
 bool sl_utf8_valid(const char *s, size_t n);
+/* Value of hexadecimal digit c (0-9, a-f, A-F), or -1. */
+int sl_hex_digit(char c);
 /* Parses a whole decimal integer (optional sign); 0 or SL_EINVAL. */
 int sl_parse_int64(const char *s, size_t n, int64_t *out);
 /* Parses a whole floating point number; 0 or SL_EINVAL. */

@@ -69,6 +69,17 @@ bool sl_utf8_valid(const char *str, size_t n)
 	return true;
 }
 
+int sl_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int sl_parse_int64(const char *s, size_t n, int64_t *out)
 {
 	size_t i = 0;

@@ -90,17 +90,6 @@ char *sl_lake_log_key(const char *table, int64_t v)
 	return k;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *sl_lake_path_decode(const char *path)
 {
 	char *d = sl_strdup(path);
@@ -108,8 +97,8 @@ char *sl_lake_path_decode(const char *path)
 		return NULL;
 	char *w = d;
 	for (const char *p = path; *p; p++) {
-		if (p[0] == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			*w++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+		if (p[0] == '%' && sl_hex_digit(p[1]) >= 0 && sl_hex_digit(p[2]) >= 0) {
+			*w++ = (char)(sl_hex_digit(p[1]) * 16 + sl_hex_digit(p[2]));
 			p += 2;
 		} else {
 			*w++ = *p;

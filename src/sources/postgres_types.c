@@ -71,16 +71,6 @@ int sl_pg_map_type(Oid oid, int typmod, char category, sl_type *out)
 
 static int octal(char c) { return c >= '0' && c <= '7' ? c - '0' : -1; }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* COPY text format: \N is NULL; \b \f \n \r \t \v \\, \ooo and \xhh. */
 int sl_pg_copy_field(const char *s, size_t n, sl_buf *out)
@@ -109,8 +99,8 @@ int sl_pg_copy_field(const char *s, size_t n, sl_buf *out)
 		case 'v': d[j++] = '\v'; break;
 		case 'x': {
 			int v = 0, k = 0;
-			while (k < 2 && i + 1 < n && hexval(s[i + 1]) >= 0)
-				v = v * 16 + hexval(s[++i]), k++;
+			while (k < 2 && i + 1 < n && sl_hex_digit(s[i + 1]) >= 0)
+				v = v * 16 + sl_hex_digit(s[++i]), k++;
 			d[j++] = k ? (char)v : 'x';
 			break;
 		}

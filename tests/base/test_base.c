@@ -161,6 +161,16 @@ static void test_utf8_validation(void **state)
 	assert_true(sl_utf8_valid("plain ascii text longer than eight", 34));
 }
 
+static void test_hex_digit(void **state)
+{
+	assert_int_equal(sl_hex_digit('0'), 0);
+	assert_int_equal(sl_hex_digit('9'), 9);
+	assert_int_equal(sl_hex_digit('a'), 10);
+	assert_int_equal(sl_hex_digit('F'), 15);
+	assert_int_equal(sl_hex_digit('g'), -1);
+	assert_int_equal(sl_hex_digit('/'), -1);
+}
+
 static void test_duration_parse(void **state)
 {
 	int64_t us;
@@ -239,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_timestamp_parse_rejects_instants_outside_years_0000_9999),
 		cmocka_unit_test(test_parse_numbers_strictly),
 		cmocka_unit_test(test_utf8_validation),
+		cmocka_unit_test(test_hex_digit),
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_log_redacts_secrets),
 		cmocka_unit_test(test_alloc_failure_is_reported),
