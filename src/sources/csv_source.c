@@ -58,40 +58,7 @@ static void csv_close(sl_extractor *base)
 static int on_bad_row(void *ctx, const sl_csv_bad_row *bad, sl_error *err)
 {
 	csv_source *x = ctx;
-	sl_quarantine_row q = {bad->path, bad->line, bad->raw, bad->raw_len, bad->reason};
-	x->base.stats.rows_bad++;
-	x->base.stats.rows_read++;
-	if (!x->opts.on_bad)
-		return sl_error_set(err, SL_EINVAL, "%s:%lld: %s", bad->path,
-				    (long long)bad->line, bad->reason);
-	return x->opts.on_bad(x->opts.on_bad_ctx, &q, err);
-}
-
-/* The header of a file must name the schema's columns in order. */
-static int check_header(csv_source *x, const char *path, sl_error *err)
-{
-	const sl_schema *s = x->base.schema;
-	int n = sl_csv_reader_ncolumns(x->reader);
-	if (n == 0)
-		return 0; /* an empty file: no header, no rows */
-	if (!x->csv.header)
-		return n == s->nfields || n == 0 ? 0 :
-		       sl_error_set(err, SL_EFORMAT, "%s: has %d columns, expected %d", path, n,
-				    s->nfields);
-	for (int i = 0; i < n && i < s->nfields; i++) {
-		if (strcmp(sl_csv_reader_column(x->reader, i), s->fields[i].name) != 0)
-			return sl_error_set(err, SL_EFORMAT,
-					    "%s: column %d is \"%s\" but the table's column %d is \"%s\"; "
-					    "files of one table must share a header",
-					    path, i + 1, sl_csv_reader_column(x->reader, i), i + 1,
-					    s->fields[i].name);
-	}
-	if (n != s->nfields)
-		return sl_error_set(err, SL_EFORMAT,
-				    "%s: header has %d columns, the table has %d; files of one "
-				    "table must share a header",
-				    path, n, s->nfields);
-	return 0;
+	return sl_source_bad_row(&x->opts, &x->base.stats, bad->path, bad, err);
 }
 
 static int csv_next(sl_extractor *base, sl_batch **out, sl_error *err)
@@ -106,7 +73,8 @@ static int csv_next(sl_extractor *base, sl_batch **out, sl_error *err)
 			if (rc < 0)
 				return rc;
 			x->next_file++;
-			rc = check_header(x, path, err);
+			rc = sl_source_check_header(x->reader, x->base.schema, x->csv.header, path,
+						    "files", err);
 			if (rc < 0)
 				return rc;
 		}
@@ -134,15 +102,9 @@ static int csv_progress(sl_extractor *base, sl_buf *out, sl_error *err)
 {
 	csv_source *x = (csv_source *)base;
 	int rc = sl_buf_puts(out, "{\"files\":[");
-	for (int i = 0; i < x->done_files && rc == 0; i++) {
-		if (i)
-			rc = sl_buf_putc(out, ',');
-		rc = rc ? rc : sl_buf_puts(out, "{\"path\":");
-		rc = rc ? rc : sl_buf_put_json_string(out, x->files[i].path, strlen(x->files[i].path));
-		rc = rc ? rc : sl_buf_printf(out, ",\"size\":%llu,\"version\":\"%s\"}",
-					     (unsigned long long)x->files[i].size,
+	for (int i = 0; i < x->done_files && rc == 0; i++)
+		rc = sl_source_progress_file(out, i == 0, x->files[i].path, x->files[i].size,
 					     x->files[i].version);
-	}
 	rc = rc ? rc : sl_buf_puts(out, "]}");
 	return rc < 0 ? sl_error_set(err, SL_ENOMEM, "out of memory") : 0;
 }
@@ -295,29 +257,29 @@ int sl_csv_source_open(sl_extractor **out, const sl_source *src, const sl_source
 		goto fail;
 	}
 	{
-		/* Pending files first; with nothing new, any matching file. */
-		char pattern[4096];
-		glob_t g;
-		table_pattern(x, pattern, sizeof pattern);
-		if (glob(pattern, 0, NULL, &g) != 0) {
-			rc = sl_error_set(err, SL_EIO, "cannot list %s", pattern);
-			goto fail;
-		}
+		/* Pending files first; with nothing new (or only empty files),
+		 * any matching file. */
 		char **pending = sl_calloc((size_t)x->nfiles + 1, sizeof *pending);
 		if (!pending) {
-			globfree(&g);
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 			goto fail;
 		}
 		for (int i = 0; i < x->nfiles; i++)
 			pending[i] = x->files[i].path;
 		rc = x->nfiles > 0 ? build_schema(x, pending, x->nfiles, err) : 0;
-		if (rc == 0 && (!x->base.schema || x->base.schema->nfields == 0)) {
-			sl_schema_free(x->base.schema);
-			x->base.schema = NULL;
-			rc = build_schema(x, g.gl_pathv, (int)g.gl_pathc, err);
-		}
 		sl_free(pending);
+	}
+	if (rc == 0 && (!x->base.schema || x->base.schema->nfields == 0)) {
+		char pattern[4096];
+		glob_t g;
+		sl_schema_free(x->base.schema);
+		x->base.schema = NULL;
+		table_pattern(x, pattern, sizeof pattern);
+		if (glob(pattern, 0, NULL, &g) != 0) {
+			rc = sl_error_set(err, SL_EIO, "cannot list %s", pattern);
+			goto fail;
+		}
+		rc = build_schema(x, g.gl_pathv, (int)g.gl_pathc, err);
 		globfree(&g);
 	}
 	if (rc < 0)

@@ -1,5 +1,10 @@
-/* file_common.c: CSV options and declared column types of file-based sources. */
+/*
+ * file_common.c: what the file-based sources share — CSV options, declared
+ * column types, header checks, bad rows and the progress of done files.
+ */
 #include "sources/sources_int.h"
+
+#include <string.h>
 
 int sl_source_csv_opts(const sl_source_table *t, sl_csv_opts *opts, const char ***nulls,
 		       sl_error *err)
@@ -49,4 +54,54 @@ int sl_source_apply_declared(const sl_source *src, const sl_source_table *t, sl_
 					    src->file, t->line, t->primary_key[i], t->name, what);
 	}
 	return 0;
+}
+
+int sl_source_check_header(const sl_csv_reader *r, const sl_schema *s, bool header,
+			   const char *name, const char *what, sl_error *err)
+{
+	int n = sl_csv_reader_ncolumns(r);
+	if (n == 0)
+		return 0; /* an empty file: no header, no rows */
+	if (!header)
+		return n == s->nfields ? 0 :
+		       sl_error_set(err, SL_EFORMAT, "%s: has %d columns, expected %d", name, n,
+				    s->nfields);
+	for (int i = 0; i < n && i < s->nfields; i++) {
+		if (strcmp(sl_csv_reader_column(r, i), s->fields[i].name) != 0)
+			return sl_error_set(err, SL_EFORMAT,
+					    "%s: column %d is \"%s\" but the table's column %d is \"%s\"; "
+					    "%s of one table must share a header",
+					    name, i + 1, sl_csv_reader_column(r, i), i + 1,
+					    s->fields[i].name, what);
+	}
+	if (n != s->nfields)
+		return sl_error_set(err, SL_EFORMAT,
+				    "%s: header has %d columns, the table has %d; %s of one "
+				    "table must share a header",
+				    name, n, s->nfields, what);
+	return 0;
+}
+
+int sl_source_bad_row(const sl_extract_opts *opts, sl_extract_stats *stats, const char *origin,
+		      const sl_csv_bad_row *bad, sl_error *err)
+{
+	sl_quarantine_row q = {origin, bad->line, bad->raw, bad->raw_len, bad->reason};
+	stats->rows_bad++;
+	stats->rows_read++;
+	if (!opts->on_bad)
+		return sl_error_set(err, SL_EINVAL, "%s:%lld: %s", origin, (long long)bad->line,
+				    bad->reason);
+	return opts->on_bad(opts->on_bad_ctx, &q, err);
+}
+
+int sl_source_progress_file(sl_buf *out, bool first, const char *path, uint64_t size,
+			    const char *version)
+{
+	int rc = first ? 0 : sl_buf_putc(out, ',');
+	rc = rc ? rc : sl_buf_puts(out, "{\"path\":");
+	rc = rc ? rc : sl_buf_put_json_string(out, path, strlen(path));
+	rc = rc ? rc : sl_buf_printf(out, ",\"size\":%llu,\"version\":", (unsigned long long)size);
+	rc = rc ? rc : sl_buf_put_json_string(out, version, strlen(version));
+	rc = rc ? rc : sl_buf_putc(out, '}');
+	return rc;
 }

@@ -169,40 +169,7 @@ static void s3_close(sl_extractor *base)
 static int on_bad_row(void *ctx, const sl_csv_bad_row *bad, sl_error *err)
 {
 	s3_source *x = ctx;
-	sl_quarantine_row q = {x->origin, bad->line, bad->raw, bad->raw_len, bad->reason};
-	x->base.stats.rows_bad++;
-	x->base.stats.rows_read++;
-	if (!x->opts.on_bad)
-		return sl_error_set(err, SL_EINVAL, "%s:%lld: %s", x->origin, (long long)bad->line,
-				    bad->reason);
-	return x->opts.on_bad(x->opts.on_bad_ctx, &q, err);
-}
-
-/* The header of every CSV object must name the table's columns in order. */
-static int check_header(s3_source *x, sl_error *err)
-{
-	const sl_schema *s = x->base.schema;
-	int n = sl_csv_reader_ncolumns(x->csv_reader);
-	if (!x->csv.header)
-		return n == s->nfields || n == 0 ? 0 :
-		       sl_error_set(err, SL_EFORMAT, "%s: has %d columns, expected %d", x->origin,
-				    n, s->nfields);
-	if (n == 0)
-		return 0; /* an empty object: no rows */
-	for (int i = 0; i < n && i < s->nfields; i++) {
-		if (strcmp(sl_csv_reader_column(x->csv_reader, i), s->fields[i].name) != 0)
-			return sl_error_set(err, SL_EFORMAT,
-					    "%s: column %d is \"%s\" but the table's column %d is "
-					    "\"%s\"; objects of one table must share a header",
-					    x->origin, i + 1, sl_csv_reader_column(x->csv_reader, i),
-					    i + 1, s->fields[i].name);
-	}
-	if (n != s->nfields)
-		return sl_error_set(err, SL_EFORMAT,
-				    "%s: header has %d columns, the table has %d; objects of one "
-				    "table must share a header",
-				    x->origin, n, s->nfields);
-	return 0;
+	return sl_source_bad_row(&x->opts, &x->base.stats, x->origin, bad, err);
 }
 
 /* Opens a Parquet object projected onto the table's columns. */
@@ -247,7 +214,8 @@ static int open_object(s3_source *x, const pending_object *o, sl_error *err)
 	rc = sl_csv_reader_open_input(&x->csv_reader, in, &x->csv, err);
 	if (rc < 0)
 		return rc;
-	return check_header(x, err);
+	return sl_source_check_header(x->csv_reader, x->base.schema, x->csv.header, x->origin,
+				      "objects", err);
 }
 
 static void finish_object(s3_source *x)
@@ -387,15 +355,8 @@ static int s3_progress(sl_extractor *base, sl_buf *out, sl_error *err)
 	for (int i = 0; i < x->done_objects && rc == 0; i++) {
 		char url[1024];
 		snprintf(url, sizeof url, "%s/%s", x->bucket_url, x->objects[i].key);
-		if (i)
-			rc = sl_buf_putc(out, ',');
-		rc = rc ? rc : sl_buf_puts(out, "{\"path\":");
-		rc = rc ? rc : sl_buf_put_json_string(out, url, strlen(url));
-		rc = rc ? rc : sl_buf_printf(out, ",\"size\":%llu,\"version\":",
-					     (unsigned long long)x->objects[i].size);
-		rc = rc ? rc : sl_buf_put_json_string(out, x->objects[i].etag,
-						      strlen(x->objects[i].etag));
-		rc = rc ? rc : sl_buf_putc(out, '}');
+		rc = sl_source_progress_file(out, i == 0, url, x->objects[i].size,
+					     x->objects[i].etag);
 	}
 	rc = rc ? rc : sl_buf_puts(out, "]}");
 	return rc < 0 ? sl_error_set(err, SL_ENOMEM, "out of memory") : 0;

@@ -21,4 +21,26 @@ int sl_source_csv_opts(const sl_source_table *t, sl_csv_opts *opts, const char *
 int sl_source_apply_declared(const sl_source *src, const sl_source_table *t, sl_schema *s,
 			     const char *what, sl_error *err);
 
+/*
+ * Checks that a CSV file's first row (or, without a header, its width)
+ * matches the table's schema s; name is the file or object named in the
+ * error, what its kind in plural ("files", "objects"). An empty file passes.
+ */
+int sl_source_check_header(const sl_csv_reader *r, const sl_schema *s, bool header,
+			   const char *name, const char *what, sl_error *err);
+
+/*
+ * Counts a bad CSV row of origin into stats and hands it to opts->on_bad,
+ * or fails with it when the run has no quarantine.
+ */
+int sl_source_bad_row(const sl_extract_opts *opts, sl_extract_stats *stats, const char *origin,
+		      const sl_csv_bad_row *bad, sl_error *err);
+
+/*
+ * Appends one entry of a progress object's "files" array (a comma first
+ * unless first): {"path":..,"size":..,"version":..}. Returns 0 or SL_ENOMEM.
+ */
+int sl_source_progress_file(sl_buf *out, bool first, const char *path, uint64_t size,
+			    const char *version);
+
 #endif
