@@ -114,18 +114,45 @@ char *st_col_text(sl_arena *a, sqlite3_stmt *s, int col, bool *oom)
 	return d;
 }
 
-void *st_grow(sl_arena *a, void *items, int n, int *cap, size_t elem)
+int st_read_rows(sl_state *st, sqlite3_stmt *s, sl_arena *a, void **items, int *n,
+		 size_t elem, st_row_fn fill, const char *what, sl_error *err)
 {
-	if (n < *cap)
-		return items;
-	int ncap = *cap ? *cap * 2 : 16;
-	void *ni = sl_arena_alloc(a, elem * (size_t)ncap);
-	if (!ni)
-		return NULL;
-	if (n)
-		memcpy(ni, items, elem * (size_t)n);
-	*cap = ncap;
-	return ni;
+	int cap = 0, step = SQLITE_DONE, rc = 0;
+	bool oom = false;
+	char *arr = NULL;
+
+	while (!oom && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			int ncap = cap ? cap * 2 : 16;
+			char *na = sl_arena_alloc(a, elem * (size_t)ncap);
+			if (!na) {
+				oom = true;
+				break;
+			}
+			if (*n)
+				memcpy(na, arr, elem * (size_t)*n);
+			arr = na;
+			cap = ncap;
+		}
+		void *item = arr + elem * (size_t)(*n)++;
+		memset(item, 0, elem);
+		fill(a, s, item, &oom);
+	}
+	if (oom) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory reading %s", what);
+	} else if (step != SQLITE_DONE) {
+		char msg[64];
+		snprintf(msg, sizeof msg, "read %s", what);
+		rc = st_db_err(st, err, msg);
+	}
+	sqlite3_finalize(s);
+	if (rc < 0) {
+		sl_arena_free(a);
+		arr = NULL;
+		*n = 0;
+	}
+	*items = arr;
+	return rc;
 }
 
 static int exec_sql(sl_state *st, const char *sql, const char *what, sl_error *err)
@@ -355,39 +382,27 @@ int sl_state_run_end(sl_state *st, const char *run_id, const char *status,
 	return rc;
 }
 
+static void fill_run(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
+{
+	sl_state_run *r = item;
+	const char *id = (const char *)sqlite3_column_text(s, 0);
+	snprintf(r->run_id, sizeof r->run_id, "%s", id ? id : "");
+	r->seq = sqlite3_column_int64(s, 1);
+	r->command = st_col_text(a, s, 2, oom);
+	r->target = st_col_text(a, s, 3, oom);
+	r->status = st_col_text(a, s, 4, oom);
+	r->message = st_col_text(a, s, 5, oom);
+	r->started_at = sqlite3_column_int64(s, 6);
+	r->ended_at = sqlite3_column_int64(s, 7);
+}
+
 static int read_runs(sl_state *st, sqlite3_stmt *s, sl_state_runs *out, sl_error *err)
 {
-	int cap = 0, rc;
-	bool oom = false;
-	memset(out, 0, sizeof *out);
+	void *items = NULL;
 	sl_arena_init(&out->arena, 16 * 1024);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		out->items = st_grow(&out->arena, out->items, out->n, &cap, sizeof *out->items);
-		if (!out->items) {
-			oom = true;
-			break;
-		}
-		sl_state_run *r = &out->items[out->n++];
-		memset(r, 0, sizeof *r);
-		const char *id = (const char *)sqlite3_column_text(s, 0);
-		snprintf(r->run_id, sizeof r->run_id, "%s", id ? id : "");
-		r->seq = sqlite3_column_int64(s, 1);
-		r->command = st_col_text(&out->arena, s, 2, &oom);
-		r->target = st_col_text(&out->arena, s, 3, &oom);
-		r->status = st_col_text(&out->arena, s, 4, &oom);
-		r->message = st_col_text(&out->arena, s, 5, &oom);
-		r->started_at = sqlite3_column_int64(s, 6);
-		r->ended_at = sqlite3_column_int64(s, 7);
-	}
-	if (oom)
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory reading runs");
-	else if (rc != SQLITE_DONE)
-		rc = st_db_err(st, err, "read runs");
-	else
-		rc = 0;
-	sqlite3_finalize(s);
-	if (rc < 0)
-		sl_state_runs_free(out);
+	int rc = st_read_rows(st, s, &out->arena, &items, &out->n, sizeof *out->items, fill_run,
+			      "runs", err);
+	out->items = items;
 	return rc;
 }
 
@@ -473,44 +488,35 @@ int sl_state_task_end(sl_state *st, int64_t task_id, const char *status,
 	return rc;
 }
 
+static void fill_task(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
+{
+	sl_state_task *t = item;
+	t->task_id = sqlite3_column_int64(s, 0);
+	t->run_id = st_col_text(a, s, 1, oom);
+	t->task = st_col_text(a, s, 2, oom);
+	t->attempt = sqlite3_column_int(s, 3);
+	t->status = st_col_text(a, s, 4, oom);
+	t->message = st_col_text(a, s, 5, oom);
+	t->started_at = sqlite3_column_int64(s, 6);
+	t->ended_at = sqlite3_column_int64(s, 7);
+}
+
 int sl_state_tasks_list(sl_state *st, const char *run_id, sl_state_tasks *out, sl_error *err)
 {
 	sqlite3_stmt *s;
-	int cap = 0, rc;
-	bool oom = false;
+	void *items = NULL;
 
 	memset(out, 0, sizeof *out);
 	sl_arena_init(&out->arena, 16 * 1024);
-	rc = st_prepare(st, &s, "SELECT task_id, run_id, task, attempt, status, message, "
-			"started_at, ended_at FROM tasks WHERE run_id = ?1 ORDER BY task_id", err);
+	int rc = st_prepare(st, &s, "SELECT task_id, run_id, task, attempt, status, message, "
+			    "started_at, ended_at FROM tasks WHERE run_id = ?1 ORDER BY task_id",
+			    err);
 	if (rc < 0)
 		return rc;
 	st_bind_text(s, 1, run_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		out->items = st_grow(&out->arena, out->items, out->n, &cap, sizeof *out->items);
-		if (!out->items) {
-			oom = true;
-			break;
-		}
-		sl_state_task *t = &out->items[out->n++];
-		t->task_id = sqlite3_column_int64(s, 0);
-		t->run_id = st_col_text(&out->arena, s, 1, &oom);
-		t->task = st_col_text(&out->arena, s, 2, &oom);
-		t->attempt = sqlite3_column_int(s, 3);
-		t->status = st_col_text(&out->arena, s, 4, &oom);
-		t->message = st_col_text(&out->arena, s, 5, &oom);
-		t->started_at = sqlite3_column_int64(s, 6);
-		t->ended_at = sqlite3_column_int64(s, 7);
-	}
-	if (oom)
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory reading tasks");
-	else if (rc != SQLITE_DONE)
-		rc = st_db_err(st, err, "read tasks");
-	else
-		rc = 0;
-	sqlite3_finalize(s);
-	if (rc < 0)
-		sl_state_tasks_free(out);
+	rc = st_read_rows(st, s, &out->arena, &items, &out->n, sizeof *out->items, fill_task,
+			  "tasks", err);
+	out->items = items;
 	return rc;
 }
 

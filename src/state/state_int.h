@@ -40,7 +40,16 @@ int st_bind_redacted(sqlite3_stmt *s, int i, const char *v);
 char *st_col_text(sl_arena *a, sqlite3_stmt *s, int col, bool *oom);
 /* Fills the handle's host, lock owner token and default lease (state_lock.c). */
 void st_lock_init(sl_state *st);
-/* Grows a list array in chunks; returns the new array or NULL. */
-void *st_grow(sl_arena *a, void *items, int n, int *cap, size_t elem);
+/* Fills one list item from the current row of s; strings go into a (*oom set
+ * when out of memory). */
+typedef void (*st_row_fn)(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom);
+/*
+ * Steps s to the end and finalizes it, appending one zeroed elem-sized item
+ * per row, filled by fill, to an array in a (*items, *n; both start empty).
+ * what names the rows in errors ("runs"). On error a is freed and *items,
+ * *n are reset.
+ */
+int st_read_rows(sl_state *st, sqlite3_stmt *s, sl_arena *a, void **items, int *n,
+		 size_t elem, st_row_fn fill, const char *what, sl_error *err);
 
 #endif

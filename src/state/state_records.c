@@ -7,21 +7,6 @@
 
 #include <string.h>
 
-/* Finishes a list read: maps the last step result to 0 or an error. */
-static int finish_list(sl_state *st, sqlite3_stmt *s, int step_rc, bool oom, sl_arena *a,
-		       const char *what, sl_error *err)
-{
-	int rc = 0;
-	if (oom)
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory reading %s", what);
-	else if (step_rc != SQLITE_DONE)
-		rc = st_db_err(st, err, what);
-	sqlite3_finalize(s);
-	if (rc < 0)
-		sl_arena_free(a);
-	return rc;
-}
-
 /* ----------------------------------------------------------------- ledger */
 
 int sl_state_ledger_put(sl_state *st, const char *run_id, const char *table,
@@ -86,12 +71,21 @@ int sl_state_ledger_get(sl_state *st, const char *run_id, const char *table, sl_
 	return rc;
 }
 
+static void fill_ledger_row(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
+{
+	sl_state_ledger_row *r = item;
+	r->run_id = st_col_text(a, s, 0, oom);
+	r->table = st_col_text(a, s, 1, oom);
+	read_ledger(s, &r->l);
+	r->updated_at = sqlite3_column_int64(s, 9);
+}
+
 int sl_state_ledger_list(sl_state *st, const char *run_id, const char *table, int limit,
 			 sl_state_ledgers *out, sl_error *err)
 {
 	sqlite3_stmt *s;
-	int cap = 0, rc;
-	bool oom = false;
+	void *items = NULL;
+	int rc;
 
 	memset(out, 0, sizeof *out);
 	sl_arena_init(&out->arena, 16 * 1024);
@@ -103,21 +97,9 @@ int sl_state_ledger_list(sl_state *st, const char *run_id, const char *table, in
 	st_bind_text(s, 1, run_id);
 	st_bind_text(s, 2, table);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		out->items = st_grow(&out->arena, out->items, out->n, &cap, sizeof *out->items);
-		if (!out->items) {
-			oom = true;
-			break;
-		}
-		sl_state_ledger_row *r = &out->items[out->n++];
-		r->run_id = st_col_text(&out->arena, s, 0, &oom);
-		r->table = st_col_text(&out->arena, s, 1, &oom);
-		read_ledger(s, &r->l);
-		r->updated_at = sqlite3_column_int64(s, 9);
-	}
-	rc = finish_list(st, s, rc, oom, &out->arena, "ledger", err);
-	if (rc < 0)
-		memset(out, 0, sizeof *out);
+	rc = st_read_rows(st, s, &out->arena, &items, &out->n, sizeof *out->items, fill_ledger_row,
+			  "ledger", err);
+	out->items = items;
 	return rc;
 }
 
@@ -323,12 +305,24 @@ int sl_state_test_result_add(sl_state *st, const char *run_id, const char *table
 	return st_run(st, s, "store test result", err);
 }
 
+static void fill_test_result(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
+{
+	sl_state_test_result *r = item;
+	r->run_id = st_col_text(a, s, 0, oom);
+	r->table = st_col_text(a, s, 1, oom);
+	r->test = st_col_text(a, s, 2, oom);
+	r->status = st_col_text(a, s, 3, oom);
+	r->failures = sqlite3_column_int64(s, 4);
+	r->message = st_col_text(a, s, 5, oom);
+	r->at = sqlite3_column_int64(s, 6);
+}
+
 int sl_state_test_results_list(sl_state *st, const char *run_id, sl_state_test_results *out,
 			       sl_error *err)
 {
 	sqlite3_stmt *s;
-	int cap = 0, rc;
-	bool oom = false;
+	void *items = NULL;
+	int rc;
 
 	memset(out, 0, sizeof *out);
 	sl_arena_init(&out->arena, 16 * 1024);
@@ -343,24 +337,9 @@ int sl_state_test_results_list(sl_state *st, const char *run_id, sl_state_test_r
 		return rc;
 	if (run_id)
 		st_bind_text(s, 1, run_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		out->items = st_grow(&out->arena, out->items, out->n, &cap, sizeof *out->items);
-		if (!out->items) {
-			oom = true;
-			break;
-		}
-		sl_state_test_result *r = &out->items[out->n++];
-		r->run_id = st_col_text(&out->arena, s, 0, &oom);
-		r->table = st_col_text(&out->arena, s, 1, &oom);
-		r->test = st_col_text(&out->arena, s, 2, &oom);
-		r->status = st_col_text(&out->arena, s, 3, &oom);
-		r->failures = sqlite3_column_int64(s, 4);
-		r->message = st_col_text(&out->arena, s, 5, &oom);
-		r->at = sqlite3_column_int64(s, 6);
-	}
-	rc = finish_list(st, s, rc, oom, &out->arena, "test results", err);
-	if (rc < 0)
-		memset(out, 0, sizeof *out);
+	rc = st_read_rows(st, s, &out->arena, &items, &out->n, sizeof *out->items, fill_test_result,
+			  "test results", err);
+	out->items = items;
 	return rc;
 }
 
@@ -391,12 +370,22 @@ int sl_state_metric_add(sl_state *st, const char *run_id, const char *name,
 	return st_run(st, s, "store metric", err);
 }
 
+static void fill_metric(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
+{
+	sl_state_metric *m = item;
+	m->run_id = st_col_text(a, s, 0, oom);
+	m->name = st_col_text(a, s, 1, oom);
+	m->labels = st_col_text(a, s, 2, oom);
+	m->value = sqlite3_column_double(s, 3);
+	m->at = sqlite3_column_int64(s, 4);
+}
+
 int sl_state_metrics_list(sl_state *st, const char *name, int64_t since_micros,
 			  sl_state_metrics *out, sl_error *err)
 {
 	sqlite3_stmt *s;
-	int cap = 0, rc;
-	bool oom = false;
+	void *items = NULL;
+	int rc;
 
 	memset(out, 0, sizeof *out);
 	sl_arena_init(&out->arena, 16 * 1024);
@@ -406,22 +395,9 @@ int sl_state_metrics_list(sl_state *st, const char *name, int64_t since_micros,
 		return rc;
 	st_bind_text(s, 1, name);
 	sqlite3_bind_int64(s, 2, since_micros);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		out->items = st_grow(&out->arena, out->items, out->n, &cap, sizeof *out->items);
-		if (!out->items) {
-			oom = true;
-			break;
-		}
-		sl_state_metric *m = &out->items[out->n++];
-		m->run_id = st_col_text(&out->arena, s, 0, &oom);
-		m->name = st_col_text(&out->arena, s, 1, &oom);
-		m->labels = st_col_text(&out->arena, s, 2, &oom);
-		m->value = sqlite3_column_double(s, 3);
-		m->at = sqlite3_column_int64(s, 4);
-	}
-	rc = finish_list(st, s, rc, oom, &out->arena, "metrics", err);
-	if (rc < 0)
-		memset(out, 0, sizeof *out);
+	rc = st_read_rows(st, s, &out->arena, &items, &out->n, sizeof *out->items, fill_metric,
+			  "metrics", err);
+	out->items = items;
 	return rc;
 }
 
@@ -452,12 +428,21 @@ int sl_state_log_add(sl_state *st, const char *run_id, int64_t task_id, const ch
 	return st_run(st, s, "store log line", err);
 }
 
+static void fill_log(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
+{
+	sl_state_log *g = item;
+	g->task_id = sqlite3_column_int64(s, 0);
+	g->level = st_col_text(a, s, 1, oom);
+	g->message = st_col_text(a, s, 2, oom);
+	g->at = sqlite3_column_int64(s, 3);
+}
+
 int sl_state_logs_list(sl_state *st, const char *run_id, int64_t task_id,
 		       sl_state_logs *out, sl_error *err)
 {
 	sqlite3_stmt *s;
-	int cap = 0, rc;
-	bool oom = false;
+	void *items = NULL;
+	int rc;
 
 	memset(out, 0, sizeof *out);
 	sl_arena_init(&out->arena, 16 * 1024);
@@ -467,21 +452,9 @@ int sl_state_logs_list(sl_state *st, const char *run_id, int64_t task_id,
 		return rc;
 	st_bind_text(s, 1, run_id);
 	sqlite3_bind_int64(s, 2, task_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		out->items = st_grow(&out->arena, out->items, out->n, &cap, sizeof *out->items);
-		if (!out->items) {
-			oom = true;
-			break;
-		}
-		sl_state_log *g = &out->items[out->n++];
-		g->task_id = sqlite3_column_int64(s, 0);
-		g->level = st_col_text(&out->arena, s, 1, &oom);
-		g->message = st_col_text(&out->arena, s, 2, &oom);
-		g->at = sqlite3_column_int64(s, 3);
-	}
-	rc = finish_list(st, s, rc, oom, &out->arena, "logs", err);
-	if (rc < 0)
-		memset(out, 0, sizeof *out);
+	rc = st_read_rows(st, s, &out->arena, &items, &out->n, sizeof *out->items, fill_log,
+			  "logs", err);
+	out->items = items;
 	return rc;
 }
 

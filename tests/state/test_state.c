@@ -141,7 +141,28 @@ static void test_runs_sortable_unique_and_listed(void **state)
 
 	OK(sl_state_runs_list(st, 0, &runs, &e_));
 	assert_int_equal(runs.n, 50);
+	/* Rows survive the array growing past its first chunks, newest first. */
+	for (int i = 0; i < 50; i++) {
+		assert_string_equal(runs.items[i].run_id, ids[49 - i]);
+		assert_int_equal(runs.items[i].seq, seqs[49 - i]);
+	}
 	sl_state_runs_free(&runs);
+
+	/* Out of memory mid-list: SL_ENOMEM and an empty list, nothing leaked. */
+	for (long n = 0; n < 4; n++) {
+		sl_alloc_fail_after(n);
+		int rc = sl_state_runs_list(st, 0, &runs, &err);
+		sl_alloc_fail_after(-1);
+		if (rc == 0) {
+			assert_int_equal(runs.n, 50);
+		} else {
+			assert_int_equal(rc, SL_ENOMEM);
+			assert_int_equal(runs.n, 0);
+			assert_null(runs.items);
+			assert_string_equal(err.message, "out of memory reading runs");
+		}
+		sl_state_runs_free(&runs);
+	}
 
 	OK(sl_state_run_get(st, ids[10], &runs, &e_));
 	assert_int_equal(runs.n, 1);
