@@ -609,78 +609,82 @@ void sl_wh_table_load_abort(sl_wh_table_load *t)
 	table_load_free(t);
 }
 
-int sl_wh_loaded_version(sl_wh *wh, const char *schema, const char *table, int64_t *out,
-			 sl_error *err)
+/* Whether schema holds a _sluice_loads table yet (attaching the schema
+ * first when no transaction is open). */
+static int loads_exist(sl_wh *wh, const char *schema, bool *exists, sl_error *err)
 {
-	bool exists = false;
-	char *v = NULL;
-	sqlb s;
 	int rc = 0;
-
-	*out = -1;
+	*exists = false;
 	if (!wh->in_tx)
 		rc = sl_wh_ensure_schema(wh, schema, err);
 	if (rc == 0)
-		rc = sl_wh_table_exists(wh, schema, SL_WH_LOADS_TABLE, &exists, err);
-	if (rc < 0 || !exists)
-		return rc;
+		rc = sl_wh_table_exists(wh, schema, SL_WH_LOADS_TABLE, exists, err);
+	return rc;
+}
+
+/* Which _sluice_loads rows of a table a bookkeeping query reads. */
+enum loads_rows { LOADS_ALL, LOADS_OF_ID, LOADS_OF_OTHER_IDS };
+
+/* *out = max(lake_version) of the rows (count(*) for LOADS_OF_OTHER_IDS),
+ * left alone when that is NULL. */
+static int loads_value(sl_wh *wh, const char *schema, const char *table, enum loads_rows which,
+		       const char *lake_table_id, int64_t *out, sl_error *err)
+{
+	char *v = NULL;
+	sqlb s;
+	int rc;
+
 	sb_init(&s, wh, err);
-	sb_puts(&s, "SELECT max(lake_version) FROM ");
+	sb_puts(&s, which == LOADS_OF_OTHER_IDS ? "SELECT count(*) FROM "
+						: "SELECT max(lake_version) FROM ");
 	sb_table(&s, schema, SL_WH_LOADS_TABLE);
 	sb_puts(&s, " WHERE table_name = ");
 	sb_literal(&s, table);
+	/* Loads recorded without an id predate ids: count them as ours. */
+	if (which == LOADS_OF_ID) {
+		sb_puts(&s, " AND (lake_table_id IS NULL OR lake_table_id = ");
+		sb_literal(&s, lake_table_id);
+		sb_puts(&s, ")");
+	} else if (which == LOADS_OF_OTHER_IDS) {
+		sb_puts(&s, " AND lake_table_id IS NOT NULL AND lake_table_id <> ");
+		sb_literal(&s, lake_table_id);
+	}
 	rc = s.rc ? s.rc : sl_wh_query_value(wh, s.b.data, &v, err);
 	sl_buf_free(&s.b);
 	if (rc == 0 && v && sl_parse_int64(v, strlen(v), out) < 0)
-		rc = sl_error_set(err, SL_EDB, "%s: _sluice_loads holds a bad version '%s'",
+		rc = sl_error_set(err, SL_EDB, "%s: _sluice_loads holds a bad value '%s'",
 				  wh->target, v);
 	sl_free(v);
 	return rc;
+}
+
+int sl_wh_loaded_version(sl_wh *wh, const char *schema, const char *table, int64_t *out,
+			 sl_error *err)
+{
+	bool exists;
+	*out = -1;
+	int rc = loads_exist(wh, schema, &exists, err);
+	if (rc < 0 || !exists)
+		return rc;
+	return loads_value(wh, schema, table, LOADS_ALL, NULL, out, err);
 }
 
 int sl_wh_loaded_version_of(sl_wh *wh, const char *schema, const char *table,
 			    const char *lake_table_id, int64_t *out, bool *other,
 			    sl_error *err)
 {
-	bool exists = false;
-	char *v = NULL;
-	sqlb s;
-	int rc = 0;
-
+	bool exists;
+	int64_t n = 0;
 	*out = -1;
 	if (other)
 		*other = false;
-	if (!wh->in_tx)
-		rc = sl_wh_ensure_schema(wh, schema, err);
-	if (rc == 0)
-		rc = sl_wh_table_exists(wh, schema, SL_WH_LOADS_TABLE, &exists, err);
+	int rc = loads_exist(wh, schema, &exists, err);
 	if (rc < 0 || !exists)
 		return rc;
-	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		sb_init(&s, wh, err);
-		sb_puts(&s, pass == 0 ? "SELECT max(lake_version) FROM " : "SELECT count(*) FROM ");
-		sb_table(&s, schema, SL_WH_LOADS_TABLE);
-		sb_puts(&s, " WHERE table_name = ");
-		sb_literal(&s, table);
-		/* Loads recorded without an id predate ids: count them as ours. */
-		sb_puts(&s, pass == 0 ? " AND (lake_table_id IS NULL OR lake_table_id = "
-				      : " AND lake_table_id IS NOT NULL AND lake_table_id <> ");
-		sb_literal(&s, lake_table_id);
-		sb_puts(&s, pass == 0 ? ")" : "");
-		rc = s.rc ? s.rc : sl_wh_query_value(wh, s.b.data, &v, err);
-		sl_buf_free(&s.b);
-		if (rc == 0 && v) {
-			int64_t n = 0;
-			if (sl_parse_int64(v, strlen(v), &n) < 0)
-				rc = sl_error_set(err, SL_EDB, "%s: _sluice_loads holds a bad value '%s'",
-						  wh->target, v);
-			else if (pass == 0)
-				*out = n;
-			else if (other)
-				*other = n > 0;
-		}
-		sl_free(v);
-		v = NULL;
-	}
+	rc = loads_value(wh, schema, table, LOADS_OF_ID, lake_table_id, out, err);
+	if (rc == 0)
+		rc = loads_value(wh, schema, table, LOADS_OF_OTHER_IDS, lake_table_id, &n, err);
+	if (rc == 0 && other)
+		*other = n > 0;
 	return rc;
 }

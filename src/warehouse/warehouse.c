@@ -387,9 +387,10 @@ int sl_wh_describe(sl_wh *wh, const char *schema, const char *table, sl_schema *
 	return 0;
 }
 
-/* Appends "(col type, ...)" for cols, plus the merge order columns. */
-static int column_defs(sl_wh *wh, sl_buf *sql, const sl_schema *cols, bool order_cols,
-		       sl_error *err)
+/* Appends the quoted "(c1, c2, ...)" of cols, each followed by its type
+ * when types is set, plus the merge order columns (bigint). */
+static int column_list(sl_wh *wh, sl_buf *sql, const sl_schema *cols, bool order_cols,
+		       bool types, sl_error *err)
 {
 	char tbuf[64];
 	int rc;
@@ -401,14 +402,18 @@ static int column_defs(sl_wh *wh, sl_buf *sql, const sl_schema *cols, bool order
 		rc = sl_wh_quote_ident(wh, sql, cols->fields[i].name, err);
 		if (rc < 0)
 			return rc;
-		if (sl_buf_printf(sql, " %s", wh->ops->type_sql(cols->fields[i].type, tbuf,
-								  sizeof tbuf)) < 0)
+		if (types && sl_buf_printf(sql, " %s",
+					   wh->ops->type_sql(cols->fields[i].type, tbuf,
+							     sizeof tbuf)) < 0)
 			goto oom;
 	}
 	if (order_cols) {
-		const char *t = wh->ops->type_sql(sl_type_make(SL_INT64), tbuf, sizeof tbuf);
-		if (sl_buf_printf(sql, ", \"%s\" %s, \"%s\" %s", SL_WH_VERSION_COL, t,
-				  SL_WH_SEQ_COL, t) < 0)
+		char ot[80] = "";
+		if (types)
+			snprintf(ot, sizeof ot, " %s",
+				 wh->ops->type_sql(sl_type_make(SL_INT64), tbuf, sizeof tbuf));
+		if (sl_buf_printf(sql, ", \"%s\"%s, \"%s\"%s", SL_WH_VERSION_COL, ot,
+				  SL_WH_SEQ_COL, ot) < 0)
 			goto oom;
 	}
 	if (sl_buf_putc(sql, ')') < 0)
@@ -429,7 +434,7 @@ int sl_wh_create_table_ex(sl_wh *wh, const char *create, const char *schema,
 	if (rc == 0 && sl_buf_putc(&sql, ' ') < 0)
 		rc = SL_ENOMEM;
 	if (rc == 0)
-		rc = column_defs(wh, &sql, cols, order_cols, err);
+		rc = column_list(wh, &sql, cols, order_cols, true, err);
 	if (rc == 0)
 		rc = wh->ops->exec(wh, sql.data, NULL, err);
 	if (rc == SL_ENOMEM)
@@ -535,30 +540,6 @@ struct sl_wh_loader {
 	sl_schema *cols;
 };
 
-/* Quoted "(c1, c2, ...)" of cols, plus the order columns. */
-static int column_list(sl_wh *wh, sl_buf *out, const sl_schema *cols, bool order_cols,
-		       sl_error *err)
-{
-	int rc;
-	if (sl_buf_putc(out, '(') < 0)
-		goto oom;
-	for (int i = 0; i < cols->nfields; i++) {
-		if (i && sl_buf_puts(out, ", ") < 0)
-			goto oom;
-		rc = sl_wh_quote_ident(wh, out, cols->fields[i].name, err);
-		if (rc < 0)
-			return rc;
-	}
-	if (order_cols && sl_buf_printf(out, ", \"%s\", \"%s\"", SL_WH_VERSION_COL,
-					SL_WH_SEQ_COL) < 0)
-		goto oom;
-	if (sl_buf_putc(out, ')') < 0)
-		goto oom;
-	return 0;
-oom:
-	return sl_error_set(err, SL_ENOMEM, "out of memory");
-}
-
 int sl_wh_bload_open(sl_wh_bload **out, sl_wh *wh, const char *schema, const char *table,
 		     const sl_schema *cols, bool order_cols, sl_error *err)
 {
@@ -569,7 +550,7 @@ int sl_wh_bload_open(sl_wh_bload **out, sl_wh *wh, const char *schema, const cha
 		return sl_error_set(err, SL_EINVAL, "a load needs at least one column");
 	rc = sl_wh_quote_table(wh, &qt, schema, table, err);
 	if (rc == 0)
-		rc = column_list(wh, &cl, cols, order_cols, err);
+		rc = column_list(wh, &cl, cols, order_cols, false, err);
 	if (rc == 0)
 		rc = wh->ops->load_open(out, wh, qt.data, cl.data, cols, order_cols, err);
 	sl_buf_free(&qt);

@@ -583,6 +583,28 @@ static void test_loads_bookkeeping_per_lake_version(void **state)
 	assert_int_equal(sl_wh_loaded_version(wh, "raw", "bk", &lv, &err), 0);
 	assert_int_equal(lv, 8);
 	assert_value(wh, "SELECT count(*) FROM \"raw\".\"bk\"", "5");
+
+	/* By lake table id: loads recorded without an id count as anyone's;
+	 * loads of another id are reported, not counted. */
+	bool other = true;
+	assert_int_equal(sl_wh_loaded_version_of(wh, "raw", "nobk", "id-a", &lv, &other, &err), 0);
+	assert_int_equal(lv, -1);
+	assert_false(other);
+	assert_int_equal(sl_wh_loaded_version_of(wh, "raw", "bk", "id-a", &lv, &other, &err), 0);
+	assert_int_equal(lv, 8);
+	assert_false(other);
+	o.run_id = "run-4";
+	o.lake_version = 10;
+	o.lake_table_id = "id-b";
+	assert_int_equal(load(wh, "bk", s, &o, NULL, NULL, 0, NULL, &err), 0);
+	assert_int_equal(sl_wh_loaded_version_of(wh, "raw", "bk", "id-a", &lv, &other, &err), 0);
+	assert_int_equal(lv, 8);
+	assert_true(other);
+	assert_int_equal(sl_wh_loaded_version_of(wh, "raw", "bk", "id-b", &lv, &other, &err), 0);
+	assert_int_equal(lv, 10);
+	assert_false(other);
+	assert_int_equal(sl_wh_loaded_version(wh, "raw", "bk", &lv, &err), 0);
+	assert_int_equal(lv, 10);
 	sl_batch_free(b3);
 	sl_batch_free(b5);
 	sl_schema_free(s);
