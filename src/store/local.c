@@ -199,9 +199,7 @@ static int local_get(sl_store *s, const char *key, sl_buf *out, sl_error *err)
 	char *path = key_path(ls, key, err);
 	if (!path)
 		return err ? err->code : SL_EINVAL;
-	out->len = 0;
-	if (out->data)
-		out->data[0] = '\0';
+	sl_buf_reset(out);
 	int rc = sl_file_read_all(out, path, 0, err);
 	sl_free(path);
 	return rc;

@@ -870,6 +870,14 @@ static void test_replay_of_many_files_with_removes_and_readds(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+static void test_path_decode_turns_percent_escapes_into_bytes(void **state)
+{
+	(void)state;
+	char *d = sl_lake_path_decode("data/day%3D2024-01-01/a%20b%2fc%zz%4.parquet%");
+	assert_string_equal(d, "data/day=2024-01-01/a b/c%zz%4.parquet%");
+	sl_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -890,6 +898,7 @@ int main(void)
 		T(test_bad_table_names_are_refused),
 		T(test_unsupported_protocol_is_refused),
 		cmocka_unit_test(test_schema_json_round_trips_every_type),
+		cmocka_unit_test(test_path_decode_turns_percent_escapes_into_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

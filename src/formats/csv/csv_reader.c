@@ -668,51 +668,42 @@ static int reader_new(sl_csv_reader **out, const char *path, sl_error *err)
 	return 0;
 }
 
+/* Opens a reader named name on in, which the reader closes when own_in. */
+static int reader_open(sl_csv_reader **out, sl_input *in, bool own_in, const char *name,
+		       const sl_csv_opts *opts, sl_error *err)
+{
+	sl_csv_reader *r = NULL;
+	int rc = reader_new(&r, name, err);
+	if (rc < 0) {
+		if (own_in)
+			in->close(in);
+		return rc;
+	}
+	rc = csv_src_open(&r->src, in, own_in, name, err);
+	if (rc == 0)
+		rc = reader_start(r, opts, err);
+	if (rc < 0) {
+		sl_csv_reader_close(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
 int sl_csv_reader_open(sl_csv_reader **out, const char *path, const sl_csv_opts *opts,
 		       sl_error *err)
 {
-	sl_csv_reader *r = NULL;
 	sl_input *in = NULL;
-	int rc = reader_new(&r, path, err);
+	int rc = sl_input_file_open(&in, path, err);
 	if (rc < 0)
 		return rc;
-	rc = sl_input_file_open(&in, path, err);
-	if (rc < 0)
-		goto fail;
-	rc = csv_src_open(&r->src, in, true, path, err);
-	if (rc < 0) {
-		if (!r->src.in)
-			in->close(in);
-		goto fail;
-	}
-	rc = reader_start(r, opts, err);
-	if (rc < 0)
-		goto fail;
-	*out = r;
-	return 0;
-fail:
-	sl_csv_reader_close(r);
-	return rc;
+	return reader_open(out, in, true, path, opts, err);
 }
 
 int sl_csv_reader_open_input(sl_csv_reader **out, sl_input *in, const sl_csv_opts *opts,
 			     sl_error *err)
 {
-	sl_csv_reader *r = NULL;
-	int rc = reader_new(&r, in->name, err);
-	if (rc < 0)
-		return rc;
-	rc = csv_src_open(&r->src, in, false, in->name, err);
-	if (rc < 0)
-		goto fail;
-	rc = reader_start(r, opts, err);
-	if (rc < 0)
-		goto fail;
-	*out = r;
-	return 0;
-fail:
-	sl_csv_reader_close(r);
-	return rc;
+	return reader_open(out, in, false, in->name, opts, err);
 }
 
 void sl_csv_reader_close(sl_csv_reader *r)
