@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { sluice, sluiceSpawn, tmpdir, writeFiles, duckText } from '../lib/harness.mjs';
+import { runSummary, warehouseSql as sqlite, warehouseRows as sqliteRows } from '../lib/harness.mjs';
 import { deltaVersions, liveFiles } from '../lib/harness.mjs';
 
 // ------------------------------------------------------------------ helpers
@@ -46,17 +47,7 @@ async function lakeCount(dir, table) {
   return r.length ? Number(r[0].n) : 0;
 }
 
-function sqlite(dir, sql) {
-  const main = path.join(dir, 'warehouse.db');
-  const raw = path.join(dir, 'warehouse.raw.db');
-  return execFileSync('sqlite3', ['-bail', main,
-    `ATTACH '${raw.replace(/'/g, "''")}' AS raw; ${sql}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
-}
 
-function sqliteRows(dir, exprs, from) {
-  const out = sqlite(dir, `SELECT json_group_array(json(r)) FROM (SELECT json_array(${exprs.join(', ')}) AS r FROM ${from});`);
-  return JSON.parse(out);
-}
 
 // Rows of raw.<source>__<table>, or null when the table does not exist.
 function whCount(dir, source = 's', table = 't') {
@@ -70,12 +61,9 @@ function whCount(dir, source = 's', table = 't') {
 // The summary line of one table (table files read landed quarantined
 // loaded bytes seconds rows/s status).
 function summary(stdout, table = 's.t') {
-  const line = stdout.split('\n').find(l => l.startsWith(table + ' '));
-  assert.ok(line, `no summary line for ${table} in:\n${stdout}`);
-  const m = line.match(/^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.+?)\s+([\d.]+)\s+(\d+)\s+(ok|FAILED|already landed)\s*$/);
-  assert.ok(m, `unparsable summary line: ${line}`);
+  const s = runSummary(stdout, table);
   const num = v => (v === '-' ? null : Number(v));
-  return { files: num(m[2]), read: num(m[3]), landed: num(m[4]), quarantined: num(m[5]), loaded: num(m[6]), status: m[10] };
+  return { files: num(s.files), read: num(s.read), landed: num(s.landed), quarantined: num(s.quarantined), loaded: num(s.loaded), status: s.status };
 }
 
 // Every ledger line of `sluice runs` (newest first).

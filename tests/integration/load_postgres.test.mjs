@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sluice, sluiceSpawn, tmpdir, writeFiles, startPostgres } from '../lib/harness.mjs';
+import { typesYml, typesCsv, cols } from '../lib/types_fixture.mjs';
+import { runSummary as summary } from '../lib/harness.mjs';
 
 let pg;
 let dbs = 0;
@@ -51,39 +53,11 @@ function pgColumns(db, schema, table) {
     WHERE n.nspname = '${schema}' AND c.relname = '${table}' AND a.attnum > 0 AND NOT a.attisdropped`, db));
 }
 
-function summary(stdout, table) {
-  const line = stdout.split('\n').find(l => l.startsWith(table + ' '));
-  assert.ok(line, `no summary line for ${table} in:\n${stdout}`);
-  const m = line.match(/^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.+?)\s+([\d.]+)\s+(\d+)\s+(ok|FAILED|already landed)\s*$/);
-  assert.ok(m, `unparsable summary line: ${line}`);
-  return { files: m[2], read: m[3], landed: m[4], quarantined: m[5], loaded: m[6], status: m[10] };
-}
-
 function errorLine(stdout, table) {
   return stdout.split('\n').find(l => l.startsWith(`error: ${table}:`));
 }
 
 // ------------------------------------------------------------ type round trip
-
-const typesYml = `source: shop
-kind: csv
-tables:
-  - name: types
-    path: data/types*.csv
-    columns: {id: int32, b: bool, i32: int32, i64: int64, f64: float64, d38: "decimal(38,18)", d10: "decimal(10,2)", s: string, dt: date, ts: timestamp}
-`;
-
-const typesCsv = 'id,b,i32,i64,f64,d38,d10,s,dt,ts\n' + [
-  '1,true,2147483647,9223372036854775807,1.5,12345678901234567890.123456789012345678,12345678.90,"tab\there",2025-01-02,2025-01-02T03:04:05Z',
-  '2,false,-2147483648,-9223372036854775808,-0.25,-0.000000000000000001,-0.01,"line1\nline2\nline3",1970-01-01,1970-01-01 00:00:00',
-  '3,,,,,,,,,',
-  '4,0,0,0,0,0,0,"",2000-02-29,2024-02-29T23:59:59.999999Z',
-  '5,1,7,42,3.14159,-99999999999999999999.999999999999999999,99999999.99,"back\\slash ""quoted"" \'single\' ünïcødé 日本語 🎉",9999-12-31,1969-12-31T23:59:59.5Z',
-  '6,f,-1,-1,123456.789,0.5,0.5,\\N,0001-01-01,2025-06-30T12:00:00+02:00',
-  '7,T,1,1,0.30000000000000004,1,1,"  padded, with comma; semi | pipe  ",2025-01-01,2025-01-01',
-  '8,yes,2,2,0.1,2,2,NULL,2025-01-01,2025-01-01T00:00',
-  '9,no,3,3,1e20,3,3,007,2025-01-01,2025-01-01T00:00:00.000001Z',
-].join('\n') + '\n';
 
 // PostgreSQL's text of each value (session in UTC, ISO dates).
 const expectPg = [
@@ -97,7 +71,6 @@ const expectPg = [
   ['8', 'true', '2', '2', '0.1', '2.000000000000000000', '2.00', 'NULL', '2025-01-01', '2025-01-01 00:00:00+00'],
   ['9', 'false', '3', '3', '1e+20', '3.000000000000000000', '3.00', '007', '2025-01-01', '2025-01-01 00:00:00.000001+00'],
 ];
-const cols = ['id', 'b', 'i32', 'i64', 'f64', 'd38', 'd10', 's', 'dt', 'ts'];
 
 test('every type round-trips CSV -> lake -> PostgreSQL exactly, NULL apart from empty string', () => {
   const { dir, db } = project({ 'sources/shop.yml': typesYml, 'data/types_1.csv': typesCsv });

@@ -10,6 +10,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sluice, tmpdir, writeFiles } from '../lib/harness.mjs';
+import { typesYml, typesCsv, cols } from '../lib/types_fixture.mjs';
+import { runSummary as summary, warehouseSql as sqlite, warehouseRows as sqliteRows } from '../lib/harness.mjs';
 
 function project(files) {
   const dir = tmpdir();
@@ -17,59 +19,11 @@ function project(files) {
   return dir;
 }
 
-// Runs sql with the sqlite3 CLI on the project's warehouse, the raw schema
-// ATTACHed as "raw" (its own file, warehouse.raw.db); returns stdout.
-function sqlite(dir, sql) {
-  const main = path.join(dir, 'warehouse.db');
-  const raw = path.join(dir, 'warehouse.raw.db');
-  return execFileSync('sqlite3', ['-bail', main,
-    `ATTACH '${raw.replace(/'/g, "''")}' AS raw; ${sql}`], { encoding: 'utf8' });
-}
-
-// Rows of a query as arrays, through json_group_array(json_array(...)) so
-// that text with newlines, tabs and quotes and NULLs come back exactly.
-function sqliteRows(dir, exprs, from) {
-  const out = sqlite(dir, `SELECT json_group_array(json(r)) FROM (SELECT json_array(${exprs.join(', ')}) AS r FROM ${from});`);
-  return JSON.parse(out);
-}
-
 function sqliteColumns(dir, table) {
   return JSON.parse(sqlite(dir, `SELECT json_group_array(json_array(name, type)) FROM pragma_table_info('${table}', 'raw');`));
 }
 
-// The summary line of one table (cmd_run.c: table files read landed
-// quarantined loaded bytes seconds rows/s status; bytes hold a space).
-function summary(stdout, table) {
-  const line = stdout.split('\n').find(l => l.startsWith(table + ' '));
-  assert.ok(line, `no summary line for ${table} in:\n${stdout}`);
-  const m = line.match(/^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.+?)\s+([\d.]+)\s+(\d+)\s+(ok|FAILED|already landed)\s*$/);
-  assert.ok(m, `unparsable summary line: ${line}`);
-  return { files: m[2], read: m[3], landed: m[4], quarantined: m[5], loaded: m[6], status: m[10] };
-}
-
 // ------------------------------------------------------------ type round trip
-
-const typesYml = `source: shop
-kind: csv
-tables:
-  - name: types
-    path: data/types*.csv
-    columns: {id: int32, b: bool, i32: int32, i64: int64, f64: float64, d38: "decimal(38,18)", d10: "decimal(10,2)", s: string, dt: date, ts: timestamp}
-`;
-
-// One CSV record per row; empty unquoted fields are NULL, "" is the empty
-// string. [csv text of the record, expected row] pairs live in the tests.
-const typesCsv = 'id,b,i32,i64,f64,d38,d10,s,dt,ts\n' + [
-  '1,true,2147483647,9223372036854775807,1.5,12345678901234567890.123456789012345678,12345678.90,"tab\there",2025-01-02,2025-01-02T03:04:05Z',
-  '2,false,-2147483648,-9223372036854775808,-0.25,-0.000000000000000001,-0.01,"line1\nline2\nline3",1970-01-01,1970-01-01 00:00:00',
-  '3,,,,,,,,,',
-  '4,0,0,0,0,0,0,"",2000-02-29,2024-02-29T23:59:59.999999Z',
-  '5,1,7,42,3.14159,-99999999999999999999.999999999999999999,99999999.99,"back\\slash ""quoted"" \'single\' ünïcødé 日本語 🎉",9999-12-31,1969-12-31T23:59:59.5Z',
-  '6,f,-1,-1,123456.789,0.5,0.5,\\N,0001-01-01,2025-06-30T12:00:00+02:00',
-  '7,T,1,1,0.30000000000000004,1,1,"  padded, with comma; semi | pipe  ",2025-01-01,2025-01-01',
-  '8,yes,2,2,0.1,2,2,NULL,2025-01-01,2025-01-01T00:00',
-  '9,no,3,3,1e20,3,3,007,2025-01-01,2025-01-01T00:00:00.000001Z',
-].join('\n') + '\n';
 
 // Expected SQLite text per column (bool as 0/1, decimals as exact text,
 // timestamps fixed-width UTC); null = SQL NULL.
@@ -84,7 +38,6 @@ const expectSqlite = [
   ['8', '1', '2', '2', '0.1', '2.000000000000000000', '2.00', 'NULL', '2025-01-01', '2025-01-01 00:00:00.000000'],
   ['9', '0', '3', '3', '1.0e+20', '3.000000000000000000', '3.00', '007', '2025-01-01', '2025-01-01 00:00:00.000001'],
 ];
-const cols = ['id', 'b', 'i32', 'i64', 'f64', 'd38', 'd10', 's', 'dt', 'ts'];
 
 test('every type round-trips CSV -> lake -> SQLite exactly, NULL apart from empty string', () => {
   const dir = project({ 'sources/shop.yml': typesYml, 'data/types_1.csv': typesCsv });

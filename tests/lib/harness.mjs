@@ -140,3 +140,30 @@ export function liveFiles(dir, table) {
   }
   return [...live].map(p => path.join(dir, 'lake', table, p));
 }
+
+// The summary line of one table printed by `sluice run|extract|load`:
+// table files read landed quarantined loaded bytes seconds rows/s status
+// (bytes hold a space). Counts come back as text, '-' when not applicable.
+export function runSummary(stdout, table) {
+  const line = stdout.split('\n').find(l => l.startsWith(table + ' '));
+  if (!line) throw new Error(`no summary line for ${table} in:\n${stdout}`);
+  const m = line.match(/^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.+?)\s+([\d.]+)\s+(\d+)\s+(ok|FAILED|already landed)\s*$/);
+  if (!m) throw new Error(`unparsable summary line: ${line}`);
+  return { files: m[2], read: m[3], landed: m[4], quarantined: m[5], loaded: m[6], status: m[10] };
+}
+
+// Runs sql with the sqlite3 CLI on a project's SQLite warehouse, the raw
+// schema ATTACHed as "raw" (its own file, warehouse.raw.db); returns stdout.
+export function warehouseSql(dir, sql) {
+  const main = path.join(dir, 'warehouse.db');
+  const raw = path.join(dir, 'warehouse.raw.db');
+  return execFileSync('sqlite3', ['-bail', main,
+    `ATTACH '${raw.replace(/'/g, "''")}' AS raw; ${sql}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+}
+
+// Rows of a warehouse query as arrays, through json_group_array(json_array())
+// so that text with newlines, tabs and quotes, and NULLs, come back exactly.
+export function warehouseRows(dir, exprs, from) {
+  const out = warehouseSql(dir, `SELECT json_group_array(json(r)) FROM (SELECT json_array(${exprs.join(', ')}) AS r FROM ${from});`);
+  return JSON.parse(out);
+}
