@@ -172,13 +172,8 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 	}
 
 	sl_project *p = NULL;
-	if (sl_project_load(&p, dir, &err) < 0)
+	if (sl_project_load_target(&p, dir, target, &err) < 0)
 		return sl_cli_fail(&err);
-	if (target && !sl_project_target(p, target)) {
-		fprintf(stderr, "sluice: %s: no target named \"%s\"\n", p->file, target);
-		sl_project_free(p);
-		return 2;
-	}
 
 	progress_state ps = {sl_cli_is_tty(), false};
 	sl_run_opts o = {

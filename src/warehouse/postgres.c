@@ -564,6 +564,7 @@ static void pg_close(sl_wh *wh)
 const sl_wh_ops sl_wh_postgres_ops = {
 	.name = "postgres",
 	.max_ident = 63, /* NAMEDATALEN - 1 */
+	.fold_case = false, /* quoted identifiers keep their case */
 	.begin_sql = "BEGIN",
 	.temp_schema = "pg_temp",
 	.index_on_schema = false,
@@ -640,8 +641,10 @@ int sl_wh_postgres_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 				  clean_msg(PQerrorMessage(w->conn), msg, sizeof msg));
 		goto fail;
 	}
-	snprintf(w->base.target, sizeof w->base.target, "postgres %s@%s:%s/%s",
-		 PQuser(w->conn), PQhost(w->conn), PQport(w->conn), PQdb(w->conn));
+	rc = sl_wh_set_target(&w->base, err, "postgres %s@%s:%s/%s", PQuser(w->conn),
+			      PQhost(w->conn), PQport(w->conn), PQdb(w->conn));
+	if (rc < 0)
+		goto fail;
 	PQsetNoticeProcessor(w->conn, on_notice, w->base.target);
 	rc = pg_exec(&w->base, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'", NULL, err);
 	if (rc == 0)
