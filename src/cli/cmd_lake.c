@@ -157,8 +157,9 @@ static int cmd_show(sl_lake *lake, const char *table)
 	}
 	human_bytes(s->bytes, size, sizeof size);
 	printf("table %s in %s\n", table, sl_lake_url(lake));
-	printf("version %lld: %d files, %lld rows, %s\n\n", (long long)s->version, s->nfiles,
-	       (long long)s->rows, size);
+	printf("version %lld: %d %s, %lld %s, %s\n\n", (long long)s->version, s->nfiles,
+	       s->nfiles == 1 ? "file" : "files", (long long)s->rows,
+	       s->rows == 1 ? "row" : "rows", size);
 
 	int w = 6;
 	for (int i = 0; i < s->schema->nfields; i++)
@@ -232,15 +233,15 @@ static int cmd_vacuum(sl_lake *lake, const lake_opts *o)
 			continue;
 		}
 		human_bytes(r.bytes_removed, size, sizeof size);
-		printf("%s: %s %d files (%s)\n", names[i], o->dry_run ? "would remove" : "removed",
-		       r.files_removed, size);
+		printf("%s: %s %d %s (%s)\n", names[i], o->dry_run ? "would remove" : "removed",
+		       r.files_removed, r.files_removed == 1 ? "file" : "files", size);
 		total += r.files_removed;
 		total_bytes += r.bytes_removed;
 	}
 	if (n > 1) {
 		human_bytes(total_bytes, size, sizeof size);
-		printf("total: %s %d files (%s)\n", o->dry_run ? "would remove" : "removed", total,
-		       size);
+		printf("total: %s %d %s (%s)\n", o->dry_run ? "would remove" : "removed", total,
+		       total == 1 ? "file" : "files", size);
 	}
 	sl_lake_names_free(names, n);
 	return status;

@@ -547,6 +547,22 @@ static void pg_load_abort(sl_wh_bload *bl)
 
 /* Server notices ("relation already exists, skipping") go to the debug log,
  * not to stderr. */
+static int pg_search_schemas(sl_wh *wh, sl_error *err)
+{
+	sl_buf sql = SL_BUF_INIT;
+	int rc = sl_buf_puts(&sql, "SET search_path TO ") < 0
+			 ? sl_error_set(err, SL_ENOMEM, "out of memory")
+			 : sl_wh_quote_ident(wh, &sql, wh->schema, err);
+	if (rc == 0 && sl_buf_puts(&sql, ", ") < 0)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = sl_wh_quote_ident(wh, &sql, wh->raw_schema, err);
+	if (rc == 0)
+		rc = pg_exec(wh, sql.data, NULL, err);
+	sl_buf_free(&sql);
+	return rc;
+}
+
 static void on_notice(void *arg, const char *message)
 {
 	char msg[700];
@@ -571,6 +587,7 @@ const sl_wh_ops sl_wh_postgres_ops = {
 	.analyze_stage = true,
 	.ts_suffix = "+00",
 	.close = pg_close,
+	.search_schemas = pg_search_schemas,
 	.exec = pg_exec,
 	.query = pg_query,
 	.ensure_schema = pg_ensure_schema,

@@ -136,6 +136,11 @@ int sl_wh_ensure_schema(sl_wh *wh, const char *schema, sl_error *err)
 	return wh->ops->ensure_schema(wh, schema, err);
 }
 
+int sl_wh_search_schemas(sl_wh *wh, sl_error *err)
+{
+	return wh->ops->search_schemas ? wh->ops->search_schemas(wh, err) : 0;
+}
+
 /* ------------------------------------------------------------- SQL text */
 
 const char *sl_wh_printable(const char *name, char *out, size_t n)

@@ -90,6 +90,13 @@ const char *sl_wh_describe_target(const sl_wh *wh);
  */
 int sl_wh_ensure_schema(sl_wh *wh, const char *schema, sl_error *err);
 
+/*
+ * Makes unqualified table names resolve in the models' schema, then the
+ * raw schema, for queries typed by hand (`sluice sql`): search_path on
+ * PostgreSQL; on SQLite the attached raw database is searched already.
+ */
+int sl_wh_search_schemas(sl_wh *wh, sl_error *err);
+
 /* -------------------------------------------------------------- SQL text */
 
 /*

@@ -36,6 +36,8 @@ typedef struct sl_wh_ops {
 	int (*exec)(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err);
 	int (*query)(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err);
 	int (*ensure_schema)(sl_wh *wh, const char *schema, sl_error *err);
+	/* unqualified names: models' schema, then raw (NULL: already so) */
+	int (*search_schemas)(sl_wh *wh, sl_error *err);
 	int (*table_exists)(sl_wh *wh, const char *schema, const char *table, bool *out,
 			    sl_error *err);
 	/* *out NULL when there is no such table */
