@@ -56,12 +56,7 @@ static bool json_errors;
 
 const char *sl_cli_prog(void) { return prog_name; }
 
-/*
- * Prints one error line: "sluice: msg" or a JSON object like the log's.
- * msg is redacted, and the hints it holds (`sluice run ...`) name the
- * program as it was invoked, which may not be on PATH.
- */
-static void print_error(const char *msg, int status)
+char *sl_cli_clean(const char *msg)
 {
 	sl_buf hinted = SL_BUF_INIT;
 	const char *text = msg;
@@ -81,10 +76,19 @@ static void print_error(const char *msg, int status)
 		if (hinted.data)
 			text = hinted.data;
 	}
-	size_t n = strlen(text) * 2 + 64;
+	/* Room for a redaction marker longer than the secret it replaces. */
+	size_t n = strlen(text) * 3 + 64;
 	char *clean = sl_malloc(n);
 	if (clean)
 		sl_log_redact(clean, n, text);
+	sl_buf_free(&hinted);
+	return clean;
+}
+
+/* Prints one error line: "sluice: msg" or a JSON object like the log's. */
+static void print_error(const char *msg, int status)
+{
+	char *clean = sl_cli_clean(msg);
 	const char *out = clean ? clean : "out of memory";
 	if (json_errors) {
 		char ts[48];
@@ -99,7 +103,6 @@ static void print_error(const char *msg, int status)
 		fprintf(stderr, "sluice: %s\n", out);
 	}
 	sl_free(clean);
-	sl_buf_free(&hinted);
 }
 
 int sl_cli_fail(const sl_error *err)

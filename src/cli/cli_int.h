@@ -29,6 +29,11 @@ int sl_cmd_sql(int argc, char **argv);
 int sl_cli_fail(const sl_error *err);
 /* Prints a usage error the same way ("sluice: cmd: message") and returns 2. */
 int sl_cli_usage_error(const char *cmd, const char *fmt, ...) SL_PRINTF(2, 3);
+/*
+ * msg ready to print: registered secrets redacted, hints such as `sluice
+ * run` naming the program as invoked. sl_malloc'd; NULL when out of memory.
+ */
+char *sl_cli_clean(const char *msg);
 /* The program as invoked (argv[0]), for hints: "sluice" or "./build/sluice". */
 const char *sl_cli_prog(void);
 

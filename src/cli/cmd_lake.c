@@ -76,12 +76,11 @@ static int parse_opts(int argc, char **argv, lake_opts *o)
 		case 'n': o->dry_run = true; break;
 		case 'h': usage(stdout); return 1;
 		case ':':
-			fprintf(stderr, "sluice lake: option '%s' needs a value\n", argv[optind - 1]);
-			return 2;
+			return sl_cli_usage_error("lake", "option '%s' needs a value; see `sluice "
+						  "lake --help`", argv[optind - 1]);
 		default:
-			fprintf(stderr, "sluice lake: unknown option '%s'; see sluice lake --help\n",
-				argv[optind - 1]);
-			return 2;
+			return sl_cli_usage_error("lake", "unknown option '%s'; see `sluice lake "
+						  "--help`", argv[optind - 1]);
 		}
 	}
 	o->nargs = argc - optind;
@@ -205,10 +204,8 @@ static int cmd_vacuum(sl_lake *lake, const lake_opts *o)
 	if (strcmp(rs, "0") == 0)
 		retain = 0;
 	else if (sl_duration_parse(rs, &retain) < 0) {
-		fprintf(stderr,
-			"sluice lake vacuum: invalid --retain '%s'; use a duration like 0, 30m, 2h "
-			"or 7d\n", rs);
-		return 2;
+		return sl_cli_usage_error("lake vacuum", "invalid --retain '%s'; use a duration "
+					  "like 0, 30m, 2h or 7d (see `sluice lake --help`)", rs);
 	}
 	char **names = NULL;
 	int n = 0, status = 0;
@@ -216,8 +213,8 @@ static int cmd_vacuum(sl_lake *lake, const lake_opts *o)
 		names = sl_calloc(1, sizeof *names);
 		if (!names || !(names[0] = sl_strdup(o->args[0]))) {
 			sl_free(names);
-			fprintf(stderr, "sluice: out of memory\n");
-			return 1;
+			sl_error_set(&err, SL_ENOMEM, "out of memory");
+			return sl_cli_fail(&err);
 		}
 		n = 1;
 	} else if (sl_lake_list_tables(lake, &names, &n, &err) < 0) {
@@ -264,29 +261,28 @@ int sl_cmd_lake(int argc, char **argv)
 	bool is_ls = !strcmp(sub, "ls"), is_show = !strcmp(sub, "show"),
 	     is_vacuum = !strcmp(sub, "vacuum");
 	if (!is_ls && !is_show && !is_vacuum) {
-		fprintf(stderr, "sluice lake: unknown subcommand '%s'; use ls, show or vacuum\n", sub);
-		return 2;
+		return sl_cli_usage_error("lake", "unknown subcommand '%s'; use ls, show or vacuum "
+					  "(see `sluice lake --help`)", sub);
 	}
 	int rc = parse_opts(argc - 1, argv + 1, &o);
 	if (rc)
 		return rc == 1 ? 0 : 2;
 	if (o.lake_url && strcmp(o.project_dir, ".") != 0) {
-		fprintf(stderr, "sluice lake: give --project-dir or --lake, not both\n");
-		return 2;
+		return sl_cli_usage_error("lake", "give --project-dir or --lake, not both (see "
+					  "`sluice lake --help`)");
 	}
 	if (!is_vacuum && o.retain) {
-		fprintf(stderr, "sluice lake %s: --retain is an option of vacuum\n", sub);
-		return 2;
+		return sl_cli_usage_error("lake", "%s: --retain is an option of vacuum (see "
+					  "`sluice lake --help`)", sub);
 	}
 	if (!is_vacuum && o.dry_run) {
-		fprintf(stderr, "sluice lake %s: --dry-run is an option of vacuum\n", sub);
-		return 2;
+		return sl_cli_usage_error("lake", "%s: --dry-run is an option of vacuum (see "
+					  "`sluice lake --help`)", sub);
 	}
 	if ((is_ls && o.nargs != 0) || (is_show && o.nargs != 1) || (is_vacuum && o.nargs > 1)) {
-		fprintf(stderr, "sluice lake %s: %s; see sluice lake --help\n", sub,
-			is_show ? "give exactly one TABLE"
-				: is_ls ? "takes no arguments" : "give at most one TABLE");
-		return 2;
+		return sl_cli_usage_error("lake", "%s: %s; see `sluice lake --help`", sub,
+					  is_show ? "give exactly one TABLE"
+						  : is_ls ? "takes no arguments" : "give at most one TABLE");
 	}
 	if (open_lake(&lake, &o, &err) < 0)
 		return sl_cli_fail(&err);

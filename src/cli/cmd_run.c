@@ -140,10 +140,7 @@ static void print_error_line(const sl_table_result *r)
 			}
 		}
 	}
-	size_t cn = strlen(msg) * 2 + 64;
-	clean = sl_malloc(cn);
-	if (clean)
-		sl_log_redact(clean, cn, msg);
+	clean = sl_cli_clean(msg);
 	printf("error: %s.%s: %s%s%s\n", r->source, r->table, task ? task : "",
 	       task ? ": " : "", clean ? clean : msg);
 	sl_free(clean);

@@ -66,10 +66,7 @@ static void print_ledger(const char *table, const sl_ledger *g, const sl_state_t
 		if (strncmp(msg, t->task, kind) == 0 && msg[kind] == ' ' &&
 		    strncmp(msg + kind + 1, key, kl) == 0 && msg[kind + 1 + kl] == ':')
 			msg += kind + kl + 2 + (msg[kind + kl + 2] == ' ');
-		size_t n = strlen(msg) * 2 + 64;
-		char *clean = sl_malloc(n);
-		if (clean)
-			sl_log_redact(clean, n, msg);
+		char *clean = sl_cli_clean(msg);
 		printf("      %.*s failed: %s\n", (int)kind, t->task, clean ? clean : msg);
 		sl_free(clean);
 	}
@@ -117,8 +114,9 @@ int sl_cmd_runs(int argc, char **argv)
 	bool exists = db && sl_path_exists(db);
 	sl_free(db);
 	if (!exists) {
-		fprintf(stderr, "sluice: %s has no runs yet (no .sluice/state.db)\n", dir);
-		return 1;
+		sl_error_set(&err, SL_ENOTFOUND, "%s has no runs yet (no .sluice/state.db); "
+			     "run `sluice run` first", dir);
+		return sl_cli_fail(&err);
 	}
 	sl_state *st = NULL;
 	sl_state_runs runs = {0};

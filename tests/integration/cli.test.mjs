@@ -43,6 +43,25 @@ test('postgres tables "Orders" and orders are refused on SQLite', () => {
   assert.match(r.stderr, /sources\/db\.yml:5: table "Orders" of source "db" and sources\/db\.yml:6: table "orders" of source "db" would load into one warehouse table/);
 });
 
+test('on PostgreSQL, two tables equal in their first 63 bytes are refused before connecting', () => {
+  const a = 'x'.repeat(59) + '1', b = 'x'.repeat(59) + '2';
+  const dir = tmpdir();
+  writeFiles(dir, {
+    'sluice.yml': 'name: t\ntarget: pg\ntargets:\n  pg: {type: postgres, host: /nonexistent, dbname: x}\n',
+    'sources/src.yml': `source: src\nkind: csv\ntables:\n  - {name: ${a}, path: a.csv}\n  - {name: ${b}, path: b.csv}\n`,
+  });
+  let r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.ok(r.stderr.includes(`sources/src.yml:4: table "${a}" of source "src" and sources/src.yml:5: table "${b}" ` +
+    `of source "src" would load into one warehouse table: target "pg" (postgres) keeps the first 63 bytes of a name, ` +
+    `so "src__${a}" and "src__${b}" are the same table there; rename one of them`), r.stderr);
+  assert.ok(!fs.existsSync(path.join(dir, '.sluice')), 'nothing ran');
+  // the same names on SQLite are fine
+  writeFiles(dir, { 'sluice.yml': 'name: t\n', 'a.csv': 'id\n1\n', 'b.csv': 'id\n2\n' });
+  r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+});
+
 test('a name longer than 255 bytes is a configuration error with file and line', () => {
   const long = 'a'.repeat(256);
   const dir = project({ 'sources/s.yml': csvSource('s', long) });
