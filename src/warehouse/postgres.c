@@ -25,7 +25,7 @@ typedef struct pg_load {
 	sl_wh_bload base;
 	sl_buf buf;
 	bool in_copy;
-	char qtable[256]; /* for messages */
+	char *qtable;     /* for messages; sl_malloc'd */
 } pg_load;
 
 static PGconn *conn_of(sl_wh *wh) { return ((pg_wh *)wh)->conn; }
@@ -385,8 +385,9 @@ static int pg_load_open(sl_wh_bload **out, sl_wh *wh, const char *qtable,
 	l->base.wh = wh;
 	l->base.ncols = cols->nfields;
 	l->base.order_cols = order_cols;
-	snprintf(l->qtable, sizeof l->qtable, "%s", qtable);
-	if (sl_buf_printf(&sql, "COPY %s %s FROM STDIN (FORMAT binary)", qtable, collist) < 0 ||
+	l->qtable = sl_strdup(qtable);
+	if (!l->qtable ||
+	    sl_buf_printf(&sql, "COPY %s %s FROM STDIN (FORMAT binary)", qtable, collist) < 0 ||
 	    sl_buf_reserve(&l->buf, COPY_CHUNK + 4096) < 0 ||
 	    sl_buf_append(&l->buf, header, sizeof header) < 0) {
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -406,6 +407,7 @@ static int pg_load_open(sl_wh_bload **out, sl_wh *wh, const char *qtable,
 fail:
 	sl_buf_free(&sql);
 	sl_buf_free(&l->buf);
+	sl_free(l->qtable);
 	sl_free(l);
 	return rc;
 }
@@ -527,6 +529,7 @@ static int pg_load_finish(sl_wh_bload *bl, sl_error *err)
 	PQclear(res);
 	drain(c);
 	sl_buf_free(&l->buf);
+	sl_free(l->qtable);
 	sl_free(l);
 	return rc;
 }
@@ -540,6 +543,7 @@ static void pg_load_abort(sl_wh_bload *bl)
 		drain(c);
 	}
 	sl_buf_free(&l->buf);
+	sl_free(l->qtable);
 	sl_free(l);
 }
 

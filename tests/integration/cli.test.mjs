@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { sluice, tmpdir, writeFiles, SLUICE } from '../lib/harness.mjs';
+import { sluice, tmpdir, writeFiles, SLUICE, warehouseSql } from '../lib/harness.mjs';
 
 function project(files) {
   const dir = tmpdir();
@@ -68,6 +68,21 @@ test('a name longer than 255 bytes is a configuration error with file and line',
   const r = sluice(['run', '--project-dir', dir]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /sources\/s\.yml:4: table name "a{40}\.\.\." is 256 bytes long; names may have at most 255 bytes: shorten it/);
+});
+
+test('long names sharing a prefix keep their own warehouse tables and merge indexes', () => {
+  const a = 'p'.repeat(150) + 'a'.repeat(50), b = 'p'.repeat(150) + 'b'.repeat(50);
+  const dir = project({
+    'sources/s.yml': `source: s\nkind: csv\ntables:\n  - {name: ${a}, path: data/a.csv, primary_key: [id], write: merge}\n` +
+      `  - {name: ${b}, path: data/b.csv, primary_key: [id], write: merge}\n`,
+    'data/a.csv': 'id,v\n1,a\n',
+    'data/b.csv': 'id,v\n1,b\n2,b\n',
+  });
+  const r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(warehouseSql(dir, `select count(*) from raw."s__${a}"; select count(*) from raw."s__${b}";`), '1\n2\n');
+  const ix = warehouseSql(dir, "select tbl_name from raw.sqlite_master where type = 'index' order by tbl_name;");
+  assert.equal(ix, `s__${a}\ns__${b}\n`);
 });
 
 test('a target not selected needs none of its environment variables', () => {
