@@ -288,64 +288,73 @@ static bool has_target(pj_file *f, yaml_node_t *tv, const char *name)
 	return v != NULL;
 }
 
+/* Checks that name is a target (of tv, or the implicit "local"); the
+ * error is at line, with how (" (from --target)") after the name. */
+static int check_target_name(pj_file *f, yaml_node_t *tv, const char *name, int line,
+			     const char *how)
+{
+	if (tv ? has_target(f, tv, name) : strcmp(name, "local") == 0)
+		return 0;
+	int n = pj_map_len(tv);
+	const char **names = sl_arena_alloc(f->arena, sizeof *names * (size_t)(n + 2));
+	if (!names)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	int m = 0;
+	for (int i = 0; i < n; i++) {
+		yaml_node_t *k, *v;
+		pj_map_pair(f, tv, i, &k, &v);
+		if (k->type == YAML_SCALAR_NODE)
+			names[m++] = (const char *)k->data.scalar.value;
+	}
+	if (!tv)
+		names[m++] = "local";
+	names[m] = NULL;
+	const char *s = pj_suggest(name, names);
+	if (s)
+		return pj_err(f, line, "target \"%s\"%s is not defined in targets; did you mean "
+			      "\"%s\"?", name, how, s);
+	return pj_err(f, line, "target \"%s\"%s is not defined in targets (defined: %s)", name,
+		      how, tv ? target_list(f, tv) : "local");
+}
+
 /*
  * The selected target's name, before any target is loaded (so that only
- * its ${VAR}s are expanded): want (--target), else sluice.yml's `target`,
- * else "local", else the only one. tv is the targets mapping or NULL.
+ * its ${VAR}s are expanded): want (--target), else sluice.yml's `target`
+ * (checked either way), else "local", else the only one. tv is the
+ * targets mapping or NULL.
  */
 static int pick_target(sl_project *p, pj_file *f, yaml_node_t *root, yaml_node_t *tv,
 		       const char *want)
 {
 	int line = 1, rc;
-	const char *list = tv ? target_list(f, tv) : "local";
 
+	pj_get(f, root, "target", &line);
+	if ((rc = pj_get_str(f, root, "target", "", &p->target)) < 0)
+		return rc;
+	if (p->target && (rc = check_target_name(f, tv, p->target, line, "")) < 0)
+		return rc;
 	if (want) {
+		line = 1;
+		pj_get(f, root, "targets", &line);
 		p->target = sl_arena_strdup(f->arena, want);
 		if (!p->target)
 			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
-		pj_get(f, root, "targets", &line);
-	} else {
-		pj_get(f, root, "target", &line);
-		if ((rc = pj_get_str(f, root, "target", "", &p->target)) < 0)
-			return rc;
+		return check_target_name(f, tv, p->target, line, " (from --target)");
 	}
-	if (p->target) {
-		if (tv ? has_target(f, tv, p->target) : strcmp(p->target, "local") == 0)
-			return 0;
-		int n = pj_map_len(tv);
-		const char **names = sl_arena_alloc(f->arena, sizeof *names * (size_t)(n + 2));
-		if (!names)
-			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
-		int m = 0;
-		for (int i = 0; i < n; i++) {
-			yaml_node_t *k, *v;
-			pj_map_pair(f, tv, i, &k, &v);
-			if (k->type == YAML_SCALAR_NODE)
-				names[m++] = (const char *)k->data.scalar.value;
-		}
-		if (!tv)
-			names[m++] = "local";
-		names[m] = NULL;
-		const char *how = want ? " (from --target)" : "";
-		const char *s = pj_suggest(p->target, names);
-		if (s)
-			return pj_err(f, line, "target \"%s\"%s is not defined in targets; did you "
-				      "mean \"%s\"?", p->target, how, s);
-		return pj_err(f, line, "target \"%s\"%s is not defined in targets (defined: %s)",
-			      p->target, how, list);
-	}
+	if (p->target)
+		return 0;
 	if (!tv || has_target(f, tv, "local")) {
 		p->target = "local";
 	} else if (pj_map_len(tv) == 1) {
 		yaml_node_t *k, *v;
 		pj_map_pair(f, tv, 0, &k, &v);
-		p->target = (char *)k->data.scalar.value;
-		p->target = sl_arena_strdup(f->arena, p->target);
+		p->target = sl_arena_strdup(f->arena, (const char *)k->data.scalar.value);
 		if (!p->target)
 			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 	} else {
 		return pj_err(f, 1, "several targets (%s) and no default; add "
-			      "\"target: NAME\" to sluice.yml", list);
+			      "\"target: NAME\" to sluice.yml (or pass --target)",
+			      target_list(f, tv));
 	}
 	return 0;
 }
