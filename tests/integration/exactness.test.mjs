@@ -76,8 +76,10 @@ function ledgers(dir) {
   for (const line of r.stdout.split('\n')) {
     const run = line.match(/^\S+\s+\S+\s+(running|success|failed)\s/);
     if (run) { status = run[1]; continue; }
-    const m = line.match(/^\s+(\S+)\s+read (-?\d+) = landed (-?\d+) \+ quarantined (-?\d+); loaded (-?\d+)/);
-    if (m) out.push({ table: m[1], read: +m[2], landed: +m[3], quarantined: +m[4], loaded: +m[5], status });
+    // "read R = landed L + quarantined Q" when the equation holds, else
+    // "read R; landed L, quarantined Q: ..."; then "loaded N" or "not loaded"
+    const m = line.match(/^\s+(\S+)\s+read (-?\d+)(?: = landed (-?\d+) \+ quarantined (-?\d+)|; landed (-?\d+), quarantined (-?\d+):[^;]*); (?:loaded (-?\d+)|not loaded)/);
+    if (m) out.push({ table: m[1], read: +m[2], landed: +(m[3] ?? m[5]), quarantined: +(m[4] ?? m[6]), loaded: m[7] === undefined ? -1 : +m[7], status });
   }
   return out;
 }
