@@ -264,6 +264,20 @@ static int check_lake_mark(engine_run *run, const char *key, const char *lake_ta
 		sl_error_clear(err);
 		rc = 0;
 	}
+	if (rc == 0 && !found && !*snap) {
+		/* No mark: a state.db written before marks existed. Rows its
+		 * ledger says landed in a lake table that is gone tell the same. */
+		int64_t landed = 0;
+		rc = sl_state_ledger_landed(run->state, lake_table, &landed, err);
+		if (rc == 0 && landed > 0)
+			rc = sl_error_set(err, SL_ECONFLICT,
+					  "the lake table %s does not exist in %s, but state.db "
+					  "records %lld rows landed in it: the lake was deleted or "
+					  "moved; the files marked done and the watermark in "
+					  ".sluice/state.db refer to rows the lake lost; run with "
+					  "--full-refresh to extract the table again",
+					  lake_table, sl_lake_url(run->lake), (long long)landed);
+	}
 	if (rc < 0 || !found)
 		goto done;
 	*marked = m.version;

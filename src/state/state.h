@@ -1,8 +1,10 @@
 /*
  * state: the project's metadata store, .sluice/state.db (SQLite, WAL):
  * runs, task attempts, per-table row ledgers, watermarks, extracted files,
- * loaded lake versions per target, test results, metrics and logs. It
- * records what happened; the data itself lives in the lake and warehouse.
+ * the lake commit each table's progress came from (lake marks), loaded
+ * lake versions per target, test results, metrics and logs. It records
+ * what happened; the data itself lives in the lake and warehouse. Every
+ * message text it stores is redacted of registered secrets first.
  */
 #ifndef SL_STATE_H
 #define SL_STATE_H
@@ -201,6 +203,8 @@ typedef struct sl_state_ledgers {
 int sl_state_ledger_list(sl_state *st, const char *run_id, const char *table, int limit,
 			 sl_state_ledgers *out, sl_error *err);
 void sl_state_ledgers_free(sl_state_ledgers *l);
+/* Rows landed in table over every run in the ledger (0 when none). */
+int sl_state_ledger_landed(sl_state *st, const char *table, int64_t *rows, sl_error *err);
 
 /* ------------------------------------------------------------- watermarks */
 

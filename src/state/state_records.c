@@ -122,6 +122,23 @@ void sl_state_ledgers_free(sl_state_ledgers *l)
 	l->items = NULL;
 }
 
+int sl_state_ledger_landed(sl_state *st, const char *table, int64_t *rows, sl_error *err)
+{
+	sqlite3_stmt *s;
+	*rows = 0;
+	int rc = st_prepare(st, &s, "SELECT coalesce(sum(rows_landed), 0) FROM ledger "
+			    "WHERE table_name = ?1", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, table);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*rows = sqlite3_column_int64(s, 0);
+	rc = rc == SQLITE_ROW ? 0 : st_db_err(st, err, "read ledger");
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* ------------------------------------------------------------- watermarks */
 
 int sl_state_watermark_get(sl_state *st, const char *key, char **value, sl_error *err)

@@ -124,6 +124,18 @@ test('a deleted lake fails the next run with --full-refresh as the fix, which re
   assert.deepEqual(whIds(dir), [1, 2, 3, 4]);
 });
 
+test('a state.db from before lake marks still notices a deleted lake, from its ledger', async () => {
+  const dir = project({ 'sources/s.yml': csvTable(), 'data/t1.csv': 'id\n1\n2\n' });
+  await runOk(dir);
+  stateSql(dir, 'DELETE FROM lake_marks');
+  fs.rmSync(path.join(dir, 'lake'), { recursive: true });
+  const r = await run(dir);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.stdout, /the lake table raw\/s\/t does not exist in \S+, but state\.db records 2 rows landed in it: the lake was deleted or moved; .*--full-refresh/);
+  await runOk(dir, ['run', '--full-refresh']);
+  assert.deepEqual(whIds(dir), [1, 2]);
+});
+
 test('a lake whose latest versions were removed fails the run; --full-refresh restores every row', async () => {
   const dir = project({ 'sources/s.yml': csvTable(), 'data/t1.csv': 'id\n1\n2\n' });
   await runOk(dir);
