@@ -6,7 +6,8 @@
 // every source kind; long names never share a lake folder.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sluiceSpawn, tmpdir, writeFiles, duckText, runSummary, deltaVersions, liveFiles } from '../lib/harness.mjs';
@@ -193,6 +194,54 @@ test('a run whose end cannot be recorded in state.db fails with the reason', asy
   const r = await run(dir);
   assert.equal(r.code, 1, r.out);
   assert.match(r.stderr, /sluice: run \S+: 1 tables processed \(0 failed\), but recording the run's end failed: state db \S+state\.db: end run: disk quota exceeded/);
+});
+
+// Another process takes state.db's write lock while sluice extracts (when
+// the API is called) and keeps it until sluice reports a failed state
+// write, then lets go: sluice's busy timeout runs out on the write that
+// follows its lake commit, for real.
+test('state.db locked by another process after the lake commit: the run fails with the reason and is recorded as failed', async () => {
+  const dir = project({});
+  const db = path.join(dir, '.sluice', 'state.db');
+  let holder = null;
+  const lockState = () => new Promise((resolve, reject) => {
+    holder = spawn('sqlite3', ['-batch', db]);
+    holder.on('error', reject);
+    holder.stdout.on('data', d => { if (String(d).includes('locked')) resolve(); });
+    holder.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+  });
+  const release = () => { if (holder) { holder.stdin.write('COMMIT;\n.quit\n'); holder = null; } };
+  let lockOnce = true;
+  const srv = http.createServer(async (req, res) => {
+    if (lockOnce) { lockOnce = false; await lockState(); }
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ data: [{ id: 1, v: 'a' }, { id: 2, v: 'b' }] }));
+  });
+  await new Promise(r => srv.listen(0, '127.0.0.1', r));
+  try {
+    writeFiles(dir, {
+      'sources/api.yml': `source: api\nkind: http\ntables:\n  - name: items\n    url: http://127.0.0.1:${srv.address().port}/items\n    records: data\n    primary_key: [id]\n    write: merge\n`,
+    });
+    const r = await new Promise((resolve, reject) => {
+      const child = sluiceSpawn(['run', '--project-dir', dir]);
+      let stdout = '', stderr = '';
+      child.stdout.on('data', d => { stdout += d; });
+      child.stderr.on('data', d => { stderr += d; if (/database is locked/.test(stderr)) release(); });
+      child.on('error', reject);
+      child.on('close', code => resolve({ code, stdout, stderr, out: stdout + stderr }));
+    });
+    release();
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.stdout, /error: api\.items: extract api\.items: the rows are committed \(lake version 0\) but recording the source's progress failed \(the next run recovers it from the commit\): state db \S+state\.db: store lake mark: database is locked/);
+    assert.match(stateSql(dir, 'SELECT status FROM runs'), /^failed\n$/);
+    assert.match(stateSql(dir, "SELECT status, message FROM ledger"), /^failed\|extract api\.items: the rows are committed/);
+    // The next run recovers the progress from the lake commit and loads once.
+    await runOk(dir);
+    assert.deepEqual(whIds(dir, 'api__items'), [1, 2]);
+  } finally {
+    release();
+    await new Promise(r => srv.close(r));
+  }
 });
 
 test('a ledger that cannot be recorded fails the table and the run', async () => {
