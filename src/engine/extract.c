@@ -411,7 +411,9 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	int64_t marked = -1;
 	int rc;
 
-	key = sl_engine_printf("%s.%s", src->name, t->name);
+	/* The source's key in the state store ("<source>.<table>"): the lake
+	 * mark sits next to its files done and watermark. */
+	key = sl_source_table_key(src, t);
 	if (!res->lake_table)
 		res->lake_table = sl_engine_lake_table(src->name, t->name);
 	q.qtable = sl_engine_quarantine_table(src->name, t->name);

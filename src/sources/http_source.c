@@ -487,7 +487,7 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 	x->on_bad_ctx = opts->on_bad_ctx;
 	x->cursor_idx = -1;
 	x->more = true;
-	sl_source_table_key(x->key, sizeof x->key, src, t);
+	snprintf(x->key, sizeof x->key, "%s.%s", src->name, t->name);
 	snprintf(x->label, sizeof x->label, "%s.%s", src->name, t->name);
 	sl_http_records_init(&x->rec, t->flatten && strcmp(t->flatten, "json") == 0, x->label);
 	rc = sl_http_client_init(&x->client, &x->base.stats, err);
