@@ -337,6 +337,18 @@ int sl_wh_table_load_begin(sl_wh_table_load **out, sl_wh *wh, const char *schema
 		sb_table(&s, schema, table);
 		rc = sb_run(&s, &t->res.rows_replaced);
 	}
+	if (rc == 0 && opts->truncate) {
+		/* A rebuild loads the lake table anew: the versions loaded before
+		 * (of an earlier lake table, or above a lake that restarted lower)
+		 * no longer describe the table. */
+		sqlb s;
+		sb_init(&s, wh, err);
+		sb_puts(&s, "DELETE FROM ");
+		sb_table(&s, schema, SL_WH_LOADS_TABLE);
+		sb_puts(&s, " WHERE table_name = ");
+		sb_literal(&s, table);
+		rc = sb_run(&s, NULL);
+	}
 	if (rc == 0 && t->write == SL_WH_MERGE)
 		rc = create_stage(t, err);
 	if (rc == 0) {

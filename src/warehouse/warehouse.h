@@ -264,7 +264,9 @@ typedef struct sl_wh_load_opts {
 					   table from the one loaded before */
 	bool truncate;                  /* delete every row first, in the same
 					   transaction (a rebuild: append and
-					   merge then load the whole lake table) */
+					   merge then load the whole lake table);
+					   the table's earlier _sluice_loads rows
+					   are deleted too */
 } sl_wh_load_opts;
 
 #define SL_WH_LOAD_OPTS_INIT {SL_WH_APPEND, NULL, 0, NULL, NULL, -1, NULL, false}
