@@ -110,7 +110,7 @@ test('a deleted lake fails the next run with --full-refresh as the fix, which re
   for (let i = 0; i < 2; i++) { // not once: every run until it is fixed
     const r = await run(dir);
     assert.equal(r.code, 1, r.out);
-    assert.match(r.stdout, /error: s\.t: extract s\.t: the lake table raw\/s\/t does not exist in \S+lake, but state\.db records its extraction up to version 1 \(table id [0-9a-f-]+\): the lake was deleted or moved; .*run with --full-refresh to extract the table again/);
+    assert.match(r.stdout, /error: s\.t: extract: the lake table raw\/s\/t does not exist in \S+lake, but state\.db records its extraction up to version 1 \(table id [0-9a-f-]+\): the lake was deleted or moved; .*run with --full-refresh to extract the table again/);
     assert.equal(fs.existsSync(path.join(dir, 'lake', 'raw')), false, 'nothing landed');
   }
   // `sluice load` alone says what the warehouse holds and that the lake lost it.
@@ -232,7 +232,7 @@ test('state.db locked by another process after the lake commit: the run fails wi
     });
     release();
     assert.equal(r.code, 1, r.out);
-    assert.match(r.stdout, /error: api\.items: extract api\.items: the rows are committed \(lake version 0\) but recording the source's progress failed \(the next run recovers it from the commit\): state db \S+state\.db: store lake mark: database is locked/);
+    assert.match(r.stdout, /error: api\.items: extract: the rows are committed \(lake version 0\) but recording the source's progress failed \(the next run recovers it from the commit\): state db \S+state\.db: store lake mark: database is locked/);
     assert.match(stateSql(dir, 'SELECT status FROM runs'), /^failed\n$/);
     assert.match(stateSql(dir, "SELECT status, message FROM ledger"), /^failed\|extract api\.items: the rows are committed/);
     // The next run recovers the progress from the lake commit and loads once.
@@ -263,7 +263,7 @@ test('file-done marks that cannot be recorded fail the extract; the next run rec
   failStateWrites(dir, 'files', 'INSERT', 'database or disk is full', "WHEN NEW.path LIKE '%t2.csv'");
   const r = await run(dir);
   assert.equal(r.code, 1, r.out);
-  assert.match(r.stdout, /error: s\.t: extract s\.t: the rows are committed \(lake version 1\) but recording the source's progress failed \(the next run recovers it from the commit\): state db \S+: mark file done: database or disk is full/);
+  assert.match(r.stdout, /error: s\.t: extract: the rows are committed \(lake version 1\) but recording the source's progress failed \(the next run recovers it from the commit\): state db \S+: mark file done: database or disk is full/);
   assert.match(stateSql(dir, "SELECT status FROM tasks WHERE task LIKE 'extract:%' ORDER BY task_id DESC LIMIT 1"), /^failed/);
   stateSql(dir, 'DROP TRIGGER fail_files');
   await runOk(dir);
@@ -276,7 +276,7 @@ test('a task end that cannot be recorded fails the run', async () => {
   failStateWrites(dir, 'tasks', 'UPDATE', 'attempt to write a readonly database');
   const r = await run(dir, ['load']);
   assert.equal(r.code, 1, r.out);
-  assert.match(r.stdout, /error: s\.t: load s\.t: recording its outcome failed: state db \S+: end task: attempt to write a readonly database/);
+  assert.match(r.stdout, /error: s\.t: load: recording its outcome failed: state db \S+: end task: attempt to write a readonly database/);
 });
 
 // ---------------------------------------------- NULL primary keys (item 6)
