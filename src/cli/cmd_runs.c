@@ -43,14 +43,19 @@ static void print_ledger(const char *table, const sl_ledger *g, const sl_state_t
 		    strcmp(tasks->items[i].status, "failed") == 0)
 			failed = true;
 	printf("    %-36s read %lld", table, read);
-	if (landed + quar == read)
+	bool refused = g->status && strcmp(g->status, "refused") == 0;
+	if (refused)
+		printf(", quarantined %lld; refused by max_bad_rows: nothing landed", quar);
+	else if (landed + quar == read)
 		printf(" = landed %lld + quarantined %lld", landed, quar);
 	else
 		printf("; landed %lld, quarantined %lld: %lld %s neither landed nor quarantined%s",
 		       landed, quar, read - landed - quar,
 		       plural(read - landed - quar, "row", "rows"),
 		       failed ? " (the task failed)" : " (the task did not finish)");
-	if (g->rows_loaded < 0)
+	if (refused)
+		printf(" or loaded\n");
+	else if (g->rows_loaded < 0)
 		printf("; not loaded\n");
 	else
 		printf("; loaded %lld\n", (long long)g->rows_loaded);
@@ -68,6 +73,21 @@ static void print_ledger(const char *table, const sl_ledger *g, const sl_state_t
 			msg += kind + kl + 2 + (msg[kind + kl + 2] == ' ');
 		char *clean = sl_cli_clean(msg);
 		printf("      %.*s failed: %s\n", (int)kind, t->task, clean ? clean : msg);
+		sl_free(clean);
+	}
+}
+
+/* Every attempt of every task of one run, in start order (runs show). */
+static void print_tasks(const sl_state_tasks *tasks)
+{
+	printf("    %-40s %7s  %-8s %9s  %s\n", "task", "attempt", "status", "seconds", "message");
+	for (int i = 0; i < tasks->n; i++) {
+		const sl_state_task *t = &tasks->items[i];
+		char *clean = t->message ? sl_cli_clean(t->message) : NULL;
+		printf("    %-40s %7d  %-8s %9.2f  %s\n", t->task, t->attempt,
+		       t->status ? t->status : "running",
+		       t->ended_at ? (double)(t->ended_at - t->started_at) / 1e6 : 0.0,
+		       clean ? clean : t->message ? t->message : "");
 		sl_free(clean);
 	}
 }
@@ -97,7 +117,8 @@ int sl_cmd_runs(int argc, char **argv)
 			break;
 		}
 		case 'h':
-			printf("usage: sluice runs [--project-dir DIR] [--limit N]\n\n"
+			printf("usage: sluice runs [--project-dir DIR] [--limit N]\n"
+			       "       sluice runs show RUN_ID [--project-dir DIR]\n\n"
 			       "Lists the newest runs (default 20) with their status, and each\n"
 			       "table's ledger: rows read = landed + quarantined, then the rows\n"
 			       "loaded (\"not loaded\" when no load ran). When a task failed or was\n"
@@ -110,6 +131,13 @@ int sl_cmd_runs(int argc, char **argv)
 						  argv[optind - 1]);
 		}
 	}
+	const char *show = NULL;
+	if (optind < argc) {
+		if (strcmp(argv[optind], "show") != 0 || optind + 2 != argc)
+			return sl_cli_usage_error("runs", "unexpected '%s'; use `sluice runs` or "
+						  "`sluice runs show RUN_ID`", argv[optind]);
+		show = argv[optind + 1];
+	}
 	char *db = sl_path_join(dir, ".sluice/state.db");
 	bool exists = db && sl_path_exists(db);
 	sl_free(db);
@@ -120,7 +148,9 @@ int sl_cmd_runs(int argc, char **argv)
 	}
 	sl_state *st = NULL;
 	sl_state_runs runs = {0};
-	if (sl_state_open(&st, dir, &err) < 0 || sl_state_runs_list(st, limit, &runs, &err) < 0) {
+	if (sl_state_open(&st, dir, &err) < 0 ||
+	    (show ? sl_state_run_get(st, show, &runs, &err)
+		  : sl_state_runs_list(st, limit, &runs, &err)) < 0) {
 		sl_state_close(st);
 		return sl_cli_fail(&err);
 	}
@@ -140,6 +170,8 @@ int sl_cmd_runs(int argc, char **argv)
 					     have_tasks ? &tasks : NULL);
 			sl_state_ledgers_free(&l);
 		}
+		if (have_tasks && show)
+			print_tasks(&tasks);
 		if (have_tasks)
 			sl_state_tasks_free(&tasks);
 	}

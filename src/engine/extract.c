@@ -515,9 +515,11 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	if (q.quarantined > t->max_bad_rows) {
 		res->refused = true;
 		rc = sl_error_set(err, SL_ELIMIT,
-				  "%lld bad rows exceed max_bad_rows=%lld (%s:%d); nothing was "
+				  "%lld bad %s max_bad_rows=%lld (%s:%d); nothing was "
 				  "landed; the rows and their reasons are in the lake table %s",
-				  (long long)q.quarantined, (long long)t->max_bad_rows, src->file,
+				  (long long)q.quarantined,
+				  q.quarantined == 1 ? "row exceeds" : "rows exceed",
+				  (long long)t->max_bad_rows, src->file,
 				  t->line, q.qtable);
 		goto out;
 	}

@@ -354,18 +354,20 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 		goto out;
 	}
 	res->seconds = sl_monotonic_seconds() - t0;
-	sl_log(res->failed ? SL_LOG_WARN : SL_LOG_INFO, "run %s finished: %d tables, %d failed",
-	       run.run_id, res->n, res->failed);
+	sl_log(res->failed ? SL_LOG_WARN : SL_LOG_INFO, "run %s finished: %d %s, %d failed",
+	       run.run_id, res->n, res->n == 1 ? "table" : "tables", res->failed);
 	{
 		char msg[64];
-		snprintf(msg, sizeof msg, "%d of %d tables failed", res->failed, res->n);
+		snprintf(msg, sizeof msg, "%d of %d %s failed", res->failed, res->n,
+			 res->n == 1 ? "table" : "tables");
 		rc = sl_state_run_end(run.state, run.run_id, res->failed ? "failed" : "success",
 				      res->failed ? msg : NULL, err);
 		if (rc < 0) {
 			/* The tables' work is done (see their log lines) but the
 			 * run would show as running forever: fail it. */
-			sl_error_prefix(err, "run %s: %d tables processed (%d failed), but recording "
-					"the run's end failed: ", run.run_id, res->n, res->failed);
+			sl_error_prefix(err, "run %s: %d %s processed (%d failed), but recording "
+					"the run's end failed: ", run.run_id, res->n,
+					res->n == 1 ? "table" : "tables", res->failed);
 			goto out;
 		}
 	}

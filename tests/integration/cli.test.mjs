@@ -204,7 +204,19 @@ test('runs says what happened to a task refused by max_bad_rows', () => {
   const runs = sluice(['runs', '--project-dir', dir]);
   assert.equal(runs.code, 0, runs.stderr);
   assert.doesNotMatch(runs.stdout, /loaded -1|= landed 0 \+ quarantined 1/);
-  assert.match(runs.stdout, /raw\/s\/t\s+read 11; landed 0, quarantined 1: 10 rows neither landed nor quarantined \(the task failed\); not loaded\n\s+extract failed: 1 bad rows? exceeds? max_bad_rows=0/);
+  assert.match(runs.stdout, /raw\/s\/t\s+read 11, quarantined 1; refused by max_bad_rows: nothing landed or loaded\n\s+extract failed: 1 bad row exceeds max_bad_rows=0/);
+  // runs show RUN_ID: that run alone, with every task attempt
+  const id = runs.stdout.split(/\s+/)[0];
+  const show = sluice(['runs', 'show', id, '--project-dir', dir]);
+  assert.equal(show.code, 0, show.stderr);
+  assert.equal(show.stdout.split('\n')[0].split(/\s+/)[0], id);
+  assert.match(show.stdout, /^\s+extract:s\.t\s+1\s+failed\s+[\d.]+\s+extract s\.t: 1 bad row exceeds max_bad_rows=0/m);
+  const unknown = sluice(['runs', 'show', 'no-such-run', '--project-dir', dir]);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /no-such-run/);
+  const bad = sluice(['runs', 'bogus', '--project-dir', dir]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unexpected 'bogus'/);
 });
 
 test('configuration and usage errors are JSON lines under --log-format json', () => {

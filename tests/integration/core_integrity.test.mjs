@@ -193,7 +193,7 @@ test('a run whose end cannot be recorded in state.db fails with the reason', asy
   failStateWrites(dir, 'runs', 'UPDATE', 'disk quota exceeded');
   const r = await run(dir);
   assert.equal(r.code, 1, r.out);
-  assert.match(r.stderr, /sluice: run \S+: 1 tables processed \(0 failed\), but recording the run's end failed: state db \S+state\.db: end run: disk quota exceeded/);
+  assert.match(r.stderr, /sluice: run \S+: 1 table processed \(0 failed\), but recording the run's end failed: state db \S+state\.db: end run: disk quota exceeded/);
 });
 
 // Another process takes state.db's write lock while sluice extracts (when
@@ -253,7 +253,7 @@ test('a ledger that cannot be recorded fails the table and the run', async () =>
   assert.equal(r.code, 1, r.out);
   assert.match(r.stdout, /error: s\.t: s\.t: recording its ledger failed: state db \S+: store ledger: disk I\/O error/);
   assert.equal(runSummary(r.stdout, 's.t').status, 'FAILED');
-  assert.match(stateSql(dir, 'SELECT status, message FROM runs ORDER BY seq DESC LIMIT 1'), /^failed\|1 of 1 tables failed/);
+  assert.match(stateSql(dir, 'SELECT status, message FROM runs ORDER BY seq DESC LIMIT 1'), /^failed\|1 of 1 table failed/);
 });
 
 test('file-done marks that cannot be recorded fail the extract; the next run recovers them from the lake', async () => {
@@ -326,9 +326,9 @@ test('a NULL primary key over max_bad_rows refuses the table: ledger says refuse
   });
   const r = await run(dir);
   assert.equal(r.code, 1, r.out);
-  assert.match(r.stdout, /1 bad rows exceed max_bad_rows=0/);
+  assert.match(r.stdout, /1 bad row exceeds max_bad_rows=0/);
   const row = stateSql(dir, "SELECT rows_read, rows_landed, rows_quarantined, coalesce(rows_loaded, 'NULL'), status, message FROM ledger");
-  assert.match(row, /^3\|0\|1\|NULL\|refused\|extract s\.t: 1 bad rows exceed max_bad_rows=0/);
+  assert.match(row, /^3\|0\|1\|NULL\|refused\|extract s\.t: 1 bad row exceeds max_bad_rows=0/);
 });
 
 // ------------------------------------------------------ long names (item 2)

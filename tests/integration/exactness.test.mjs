@@ -478,7 +478,7 @@ test('a NULL primary key is quarantined at extraction: over max_bad_rows nothing
   });
   const r = run(dir);
   assert.equal(r.code, 1, r.out);
-  assert.match(r.stdout, /1 bad rows exceed max_bad_rows=0/);
+  assert.match(r.stdout, /1 bad row exceeds max_bad_rows=0/);
   assert.equal(summary(r.stdout).status, 'FAILED');
   assert.equal(whCount(dir) ?? 0, 0);
   assert.equal(await lakeCount(dir, 'raw/s/t'), 0);

@@ -86,7 +86,7 @@ test('max_bad_rows exceeded fails the task and lands nothing', async () => {
   });
   const r = sluice(['run', '--project-dir', dir]);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /1 bad rows exceed max_bad_rows=0/);
+  assert.match(r.stdout, /1 bad row exceeds max_bad_rows=0/);
   assert.deepEqual(deltaVersions(dir, 'raw/shop/orders'), []);
   assert.equal(deltaVersions(dir, 'quarantine/shop/orders').length, 1);
 });
@@ -231,5 +231,5 @@ test('--log-format json writes one JSON object per line with each table\'s count
   const done = lines.find(l => l.msg === 'table done' && l.table === 'shop.orders');
   assert.ok(done, r.stderr);
   assert.deepEqual([done.rows_read, done.rows_landed, done.rows_quarantined, done.rows_loaded], ['2', '1', '1', '1']);
-  assert.ok(lines.some(l => /finished: 1 tables, 0 failed/.test(l.msg)));
+  assert.ok(lines.some(l => /finished: 1 table, 0 failed/.test(l.msg)));
 });
