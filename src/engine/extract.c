@@ -328,9 +328,12 @@ static int set_lake_mark(engine_run *run, const char *key, const char *lake_tabl
 }
 
 /*
- * Recovery: the latest commit of the table carries the progress its run
- * reached; applying it again is harmless and repairs a run that died
- * between its commit and its checkpoint.
+ * Recovery: each commit of the table carries the progress its run reached
+ * (files done, watermark). Applying again the progress of every commit
+ * from the state's lake mark on is harmless, and repairs a run that died
+ * between its commit and its checkpoint; with no mark (a state.db that is
+ * new, deleted or older than the lake) every commit's progress is applied,
+ * so files landed by earlier runs are not extracted a second time.
  */
 static int recover_progress(engine_run *run, const char *key, const char *lake_table,
 			    const sl_lake_snapshot *snap, int64_t marked, sl_error *err)
@@ -338,30 +341,29 @@ static int recover_progress(engine_run *run, const char *key, const char *lake_t
 	sl_lake_history *h = NULL;
 	if (!snap)
 		return 0; /* no table: nothing to recover */
-	int rc = sl_lake_history_open(&h, run->lake, lake_table, -1, snap->version, err);
+	int rc = sl_lake_history_open(&h, run->lake, lake_table, marked >= 0 ? marked - 1 : -1,
+				      snap->version, err);
 	if (rc == SL_ENOTFOUND) {
 		sl_error_clear(err);
 		return 0;
 	}
 	if (rc < 0)
 		return rc;
-	for (int i = h->n - 1; i >= 0; i--) {
+	int64_t last = -1;
+	for (int i = 0; i < h->n && rc == 0; i++) {
 		const char *info = h->commits[i].commit_info_json;
 		json_t *o = info ? json_loads(info, 0, NULL) : NULL;
 		json_t *p = json_object_get(json_object_get(o, "sluice"), "progress");
 		char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
 		json_decref(o);
 		if (text) {
-			if (h->commits[i].version > marked)
-				rc = sl_state_lake_mark_set(run->state, key, lake_table,
-							    snap->table_id, h->commits[i].version,
-							    err);
-			if (rc == 0)
-				rc = sl_source_progress_apply(run->state, key, text, err);
+			rc = sl_source_progress_apply(run->state, key, text, err);
+			last = h->commits[i].version;
 			free(text);
-			break;
 		}
 	}
+	if (rc == 0 && last > marked)
+		rc = sl_state_lake_mark_set(run->state, key, lake_table, snap->table_id, last, err);
 	sl_lake_history_free(h);
 	return rc;
 }

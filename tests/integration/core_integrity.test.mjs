@@ -125,6 +125,24 @@ test('a deleted lake fails the next run with --full-refresh as the fix, which re
   assert.deepEqual(whIds(dir), [1, 2, 3, 4]);
 });
 
+test("a deleted state.db: the next run recovers every commit's files done from the lake and lands nothing twice", async () => {
+  const dir = project({ 'sources/s.yml': csvTable(), 'data/t1.csv': 'id\n1\n2\n' });
+  await runOk(dir);
+  writeFiles(dir, { 'data/t2.csv': 'id\n3\n' });
+  await runOk(dir);
+  writeFiles(dir, { 'data/t3.csv': 'id\n4\n' });
+  await runOk(dir);
+  fs.rmSync(path.join(dir, '.sluice'), { recursive: true });
+  let r = await runOk(dir);
+  assert.deepEqual(runSummary(r.stdout, 's.t').read, '0', r.stdout);
+  assert.deepEqual(whIds(dir), [1, 2, 3, 4]);
+  // and later files still land, once
+  writeFiles(dir, { 'data/t4.csv': 'id\n5\n' });
+  r = await runOk(dir);
+  assert.equal(runSummary(r.stdout, 's.t').landed, '1');
+  assert.deepEqual(whIds(dir), [1, 2, 3, 4, 5]);
+});
+
 test('a state.db from before lake marks still notices a deleted lake, from its ledger', async () => {
   const dir = project({ 'sources/s.yml': csvTable(), 'data/t1.csv': 'id\n1\n2\n' });
   await runOk(dir);

@@ -77,9 +77,12 @@ function ledgers(dir) {
     const run = line.match(/^\S+\s+\S+\s+(running|success|failed)\s/);
     if (run) { status = run[1]; continue; }
     // "read R = landed L + quarantined Q" when the equation holds, else
-    // "read R; landed L, quarantined Q: ..."; then "loaded N" or "not loaded"
+    // "read R; landed L, quarantined Q: ..."; then "loaded N" or "not loaded";
+    // a task refused by max_bad_rows: "read R, quarantined Q; refused ..."
     const m = line.match(/^\s+(\S+)\s+read (-?\d+)(?: = landed (-?\d+) \+ quarantined (-?\d+)|; landed (-?\d+), quarantined (-?\d+):[^;]*); (?:loaded (-?\d+)|not loaded)/);
     if (m) out.push({ table: m[1], read: +m[2], landed: +(m[3] ?? m[5]), quarantined: +(m[4] ?? m[6]), loaded: m[7] === undefined ? -1 : +m[7], status });
+    const refused = line.match(/^\s+(\S+)\s+read (\d+), quarantined (\d+); refused by max_bad_rows: nothing landed or loaded$/);
+    if (refused) out.push({ table: refused[1], read: +refused[2], landed: 0, quarantined: +refused[3], loaded: -1, status });
   }
   return out;
 }
