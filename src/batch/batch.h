@@ -9,6 +9,7 @@
 
 #include "base/base.h"
 
+#include <assert.h>
 #include <string.h>
 
 typedef __int128 sl_i128;
@@ -89,7 +90,7 @@ typedef struct sl_column {
 	sl_type type;
 	int64_t length;
 	int64_t null_count;
-	int64_t capacity;
+	int64_t capacity;  /* rows allocated (grows up to the batch's capacity) */
 	uint8_t *validity; /* bit i set: row i is not NULL */
 	union {
 		uint8_t *bits;  /* SL_BOOL, bit-packed */
@@ -130,16 +131,19 @@ static inline const char *sl_column_str(const sl_column *c, int64_t i, size_t *l
 }
 
 /*
- * Appends. The caller keeps length < capacity (sl_batch_full tells); string
+ * Appends. The caller keeps length < capacity: a row at a time between
+ * sl_batch_full and sl_batch_end_row, or after sl_batch_reserve. String
  * appends can fail with SL_ENOMEM or SL_ELIMIT (2 GiB per column).
  */
 static inline void sl_column_push_valid_(sl_column *c)
 {
+	assert(c->length < c->capacity);
 	sl_bit_set(c->validity, c->length, true);
 }
 
 static inline void sl_column_append_null(sl_column *c)
 {
+	assert(c->length < c->capacity);
 	sl_bit_set(c->validity, c->length, false);
 	switch (c->type.id) {
 	case SL_BOOL: sl_bit_set(c->v.bits, c->length, false); break;
@@ -217,12 +221,14 @@ typedef struct sl_batch {
 	int ncols;
 	sl_column *cols;
 	int64_t nrows;
-	int64_t capacity;
+	int64_t capacity; /* the most rows the batch holds */
 } sl_batch;
 
 /*
- * Creates an empty batch of the schema with room for capacity rows (the
- * schema is copied). Free with sl_batch_free.
+ * Creates an empty batch of the schema that holds up to capacity rows (the
+ * schema is copied). Column memory starts small when there are many columns
+ * and grows as rows arrive (in sl_batch_end_row), so it follows the rows
+ * held. Free with sl_batch_free.
  */
 int sl_batch_new(sl_batch **out, const sl_schema *schema, int64_t capacity,
 		 sl_error *err);
@@ -231,10 +237,18 @@ void sl_batch_free(sl_batch *b);
 void sl_batch_reset(sl_batch *b);
 static inline bool sl_batch_full(const sl_batch *b) { return b->nrows >= b->capacity; }
 /*
- * Commits one row after each column received exactly one append. In debug
- * builds asserts that every column has nrows+1 values.
+ * Commits one row after each column received exactly one append, and makes
+ * room for the next. In debug builds asserts that every column has nrows+1
+ * values. When the columns cannot grow (out of memory) the batch becomes
+ * full early (capacity = nrows): its producer emits it and goes on.
  */
 void sl_batch_end_row(sl_batch *b);
+/*
+ * Makes room for rows rows (<= capacity) in every column, for producers
+ * that fill a column at a time instead of a row at a time. 0, SL_EINVAL or
+ * SL_ENOMEM.
+ */
+int sl_batch_reserve(sl_batch *b, int64_t rows, sl_error *err);
 /* Rolls every column back to nrows (drops a half-appended row). */
 void sl_batch_discard_row(sl_batch *b);
 /* Bytes of memory the batch's values use. */

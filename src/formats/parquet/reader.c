@@ -500,6 +500,8 @@ int sl_parquet_reader_next(sl_parquet_reader *r, sl_batch **out, int64_t max_row
 		int64_t k = cap - b->nrows;
 		if (k > r->rg_left)
 			k = r->rg_left;
+		if ((rc = sl_batch_reserve(b, b->nrows + k, err)) < 0)
+			goto fail;
 		for (int i = 0; i < r->nproj; i++)
 			if ((rc = pqr_col_read(&r->cols[i], &b->cols[i], k, err)) < 0)
 				goto fail;
