@@ -84,6 +84,22 @@ sl_schema *sl_schema_copy(const sl_schema *s);
 int sl_schema_find(const sl_schema *s, const char *name);
 bool sl_schema_equal(const sl_schema *a, const sl_schema *b);
 
+/*
+ * Makes names[0..n) unique as warehouses compare identifiers (ASCII case
+ * ignored, as SQLite does), in time and memory linear in their total
+ * length. The first spelling of a name keeps it; each later one that
+ * equals it ignoring case becomes name_K with the smallest K >= 1 that no
+ * other name, given or made, holds ignoring case:
+ *   a, a, a      -> a, a_1, a_2
+ *   Dup, dup     -> Dup, dup_1
+ *   a, a, a_1    -> a, a_2, a_1   (a_1 is taken by the third name)
+ * A renamed entry's new string is allocated in a and replaces names[i];
+ * the old pointer stays its owner's. *renamed (may be NULL) receives how
+ * many names changed; callers find which by comparing with their copy.
+ * Returns 0, SL_ENOMEM or SL_ELIMIT (more than a billion names).
+ */
+int sl_names_make_unique(char **names, size_t n, sl_arena *a, size_t *renamed, sl_error *err);
+
 /* ---------------------------------------------------------------- column */
 
 typedef struct sl_column {

@@ -274,11 +274,8 @@ int pqr_next_page(pqr_col *c, sl_error *err)
 		if (c->values_left <= 0 || c->pos >= c->chunk_len)
 			return pqr_col_fail(c, err, "column chunk ends before its row group's rows "
 					    "(%lld values missing)", (long long)c->values_left);
-		char where[600];
-		snprintf(where, sizeof where, "%s: column %s (row group %d)", c->file, c->leaf->name,
-			 c->rg);
-		rc = pqr_parse_page_header(&h, c->chunk + c->pos, c->chunk_len - c->pos, &used, where,
-					   err);
+		rc = pqr_parse_page_header(&h, c->chunk + c->pos, c->chunk_len - c->pos, &used,
+					   c->where.data, err);
 		if (rc < 0)
 			return rc;
 		c->pos += used;
