@@ -298,6 +298,50 @@ static void test_batch_full_early_when_growth_fails(void **state)
 	sl_schema_free(s);
 }
 
+/* The one renaming rule every source uses (sl_names_make_unique). */
+static void test_names_make_unique(void **state)
+{
+	sl_arena a;
+	sl_error err = SL_ERROR_INIT;
+	size_t renamed = 99;
+	sl_arena_init(&a, 1024);
+	char *n1[] = {"id", "Id", "ID", "name", "id_1", "Name_1", "name", "x"};
+	assert_int_equal(sl_names_make_unique(n1, 8, &a, &renamed, &err), 0);
+	const char *w1[] = {"id", "Id_2", "ID_3", "name", "id_1", "Name_1", "name_2", "x"};
+	for (int i = 0; i < 8; i++)
+		assert_string_equal(n1[i], w1[i]);
+	assert_int_equal(renamed, 3);
+
+	/* Already unique: nothing changes, pointers kept. */
+	char *n2[] = {"a", "b", "c"};
+	char *keep = n2[1];
+	assert_int_equal(sl_names_make_unique(n2, 3, &a, &renamed, &err), 0);
+	assert_int_equal(renamed, 0);
+	assert_ptr_equal(n2[1], keep);
+	assert_int_equal(sl_names_make_unique(NULL, 0, &a, NULL, &err), 0);
+
+	/* Non-ASCII bytes compare exactly; suffixes never repeat. */
+	char *n3[] = {"é", "É", "é", "é_1", "é"};
+	assert_int_equal(sl_names_make_unique(n3, 5, &a, NULL, &err), 0);
+	const char *w3[] = {"é", "É", "é_2", "é_1", "é_3"};
+	for (int i = 0; i < 5; i++)
+		assert_string_equal(n3[i], w3[i]);
+	sl_arena_free(&a);
+
+	/* Out of memory at any allocation: an error, never a half result. */
+	for (long k = 0; k < 12; k++) {
+		char *n4[] = {"a", "A", "a", "a_1"};
+		sl_arena_init(&a, 64);
+		sl_alloc_fail_after(k);
+		int rc = sl_names_make_unique(n4, 4, &a, NULL, &err);
+		sl_alloc_fail_after(-1);
+		assert_true(rc == 0 || rc == SL_ENOMEM);
+		if (rc == 0)
+			assert_string_equal(n4[2], "a_3");
+		sl_arena_free(&a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_append_from_same_string_column),
 		cmocka_unit_test(test_wide_batch_grows_with_its_rows),
 		cmocka_unit_test(test_batch_full_early_when_growth_fails),
+		cmocka_unit_test(test_names_make_unique),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
