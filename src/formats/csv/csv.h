@@ -119,9 +119,14 @@ typedef struct sl_csv_bad_row {
 /* Called for each bad row; returning a negative code stops reading. */
 typedef int (*sl_csv_bad_row_fn)(void *ctx, const sl_csv_bad_row *bad, sl_error *err);
 
+/* Record bytes after which sl_csv_read_batch ends a batch early. */
+#define SL_CSV_BATCH_BYTES ((size_t)64 << 20)
+
 /*
  * Reads records into batch (whose schema gives the columns in header order
- * and their types) until it is full or input ends. A row with the wrong
+ * and their types) until it is full, holds SL_CSV_BATCH_BYTES of record
+ * text or more (big values make batches of fewer rows, so memory stays
+ * bounded and no string column passes 2 GiB), or input ends. A row with the wrong
  * field count, a value that does not parse as its type, or invalid UTF-8 is
  * passed to on_bad (never appended). Returns the number of rows appended
  * (0 at end of input) or a negative code.

@@ -185,6 +185,7 @@ int64_t sl_csv_read_batch(sl_csv_reader *r, sl_batch *batch, sl_csv_bad_row_fn o
 	sl_error perr = SL_ERROR_INIT;
 	sl_buf reason = SL_BUF_INIT; /* names of any length: no fixed buffer */
 	int64_t appended = 0;
+	size_t text = 0; /* record bytes appended by this call */
 	const int ncols = batch->ncols;
 	int rc = 0;
 
@@ -260,6 +261,10 @@ int64_t sl_csv_read_batch(sl_csv_reader *r, sl_batch *batch, sl_csv_bad_row_fn o
 		}
 		sl_batch_end_row(batch);
 		appended++;
+		/* Big records make short batches: memory stays bounded. */
+		text += rec.raw_len;
+		if (text >= SL_CSV_BATCH_BYTES)
+			break;
 	}
 	rc = 0;
 done:

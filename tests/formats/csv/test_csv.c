@@ -409,6 +409,56 @@ static void test_csv_long_column_names(void **state)
 	sl_buf_free(&text);
 }
 
+/*
+ * Rows of big values end a batch early (SL_CSV_BATCH_BYTES of record
+ * text), so 15 MB values make batches of a few rows, not 64K rows whose
+ * strings would pass 2 GiB; every row still arrives once, in order.
+ */
+static void test_csv_big_records_make_short_batches(void **state)
+{
+	(void)state;
+	size_t len = (size_t)15 << 20;
+	int nrec = 9;
+	sl_buf text = SL_BUF_INIT;
+	assert_int_equal(sl_buf_puts(&text, "id,body\n"), 0);
+	assert_int_equal(sl_buf_reserve(&text, (size_t)nrec * (len + 8)), 0);
+	for (int i = 0; i < nrec; i++) {
+		assert_int_equal(sl_buf_printf(&text, "%d,", i), 0);
+		memset(text.data + text.len, 'a' + i, len);
+		text.len += len;
+		assert_int_equal(sl_buf_putc(&text, '\n'), 0);
+	}
+	sl_csv_opts o = SL_CSV_OPTS_INIT;
+	o.max_record = len + 64;
+	sl_csv_reader *r = mem_reader(text.data, text.len, &o);
+	sl_schema *s = make_schema("id:int32;body:string");
+	sl_batch *b = NULL;
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_batch_new(&b, s, 1000, &err), 0);
+	int64_t n, seen = 0;
+	int batches = 0;
+	while ((n = sl_csv_read_batch(r, b, NULL, NULL, &err)) > 0) {
+		assert_int_equal(n, b->nrows);
+		assert_true(n <= 5); /* 5 x 15 MB passes 64 MiB */
+		for (int64_t i = 0; i < n; i++, seen++) {
+			size_t vl;
+			const char *v = sl_column_str(&b->cols[1], i, &vl);
+			assert_int_equal(b->cols[0].v.i32[i], seen);
+			assert_int_equal(vl, len);
+			assert_int_equal(v[vl - 1], 'a' + seen);
+		}
+		sl_batch_reset(b);
+		batches++;
+	}
+	assert_int_equal(n, 0);
+	assert_int_equal(seen, nrec);
+	assert_int_equal(batches, 2);
+	sl_batch_free(b);
+	sl_schema_free(s);
+	free_mem_reader(r);
+	sl_buf_free(&text);
+}
+
 static void test_csv_blank_lines_skipped_but_counted(void **state)
 {
 	(void)state;
@@ -1145,6 +1195,7 @@ int main(void)
 		cmocka_unit_test(test_csv_many_repeated_header_names),
 		cmocka_unit_test(test_csv_column_limit),
 		cmocka_unit_test(test_csv_long_column_names),
+		cmocka_unit_test(test_csv_big_records_make_short_batches),
 		cmocka_unit_test(test_csv_blank_lines_skipped_but_counted),
 		cmocka_unit_test(test_csv_empty_file_and_header_only),
 		cmocka_unit_test(test_csv_records_cross_read_buffer_boundaries),

@@ -959,6 +959,10 @@ static void check_big_strings(const sl_buf *f, int nrows, size_t mb)
 	if (open_mem(&r, f->data, f->len, &err) < 0)
 		fail_msg("open: %s", err.message);
 	while ((rc = sl_parquet_reader_next(r, &b, 0, &err)) == 1) {
+		/* Batches stay near SL_PARQUET_BATCH_BYTES: at most one row over. */
+		assert_true(sl_batch_bytes(b) < SL_PARQUET_BATCH_BYTES + len + 64 || b->nrows == 1);
+		if (nrows > 1 && mb >= 15)
+			assert_true(b->nrows <= 5);
 		for (int64_t i = 0; i < b->nrows; i++, row++) {
 			size_t n;
 			const char *v = sl_column_str(&b->cols[1], i, &n);
