@@ -22,6 +22,9 @@ static void test_type_parse_and_name(void **state)
 	assert_int_equal(sl_type_parse("decimal(39,2)", &t), SL_EINVAL);
 	assert_int_equal(sl_type_parse("decimal(5,6)", &t), SL_EINVAL);
 	assert_int_equal(sl_type_parse("varchar2", &t), SL_EINVAL);
+	/* A long text is refused whole, not cut to a type name that parses. */
+	assert_int_equal(sl_type_parse("string                                                         "
+				       "          x", &t), SL_EINVAL);
 }
 
 static void test_decimal_parse_exact(void **state)
