@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <string.h>
 
 static size_t value_width(sl_type_id id)
 {
@@ -14,24 +15,56 @@ static size_t value_width(sl_type_id id)
 	}
 }
 
-static int column_init(sl_column *c, sl_type type, int64_t cap)
+/*
+ * Columns hold room for c->capacity rows and grow by doubling up to the
+ * batch's capacity, so a batch of many columns and few rows costs memory
+ * for the rows it holds, not for 64K rows of every column.
+ */
+static int column_grow(sl_column *c, int64_t rows)
 {
-	size_t bitmap = (size_t)(cap + 7) / 8 + 8;
-	c->type = type;
-	c->capacity = cap;
-	c->validity = sl_calloc(1, bitmap);
-	if (!c->validity)
+	if (rows <= c->capacity)
+		return 0;
+	size_t old_bitmap = c->validity ? (size_t)(c->capacity + 7) / 8 + 8 : 0;
+	size_t bitmap = (size_t)(rows + 7) / 8 + 8;
+	uint8_t *v = sl_realloc(c->validity, bitmap);
+	if (!v)
 		return SL_ENOMEM;
-	if (type.id == SL_BOOL) {
-		c->v.bits = sl_calloc(1, bitmap);
-	} else if (type.id == SL_STRING) {
-		c->offsets = sl_calloc((size_t)cap + 1, sizeof(int32_t));
-		c->v.raw = NULL;
-		return c->offsets ? 0 : SL_ENOMEM;
+	memset(v + old_bitmap, 0, bitmap - old_bitmap);
+	c->validity = v;
+	if (c->type.id == SL_BOOL) {
+		uint8_t *bits = sl_realloc(c->v.bits, bitmap);
+		if (!bits)
+			return SL_ENOMEM;
+		memset(bits + old_bitmap, 0, bitmap - old_bitmap);
+		c->v.bits = bits;
+	} else if (c->type.id == SL_STRING) {
+		int32_t *off = sl_realloc(c->offsets, ((size_t)rows + 1) * sizeof *off);
+		if (!off)
+			return SL_ENOMEM;
+		if (!c->offsets)
+			off[0] = 0;
+		c->offsets = off;
 	} else {
-		c->v.raw = sl_malloc((size_t)cap * value_width(type.id));
+		void *raw = sl_realloc(c->v.raw, (size_t)rows * value_width(c->type.id));
+		if (!raw)
+			return SL_ENOMEM;
+		c->v.raw = raw;
 	}
-	return c->v.raw ? 0 : SL_ENOMEM;
+	c->capacity = rows;
+	return 0;
+}
+
+/*
+ * Rows every column gets room for at first: the whole capacity for narrow
+ * batches, fewer as columns multiply (about 4 MiB of 8-byte values), and at
+ * least 64.
+ */
+static int64_t initial_rows(int ncols, int64_t capacity)
+{
+	int64_t rows = ((int64_t)4 << 20) / 8 / (ncols > 0 ? ncols : 1);
+	if (rows < 64)
+		rows = 64;
+	return rows < capacity ? rows : capacity;
 }
 
 static void column_free(sl_column *c)
@@ -55,9 +88,12 @@ int sl_batch_new(sl_batch **out, const sl_schema *schema, int64_t capacity, sl_e
 	b->cols = sl_calloc((size_t)(b->ncols ? b->ncols : 1), sizeof *b->cols);
 	if (!b->schema || !b->cols)
 		goto oom;
-	for (int i = 0; i < b->ncols; i++)
-		if (column_init(&b->cols[i], schema->fields[i].type, capacity) < 0)
+	int64_t rows = initial_rows(b->ncols, capacity);
+	for (int i = 0; i < b->ncols; i++) {
+		b->cols[i].type = schema->fields[i].type;
+		if (column_grow(&b->cols[i], rows) < 0)
 			goto oom;
+	}
 	*out = b;
 	return 0;
 oom:
@@ -92,6 +128,18 @@ void sl_batch_reset(sl_batch *b)
 	b->nrows = 0;
 }
 
+int sl_batch_reserve(sl_batch *b, int64_t rows, sl_error *err)
+{
+	if (rows > b->capacity)
+		return sl_error_set(err, SL_EINVAL, "a batch of %lld rows cannot hold %lld",
+				    (long long)b->capacity, (long long)rows);
+	for (int i = 0; i < b->ncols; i++)
+		if (column_grow(&b->cols[i], rows) < 0)
+			return sl_error_set(err, SL_ENOMEM, "out of memory growing a batch to %lld "
+					    "rows of %d columns", (long long)rows, b->ncols);
+	return 0;
+}
+
 void sl_batch_end_row(sl_batch *b)
 {
 #ifndef NDEBUG
@@ -99,6 +147,14 @@ void sl_batch_end_row(sl_batch *b)
 		assert(b->cols[i].length == b->nrows + 1);
 #endif
 	b->nrows++;
+	if (b->nrows < b->capacity && b->ncols > 0 && b->nrows >= b->cols[0].capacity) {
+		int64_t want = b->cols[0].capacity * 2;
+		if (want > b->capacity)
+			want = b->capacity;
+		/* Out of memory: the batch is full early; its producer emits it. */
+		if (sl_batch_reserve(b, want, NULL) < 0)
+			b->capacity = b->nrows;
+	}
 }
 
 void sl_batch_discard_row(sl_batch *b)

@@ -9,6 +9,7 @@
 
 #include "base/base.h"
 
+#include <assert.h>
 #include <string.h>
 
 typedef __int128 sl_i128;
@@ -83,13 +84,29 @@ sl_schema *sl_schema_copy(const sl_schema *s);
 int sl_schema_find(const sl_schema *s, const char *name);
 bool sl_schema_equal(const sl_schema *a, const sl_schema *b);
 
+/*
+ * Makes names[0..n) unique as warehouses compare identifiers (ASCII case
+ * ignored, as SQLite does), in time and memory linear in their total
+ * length. The first spelling of a name keeps it; each later one that
+ * equals it ignoring case becomes name_K with the smallest K >= 1 that no
+ * other name, given or made, holds ignoring case:
+ *   a, a, a      -> a, a_1, a_2
+ *   Dup, dup     -> Dup, dup_1
+ *   a, a, a_1    -> a, a_2, a_1   (a_1 is taken by the third name)
+ * A renamed entry's new string is allocated in a and replaces names[i];
+ * the old pointer stays its owner's. *renamed (may be NULL) receives how
+ * many names changed; callers find which by comparing with their copy.
+ * Returns 0, SL_ENOMEM or SL_ELIMIT (more than a billion names).
+ */
+int sl_names_make_unique(char **names, size_t n, sl_arena *a, size_t *renamed, sl_error *err);
+
 /* ---------------------------------------------------------------- column */
 
 typedef struct sl_column {
 	sl_type type;
 	int64_t length;
 	int64_t null_count;
-	int64_t capacity;
+	int64_t capacity;  /* rows allocated (grows up to the batch's capacity) */
 	uint8_t *validity; /* bit i set: row i is not NULL */
 	union {
 		uint8_t *bits;  /* SL_BOOL, bit-packed */
@@ -130,16 +147,19 @@ static inline const char *sl_column_str(const sl_column *c, int64_t i, size_t *l
 }
 
 /*
- * Appends. The caller keeps length < capacity (sl_batch_full tells); string
+ * Appends. The caller keeps length < capacity: a row at a time between
+ * sl_batch_full and sl_batch_end_row, or after sl_batch_reserve. String
  * appends can fail with SL_ENOMEM or SL_ELIMIT (2 GiB per column).
  */
 static inline void sl_column_push_valid_(sl_column *c)
 {
+	assert(c->length < c->capacity);
 	sl_bit_set(c->validity, c->length, true);
 }
 
 static inline void sl_column_append_null(sl_column *c)
 {
+	assert(c->length < c->capacity);
 	sl_bit_set(c->validity, c->length, false);
 	switch (c->type.id) {
 	case SL_BOOL: sl_bit_set(c->v.bits, c->length, false); break;
@@ -217,12 +237,14 @@ typedef struct sl_batch {
 	int ncols;
 	sl_column *cols;
 	int64_t nrows;
-	int64_t capacity;
+	int64_t capacity; /* the most rows the batch holds */
 } sl_batch;
 
 /*
- * Creates an empty batch of the schema with room for capacity rows (the
- * schema is copied). Free with sl_batch_free.
+ * Creates an empty batch of the schema that holds up to capacity rows (the
+ * schema is copied). Column memory starts small when there are many columns
+ * and grows as rows arrive (in sl_batch_end_row), so it follows the rows
+ * held. Free with sl_batch_free.
  */
 int sl_batch_new(sl_batch **out, const sl_schema *schema, int64_t capacity,
 		 sl_error *err);
@@ -231,10 +253,18 @@ void sl_batch_free(sl_batch *b);
 void sl_batch_reset(sl_batch *b);
 static inline bool sl_batch_full(const sl_batch *b) { return b->nrows >= b->capacity; }
 /*
- * Commits one row after each column received exactly one append. In debug
- * builds asserts that every column has nrows+1 values.
+ * Commits one row after each column received exactly one append, and makes
+ * room for the next. In debug builds asserts that every column has nrows+1
+ * values. When the columns cannot grow (out of memory) the batch becomes
+ * full early (capacity = nrows): its producer emits it and goes on.
  */
 void sl_batch_end_row(sl_batch *b);
+/*
+ * Makes room for rows rows (<= capacity) in every column, for producers
+ * that fill a column at a time instead of a row at a time. 0, SL_EINVAL or
+ * SL_ENOMEM.
+ */
+int sl_batch_reserve(sl_batch *b, int64_t rows, sl_error *err);
 /* Rolls every column back to nrows (drops a half-appended row). */
 void sl_batch_discard_row(sl_batch *b);
 /* Bytes of memory the batch's values use. */

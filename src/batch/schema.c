@@ -41,6 +41,8 @@ int sl_type_parse(const char *s, sl_type *out)
 		s++;
 	for (; s[n] && n + 1 < sizeof low; n++)
 		low[n] = (char)tolower((unsigned char)s[n]);
+	if (s[n])
+		return SL_EINVAL; /* longer than any type name: never cut and accepted */
 	while (n && low[n - 1] == ' ')
 		n--;
 	low[n] = '\0';

@@ -22,7 +22,7 @@ static void usage(FILE *f)
 		"usage: sluice parquet schema  FILE\n"
 		"       sluice parquet cat     FILE [--limit N] [--format csv|json] [--columns A,B]\n"
 		"       sluice parquet convert IN OUT [--compression CODEC] [--delimiter C]\n"
-		"                                     [--no-header]\n\n"
+		"                                     [--no-header] [--format parquet|csv]\n\n"
 		"  schema   each column's name, Parquet physical and logical type,\n"
 		"           repetition and sluice type; rows, row groups, writer, codec\n"
 		"  cat      print rows as CSV with a header (default) or JSON lines\n"
@@ -62,12 +62,13 @@ static void usage_convert(FILE *f)
 {
 	fprintf(f,
 		"usage: sluice parquet convert IN OUT [--compression CODEC] [--delimiter C]\n"
-		"                                     [--no-header]\n\n"
+		"                                     [--no-header] [--format parquet|csv]\n\n"
 		"CSV to Parquet when IN is CSV (.csv, .csv.gz, .csv.zst, .tsv, or any file\n"
 		"without the Parquet magic): column types are inferred from the data; rows\n"
 		"that do not parse are written to OUT.rejected.csv (columns line, reason,\n"
 		"raw) instead of being dropped. Parquet to CSV when IN is Parquet and OUT\n"
-		"ends in .csv or .tsv; Parquet to Parquet (recompression) otherwise.\n"
+		"ends in .csv or .tsv; Parquet to Parquet (recompression) when OUT ends in\n"
+		".parquet. Any other OUT name needs --format to say what to write.\n"
 		"OUT appears only when the conversion succeeds.\n\n"
 		"options:\n"
 		"  --compression CODEC  Parquet output codec: zstd (default), snappy, gzip,\n"
@@ -76,6 +77,7 @@ static void usage_convert(FILE *f)
 		"                       \\t means tab\n"
 		"  --no-header          the CSV input has no header line (columns are named\n"
 		"                       column1, column2, ...), or the CSV output gets none\n"
+		"  --format FORMAT      write OUT as parquet or csv whatever its name ends in\n"
 		"  --help               this text\n");
 }
 
@@ -690,7 +692,7 @@ static int cmd_convert(int argc, char **argv)
 	pq_opts o;
 	sl_error err = SL_ERROR_INIT;
 	sl_parquet_write_opts wo = SL_PARQUET_WRITE_OPTS_INIT;
-	int rc = parse_opts(argc, argv, &o, "convert", usage_convert, "zdH");
+	int rc = parse_opts(argc, argv, &o, "convert", usage_convert, "zdHf");
 	if (rc)
 		return rc == 1 ? 0 : 2;
 	if (o.nargs != 2) {
@@ -708,7 +710,27 @@ static int cmd_convert(int argc, char **argv)
 		fprintf(stderr, "sluice parquet convert: IN and OUT are the same file\n");
 		return 2;
 	}
-	bool out_csv = is_csv_name(outp);
+	/*
+	 * The output format comes from --format, else from OUT's name; a name
+	 * that says neither is refused rather than silently given Parquet.
+	 */
+	bool out_csv;
+	if (o.format && (strcmp(o.format, "csv") == 0 || strcmp(o.format, "parquet") == 0)) {
+		out_csv = strcmp(o.format, "csv") == 0;
+	} else if (o.format) {
+		fprintf(stderr, "sluice parquet convert: unknown --format '%s'; use parquet or "
+			"csv\n", o.format);
+		return 2;
+	} else if (is_csv_name(outp)) {
+		out_csv = true;
+	} else if (sl_str_ends_with(outp, ".parquet")) {
+		out_csv = false;
+	} else {
+		fprintf(stderr, "sluice parquet convert: cannot tell what to write to '%s': name "
+			"it *.parquet for Parquet or *.csv / *.tsv for CSV, or say --format "
+			"parquet or --format csv\n", outp);
+		return 2;
+	}
 	bool in_csv = !sl_str_starts_with(in, "s3://") &&
 		      (is_csv_name(in) || !has_parquet_magic(in));
 	if (in_csv && !sl_path_exists(in)) {

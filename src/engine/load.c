@@ -55,6 +55,9 @@ static int conform(const sl_schema *cols, const sl_batch *in, sl_batch **scratch
 	}
 	sl_batch *b = *scratch;
 	sl_batch_reset(b);
+	int rc = sl_batch_reserve(b, in->nrows, err); /* filled a column at a time */
+	if (rc < 0)
+		return rc;
 	for (int c = 0; c < cols->nfields; c++) {
 		const sl_field *want = &cols->fields[c];
 		int src = sl_schema_find(in->schema, want->name);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "batch/batch.h"
@@ -21,6 +22,9 @@ static void test_type_parse_and_name(void **state)
 	assert_int_equal(sl_type_parse("decimal(39,2)", &t), SL_EINVAL);
 	assert_int_equal(sl_type_parse("decimal(5,6)", &t), SL_EINVAL);
 	assert_int_equal(sl_type_parse("varchar2", &t), SL_EINVAL);
+	/* A long text is refused whole, not cut to a type name that parses. */
+	assert_int_equal(sl_type_parse("string                                                         "
+				       "          x", &t), SL_EINVAL);
 }
 
 static void test_decimal_parse_exact(void **state)
@@ -195,6 +199,152 @@ static void test_append_from_same_string_column(void **state)
 	sl_schema_free(s);
 }
 
+/*
+ * Issue 8: every column of a batch got room for 64K rows up front, so a CSV
+ * of 30,000 columns and 3 rows took 1 GB. Column memory now starts small
+ * when there are many columns and grows with the rows appended, values
+ * intact across growth.
+ */
+static void test_wide_batch_grows_with_its_rows(void **state)
+{
+	sl_schema *s = sl_schema_new();
+	char name[32];
+	for (int i = 0; i < 30000; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		sl_type t = sl_type_make(i % 3 == 0 ? SL_STRING : i % 3 == 1 ? SL_INT64 : SL_BOOL);
+		assert_int_equal(sl_schema_add(s, name, t, true), 0);
+	}
+	sl_batch *b = NULL;
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_batch_new(&b, s, SL_BATCH_DEFAULT_ROWS, &err), 0);
+	assert_int_equal(b->capacity, SL_BATCH_DEFAULT_ROWS);
+	assert_true(b->cols[0].capacity <= 64); /* room for 64 rows, not 65,536 */
+	for (int64_t r = 0; r < 200; r++) {
+		assert_false(sl_batch_full(b));
+		for (int i = 0; i < b->ncols; i++) {
+			sl_column *c = &b->cols[i];
+			if ((r + i) % 7 == 0)
+				sl_column_append_null(c);
+			else if (i % 3 == 0)
+				assert_int_equal(sl_column_append_str(c, name, (size_t)(r % 5)), 0);
+			else if (i % 3 == 1)
+				sl_column_append_i64(c, r * 1000 + i);
+			else
+				sl_column_append_bool(c, (r + i) % 2);
+		}
+		sl_batch_end_row(b);
+	}
+	assert_int_equal(b->nrows, 200);
+	assert_true(b->cols[0].capacity >= 201 && b->cols[0].capacity <= 512);
+	for (int64_t r = 0; r < 200; r++) {
+		for (int i = 0; i < b->ncols; i += 997) {
+			sl_column *c = &b->cols[i];
+			assert_int_equal(sl_column_is_null(c, r), (r + i) % 7 == 0);
+			if ((r + i) % 7 == 0)
+				continue;
+			if (i % 3 == 0) {
+				size_t n;
+				sl_column_str(c, r, &n);
+				assert_int_equal(n, (size_t)(r % 5));
+			} else if (i % 3 == 1) {
+				assert_int_equal(c->v.i64[r], r * 1000 + i);
+			} else {
+				assert_int_equal(sl_bit_get(c->v.bits, r), (r + i) % 2);
+			}
+		}
+	}
+	sl_batch_free(b);
+
+	/* A narrow batch gets its whole capacity at once; reserve grows a wide one. */
+	sl_schema *n2 = sl_schema_new();
+	assert_int_equal(sl_schema_add(n2, "a", sl_type_make(SL_INT32), true), 0);
+	assert_int_equal(sl_batch_new(&b, n2, 1000, &err), 0);
+	assert_int_equal(b->cols[0].capacity, 1000);
+	sl_batch_free(b);
+	assert_int_equal(sl_batch_new(&b, s, 1000, &err), 0);
+	assert_int_equal(sl_batch_reserve(b, 1000, &err), 0);
+	assert_int_equal(b->cols[29999].capacity, 1000);
+	assert_int_equal(sl_batch_reserve(b, 1001, &err), SL_EINVAL);
+	sl_batch_free(b);
+	sl_schema_free(n2);
+	sl_schema_free(s);
+}
+
+/* A batch that cannot grow becomes full early, its rows intact. */
+static void test_batch_full_early_when_growth_fails(void **state)
+{
+	sl_schema *s = sl_schema_new();
+	char name[32];
+	for (int i = 0; i < 20000; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		assert_int_equal(sl_schema_add(s, name, sl_type_make(SL_INT32), true), 0);
+	}
+	sl_batch *b = NULL;
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_batch_new(&b, s, 1000, &err), 0);
+	int64_t first = b->cols[0].capacity;
+	assert_true(first < 1000);
+	int64_t r = 0;
+	for (; !sl_batch_full(b); r++) {
+		if (r == first - 1)
+			sl_alloc_fail_after(5); /* growth after this row fails part way */
+		for (int i = 0; i < b->ncols; i++)
+			sl_column_append_i32(&b->cols[i], (int32_t)(r + i));
+		sl_batch_end_row(b);
+	}
+	sl_alloc_fail_after(-1);
+	assert_int_equal(b->nrows, first);
+	assert_int_equal(b->capacity, first);
+	for (int i = 0; i < b->ncols; i += 1999)
+		assert_int_equal(b->cols[i].v.i32[first - 1], (int32_t)(first - 1 + i));
+	sl_batch_free(b);
+	sl_schema_free(s);
+}
+
+/* The one renaming rule every source uses (sl_names_make_unique). */
+static void test_names_make_unique(void **state)
+{
+	sl_arena a;
+	sl_error err = SL_ERROR_INIT;
+	size_t renamed = 99;
+	sl_arena_init(&a, 1024);
+	char *n1[] = {"id", "Id", "ID", "name", "id_1", "Name_1", "name", "x"};
+	assert_int_equal(sl_names_make_unique(n1, 8, &a, &renamed, &err), 0);
+	const char *w1[] = {"id", "Id_2", "ID_3", "name", "id_1", "Name_1", "name_2", "x"};
+	for (int i = 0; i < 8; i++)
+		assert_string_equal(n1[i], w1[i]);
+	assert_int_equal(renamed, 3);
+
+	/* Already unique: nothing changes, pointers kept. */
+	char *n2[] = {"a", "b", "c"};
+	char *keep = n2[1];
+	assert_int_equal(sl_names_make_unique(n2, 3, &a, &renamed, &err), 0);
+	assert_int_equal(renamed, 0);
+	assert_ptr_equal(n2[1], keep);
+	assert_int_equal(sl_names_make_unique(NULL, 0, &a, NULL, &err), 0);
+
+	/* Non-ASCII bytes compare exactly; suffixes never repeat. */
+	char *n3[] = {"é", "É", "é", "é_1", "é"};
+	assert_int_equal(sl_names_make_unique(n3, 5, &a, NULL, &err), 0);
+	const char *w3[] = {"é", "É", "é_2", "é_1", "é_3"};
+	for (int i = 0; i < 5; i++)
+		assert_string_equal(n3[i], w3[i]);
+	sl_arena_free(&a);
+
+	/* Out of memory at any allocation: an error, never a half result. */
+	for (long k = 0; k < 12; k++) {
+		char *n4[] = {"a", "A", "a", "a_1"};
+		sl_arena_init(&a, 64);
+		sl_alloc_fail_after(k);
+		int rc = sl_names_make_unique(n4, 4, &a, NULL, &err);
+		sl_alloc_fail_after(-1);
+		assert_true(rc == 0 || rc == SL_ENOMEM);
+		if (rc == 0)
+			assert_string_equal(n4[2], "a_3");
+		sl_arena_free(&a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +355,9 @@ int main(void)
 		cmocka_unit_test(test_discard_row_rolls_back_partial_appends),
 		cmocka_unit_test(test_arrow_export_layout),
 		cmocka_unit_test(test_append_from_same_string_column),
+		cmocka_unit_test(test_wide_batch_grows_with_its_rows),
+		cmocka_unit_test(test_batch_full_early_when_growth_fails),
+		cmocka_unit_test(test_names_make_unique),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,7 @@
 // clang -g -O1 -fsanitize=fuzzer,address,undefined -I src tests/fuzz/fuzz_parquet.c \
 //   src/formats/parquet/reader*.c src/formats/parquet/decode.c \
 //   src/formats/parquet/thrift_read.c src/formats/parquet/codec.c \
-//   src/batch/*.c src/base/*.c -lzstd -lz -lsnappy -lm -lpthread -o /tmp/fuzz_parquet
+//   src/batch/*.c src/base/*.c -lzstd -lz -lsnappy -lxxhash -lm -lpthread -o /tmp/fuzz_parquet
 // /tmp/fuzz_parquet -max_total_time=60 -rss_limit_mb=2048 /tmp/seeds-parquet
 #include "formats/parquet/parquet.h"
 

@@ -9,7 +9,7 @@
  */
 // clang -g -O1 -fsanitize=fuzzer,address,undefined -I src tests/fuzz/fuzz_thrift.c \
 //   src/formats/parquet/reader_meta.c src/formats/parquet/thrift_read.c \
-//   src/batch/*.c src/base/*.c -lm -lpthread -o /tmp/fuzz_thrift
+//   src/batch/*.c src/base/*.c -lxxhash -lm -lpthread -o /tmp/fuzz_thrift
 // /tmp/fuzz_thrift -max_total_time=60 -rss_limit_mb=2048 /tmp/seeds-thrift
 #include "formats/parquet/parquet_format.h"
 #include "formats/parquet/parquet_read_int.h"

@@ -46,7 +46,7 @@ srcs() {
 build() {
 	local t=$1
 	# shellcheck disable=SC2046
-	$CC $CFLAGS "tests/fuzz/fuzz_$t.c" $(srcs "$t") -lm -lpthread -o "$OUT/bin/fuzz_$t"
+	$CC $CFLAGS "tests/fuzz/fuzz_$t.c" $(srcs "$t") -lxxhash -lm -lpthread -o "$OUT/bin/fuzz_$t"
 }
 
 # A seed file from printf-style text.
@@ -63,7 +63,7 @@ seeds_csv() {
 seeds_parquet() {
 	local d=$1
 	$CC -g -O1 -I src tests/fuzz/gen_parquet_seeds.c src/formats/parquet/*.c \
-		src/batch/*.c src/base/*.c -lzstd -lz -lsnappy -lm -lpthread \
+		src/batch/*.c src/base/*.c -lzstd -lz -lsnappy -lxxhash -lm -lpthread \
 		-o "$OUT/bin/gen_parquet_seeds" && "$OUT/bin/gen_parquet_seeds" "$d" ||
 		echo "warning: our writer's seeds failed" >&2
 	if command -v node >/dev/null && [ -d node_modules/@duckdb/node-api ]; then

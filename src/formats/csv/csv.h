@@ -19,9 +19,15 @@ typedef struct sl_csv_opts {
 				default {"", NULL}: an empty unquoted field */
 	size_t max_record;   /* bytes in one record before it is an error;
 				default 16 MiB (bounded memory) */
+	int max_columns;     /* columns a file may have (header fields, or the
+				first record's without a header); more is an
+				SL_ELIMIT error at open. 0: SL_CSV_DEFAULT_MAX_COLUMNS */
 } sl_csv_opts;
 
-#define SL_CSV_OPTS_INIT {',', '"', '"', true, NULL, 0}
+#define SL_CSV_DEFAULT_MAX_COLUMNS 10000
+
+#define SL_CSV_OPTS_INIT {.delimiter = ',', .quote = '"', .escape = '"', .header = true, \
+			  .nulls = NULL, .max_record = 0, .max_columns = 0}
 
 typedef struct sl_csv_reader sl_csv_reader;
 
@@ -40,7 +46,9 @@ typedef struct sl_csv_record {
 /*
  * Opens path (".gz" and ".zst" decompressed on the fly, by name or by magic
  * bytes), skips a UTF-8 BOM, and reads the header when opts->header.
- * Free with sl_csv_reader_close.
+ * A file with more columns than opts->max_columns is SL_ELIMIT:
+ * "data.csv: the header has 12000 columns, more than max_columns (10000);
+ * set max_columns on the table to read it". Free with sl_csv_reader_close.
  */
 int sl_csv_reader_open(sl_csv_reader **out, const char *path, const sl_csv_opts *opts,
 		       sl_error *err);
@@ -50,11 +58,32 @@ int sl_csv_reader_open_input(sl_csv_reader **out, sl_input *in, const sl_csv_opt
 void sl_csv_reader_close(sl_csv_reader *r);
 
 /*
- * Header names (or "column1".. when there is no header); borrowed. An empty
- * header name becomes "columnN" and a repeated one gets a suffix (a, a_1).
+ * Column names (or "column1".. when there is no header); borrowed until
+ * close. An empty header name becomes "columnN" (N its 1-based position),
+ * and names are made unique ignoring ASCII case by sl_names_make_unique:
+ * "a,a,A" reads as a, a_1, A_2. Linear in the header's length.
  */
 int sl_csv_reader_ncolumns(const sl_csv_reader *r);
 const char *sl_csv_reader_column(const sl_csv_reader *r, int i);
+
+/*
+ * How many columns have a name other than their header text (renamed as
+ * duplicates, or named columnN for an empty header field); 0 without a
+ * header.
+ */
+int sl_csv_reader_nrenamed(const sl_csv_reader *r);
+/*
+ * Column i's header text as the file has it (borrowed until close; "" for
+ * an empty field); the same as sl_csv_reader_column without a header or
+ * when the column was not renamed. NULL when i is out of range.
+ */
+const char *sl_csv_reader_header_name(const sl_csv_reader *r, int i);
+/*
+ * Appends each renamed column as `dup → dup_1`, comma-separated, to out
+ * (for a run summary: "renamed columns: dup → dup_1, \"\" → column3");
+ * appends nothing when none was renamed. 0 or SL_ENOMEM.
+ */
+int sl_csv_reader_renames_text(const sl_csv_reader *r, sl_buf *out);
 
 /*
  * Reads the next record. Returns 1 with *rec filled, 0 at end of input, or
@@ -90,9 +119,14 @@ typedef struct sl_csv_bad_row {
 /* Called for each bad row; returning a negative code stops reading. */
 typedef int (*sl_csv_bad_row_fn)(void *ctx, const sl_csv_bad_row *bad, sl_error *err);
 
+/* Record bytes after which sl_csv_read_batch ends a batch early. */
+#define SL_CSV_BATCH_BYTES ((size_t)64 << 20)
+
 /*
  * Reads records into batch (whose schema gives the columns in header order
- * and their types) until it is full or input ends. A row with the wrong
+ * and their types) until it is full, holds SL_CSV_BATCH_BYTES of record
+ * text or more (big values make batches of fewer rows, so memory stays
+ * bounded and no string column passes 2 GiB), or input ends. A row with the wrong
  * field count, a value that does not parse as its type, or invalid UTF-8 is
  * passed to on_bad (never appended). Returns the number of rows appended
  * (0 at end of input) or a negative code.

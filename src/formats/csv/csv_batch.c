@@ -183,9 +183,11 @@ int64_t sl_csv_read_batch(sl_csv_reader *r, sl_batch *batch, sl_csv_bad_row_fn o
 			  void *ctx, sl_error *err)
 {
 	sl_error perr = SL_ERROR_INIT;
-	char reason[1200];
+	sl_buf reason = SL_BUF_INIT; /* names of any length: no fixed buffer */
 	int64_t appended = 0;
+	size_t text = 0; /* record bytes appended by this call */
 	const int ncols = batch->ncols;
+	int rc = 0;
 
 	if (r->ncols > 0 && ncols != r->ncols)
 		return sl_error_set(err, SL_EINVAL, "%s: the batch has %d columns but the file has %d",
@@ -193,28 +195,31 @@ int64_t sl_csv_read_batch(sl_csv_reader *r, sl_batch *batch, sl_csv_bad_row_fn o
 
 	while (!sl_batch_full(batch)) {
 		sl_csv_record rec;
-		int rc = sl_csv_reader_next(r, &rec, &perr);
+		rc = sl_csv_reader_next(r, &rec, &perr);
 		if (rc == 0)
 			break;
+		sl_buf_reset(&reason);
 		if (rc == SL_EFORMAT) {
-			snprintf(reason, sizeof reason, "%s", strip_location(r, perr.message));
+			rc = sl_buf_puts(&reason, strip_location(r, perr.message));
 			sl_error_clear(&perr);
-			rc = report_bad(r, &rec, reason, on_bad, ctx, err);
+			if (rc == 0)
+				rc = report_bad(r, &rec, reason.data, on_bad, ctx, err);
 			if (rc < 0)
-				return rc;
+				goto done;
 			continue;
 		}
 		if (rc < 0) {
 			if (err)
 				*err = perr;
-			return rc;
+			goto done;
 		}
 		if (rec.nfields != ncols) {
-			snprintf(reason, sizeof reason, "line %lld: expected %d fields, found %d",
-				 (long long)rec.line, ncols, rec.nfields);
-			rc = report_bad(r, &rec, reason, on_bad, ctx, err);
+			rc = sl_buf_printf(&reason, "line %lld: expected %d fields, found %d",
+					   (long long)rec.line, ncols, rec.nfields);
+			if (rc == 0)
+				rc = report_bad(r, &rec, reason.data, on_bad, ctx, err);
 			if (rc < 0)
-				return rc;
+				goto done;
 			continue;
 		}
 
@@ -242,18 +247,29 @@ int64_t sl_csv_read_batch(sl_csv_reader *r, sl_batch *batch, sl_csv_bad_row_fn o
 			if (perr.code == SL_ENOMEM || perr.code == SL_ELIMIT) {
 				if (err)
 					*err = perr;
-				return perr.code;
+				rc = perr.code;
+				goto done;
 			}
-			snprintf(reason, sizeof reason, "column \"%s\": %s",
-				 batch->schema->fields[bad_col].name, perr.message);
+			rc = sl_buf_printf(&reason, "column \"%s\": %s",
+					   batch->schema->fields[bad_col].name, perr.message);
 			sl_error_clear(&perr);
-			rc = report_bad(r, &rec, reason, on_bad, ctx, err);
+			if (rc == 0)
+				rc = report_bad(r, &rec, reason.data, on_bad, ctx, err);
 			if (rc < 0)
-				return rc;
+				goto done;
 			continue;
 		}
 		sl_batch_end_row(batch);
 		appended++;
+		/* Big records make short batches: memory stays bounded. */
+		text += rec.raw_len;
+		if (text >= SL_CSV_BATCH_BYTES)
+			break;
 	}
-	return appended;
+	rc = 0;
+done:
+	sl_buf_free(&reason);
+	if (rc == SL_ENOMEM && err && err->code == 0)
+		sl_error_set(err, SL_ENOMEM, "out of memory");
+	return rc < 0 ? rc : appended;
 }

@@ -75,8 +75,11 @@ struct sl_csv_reader {
 	char bad_raw[CSV_BAD_RAW_MAX];
 
 	/* columns */
+	int max_columns;
 	int ncols;
-	char **cols;
+	char **cols;   /* unique names */
+	char **htext;  /* the header's own text of each column */
+	int nrenamed;
 	sl_arena arena;
 };
 

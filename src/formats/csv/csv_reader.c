@@ -527,39 +527,41 @@ int sl_csv_reader_next(sl_csv_reader *r, sl_csv_record *rec, sl_error *err)
 
 /* ------------------------------------------------------------ open/close */
 
-/* Names the columns from the header record (or column1.. without one). */
+/*
+ * Names the columns from the header record (or column1.. without one):
+ * empty names become columnN, then sl_names_make_unique resolves repeats
+ * ignoring case, in time linear in the header's length.
+ */
 static int set_columns(sl_csv_reader *r, const sl_csv_record *rec, bool from_header,
 		       sl_error *err)
 {
+	if (rec->nfields > r->max_columns)
+		return sl_error_set(err, SL_ELIMIT,
+				    "%s: the %s has %d columns, more than max_columns (%d); set "
+				    "max_columns on the table to read it",
+				    r->path, from_header ? "header" : "first record", rec->nfields,
+				    r->max_columns);
+	size_t n = (size_t)rec->nfields;
 	r->ncols = rec->nfields;
-	r->cols = sl_arena_alloc(&r->arena, (size_t)(r->ncols ? r->ncols : 1) * sizeof *r->cols);
-	if (!r->cols)
+	r->cols = sl_arena_alloc(&r->arena, (n ? n : 1) * sizeof *r->cols);
+	r->htext = sl_arena_alloc(&r->arena, (n ? n : 1) * sizeof *r->htext);
+	if (!r->cols || !r->htext)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	for (int i = 0; i < r->ncols; i++) {
-		char *name;
-		if (from_header && rec->lens[i] > 0)
-			name = sl_arena_strndup(&r->arena, rec->fields[i], rec->lens[i]);
-		else
-			name = sl_arena_sprintf(&r->arena, "column%d", i + 1);
-		if (!name)
+	for (size_t i = 0; i < n; i++) {
+		char *text = from_header ? sl_arena_strndup(&r->arena, rec->fields[i], rec->lens[i])
+					 : NULL;
+		char *name = text && *text ? text
+					   : sl_arena_sprintf(&r->arena, "column%zu", i + 1);
+		if ((from_header && !text) || !name)
 			return sl_error_set(err, SL_ENOMEM, "out of memory");
-		/* Duplicate names get a suffix: a, a -> a, a_1. */
-		for (int k = 1;; k++) {
-			bool dup = false;
-			for (int j = 0; j < i && !dup; j++)
-				dup = strcmp(r->cols[j], name) == 0;
-			if (!dup)
-				break;
-			const char *base = from_header && rec->lens[i] > 0
-						   ? sl_arena_strndup(&r->arena, rec->fields[i],
-								      rec->lens[i])
-						   : name;
-			name = base ? sl_arena_sprintf(&r->arena, "%s_%d", base, k) : NULL;
-			if (!name)
-				return sl_error_set(err, SL_ENOMEM, "out of memory");
-		}
+		r->htext[i] = text ? text : name;
 		r->cols[i] = name;
 	}
+	int rc = sl_names_make_unique(r->cols, n, &r->arena, NULL, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		r->nrenamed += r->cols[i] != r->htext[i];
 	return 0;
 }
 
@@ -591,6 +593,7 @@ static int reader_start(sl_csv_reader *r, const sl_csv_opts *opts, sl_error *err
 	r->escape = o->escape;
 	r->header = o->header;
 	r->max_record = o->max_record ? o->max_record : CSV_DEFAULT_MAX_RECORD;
+	r->max_columns = o->max_columns > 0 ? o->max_columns : SL_CSV_DEFAULT_MAX_COLUMNS;
 	r->line = 1;
 
 	/* Null strings: "" is a flag, the others a list. */
@@ -726,6 +729,28 @@ int sl_csv_reader_ncolumns(const sl_csv_reader *r) { return r->ncols; }
 const char *sl_csv_reader_column(const sl_csv_reader *r, int i)
 {
 	return i >= 0 && i < r->ncols ? r->cols[i] : NULL;
+}
+
+int sl_csv_reader_nrenamed(const sl_csv_reader *r) { return r->nrenamed; }
+
+const char *sl_csv_reader_header_name(const sl_csv_reader *r, int i)
+{
+	return i >= 0 && i < r->ncols ? r->htext[i] : NULL;
+}
+
+int sl_csv_reader_renames_text(const sl_csv_reader *r, sl_buf *out)
+{
+	bool first = true;
+	for (int i = 0; i < r->ncols; i++) {
+		if (r->cols[i] == r->htext[i])
+			continue;
+		const char *h = r->htext[i];
+		if (sl_buf_printf(out, "%s%s%s%s → %s", first ? "" : ", ", *h ? "" : "\"", h,
+				  *h ? "" : "\"", r->cols[i]) < 0)
+			return SL_ENOMEM;
+		first = false;
+	}
+	return 0;
 }
 
 uint64_t sl_csv_reader_bytes(const sl_csv_reader *r)

@@ -178,7 +178,7 @@ void pq_bits_copy(uint8_t *dst, int64_t dof, const uint8_t *src, int64_t so, int
 
 /* --------------------------------------------------------- dictionary */
 
-#define DICT_INITIAL_SLOTS 1024
+#define DICT_INITIAL_SLOTS 16
 
 int pq_dict_init(pq_dict *d)
 {
@@ -231,7 +231,7 @@ int pq_dict_reserve_entry(pq_dict *d)
 {
 	if (d->count < d->cap)
 		return 0;
-	size_t cap = d->cap ? d->cap * 2 : 1024;
+	size_t cap = d->cap ? d->cap * 2 : 16;
 	uint64_t *h = sl_realloc(d->hashes, cap * sizeof *h);
 	if (!h)
 		return SL_ENOMEM;

@@ -26,7 +26,7 @@ static int reserve_idx(pq_col *c, size_t n)
 {
 	if (c->nidx + n <= c->idx_cap)
 		return 0;
-	size_t cap = c->idx_cap ? c->idx_cap : 4096;
+	size_t cap = c->idx_cap ? c->idx_cap : 64;
 	while (cap < c->nidx + n)
 		cap *= 2;
 	uint32_t *p = sl_realloc(c->idx, cap * sizeof *p);

@@ -129,10 +129,15 @@ sl_codec sl_parquet_reader_column_codec(const sl_parquet_reader *r, int rg, int 
 int sl_parquet_reader_project(sl_parquet_reader *r, const char *const *columns, int n,
 			      sl_error *err);
 
+/* Bytes of values a batch from sl_parquet_reader_next holds at most, about. */
+#define SL_PARQUET_BATCH_BYTES ((size_t)64 << 20)
+
 /*
  * Reads up to max_rows (0: the default, 65536) next rows into a new batch
- * of the projected schema. Returns 1 and *out (free with sl_batch_free), or
- * 0 at end of file, or a negative code.
+ * of the projected schema; fewer when the rows hold more than about
+ * SL_PARQUET_BATCH_BYTES of values (big strings), so memory stays bounded
+ * and no column passes 2 GiB. Returns 1 and *out (free with
+ * sl_batch_free), or 0 at end of file, or a negative code.
  */
 int sl_parquet_reader_next(sl_parquet_reader *r, sl_batch **out, int64_t max_rows,
 			   sl_error *err);

@@ -196,6 +196,7 @@ typedef struct pqr_col {
 	pqr_delta d1, d2;
 	uint64_t bitpos;          /* PLAIN booleans */
 	int64_t bss_n, bss_i;     /* BYTE_STREAM_SPLIT */
+	sl_buf where;             /* "file: column c (row group g)", for messages */
 	sl_buf prev;              /* DELTA_BYTE_ARRAY: previous value */
 	sl_buf scratch;
 } pqr_col;

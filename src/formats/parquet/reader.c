@@ -489,7 +489,16 @@ int sl_parquet_reader_next(sl_parquet_reader *r, sl_batch **out, int64_t max_row
 	int64_t cap = max_rows < r->rows_left ? max_rows : r->rows_left;
 	if ((rc = sl_batch_new(&b, r->proj_schema, cap, err)) < 0)
 		return rc;
-	while (b->nrows < cap) {
+	/*
+	 * Rows are read in steps sized so the batch stays near
+	 * SL_PARQUET_BATCH_BYTES: the first step is one row, each later one at
+	 * most twice the last and no more than the bytes per row seen so far
+	 * leave room for. Big values (a 15 MB string per row) then make batches
+	 * of fewer rows instead of a batch over 2 GiB.
+	 */
+	int64_t step = 1;
+	size_t bytes = 0;
+	while (b->nrows < cap && bytes < SL_PARQUET_BATCH_BYTES) {
 		if (r->rg_left == 0) {
 			rc = next_row_group(r, err);
 			if (rc < 0)
@@ -500,12 +509,22 @@ int sl_parquet_reader_next(sl_parquet_reader *r, sl_batch **out, int64_t max_row
 		int64_t k = cap - b->nrows;
 		if (k > r->rg_left)
 			k = r->rg_left;
+		if (k > step)
+			k = step;
+		if ((rc = sl_batch_reserve(b, b->nrows + k, err)) < 0)
+			goto fail;
 		for (int i = 0; i < r->nproj; i++)
 			if ((rc = pqr_col_read(&r->cols[i], &b->cols[i], k, err)) < 0)
 				goto fail;
 		b->nrows += k;
 		r->rg_left -= k;
 		r->rows_left -= k;
+		bytes = sl_batch_bytes(b);
+		size_t per_row = bytes / (size_t)b->nrows + 1;
+		int64_t room = bytes < SL_PARQUET_BATCH_BYTES
+				       ? (int64_t)((SL_PARQUET_BATCH_BYTES - bytes) / per_row) + 1
+				       : 1;
+		step = room < 2 * k ? room : 2 * k;
 	}
 	if (b->nrows == 0) {
 		sl_batch_free(b);

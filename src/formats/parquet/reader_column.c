@@ -48,6 +48,7 @@ void pqr_col_free(pqr_col *c)
 	sl_free(c->page);
 	sl_buf_free(&c->prev);
 	sl_buf_free(&c->scratch);
+	sl_buf_free(&c->where);
 	memset(c, 0, sizeof *c);
 }
 
@@ -79,6 +80,9 @@ int pqr_col_load(pqr_col *c, sl_input *in, const pqr_leaf *leaf, const pqr_chunk
 	c->pos = 0;
 	c->chunk_len = 0;
 	c->values_left = m->num_values;
+	sl_buf_reset(&c->where);
+	if (sl_buf_printf(&c->where, "%s: column %s (row group %d)", c->file, leaf->name, rg) < 0)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
 
 	if (m->codec != SL_CODEC_UNCOMPRESSED && m->codec != SL_CODEC_SNAPPY &&
 	    m->codec != SL_CODEC_GZIP && m->codec != SL_CODEC_ZSTD)

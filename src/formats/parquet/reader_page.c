@@ -12,8 +12,12 @@
 
 /*
  * Decompresses a page body into c->page (or borrows it when stored
- * uncompressed). Uncompressed sizes are capped relative to the compressed
- * size so a corrupt header cannot request a huge allocation.
+ * uncompressed). No ratio to the compressed size is assumed: a repetitive
+ * 15 MB value legitimately compresses to a few hundred bytes. The claim is
+ * bounded by what the page header's type allows (int32) and by what the
+ * codec can encode, and the buffer grows with the bytes actually produced
+ * (sl_codec_decompress_grow), so a forged header cannot make the reader
+ * allocate more than its data expands to.
  */
 static int inflate(pqr_col *c, const uint8_t *src, size_t n, size_t usize, bool compressed,
 		   const uint8_t **out, size_t *out_n, sl_error *err)
@@ -23,13 +27,13 @@ static int inflate(pqr_col *c, const uint8_t *src, size_t n, size_t usize, bool 
 		*out_n = n;
 		return 0;
 	}
-	if (usize > ((size_t)1 << 30) || usize > n * 4096 + ((size_t)8 << 20))
-		return pqr_col_fail(c, err, "page claims %zu uncompressed bytes from %zu compressed",
-				    usize, n);
-	int rc = pqr_grow(&c->page, &c->page_cap, usize + 1);
-	if (rc < 0)
-		return sl_error_set(err, rc, "%s: out of memory decompressing a page", c->file);
-	rc = sl_codec_decompress((sl_codec)c->codec, src, n, c->page, usize, err);
+	if (usize > (size_t)INT32_MAX)
+		return pqr_col_fail(c, err, "page claims %zu uncompressed bytes", usize);
+	int rc = sl_codec_decompress_grow((sl_codec)c->codec, src, n, usize, &c->page,
+					  &c->page_cap, err);
+	if (rc == SL_ENOMEM)
+		return sl_error_set(err, rc, "%s: out of memory decompressing a page of %zu bytes",
+				    c->file, usize);
 	if (rc < 0) {
 		char msg[sizeof err->message];
 		snprintf(msg, sizeof msg, "%s", err->message);
@@ -270,11 +274,8 @@ int pqr_next_page(pqr_col *c, sl_error *err)
 		if (c->values_left <= 0 || c->pos >= c->chunk_len)
 			return pqr_col_fail(c, err, "column chunk ends before its row group's rows "
 					    "(%lld values missing)", (long long)c->values_left);
-		char where[600];
-		snprintf(where, sizeof where, "%s: column %s (row group %d)", c->file, c->leaf->name,
-			 c->rg);
-		rc = pqr_parse_page_header(&h, c->chunk + c->pos, c->chunk_len - c->pos, &used, where,
-					   err);
+		rc = pqr_parse_page_header(&h, c->chunk + c->pos, c->chunk_len - c->pos, &used,
+					   c->where.data, err);
 		if (rc < 0)
 			return rc;
 		c->pos += used;

@@ -365,7 +365,7 @@ static int reserve_defs(pq_col *c, int64_t rows)
 	size_t need = (size_t)((rows + 7) / 8) + 1;
 	if (need <= c->defs_cap)
 		return 0;
-	size_t cap = c->defs_cap ? c->defs_cap : 1024;
+	size_t cap = c->defs_cap ? c->defs_cap : 16;
 	while (cap < need)
 		cap *= 2;
 	uint8_t *d = sl_realloc(c->defs, cap);

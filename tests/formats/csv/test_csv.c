@@ -263,6 +263,202 @@ static void test_csv_header_names_deduplicated_and_filled(void **state)
 	free_mem_reader(r);
 }
 
+/*
+ * Issue 8: names differing only in ASCII case (Dup,dup) landed and then
+ * failed every SQLite load with "duplicate column name". They are renamed
+ * by the rule for exact repeats, a rename never takes a name the header
+ * already has, and the reader says which columns it renamed.
+ */
+static void test_csv_header_names_unique_ignoring_case(void **state)
+{
+	(void)state;
+	const char *text = "Dup,dup,a,A,a,a_1,,DUP_1\n1,2,3,4,5,6,7,8\n";
+	sl_csv_reader *r = mem_reader(text, strlen(text), NULL);
+	const char *want[] = {"Dup", "dup_2", "a", "A_2", "a_3", "a_1", "column7", "DUP_1"};
+	const char *hdr[] = {"Dup", "dup", "a", "A", "a", "a_1", "", "DUP_1"};
+	assert_int_equal(sl_csv_reader_ncolumns(r), 8);
+	for (int i = 0; i < 8; i++) {
+		assert_string_equal(sl_csv_reader_column(r, i), want[i]);
+		assert_string_equal(sl_csv_reader_header_name(r, i), hdr[i]);
+	}
+	assert_null(sl_csv_reader_header_name(r, 8));
+	assert_int_equal(sl_csv_reader_nrenamed(r), 4);
+	sl_buf t = SL_BUF_INIT;
+	assert_int_equal(sl_csv_reader_renames_text(r, &t), 0);
+	assert_string_equal(t.data, "dup → dup_2, A → A_2, a → a_3, \"\" → column7");
+	sl_buf_free(&t);
+	free_mem_reader(r);
+
+	/* Nothing renamed: nothing to say. */
+	text = "x,y\n1,2\n";
+	r = mem_reader(text, strlen(text), NULL);
+	assert_int_equal(sl_csv_reader_nrenamed(r), 0);
+	assert_int_equal(sl_csv_reader_renames_text(r, &t), 0);
+	assert_null(t.data);
+	free_mem_reader(r);
+}
+
+/*
+ * Renaming repeats was cubic (4,000 identical names took 97 s) and 1M
+ * columns never finished: 100,000 identical names and 100,000 names
+ * alternating in case now take a linear pass; every name is checked.
+ */
+static void test_csv_many_repeated_header_names(void **state)
+{
+	(void)state;
+	const int n = 100000;
+	sl_buf text = SL_BUF_INIT;
+	for (int i = 0; i < n; i++)
+		assert_int_equal(sl_buf_puts(&text, i ? ",a" : "a"), 0);
+	assert_int_equal(sl_buf_puts(&text, "\n"), 0);
+	sl_csv_opts o = SL_CSV_OPTS_INIT;
+	o.max_columns = n;
+	sl_csv_reader *r = mem_reader(text.data, text.len, &o);
+	assert_int_equal(sl_csv_reader_ncolumns(r), n);
+	char want[32];
+	for (int i = 1; i < n; i++) {
+		snprintf(want, sizeof want, "a_%d", i);
+		assert_string_equal(sl_csv_reader_column(r, i), want);
+	}
+	assert_int_equal(sl_csv_reader_nrenamed(r), n - 1);
+	free_mem_reader(r);
+
+	/* a,A,a,A,...: every later one is a_K or A_K with K rising. */
+	sl_buf_reset(&text);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(sl_buf_puts(&text, i == 0 ? "a" : i % 2 ? ",A" : ",a"), 0);
+	assert_int_equal(sl_buf_puts(&text, "\n"), 0);
+	r = mem_reader(text.data, text.len, &o);
+	assert_string_equal(sl_csv_reader_column(r, 0), "a");
+	for (int i = 1; i < n; i++) {
+		snprintf(want, sizeof want, "%s_%d", i % 2 ? "A" : "a", i);
+		assert_string_equal(sl_csv_reader_column(r, i), want);
+	}
+	free_mem_reader(r);
+	sl_buf_free(&text);
+}
+
+/* More columns than max_columns (default 10,000) is refused at open, with a way out. */
+static void test_csv_column_limit(void **state)
+{
+	(void)state;
+	sl_buf text = SL_BUF_INIT;
+	for (int i = 0; i <= 10000; i++)
+		assert_int_equal(sl_buf_printf(&text, "%sc%d", i ? "," : "", i), 0);
+	assert_int_equal(sl_buf_puts(&text, "\n"), 0);
+	sl_error err = SL_ERROR_INIT;
+	sl_csv_reader *r = NULL;
+	sl_input *in = NULL;
+	assert_int_equal(sl_input_mem_open(&in, text.data, text.len, "wide.csv", &err), 0);
+	assert_int_equal(sl_csv_reader_open_input(&r, in, NULL, &err), SL_ELIMIT);
+	assert_null(r);
+	assert_string_equal(err.message, "wide.csv: the header has 10001 columns, more than "
+			    "max_columns (10000); set max_columns on the table to read it");
+	/* Without a header the first record counts. */
+	sl_csv_opts o = SL_CSV_OPTS_INIT;
+	o.header = false;
+	o.max_columns = 5000;
+	assert_int_equal(sl_csv_reader_open_input(&r, in, &o, &err), SL_ELIMIT);
+	assert_non_null(strstr(err.message, "the first record has 10001 columns, more than "
+			       "max_columns (5000)"));
+	/* Raised, it reads. */
+	o.header = true;
+	o.max_columns = 10001;
+	assert_int_equal(sl_csv_reader_open_input(&r, in, &o, &err), 0);
+	assert_int_equal(sl_csv_reader_ncolumns(r), 10001);
+	assert_string_equal(sl_csv_reader_column(r, 10000), "c10000");
+	sl_csv_reader_close(r);
+	/* Inference goes through the same open. */
+	sl_schema *s = NULL;
+	assert_int_equal(sl_csv_infer_schema_input(&s, in, NULL, 10, &err), SL_ELIMIT);
+	assert_null(s);
+	in->close(in);
+	sl_buf_free(&text);
+}
+
+/* A column name of any length is kept whole. */
+static void test_csv_long_column_names(void **state)
+{
+	(void)state;
+	size_t len = 100000;
+	sl_buf text = SL_BUF_INIT;
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < len; i++)
+			assert_int_equal(sl_buf_putc(&text, 'n'), 0);
+		assert_int_equal(sl_buf_putc(&text, k ? '\n' : ','), 0);
+	}
+	assert_int_equal(sl_buf_puts(&text, "1,x\n"), 0);
+	sl_csv_reader *r = mem_reader(text.data, text.len, NULL);
+	assert_int_equal(strlen(sl_csv_reader_column(r, 0)), len);
+	assert_int_equal(strlen(sl_csv_reader_column(r, 1)), len + 2); /* ..._1 */
+	sl_schema *s = make_schema("a:int32;b:int32");
+	sl_free(s->fields[1].name);
+	s->fields[1].name = sl_strdup(sl_csv_reader_column(r, 1));
+	sl_batch *b = NULL;
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_batch_new(&b, s, 4, &err), 0);
+	/* The bad value's reason names the whole column. */
+	sl_buf bad = SL_BUF_INIT;
+	assert_int_equal(sl_csv_read_batch(r, b, collect_bad, &bad, &err), 0);
+	assert_int_equal(bad.len, strlen("2: column \"\": 'x' is not a valid int32 [1,x]\n") + len + 2);
+	assert_non_null(strstr(bad.data, "_1\": 'x' is not a valid int32 [1,x]\n"));
+	sl_buf_free(&bad);
+	sl_batch_free(b);
+	sl_schema_free(s);
+	free_mem_reader(r);
+	sl_buf_free(&text);
+}
+
+/*
+ * Rows of big values end a batch early (SL_CSV_BATCH_BYTES of record
+ * text), so 15 MB values make batches of a few rows, not 64K rows whose
+ * strings would pass 2 GiB; every row still arrives once, in order.
+ */
+static void test_csv_big_records_make_short_batches(void **state)
+{
+	(void)state;
+	size_t len = (size_t)15 << 20;
+	int nrec = 9;
+	sl_buf text = SL_BUF_INIT;
+	assert_int_equal(sl_buf_puts(&text, "id,body\n"), 0);
+	assert_int_equal(sl_buf_reserve(&text, (size_t)nrec * (len + 8)), 0);
+	for (int i = 0; i < nrec; i++) {
+		assert_int_equal(sl_buf_printf(&text, "%d,", i), 0);
+		memset(text.data + text.len, 'a' + i, len);
+		text.len += len;
+		assert_int_equal(sl_buf_putc(&text, '\n'), 0);
+	}
+	sl_csv_opts o = SL_CSV_OPTS_INIT;
+	o.max_record = len + 64;
+	sl_csv_reader *r = mem_reader(text.data, text.len, &o);
+	sl_schema *s = make_schema("id:int32;body:string");
+	sl_batch *b = NULL;
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_batch_new(&b, s, 1000, &err), 0);
+	int64_t n, seen = 0;
+	int batches = 0;
+	while ((n = sl_csv_read_batch(r, b, NULL, NULL, &err)) > 0) {
+		assert_int_equal(n, b->nrows);
+		assert_true(n <= 5); /* 5 x 15 MB passes 64 MiB */
+		for (int64_t i = 0; i < n; i++, seen++) {
+			size_t vl;
+			const char *v = sl_column_str(&b->cols[1], i, &vl);
+			assert_int_equal(b->cols[0].v.i32[i], seen);
+			assert_int_equal(vl, len);
+			assert_int_equal(v[vl - 1], 'a' + seen);
+		}
+		sl_batch_reset(b);
+		batches++;
+	}
+	assert_int_equal(n, 0);
+	assert_int_equal(seen, nrec);
+	assert_int_equal(batches, 2);
+	sl_batch_free(b);
+	sl_schema_free(s);
+	free_mem_reader(r);
+	sl_buf_free(&text);
+}
+
 static void test_csv_blank_lines_skipped_but_counted(void **state)
 {
 	(void)state;
@@ -995,6 +1191,11 @@ int main(void)
 		cmocka_unit_test(test_csv_custom_delimiter_quote_escape),
 		cmocka_unit_test(test_csv_no_header_names_columns_and_keeps_first_row),
 		cmocka_unit_test(test_csv_header_names_deduplicated_and_filled),
+		cmocka_unit_test(test_csv_header_names_unique_ignoring_case),
+		cmocka_unit_test(test_csv_many_repeated_header_names),
+		cmocka_unit_test(test_csv_column_limit),
+		cmocka_unit_test(test_csv_long_column_names),
+		cmocka_unit_test(test_csv_big_records_make_short_batches),
 		cmocka_unit_test(test_csv_blank_lines_skipped_but_counted),
 		cmocka_unit_test(test_csv_empty_file_and_header_only),
 		cmocka_unit_test(test_csv_records_cross_read_buffer_boundaries),

@@ -134,6 +134,56 @@ static void test_corrupt_input_is_format_error(void **state)
 	}
 }
 
+/*
+ * sl_codec_decompress_grow: output that needs many growth steps (a 20 MiB
+ * repetitive page from a few KiB), concatenated frames and members, and
+ * truncated or oversized streams, for each codec.
+ */
+static void test_decompress_grow(void **state)
+{
+	(void)state;
+	const sl_codec codecs[] = {SL_CODEC_ZSTD, SL_CODEC_GZIP, SL_CODEC_SNAPPY,
+				   SL_CODEC_UNCOMPRESSED};
+	size_t n = (size_t)20 << 20;
+	char *in = sl_malloc(n);
+	assert_non_null(in);
+	for (size_t i = 0; i < n; i++)
+		in[i] = (char)('a' + (i / 4096) % 3);
+	for (size_t k = 0; k < 4; k++) {
+		sl_error err = SL_ERROR_INIT;
+		sl_buf comp = SL_BUF_INIT;
+		uint8_t *buf = NULL;
+		size_t cap = 0;
+		assert_int_equal(sl_codec_compress(codecs[k], 1, in, n / 2, &comp, &err), 0);
+		assert_int_equal(sl_codec_compress(codecs[k], 1, in + n / 2, n / 2, &comp, &err), 0);
+		if (codecs[k] != SL_CODEC_SNAPPY) { /* snappy has no concatenation */
+			if (sl_codec_decompress_grow(codecs[k], comp.data, comp.len, n, &buf, &cap,
+						     &err) < 0)
+				fail_msg("%s: %s", sl_codec_name(codecs[k]), err.message);
+			assert_true(cap > n);
+			assert_memory_equal(buf, in, n);
+			/* One byte short of the stream, or a claim of one byte less. */
+			assert_int_equal(sl_codec_decompress_grow(codecs[k], comp.data, comp.len - 1,
+								  n, &buf, &cap, &err), SL_EFORMAT);
+			assert_int_equal(sl_codec_decompress_grow(codecs[k], comp.data, comp.len,
+								  n - 1, &buf, &cap, &err), SL_EFORMAT);
+			assert_int_equal(sl_codec_decompress_grow(codecs[k], comp.data, comp.len,
+								  n + 1, &buf, &cap, &err), SL_EFORMAT);
+		}
+		sl_buf_reset(&comp);
+		assert_int_equal(sl_codec_compress(codecs[k], 3, in, n, &comp, &err), 0);
+		sl_free(buf);
+		buf = NULL;
+		cap = 0;
+		if (sl_codec_decompress_grow(codecs[k], comp.data, comp.len, n, &buf, &cap, &err) < 0)
+			fail_msg("%s: %s", sl_codec_name(codecs[k]), err.message);
+		assert_memory_equal(buf, in, n);
+		sl_free(buf);
+		sl_buf_free(&comp);
+	}
+	sl_free(in);
+}
+
 static void test_uncompressed_size_mismatch(void **state)
 {
 	(void)state;
@@ -187,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_size_is_format_error),
 		cmocka_unit_test(test_corrupt_input_is_format_error),
 		cmocka_unit_test(test_uncompressed_size_mismatch),
+		cmocka_unit_test(test_decompress_grow),
 		cmocka_unit_test(test_unknown_codec),
 		cmocka_unit_test(test_parse_and_name),
 	};

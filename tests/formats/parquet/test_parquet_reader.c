@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "formats/parquet/codec.h"
 #include "formats/parquet/parquet.h"
 #include "formats/parquet/parquet_format.h"
 #include "formats/parquet/parquet_read_int.h"
@@ -409,7 +410,8 @@ static void page_header_v2(tw *w, int32_t size, int32_t nvalues, int32_t nnulls,
 	tw_byte(w, 0);
 }
 
-static void chunk_meta(tw *w, int type, int64_t nvalues, int64_t offset, int64_t size)
+static void chunk_meta_codec(tw *w, int type, int64_t nvalues, int64_t offset, int64_t size,
+			     int codec)
 {
 	tw_elem(w);
 	tw_i64(w, 2, 0);
@@ -417,13 +419,18 @@ static void chunk_meta(tw *w, int type, int64_t nvalues, int64_t offset, int64_t
 	tw_i32(w, 1, type);
 	tw_list(w, 2, TC_I32, 0);
 	tw_list(w, 3, TC_BINARY, 0);
-	tw_i32(w, 4, 0);
+	tw_i32(w, 4, codec);
 	tw_i64(w, 5, nvalues);
 	tw_i64(w, 6, size);
 	tw_i64(w, 7, size);
 	tw_i64(w, 9, offset);
 	tw_end(w);
 	tw_end(w);
+}
+
+static void chunk_meta(tw *w, int type, int64_t nvalues, int64_t offset, int64_t size)
+{
+	chunk_meta_codec(w, type, nvalues, offset, size, 0);
 }
 
 /*
@@ -896,6 +903,202 @@ static void test_truncated_written_file_fails_at_every_length(void **state)
 	sl_buf_free(&f);
 }
 
+/*
+ * Writes nrows rows of (id int32, body string) where every body is mb MiB of
+ * one repeated pattern, in batches of one row; returns the file bytes.
+ */
+static sl_buf write_big_strings(sl_codec codec, int nrows, size_t mb, bool dictionary)
+{
+	sl_schema *s = sl_schema_new();
+	sl_schema_add(s, "id", sl_type_make(SL_INT32), false);
+	sl_schema_add(s, "body", sl_type_make(SL_STRING), true);
+	sl_parquet_write_opts o = SL_PARQUET_WRITE_OPTS_INIT;
+	o.codec = codec;
+	o.dictionary = dictionary;
+	sl_output *out;
+	sl_parquet_writer *w;
+	sl_batch *b;
+	sl_error err = SL_ERROR_INIT;
+	sl_buf copy = SL_BUF_INIT;
+	size_t len = mb << 20;
+	char *body = sl_malloc(len);
+	assert_non_null(body);
+	assert_int_equal(sl_output_mem_open(&out, &err), 0);
+	assert_int_equal(sl_parquet_writer_open(&w, out, s, &o, &err), 0);
+	assert_int_equal(sl_batch_new(&b, s, 1, &err), 0);
+	for (int i = 0; i < nrows; i++) {
+		memset(body, 'a' + i % 26, len);
+		body[0] = (char)('0' + i % 10);
+		sl_column_append_i32(&b->cols[0], i);
+		assert_int_equal(sl_column_append_str(&b->cols[1], body, len), 0);
+		sl_batch_end_row(b);
+		if (sl_parquet_writer_write(w, b, &err) < 0)
+			fail_msg("writer write: %s", err.message);
+		sl_batch_reset(b);
+	}
+	if (sl_parquet_writer_close(w, NULL, &err) < 0)
+		fail_msg("writer close: %s", err.message);
+	sl_parquet_writer_free(w);
+	const sl_buf *data = sl_output_mem_data(out);
+	assert_int_equal(sl_buf_append(&copy, data->data, data->len), 0);
+	assert_int_equal(out->close(out, &err), 0);
+	sl_batch_free(b);
+	sl_schema_free(s);
+	sl_free(body);
+	return copy;
+}
+
+/* Reads a write_big_strings file back and checks every byte. */
+static void check_big_strings(const sl_buf *f, int nrows, size_t mb)
+{
+	sl_parquet_reader *r = NULL;
+	sl_error err = SL_ERROR_INIT;
+	sl_batch *b = NULL;
+	int row = 0, rc;
+	size_t len = mb << 20;
+	if (open_mem(&r, f->data, f->len, &err) < 0)
+		fail_msg("open: %s", err.message);
+	while ((rc = sl_parquet_reader_next(r, &b, 0, &err)) == 1) {
+		/* Batches stay near SL_PARQUET_BATCH_BYTES: at most one row over. */
+		assert_true(sl_batch_bytes(b) < SL_PARQUET_BATCH_BYTES + len + 64 || b->nrows == 1);
+		if (nrows > 1 && mb >= 15)
+			assert_true(b->nrows <= 5);
+		for (int64_t i = 0; i < b->nrows; i++, row++) {
+			size_t n;
+			const char *v = sl_column_str(&b->cols[1], i, &n);
+			assert_int_equal(b->cols[0].v.i32[i], row);
+			assert_int_equal(n, len);
+			assert_int_equal(v[0], '0' + row % 10);
+			for (size_t k = 1; k < n; k++)
+				if (v[k] != 'a' + row % 26)
+					fail_msg("row %d byte %zu is %d", row, k, v[k]);
+		}
+		sl_batch_free(b);
+		b = NULL;
+	}
+	if (rc < 0)
+		fail_msg("next: %s", err.message);
+	assert_int_equal(row, nrows);
+	sl_parquet_reader_close(r);
+}
+
+/*
+ * Issue 8: a 15 MB repetitive string compresses to a few hundred bytes, and
+ * the reader refused the page the writer had just written ("page claims
+ * 15728650 uncompressed bytes from 512 compressed"), so every load failed.
+ * Every file the writer writes reads back, with every codec.
+ */
+static void test_big_repetitive_strings_read_back(void **state)
+{
+	const sl_codec codecs[] = {SL_CODEC_ZSTD, SL_CODEC_SNAPPY, SL_CODEC_GZIP,
+				   SL_CODEC_UNCOMPRESSED};
+	for (size_t k = 0; k < 4; k++) {
+		sl_buf f = write_big_strings(codecs[k], 1, 15, true);
+		check_big_strings(&f, 1, 15);
+		sl_buf_free(&f);
+	}
+	sl_buf f = write_big_strings(SL_CODEC_ZSTD, 1, 50, false);
+	check_big_strings(&f, 1, 50);
+	sl_buf_free(&f);
+	f = write_big_strings(SL_CODEC_ZSTD, 12, 15, true);
+	check_big_strings(&f, 12, 15);
+	sl_buf_free(&f);
+}
+
+/*
+ * Builds a file whose one column chunk is a single data page v1 (a required
+ * BYTE_ARRAY column of one value) compressed with codec, whose header claims
+ * usize uncompressed bytes for the body body[0..nb).
+ */
+static size_t build_claim_file(uint8_t *file, int codec, int32_t usize, const uint8_t *body,
+			       size_t nb)
+{
+	uint8_t chunk[4096];
+	size_t nc;
+	tw h, f;
+
+	memset(&h, 0, sizeof h);
+	tw_i32(&h, 1, PQ_PAGE_DATA);
+	tw_i32(&h, 2, usize);
+	tw_i32(&h, 3, (int32_t)nb);
+	tw_struct(&h, 5);
+	tw_i32(&h, 1, 1);
+	tw_i32(&h, 2, PQ_ENC_PLAIN);
+	tw_i32(&h, 3, PQ_ENC_RLE);
+	tw_i32(&h, 4, PQ_ENC_RLE);
+	tw_end(&h);
+	tw_byte(&h, 0);
+	memcpy(chunk, h.b, h.n);
+	nc = h.n;
+	memcpy(chunk + nc, body, nb);
+	nc += nb;
+
+	footer_begin(&f, 1);
+	tw_schema_elem(&f, "v", PQ_BYTE_ARRAY, PQ_REQUIRED, 0, -1, 0, 0, 0);
+	tw_i64(&f, 3, 1);
+	tw_list(&f, 4, TC_STRUCT, 1);
+	tw_elem(&f);
+	tw_list(&f, 1, TC_STRUCT, 1);
+	chunk_meta_codec(&f, PQ_BYTE_ARRAY, 1, 4, (int64_t)nc, codec);
+	tw_i64(&f, 2, (int64_t)nc);
+	tw_i64(&f, 3, 1);
+	tw_end(&f);
+	tw_byte(&f, 0);
+	return assemble(file, chunk, nc, &f);
+}
+
+/*
+ * Forged page headers are still refused, and refused before the reader
+ * allocates what they claim: a zstd page whose header claims 2 GiB from a
+ * frame that holds 100 bytes, a snappy page claiming more than snappy can
+ * encode, a gzip page claiming more than deflate can.
+ */
+static void test_forged_page_sizes_are_refused(void **state)
+{
+	static uint8_t file[8192];
+	uint8_t body[1024];
+	char text[100];
+	sl_buf comp = SL_BUF_INIT;
+	sl_error err = SL_ERROR_INIT;
+	memset(text, 'x', sizeof text);
+	memcpy(text, "\x60\0\0\0", 4); /* PLAIN BYTE_ARRAY: 96-byte value */
+
+	static const struct {
+		sl_codec codec;
+		int frames;
+		int32_t claim;
+		const char *msg;
+	} cases[] = {
+		{SL_CODEC_ZSTD, 1, INT32_MAX, "zstd: page frame holds 100 bytes, header says 2147483647"},
+		{SL_CODEC_ZSTD, 1, 99, "zstd: page frame holds 100 bytes, header says 99"},
+		/* Two frames: no single content size to check, so the page is
+		 * streamed into a buffer that grows only with real output. */
+		{SL_CODEC_ZSTD, 2, INT32_MAX, "zstd: page decompressed to 200 bytes, header says 2147483647"},
+		{SL_CODEC_SNAPPY, 1, INT32_MAX, "snappy: page decompresses to 100 bytes, header says"},
+		{SL_CODEC_GZIP, 1, INT32_MAX, "more than deflate can encode"},
+		{SL_CODEC_GZIP, 1, 20000, "gzip: page decompressed to 100 bytes, header says 20000"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		sl_buf_reset(&comp);
+		for (int k = 0; k < cases[i].frames; k++)
+			assert_int_equal(sl_codec_compress(cases[i].codec, 1, text, sizeof text, &comp,
+							   &err), 0);
+		assert_true(comp.len < sizeof body);
+		memcpy(body, comp.data, comp.len);
+		size_t n = build_claim_file(file, cases[i].codec, cases[i].claim, body, comp.len);
+		sl_parquet_reader *r = NULL;
+		sl_batch *b = NULL;
+		assert_int_equal(open_mem(&r, file, n, &err), 0);
+		assert_int_equal(sl_parquet_reader_next(r, &b, 0, &err), SL_EFORMAT);
+		assert_null(b);
+		if (!strstr(err.message, cases[i].msg))
+			fail_msg("case %zu: %s", i, err.message);
+		assert_non_null(strstr(err.message, "crafted.parquet: column v (row group 0)"));
+		sl_parquet_reader_close(r);
+	}
+	sl_buf_free(&comp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -917,6 +1120,8 @@ int main(void)
 		cmocka_unit_test(test_round_trip_plain_and_dictionary),
 		cmocka_unit_test(test_round_trip_row_groups_and_projection),
 		cmocka_unit_test(test_truncated_written_file_fails_at_every_length),
+		cmocka_unit_test(test_big_repetitive_strings_read_back),
+		cmocka_unit_test(test_forged_page_sizes_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,48 @@
+// CSV headers whose names repeat, exactly or in another case (Dup,dup), load
+// into SQLite: the names are made unique at extraction (dup -> dup_1), where
+// they once landed as they were and failed every load with "duplicate column
+// name". An oversized header is refused with the file and the limit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sluice, tmpdir, writeFiles, warehouseSql, warehouseRows } from '../lib/harness.mjs';
+
+function project(files) {
+  const dir = tmpdir();
+  writeFiles(dir, { 'sluice.yml': 'name: t\nlake: ./lake\n', ...files });
+  return dir;
+}
+
+const yml = `source: shop
+kind: csv
+tables:
+  - name: people
+    path: data/people_*.csv
+`;
+
+test('names equal ignoring case are renamed and every row loads into SQLite', () => {
+  const dir = project({
+    'sources/shop.yml': yml,
+    'data/people_1.csv': 'id,Dup,dup,name,NAME,Name_1,\n1,a,b,c,d,e,f\n2,g,h,i,j,k,l\n',
+  });
+  const r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const cols = JSON.parse(warehouseSql(dir,
+    `SELECT json_group_array(name) FROM pragma_table_info('shop__people', 'raw');`));
+  assert.deepEqual(cols.filter((c) => !c.startsWith('_')),
+    ['id', 'Dup', 'dup_1', 'name', 'NAME_2', 'Name_1', 'column7']);
+  const rows = warehouseRows(dir, ['id', '"Dup"', '"dup_1"', '"NAME_2"', '"Name_1"', '"column7"'],
+    'raw.shop__people ORDER BY id');
+  assert.deepEqual(rows, [[1, 'a', 'b', 'd', 'e', 'f'], [2, 'g', 'h', 'j', 'k', 'l']]);
+});
+
+test('a header over max_columns (10,000) is refused naming the file and the limit', () => {
+  const names = Array.from({ length: 10001 }, (_, i) => `c${i}`);
+  const dir = project({
+    'sources/shop.yml': yml,
+    'data/people_1.csv': `${names.join(',')}\n${names.map(() => '1').join(',')}\n`,
+  });
+  const r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  assert.match(r.stderr + r.stdout,
+    /people_1\.csv: the header has 10001 columns, more than max_columns \(10000\); set max_columns on the table to read it/);
+});
