@@ -180,6 +180,9 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 			       r->files_changed == 1 ? "was" : "were",
 			       "an append table keeps the earlier rows too (use write: merge or "
 			       "replace, or --full-refresh)");
+		if (r->renamed)
+			printf("note: %s.%s: column names that repeat (ignoring case) were "
+			       "renamed: %s\n", r->source, r->table, r->renamed);
 		if (r->requests > 0)
 			printf("note: %s.%s: %lld %s, %lld %s\n", r->source, r->table,
 			       (long long)r->requests, plural(r->requests, "request", "requests"),

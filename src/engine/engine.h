@@ -33,6 +33,7 @@ typedef struct sl_table_result {
 	int64_t retries;        /* of which retries */
 	double seconds;
 	char *description;      /* what the source read ("3 files"), or NULL */
+	char *renamed;          /* column names the source made unique, or NULL */
 } sl_table_result;
 
 typedef struct sl_run_result {

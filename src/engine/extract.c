@@ -584,6 +584,8 @@ out:
 	if (w)
 		sl_lake_writer_abort(w);
 	quarantine_free(&q);
+	if (x && x->renamed && !res->renamed)
+		res->renamed = sl_strdup(x->renamed); /* a note; lost only without memory */
 	sl_extractor_close(x);
 	sl_lake_snapshot_free(snap);
 	sl_batch_free(keyed);

@@ -57,6 +57,7 @@ typedef struct sl_source_table {
 	bool header;          /* default true */
 	int nnulls;
 	char **nulls;         /* default {""} */
+	int64_t max_columns;  /* 0: the CSV reader's default, 10,000 */
 
 	/* postgres and http */
 	char *cursor;         /* incremental cursor column / record field */

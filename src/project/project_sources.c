@@ -26,13 +26,13 @@ static const char *const table_keys[] = {
 	"path", "url", "format", "delimiter", "quote", "escape", "header", "nulls",
 	"cursor", "lookback", "query", "schema", "cast_unsupported_to_text",
 	"method", "params", "headers", "body", "records", "auth", "pagination",
-	"flatten", "rate_limit", "max_retries", "on_bad_page", NULL};
+	"flatten", "rate_limit", "max_retries", "on_bad_page", "max_columns", NULL};
 static const int table_key_kinds[] = {
 	K_ALL, K_ALL, K_ALL, K_ALL, K_ALL,
 	K_CSV, K_S3 | K_HTTP, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES,
 	K_ALL, K_PG | K_HTTP, K_PG, K_PG, K_PG,
 	K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP,
-	K_HTTP, K_HTTP, K_HTTP | K_S3, K_HTTP};
+	K_HTTP, K_HTTP, K_HTTP | K_S3, K_HTTP, K_FILES};
 
 static const char *const write_modes[] = {"append", "replace", "merge", NULL};
 static const char *const formats[] = {"csv", "parquet", "jsonl", NULL};
@@ -202,7 +202,8 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 				 &t->nprimary_key)) < 0 ||
 	    (rc = pj_get_kvs(f, n, "columns", where, false, &t->columns)) < 0 ||
 	    (rc = check_columns(f, t, where)) < 0 ||
-	    (rc = pj_get_int(f, n, "max_bad_rows", where, 0, INT64_MAX, &t->max_bad_rows)) < 0)
+	    (rc = pj_get_int(f, n, "max_bad_rows", where, 0, INT64_MAX, &t->max_bad_rows)) < 0 ||
+	    (rc = pj_get_int(f, n, "max_columns", where, 1, INT32_MAX, &t->max_columns)) < 0)
 		return rc;
 	for (int i = 0; i < t->nprimary_key; i++)
 		if ((rc = pj_check_name_len(f, pj_line(pj_get(f, n, "primary_key", NULL)),

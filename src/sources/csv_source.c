@@ -73,7 +73,7 @@ static int csv_next(sl_extractor *base, sl_batch **out, sl_error *err)
 			if (rc < 0)
 				return rc;
 			x->next_file++;
-			rc = sl_source_check_header(x->reader, x->base.schema, x->csv.header, path,
+			rc = sl_source_check_header(&x->base, x->reader, x->csv.header, path,
 						    "files", err);
 			if (rc < 0)
 				return rc;

@@ -16,6 +16,7 @@ int sl_source_csv_opts(const sl_source_table *t, sl_csv_opts *opts, const char *
 	opts->quote = t->quote ? t->quote : '"';
 	opts->escape = t->escape ? t->escape : opts->quote;
 	opts->header = t->header;
+	opts->max_columns = (int)t->max_columns;
 	if (t->nnulls > 0) {
 		const char **list = sl_calloc((size_t)t->nnulls + 1, sizeof *list);
 		if (!list)
@@ -56,10 +57,19 @@ int sl_source_apply_declared(const sl_source *src, const sl_source_table *t, sl_
 	return 0;
 }
 
-int sl_source_check_header(const sl_csv_reader *r, const sl_schema *s, bool header,
+int sl_source_check_header(sl_extractor *x, const sl_csv_reader *r, bool header,
 			   const char *name, const char *what, sl_error *err)
 {
+	const sl_schema *s = x->schema;
 	int n = sl_csv_reader_ncolumns(r);
+	if (header && !x->renamed && sl_csv_reader_nrenamed(r) > 0) {
+		sl_buf b = SL_BUF_INIT;
+		if (sl_csv_reader_renames_text(r, &b) < 0) {
+			sl_buf_free(&b);
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		}
+		x->renamed = sl_buf_detach(&b);
+	}
 	if (n == 0)
 		return 0; /* an empty file: no header, no rows */
 	if (!header)

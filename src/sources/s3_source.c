@@ -218,7 +218,7 @@ static int open_object(s3_source *x, const pending_object *o, sl_error *err)
 	rc = sl_csv_reader_open_input(&x->csv_reader, in, &x->csv, err);
 	if (rc < 0)
 		return rc;
-	return sl_source_check_header(x->csv_reader, x->base.schema, x->csv.header, x->origin.data,
+	return sl_source_check_header(&x->base, x->csv_reader, x->csv.header, x->origin.data,
 				      "objects", err);
 }
 

@@ -17,8 +17,10 @@ int sl_extractor_open(sl_extractor **out, const sl_source *src, const sl_source_
 
 void sl_extractor_close(sl_extractor *x)
 {
-	if (x)
+	if (x) {
+		sl_free(x->renamed);
 		x->ops->close(x);
+	}
 }
 
 char *sl_source_table_key(const sl_source *src, const sl_source_table *t)

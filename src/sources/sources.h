@@ -73,6 +73,8 @@ struct sl_extractor {
 	sl_schema *schema;        /* owned; set by open */
 	sl_extract_stats stats;   /* updated as batches are produced */
 	char description[256];    /* "3 files", "orders since 2024-01-01T..." */
+	char *renamed;            /* column names made unique, "Dup → Dup_1, A → A_1",
+				     or NULL; sl_extractor_close frees it */
 };
 
 /*

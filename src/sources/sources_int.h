@@ -25,8 +25,10 @@ int sl_source_apply_declared(const sl_source *src, const sl_source_table *t, sl_
  * Checks that a CSV file's first row (or, without a header, its width)
  * matches the table's schema s; name is the file or object named in the
  * error, what its kind in plural ("files", "objects"). An empty file passes.
+ * When the reader made header names unique and x->renamed is still NULL,
+ * it gets the renames ("Dup → Dup_1"), for the run summary.
  */
-int sl_source_check_header(const sl_csv_reader *r, const sl_schema *s, bool header,
+int sl_source_check_header(sl_extractor *x, const sl_csv_reader *r, bool header,
 			   const char *name, const char *what, sl_error *err);
 
 /*

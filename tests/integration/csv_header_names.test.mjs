@@ -33,6 +33,8 @@ test('names equal ignoring case are renamed and every row loads into SQLite', ()
   const rows = warehouseRows(dir, ['id', '"Dup"', '"dup_1"', '"NAME_2"', '"Name_1"', '"column7"'],
     'raw.shop__people ORDER BY id');
   assert.deepEqual(rows, [[1, 'a', 'b', 'd', 'e', 'f'], [2, 'g', 'h', 'j', 'k', 'l']]);
+  // the summary says what was renamed
+  assert.match(r.stdout, /^note: shop\.people: column names that repeat \(ignoring case\) were renamed: dup → dup_1, NAME → NAME_2, "" → column7$/m);
 });
 
 test('a header over max_columns (10,000) is refused naming the file and the limit', () => {
@@ -45,4 +47,20 @@ test('a header over max_columns (10,000) is refused naming the file and the limi
   assert.equal(r.code, 1, r.stderr + r.stdout);
   assert.match(r.stderr + r.stdout,
     /people_1\.csv: the header has 10001 columns, more than max_columns \(10000\); set max_columns on the table to read it/);
+});
+
+test('max_columns on a table raises or lowers the limit', () => {
+  const dir = project({
+    'sources/shop.yml': `${yml}    max_columns: 3\n  - name: wide\n    path: data/wide.csv\n    max_columns: 20000\n`,
+    'data/people_1.csv': 'a,b,c,d\n1,2,3,4\n',
+    'data/wide.csv': `${Array.from({ length: 12000 }, (_, i) => `c${i}`).join(',')}\n${'7,'.repeat(11999)}7\n`,
+  });
+  const r = sluice(['extract', '--project-dir', dir]);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  assert.match(r.stdout, /people_1\.csv: the header has 4 columns, more than max_columns \(3\)/);
+  assert.match(r.stdout, /^shop\.wide\s+1\s+1\s+1\s+0\s/m);
+  const bad = project({ 'sources/shop.yml': `${yml}    max_columns: 0\n` });
+  const b = sluice(['run', '--project-dir', bad]);
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /shop\.yml:6: .*max_columns/);
 });
