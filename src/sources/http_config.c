@@ -1,6 +1,7 @@
 /*
  * http_config.c: the http source's request side: pagination settings,
- * headers and auth, and the URL of each request (params, {{ watermark }},
+ * headers and auth (and the few headers other hosts may see), the
+ * configured origin, and the URL of each request (params, {{ watermark }},
  * pagination parameters, or the Link header's next URL).
  */
 #include "sources/http_int.h"
@@ -93,19 +94,26 @@ bad_number:
 
 static bool uses_template(const char *s) { return s && strstr(s, "watermark") != NULL; }
 
-static int header_add(sl_http_extractor *x, const char *name, const char *value, sl_error *err)
+/* Appends "name: value" (templated) to *list. */
+static int header_add_to(sl_http_extractor *x, struct curl_slist **list, const char *name,
+			 const char *value, sl_error *err)
 {
 	sl_buf h = SL_BUF_INIT;
 	if (sl_buf_printf(&h, "%s: ", name) < 0 || sl_http_template(&h, value, x->wm_param) < 0) {
 		sl_buf_free(&h);
 		return sl_http_oom(err);
 	}
-	struct curl_slist *l = curl_slist_append(x->headers, h.data);
+	struct curl_slist *l = curl_slist_append(*list, h.data);
 	sl_buf_free(&h);
 	if (!l)
 		return sl_http_oom(err);
-	x->headers = l;
+	*list = l;
 	return 0;
+}
+
+static int header_add(sl_http_extractor *x, const char *name, const char *value, sl_error *err)
+{
+	return header_add_to(x, &x->headers, name, value, err);
 }
 
 int sl_http_request_config(sl_http_extractor *x, sl_error *err)
@@ -129,7 +137,9 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 		if (rc < 0)
 			return rc;
 	}
-	if ((rc = header_add(x, "Accept", "application/json", err)) < 0)
+	/* Only these go to a host other than the configured one. */
+	if ((rc = header_add(x, "Accept", "application/json", err)) < 0 ||
+	    (rc = header_add_to(x, &x->public_headers, "Accept", "application/json", err)) < 0)
 		return rc;
 	if (t->body) {
 		sl_buf b = SL_BUF_INIT;
@@ -139,6 +149,9 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 		}
 		x->post_body = sl_buf_detach(&b);
 		if (!has_ct && (rc = header_add(x, "Content-Type", "application/json", err)) < 0)
+			return rc;
+		if ((rc = header_add_to(x, &x->public_headers, "Content-Type", "application/json",
+					err)) < 0)
 			return rc;
 	}
 	for (int i = 0; i < t->auth.n; i++) {
@@ -181,6 +194,19 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 	}
 	if (x->user && !x->password)
 		x->password = "";
+	/* The origin credentials may go to: the configured URL's. */
+	sl_buf u = SL_BUF_INIT;
+	if (sl_http_template(&u, t->url, x->wm_param) < 0) {
+		sl_buf_free(&u);
+		return sl_http_oom(err);
+	}
+	rc = sl_http_url_origin(u.data, &x->origin);
+	sl_buf_free(&u);
+	if (rc == SL_ENOMEM)
+		return sl_http_oom(err);
+	if (rc < 0)
+		return sl_error_set(err, SL_ECONFIG, "%s:%d: url \"%s\" is not a valid URL",
+				    sl_http_file(x), t->line, t->url);
 	return 0;
 }
 
@@ -211,10 +237,14 @@ int sl_http_build_url(sl_http_extractor *x, char **out, sl_error *err)
 		return sl_http_oom(err);
 	if (x->ptype == SL_HTTP_PAGE_LINK && x->next_url) {
 		if (curl_url_set(u, CURLUPART_URL, x->cur_url, 0) != CURLUE_OK ||
-		    curl_url_set(u, CURLUPART_URL, x->next_url, 0) != CURLUE_OK)
-			rc = sl_error_set(err, SL_EFORMAT,
-					  "http source %s: Link next URL \"%.200s\" is not valid",
-					  x->label, x->next_url);
+		    curl_url_set(u, CURLUPART_URL, x->next_url, 0) != CURLUE_OK) {
+			if (sl_log_redact_truncate(&tmp, x->next_url, strlen(x->next_url), 200) < 0)
+				rc = sl_http_oom(err);
+			else
+				rc = sl_error_set(err, SL_EFORMAT,
+						  "http source %s: Link next URL \"%s\" is not valid",
+						  x->label, tmp.data);
+		}
 		goto get;
 	}
 	if (sl_http_template(&tmp, t->url, x->wm_param) < 0) {

@@ -1,7 +1,7 @@
 /*
- * http_json.c: the pure parts of the http source: selecting records by a
- * path, flattening records into columns, inferring and widening column
- * kinds, {{ watermark }} templating, Link and Retry-After headers, backoff.
+ * http_json.c: the pure parts of the http source: flattening records into
+ * columns, inferring and widening column kinds, records into batch rows,
+ * {{ watermark }} templating, Link and Retry-After headers, backoff.
  */
 #include "sources/http_int.h"
 
@@ -13,53 +13,6 @@
 #include <strings.h>
 
 /* ------------------------------------------------------------ records */
-
-json_t *sl_http_json_path(json_t *root, const char *path)
-{
-	json_t *cur = root;
-	const char *p = path;
-	if (!p || !*p)
-		return root;
-	while (cur && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		char seg[256];
-		if (n == 0 || n >= sizeof seg)
-			return NULL;
-		memcpy(seg, p, n);
-		seg[n] = '\0';
-		if (json_is_object(cur)) {
-			cur = json_object_get(cur, seg);
-		} else if (json_is_array(cur)) {
-			int64_t idx;
-			if (sl_parse_int64(seg, n, &idx) < 0 || idx < 0)
-				return NULL;
-			cur = json_array_get(cur, (size_t)idx);
-		} else {
-			return NULL;
-		}
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	return cur;
-}
-
-int sl_http_select_records(json_t *body, const char *path, json_t **out, sl_error *err)
-{
-	json_t *v = sl_http_json_path(body, path);
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return sl_error_set(err, SL_EFORMAT, "records path \"%s\" is not in the response",
-				    path && *path ? path : "");
-	if (!json_is_array(v))
-		return sl_error_set(err, SL_EFORMAT,
-				    "records path \"%s\" holds %s, not an array of records",
-				    path && *path ? path : "(the body)",
-				    json_is_object(v) ? "an object" : "a scalar");
-	*out = v;
-	return 0;
-}
 
 void sl_http_flat_init(sl_http_flat *f)
 {
@@ -308,8 +261,9 @@ static bool rel_has_next(const char *v, size_t n)
 	return false;
 }
 
-int sl_http_link_next(const char *header, char *out, size_t n)
+int sl_http_link_next(const char *header, char **out)
 {
+	*out = NULL;
 	const char *p = header;
 	while (p && *p) {
 		p = skip_ws(p);
@@ -358,12 +312,8 @@ int sl_http_link_next(const char *header, char *out, size_t n)
 				next = true;
 		}
 		if (next) {
-			size_t len = (size_t)(ue - u);
-			if (len + 1 > n)
-				return 0;
-			memcpy(out, u, len);
-			out[len] = '\0';
-			return 1;
+			*out = sl_strndup(u, (size_t)(ue - u));
+			return *out ? 1 : SL_ENOMEM;
 		}
 		/* skip to the next link */
 		while (*p && *p != ',')
