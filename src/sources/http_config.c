@@ -116,6 +116,18 @@ static int header_add(sl_http_extractor *x, const char *name, const char *value,
 	return header_add_to(x, &x->headers, name, value, err);
 }
 
+/* Whether a query parameter's name says its value is a credential. */
+static bool secret_param(const char *name)
+{
+	static const char *const words[] = {"token", "key", "secret", "password", "passwd",
+					    "signature", "auth", "credential", "session", NULL};
+	for (const char *p = name; *p; p++)
+		for (int i = 0; words[i]; i++)
+			if (strncasecmp(p, words[i], strlen(words[i])) == 0)
+				return true;
+	return false;
+}
+
 int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 {
 	const sl_source_table *t = x->t;
@@ -128,8 +140,12 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 		return sl_error_set(err, SL_ECONFIG, "%s:%d: method must be GET or POST, not \"%s\"",
 				    sl_http_file(x), t->line, t->method);
 	x->wm_templated = uses_template(t->url) || uses_template(t->body);
-	for (int i = 0; i < t->params.n; i++)
+	for (int i = 0; i < t->params.n; i++) {
 		x->wm_templated |= uses_template(t->params.items[i].value);
+		/* Logged URLs show such a value as "***" (and its URL forms). */
+		if (secret_param(t->params.items[i].key))
+			sl_log_add_secret(t->params.items[i].value);
+	}
 	for (int i = 0; i < t->headers.n; i++) {
 		x->wm_templated |= uses_template(t->headers.items[i].value);
 		has_ct |= strcasecmp(t->headers.items[i].key, "content-type") == 0;
