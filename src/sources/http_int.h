@@ -106,11 +106,12 @@ int sl_http_records_schema(sl_http_records *r, sl_schema **out, sl_error *err);
  * receives one value (absent fields null); the caller ends the row. Returns
  * 0; 1 when the record does not fit (not an object, an unknown non-null
  * field, a field twice, a value not of its column's type) with the reason
- * in reason[n] and the row half-appended (the caller discards it); or a
- * negative SL_E* with err set (out of memory, a string column too large).
+ * appended to reason and the row half-appended (the caller discards it);
+ * or a negative SL_E* with err set (out of memory, a string column too
+ * large).
  */
-int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, char *reason,
-			   size_t n, sl_error *err);
+int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, sl_buf *reason,
+			   sl_error *err);
 
 /* --------------------------------------------------------- templating */
 

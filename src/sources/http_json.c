@@ -557,13 +557,18 @@ static int append_value(sl_http_records *r, sl_column *c, json_t *v, bool *oom, 
 	return sl_column_append_text(c, s, r->text.len, verr);
 }
 
-int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, char *reason,
-			   size_t n, sl_error *err)
+/* 1 (the record is bad) once its reason is written, or SL_ENOMEM. */
+static int bad_reason(int rc, sl_error *err)
+{
+	return rc < 0 ? sl_error_set(err, SL_ENOMEM, "out of memory") : 1;
+}
+
+int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, sl_buf *reason,
+			   sl_error *err)
 {
 	if (sl_http_flatten(&r->flat, record, r->as_json, NULL) < 0) {
 		if (!json_is_object(record)) {
-			snprintf(reason, n, "record is not a JSON object");
-			return 1;
+			return bad_reason(sl_buf_puts(reason, "record is not a JSON object"), err);
 		}
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
@@ -575,17 +580,18 @@ int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, char
 		if (i < 0) {
 			if (json_is_null(v))
 				continue; /* carries no data */
-			snprintf(reason, n,
-				 "unexpected field \"%s\": not in the schema inferred from the first "
-				 "pages; declare it in columns:",
-				 r->flat.names[f]);
-			return 1;
+			return bad_reason(sl_buf_printf(reason,
+							"unexpected field \"%s\": not in the schema "
+							"inferred from the first pages; declare it in "
+							"columns:",
+							r->flat.names[f]),
+					  err);
 		}
 		sl_http_col *col = &r->cols[i];
 		if (col->stamp == serial) {
-			snprintf(reason, n, "field \"%s\" appears twice after flattening",
-				 r->flat.names[f]);
-			return 1;
+			return bad_reason(sl_buf_printf(reason,
+							"field \"%s\" appears twice after flattening",
+					    r->flat.names[f]), err);
 		}
 		col->stamp = serial;
 		sl_column *c = &b->cols[i];
@@ -601,8 +607,8 @@ int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, char
 		if (oom)
 			return sl_error_set(err, SL_ENOMEM, "out of memory");
 		if (c->type.id != SL_STRING) {
-			snprintf(reason, n, "field \"%s\": %s", col->name, verr.message);
-			return 1;
+			return bad_reason(
+				sl_buf_printf(reason, "field \"%s\": %s", col->name, verr.message), err);
 		}
 		return sl_error_set(err, rc, "http source %s: field \"%s\": string data too large "
 				    "for one batch", r->label, col->name);

@@ -511,15 +511,15 @@ static int track_max(sl_http_extractor *x, int64_t r)
 static int add_item(sl_http_extractor *x, const sl_http_item *it, sl_error *err)
 {
 	sl_batch *b = x->batch;
-	char reason[512];
 	if (!it->record || it->reason)
 		return bad_record(x, it, it->reason ? it->reason : "bad record", err);
-	int rc = sl_http_records_append(&x->rec, b, it->record, reason, sizeof reason, err);
+	sl_buf_reset(&x->text);
+	int rc = sl_http_records_append(&x->rec, b, it->record, &x->text, err);
 	if (rc < 0)
 		return rc;
 	if (rc > 0) {
 		sl_batch_discard_row(b);
-		return bad_record(x, it, reason, err);
+		return bad_record(x, it, x->text.data, err);
 	}
 	if (x->cursor_idx >= 0) {
 		if (below_lower(x, b->nrows)) {

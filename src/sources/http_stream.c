@@ -68,7 +68,8 @@ struct sl_http_parser {
 	int64_t nrecords;     /* record values seen */
 	bool found;           /* the records array was seen */
 	sl_http_page_info info;
-	XXH3_state_t *hash;
+	XXH3_state_t *hash;   /* the page's: one digest per record */
+	XXH3_state_t *rhash;  /* the record's content */
 
 	/* the byte scanner ahead of yajl */
 	bool in_str, esc;
@@ -82,36 +83,26 @@ struct sl_http_parser {
 
 /* ------------------------------------------------------------- errors */
 
-static int page_error(sl_http_parser *P, const char *fmt, ...) SL_PRINTF(2, 3);
-static int page_error(sl_http_parser *P, const char *fmt, ...)
+static int page_stop(sl_http_parser *P, int rc)
 {
-	if (!P->stopped) {
-		va_list ap;
-		va_start(ap, fmt);
-		sl_buf_reset(&P->info.error);
-		char tmp[1024];
-		vsnprintf(tmp, sizeof tmp, fmt, ap);
-		va_end(ap);
-		if (sl_buf_puts(&P->info.error, tmp) < 0)
-			P->oom = true;
-		P->stopped = true;
-	}
+	if (rc < 0)
+		P->oom = true;
+	P->stopped = true;
 	return 0; /* cancels the yajl parse */
 }
 
-static void record_bad(sl_http_parser *P, const char *fmt, ...) SL_PRINTF(2, 3);
-static void record_bad(sl_http_parser *P, const char *fmt, ...)
-{
-	if (P->reason.len)
-		return; /* the first reason stays */
-	char tmp[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (sl_buf_puts(&P->reason, tmp) < 0)
-		P->oom = true;
-}
+/* Ends the page with a reason (the first one stays). */
+#define page_error(P, ...)                                                                   \
+	((P)->stopped ? 0                                                                     \
+		      : (sl_buf_reset(&(P)->info.error),                                       \
+			 page_stop((P), sl_buf_printf(&(P)->info.error, __VA_ARGS__))))
+
+/* Makes the record bad (the first reason stays). */
+#define record_bad(P, ...)                                                                   \
+	do {                                                                                 \
+		if (!(P)->reason.len && sl_buf_printf(&(P)->reason, __VA_ARGS__) < 0)         \
+			(P)->oom = true;                                                     \
+	} while (0)
 
 /* ------------------------------------------------------------- paths */
 
@@ -188,9 +179,9 @@ static const char *path_text(const sl_http_parser *P, int p, const char *dflt)
 
 static void hash_event(sl_http_parser *P, char type, const void *p, size_t n)
 {
-	XXH3_64bits_update(P->hash, &type, 1);
+	XXH3_64bits_update(P->rhash, &type, 1);
 	if (n)
-		XXH3_64bits_update(P->hash, p, n);
+		XXH3_64bits_update(P->rhash, p, n);
 }
 
 static void record_reset(sl_http_parser *P)
@@ -210,6 +201,10 @@ static void record_reset(sl_http_parser *P)
 static int record_done(sl_http_parser *P)
 {
 	int rc = 0;
+	/* A record too large to keep counts by its place only, so the hash does
+	 * not depend on where the body was cut into pieces. */
+	uint64_t d[2] = {(uint64_t)P->rec_index, P->oversized ? 0 : XXH3_64bits_digest(P->rhash)};
+	XXH3_64bits_update(P->hash, d, sizeof d);
 	if (P->rec_index > P->skip) {
 		json_t *rec = P->rec;
 		P->rec = NULL;
@@ -294,6 +289,7 @@ static bool value_begin(sl_http_parser *P)
 			P->nrecords++;
 			P->rec_index = P->nrecords;
 			P->building = P->rec_index > P->skip;
+			XXH3_64bits_reset(P->rhash);
 			P->rec_bytes = 0;
 			P->info.nrecords = P->nrecords;
 			return true;
@@ -554,7 +550,8 @@ int sl_http_parser_new(sl_http_parser **out, const sl_http_parser_opts *o, sl_ht
 	P->info.paths[P_TOTAL] = o->total_path;
 	P->info.head.max = SL_HTTP_HEAD_MAX + 1;
 	P->hash = XXH3_createState();
-	if (!P->hash || path_parse(&P->paths[P_RECORDS], o->records_path) < 0 ||
+	P->rhash = XXH3_createState();
+	if (!P->hash || !P->rhash || path_parse(&P->paths[P_RECORDS], o->records_path) < 0 ||
 	    path_parse(&P->paths[P_NEXT], o->next_path) < 0 ||
 	    path_parse(&P->paths[P_TOTAL], o->total_path) < 0 ||
 	    sl_http_parser_restart(P, 0) < 0) {
@@ -583,6 +580,8 @@ void sl_http_parser_free(sl_http_parser *P)
 	sl_buf_free(&P->info.head);
 	if (P->hash)
 		XXH3_freeState(P->hash);
+	if (P->rhash)
+		XXH3_freeState(P->rhash);
 	sl_free(P);
 }
 

@@ -368,7 +368,7 @@ static void test_http_records_infer_and_append_rows(void **state)
 	sl_http_records r;
 	sl_schema *schema = NULL;
 	sl_batch *b = NULL;
-	char reason[512];
+	sl_buf reason = SL_BUF_INIT;
 	char tn[32];
 	sl_http_records_init(&r, false, "api.t");
 	sl_type i32 = {0};
@@ -394,8 +394,8 @@ static void test_http_records_infer_and_append_rows(void **state)
 	assert_int_equal(sl_batch_new(&b, schema, 8, &err), 0);
 
 	for (size_t i = 0; i < 2; i++) {
-		assert_int_equal(sl_http_records_append(&r, b, json_array_get(recs, i), reason,
-							sizeof reason, &err), 0);
+		assert_int_equal(
+			sl_http_records_append(&r, b, json_array_get(recs, i), &reason, &err), 0);
 		sl_batch_end_row(b);
 	}
 	assert_int_equal(b->nrows, 2);
@@ -426,19 +426,21 @@ static void test_http_records_infer_and_append_rows(void **state)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		json_t *rec = parse(bad[i][0]);
-		assert_int_equal(sl_http_records_append(&r, b, rec, reason, sizeof reason, &err), 1);
-		assert_string_equal(reason, bad[i][1]);
+		sl_buf_reset(&reason);
+		assert_int_equal(sl_http_records_append(&r, b, rec, &reason, &err), 1);
+		assert_string_equal(reason.data, bad[i][1]);
 		sl_batch_discard_row(b);
 		json_decref(rec);
 	}
 	/* A new field that is null carries no data. */
 	json_t *rec = parse("{\"id\": 4, \"new\": null}");
-	assert_int_equal(sl_http_records_append(&r, b, rec, reason, sizeof reason, &err), 0);
+	assert_int_equal(sl_http_records_append(&r, b, rec, &reason, &err), 0);
 	sl_batch_end_row(b);
 	assert_int_equal(b->nrows, 3);
 	assert_int_equal(b->cols[1].v.i64[2], 4);
 	json_decref(rec);
 
+	sl_buf_free(&reason);
 	json_decref(recs);
 	sl_batch_free(b);
 	sl_schema_free(schema);
