@@ -252,7 +252,9 @@ int sl_http_build_url(sl_http_extractor *x, char **out, sl_error *err)
 	if (!u)
 		return sl_http_oom(err);
 	if (x->ptype == SL_HTTP_PAGE_LINK && x->next_url) {
-		if (curl_url_set(u, CURLUPART_URL, x->cur_url, 0) != CURLUE_OK ||
+		/* Relative to the URL that answered (after any redirect). */
+		const char *base = x->client.hop_url ? x->client.hop_url : x->cur_url;
+		if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
 		    curl_url_set(u, CURLUPART_URL, x->next_url, 0) != CURLUE_OK) {
 			if (sl_log_redact_truncate(&tmp, x->next_url, strlen(x->next_url), 200) < 0)
 				rc = sl_http_oom(err);
