@@ -136,7 +136,10 @@ static int parse_body(const char *path, const char *body, size_t n, size_t chunk
 		      uint64_t *hash, int64_t *nrecords)
 {
 	sl_http_parser *p = NULL;
-	sl_http_parser_opts o = {path, "meta.next", "meta.total", 4096};
+	sl_http_parser_opts o = {.records_path = path,
+				  .next_path = "meta.next",
+				  .total_path = "meta.total",
+				  .max_record_bytes = 4096};
 	fp->records = json_array();
 	if (sl_http_parser_new(&p, &o, collect, fp) < 0)
 		__builtin_trap();

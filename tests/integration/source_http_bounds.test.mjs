@@ -141,6 +141,38 @@ test('a body that is not JSON is one quarantined page, kept only in part', async
   }
 });
 
+test('a transfer broken after some records is retried, and those records land once', async () => {
+  const records = Array.from({ length: 3000 }, (_, i) => ({ id: i + 1, pad: 'p'.repeat(50) }));
+  const body = JSON.stringify({ data: records });
+  let first = true;
+  const api = await serve((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    if (first) {
+      // about half the body, then the connection drops
+      first = false;
+      res.write(body.slice(0, body.length >> 1), () => setTimeout(() => req.socket.destroy(), 50));
+      return;
+    }
+    res.end(body);
+  });
+  try {
+    const dir = project(`    url: ${api.url}/items
+    records: data
+    primary_key: [id]
+`);
+    const r = await run(dir);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /api\.items\s+\d+\s+3000\s+3000\s+0/);
+    assert.match(r.stderr, /retry 1 of 5/);
+    assert.match(r.stderr, /reading the page again, skipping the \d+ records already read/);
+    const ids = warehouse(dir).map(x => Number(x.id));
+    assert.deepEqual(ids, records.map(x => x.id));
+    assert.equal(api.log.length, 2);
+  } finally {
+    await api.close();
+  }
+});
+
 test('a cursor that cycles (A, B, A) fails the task naming the table and the cursor', async () => {
   const next = { '': 'A', A: 'B', B: 'A' };
   const api = await serve((req, res, u) => {

@@ -62,7 +62,10 @@ static int collect(void *ctx, json_t *record, const char *reason, int64_t index,
 static int parse_page(sl_http_parser **pp, page_got *g, const char *records, const char *next,
 		      const char *total, size_t cap, const char *body, size_t chunk)
 {
-	sl_http_parser_opts o = {records, next, total, cap};
+	sl_http_parser_opts o = {.records_path = records,
+				  .next_path = next,
+				  .total_path = total,
+				  .max_record_bytes = cap};
 	memset(g, 0, sizeof *g);
 	g->recs = json_array();
 	assert_int_equal(sl_http_parser_new(pp, &o, collect, g), 0);
@@ -249,7 +252,7 @@ static void test_http_stream_restart_skips_records_read(void **state)
 	sl_http_parser *p;
 	page_got g;
 	const char *body = "[{\"id\": 1}, {\"id\": 2}, {\"id\": 3}]";
-	sl_http_parser_opts o = {"", NULL, NULL, 0};
+	sl_http_parser_opts o = {.records_path = ""};
 	memset(&g, 0, sizeof g);
 	g.recs = json_array();
 	assert_int_equal(sl_http_parser_new(&p, &o, collect, &g), 0);
