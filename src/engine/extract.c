@@ -184,7 +184,7 @@ static char *commit_extra(engine_run *run, const sl_source *src, const sl_source
 int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_source_table *t,
 			    sl_table_result *res, sl_error *err)
 {
-	char key[300];
+	char *key = sl_source_table_key(src, t);
 	sl_extractor *x = NULL;
 	sl_lake_writer *w = NULL;
 	sl_buf progress = SL_BUF_INIT;
@@ -193,7 +193,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	double t0 = sl_monotonic_seconds(), last_progress = t0;
 	int rc;
 
-	sl_source_table_key(key, sizeof key, src, t);
+	if (!key)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	sl_engine_lake_table(res->lake_table, sizeof res->lake_table, src->name, t->name);
 	sl_engine_quarantine_table(q.qtable, sizeof q.qtable, src->name, t->name);
 	q.run = run;
@@ -345,5 +346,6 @@ out:
 	free(extra);
 	if (rc < 0)
 		sl_error_prefix(err, "extract %s: ", key);
+	sl_free(key);
 	return rc;
 }

@@ -120,38 +120,48 @@ static const sl_extractor_ops csv_ops = {
  * The table's glob, relative paths under the project directory — whose
  * own name is escaped, so a project in "data[1]" matches its own files.
  */
-static void table_pattern(const csv_source *x, char *out, size_t n)
+static int table_pattern(const csv_source *x, sl_buf *out, sl_error *err)
 {
-	size_t o = 0;
+	int rc = 0;
 	if (x->t->path[0] != '/') {
-		for (const char *c = x->opts.project_dir; *c && o + 3 < n; c++) {
+		for (const char *c = x->opts.project_dir; *c && rc == 0; c++) {
 			if (strchr("*?[]\\", *c))
-				out[o++] = '\\';
-			out[o++] = *c;
+				rc = sl_buf_putc(out, '\\');
+			if (rc == 0)
+				rc = sl_buf_putc(out, *c);
 		}
-		if (o + 1 < n)
-			out[o++] = '/';
+		if (rc == 0)
+			rc = sl_buf_putc(out, '/');
 	}
-	snprintf(out + o, n - o, "%s", x->t->path);
+	if (rc == 0)
+		rc = sl_buf_puts(out, x->t->path);
+	return rc < 0 ? sl_error_set(err, SL_ENOMEM, "out of memory") : 0;
 }
 
 /* Expands the glob and keeps the files not yet extracted. */
 static int find_files(csv_source *x, int *matched, sl_error *err)
 {
-	char pattern[4096], key[300];
-	glob_t g;
-	int rc = 0;
-
-	table_pattern(x, pattern, sizeof pattern);
-	sl_source_table_key(key, sizeof key, x->src, x->t);
-	int g_rc = glob(pattern, GLOB_ERR, NULL, &g);
+	sl_buf pattern = SL_BUF_INIT;
+	char *key = NULL;
+	glob_t g = {0};
+	int rc = table_pattern(x, &pattern, err);
+	if (rc < 0)
+		goto done;
+	key = sl_source_table_key(x->src, x->t);
+	if (!key) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto done;
+	}
+	int g_rc = glob(pattern.data, GLOB_ERR, NULL, &g);
 	if (g_rc == GLOB_NOMATCH) {
 		*matched = 0;
-		return 0;
+		goto done;
 	}
-	if (g_rc != 0)
-		return sl_error_set(err, SL_EIO, "%s: cannot list files matching %s", x->src->file,
-				    pattern);
+	if (g_rc != 0) {
+		rc = sl_error_set(err, SL_EIO, "%s: cannot list files matching %s", x->src->file,
+				  pattern.data);
+		goto done;
+	}
 	*matched = (int)g.gl_pathc;
 	x->files = sl_calloc(g.gl_pathc + 1, sizeof *x->files);
 	if (!x->files) {
@@ -193,6 +203,8 @@ static int find_files(csv_source *x, int *matched, sl_error *err)
 	}
 done:
 	globfree(&g);
+	sl_free(key);
+	sl_buf_free(&pattern);
 	return rc;
 }
 
@@ -270,17 +282,20 @@ int sl_csv_source_open(sl_extractor **out, const sl_source *src, const sl_source
 		sl_free(pending);
 	}
 	if (rc == 0 && (!x->base.schema || x->base.schema->nfields == 0)) {
-		char pattern[4096];
+		sl_buf pattern = SL_BUF_INIT;
 		glob_t g;
 		sl_schema_free(x->base.schema);
 		x->base.schema = NULL;
-		table_pattern(x, pattern, sizeof pattern);
-		if (glob(pattern, 0, NULL, &g) != 0) {
-			rc = sl_error_set(err, SL_EIO, "cannot list %s", pattern);
-			goto fail;
+		rc = table_pattern(x, &pattern, err);
+		if (rc == 0 && glob(pattern.data, 0, NULL, &g) != 0)
+			rc = sl_error_set(err, SL_EIO, "cannot list %s", pattern.data);
+		else if (rc == 0) {
+			rc = build_schema(x, g.gl_pathv, (int)g.gl_pathc, err);
+			globfree(&g);
 		}
-		rc = build_schema(x, g.gl_pathv, (int)g.gl_pathc, err);
-		globfree(&g);
+		sl_buf_free(&pattern);
+		if (rc < 0)
+			goto fail;
 	}
 	if (rc < 0)
 		goto fail;

@@ -394,10 +394,10 @@ static int cursor_config(sl_http_extractor *x, sl_error *err)
 		return 0;
 	/* A dotted cursor path names a flattened column: a.b -> a__b. */
 	sl_buf name = SL_BUF_INIT;
-	for (const char *p = x->t->cursor; *p; p++)
-		if ((*p == '.' ? sl_buf_puts(&name, "__") : sl_buf_putc(&name, *p)) < 0)
-			break;
-	if (sl_buf_reserve(&name, 0) < 0) {
+	int brc = sl_buf_reserve(&name, 0);
+	for (const char *p = x->t->cursor; *p && brc == 0; p++)
+		brc = *p == '.' ? sl_buf_puts(&name, "__") : sl_buf_putc(&name, *p);
+	if (brc < 0) {
 		sl_buf_free(&name);
 		return sl_http_oom(err);
 	}
@@ -698,10 +698,7 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 	x->on_bad_ctx = opts->on_bad_ctx;
 	x->cursor_idx = -1;
 	x->more = true;
-	sl_buf k = SL_BUF_INIT;
-	if (sl_buf_printf(&k, "%s.%s", src->name, t->name) == 0)
-		x->key = sl_buf_detach(&k);
-	sl_buf_free(&k);
+	x->key = sl_source_table_key(src, t);
 	x->label = x->key ? sl_strdup(x->key) : NULL;
 	if (!x->label) {
 		rc = sl_http_oom(err);

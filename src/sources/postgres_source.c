@@ -27,8 +27,7 @@ typedef struct pg_extractor {
 	const sl_source *src;
 	const sl_source_table *t;
 	struct sl_state *state;
-	char key[256];
-	char label[256];        /* "source.table" for messages */
+	char *key;              /* "source.table": state key, and label in messages */
 
 	int ncols;
 	sl_pg_col *cols;
@@ -78,7 +77,7 @@ static int pg_fail(pg_extractor *x, sl_error *err, const char *what)
 	size_t n = strlen(m);
 	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
 		n--;
-	return sl_error_set(err, SL_EDB, "postgres source %s: %s: %.*s", x->label, what, (int)n, m);
+	return sl_error_set(err, SL_EDB, "postgres source %s: %s: %.*s", x->key, what, (int)n, m);
 }
 
 /* Runs a command that returns no rows. */
@@ -88,7 +87,7 @@ static int pg_exec(pg_extractor *x, const char *sql, sl_error *err)
 	ExecStatusType st = PQresultStatus(r);
 	int rc = 0;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->label,
+		rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->key,
 				  PQresultErrorMessage(r));
 	PQclear(r);
 	return rc;
@@ -177,7 +176,7 @@ static int describe_types(pg_extractor *x, const PGresult *d, sl_error *err)
 		2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != x->ncols) {
 		rc = sl_error_set(err, SL_EDB, "postgres source %s: reading column types: %s",
-				  x->label, PQresultErrorMessage(r));
+				  x->key, PQresultErrorMessage(r));
 		PQclear(r);
 		goto done;
 	}
@@ -198,7 +197,7 @@ static int describe_types(pg_extractor *x, const PGresult *d, sl_error *err)
 					"%s:%d: postgres source %s: column \"%s\" has type %s, which sluice "
 					"does not support; set cast_unsupported_to_text: true, declare the "
 					"column in columns:, or cast it in a query",
-					x->src->file ? x->src->file : "?", x->t->line, x->label, c->name,
+					x->src->file ? x->src->file : "?", x->t->line, x->key, c->name,
 					c->pg_type);
 			c->as_text = true;
 			c->array = false;
@@ -226,7 +225,7 @@ static int describe_nullability(pg_extractor *x, const PGresult *d, sl_error *er
 				   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		int rc = sl_error_set(err, SL_EDB, "postgres source %s: reading columns: %s",
-				      x->label, PQresultErrorMessage(r));
+				      x->key, PQresultErrorMessage(r));
 		PQclear(r);
 		return rc;
 	}
@@ -251,7 +250,7 @@ static int describe(pg_extractor *x, sl_error *err)
 	PGresult *p = PQprepare(x->conn, "", sql.data, 0, NULL);
 	sl_buf_free(&sql);
 	if (PQresultStatus(p) != PGRES_COMMAND_OK) {
-		rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->label,
+		rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->key,
 				  PQresultErrorMessage(p));
 		PQclear(p);
 		return rc;
@@ -259,7 +258,7 @@ static int describe(pg_extractor *x, sl_error *err)
 	PQclear(p);
 	PGresult *d = PQdescribePrepared(x->conn, "");
 	if (PQresultStatus(d) != PGRES_COMMAND_OK) {
-		rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->label,
+		rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->key,
 				  PQresultErrorMessage(d));
 		PQclear(d);
 		return rc;
@@ -282,7 +281,7 @@ static int describe(pg_extractor *x, sl_error *err)
 	}
 	if (x->ncols == 0)
 		rc = sl_error_set(err, SL_ECONFIG, "postgres source %s: the table has no columns",
-				  x->label);
+				  x->key);
 	if (rc == 0)
 		rc = describe_types(x, d, err);
 	if (rc == 0)
@@ -303,7 +302,7 @@ static int build_schema(pg_extractor *x, sl_error *err)
 			return sl_error_set(err, SL_ECONFIG,
 					    "%s:%d: columns: \"%s\" is not a column of %s; remove it or "
 					    "fix its name",
-					    file, decl->items[k].line, decl->items[k].key, x->label);
+					    file, decl->items[k].line, decl->items[k].key, x->key);
 		if (sl_type_parse(decl->items[k].value, &ty) < 0)
 			return sl_error_set(err, SL_ECONFIG,
 					    "%s:%d: columns: \"%s\" has unknown type \"%s\"; use one of "
@@ -356,7 +355,7 @@ static int plan_incremental(pg_extractor *x, const sl_extract_opts *opts, sl_err
 		if (x->cursor_idx < 0)
 			return sl_error_set(err, SL_ECONFIG,
 					    "%s:%d: cursor \"%s\" is not a column of %s", file,
-					    x->t->line, x->t->cursor, x->label);
+					    x->t->line, x->t->cursor, x->key);
 		sl_type ct = x->cols[x->cursor_idx].type;
 		if (!sl_pg_cursor_type_ok(ct) || x->cols[x->cursor_idx].as_text)
 			return sl_error_set(err, SL_ECONFIG,
@@ -384,7 +383,7 @@ static int plan_incremental(pg_extractor *x, const sl_extract_opts *opts, sl_err
 		rc = sl_error_set(err, SL_ECONFIG,
 				  "postgres source %s: stored watermark \"%s\" is not a valid value of "
 				  "cursor \"%s\"; rerun with --full-refresh",
-				  x->label, wm, x->t->cursor);
+				  x->key, wm, x->t->cursor);
 		sl_free(wm);
 		return rc;
 	}
@@ -425,7 +424,7 @@ keyset:
 			if (x->pk_idx[k] < 0)
 				return sl_error_set(err, SL_ECONFIG,
 						    "%s:%d: primary_key \"%s\" is not a column of %s",
-						    file, x->t->line, x->t->primary_key[k], x->label);
+						    file, x->t->line, x->t->primary_key[k], x->key);
 			if (x->cols[x->pk_idx[k]].array || x->cols[x->pk_idx[k]].as_text) {
 				/* Keys that are not comparable as text: one COPY. */
 				sl_free(x->pk_idx);
@@ -479,11 +478,11 @@ static int start_copy(pg_extractor *x, sl_error *err)
 		sl_buf_free(&sql);
 		return rc;
 	}
-	sl_debug("postgres source %s: %s", x->label, sql.data);
+	sl_debug("postgres source %s: %s", x->key, sql.data);
 	PGresult *r = PQexec(x->conn, sql.data);
 	sl_buf_free(&sql);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
-		rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->label,
+		rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->key,
 				  PQresultErrorMessage(r));
 		PQclear(r);
 		return rc;
@@ -502,7 +501,7 @@ static int finish_copy(pg_extractor *x, sl_error *err)
 	x->copy_active = false;
 	while ((r = PQgetResult(x->conn)) != NULL) {
 		if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
-			rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->label,
+			rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->key,
 					  PQresultErrorMessage(r));
 		PQclear(r);
 	}
@@ -514,7 +513,7 @@ static int bad_value(pg_extractor *x, int i, sl_error *verr, sl_error *err)
 	return sl_error_set(err, SL_EINVAL,
 			    "postgres source %s: row %lld, column \"%s\" (%s): %s; declare the "
 			    "column's type in columns: or cast it in a query",
-			    x->label, (long long)x->row_no, x->cols[i].name, x->cols[i].pg_type,
+			    x->key, (long long)x->row_no, x->cols[i].name, x->cols[i].pg_type,
 			    verr->message);
 }
 
@@ -533,7 +532,7 @@ static int append_row(pg_extractor *x, const char *row, size_t n, sl_error *err)
 			sl_batch_discard_row(b);
 			return sl_error_set(err, SL_EFORMAT,
 					    "postgres source %s: row %lld: expected %d fields from COPY",
-					    x->label, (long long)x->row_no, x->ncols);
+					    x->key, (long long)x->row_no, x->ncols);
 		}
 		pos += flen + 1;
 		sl_column *c = &b->cols[i];
@@ -558,7 +557,7 @@ static int append_row(pg_extractor *x, const char *row, size_t n, sl_error *err)
 				sl_batch_discard_row(b);
 				return sl_error_set(err, rc, "postgres source %s: column \"%s\": "
 						    "string data too large for one batch",
-						    x->label, x->cols[i].name);
+						    x->key, x->cols[i].name);
 			}
 		} else {
 			sl_error verr = SL_ERROR_INIT;
@@ -675,7 +674,7 @@ static int pg_checkpoint(sl_extractor *base, sl_error *err)
 		return 0;
 	int rc = wm_set(x->state, x->key, text, err);
 	if (rc < 0)
-		return sl_error_prefix(err, "postgres source %s: saving watermark: ", x->label);
+		return sl_error_prefix(err, "postgres source %s: saving watermark: ", x->key);
 	return 0;
 }
 
@@ -702,6 +701,7 @@ static void pg_close(sl_extractor *base)
 	sl_batch_free(x->batch);
 	sl_buf_free(&x->field);
 	sl_schema_free(x->base.schema);
+	sl_free(x->key);
 	sl_free(x);
 }
 
@@ -732,8 +732,11 @@ int sl_postgres_source_open(sl_extractor **out, const sl_source *src, const sl_s
 	x->state = opts->state;
 	x->cursor_idx = -1;
 	x->chunk_limit = PG_KEYSET_CHUNK_ROWS;
-	sl_source_table_key(x->key, sizeof x->key, src, t);
-	snprintf(x->label, sizeof x->label, "%s.%s", src->name, t->name);
+	x->key = sl_source_table_key(src, t);
+	if (!x->key) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto fail;
+	}
 
 	x->conn = PQconnectdb(src->connection);
 	if (PQstatus(x->conn) != CONNECTION_OK) {

@@ -40,8 +40,8 @@ typedef struct {
 	const char **nulls;
 	object_format format;
 	sl_store *store;
-	char bucket_url[512]; /* s3://bucket */
-	char origin[1024];    /* URL of the object being read */
+	char *bucket_url;     /* s3://bucket */
+	sl_buf origin;        /* URL of the object being read */
 	char first_etag[80];  /* ETag of the first matching object, when listed */
 	pending_object *objects;
 	int nobjects;
@@ -163,13 +163,15 @@ static void s3_close(sl_extractor *base)
 	sl_free(x->nulls);
 	sl_store_free(x->store);
 	sl_schema_free(x->base.schema);
+	sl_free(x->bucket_url);
+	sl_buf_free(&x->origin);
 	sl_free(x);
 }
 
 static int on_bad_row(void *ctx, const sl_csv_bad_row *bad, sl_error *err)
 {
 	s3_source *x = ctx;
-	return sl_source_bad_row(&x->opts, &x->base.stats, x->origin, bad, err);
+	return sl_source_bad_row(&x->opts, &x->base.stats, x->origin.data, bad, err);
 }
 
 /* Opens a Parquet object projected onto the table's columns. */
@@ -204,7 +206,9 @@ static int open_object(s3_source *x, const pending_object *o, sl_error *err)
 {
 	sl_input *in = NULL;
 	int rc;
-	snprintf(x->origin, sizeof x->origin, "%s/%s", x->bucket_url, o->key);
+	sl_buf_reset(&x->origin);
+	if (sl_buf_printf(&x->origin, "%s/%s", x->bucket_url, o->key) < 0)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	rc = open_input(x, o->key, o->etag, &in, err);
 	if (rc < 0)
 		return rc;
@@ -214,7 +218,7 @@ static int open_object(s3_source *x, const pending_object *o, sl_error *err)
 	rc = sl_csv_reader_open_input(&x->csv_reader, in, &x->csv, err);
 	if (rc < 0)
 		return rc;
-	return sl_source_check_header(x->csv_reader, x->base.schema, x->csv.header, x->origin,
+	return sl_source_check_header(x->csv_reader, x->base.schema, x->csv.header, x->origin.data,
 				      "objects", err);
 }
 
@@ -282,9 +286,9 @@ static int cast_rows(s3_source *x, const sl_batch *in, sl_error *err)
 		}
 		sl_batch_discard_row(b);
 		x->base.stats.rows_bad++;
-		sl_quarantine_row q = {x->origin, x->pq_row + r + 1, NULL, 0, reason};
+		sl_quarantine_row q = {x->origin.data, x->pq_row + r + 1, NULL, 0, reason};
 		if (!x->opts.on_bad)
-			rc = sl_error_set(err, SL_EINVAL, "%s: row %lld: %s", x->origin,
+			rc = sl_error_set(err, SL_EINVAL, "%s: row %lld: %s", x->origin.data,
 					  (long long)(x->pq_row + r + 1), reason);
 		else
 			rc = x->opts.on_bad(x->opts.on_bad_ctx, &q, err);
@@ -351,14 +355,17 @@ static int s3_next(sl_extractor *base, sl_batch **out, sl_error *err)
 static int s3_progress(sl_extractor *base, sl_buf *out, sl_error *err)
 {
 	s3_source *x = (s3_source *)base;
+	sl_buf url = SL_BUF_INIT;
 	int rc = sl_buf_puts(out, "{\"files\":[");
 	for (int i = 0; i < x->done_objects && rc == 0; i++) {
-		char url[1024];
-		snprintf(url, sizeof url, "%s/%s", x->bucket_url, x->objects[i].key);
-		rc = sl_source_progress_file(out, i == 0, url, x->objects[i].size,
-					     x->objects[i].etag);
+		sl_buf_reset(&url);
+		rc = sl_buf_printf(&url, "%s/%s", x->bucket_url, x->objects[i].key);
+		if (rc == 0)
+			rc = sl_source_progress_file(out, i == 0, url.data, x->objects[i].size,
+						     x->objects[i].etag);
 	}
 	rc = rc ? rc : sl_buf_puts(out, "]}");
+	sl_buf_free(&url);
 	return rc < 0 ? sl_error_set(err, SL_ENOMEM, "out of memory") : 0;
 }
 
@@ -375,18 +382,21 @@ static const sl_extractor_ops s3_ops = {
 static int list_objects(s3_source *x, const char *pattern, int *matched, char **first,
 			sl_error *err)
 {
-	char prefix[1024], key[300];
-	size_t n = strcspn(pattern, "*?[");
+	char *prefix = sl_strndup(pattern, strcspn(pattern, "*?["));
+	char *key = sl_source_table_key(x->src, x->t);
+	sl_buf url = SL_BUF_INIT;
 	sl_store_entry *entries = NULL;
 	size_t nentries = 0;
-	int rc;
+	int rc = 0;
 
-	snprintf(prefix, sizeof prefix, "%.*s", (int)n, pattern);
+	if (!prefix || !key) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto out;
+	}
 	rc = sl_store_list(x->store, prefix, &entries, &nentries, err);
 	if (rc < 0)
-		return rc;
+		goto out;
 	x->base.stats.requests++;
-	sl_source_table_key(key, sizeof key, x->src, x->t);
 	x->objects = sl_calloc(nentries + 1, sizeof *x->objects);
 	if (!x->objects) {
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -404,11 +414,14 @@ static int list_objects(s3_source *x, const char *pattern, int *matched, char **
 			}
 			snprintf(x->first_etag, sizeof x->first_etag, "%s", e->etag);
 		}
-		char url[1024];
-		snprintf(url, sizeof url, "%s/%s", x->bucket_url, e->key);
+		sl_buf_reset(&url);
+		if (sl_buf_printf(&url, "%s/%s", x->bucket_url, e->key) < 0) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			goto out;
+		}
 		if (!x->opts.full_refresh && x->opts.state) {
 			bool done = false;
-			rc = sl_state_file_is_done(x->opts.state, key, url, (int64_t)e->size, e->etag,
+			rc = sl_state_file_is_done(x->opts.state, key, url.data, (int64_t)e->size, e->etag,
 						   &done, err);
 			if (rc < 0)
 				goto out;
@@ -427,6 +440,9 @@ static int list_objects(s3_source *x, const char *pattern, int *matched, char **
 	}
 out:
 	sl_store_entries_free(entries, nentries);
+	sl_buf_free(&url);
+	sl_free(key);
+	sl_free(prefix);
 	return rc;
 }
 
@@ -510,7 +526,13 @@ int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_
 				  src->file, t->line, t->format);
 		goto fail;
 	}
-	snprintf(x->bucket_url, sizeof x->bucket_url, "s3://%.*s", (int)(slash - bucket), bucket);
+	x->bucket_url = sl_malloc((size_t)(slash - bucket) + 6);
+	if (!x->bucket_url) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	snprintf(x->bucket_url, (size_t)(slash - bucket) + 6, "s3://%.*s", (int)(slash - bucket),
+		 bucket);
 	const char *pattern = slash + 1;
 	bool parquet = t->format ? strcmp(t->format, "parquet") == 0 :
 				   sl_str_ends_with(pattern, ".parquet");

@@ -21,7 +21,12 @@ void sl_extractor_close(sl_extractor *x)
 		x->ops->close(x);
 }
 
-void sl_source_table_key(char *out, size_t n, const sl_source *src, const sl_source_table *t)
+char *sl_source_table_key(const sl_source *src, const sl_source_table *t)
 {
-	snprintf(out, n, "%s.%s", src->name, t->name);
+	sl_buf b = SL_BUF_INIT;
+	if (sl_buf_printf(&b, "%s.%s", src->name, t->name) < 0) {
+		sl_buf_free(&b);
+		return NULL;
+	}
+	return sl_buf_detach(&b);
 }

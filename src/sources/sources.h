@@ -114,7 +114,11 @@ int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_
 int sl_source_progress_apply(struct sl_state *st, const char *key, const char *json,
 			     sl_error *err);
 
-/* Key of a source table in the state store: "<source>.<table>". */
-void sl_source_table_key(char *out, size_t n, const sl_source *src, const sl_source_table *t);
+/*
+ * Key of a source table in the state store: "<source>.<table>" (names are
+ * identifiers, so the dot is unambiguous), sl_malloc'd; NULL when out of
+ * memory.
+ */
+char *sl_source_table_key(const sl_source *src, const sl_source_table *t);
 
 #endif

@@ -302,7 +302,7 @@ int sl_s3_request(s3_store *s, s3_req *r, sl_error *err)
 {
 	const sl_s3_config *c = &s->cfg;
 	sl_buf fullkey = SL_BUF_INIT, path = SL_BUF_INIT, url = SL_BUF_INIT, query = SL_BUF_INIT;
-	char host[300], hash[65], what[600], curlmsg[CURL_ERROR_SIZE];
+	char host[sizeof c->bucket + sizeof c->endpoint + 2], hash[65], what[600], curlmsg[CURL_ERROR_SIZE];
 	xfer x = {.r = r, .body = r->body, .body_len = r->body_len};
 	size_t out_base = r->out ? r->out->len : 0;
 	int rc = 0;

@@ -461,6 +461,31 @@ test('an s3 source whose glob matches nothing is a configuration error naming th
   assert.match(r.stdout + r.stderr, /drops\.yml:4: no objects match s3:\/\/landing\/nothing-here\/\*\.csv/);
 });
 
+test('objects whose long keys share their first thousand bytes are each extracted once', async () => {
+  proxy.clear();
+  const dir = tmpdir('sluice-s3long-');
+  // S3 keys go up to 1024 bytes: these differ only in their last bytes, and
+  // their equal content gives equal sizes and ETags.
+  const deep = 'long/' + 'segment-of-a-deep-path/'.repeat(44);
+  writeFiles(dir, {
+    'sluice.yml': 'name: t\nlake: ./lake\n',
+    'sources/drops.yml': `source: drops\nkind: s3\ntables:\n  - name: deep\n    url: s3://landing/${deep}*.csv\n`,
+  });
+  const body = csv([[1, 'same', '1.00', '2025-01-01T00:00:00Z']]);
+  await putObject('landing', deep + 'a.csv', body);
+  assert.ok((deep + 'a.csv').length > 1000);
+  let r = await runOk(['run', '--project-dir', dir]);
+  assert.deepEqual(summary(r.stdout, 'drops.deep'), { files: 1, read: 1, landed: 1, quarantined: 0, loaded: 1 });
+  // objects that arrive later are new, though all but their last bytes match
+  for (const name of ['b.csv', 'c.csv'])
+    await putObject('landing', deep + name, body);
+  r = await runOk(['run', '--project-dir', dir]);
+  assert.deepEqual(summary(r.stdout, 'drops.deep'), { files: 2, read: 2, landed: 2, quarantined: 0, loaded: 2 });
+  r = await runOk(['run', '--project-dir', dir]);
+  assert.deepEqual(summary(r.stdout, 'drops.deep'), { files: 0, read: 0, landed: 0, quarantined: 0, loaded: 0 });
+  assert.equal(sqlite(path.join(dir, 'warehouse.raw.db'), 'SELECT count(*) AS n FROM drops__deep')[0].n, 3);
+});
+
 // ------------------------------------------------------------ the CLI on S3
 
 test('sluice lake ls|show|vacuum --lake s3:// and sluice parquet schema|cat s3:// work on S3', async () => {
