@@ -116,16 +116,31 @@ static int header_add(sl_http_extractor *x, const char *name, const char *value,
 	return header_add_to(x, &x->headers, name, value, err);
 }
 
-/* Whether a query parameter's name says its value is a credential. */
+/*
+ * Whether a query parameter's name says its value is a credential: it ends
+ * in token, secret, password or signature, or is a known key name (case,
+ * "-" and "_" aside: api_key, apiKey, key, sig...). Not any name holding
+ * "key": sort_key's value is a column name, not a secret.
+ */
 static bool secret_param(const char *name)
 {
-	static const char *const words[] = {"token", "key", "secret", "password", "passwd",
-					    "signature", "auth", "credential", "session", NULL};
+	static const char *const suffixes[] = {"token", "secret", "password", "passwd",
+					       "signature", NULL};
+	static const char *const names[] = {"key", "apikey", "appkey", "accesskey", "secretkey",
+					    "privatekey", "consumerkey", "subscriptionkey", "clientkey",
+					    "sig", "auth", "session", "sessionid", NULL};
+	sl_buf n = SL_BUF_INIT;
+	bool hit = false;
 	for (const char *p = name; *p; p++)
-		for (int i = 0; words[i]; i++)
-			if (strncasecmp(p, words[i], strlen(words[i])) == 0)
-				return true;
-	return false;
+		if (*p != '_' && *p != '-' &&
+		    sl_buf_putc(&n, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p)) < 0)
+			break;
+	for (int i = 0; n.data && suffixes[i] && !hit; i++)
+		hit = sl_str_ends_with(n.data, suffixes[i]);
+	for (int i = 0; n.data && names[i] && !hit; i++)
+		hit = strcmp(n.data, names[i]) == 0;
+	sl_buf_free(&n);
+	return hit;
 }
 
 int sl_http_request_config(sl_http_extractor *x, sl_error *err)
