@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/cli_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ static const command commands[] = {
 	{"extract", sl_cmd_extract, "extract sources into the lake only"},
 	{"load", sl_cmd_load, "load committed lake versions into the warehouse"},
 	{"runs", sl_cmd_runs, "list recent runs and their ledgers"},
+	{"sql", sl_cmd_sql, "run one query on the warehouse and print its rows"},
 	{"lake", sl_cmd_lake, "inspect lake tables: ls, show, vacuum"},
 	{"parquet", sl_cmd_parquet, "Parquet files: schema, cat, convert"},
 };
@@ -47,12 +49,87 @@ static void usage(FILE *f)
 		   "Exit status: 0 success, 1 a task or test failed, 2 usage or configuration error.\n");
 }
 
+/* How the program was invoked, for hints ("./build/sluice run ..."). */
+static const char *prog_name = "sluice";
+/* Errors as JSON lines (--log-format json), like the log's. */
+static bool json_errors;
+
+const char *sl_cli_prog(void) { return prog_name; }
+
+char *sl_cli_clean(const char *msg)
+{
+	sl_buf hinted = SL_BUF_INIT;
+	const char *text = msg;
+	if (strcmp(prog_name, "sluice") != 0) {
+		for (const char *p = msg; *p;) {
+			const char *q = strstr(p, "`sluice");
+			if (!q || (q[7] != ' ' && q[7] != '`')) {
+				size_t n = q ? (size_t)(q - p) + 7 : strlen(p);
+				sl_buf_append(&hinted, p, n);
+				p += n;
+				continue;
+			}
+			sl_buf_append(&hinted, p, (size_t)(q - p) + 1);
+			sl_buf_puts(&hinted, prog_name);
+			p = q + 7;
+		}
+		if (hinted.data)
+			text = hinted.data;
+	}
+	/* Room for a redaction marker longer than the secret it replaces. */
+	size_t n = strlen(text) * 3 + 64;
+	char *clean = sl_malloc(n);
+	if (clean)
+		sl_log_redact(clean, n, text);
+	sl_buf_free(&hinted);
+	return clean;
+}
+
+/* Prints one error line: "sluice: msg" or a JSON object like the log's. */
+static void print_error(const char *msg, int status)
+{
+	char *clean = sl_cli_clean(msg);
+	const char *out = clean ? clean : "out of memory";
+	if (json_errors) {
+		char ts[48];
+		sl_buf b = SL_BUF_INIT;
+		sl_timestamp_format_iso(sl_now_micros(), ts);
+		sl_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"error\",\"msg\":", ts);
+		sl_buf_put_json_string(&b, out, strlen(out));
+		sl_buf_printf(&b, ",\"exit\":%d}", status);
+		fprintf(stderr, "%s\n", b.data ? b.data : "{\"level\":\"error\"}");
+		sl_buf_free(&b);
+	} else {
+		fprintf(stderr, "sluice: %s\n", out);
+	}
+	sl_free(clean);
+}
+
 int sl_cli_fail(const sl_error *err)
 {
-	char clean[sizeof err->message + 64];
-	sl_log_redact(clean, sizeof clean, err->message);
-	fprintf(stderr, "sluice: %s\n", clean);
-	return err->code == SL_EUSAGE || err->code == SL_ECONFIG ? 2 : 1;
+	int status = err->code == SL_EUSAGE || err->code == SL_ECONFIG ? 2 : 1;
+	print_error(err->message, status);
+	return status;
+}
+
+int sl_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	size_t pre = cmd ? strlen(cmd) + 2 : 0;
+	char *msg = n < 0 ? NULL : sl_malloc(pre + (size_t)n + 1);
+	if (msg) {
+		if (cmd)
+			snprintf(msg, pre + 1, "%s: ", cmd);
+		vsnprintf(msg + pre, (size_t)n + 1, fmt, ap2);
+	}
+	va_end(ap2);
+	va_end(ap);
+	print_error(msg ? msg : fmt, 2);
+	sl_free(msg);
+	return 2;
 }
 
 bool sl_cli_is_tty(void) { return isatty(STDOUT_FILENO) && isatty(STDERR_FILENO); }
@@ -61,7 +138,8 @@ static int set_level(const char *v)
 {
 	int l = sl_log_level_parse(v);
 	if (l < 0) {
-		fprintf(stderr, "sluice: unknown log level '%s'; use debug, info, warn, error or off\n", v);
+		sl_cli_usage_error(NULL, "unknown log level '%s'; use debug, info, warn, error or "
+				   "off", v);
 		return -1;
 	}
 	sl_log_set_level((sl_log_level)l);
@@ -75,9 +153,10 @@ static int set_format(const char *v)
 	else if (strcmp(v, "text") == 0)
 		sl_log_set_format(SL_LOG_TEXT);
 	else {
-		fprintf(stderr, "sluice: unknown log format '%s'; use text or json\n", v);
+		sl_cli_usage_error(NULL, "unknown log format '%s'; use text or json", v);
 		return -1;
 	}
+	json_errors = strcmp(v, "json") == 0;
 	return 0;
 }
 
@@ -102,7 +181,7 @@ static int take_global_flags(int *argc, char **argv)
 			level = a[6] == 'l' && a[7] == 'e';
 			format = !level;
 			if (i + 1 >= *argc) {
-				fprintf(stderr, "sluice: %s needs a value\n", a);
+				sl_cli_usage_error(NULL, "%s needs a value", a);
 				return -1;
 			}
 			val = argv[++i];
@@ -123,6 +202,8 @@ int sl_cli_main(int argc, char **argv)
 {
 	const char *env;
 
+	if (argc > 0 && argv[0] && *argv[0])
+		prog_name = argv[0];
 	sl_log_set_level(SL_LOG_WARN);
 	if ((env = getenv("SLUICE_LOG_LEVEL")) && *env && set_level(env) < 0)
 		return 2;
@@ -156,6 +237,5 @@ int sl_cli_main(int argc, char **argv)
 			return rc;
 		}
 	}
-	fprintf(stderr, "sluice: unknown command '%s'; see `sluice --help`\n", argv[1]);
-	return 2;
+	return sl_cli_usage_error(NULL, "unknown command '%s'; see `sluice --help`", argv[1]);
 }

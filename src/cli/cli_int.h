@@ -18,10 +18,24 @@ int sl_cmd_load(int argc, char **argv);
 int sl_cmd_runs(int argc, char **argv);
 int sl_cmd_lake(int argc, char **argv);
 int sl_cmd_parquet(int argc, char **argv);
+int sl_cmd_sql(int argc, char **argv);
 
-/* Prints "sluice: <message>" to stderr (redacted) and returns the exit
- * status that fits err->code: 2 for usage/config errors, else 1. */
+/*
+ * Prints "sluice: <message>" to stderr (redacted; a JSON line like the
+ * log's, with "exit", under --log-format json; hints such as `sluice run`
+ * name the program as invoked) and returns the exit status that fits
+ * err->code: 2 for usage/config errors, else 1.
+ */
 int sl_cli_fail(const sl_error *err);
+/* Prints a usage error the same way ("sluice: cmd: message") and returns 2. */
+int sl_cli_usage_error(const char *cmd, const char *fmt, ...) SL_PRINTF(2, 3);
+/*
+ * msg ready to print: registered secrets redacted, hints such as `sluice
+ * run` naming the program as invoked. sl_malloc'd; NULL when out of memory.
+ */
+char *sl_cli_clean(const char *msg);
+/* The program as invoked (argv[0]), for hints: "sluice" or "./build/sluice". */
+const char *sl_cli_prog(void);
 
 /* True when stdout is a terminal (progress lines are shown only then). */
 bool sl_cli_is_tty(void);

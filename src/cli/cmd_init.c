@@ -13,8 +13,28 @@ static const char *readme_text =
 	"A sluice project.\n\n"
 	"- `sluice.yml`: the lake, warehouse targets and schedule\n"
 	"- `sources/*.yml`: what to extract, one source per file\n"
-	"- `models/`: SQL models; `seeds/`: reference CSVs; `macros/`: Jinja macros\n\n"
-	"Run it with `sluice run --project-dir .`.\n";
+	"- `data/`: local files a csv source may read\n\n"
+	"What a run makes (kept out of git by `.gitignore`):\n\n"
+	"- `lake/`: the lake, Parquet files in Delta tables `raw/<source>/<table>`\n"
+	"- `warehouse.db`: the SQLite warehouse; its raw tables are in the file\n"
+	"  `warehouse.raw.db` next to it, attached as the schema `raw`, so\n"
+	"  `sqlite3 warehouse.db .tables` shows none of them: query them with\n"
+	"  `sluice sql \"select * from raw.<source>__<table>\"`\n"
+	"- `.sluice/state.db`: runs, ledgers and what each table has extracted\n\n"
+	"Run it with `sluice run --project-dir .`; list runs with `sluice runs`.\n";
+
+/* What a run writes into the project; none of it belongs in git. */
+static const char *gitignore_text =
+	"# written by sluice runs: the lake, the SQLite warehouse (warehouse.db\n"
+	"# holds models, warehouse.raw.db the raw tables) with their WAL files,\n"
+	"# and the run state\n"
+	"/lake/\n"
+	"/warehouse.db\n"
+	"/warehouse.*.db\n"
+	"/warehouse*.db-wal\n"
+	"/warehouse*.db-shm\n"
+	"/warehouse*.db-journal\n"
+	"/.sluice/\n";
 
 static const char *sluice_yml =
 	"name: %s\n"
@@ -61,40 +81,59 @@ static const char *base_name(const char *dir)
 	return s;
 }
 
+/* Project name from the folder name: '-', '.' and ' ' become '_'. */
+static char *project_name(const char *dir)
+{
+	const char *base = base_name(dir);
+	size_t n = strcspn(base, "/");
+	char *name = sl_strndup(n ? base : "project", n ? n : 7);
+	for (char *c = name; c && *c; c++)
+		if (*c == '-' || *c == '.' || *c == ' ')
+			*c = '_';
+	return name;
+}
+
 static int scaffold(const char *dir, sl_error *err)
 {
-	char name[128], buf[2048];
-	size_t k = 0;
-	for (const char *s = base_name(dir); *s && *s != '/' && k + 1 < sizeof name; s++)
-		name[k++] = (*s == '-' || *s == '.' || *s == ' ') ? '_' : *s;
-	name[k] = '\0';
-	if (!k)
-		snprintf(name, sizeof name, "project");
+	sl_buf buf = SL_BUF_INIT;
+	char *name = project_name(dir);
+	int rc = 0;
+	if (!name)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	if (sl_path_exists(dir)) {
 		char *yml = sl_path_join(dir, "sluice.yml");
 		bool exists = yml && sl_path_exists(yml);
 		sl_free(yml);
-		if (exists)
-			return sl_error_set(err, SL_EUSAGE,
-					    "%s already holds a project (sluice.yml exists); choose a new folder",
-					    dir);
+		if (exists) {
+			rc = sl_error_set(err, SL_EUSAGE,
+					  "%s already holds a project (sluice.yml exists); choose a "
+					  "new folder", dir);
+			goto done;
+		}
 	}
-	int rc = sl_mkdirs(dir, err);
-	snprintf(buf, sizeof buf, sluice_yml, name, name);
+	rc = sl_mkdirs(dir, err);
+	if (rc == 0 && sl_buf_printf(&buf, sluice_yml, name, name) < 0)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = write_text(dir, "sluice.yml", buf, err);
-	snprintf(buf, sizeof buf, readme_text, name);
+		rc = write_text(dir, "sluice.yml", buf.data, err);
+	sl_buf_reset(&buf);
+	if (rc == 0 && sl_buf_printf(&buf, readme_text, name) < 0)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = write_text(dir, "README.md", buf, err);
+		rc = write_text(dir, "README.md", buf.data, err);
 	if (rc == 0)
-		rc = write_text(dir, ".gitignore", "/lake/\n/warehouse.db*\n/.sluice/\n", err);
-	static const char *dirs[] = {"sources", "models/staging", "models/marts", "seeds",
-				     "macros", "data"};
+		rc = write_text(dir, ".gitignore", gitignore_text, err);
+	/* Only folders something reads: models, seeds and macros come with
+	 * the models feature. */
+	static const char *dirs[] = {"sources", "data"};
 	for (size_t i = 0; rc == 0 && i < sizeof dirs / sizeof dirs[0]; i++) {
 		char *d = sl_path_join(dir, dirs[i]);
 		rc = d ? sl_mkdirs(d, err) : sl_error_set(err, SL_ENOMEM, "out of memory");
 		sl_free(d);
 	}
+done:
+	sl_buf_free(&buf);
+	sl_free(name);
 	return rc;
 }
 
@@ -103,18 +142,18 @@ int sl_cmd_init(int argc, char **argv)
 	sl_error err = SL_ERROR_INIT;
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		printf("usage: sluice init DIR\n\nCreates a project folder: sluice.yml (lake ./lake, "
-		       "SQLite target ./warehouse.db),\nsources/, models/, seeds/, macros/, data/.\n");
+		       "SQLite target ./warehouse.db),\nsources/ for source files, data/ for local "
+		       "files, a README.md and a .gitignore\nthat keeps what runs write (lake/, "
+		       "warehouse.db, warehouse.raw.db, .sluice/)\nout of git.\n");
 		return 0;
 	}
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: sluice init DIR\n");
-		return 2;
-	}
+	if (argc != 2 || argv[1][0] == '-')
+		return sl_cli_usage_error("init", "give the folder to create: sluice init DIR");
 	if (scaffold(argv[1], &err) < 0)
 		return sl_cli_fail(&err);
-	printf("created project %s\nnext: add a source in %s/sources/, then `sluice run "
+	printf("created project %s\nnext: add a source in %s/sources/, then `%s run "
 	       "--project-dir %s`\n",
-	       argv[1], argv[1], argv[1]);
+	       argv[1], argv[1], sl_cli_prog(), argv[1]);
 	return 0;
 }
 
@@ -216,10 +255,8 @@ int sl_cmd_demo(int argc, char **argv)
 		       "--project-dir DIR`.\n");
 		return 0;
 	}
-	if (argc > 2) {
-		fprintf(stderr, "usage: sluice demo [DIR]\n");
-		return 2;
-	}
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		return sl_cli_usage_error("demo", "usage: sluice demo [DIR]");
 	const char *dir = argc == 2 ? argv[1] : "demo-project";
 	int rc = scaffold(dir, &err);
 	if (rc == 0)
@@ -233,7 +270,9 @@ int sl_cmd_demo(int argc, char **argv)
 	if (rc < 0)
 		return sl_cli_fail(&err);
 	printf("created demo project %s: 1000 customers, 40000 orders (2 malformed rows)\n"
-	       "next: sluice run --project-dir %s\n",
-	       dir, dir);
+	       "next: %s run --project-dir %s\n"
+	       "then: %s sql --project-dir %s \"select status, count(*) from "
+	       "raw.shop_files__orders group by status\"\n",
+	       dir, sl_cli_prog(), dir, sl_cli_prog(), dir);
 	return 0;
 }

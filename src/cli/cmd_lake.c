@@ -76,12 +76,11 @@ static int parse_opts(int argc, char **argv, lake_opts *o)
 		case 'n': o->dry_run = true; break;
 		case 'h': usage(stdout); return 1;
 		case ':':
-			fprintf(stderr, "sluice lake: option '%s' needs a value\n", argv[optind - 1]);
-			return 2;
+			return sl_cli_usage_error("lake", "option '%s' needs a value; see `sluice "
+						  "lake --help`", argv[optind - 1]);
 		default:
-			fprintf(stderr, "sluice lake: unknown option '%s'; see sluice lake --help\n",
-				argv[optind - 1]);
-			return 2;
+			return sl_cli_usage_error("lake", "unknown option '%s'; see `sluice lake "
+						  "--help`", argv[optind - 1]);
 		}
 	}
 	o->nargs = argc - optind;
@@ -157,8 +156,9 @@ static int cmd_show(sl_lake *lake, const char *table)
 	}
 	human_bytes(s->bytes, size, sizeof size);
 	printf("table %s in %s\n", table, sl_lake_url(lake));
-	printf("version %lld: %d files, %lld rows, %s\n\n", (long long)s->version, s->nfiles,
-	       (long long)s->rows, size);
+	printf("version %lld: %d %s, %lld %s, %s\n\n", (long long)s->version, s->nfiles,
+	       s->nfiles == 1 ? "file" : "files", (long long)s->rows,
+	       s->rows == 1 ? "row" : "rows", size);
 
 	int w = 6;
 	for (int i = 0; i < s->schema->nfields; i++)
@@ -204,10 +204,8 @@ static int cmd_vacuum(sl_lake *lake, const lake_opts *o)
 	if (strcmp(rs, "0") == 0)
 		retain = 0;
 	else if (sl_duration_parse(rs, &retain) < 0) {
-		fprintf(stderr,
-			"sluice lake vacuum: invalid --retain '%s'; use a duration like 0, 30m, 2h "
-			"or 7d\n", rs);
-		return 2;
+		return sl_cli_usage_error("lake vacuum", "invalid --retain '%s'; use a duration "
+					  "like 0, 30m, 2h or 7d (see `sluice lake --help`)", rs);
 	}
 	char **names = NULL;
 	int n = 0, status = 0;
@@ -215,8 +213,8 @@ static int cmd_vacuum(sl_lake *lake, const lake_opts *o)
 		names = sl_calloc(1, sizeof *names);
 		if (!names || !(names[0] = sl_strdup(o->args[0]))) {
 			sl_free(names);
-			fprintf(stderr, "sluice: out of memory\n");
-			return 1;
+			sl_error_set(&err, SL_ENOMEM, "out of memory");
+			return sl_cli_fail(&err);
 		}
 		n = 1;
 	} else if (sl_lake_list_tables(lake, &names, &n, &err) < 0) {
@@ -232,15 +230,15 @@ static int cmd_vacuum(sl_lake *lake, const lake_opts *o)
 			continue;
 		}
 		human_bytes(r.bytes_removed, size, sizeof size);
-		printf("%s: %s %d files (%s)\n", names[i], o->dry_run ? "would remove" : "removed",
-		       r.files_removed, size);
+		printf("%s: %s %d %s (%s)\n", names[i], o->dry_run ? "would remove" : "removed",
+		       r.files_removed, r.files_removed == 1 ? "file" : "files", size);
 		total += r.files_removed;
 		total_bytes += r.bytes_removed;
 	}
 	if (n > 1) {
 		human_bytes(total_bytes, size, sizeof size);
-		printf("total: %s %d files (%s)\n", o->dry_run ? "would remove" : "removed", total,
-		       size);
+		printf("total: %s %d %s (%s)\n", o->dry_run ? "would remove" : "removed", total,
+		       total == 1 ? "file" : "files", size);
 	}
 	sl_lake_names_free(names, n);
 	return status;
@@ -263,29 +261,28 @@ int sl_cmd_lake(int argc, char **argv)
 	bool is_ls = !strcmp(sub, "ls"), is_show = !strcmp(sub, "show"),
 	     is_vacuum = !strcmp(sub, "vacuum");
 	if (!is_ls && !is_show && !is_vacuum) {
-		fprintf(stderr, "sluice lake: unknown subcommand '%s'; use ls, show or vacuum\n", sub);
-		return 2;
+		return sl_cli_usage_error("lake", "unknown subcommand '%s'; use ls, show or vacuum "
+					  "(see `sluice lake --help`)", sub);
 	}
 	int rc = parse_opts(argc - 1, argv + 1, &o);
 	if (rc)
 		return rc == 1 ? 0 : 2;
 	if (o.lake_url && strcmp(o.project_dir, ".") != 0) {
-		fprintf(stderr, "sluice lake: give --project-dir or --lake, not both\n");
-		return 2;
+		return sl_cli_usage_error("lake", "give --project-dir or --lake, not both (see "
+					  "`sluice lake --help`)");
 	}
 	if (!is_vacuum && o.retain) {
-		fprintf(stderr, "sluice lake %s: --retain is an option of vacuum\n", sub);
-		return 2;
+		return sl_cli_usage_error("lake", "%s: --retain is an option of vacuum (see "
+					  "`sluice lake --help`)", sub);
 	}
 	if (!is_vacuum && o.dry_run) {
-		fprintf(stderr, "sluice lake %s: --dry-run is an option of vacuum\n", sub);
-		return 2;
+		return sl_cli_usage_error("lake", "%s: --dry-run is an option of vacuum (see "
+					  "`sluice lake --help`)", sub);
 	}
 	if ((is_ls && o.nargs != 0) || (is_show && o.nargs != 1) || (is_vacuum && o.nargs > 1)) {
-		fprintf(stderr, "sluice lake %s: %s; see sluice lake --help\n", sub,
-			is_show ? "give exactly one TABLE"
-				: is_ls ? "takes no arguments" : "give at most one TABLE");
-		return 2;
+		return sl_cli_usage_error("lake", "%s: %s; see `sluice lake --help`", sub,
+					  is_show ? "give exactly one TABLE"
+						  : is_ls ? "takes no arguments" : "give at most one TABLE");
 	}
 	if (open_lake(&lake, &o, &err) < 0)
 		return sl_cli_fail(&err);

@@ -28,29 +28,68 @@ static void on_progress(void *ctx, const char *task, int64_t rows, uint64_t byte
 	ps->shown = true;
 }
 
+/* Flags every one of run, extract and load takes. */
+static const char *const common_flags =
+	"  --project-dir DIR   the project folder (default: .)\n"
+	"  --select SEL        only these tables: SOURCE or SOURCE.TABLE, globs allowed;\n"
+	"                      repeat or separate with commas\n"
+	"  --exclude SEL       skip these tables (same syntax)\n";
+
 static void usage(FILE *f, const char *cmd)
 {
-	const char *what = strcmp(cmd, "extract") == 0 ? "Extracts every source table into the lake."
-			   : strcmp(cmd, "load") == 0
-				   ? "Loads committed, not yet loaded lake versions into the warehouse."
-				   : "Runs the pipeline: extract every source table into the lake, then "
-				     "load the warehouse.";
+	if (strcmp(cmd, "extract") == 0) {
+		fprintf(f,
+			"usage: sluice extract [options]\n\n"
+			"Extracts each source table into the lake and stops there: new files\n"
+			"(csv, s3), rows past the cursor (postgres, http) or everything (no\n"
+			"cursor) land as Parquet in the lake table raw/<source>/<table>, bad rows\n"
+			"in quarantine/<source>/<table>. The warehouse is not touched and no\n"
+			"target is needed: `sluice load` loads what was extracted.\n\n"
+			"options:\n%s"
+			"  --full-refresh      extract everything again (ignore watermarks and\n"
+			"                      files done) and replace each lake table's content\n"
+			"  --help              this text\n\n"
+			"Prints one line per table: files, rows read, landed and quarantined,\n"
+			"bytes, seconds and rows/s. Exit status 1 when a task failed, 2 on a\n"
+			"usage or configuration error.\n",
+			common_flags);
+		return;
+	}
+	if (strcmp(cmd, "load") == 0) {
+		fprintf(f,
+			"usage: sluice load [options]\n\n"
+			"Loads into the warehouse the lake versions of each source table that it\n"
+			"has not loaded yet (it records them in raw._sluice_loads, in the same\n"
+			"transaction as the rows), with the table's write mode: append, replace\n"
+			"or merge. Sources are not read: `sluice extract` fills the lake.\n\n"
+			"options:\n%s"
+			"  --target NAME       warehouse target from sluice.yml (default: its `target`)\n"
+			"  --full-refresh      accepted for symmetry; a lake table that `sluice\n"
+			"                      extract --full-refresh` replaced is always loaded\n"
+			"                      whole, replacing the warehouse table's rows\n"
+			"  --vars YAML         variables for models (accepted for dbt compatibility)\n"
+			"  --help              this text\n\n"
+			"Prints one line per table: rows loaded, seconds and rows/s. Exit status 1\n"
+			"when a task failed, 2 on a usage or configuration error.\n",
+			common_flags);
+		return;
+	}
 	fprintf(f,
-		"usage: sluice %s [options]\n\n%s\n\n"
-		"options:\n"
-		"  --project-dir DIR   the project folder (default: .)\n"
+		"usage: sluice run [options]\n\n"
+		"Runs the pipeline: extracts each source table into the lake, then loads\n"
+		"what it landed into the warehouse (`sluice extract` and `sluice load` do\n"
+		"one half each).\n\n"
+		"options:\n%s"
 		"  --target NAME       warehouse target from sluice.yml (default: its `target`)\n"
-		"  --select SEL        only these tables: SOURCE or SOURCE.TABLE, globs allowed;\n"
-		"                      repeat or separate with commas\n"
-		"  --exclude SEL       skip these tables (same syntax)\n"
 		"  --full-refresh      re-extract everything (ignore watermarks and files\n"
 		"                      done) and replace each table's content in the lake\n"
 		"                      and the warehouse with it\n"
 		"  --vars YAML         variables for models (accepted for dbt compatibility)\n"
 		"  --help              this text\n\n"
 		"Prints one line per table: files, rows read, landed, quarantined, loaded,\n"
-		"bytes, seconds and rows/s. Exit status 1 when a task failed.\n",
-		cmd, what);
+		"bytes, seconds and rows/s. Exit status 1 when a task failed, 2 on a usage\n"
+		"or configuration error.\n",
+		common_flags);
 }
 
 static int split_into(char *arg, const char **list, int *n)
@@ -71,6 +110,43 @@ static void fmt_count(char *out, size_t n, int64_t v)
 		snprintf(out, n, "%lld", (long long)v);
 }
 
+static const char *plural(int64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/*
+ * "error: src.tab: extract: message": the engine's message starts with
+ * "<task> <src.tab>: ", which would name the table twice. Redacted, and a
+ * hint naming `sluice` names the program as invoked.
+ */
+static void print_error_line(const sl_table_result *r)
+{
+	char *key = NULL, *clean = NULL;
+	const char *msg = r->message, *task = NULL;
+	static const char *const tasks[] = {"extract", "load", NULL};
+	size_t n = strlen(r->source) + strlen(r->table) + 2;
+	key = sl_malloc(n);
+	if (key) {
+		snprintf(key, n, "%s.%s", r->source, r->table);
+		for (int i = 0; tasks[i] && !task; i++) {
+			size_t tl = strlen(tasks[i]), kl = strlen(key);
+			if (strncmp(msg, tasks[i], tl) == 0 && msg[tl] == ' ' &&
+			    strncmp(msg + tl + 1, key, kl) == 0 && msg[tl + 1 + kl] == ':') {
+				task = tasks[i];
+				msg += tl + 1 + kl + 1;
+				while (*msg == ' ')
+					msg++;
+			}
+		}
+	}
+	clean = sl_cli_clean(msg);
+	printf("error: %s.%s: %s%s%s\n", r->source, r->table, task ? task : "",
+	       task ? ": " : "", clean ? clean : msg);
+	sl_free(clean);
+	sl_free(key);
+}
+
 static void print_summary(const sl_run_result *res, bool extract, bool load)
 {
 	printf("run %s\n", res->run_id);
@@ -78,8 +154,8 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 	       "landed", "quarantined", "loaded", "bytes", "seconds", "rows/s", "status");
 	for (int i = 0; i < res->n; i++) {
 		const sl_table_result *r = &res->tables[i];
-		char name[300], bytes[32], files[24], read[24], landed[24], quar[24], loaded[24];
-		snprintf(name, sizeof name, "%s.%s", r->source, r->table);
+		char bytes[32], files[24], read[24], landed[24], quar[24], loaded[24];
+		int nlen = (int)(strlen(r->source) + 1 + strlen(r->table));
 		sl_format_bytes(r->bytes, bytes, sizeof bytes);
 		fmt_count(files, sizeof files, extract ? r->files : -1);
 		fmt_count(read, sizeof read, extract ? r->rows_read : -1);
@@ -89,38 +165,42 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 		int64_t moved = extract ? r->rows_read : r->rows_loaded;
 		double rate = r->seconds > 0 && moved > 0 ? (double)moved / r->seconds : 0;
 		const char *status = r->status ? "FAILED" : r->skipped ? "already landed" : "ok";
-		printf("%-32s %6s %10s %10s %11s %10s %10s %8.2f %10.0f  %s\n", name, files, read,
-		       landed, quar, loaded, bytes, r->seconds, rate, status);
+		printf("%s.%s%*s %6s %10s %10s %11s %10s %10s %8.2f %10.0f  %s\n", r->source,
+		       r->table, nlen < 32 ? 32 - nlen : 0, "", files, read, landed, quar, loaded,
+		       bytes, r->seconds, rate, status);
 	}
 	for (int i = 0; i < res->n; i++) {
 		const sl_table_result *r = &res->tables[i];
 		if (r->files_changed > 0)
-			printf("note: %s.%s: %lld files changed since they were extracted and were "
+			printf("note: %s.%s: %lld %s changed since %s extracted and %s "
 			       "extracted again whole; %s\n",
 			       r->source, r->table, (long long)r->files_changed,
-			       "an append table keeps their earlier rows too (use write: merge or "
+			       plural(r->files_changed, "file", "files"),
+			       r->files_changed == 1 ? "it was" : "they were",
+			       r->files_changed == 1 ? "was" : "were",
+			       "an append table keeps the earlier rows too (use write: merge or "
 			       "replace, or --full-refresh)");
 		if (r->requests > 0)
-			printf("note: %s.%s: %lld requests, %lld retries\n", r->source, r->table,
-			       (long long)r->requests, (long long)r->retries);
+			printf("note: %s.%s: %lld %s, %lld %s\n", r->source, r->table,
+			       (long long)r->requests, plural(r->requests, "request", "requests"),
+			       (long long)r->retries, plural(r->retries, "retry", "retries"));
 	}
 	for (int i = 0; i < res->n; i++) {
 		const sl_table_result *r = &res->tables[i];
 		if (r->status) {
-			char clean[1200];
-			sl_log_redact(clean, sizeof clean, r->message);
-			printf("error: %s.%s: %s\n", r->source, r->table, clean);
+			print_error_line(r);
 		} else if (r->rows_quarantined > 0) {
-			printf("note: %s.%s: %lld rows quarantined; see the lake table "
+			printf("note: %s.%s: %lld %s quarantined; see the lake table "
 			       "quarantine/%s/%s\n",
-			       r->source, r->table, (long long)r->rows_quarantined, r->source,
-			       r->table);
+			       r->source, r->table, (long long)r->rows_quarantined,
+			       plural(r->rows_quarantined, "row", "rows"), r->source, r->table);
 		}
 	}
 	if (res->n == 0)
-		printf("no source tables: add a source in sources/ (see `sluice demo` for an "
-		       "example)\n");
-	printf("%d tables, %d failed, %.2f s\n", res->n, res->failed, res->seconds);
+		printf("no source tables: add a source in sources/ (see `%s demo` for an "
+		       "example)\n", sl_cli_prog());
+	printf("%d %s, %d failed, %.2f s\n", res->n, plural(res->n, "table", "tables"),
+	       res->failed, res->seconds);
 }
 
 static int run_command(int argc, char **argv, bool extract, bool load)
@@ -160,25 +240,17 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 		case 'v': break;
 		case 'h': usage(stdout, argv[0]); return 0;
 		default:
-			fprintf(stderr, "sluice %s: unknown or incomplete option '%s'\n", argv[0],
-				argv[optind - 1]);
-			usage(stderr, argv[0]);
-			return 2;
+			return sl_cli_usage_error(argv[0], "unknown or incomplete option '%s'; see "
+						  "`sluice %s --help`", argv[optind - 1],
+						  argv[0]);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "sluice %s: unexpected argument '%s'\n", argv[0], argv[optind]);
-		return 2;
-	}
+	if (optind < argc)
+		return sl_cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
 
 	sl_project *p = NULL;
-	if (sl_project_load(&p, dir, &err) < 0)
+	if (sl_project_load_target(&p, dir, target, &err) < 0)
 		return sl_cli_fail(&err);
-	if (target && !sl_project_target(p, target)) {
-		fprintf(stderr, "sluice: %s: no target named \"%s\"\n", p->file, target);
-		sl_project_free(p);
-		return 2;
-	}
 
 	progress_state ps = {sl_cli_is_tty(), false};
 	sl_run_opts o = {
@@ -199,8 +271,7 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 	sl_run_result_free(&res);
 	return status;
 too_many:
-	fprintf(stderr, "sluice %s: at most %d --select/--exclude entries\n", argv[0], MAX_SELECT);
-	return 2;
+	return sl_cli_usage_error(argv[0], "at most %d --select/--exclude entries", MAX_SELECT);
 }
 
 int sl_cmd_run(int argc, char **argv) { return run_command(argc, argv, true, true); }

@@ -1,4 +1,8 @@
-/* cmd_runs.c: `sluice runs` — recent runs with their status and ledgers. */
+/*
+ * cmd_runs.c: `sluice runs` — recent runs with their status and ledgers,
+ * each ledger said as what happened: an equation only when it holds, "not
+ * loaded" rather than a placeholder, and a failed task's reason.
+ */
 #include "cli/cli_int.h"
 #include "state/state.h"
 
@@ -6,6 +10,67 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const char *plural(int64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* Whether task ("extract:s.t") is a task of ledger table ("raw/s/t" or "s.t"). */
+static bool task_of(const char *task, const char *table)
+{
+	const char *colon = strchr(task, ':');
+	if (!colon)
+		return false;
+	const char *key = colon + 1;
+	if (strncmp(table, "raw/", 4) != 0)
+		return strcmp(key, table) == 0;
+	const char *t = table + 4;
+	const char *slash = strchr(t, '/');
+	size_t sl = slash ? (size_t)(slash - t) : 0;
+	return slash && strncmp(key, t, sl) == 0 && key[sl] == '.' &&
+	       strcmp(key + sl + 1, slash + 1) == 0;
+}
+
+/* One table's ledger of a run, then the reason of each of its failed tasks. */
+static void print_ledger(const char *table, const sl_ledger *g, const sl_state_tasks *tasks)
+{
+	long long read = (long long)g->rows_read, landed = (long long)g->rows_landed,
+		  quar = (long long)g->rows_quarantined;
+	bool failed = false;
+	for (int i = 0; tasks && i < tasks->n; i++)
+		if (task_of(tasks->items[i].task, table) && tasks->items[i].status &&
+		    strcmp(tasks->items[i].status, "failed") == 0)
+			failed = true;
+	printf("    %-36s read %lld", table, read);
+	if (landed + quar == read)
+		printf(" = landed %lld + quarantined %lld", landed, quar);
+	else
+		printf("; landed %lld, quarantined %lld: %lld %s neither landed nor quarantined%s",
+		       landed, quar, read - landed - quar,
+		       plural(read - landed - quar, "row", "rows"),
+		       failed ? " (the task failed)" : " (the task did not finish)");
+	if (g->rows_loaded < 0)
+		printf("; not loaded\n");
+	else
+		printf("; loaded %lld\n", (long long)g->rows_loaded);
+	for (int i = 0; tasks && i < tasks->n; i++) {
+		const sl_state_task *t = &tasks->items[i];
+		if (!task_of(t->task, table) || !t->status || strcmp(t->status, "failed") != 0)
+			continue;
+		const char *msg = t->message ? t->message : "no reason recorded";
+		size_t kind = (size_t)(strchr(t->task, ':') - t->task);
+		const char *key = t->task + kind + 1;
+		size_t kl = strlen(key);
+		/* The engine's message repeats "<kind> <key>: ". */
+		if (strncmp(msg, t->task, kind) == 0 && msg[kind] == ' ' &&
+		    strncmp(msg + kind + 1, key, kl) == 0 && msg[kind + 1 + kl] == ':')
+			msg += kind + kl + 2 + (msg[kind + kl + 2] == ' ');
+		char *clean = sl_cli_clean(msg);
+		printf("      %.*s failed: %s\n", (int)kind, t->task, clean ? clean : msg);
+		sl_free(clean);
+	}
+}
 
 int sl_cmd_runs(int argc, char **argv)
 {
@@ -23,23 +88,35 @@ int sl_cmd_runs(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': dir = optarg; break;
-		case 'n': limit = atoi(optarg); break;
+		case 'n': {
+			int64_t v = 0;
+			if (sl_parse_int64(optarg, strlen(optarg), &v) < 0 || v < 1 || v > 100000)
+				return sl_cli_usage_error("runs", "--limit must be a number of runs "
+							  "from 1 to 100000, not '%s'", optarg);
+			limit = (int)v;
+			break;
+		}
 		case 'h':
 			printf("usage: sluice runs [--project-dir DIR] [--limit N]\n\n"
 			       "Lists the newest runs (default 20) with their status, and each\n"
-			       "table's ledger: rows read = landed + quarantined; loaded.\n");
+			       "table's ledger: rows read = landed + quarantined, then the rows\n"
+			       "loaded (\"not loaded\" when no load ran). When a task failed or was\n"
+			       "refused (e.g. more bad rows than max_bad_rows), the rows read are\n"
+			       "not all landed or quarantined: the line says so, and the next line\n"
+			       "gives the task's reason.\n");
 			return 0;
 		default:
-			fprintf(stderr, "sluice runs: unknown option '%s'\n", argv[optind - 1]);
-			return 2;
+			return sl_cli_usage_error("runs", "unknown or incomplete option '%s'",
+						  argv[optind - 1]);
 		}
 	}
 	char *db = sl_path_join(dir, ".sluice/state.db");
 	bool exists = db && sl_path_exists(db);
 	sl_free(db);
 	if (!exists) {
-		fprintf(stderr, "sluice: %s has no runs yet (no .sluice/state.db)\n", dir);
-		return 1;
+		sl_error_set(&err, SL_ENOTFOUND, "%s has no runs yet (no .sluice/state.db); "
+			     "run `sluice run` first", dir);
+		return sl_cli_fail(&err);
 	}
 	sl_state *st = NULL;
 	sl_state_runs runs = {0};
@@ -55,16 +132,16 @@ int sl_cmd_runs(int argc, char **argv)
 		printf("%s  %-8s %-8s %s  %.2fs%s%s\n", r->run_id, r->command, r->status, when, secs,
 		       r->message ? "  " : "", r->message ? r->message : "");
 		sl_state_ledgers l = {0};
+		sl_state_tasks tasks = {0};
+		bool have_tasks = sl_state_tasks_list(st, r->run_id, &tasks, &err) == 0;
 		if (sl_state_ledger_list(st, r->run_id, NULL, 0, &l, &err) == 0) {
-			for (int k = 0; k < l.n; k++) {
-				const sl_ledger *g = &l.items[k].l;
-				printf("    %-36s read %lld = landed %lld + quarantined %lld; loaded %lld\n",
-				       l.items[k].table, (long long)g->rows_read,
-				       (long long)g->rows_landed, (long long)g->rows_quarantined,
-				       (long long)g->rows_loaded);
-			}
+			for (int k = 0; k < l.n; k++)
+				print_ledger(l.items[k].table, &l.items[k].l,
+					     have_tasks ? &tasks : NULL);
 			sl_state_ledgers_free(&l);
 		}
+		if (have_tasks)
+			sl_state_tasks_free(&tasks);
 	}
 	sl_state_runs_free(&runs);
 	sl_state_close(st);

@@ -11,13 +11,15 @@
 #include "base/base.h"
 #include "project/project.h"
 
+/* Strings of a table result are owned by it (sl_run_result_free). */
 typedef struct sl_table_result {
-	char source[128];
-	char table[128];
-	char lake_table[300];   /* raw/<source>/<table> */
-	char task[32];          /* "extract" or "load" */
+	char *source;
+	char *table;
+	char *lake_table;       /* raw/<source>/<table>, NULL before extract/load */
+	char task[32];          /* "extract", "load" or "extract+load" */
 	int status;             /* 0 ok, else an SL_E* code */
-	char message[1024];     /* error message when status != 0 */
+	char *message;          /* error message when status != 0, else NULL */
+	bool refused;           /* max_bad_rows refused the extract: nothing landed */
 	bool skipped;           /* lake commit already present (rerun) */
 	int64_t lake_version;
 	int64_t files;
@@ -30,7 +32,7 @@ typedef struct sl_table_result {
 	int64_t requests;       /* http/s3 requests made by the source */
 	int64_t retries;        /* of which retries */
 	double seconds;
-	char description[256];
+	char *description;      /* what the source read ("3 files"), or NULL */
 } sl_table_result;
 
 typedef struct sl_run_result {
@@ -64,15 +66,18 @@ typedef struct sl_run_opts {
 
 /*
  * Runs the pipeline. Returns 0 when the run could be carried out (tasks
- * may still have failed: see res->failed), or a negative code when it
- * could not start (state store, lake or target unusable).
+ * may still have failed: see res->failed; a task whose outcome could not
+ * be recorded in the state store failed too), or a negative code when it
+ * could not start (state store, lake or target unusable) or its end could
+ * not be recorded.
  */
 int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *res,
 		  sl_error *err);
 
-/* Lake table name of a source table: "raw/<source>/<table>". */
-void sl_engine_lake_table(char *out, size_t n, const char *source, const char *table);
-/* Quarantine table of a source table: "quarantine/<source>/<table>". */
-void sl_engine_quarantine_table(char *out, size_t n, const char *source, const char *table);
+/* Lake table name of a source table: "raw/<source>/<table>" (sl_free; NULL
+ * when out of memory). */
+char *sl_engine_lake_table(const char *source, const char *table);
+/* Quarantine table of a source table: "quarantine/<source>/<table>" (sl_free). */
+char *sl_engine_quarantine_table(const char *source, const char *table);
 
 #endif

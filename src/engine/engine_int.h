@@ -16,9 +16,12 @@ typedef struct engine_run {
 	char run_id[SL_RUN_ID_MAX];
 	int64_t seq;
 	sl_wh *wh; /* opened by the first load task */
-	char table_lock[400]; /* the state lock this run holds, "" when none */
+	char *table_lock;     /* the state lock this run holds, NULL when none */
 	double lock_renewed;  /* monotonic time of its last renewal */
 } engine_run;
+
+/* A new string formatted as printf does (sl_free; NULL when out of memory). */
+char *sl_engine_printf(const char *fmt, ...) SL_PRINTF(1, 2);
 
 /*
  * Renews the table lock's lease when a minute has passed; long extracts

@@ -1,9 +1,12 @@
 /*
  * extract.c: the extract task of one source table. Streams the source's
- * batches into the lake table raw/<source>/<table>, bad rows into
+ * batches into the lake table raw/<source>/<table>, bad rows (those the
+ * source rejects, and rows with a NULL primary key, for every kind) into
  * quarantine/<source>/<table>, commits both with the run's txn, then moves
  * the source's progress (files done, watermark) — after the commit, and
- * recovered from the commit itself when a run died in between.
+ * recovered from the commit itself when a run died in between. Before it
+ * reads anything, it checks that the lake still holds the commit the
+ * state's progress came from.
  */
 #include "engine/engine_int.h"
 #include "sources/sources.h"
@@ -18,7 +21,7 @@ typedef struct {
 	engine_run *run;
 	const sl_source *src;
 	const sl_source_table *t;
-	char qtable[300];
+	char *qtable;
 	sl_lake_writer *qw;
 	sl_schema *qschema;
 	sl_batch *qbatch;
@@ -117,6 +120,211 @@ static void quarantine_free(quarantine *q)
 		sl_lake_writer_abort(q->qw);
 	sl_batch_free(q->qbatch);
 	sl_schema_free(q->qschema);
+	sl_free(q->qtable);
+}
+
+/* ------------------------------------------------------ NULL primary keys */
+
+/* The row r of b as a JSON object of its values (NULL as null), for the
+ * quarantine's raw column. */
+static int row_json(const sl_batch *b, int64_t r, sl_buf *out)
+{
+	int rc = sl_buf_putc(out, '{');
+	sl_buf v = SL_BUF_INIT;
+	for (int c = 0; c < b->schema->nfields && rc == 0; c++) {
+		const char *name = b->schema->fields[c].name;
+		if (c > 0)
+			rc = sl_buf_putc(out, ',');
+		if (rc == 0)
+			rc = sl_buf_put_json_string(out, name, strlen(name));
+		if (rc == 0)
+			rc = sl_buf_putc(out, ':');
+		if (rc < 0)
+			break;
+		if (sl_column_is_null(&b->cols[c], r)) {
+			rc = sl_buf_puts(out, "null");
+			continue;
+		}
+		sl_buf_reset(&v);
+		rc = sl_column_format_value(&b->cols[c], r, &v);
+		if (rc == 0)
+			rc = sl_buf_put_json_string(out, v.data ? v.data : "", v.len);
+	}
+	if (rc == 0)
+		rc = sl_buf_putc(out, '}');
+	sl_buf_free(&v);
+	return rc < 0 ? SL_ENOMEM : 0;
+}
+
+/* The first primary key column (index into idx) that is NULL in row r of
+ * b, or -1; idx[k] < 0 is a key column the batch lacks, NULL in every row. */
+static int null_key(const sl_batch *b, const int *idx, int nkeys, int64_t r)
+{
+	for (int k = 0; k < nkeys; k++)
+		if (idx[k] < 0 || sl_column_is_null(&b->cols[idx[k]], r))
+			return k;
+	return -1;
+}
+
+/* Hands row r of in, whose key column name is NULL, to the quarantine. */
+static int quarantine_null_key(quarantine *q, const sl_batch *in, int64_t r, const char *name,
+			       sl_buf *raw, sl_error *err)
+{
+	char *reason = sl_engine_printf("primary key column \"%s\" is null", name);
+	sl_buf_reset(raw);
+	if (!reason || row_json(in, r, raw) < 0) {
+		sl_free(reason);
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	}
+	sl_quarantine_row row = {
+		.origin = NULL, .line = 0, .raw = raw->data, .raw_len = raw->len, .reason = reason,
+	};
+	int rc = on_bad(q, &row, err);
+	sl_free(reason);
+	return rc;
+}
+
+/*
+ * A row whose primary key has a NULL (a column the source left empty or
+ * never sent) cannot be merged or told apart: it goes to quarantine with
+ * its reason, whatever the source kind, and the batch that lands is *out
+ * (in itself when every key is present, else a copy in *scratch without
+ * those rows).
+ */
+static int drop_null_keys(quarantine *q, const sl_batch *in, sl_batch **scratch,
+			  const sl_batch **out, sl_error *err)
+{
+	const sl_source_table *t = q->t;
+	int nkeys = t->nprimary_key, rc = 0;
+	int64_t bad = 0;
+	sl_buf raw = SL_BUF_INIT;
+	*out = in;
+	if (nkeys <= 0 || in->nrows == 0)
+		return 0;
+	int *idx = sl_calloc((size_t)nkeys, sizeof *idx);
+	if (!idx)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int k = 0; k < nkeys; k++)
+		idx[k] = sl_schema_find(in->schema, t->primary_key[k]);
+	for (int64_t r = 0; r < in->nrows; r++)
+		bad += null_key(in, idx, nkeys, r) >= 0;
+	if (bad == 0)
+		goto done;
+	if (*scratch && (!sl_schema_equal((*scratch)->schema, in->schema) ||
+			 (*scratch)->capacity < in->nrows)) {
+		sl_batch_free(*scratch);
+		*scratch = NULL;
+	}
+	if (!*scratch && (rc = sl_batch_new(scratch, in->schema, in->nrows, err)) < 0)
+		goto done;
+	sl_batch *b = *scratch;
+	sl_batch_reset(b);
+	for (int64_t r = 0; r < in->nrows && rc == 0; r++) {
+		int k = null_key(in, idx, nkeys, r);
+		if (k >= 0) {
+			rc = quarantine_null_key(q, in, r, t->primary_key[k], &raw, err);
+			continue;
+		}
+		for (int c = 0; c < in->schema->nfields && rc == 0; c++)
+			if (sl_column_append_from(&b->cols[c], &in->cols[c], r) < 0)
+				rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		b->nrows++;
+	}
+	if (rc == 0)
+		*out = b;
+done:
+	sl_free(idx);
+	sl_buf_free(&raw);
+	return rc;
+}
+
+/* ------------------------------------------------------------ lake marks */
+
+/*
+ * The state's progress for this table (files done, watermark) came from a
+ * commit of the lake table recorded in its lake mark. When the lake no
+ * longer has that commit — the lake deleted or moved, the table recreated,
+ * its latest versions removed — extracting on from that progress would
+ * land nothing for the rows the lake lost, run after run: fail instead and
+ * name the fix. *snap gets the lake table (NULL when it does not exist),
+ * *marked the version recorded (-1: none).
+ */
+static int check_lake_mark(engine_run *run, const char *key, const char *lake_table,
+			   sl_lake_snapshot **snap, int64_t *marked, sl_error *err)
+{
+	sl_state_lake_mark m;
+	bool found = false;
+	*snap = NULL;
+	*marked = -1;
+	int rc = sl_state_lake_mark_get(run->state, key, &m, &found, err);
+	if (rc < 0)
+		return rc;
+	rc = sl_lake_snapshot_open(snap, run->lake, lake_table, -1, err);
+	if (rc == SL_ENOTFOUND) {
+		sl_error_clear(err);
+		rc = 0;
+	}
+	if (rc == 0 && !found && !*snap) {
+		/* No mark: a state.db written before marks existed. Rows its
+		 * ledger says landed in a lake table that is gone tell the same. */
+		int64_t landed = 0;
+		rc = sl_state_ledger_landed(run->state, lake_table, &landed, err);
+		if (rc == 0 && landed > 0)
+			rc = sl_error_set(err, SL_ECONFLICT,
+					  "the lake table %s does not exist in %s, but state.db "
+					  "records %lld rows landed in it: the lake was deleted or "
+					  "moved; the files marked done and the watermark in "
+					  ".sluice/state.db refer to rows the lake lost; run with "
+					  "--full-refresh to extract the table again",
+					  lake_table, sl_lake_url(run->lake), (long long)landed);
+	}
+	if (rc < 0 || !found)
+		goto done;
+	*marked = m.version;
+	const char *fix = "the files marked done and the watermark in .sluice/state.db refer to "
+			  "rows the lake lost; run with --full-refresh to extract the table "
+			  "again";
+	if (!*snap)
+		rc = sl_error_set(err, SL_ECONFLICT,
+				  "the lake table %s does not exist in %s, but state.db records "
+				  "its extraction up to version %lld (table id %s): the lake was "
+				  "deleted or moved; %s",
+				  lake_table, sl_lake_url(run->lake), (long long)m.version,
+				  m.table_id, fix);
+	else if (strcmp((*snap)->table_id, m.table_id) != 0)
+		rc = sl_error_set(err, SL_ECONFLICT,
+				  "the lake table %s in %s has table id %s, but state.db records "
+				  "its extraction up to version %lld of table id %s: the table was "
+				  "deleted and created again; %s",
+				  lake_table, sl_lake_url(run->lake), (*snap)->table_id,
+				  (long long)m.version, m.table_id, fix);
+	else if ((*snap)->version < m.version)
+		rc = sl_error_set(err, SL_ECONFLICT,
+				  "the lake table %s in %s ends at version %lld, but state.db "
+				  "records its extraction up to version %lld: its latest versions "
+				  "were removed; %s",
+				  lake_table, sl_lake_url(run->lake), (long long)(*snap)->version,
+				  (long long)m.version, fix);
+done:
+	sl_state_lake_mark_clear(&m);
+	if (rc < 0) {
+		sl_lake_snapshot_free(*snap);
+		*snap = NULL;
+	}
+	return rc;
+}
+
+/* Records that version of lake_table holds the progress about to be applied. */
+static int set_lake_mark(engine_run *run, const char *key, const char *lake_table,
+			 int64_t version, sl_error *err)
+{
+	sl_lake_snapshot *snap = NULL;
+	int rc = sl_lake_snapshot_open(&snap, run->lake, lake_table, version, err);
+	if (rc == 0)
+		rc = sl_state_lake_mark_set(run->state, key, lake_table, snap->table_id, version,
+					    err);
+	sl_lake_snapshot_free(snap);
+	return rc;
 }
 
 /*
@@ -125,10 +333,12 @@ static void quarantine_free(quarantine *q)
  * between its commit and its checkpoint.
  */
 static int recover_progress(engine_run *run, const char *key, const char *lake_table,
-			    sl_error *err)
+			    const sl_lake_snapshot *snap, int64_t marked, sl_error *err)
 {
 	sl_lake_history *h = NULL;
-	int rc = sl_lake_history_open(&h, run->lake, lake_table, -1, -1, err);
+	if (!snap)
+		return 0; /* no table: nothing to recover */
+	int rc = sl_lake_history_open(&h, run->lake, lake_table, -1, snap->version, err);
 	if (rc == SL_ENOTFOUND) {
 		sl_error_clear(err);
 		return 0;
@@ -142,7 +352,12 @@ static int recover_progress(engine_run *run, const char *key, const char *lake_t
 		char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
 		json_decref(o);
 		if (text) {
-			rc = sl_source_progress_apply(run->state, key, text, err);
+			if (h->commits[i].version > marked)
+				rc = sl_state_lake_mark_set(run->state, key, lake_table,
+							    snap->table_id, h->commits[i].version,
+							    err);
+			if (rc == 0)
+				rc = sl_source_progress_apply(run->state, key, text, err);
 			free(text);
 			break;
 		}
@@ -184,25 +399,36 @@ static char *commit_extra(engine_run *run, const sl_source *src, const sl_source
 int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_source_table *t,
 			    sl_table_result *res, sl_error *err)
 {
-	char *key = sl_source_table_key(src, t);
+	char *key = NULL;
 	sl_extractor *x = NULL;
 	sl_lake_writer *w = NULL;
+	sl_lake_snapshot *snap = NULL;
+	sl_batch *keyed = NULL;
 	sl_buf progress = SL_BUF_INIT;
 	char *extra = NULL;
 	quarantine q = {0};
 	double t0 = sl_monotonic_seconds(), last_progress = t0;
+	int64_t marked = -1;
 	int rc;
 
-	if (!key)
-		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	sl_engine_lake_table(res->lake_table, sizeof res->lake_table, src->name, t->name);
-	sl_engine_quarantine_table(q.qtable, sizeof q.qtable, src->name, t->name);
+	/* The source's key in the state store ("<source>.<table>"): the lake
+	 * mark sits next to its files done and watermark. */
+	key = sl_source_table_key(src, t);
+	if (!res->lake_table)
+		res->lake_table = sl_engine_lake_table(src->name, t->name);
+	q.qtable = sl_engine_quarantine_table(src->name, t->name);
+	if (!key || !res->lake_table || !q.qtable) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto out;
+	}
 	q.run = run;
 	q.src = src;
 	q.t = t;
 
 	if (!run->opts->full_refresh) {
-		rc = recover_progress(run, key, res->lake_table, err);
+		rc = check_lake_mark(run, key, res->lake_table, &snap, &marked, err);
+		if (rc == 0)
+			rc = recover_progress(run, key, res->lake_table, snap, marked, err);
 		if (rc < 0)
 			goto out;
 	}
@@ -219,7 +445,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	rc = sl_extractor_open(&x, src, t, &xo, err);
 	if (rc < 0)
 		goto out;
-	snprintf(res->description, sizeof res->description, "%s", x->description);
+	sl_free(res->description);
+	res->description = sl_strdup(x->description);
 
 	sl_lake_write_opts wo = SL_LAKE_WRITE_OPTS_INIT;
 	/* A full refresh re-extracts everything, so the new files replace the
@@ -242,11 +469,14 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 
 	sl_batch *b;
 	while ((rc = sl_extractor_next(x, &b, err)) > 0) {
+		const sl_batch *ready = NULL;
 		if (!w) {
 			rc = sl_error_set(err, SL_EINTERNAL, "a batch arrived for a source without columns");
 			goto out;
 		}
-		rc = sl_lake_writer_write(w, b, err);
+		rc = drop_null_keys(&q, b, &keyed, &ready, err);
+		if (rc == 0)
+			rc = sl_lake_writer_write(w, ready, err);
 		if (rc < 0)
 			goto out;
 		double now = sl_monotonic_seconds();
@@ -283,6 +513,7 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 			goto out;
 	}
 	if (q.quarantined > t->max_bad_rows) {
+		res->refused = true;
 		rc = sl_error_set(err, SL_ELIMIT,
 				  "%lld bad rows exceed max_bad_rows=%lld (%s:%d); nothing was "
 				  "landed; the rows and their reasons are in the lake table %s",
@@ -313,6 +544,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 			rc = sl_source_progress_apply(run->state, key, progress.data, err);
 		if (rc == 0)
 			rc = sl_extractor_checkpoint(x, err);
+		if (rc < 0)
+			sl_error_prefix(err, "recording the source's progress failed: ");
 		goto out;
 	}
 	extra = commit_extra(run, src, t, x, q.quarantined, progress.data);
@@ -331,21 +564,29 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	if (crash_hook("lake_commit"))
 		_exit(137);
 
-	/* State moves after data. */
-	if (progress.data)
+	/* State moves after data: first the commit that holds the progress,
+	 * then the progress. */
+	rc = set_lake_mark(run, key, res->lake_table, cr.version, err);
+	if (rc == 0 && progress.data)
 		rc = sl_source_progress_apply(run->state, key, progress.data, err);
 	if (rc == 0)
 		rc = sl_extractor_checkpoint(x, err);
+	if (rc < 0)
+		sl_error_prefix(err, "the rows are committed (lake version %lld) but recording "
+				"the source's progress failed (the next run recovers it from the "
+				"commit): ", (long long)cr.version);
 out:
 	res->seconds = sl_monotonic_seconds() - t0;
 	if (w)
 		sl_lake_writer_abort(w);
 	quarantine_free(&q);
 	sl_extractor_close(x);
+	sl_lake_snapshot_free(snap);
+	sl_batch_free(keyed);
 	sl_buf_free(&progress);
 	free(extra);
 	if (rc < 0)
-		sl_error_prefix(err, "extract %s: ", key);
+		sl_error_prefix(err, "extract %s: ", key ? key : t->name);
 	sl_free(key);
 	return rc;
 }

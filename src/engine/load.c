@@ -8,6 +8,7 @@
 #include "engine/engine_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int open_warehouse(engine_run *run, sl_error *err)
@@ -108,29 +109,133 @@ static int load_file(engine_run *run, sl_wh_table_load *tl, const char *lake_tab
 	return rc < 0 ? rc : 0;
 }
 
+/* Orders file pointers by path, for the duplicate check. */
+static int cmp_file_path(const void *a, const void *b)
+{
+	const sl_lake_file *x = *(const sl_lake_file *const *)a;
+	const sl_lake_file *y = *(const sl_lake_file *const *)b;
+	int c = strcmp(x->path, y->path);
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/*
+ * The files a load reads, in the order they were added: the whole snapshot
+ * for a rebuild, else the live files that became live after the loaded
+ * version. Log replay already keeps one entry per path; this checks again,
+ * since reading a file twice would load its rows twice: a path listed twice
+ * is read once, and listed with two sizes is a corrupt log.
+ */
+static int files_to_load(const sl_lake_snapshot *snap, int64_t loaded, bool rebuild,
+			 const sl_lake_file ***out, int *n, sl_error *err)
+{
+	const sl_lake_file **sorted = sl_calloc((size_t)snap->nfiles + 1, sizeof *sorted);
+	bool *skip = sl_calloc((size_t)snap->nfiles + 1, sizeof *skip);
+	const sl_lake_file **list = sl_calloc((size_t)snap->nfiles + 1, sizeof *list);
+	int k = 0, m = 0, rc = 0;
+	*out = NULL;
+	*n = 0;
+	if (!sorted || !skip || !list) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (int i = 0; i < snap->nfiles; i++)
+		if (rebuild || snap->files[i].version > loaded)
+			sorted[k++] = &snap->files[i];
+	qsort(sorted, (size_t)k, sizeof *sorted, cmp_file_path);
+	for (int i = 1; i < k; i++) {
+		if (strcmp(sorted[i - 1]->path, sorted[i]->path) != 0)
+			continue;
+		if (sorted[i - 1]->size != sorted[i]->size) {
+			rc = sl_error_set(err, SL_EFORMAT,
+					  "lake table %s lists %s twice, with %llu and %llu bytes; "
+					  "the log is corrupt",
+					  snap->table, sorted[i]->path,
+					  (unsigned long long)sorted[i - 1]->size,
+					  (unsigned long long)sorted[i]->size);
+			goto done;
+		}
+		skip[sorted[i] - snap->files] = true; /* read at its first place */
+	}
+	for (int i = 0; i < snap->nfiles; i++)
+		if ((rebuild || snap->files[i].version > loaded) && !skip[i])
+			list[m++] = &snap->files[i];
+	*out = list;
+	*n = m;
+	list = NULL;
+done:
+	sl_free(list);
+	sl_free(sorted);
+	sl_free(skip);
+	return rc;
+}
+
+/*
+ * The lake table is gone while the warehouse table records loads of it:
+ * say so instead of loading nothing forever. Only checked when state.db
+ * remembers a load of it into this target (so a table never extracted
+ * opens no warehouse).
+ */
+static int check_lake_gone(engine_run *run, const sl_source *src, const sl_source_table *t,
+			   const char *lake_table, sl_error *err)
+{
+	int64_t noted = -1, loaded = -1;
+	char *wh_table = NULL;
+	sl_error e = SL_ERROR_INIT;
+	if (sl_state_loaded_version_get(run->state, run->target->name, lake_table, &noted, &e) <
+		    0 ||
+	    noted < 0)
+		return 0;
+	int rc = open_warehouse(run, err);
+	if (rc < 0)
+		return rc;
+	wh_table = sl_wh_raw_table_name(src->name, t->name);
+	if (!wh_table)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	const char *schema = sl_wh_raw_schema(run->wh);
+	rc = sl_wh_loaded_version(run->wh, schema, wh_table, &loaded, err);
+	if (rc == 0 && loaded >= 0)
+		rc = sl_error_set(err, SL_ECONFLICT,
+				  "%s.%s holds lake versions up to %lld of %s, but the lake %s has "
+				  "no such table: the lake was deleted or moved; run with "
+				  "--full-refresh to extract the table again and reload it",
+				  schema, wh_table, (long long)loaded, lake_table,
+				  sl_lake_url(run->lake));
+	sl_free(wh_table);
+	return rc;
+}
+
 int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_table *t,
 			 sl_table_result *res, sl_error *err)
 {
-	char lake_table[300];
+	char *lake_table = NULL;
 	char *wh_table = NULL;
 	sl_lake_snapshot *snap = NULL;
 	sl_lake_history *hist = NULL;
 	sl_wh_table_load *tl = NULL;
 	sl_batch *scratch = NULL;
+	const sl_lake_file **files = NULL;
+	int nfiles = 0;
 	int64_t loaded = -1, rows_expected = 0, rows_sent = 0;
 	double t0 = sl_monotonic_seconds();
 	int rc;
 
-	sl_engine_lake_table(lake_table, sizeof lake_table, src->name, t->name);
-	if (!res->lake_table[0])
-		snprintf(res->lake_table, sizeof res->lake_table, "%s", lake_table);
+	lake_table = sl_engine_lake_table(src->name, t->name);
+	if (!lake_table) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!res->lake_table && !(res->lake_table = sl_strdup(lake_table))) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto out;
+	}
 	res->rows_loaded = 0;
 
 	rc = sl_lake_snapshot_open(&snap, run->lake, lake_table, -1, err);
 	if (rc == SL_ENOTFOUND) {
-		/* Nothing extracted yet: nothing to load. */
+		/* Nothing extracted yet: nothing to load, unless the warehouse
+		 * holds loads of a lake table that is gone. */
 		sl_error_clear(err);
-		rc = 0;
+		rc = check_lake_gone(run, src, t, lake_table, err);
 		goto out;
 	}
 	if (rc < 0)
@@ -149,25 +254,42 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 				     &recreated, err);
 	if (rc < 0)
 		goto out;
-	if (recreated && loaded < 0) {
+
+	/* An overwrite since the last load (a full refresh) means the lake
+	 * table's content was replaced: rebuild the warehouse table from the
+	 * whole snapshot instead of adding the new files to it. So does
+	 * --full-refresh, whatever the warehouse recorded. */
+	bool full = run->opts->full_refresh;
+	if (!full && !(recreated && loaded < 0) && loaded > snap->version) {
 		rc = sl_error_set(err, SL_ECONFLICT,
-				  "the lake table %s was recreated (its id is now %s) but %s.%s "
-				  "holds rows loaded from the earlier one; drop that warehouse "
-				  "table to load the new lake table into it from scratch",
-				  lake_table, snap->table_id, schema, wh_table);
-		goto out;
-	}
-	if (loaded > snap->version) {
-		rc = sl_error_set(err, SL_ECONFLICT,
-				  "%s.%s records lake version %lld loaded but %s only has versions "
-				  "up to %lld; was the lake replaced? drop the warehouse table to "
-				  "reload it",
+				  "%s.%s records lake version %lld of %s as loaded, but the lake "
+				  "table only has versions up to %lld: its latest versions were "
+				  "removed or the lake was replaced; run with --full-refresh to "
+				  "extract the table again and reload it",
 				  schema, wh_table, (long long)loaded, lake_table,
 				  (long long)snap->version);
 		goto out;
 	}
-	if (loaded >= snap->version)
+	if (!full && loaded >= snap->version)
 		goto out; /* everything is in */
+	rc = sl_lake_history_open(&hist, run->lake, lake_table, full ? -1 : loaded,
+				  snap->version, err);
+	if (rc < 0)
+		goto out;
+	bool rebuild = full;
+	for (int c = 0; c < hist->n; c++)
+		if (hist->commits[c].nremoved > 0 ||
+		    (hist->commits[c].operation &&
+		     strcmp(hist->commits[c].operation, "FULL_REFRESH") == 0))
+			rebuild = true;
+	if (recreated && loaded < 0 && !rebuild) {
+		rc = sl_error_set(err, SL_ECONFLICT,
+				  "the lake table %s was recreated (its id is now %s) but %s.%s "
+				  "holds rows loaded from the earlier one; run with --full-refresh "
+				  "to replace them with the new lake table's rows",
+				  lake_table, snap->table_id, schema, wh_table);
+		goto out;
+	}
 
 	sl_wh_load_opts lo = SL_WH_LOAD_OPTS_INIT;
 	lo.write = t->write == SL_WRITE_MERGE ? SL_WH_MERGE
@@ -178,41 +300,21 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	lo.run_id = run->run_id;
 	lo.lake_version = snap->version;
 	lo.lake_table_id = snap->table_id;
-	/* An overwrite since the last load (a full refresh) means the lake
-	 * table's content was replaced: rebuild the warehouse table from the
-	 * whole snapshot instead of adding the new files to it. */
-	rc = sl_lake_history_open(&hist, run->lake, lake_table, loaded, snap->version, err);
+	/* A rebuild also forgets the versions recorded as loaded (the lake's
+	 * may have restarted below them), in the load's transaction. */
+	lo.truncate = rebuild;
+
+	rc = files_to_load(snap, loaded, lo.write == SL_WH_REPLACE || rebuild, &files, &nfiles,
+			   err);
 	if (rc < 0)
 		goto out;
-	bool rebuild = false;
-	for (int c = 0; c < hist->n; c++)
-		if (hist->commits[c].nremoved > 0 ||
-		    (hist->commits[c].operation &&
-		     strcmp(hist->commits[c].operation, "FULL_REFRESH") == 0))
-			rebuild = true;
-	lo.truncate = rebuild && lo.write != SL_WH_REPLACE;
-
 	rc = sl_wh_table_load_begin(&tl, run->wh, schema, wh_table, snap->schema, &lo, err);
 	if (rc < 0)
 		goto out;
-
-	if (lo.write == SL_WH_REPLACE || rebuild) {
-		/* The table becomes the latest snapshot. */
-		for (int i = 0; i < snap->nfiles && rc == 0; i++) {
-			rows_expected += snap->files[i].rows;
-			rc = load_file(run, tl, lake_table, &snap->files[i], snap->schema,
-				       snap->files[i].version, &scratch, &rows_sent, err);
-		}
-	} else {
-		/* Every file added after the last loaded version, in order. */
-		for (int c = 0; rc == 0 && c < hist->n; c++) {
-			const sl_lake_commit *cm = &hist->commits[c];
-			for (int i = 0; i < cm->nadded && rc == 0; i++) {
-				rows_expected += cm->added[i].rows;
-				rc = load_file(run, tl, lake_table, &cm->added[i], snap->schema,
-					       cm->version, &scratch, &rows_sent, err);
-			}
-		}
+	for (int i = 0; i < nfiles && rc == 0; i++) {
+		rows_expected += files[i]->rows;
+		rc = load_file(run, tl, lake_table, files[i], snap->schema, files[i]->version,
+			       &scratch, &rows_sent, err);
 	}
 	if (rc < 0)
 		goto out;
@@ -236,18 +338,20 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 				  (long long)lr.rows_received, (long long)lr.rows_inserted);
 		goto out;
 	}
-	{
-		sl_error e = SL_ERROR_INIT;
-		sl_state_loaded_version_set(run->state, run->target->name, lake_table,
-					    snap->version, &e);
-	}
+	rc = sl_state_loaded_version_set(run->state, run->target->name, lake_table,
+					 snap->version, err);
+	if (rc < 0)
+		sl_error_prefix(err, "the rows are loaded (lake version %lld) but recording "
+				"that failed: ", (long long)snap->version);
 out:
 	res->seconds += sl_monotonic_seconds() - t0;
 	sl_wh_table_load_abort(tl);
 	sl_batch_free(scratch);
+	sl_free(files);
 	sl_lake_history_free(hist);
 	sl_lake_snapshot_free(snap);
 	sl_free(wh_table);
+	sl_free(lake_table);
 	if (rc < 0)
 		sl_error_prefix(err, "load %s.%s: ", src->name, t->name);
 	return rc;

@@ -7,37 +7,76 @@
 #include "engine/engine_int.h"
 
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-void sl_engine_lake_table(char *out, size_t n, const char *source, const char *table)
+char *sl_engine_printf(const char *fmt, ...)
 {
-	snprintf(out, n, "raw/%s/%s", source, table);
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	char *out = sl_malloc((size_t)n + 1);
+	if (!out)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(out, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return out;
 }
 
-void sl_engine_quarantine_table(char *out, size_t n, const char *source, const char *table)
+char *sl_engine_lake_table(const char *source, const char *table)
 {
-	snprintf(out, n, "quarantine/%s/%s", source, table);
+	return sl_engine_printf("raw/%s/%s", source, table);
+}
+
+char *sl_engine_quarantine_table(const char *source, const char *table)
+{
+	return sl_engine_printf("quarantine/%s/%s", source, table);
 }
 
 void sl_run_result_free(sl_run_result *r)
 {
 	if (!r)
 		return;
+	for (int i = 0; r->tables && i < r->n; i++) {
+		sl_table_result *t = &r->tables[i];
+		sl_free(t->source);
+		sl_free(t->table);
+		sl_free(t->lake_table);
+		sl_free(t->message);
+		sl_free(t->description);
+	}
 	sl_free(r->tables);
 	r->tables = NULL;
 	r->n = 0;
 }
 
+/* Marks r failed with msg; a second failure is added to the first. */
+static void table_fail(sl_table_result *r, int code, const char *msg)
+{
+	char *m = r->message ? sl_engine_printf("%s; then: %s", r->message, msg)
+			     : sl_strdup(msg);
+	if (!r->status)
+		r->status = code;
+	if (m) {
+		sl_free(r->message);
+		r->message = m;
+	}
+	sl_log(SL_LOG_ERROR, "%s", msg);
+}
+
 static bool matches(const char *const *pats, int n, const char *src, const char *table)
 {
-	char full[300];
-	snprintf(full, sizeof full, "%s.%s", src, table);
-	for (int i = 0; i < n; i++) {
-		if (fnmatch(pats[i], full, 0) == 0 || fnmatch(pats[i], src, 0) == 0)
-			return true;
-	}
-	return false;
+	char *full = sl_engine_printf("%s.%s", src, table);
+	bool hit = false;
+	for (int i = 0; i < n && !hit; i++)
+		hit = (full && fnmatch(pats[i], full, 0) == 0) || fnmatch(pats[i], src, 0) == 0;
+	sl_free(full);
+	return hit;
 }
 
 static bool selected(const sl_run_opts *o, const char *src, const char *table)
@@ -52,26 +91,35 @@ static bool selected(const sl_run_opts *o, const char *src, const char *table)
 typedef int (*task_fn)(engine_run *run, const sl_source *src, const sl_source_table *t,
 		       sl_table_result *res, sl_error *err);
 
-/* Runs one task of a table, recording its attempt and any failure in r. */
+/*
+ * Runs one task of a table, recording its attempt and any failure in r. A
+ * task whose attempt cannot be recorded does not run; one whose outcome
+ * cannot be recorded fails, so that state.db never shows work it missed.
+ */
 static void run_task(engine_run *run, const char *kind, const char *key, task_fn fn,
 		     const sl_source *src, const sl_source_table *t, sl_table_result *r)
 {
-	char task[320];
 	int64_t task_id = 0;
 	sl_error err = SL_ERROR_INIT;
+	char *task = sl_engine_printf("%s:%s", kind, key);
+	int rc = task ? 0 : sl_error_set(&err, SL_ENOMEM, "out of memory");
 
-	snprintf(task, sizeof task, "%s:%s", kind, key);
-	sl_state_task_begin(run->state, run->run_id, task, 1, &task_id, &err);
-	int rc = fn(run, src, t, r, &err);
-	if (rc < 0) {
-		r->status = rc;
-		snprintf(r->message, sizeof r->message, "%s", err.message);
-		sl_log(SL_LOG_ERROR, "%s", err.message);
-	}
+	if (rc == 0 && (rc = sl_state_task_begin(run->state, run->run_id, task, 1, &task_id,
+						 &err)) < 0)
+		sl_error_prefix(&err, "%s %s: not started: recording its start failed: ", kind, key);
+	if (rc == 0)
+		rc = fn(run, src, t, r, &err);
+	if (rc < 0)
+		table_fail(r, rc, err.message);
 	sl_error_clear(&err);
-	sl_state_task_end(run->state, task_id,
-			  r->status ? "failed" : (r->skipped ? "skipped" : "success"),
-			  r->status ? r->message : NULL, &err);
+	if (task_id > 0 &&
+	    sl_state_task_end(run->state, task_id,
+			      r->status ? "failed" : (r->skipped ? "skipped" : "success"),
+			      r->status ? r->message : NULL, &err) < 0) {
+		sl_error_prefix(&err, "%s %s: recording its outcome failed: ", kind, key);
+		table_fail(r, err.code, err.message);
+	}
+	sl_free(task);
 }
 
 /* How long a commit waits for another process's commit lock: a commit
@@ -84,17 +132,21 @@ static void run_task(engine_run *run, const char *kind, const char *key, task_fn
 static int commit_lock(void *ctx, const char *table, sl_error *err)
 {
 	engine_run *run = ctx;
-	char name[1400];
-	snprintf(name, sizeof name, "lake-commit:%s/%s", run->project->lake, table);
-	return sl_state_lock(run->state, name, COMMIT_LOCK_TIMEOUT_MS, err);
+	char *name = sl_engine_printf("lake-commit:%s/%s", run->project->lake, table);
+	if (!name)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	int rc = sl_state_lock(run->state, name, COMMIT_LOCK_TIMEOUT_MS, err);
+	sl_free(name);
+	return rc;
 }
 
 static void commit_unlock(void *ctx, const char *table)
 {
 	engine_run *run = ctx;
-	char name[1400];
-	snprintf(name, sizeof name, "lake-commit:%s/%s", run->project->lake, table);
-	sl_state_unlock(run->state, name);
+	char *name = sl_engine_printf("lake-commit:%s/%s", run->project->lake, table);
+	if (name)
+		sl_state_unlock(run->state, name);
+	sl_free(name);
 }
 
 /*
@@ -109,10 +161,13 @@ static void commit_unlock(void *ctx, const char *table)
 
 static int table_lock(engine_run *run, const char *key, sl_error *err)
 {
-	snprintf(run->table_lock, sizeof run->table_lock, "table:%s", key);
+	run->table_lock = sl_engine_printf("table:%s", key);
+	if (!run->table_lock)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	int rc = sl_state_lock(run->state, run->table_lock, TABLE_LOCK_TIMEOUT_MS, err);
 	if (rc < 0) {
-		run->table_lock[0] = '\0';
+		sl_free(run->table_lock);
+		run->table_lock = NULL;
 		return sl_error_prefix(err, "%s: another sluice process works on this table: ",
 				       key);
 	}
@@ -122,15 +177,16 @@ static int table_lock(engine_run *run, const char *key, sl_error *err)
 
 static void table_unlock(engine_run *run)
 {
-	if (run->table_lock[0])
+	if (run->table_lock)
 		sl_state_unlock(run->state, run->table_lock);
-	run->table_lock[0] = '\0';
+	sl_free(run->table_lock);
+	run->table_lock = NULL;
 }
 
 int sl_engine_heartbeat(engine_run *run, sl_error *err)
 {
 	double now = sl_monotonic_seconds();
-	if (!run->table_lock[0] || now - run->lock_renewed < TABLE_LOCK_RENEW_S)
+	if (!run->table_lock || now - run->lock_renewed < TABLE_LOCK_RENEW_S)
 		return 0;
 	run->lock_renewed = now;
 	return sl_state_lock_renew(run->state, run->table_lock, err);
@@ -194,19 +250,19 @@ static void run_table(engine_run *run, const sl_source *src, const sl_source_tab
 {
 	const sl_run_opts *opts = run->opts;
 	sl_error err = SL_ERROR_INIT;
-	char key[300];
 
-	snprintf(r->source, sizeof r->source, "%s", src->name);
-	snprintf(r->table, sizeof r->table, "%s", tab->name);
-	snprintf(key, sizeof key, "%s.%s", src->name, tab->name);
 	r->rows_loaded = -1;
 	r->lake_version = -1;
-
-	if (table_lock(run, key, &err) < 0) {
-		r->status = err.code;
-		snprintf(r->message, sizeof r->message, "%s", err.message);
-		sl_log(SL_LOG_ERROR, "%s", err.message);
+	r->source = sl_strdup(src->name);
+	r->table = sl_strdup(tab->name);
+	char *key = sl_engine_printf("%s.%s", src->name, tab->name);
+	if (!r->source || !r->table || !key) {
+		table_fail(r, SL_ENOMEM, "out of memory");
+		goto done;
 	}
+
+	if (table_lock(run, key, &err) < 0)
+		table_fail(r, err.code, err.message);
 	if (opts->extract && r->status == 0) {
 		snprintf(r->task, sizeof r->task, "extract");
 		run_task(run, "extract", key, sl_engine_extract_table, src, tab, r);
@@ -218,11 +274,26 @@ static void run_table(engine_run *run, const sl_source *src, const sl_source_tab
 	table_unlock(run);
 	log_table(run, key, r);
 
-	sl_ledger l = {r->files, r->rows_read, r->rows_landed, r->rows_quarantined,
-		       r->rows_loaded, (int64_t)r->bytes, r->seconds};
+	/* rows_loaded -1 (no load ran) is stored as NULL. */
+	sl_ledger l = {
+		.files = r->files,
+		.rows_read = r->rows_read,
+		.rows_landed = r->rows_landed,
+		.rows_quarantined = r->rows_quarantined,
+		.rows_loaded = r->rows_loaded,
+		.bytes = (int64_t)r->bytes,
+		.seconds = r->seconds,
+		.status = r->refused ? "refused" : r->status ? "failed" : "ok",
+		.message = r->message,
+	};
 	sl_error_clear(&err);
-	sl_state_ledger_put(run->state, run->run_id, r->lake_table[0] ? r->lake_table : key, &l,
-			    &err);
+	if (sl_state_ledger_put(run->state, run->run_id, r->lake_table ? r->lake_table : key, &l,
+				&err) < 0) {
+		sl_error_prefix(&err, "%s: recording its ledger failed: ", key);
+		table_fail(r, err.code, err.message);
+	}
+done:
+	sl_free(key);
 }
 
 int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *res,
@@ -287,13 +358,21 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 	       run.run_id, res->n, res->failed);
 	{
 		char msg[64];
-		snprintf(msg, sizeof msg, "%d of %d tasks failed", res->failed, res->n);
-		sl_state_run_end(run.state, run.run_id, res->failed ? "failed" : "success",
-				 res->failed ? msg : NULL, err);
+		snprintf(msg, sizeof msg, "%d of %d tables failed", res->failed, res->n);
+		rc = sl_state_run_end(run.state, run.run_id, res->failed ? "failed" : "success",
+				      res->failed ? msg : NULL, err);
+		if (rc < 0) {
+			/* The tables' work is done (see their log lines) but the
+			 * run would show as running forever: fail it. */
+			sl_error_prefix(err, "run %s: %d tables processed (%d failed), but recording "
+					"the run's end failed: ", run.run_id, res->n, res->failed);
+			goto out;
+		}
 	}
 	rc = 0;
 out:
 	sl_wh_close(run.wh);
+	sl_free(run.table_lock);
 	sl_lake_close(run.lake);
 	sl_state_close(run.state);
 	if (rc < 0)

@@ -119,7 +119,9 @@ typedef struct sl_lake_file {
 	char *path;          /* key relative to the table root */
 	uint64_t size;
 	int64_t rows;
-	int64_t version;     /* version that added it */
+	int64_t version;     /* snapshot: the version that made it live (a later
+				add of the same live path replaces its stats,
+				not this); history: the commit's version */
 } sl_lake_file;
 
 typedef struct sl_lake_snapshot {
@@ -128,12 +130,15 @@ typedef struct sl_lake_snapshot {
 	char *table_id;      /* metaData id: new when a table is recreated */
 	sl_schema *schema;
 	int nfiles;
-	sl_lake_file *files; /* live files, in the order they were added */
+	sl_lake_file *files; /* live files, one per path (Delta's action
+				reconciliation: the newest add or remove of a
+				path wins), in the order they became live */
 	int64_t rows;
 	uint64_t bytes;
 } sl_lake_snapshot;
 
-/* The table at version (-1: latest). SL_ENOTFOUND when there is no table. */
+/* The table at version (-1: latest). SL_ENOTFOUND when there is no table;
+ * SL_EFORMAT when the log adds a live path again with another size. */
 int sl_lake_snapshot_open(sl_lake_snapshot **out, sl_lake *lake, const char *table,
 			  int64_t version, sl_error *err);
 void sl_lake_snapshot_free(sl_lake_snapshot *s);

@@ -3,6 +3,8 @@
  * live files, schema and txn versions (snapshots), and turns each version
  * into a commit record (history). Checkpoints and _last_checkpoint are not
  * read: sluice writes none, and tables must keep every JSON version.
+ * Replay reconciles actions as the Delta protocol says: one live file per
+ * path, the newest action of a path winning (see state_add).
  */
 #include "lake/lake_int.h"
 
@@ -218,25 +220,43 @@ static int64_t stats_rows(const char *stats)
 	return rows;
 }
 
+/*
+ * Delta's action reconciliation: a logical file is keyed by its path (no
+ * deletion vectors at reader version 1) and the newest action of a path
+ * wins. A second add of a live path, in the same version or a later one,
+ * replaces the first (its stats may be newer) and the file stays live once,
+ * with the version that first made it live: its rows were in the table
+ * from then on. Data files never change, so two adds of one live path with
+ * different sizes mean a corrupt log.
+ */
 static int state_add(sl_lake_state *st, const char *path, uint64_t size, int64_t rows,
-		     int64_t version)
+		     int64_t version, sl_error *err)
 {
 	/* Keep the index under half full, counting removed slots too. */
 	if (!st->index_cap || (size_t)(st->nfiles + 1) * 2 > st->index_cap ||
 	    st->nfiles == st->cap) {
 		if (state_reindex(st) < 0)
-			return SL_ENOMEM;
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
 	size_t slot = index_slot(st, path);
 	int f = st->index[slot];
-	if (f >= 0) { /* re-added: Delta replaces the earlier add */
-		st->files[f].size = size;
-		st->files[f].rows = rows;
+	if (f >= 0) {
+		sl_lake_file *live = &st->files[f];
+		if (live->size != size)
+			return sl_error_set(err, SL_EFORMAT,
+					    "lake table %s: version %lld adds %s with %llu bytes, but "
+					    "that file is already in the table with %llu bytes (added "
+					    "at version %lld); a data file never changes, so the log "
+					    "is corrupt",
+					    st->table, (long long)version, path,
+					    (unsigned long long)size, (unsigned long long)live->size,
+					    (long long)live->version);
+		live->rows = rows;
 		return 0;
 	}
 	char *p = sl_strdup(path);
 	if (!p)
-		return SL_ENOMEM;
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	st->files[st->nfiles] = (sl_lake_file){p, size, rows, version};
 	st->index[slot] = st->nfiles++;
 	st->nlive++;
@@ -342,8 +362,9 @@ static int apply_version(sl_lake_state *st, json_t *actions, int64_t v, sl_error
 						    st->table, (long long)v);
 			json_int_t size = json_integer_value(json_object_get(x, "size"));
 			int64_t rows = stats_rows(json_string_value(json_object_get(x, "stats")));
-			if (state_add(st, path, (uint64_t)size, rows, v) < 0)
-				return sl_error_set(err, SL_ENOMEM, "out of memory");
+			int rc = state_add(st, path, (uint64_t)size, rows, v, err);
+			if (rc < 0)
+				return rc;
 		} else if ((x = json_object_get(a, "remove"))) {
 			const char *path = json_string_value(json_object_get(x, "path"));
 			if (path)

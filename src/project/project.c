@@ -175,21 +175,13 @@ static const char *const target_keys[] = {"type", "path", "host", "port", "dbnam
 					  "sslmode", NULL};
 static const char *const target_types[] = {"sqlite", "postgres", "duckdb", NULL};
 
-static int load_target(sl_project *p, pj_file *f, yaml_node_t *k, yaml_node_t *v,
-		       sl_target *t)
+/* The settings of target t (v: its mapping); where: " in target \"x\"". */
+static int load_target_values(sl_project *p, pj_file *f, yaml_node_t *v, sl_target *t,
+			      const char *where)
 {
-	char where[160];
 	int rc, type = -1;
 	int64_t port = 5432;
 
-	t->name = sl_arena_strdup(f->arena, (const char *)k->data.scalar.value);
-	t->line = pj_line(k);
-	if (!t->name)
-		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
-	if (!pj_is_ident(t->name))
-		return pj_err(f, t->line, "target name \"%s\" must be letters, digits and _",
-			      t->name);
-	snprintf(where, sizeof where, " in target \"%s\"", t->name);
 	if (v->type != YAML_MAPPING_NODE)
 		return pj_err(f, pj_line(v), "target \"%s\" must be a mapping like "
 			      "{type: sqlite, path: ./warehouse.db}, not %s", t->name,
@@ -210,9 +202,15 @@ static int load_target(sl_project *p, pj_file *f, yaml_node_t *k, yaml_node_t *v
 	    (rc = pj_get_str(f, v, "raw_schema", where, &t->raw_schema)) < 0 ||
 	    (rc = pj_get_str(f, v, "sslmode", where, &t->sslmode)) < 0)
 		return rc;
+	if (type < 0) { /* ${VAR} of a target not selected: unchecked */
+		if ((rc = pj_get_str(f, v, "type", where, &t->type)) < 0)
+			return rc;
+		t->port = (int)port;
+		return 0;
+	}
 	t->type = (char *)target_types[type];
 	t->port = (int)port;
-	if (t->password)
+	if (t->password && !f->keep_env)
 		sl_log_add_secret(t->password);
 	if (type != 1 && !t->path)
 		t->path = type == 0 ? "./warehouse.db" : "./warehouse.duckdb";
@@ -238,12 +236,137 @@ static int load_target(sl_project *p, pj_file *f, yaml_node_t *k, yaml_node_t *v
 	return 0;
 }
 
-static int load_targets(sl_project *p, pj_file *f, yaml_node_t *root)
+/*
+ * One target. selected: expand its ${VAR}s; otherwise values holding one
+ * stay as text (the environment of a target not in use is not needed) and
+ * only the structure is checked.
+ */
+static int load_target(sl_project *p, pj_file *f, yaml_node_t *k, yaml_node_t *v,
+		       sl_target *t, bool selected)
+{
+	int rc;
+
+	t->name = sl_arena_strdup(f->arena, (const char *)k->data.scalar.value);
+	t->line = pj_line(k);
+	if (!t->name)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	if ((rc = pj_check_name_len(f, t->line, "target name", t->name)) < 0)
+		return rc;
+	if (!pj_is_ident(t->name))
+		return pj_err(f, t->line, "target name \"%s\" must be letters, digits and _",
+			      t->name);
+	const char *where = sl_arena_sprintf(f->arena, " in target \"%s\"", t->name);
+	if (!where)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	f->keep_env = !selected;
+	f->kept_env = false;
+	rc = load_target_values(p, f, v, t, where);
+	t->resolved = !f->kept_env;
+	f->keep_env = false;
+	return rc;
+}
+
+/* "a, b, c": the target names (keys of tv), into the arena. */
+static const char *target_list(pj_file *f, yaml_node_t *tv)
+{
+	sl_buf b = SL_BUF_INIT;
+	for (int i = 0; i < pj_map_len(tv); i++) {
+		yaml_node_t *k, *v;
+		pj_map_pair(f, tv, i, &k, &v);
+		if (k->type == YAML_SCALAR_NODE)
+			sl_buf_printf(&b, "%s%s", i ? ", " : "", (const char *)k->data.scalar.value);
+	}
+	const char *s = sl_arena_strndup(f->arena, b.data ? b.data : "", b.len);
+	sl_buf_free(&b);
+	return s ? s : "";
+}
+
+/* Whether tv (a mapping) has the target name. */
+static bool has_target(pj_file *f, yaml_node_t *tv, const char *name)
+{
+	yaml_node_t *v = pj_get(f, tv, name, NULL);
+	return v != NULL;
+}
+
+/* Checks that name is a target (of tv, or the implicit "local"); the
+ * error is at line, with how (" (from --target)") after the name. */
+static int check_target_name(pj_file *f, yaml_node_t *tv, const char *name, int line,
+			     const char *how)
+{
+	if (tv ? has_target(f, tv, name) : strcmp(name, "local") == 0)
+		return 0;
+	int n = pj_map_len(tv);
+	const char **names = sl_arena_alloc(f->arena, sizeof *names * (size_t)(n + 2));
+	if (!names)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	int m = 0;
+	for (int i = 0; i < n; i++) {
+		yaml_node_t *k, *v;
+		pj_map_pair(f, tv, i, &k, &v);
+		if (k->type == YAML_SCALAR_NODE)
+			names[m++] = (const char *)k->data.scalar.value;
+	}
+	if (!tv)
+		names[m++] = "local";
+	names[m] = NULL;
+	const char *s = pj_suggest(name, names);
+	if (s)
+		return pj_err(f, line, "target \"%s\"%s is not defined in targets; did you mean "
+			      "\"%s\"?", name, how, s);
+	return pj_err(f, line, "target \"%s\"%s is not defined in targets (defined: %s)", name,
+		      how, tv ? target_list(f, tv) : "local");
+}
+
+/*
+ * The selected target's name, before any target is loaded (so that only
+ * its ${VAR}s are expanded): want (--target), else sluice.yml's `target`
+ * (checked either way), else "local", else the only one. tv is the
+ * targets mapping or NULL.
+ */
+static int pick_target(sl_project *p, pj_file *f, yaml_node_t *root, yaml_node_t *tv,
+		       const char *want)
+{
+	int line = 1, rc;
+
+	pj_get(f, root, "target", &line);
+	if ((rc = pj_get_str(f, root, "target", "", &p->target)) < 0)
+		return rc;
+	if (p->target && (rc = check_target_name(f, tv, p->target, line, "")) < 0)
+		return rc;
+	if (want) {
+		line = 1;
+		pj_get(f, root, "targets", &line);
+		p->target = sl_arena_strdup(f->arena, want);
+		if (!p->target)
+			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+		return check_target_name(f, tv, p->target, line, " (from --target)");
+	}
+	if (p->target)
+		return 0;
+	if (!tv || has_target(f, tv, "local")) {
+		p->target = "local";
+	} else if (pj_map_len(tv) == 1) {
+		yaml_node_t *k, *v;
+		pj_map_pair(f, tv, 0, &k, &v);
+		p->target = sl_arena_strdup(f->arena, (const char *)k->data.scalar.value);
+		if (!p->target)
+			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	} else {
+		return pj_err(f, 1, "several targets (%s) and no default; add "
+			      "\"target: NAME\" to sluice.yml (or pass --target)",
+			      target_list(f, tv));
+	}
+	return 0;
+}
+
+static int load_targets(sl_project *p, pj_file *f, yaml_node_t *root, const char *want)
 {
 	int line = 0, rc;
 	yaml_node_t *tv = pj_get(f, root, "targets", &line);
 
 	if (pj_is_null(tv)) {
+		if ((rc = pick_target(p, f, root, NULL, want)) < 0)
+			return rc;
 		p->ntargets = 1;
 		p->targets = sl_arena_alloc(&p->arena, sizeof *p->targets);
 		if (!p->targets)
@@ -258,6 +381,7 @@ static int load_targets(sl_project *p, pj_file *f, yaml_node_t *root)
 		t->port = 5432;
 		t->schema = "main";
 		t->raw_schema = "raw";
+		t->resolved = true;
 		return t->path_abs ? 0 : sl_error_set(f->err, SL_ENOMEM, "out of memory");
 	}
 	if (tv->type != YAML_MAPPING_NODE)
@@ -267,6 +391,15 @@ static int load_targets(sl_project *p, pj_file *f, yaml_node_t *root)
 	if (n == 0)
 		return pj_err(f, line, "\"targets\" is empty; add one, e.g. "
 			      "local: {type: sqlite, path: ./warehouse.db}");
+	for (int i = 0; i < n; i++) {
+		yaml_node_t *k, *v;
+		pj_map_pair(f, tv, i, &k, &v);
+		if (k->type != YAML_SCALAR_NODE)
+			return pj_err(f, pj_line(k), "target names must be plain names, not %s",
+				      pj_kind_name(k));
+	}
+	if ((rc = pick_target(p, f, root, tv, want)) < 0)
+		return rc;
 	p->targets = sl_arena_alloc(&p->arena, sizeof *p->targets * (size_t)n);
 	if (!p->targets)
 		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
@@ -274,63 +407,23 @@ static int load_targets(sl_project *p, pj_file *f, yaml_node_t *root)
 	for (int i = 0; i < n; i++) {
 		yaml_node_t *k, *v;
 		pj_map_pair(f, tv, i, &k, &v);
-		if (k->type != YAML_SCALAR_NODE)
-			return pj_err(f, pj_line(k), "target names must be plain names, not %s",
-				      pj_kind_name(k));
+		const char *name = (const char *)k->data.scalar.value;
 		for (int j = 0; j < i; j++)
-			if (strcmp(p->targets[j].name, (const char *)k->data.scalar.value) == 0)
+			if (strcmp(p->targets[j].name, name) == 0)
 				return pj_err(f, pj_line(k), "duplicate target \"%s\" (first defined "
 					      "on line %d)", p->targets[j].name,
 					      p->targets[j].line);
-		if ((rc = load_target(p, f, k, v, &p->targets[i])) < 0)
+		if ((rc = load_target(p, f, k, v, &p->targets[i],
+				      strcmp(name, p->target) == 0)) < 0)
 			return rc;
 		p->ntargets = i + 1;
 	}
 	return 0;
 }
 
-/* Picks the default target: the named one, else "local", else the only one. */
-static int pick_target(sl_project *p, pj_file *f, yaml_node_t *root)
-{
-	int line = 0, rc;
-	char list[512];
-	size_t o = 0;
-
-	list[0] = '\0';
-	for (int i = 0; i < p->ntargets && o < sizeof list; i++)
-		o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
-				      p->targets[i].name);
-	pj_get(f, root, "target", &line);
-	if ((rc = pj_get_str(f, root, "target", "", &p->target)) < 0)
-		return rc;
-	if (p->target) {
-		if (sl_project_target(p, p->target))
-			return 0;
-		const char *names[65];
-		int n = 0;
-		for (int i = 0; i < p->ntargets && n < 64; i++)
-			names[n++] = p->targets[i].name;
-		names[n] = NULL;
-		const char *s = pj_suggest(p->target, names);
-		if (s)
-			return pj_err(f, line, "target \"%s\" is not defined in targets; did you "
-				      "mean \"%s\"?", p->target, s);
-		return pj_err(f, line, "target \"%s\" is not defined in targets (defined: %s)",
-			      p->target, list);
-	}
-	if (sl_project_target(p, "local"))
-		p->target = "local";
-	else if (p->ntargets == 1)
-		p->target = p->targets[0].name;
-	else
-		return pj_err(f, 1, "several targets (%s) and no default; add "
-			      "\"target: NAME\" to sluice.yml", list);
-	return 0;
-}
-
 /* --------------------------------------------------------------- project */
 
-static int load_main(sl_project *p, pj_file *f)
+static int load_main(sl_project *p, pj_file *f, const char *want)
 {
 	yaml_node_t *root = pj_root(f);
 	int rc, line = 0;
@@ -375,13 +468,13 @@ static int load_main(sl_project *p, pj_file *f)
 		return rc;
 	p->lake_commit_lock = (char *)commit_locks[lock];
 
-	if ((rc = load_targets(p, f, root)) < 0 || (rc = pick_target(p, f, root)) < 0)
+	if ((rc = load_targets(p, f, root, want)) < 0)
 		return rc;
 
 	if ((rc = pj_get_str(f, root, "schedule", "", &p->schedule)) < 0)
 		return rc;
 	if (p->schedule) {
-		char why[256];
+		char why[256]; /* cron_valid's reason: fields are cut at 64 bytes */
 		if (!cron_valid(p->schedule, why, sizeof why))
 			return pj_err(f, pj_line(pj_get(f, root, "schedule", NULL)),
 				      "bad schedule \"%s\": %s; e.g. \"0 2 * * *\" runs daily at 02:00",
@@ -391,6 +484,12 @@ static int load_main(sl_project *p, pj_file *f)
 }
 
 int sl_project_load(sl_project **out, const char *dir, sl_error *err)
+{
+	return sl_project_load_target(out, dir, NULL, err);
+}
+
+int sl_project_load_target(sl_project **out, const char *dir, const char *target,
+			   sl_error *err)
 {
 	sl_project *p = NULL;
 	pj_file f;
@@ -420,11 +519,13 @@ int sl_project_load(sl_project **out, const char *dir, sl_error *err)
 	}
 	rc = pj_file_open(&f, p->file, "sluice.yml", &p->arena, err);
 	if (rc == 0)
-		rc = load_main(p, &f);
+		rc = load_main(p, &f, target);
 	pj_file_close(&f);
 	if (rc < 0)
 		goto fail;
 	rc = pj_load_sources(p, err);
+	if (rc == 0)
+		rc = pj_check_warehouse_names(p, err);
 	if (rc < 0)
 		goto fail;
 	*out = p;

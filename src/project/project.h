@@ -1,15 +1,20 @@
 /*
  * project: loading and validating a project folder — sluice.yml and
  * sources/NAME.yml — into plain structs. ${VAR} and ${VAR:-default} read the
- * environment (values used as secrets are registered for log redaction).
- * Every error names file:line and says what to do; unknown keys and wrong
- * types are errors, never ignored.
+ * environment; every value read from it is registered for log redaction
+ * (see sl_project_expand_env). Only the selected target's ${VAR}s are
+ * read: the other targets are checked for their structure only. Every
+ * error names file:line and says what to do; unknown keys and wrong types
+ * are errors, never ignored.
  */
 #ifndef SL_PROJECT_H
 #define SL_PROJECT_H
 
 #include "base/base.h"
 #include "batch/batch.h"
+
+/* Longest source, table, target or column name in a project, in bytes. */
+#define SL_PROJECT_MAX_NAME 255
 
 typedef enum { SL_WRITE_APPEND = 0, SL_WRITE_REPLACE, SL_WRITE_MERGE } sl_write_mode;
 const char *sl_write_mode_name(sl_write_mode m);
@@ -101,6 +106,8 @@ typedef struct sl_target {
 	char *raw_schema;     /* where raw tables load; default "raw" */
 	char *sslmode;
 	char *path_abs;       /* path resolved against the project dir (NULL when no path) */
+	bool resolved;        /* false: not the selected target, and some of its
+				 values still hold unexpanded ${VAR} text */
 } sl_target;
 
 typedef struct sl_project {
@@ -108,7 +115,7 @@ typedef struct sl_project {
 	char *file;           /* path of sluice.yml */
 	char *name;
 	char *lake;           /* resolved: absolute local path or s3:// URL */
-	char *target;         /* the default target's name */
+	char *target;         /* the selected target's name (--target, else the default) */
 	int ntargets;
 	sl_target *targets;
 	char *schedule;       /* cron text or NULL */
@@ -125,9 +132,19 @@ typedef struct sl_project {
 } sl_project;
 
 /*
- * Loads dir/sluice.yml and dir/sources/NAME.yml. Errors are SL_ECONFIG with
+ * Loads dir/sluice.yml and dir/sources/NAME.yml for the target named
+ * target (NULL: the default, i.e. sluice.yml's `target`, else "local",
+ * else the only one). Only that target's ${VAR}s are expanded; the others
+ * keep the text of values that hold a ${VAR} (resolved false) and their
+ * structure is still checked. Also refused, naming both places: two source
+ * tables whose warehouse tables the selected target would treat as one
+ * identifier (SQLite ignores case, PostgreSQL cuts at 63 bytes), and names
+ * longer than SL_PROJECT_MAX_NAME. Errors are SL_ECONFIG with
  * "path:line: what is wrong; what to do". Free with sl_project_free.
  */
+int sl_project_load_target(sl_project **out, const char *dir, const char *target,
+			   sl_error *err);
+/* sl_project_load_target with the default target. */
 int sl_project_load(sl_project **out, const char *dir, sl_error *err);
 void sl_project_free(sl_project *p);
 
@@ -136,8 +153,15 @@ const sl_target *sl_project_target(const sl_project *p, const char *name);
 /* The source named name, or NULL. */
 const sl_source *sl_project_source(const sl_project *p, const char *name);
 
-/* Expands ${VAR} and ${VAR:-default} in s into an arena string; unknown
- * variables without a default are SL_ECONFIG naming the variable. */
+/*
+ * Expands ${VAR} and ${VAR:-default} in s into an arena string; unknown
+ * variables without a default are SL_ECONFIG naming the variable. Every
+ * value taken from the environment is registered with sl_log_add_secret
+ * unless it is a plain number or a boolean word (true/false/yes/no/on/off)
+ * or shorter than 4 bytes: any of them may be a token, and the cost of
+ * redacting a host or user name in messages is small. Defaults written in
+ * the file are not registered (the file is no secret).
+ */
 int sl_project_expand_env(char **out, sl_arena *a, const char *s, const char *file,
 			  int line, sl_error *err);
 

@@ -16,6 +16,8 @@ typedef struct pj_file {
 	const char *display;  /* name used in messages: "sluice.yml", "sources/x.yml" */
 	yaml_document_t doc;
 	bool loaded;
+	bool keep_env;        /* leave ${VAR} text unexpanded (an unselected target) */
+	bool kept_env;        /* set when a value was left unexpanded */
 	sl_error *err;
 } pj_file;
 
@@ -54,7 +56,9 @@ void pj_map_pair(pj_file *f, yaml_node_t *map, int i, yaml_node_t **k, yaml_node
 /*
  * Typed getters of the value of key in map. Absent or null leaves *out
  * untouched and returns 0 (callers preset defaults). Scalars are expanded
- * with ${VAR} first. Wrong types are errors naming the expected type.
+ * with ${VAR} first; with f->keep_env a value holding ${VAR} is kept as
+ * text (pj_get_str) or left unchecked and *out untouched (other getters).
+ * Wrong types are errors naming the expected type.
  */
 int pj_get_str(pj_file *f, yaml_node_t *map, const char *key, const char *where, char **out);
 int pj_get_int(pj_file *f, yaml_node_t *map, const char *key, const char *where,
@@ -82,5 +86,10 @@ void pj_add_conn_secret(const char *conn);
 char *pj_abs_path(sl_arena *a, const char *dir, const char *path);
 
 int pj_load_sources(sl_project *p, sl_error *err);
+/* Names longer than SL_PROJECT_MAX_NAME: pj_err at line naming what. */
+int pj_check_name_len(pj_file *f, int line, const char *what, const char *name);
+/* Cross-file checks once everything is loaded: warehouse name clashes on
+ * the selected target (project_check.c). */
+int pj_check_warehouse_names(const sl_project *p, sl_error *err);
 
 #endif

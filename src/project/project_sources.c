@@ -73,22 +73,25 @@ static int get_char(pj_file *f, yaml_node_t *map, const char *key, const char *w
 		      "\"%s\"%s must be a single character, not \"%s\"", key, where, s);
 }
 
+/* Whether name ends with suffix, ignoring ASCII case. */
+static bool ends_with_nocase(const char *name, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+	return n >= k && strncasecmp(name + n - k, suffix, k) == 0;
+}
+
 /* Format from a file name: .csv/.parquet/.jsonl/.ndjson/.json, after .gz/.zst. */
 static const char *format_from_name(const char *name)
 {
-	char tmp[512];
-	snprintf(tmp, sizeof tmp, "%s", name);
-	for (char *c = tmp; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	size_t n = strlen(tmp);
-	if (sl_str_ends_with(tmp, ".gz"))
-		tmp[n - 3] = '\0';
-	else if (sl_str_ends_with(tmp, ".zst"))
-		tmp[n - 4] = '\0';
-	if (sl_str_ends_with(tmp, ".parquet"))
+	size_t n = strlen(name);
+	if (ends_with_nocase(name, n, ".gz"))
+		n -= 3;
+	else if (ends_with_nocase(name, n, ".zst"))
+		n -= 4;
+	if (ends_with_nocase(name, n, ".parquet"))
 		return "parquet";
-	if (sl_str_ends_with(tmp, ".jsonl") || sl_str_ends_with(tmp, ".ndjson") ||
-	    sl_str_ends_with(tmp, ".json"))
+	if (ends_with_nocase(name, n, ".jsonl") || ends_with_nocase(name, n, ".ndjson") ||
+	    ends_with_nocase(name, n, ".json"))
 		return "jsonl";
 	return "csv";
 }
@@ -97,13 +100,10 @@ static bool secret_header(const char *name)
 {
 	static const char *const words[] = {"authorization", "token", "key", "secret",
 					    "password", "cookie", NULL};
-	char low[128];
-	snprintf(low, sizeof low, "%s", name);
-	for (char *c = low; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	for (int i = 0; words[i]; i++)
-		if (strstr(low, words[i]))
-			return true;
+	for (const char *p = name; *p; p++)
+		for (int i = 0; words[i]; i++)
+			if (strncasecmp(p, words[i], strlen(words[i])) == 0)
+				return true;
 	return false;
 }
 
@@ -112,11 +112,14 @@ static int check_columns(pj_file *f, sl_source_table *t, const char *where)
 	for (int i = 0; i < t->columns.n; i++) {
 		sl_kv *kv = &t->columns.items[i];
 		sl_type ty;
+		int rc = pj_check_name_len(f, kv->line, "column name", kv->key);
+		if (rc < 0)
+			return rc;
 		if (sl_type_parse(kv->value, &ty) == 0)
 			continue;
-		char word[64];
-		snprintf(word, sizeof word, "%s", kv->value);
-		word[strcspn(word, "(")] = '\0';
+		char *word = sl_arena_strndup(f->arena, kv->value, strcspn(kv->value, "("));
+		if (!word)
+			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 		const char *s = pj_suggest(word, type_words);
 		if (s && strcasecmp(s, word) != 0)
 			return pj_err(f, kv->line, "unknown type \"%s\" for column \"%s\"%s; did you "
@@ -148,7 +151,7 @@ static int check_kind_keys(pj_file *f, sl_source *s, yaml_node_t *n, const char 
 
 static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_source_table *t)
 {
-	char where[200];
+	const char *where;
 	int rc, e;
 
 	t->line = pj_line(n);
@@ -168,10 +171,16 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 			      "{name: orders, ...}, not %s", idx + 1, s->name, pj_kind_name(n));
 	if ((rc = pj_get_str(f, n, "name", "", &t->name)) < 0)
 		return rc;
+	if (t->name && (rc = pj_check_name_len(f, pj_line(pj_get(f, n, "name", NULL)),
+						"table name", t->name)) < 0)
+		return rc;
 	if (t->name)
-		snprintf(where, sizeof where, " in table \"%s\"", t->name);
+		where = sl_arena_sprintf(f->arena, " in table \"%s\"", t->name);
 	else
-		snprintf(where, sizeof where, " in table #%d of source \"%s\"", idx + 1, s->name);
+		where = sl_arena_sprintf(f->arena, " in table #%d of source \"%s\"", idx + 1,
+					 s->name);
+	if (!where)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 	if ((rc = pj_check_keys(f, n, table_keys, where)) < 0 ||
 	    (rc = check_kind_keys(f, s, n, where)) < 0)
 		return rc;
@@ -200,6 +209,10 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 	    (rc = check_columns(f, t, where)) < 0 ||
 	    (rc = pj_get_int(f, n, "max_bad_rows", where, 0, INT64_MAX, &t->max_bad_rows)) < 0)
 		return rc;
+	for (int i = 0; i < t->nprimary_key; i++)
+		if ((rc = pj_check_name_len(f, pj_line(pj_get(f, n, "primary_key", NULL)),
+					    "primary_key column", t->primary_key[i])) < 0)
+			return rc;
 	if (t->write == SL_WRITE_MERGE && t->nprimary_key == 0)
 		return pj_err(f, pj_line(pj_get(f, n, "write", NULL)),
 			      "write: merge%s needs a primary_key (the columns that identify a "
@@ -235,6 +248,9 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 	    (rc = pj_get_str(f, n, "schema", where, &t->schema_name)) < 0 ||
 	    (rc = pj_get_bool(f, n, "cast_unsupported_to_text", where,
 			      &t->cast_unsupported_to_text)) < 0)
+		return rc;
+	if (t->cursor && (rc = pj_check_name_len(f, pj_line(pj_get(f, n, "cursor", NULL)),
+						  "cursor column", t->cursor)) < 0)
 		return rc;
 	if (lookback && sl_duration_parse(lookback, &t->lookback_micros) < 0)
 		return pj_err(f, pj_line(pj_get(f, n, "lookback", NULL)),
@@ -371,6 +387,8 @@ static int load_source(sl_project *p, pj_file *f, sl_source *s)
 	if (!s->name)
 		return pj_err(f, 1, "missing required key \"source\" (the source's name, e.g. "
 			      "source: shop_db)");
+	if ((rc = pj_check_name_len(f, line, "source name", s->name)) < 0)
+		return rc;
 	if (!pj_is_ident(s->name))
 		return pj_err(f, line, "source name \"%s\" must start with a letter or _ and hold "
 			      "only letters, digits and _", s->name);

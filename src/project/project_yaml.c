@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PJ_MAX_FILE (16u << 20)
 #define PJ_MAX_JSON (1u << 20) /* a list or mapping value rendered as JSON */
@@ -246,6 +247,33 @@ yaml_node_t *pj_get(pj_file *f, yaml_node_t *map, const char *key, int *key_line
 
 /* -------------------------------------------------------------- env vars */
 
+/* A value that cannot be a credential: a plain number or a boolean word. */
+static bool plain_value(const char *v)
+{
+	static const char *const words[] = {"true", "false", "yes", "no", "on", "off", NULL};
+	for (int i = 0; words[i]; i++)
+		if (strcasecmp(v, words[i]) == 0)
+			return true;
+	const char *p = v + (*v == '-' || *v == '+');
+	bool digits = false, dot = false;
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits = true;
+		else if (*p == '.' && !dot)
+			dot = true;
+		else
+			return false;
+	}
+	return digits;
+}
+
+/* See sl_project_expand_env: every environment value may be a secret. */
+static void register_env_value(const char *v)
+{
+	if (strlen(v) >= 4 && !plain_value(v))
+		sl_log_add_secret(v);
+}
+
 int sl_project_expand_env(char **out, sl_arena *a, const char *s, const char *file,
 			  int line, sl_error *err)
 {
@@ -286,9 +314,7 @@ int sl_project_expand_env(char **out, sl_arena *a, const char *s, const char *fi
 				break;
 			}
 		}
-		char var[256];
-		bool ok = nlen > 0 && nlen < sizeof var &&
-			  (isalpha((unsigned char)name[0]) || name[0] == '_');
+		bool ok = nlen > 0 && (isalpha((unsigned char)name[0]) || name[0] == '_');
 		for (size_t i = 0; ok && i < nlen; i++)
 			ok = isalnum((unsigned char)name[i]) || name[i] == '_';
 		if (!ok) {
@@ -298,12 +324,14 @@ int sl_project_expand_env(char **out, sl_arena *a, const char *s, const char *fi
 					  file, line, (int)(end - p + 1), p);
 			goto done;
 		}
-		memcpy(var, name, nlen);
-		var[nlen] = '\0';
+		char *var = sl_arena_strndup(a, name, nlen);
+		if (!var)
+			goto nomem;
 		const char *val = getenv(var);
 		if (val && !*val && def)
 			val = NULL; /* ${VAR:-x}: empty counts as unset, as in the shell */
 		if (val) {
+			register_env_value(val);
 			if (sl_buf_puts(&b, val) < 0)
 				goto nomem;
 		} else if (def) {
@@ -338,8 +366,19 @@ static int scalar_text(pj_file *f, yaml_node_t *n, const char *key, const char *
 	if (n->type != YAML_SCALAR_NODE)
 		return pj_err(f, pj_line(n), "\"%s\"%s must be %s, not %s", key, where, expect,
 			      pj_kind_name(n));
-	return sl_project_expand_env(out, f->arena, (const char *)n->data.scalar.value,
-				     f->display, pj_line(n), f->err);
+	const char *raw = (const char *)n->data.scalar.value;
+	if (f->keep_env && strstr(raw, "${")) {
+		f->kept_env = true;
+		*out = sl_arena_strdup(f->arena, raw);
+		return *out ? 0 : sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	}
+	return sl_project_expand_env(out, f->arena, raw, f->display, pj_line(n), f->err);
+}
+
+/* A value kept unexpanded by keep_env: typed getters leave it unchecked. */
+static bool kept(const pj_file *f, const char *s)
+{
+	return f->keep_env && strstr(s, "${");
 }
 
 int pj_get_str(pj_file *f, yaml_node_t *map, const char *key, const char *where, char **out)
@@ -359,7 +398,7 @@ int pj_get_int(pj_file *f, yaml_node_t *map, const char *key, const char *where,
 	if (pj_is_null(v))
 		return 0;
 	int rc = scalar_text(f, v, key, where, "an integer", &s);
-	if (rc < 0)
+	if (rc < 0 || kept(f, s))
 		return rc;
 	if (sl_parse_int64(s, strlen(s), &x) < 0)
 		return pj_err(f, pj_line(v), "\"%s\"%s must be an integer, not \"%s\"", key, where,
@@ -380,7 +419,7 @@ int pj_get_bool(pj_file *f, yaml_node_t *map, const char *key, const char *where
 	if (pj_is_null(v))
 		return 0;
 	int rc = scalar_text(f, v, key, where, "true or false", &s);
-	if (rc < 0)
+	if (rc < 0 || kept(f, s))
 		return rc;
 	for (int i = 0; yes[i]; i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
@@ -404,7 +443,7 @@ int pj_get_double(pj_file *f, yaml_node_t *map, const char *key, const char *whe
 	if (pj_is_null(v))
 		return 0;
 	int rc = scalar_text(f, v, key, where, "a number", &s);
-	if (rc < 0)
+	if (rc < 0 || kept(f, s))
 		return rc;
 	if (sl_parse_double(s, strlen(s), &x) < 0 || x < 0)
 		return pj_err(f, pj_line(v), "\"%s\"%s must be a number >= 0, not \"%s\"", key,
@@ -573,7 +612,7 @@ int pj_get_enum(pj_file *f, yaml_node_t *map, const char *key, const char *where
 	if (pj_is_null(v))
 		return 0;
 	int rc = scalar_text(f, v, key, where, "a string", &s);
-	if (rc < 0)
+	if (rc < 0 || kept(f, s))
 		return rc;
 	for (int i = 0; choices[i]; i++) {
 		if (strcmp(s, choices[i]) == 0) {
@@ -631,9 +670,17 @@ out:
 	return res;
 }
 
+/* Registers conn[0..n) as a secret. */
+static void add_secret_n(const char *s, size_t n)
+{
+	char *d = sl_strndup(s, n);
+	if (d)
+		sl_log_add_secret(d);
+	sl_free(d);
+}
+
 void pj_add_conn_secret(const char *conn)
 {
-	char pw[512];
 	if (!conn || !*conn)
 		return;
 	sl_log_add_secret(conn);
@@ -642,11 +689,8 @@ void pj_add_conn_secret(const char *conn)
 	if (sch) {
 		const char *at = strchr(sch + 3, '@');
 		const char *colon = strchr(sch + 3, ':');
-		if (at && colon && colon < at && (size_t)(at - colon - 1) < sizeof pw) {
-			memcpy(pw, colon + 1, (size_t)(at - colon - 1));
-			pw[at - colon - 1] = '\0';
-			sl_log_add_secret(pw);
-		}
+		if (at && colon && colon < at)
+			add_secret_n(colon + 1, (size_t)(at - colon - 1));
 	}
 	/* Key/value form: ... password=secret ... (optionally quoted). */
 	const char *kv = strstr(conn, "password=");
@@ -654,10 +698,17 @@ void pj_add_conn_secret(const char *conn)
 		kv += 9;
 		char q = (*kv == '\'') ? *kv++ : 0;
 		size_t n = 0;
-		while (kv[n] && n + 1 < sizeof pw && (q ? kv[n] != q : !isspace((unsigned char)kv[n]) && kv[n] != '&'))
+		while (kv[n] && (q ? kv[n] != q : !isspace((unsigned char)kv[n]) && kv[n] != '&'))
 			n++;
-		memcpy(pw, kv, n);
-		pw[n] = '\0';
-		sl_log_add_secret(pw);
+		add_secret_n(kv, n);
 	}
+}
+
+int pj_check_name_len(pj_file *f, int line, const char *what, const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n <= SL_PROJECT_MAX_NAME)
+		return 0;
+	return pj_err(f, line, "%s \"%.40s...\" is %zu bytes long; names may have at most %d "
+		      "bytes: shorten it", what, name, n, SL_PROJECT_MAX_NAME);
 }

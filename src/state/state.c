@@ -50,6 +50,29 @@ static const char schema_v2[] =
 	" host TEXT NOT NULL, pid INTEGER NOT NULL, acquired_at INTEGER NOT NULL,"
 	" expires_at INTEGER NOT NULL);";
 
+/*
+ * Version 3: lake marks (state_records.c); the ledger gains status and
+ * message, and rows_loaded becomes NULL when no load ran (it held -1).
+ * Rows stored before have no status (NULL: unknown).
+ */
+static const char schema_v3[] =
+	"CREATE TABLE IF NOT EXISTS lake_marks(table_key TEXT PRIMARY KEY,"
+	" lake_table TEXT NOT NULL, table_id TEXT NOT NULL, version INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE TABLE ledger_v3(run_id TEXT NOT NULL, table_name TEXT NOT NULL,"
+	" files INTEGER NOT NULL, rows_read INTEGER NOT NULL, rows_landed INTEGER NOT NULL,"
+	" rows_quarantined INTEGER NOT NULL, rows_loaded INTEGER,"
+	" bytes INTEGER NOT NULL, seconds REAL NOT NULL, updated_at INTEGER NOT NULL,"
+	" status TEXT, message TEXT, PRIMARY KEY(run_id, table_name));"
+	"INSERT INTO ledger_v3(run_id, table_name, files, rows_read, rows_landed,"
+	" rows_quarantined, rows_loaded, bytes, seconds, updated_at)"
+	" SELECT run_id, table_name, files, rows_read, rows_landed, rows_quarantined,"
+	" CASE WHEN rows_loaded < 0 THEN NULL ELSE rows_loaded END, bytes, seconds,"
+	" updated_at FROM ledger;"
+	"DROP TABLE ledger;"
+	"ALTER TABLE ledger_v3 RENAME TO ledger;"
+	"CREATE INDEX ledger_table ON ledger(table_name, run_id);";
+
 /* ---------------------------------------------------------------- helpers */
 
 int st_db_err(sl_state *st, sl_error *err, const char *what)
@@ -94,13 +117,20 @@ int st_bind_redacted(sqlite3_stmt *s, int i, const char *v)
 {
 	if (!v)
 		return sqlite3_bind_null(s, i);
-	/* Secrets are at least 4 bytes and become "***": never longer. */
-	size_t n = strlen(v) + 1;
-	char *r = sl_malloc(n);
-	if (!r)
-		return SQLITE_NOMEM;
-	sl_log_redact(r, n, v);
-	return sqlite3_bind_text(s, i, r, -1, sl_free);
+	/* Redaction may lengthen a text (a short secret becomes "***"): grow
+	 * the buffer until the redacted text fits with room to spare, so it
+	 * is never cut. */
+	size_t n = strlen(v) + 64;
+	for (;;) {
+		char *r = sl_malloc(n);
+		if (!r)
+			return SQLITE_NOMEM;
+		sl_log_redact(r, n, v);
+		if (strlen(r) + 1 < n)
+			return sqlite3_bind_text(s, i, r, -1, sl_free);
+		sl_free(r);
+		n *= 2;
+	}
 }
 
 char *st_col_text(sl_arena *a, sqlite3_stmt *s, int col, bool *oom)
@@ -193,7 +223,12 @@ static int migrate(sl_state *st, sl_error *err)
 		if (rc < 0)
 			goto fail;
 	}
-	/* Later versions: if (version < 3) { ALTER TABLE ... } */
+	if (version < 3) {
+		rc = exec_sql(st, schema_v3, "migrate schema to version 3", err);
+		if (rc < 0)
+			goto fail;
+	}
+	/* Later versions: if (version < 4) { ALTER TABLE ... } */
 	if (version < SL_STATE_SCHEMA_VERSION) {
 		char sql[64];
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SL_STATE_SCHEMA_VERSION);
@@ -213,7 +248,11 @@ int sl_state_open_path(sl_state **out, const char *db_path, sl_error *err)
 	int rc = sl_alloc_zeroed((void **)&st, sizeof *st, err);
 	if (rc < 0)
 		return rc;
-	snprintf(st->path, sizeof st->path, "%s", db_path);
+	st->path = sl_strdup(db_path);
+	if (!st->path) {
+		sl_free(st);
+		return sl_error_set(err, SL_ENOMEM, "out of memory opening %s", db_path);
+	}
 	st_lock_init(st);
 	if (sqlite3_open_v2(db_path, &st->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -263,6 +302,7 @@ void sl_state_close(sl_state *st)
 	if (st->in_tx)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close_v2(st->db);
+	sl_free(st->path);
 	sl_free(st);
 }
 

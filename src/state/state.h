@@ -1,8 +1,10 @@
 /*
  * state: the project's metadata store, .sluice/state.db (SQLite, WAL):
  * runs, task attempts, per-table row ledgers, watermarks, extracted files,
- * loaded lake versions per target, test results, metrics and logs. It
- * records what happened; the data itself lives in the lake and warehouse.
+ * the lake commit each table's progress came from (lake marks), loaded
+ * lake versions per target, test results, metrics and logs. It records
+ * what happened; the data itself lives in the lake and warehouse. Every
+ * message text it stores is redacted of registered secrets first.
  */
 #ifndef SL_STATE_H
 #define SL_STATE_H
@@ -12,8 +14,9 @@
 typedef struct sl_state sl_state;
 
 /* Schema version stored in PRAGMA user_version; migrations run on open.
- * 2 added the locks table. */
-#define SL_STATE_SCHEMA_VERSION 2
+ * 2 added the locks table; 3 the lake marks, and the ledger's status and
+ * message (its rows_loaded became NULL when no load ran). */
+#define SL_STATE_SCHEMA_VERSION 3
 /* Size of a run id buffer: "YYYYMMDDTHHMMSS.mmmZ-xxxxxx" plus NUL fits. */
 #define SL_RUN_ID_MAX 40
 
@@ -150,21 +153,32 @@ void sl_state_tasks_free(sl_state_tasks *l);
 
 /* ----------------------------------------------------------------- ledger */
 
-/* Row accounting of one table in one run: read = landed + quarantined. */
+/*
+ * Row accounting of one table in one run. status "ok": read = landed +
+ * quarantined. "refused": max_bad_rows refused the rows, nothing landed
+ * (landed 0, quarantined the bad rows; message says why). "failed": a task
+ * failed (message says why); the counts say how far it got.
+ */
 typedef struct sl_ledger {
 	int64_t files;
 	int64_t rows_read;
 	int64_t rows_landed;
 	int64_t rows_quarantined;
-	int64_t rows_loaded;
+	int64_t rows_loaded;   /* -1 when no load ran (stored as NULL) */
 	int64_t bytes;
 	double seconds;
+	const char *status;    /* "ok", "refused" or "failed"; NULL when read
+				  back from a row stored before they existed
+				  (put: NULL stores "ok") */
+	const char *message;   /* why it failed or was refused, or NULL;
+				  redacted when stored */
 } sl_ledger;
 
 /* Stores (replaces) the ledger of table in run_id. */
 int sl_state_ledger_put(sl_state *st, const char *run_id, const char *table,
 			const sl_ledger *l, sl_error *err);
-/* Reads it back; SL_ENOTFOUND when none. */
+/* Reads it back (status and message NULL: sl_state_ledger_list reads them);
+ * SL_ENOTFOUND when none. */
 int sl_state_ledger_get(sl_state *st, const char *run_id, const char *table, sl_ledger *out,
 			sl_error *err);
 
@@ -189,6 +203,8 @@ typedef struct sl_state_ledgers {
 int sl_state_ledger_list(sl_state *st, const char *run_id, const char *table, int limit,
 			 sl_state_ledgers *out, sl_error *err);
 void sl_state_ledgers_free(sl_state_ledgers *l);
+/* Rows landed in table over every run in the ledger (0 when none). */
+int sl_state_ledger_landed(sl_state *st, const char *table, int64_t *rows, sl_error *err);
 
 /* ------------------------------------------------------------- watermarks */
 
@@ -234,6 +250,29 @@ int sl_state_loaded_version_get(sl_state *st, const char *target, const char *ta
 				int64_t *version, sl_error *err);
 int sl_state_loaded_version_set(sl_state *st, const char *target, const char *table,
 				int64_t version, sl_error *err);
+
+/* ------------------------------------------------------------- lake marks */
+
+/*
+ * The lake commit that holds the progress (files done, watermark) recorded
+ * for table_key: the lake table, its metaData id and the version. Set after
+ * each lake commit, before that commit's progress is applied, so a run can
+ * tell that the lake no longer has what the state says was extracted (the
+ * lake deleted, its table recreated, or its latest versions removed).
+ */
+typedef struct sl_state_lake_mark {
+	char *lake_table; /* sl_free'd by sl_state_lake_mark_clear */
+	char *table_id;
+	int64_t version;
+} sl_state_lake_mark;
+
+/* Sets (replaces) the mark of table_key. */
+int sl_state_lake_mark_set(sl_state *st, const char *table_key, const char *lake_table,
+			   const char *table_id, int64_t version, sl_error *err);
+/* The mark of table_key; *found false (and out zeroed) when none. */
+int sl_state_lake_mark_get(sl_state *st, const char *table_key, sl_state_lake_mark *out,
+			   bool *found, sl_error *err);
+void sl_state_lake_mark_clear(sl_state_lake_mark *m);
 
 /* ----------------------------------------------------------- test results */
 

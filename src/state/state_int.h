@@ -12,7 +12,7 @@
 struct sl_state {
 	sqlite3 *db;
 	bool in_tx;
-	char path[1024];
+	char *path;
 	char host[256];        /* this machine's name, for lock owners */
 	char lock_owner[320];  /* "host:pid:random": this handle's lock token */
 	int64_t lock_lease_ms;
@@ -34,7 +34,8 @@ static inline void st_bind_text(sqlite3_stmt *s, int i, const char *v)
 	else
 		sqlite3_bind_null(s, i);
 }
-/* Binds a message with every registered secret redacted. */
+/* Binds a message with every registered secret redacted (sl_log_redact):
+ * every message text stored in state.db goes through it. */
 int st_bind_redacted(sqlite3_stmt *s, int i, const char *v);
 /* Column text copied into a, or NULL for SQL NULL (*oom set when out of memory). */
 char *st_col_text(sl_arena *a, sqlite3_stmt *s, int col, bool *oom);

@@ -15,7 +15,8 @@ int sl_state_ledger_put(sl_state *st, const char *run_id, const char *table,
 	sqlite3_stmt *s;
 	int rc = st_prepare(st, &s, "INSERT OR REPLACE INTO ledger(run_id, table_name, files, "
 			    "rows_read, rows_landed, rows_quarantined, rows_loaded, bytes, "
-			    "seconds, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			    "seconds, updated_at, status, message) "
+			    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 			    err);
 	if (rc < 0)
 		return rc;
@@ -25,24 +26,31 @@ int sl_state_ledger_put(sl_state *st, const char *run_id, const char *table,
 	sqlite3_bind_int64(s, 4, l->rows_read);
 	sqlite3_bind_int64(s, 5, l->rows_landed);
 	sqlite3_bind_int64(s, 6, l->rows_quarantined);
-	sqlite3_bind_int64(s, 7, l->rows_loaded);
+	if (l->rows_loaded >= 0)
+		sqlite3_bind_int64(s, 7, l->rows_loaded);
+	else
+		sqlite3_bind_null(s, 7);
 	sqlite3_bind_int64(s, 8, l->bytes);
 	sqlite3_bind_double(s, 9, l->seconds);
 	sqlite3_bind_int64(s, 10, sl_now_micros());
+	st_bind_text(s, 11, l->status ? l->status : "ok");
+	st_bind_redacted(s, 12, l->message);
 	return st_run(st, s, "store ledger", err);
 }
 
 #define LEDGER_COLS \
 	"run_id, table_name, files, rows_read, rows_landed, rows_quarantined, " \
-	"rows_loaded, bytes, seconds, updated_at"
+	"rows_loaded, bytes, seconds, updated_at, status, message"
 
 static void read_ledger(sqlite3_stmt *s, sl_ledger *l)
 {
+	memset(l, 0, sizeof *l);
 	l->files = sqlite3_column_int64(s, 2);
 	l->rows_read = sqlite3_column_int64(s, 3);
 	l->rows_landed = sqlite3_column_int64(s, 4);
 	l->rows_quarantined = sqlite3_column_int64(s, 5);
-	l->rows_loaded = sqlite3_column_int64(s, 6);
+	l->rows_loaded = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1
+							       : sqlite3_column_int64(s, 6);
 	l->bytes = sqlite3_column_int64(s, 7);
 	l->seconds = sqlite3_column_double(s, 8);
 }
@@ -77,6 +85,8 @@ static void fill_ledger_row(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
 	r->run_id = st_col_text(a, s, 0, oom);
 	r->table = st_col_text(a, s, 1, oom);
 	read_ledger(s, &r->l);
+	r->l.status = st_col_text(a, s, 10, oom);
+	r->l.message = st_col_text(a, s, 11, oom);
 	r->updated_at = sqlite3_column_int64(s, 9);
 }
 
@@ -110,6 +120,23 @@ void sl_state_ledgers_free(sl_state_ledgers *l)
 	sl_arena_free(&l->arena);
 	l->n = 0;
 	l->items = NULL;
+}
+
+int sl_state_ledger_landed(sl_state *st, const char *table, int64_t *rows, sl_error *err)
+{
+	sqlite3_stmt *s;
+	*rows = 0;
+	int rc = st_prepare(st, &s, "SELECT coalesce(sum(rows_landed), 0) FROM ledger "
+			    "WHERE table_name = ?1", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, table);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*rows = sqlite3_column_int64(s, 0);
+	rc = rc == SQLITE_ROW ? 0 : st_db_err(st, err, "read ledger");
+	sqlite3_finalize(s);
+	return rc;
 }
 
 /* ------------------------------------------------------------- watermarks */
@@ -281,6 +308,70 @@ int sl_state_loaded_version_set(sl_state *st, const char *target, const char *ta
 	sqlite3_bind_int64(s, 3, version);
 	sqlite3_bind_int64(s, 4, sl_now_micros());
 	return st_run(st, s, "store loaded version", err);
+}
+
+/* ------------------------------------------------------------- lake marks */
+
+int sl_state_lake_mark_set(sl_state *st, const char *table_key, const char *lake_table,
+			   const char *table_id, int64_t version, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "INSERT INTO lake_marks(table_key, lake_table, table_id, "
+			    "version, updated_at) VALUES(?1, ?2, ?3, ?4, ?5) "
+			    "ON CONFLICT(table_key) DO UPDATE SET lake_table = excluded.lake_table, "
+			    "table_id = excluded.table_id, version = excluded.version, "
+			    "updated_at = excluded.updated_at", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, table_key);
+	st_bind_text(s, 2, lake_table);
+	st_bind_text(s, 3, table_id ? table_id : "");
+	sqlite3_bind_int64(s, 4, version);
+	sqlite3_bind_int64(s, 5, sl_now_micros());
+	return st_run(st, s, "store lake mark", err);
+}
+
+int sl_state_lake_mark_get(sl_state *st, const char *table_key, sl_state_lake_mark *out,
+			   bool *found, sl_error *err)
+{
+	sqlite3_stmt *s;
+	memset(out, 0, sizeof *out);
+	*found = false;
+	int rc = st_prepare(st, &s, "SELECT lake_table, table_id, version FROM lake_marks "
+			    "WHERE table_key = ?1", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, table_key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *lt = (const char *)sqlite3_column_text(s, 0);
+		const char *id = (const char *)sqlite3_column_text(s, 1);
+		out->lake_table = sl_strdup(lt ? lt : "");
+		out->table_id = sl_strdup(id ? id : "");
+		out->version = sqlite3_column_int64(s, 2);
+		*found = true;
+		rc = out->lake_table && out->table_id ? 0 : sl_error_set(err, SL_ENOMEM,
+									  "out of memory");
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = st_db_err(st, err, "read lake mark");
+	}
+	sqlite3_finalize(s);
+	if (rc < 0) {
+		sl_state_lake_mark_clear(out);
+		*found = false;
+	}
+	return rc;
+}
+
+void sl_state_lake_mark_clear(sl_state_lake_mark *m)
+{
+	if (!m)
+		return;
+	sl_free(m->lake_table);
+	sl_free(m->table_id);
+	memset(m, 0, sizeof *m);
 }
 
 /* ----------------------------------------------------------- test results */

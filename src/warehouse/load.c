@@ -130,18 +130,24 @@ static void table_load_free(sl_wh_table_load *t)
 	sl_free(t);
 }
 
-/* "<table>__sluice_pk", or a hashed name when that is too long. */
-static void index_name(const sl_wh *wh, const char *table, char *out, size_t n)
+/* "<table>__sluice_pk", or a hashed name when that is too long; sl_malloc'd. */
+static char *index_name(const sl_wh *wh, const char *table)
 {
 	size_t len = strlen(table);
 	if (!wh->ops->max_ident || len + 11 <= wh->ops->max_ident) {
-		snprintf(out, n, "%s__sluice_pk", table);
-		return;
+		char *s = sl_malloc(len + 12);
+		if (s) {
+			memcpy(s, table, len);
+			memcpy(s + len, "__sluice_pk", 12);
+		}
+		return s;
 	}
 	uint64_t h = 1469598103934665603ull;
 	for (const unsigned char *p = (const unsigned char *)table; *p; p++)
 		h = (h ^ *p) * 1099511628211ull;
-	snprintf(out, n, "sluice_pk_%016llx", (unsigned long long)h);
+	char out[32];
+	snprintf(out, sizeof out, "sluice_pk_%016llx", (unsigned long long)h);
+	return sl_strdup(out);
 }
 
 static int check_opts(sl_wh_table_load *t, const sl_wh_load_opts *o, sl_error *err)
@@ -206,7 +212,7 @@ static int create_stage(sl_wh_table_load *t, sl_error *err)
 {
 	const char *tmp = t->wh->ops->temp_schema;
 	sqlb s;
-	char ix[128];
+	char *ix = NULL;
 	int rc;
 
 	sb_init(&s, t->wh, err);
@@ -220,7 +226,9 @@ static int create_stage(sl_wh_table_load *t, sl_error *err)
 		return rc;
 	/* A plain index on the key: the merge's lookups need it, and earlier
 	 * append loads may hold duplicate keys a unique index would reject. */
-	index_name(t->wh, t->table, ix, sizeof ix);
+	ix = index_name(t->wh, t->table);
+	if (!ix)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	sb_puts(&s, "CREATE INDEX IF NOT EXISTS ");
 	if (t->wh->ops->index_on_schema) {
 		sb_table(&s, t->schema, ix);
@@ -234,7 +242,9 @@ static int create_stage(sl_wh_table_load *t, sl_error *err)
 	sb_puts(&s, " (");
 	sb_cols(&s, NULL, t->pk, t->npk);
 	sb_puts(&s, ")");
-	return sb_run(&s, NULL);
+	rc = sb_run(&s, NULL);
+	sl_free(ix);
+	return rc;
 }
 
 int sl_wh_table_load_begin(sl_wh_table_load **out, sl_wh *wh, const char *schema,
@@ -326,6 +336,18 @@ int sl_wh_table_load_begin(sl_wh_table_load **out, sl_wh *wh, const char *schema
 		sb_puts(&s, "DELETE FROM ");
 		sb_table(&s, schema, table);
 		rc = sb_run(&s, &t->res.rows_replaced);
+	}
+	if (rc == 0 && opts->truncate) {
+		/* A rebuild loads the lake table anew: the versions loaded before
+		 * (of an earlier lake table, or above a lake that restarted lower)
+		 * no longer describe the table. */
+		sqlb s;
+		sb_init(&s, wh, err);
+		sb_puts(&s, "DELETE FROM ");
+		sb_table(&s, schema, SL_WH_LOADS_TABLE);
+		sb_puts(&s, " WHERE table_name = ");
+		sb_literal(&s, table);
+		rc = sb_run(&s, NULL);
 	}
 	if (rc == 0 && t->write == SL_WH_MERGE)
 		rc = create_stage(t, err);

@@ -25,7 +25,7 @@ typedef struct pg_load {
 	sl_wh_bload base;
 	sl_buf buf;
 	bool in_copy;
-	char qtable[256]; /* for messages */
+	char *qtable;     /* for messages; sl_malloc'd */
 } pg_load;
 
 static PGconn *conn_of(sl_wh *wh) { return ((pg_wh *)wh)->conn; }
@@ -385,8 +385,9 @@ static int pg_load_open(sl_wh_bload **out, sl_wh *wh, const char *qtable,
 	l->base.wh = wh;
 	l->base.ncols = cols->nfields;
 	l->base.order_cols = order_cols;
-	snprintf(l->qtable, sizeof l->qtable, "%s", qtable);
-	if (sl_buf_printf(&sql, "COPY %s %s FROM STDIN (FORMAT binary)", qtable, collist) < 0 ||
+	l->qtable = sl_strdup(qtable);
+	if (!l->qtable ||
+	    sl_buf_printf(&sql, "COPY %s %s FROM STDIN (FORMAT binary)", qtable, collist) < 0 ||
 	    sl_buf_reserve(&l->buf, COPY_CHUNK + 4096) < 0 ||
 	    sl_buf_append(&l->buf, header, sizeof header) < 0) {
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -406,6 +407,7 @@ static int pg_load_open(sl_wh_bload **out, sl_wh *wh, const char *qtable,
 fail:
 	sl_buf_free(&sql);
 	sl_buf_free(&l->buf);
+	sl_free(l->qtable);
 	sl_free(l);
 	return rc;
 }
@@ -527,6 +529,7 @@ static int pg_load_finish(sl_wh_bload *bl, sl_error *err)
 	PQclear(res);
 	drain(c);
 	sl_buf_free(&l->buf);
+	sl_free(l->qtable);
 	sl_free(l);
 	return rc;
 }
@@ -540,6 +543,7 @@ static void pg_load_abort(sl_wh_bload *bl)
 		drain(c);
 	}
 	sl_buf_free(&l->buf);
+	sl_free(l->qtable);
 	sl_free(l);
 }
 
@@ -547,6 +551,22 @@ static void pg_load_abort(sl_wh_bload *bl)
 
 /* Server notices ("relation already exists, skipping") go to the debug log,
  * not to stderr. */
+static int pg_search_schemas(sl_wh *wh, sl_error *err)
+{
+	sl_buf sql = SL_BUF_INIT;
+	int rc = sl_buf_puts(&sql, "SET search_path TO ") < 0
+			 ? sl_error_set(err, SL_ENOMEM, "out of memory")
+			 : sl_wh_quote_ident(wh, &sql, wh->schema, err);
+	if (rc == 0 && sl_buf_puts(&sql, ", ") < 0)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = sl_wh_quote_ident(wh, &sql, wh->raw_schema, err);
+	if (rc == 0)
+		rc = pg_exec(wh, sql.data, NULL, err);
+	sl_buf_free(&sql);
+	return rc;
+}
+
 static void on_notice(void *arg, const char *message)
 {
 	char msg[700];
@@ -564,12 +584,14 @@ static void pg_close(sl_wh *wh)
 const sl_wh_ops sl_wh_postgres_ops = {
 	.name = "postgres",
 	.max_ident = 63, /* NAMEDATALEN - 1 */
+	.fold_case = false, /* quoted identifiers keep their case */
 	.begin_sql = "BEGIN",
 	.temp_schema = "pg_temp",
 	.index_on_schema = false,
 	.analyze_stage = true,
 	.ts_suffix = "+00",
 	.close = pg_close,
+	.search_schemas = pg_search_schemas,
 	.exec = pg_exec,
 	.query = pg_query,
 	.ensure_schema = pg_ensure_schema,
@@ -640,8 +662,10 @@ int sl_wh_postgres_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 				  clean_msg(PQerrorMessage(w->conn), msg, sizeof msg));
 		goto fail;
 	}
-	snprintf(w->base.target, sizeof w->base.target, "postgres %s@%s:%s/%s",
-		 PQuser(w->conn), PQhost(w->conn), PQport(w->conn), PQdb(w->conn));
+	rc = sl_wh_set_target(&w->base, err, "postgres %s@%s:%s/%s", PQuser(w->conn),
+			      PQhost(w->conn), PQport(w->conn), PQdb(w->conn));
+	if (rc < 0)
+		goto fail;
 	PQsetNoticeProcessor(w->conn, on_notice, w->base.target);
 	rc = pg_exec(&w->base, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'", NULL, err);
 	if (rc == 0)

@@ -494,6 +494,7 @@ static void sq_close(sl_wh *wh)
 const sl_wh_ops sl_wh_sqlite_ops = {
 	.name = "sqlite",
 	.max_ident = 0,
+	.fold_case = true, /* sqlite3_stricmp: ASCII letters only */
 	.begin_sql = "BEGIN IMMEDIATE",
 	.temp_schema = "temp",
 	.index_on_schema = true,
@@ -528,7 +529,9 @@ int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 			       err);
 	if (rc < 0)
 		goto fail;
-	snprintf(w->base.target, sizeof w->base.target, "sqlite %s", path);
+	rc = sl_wh_set_target(&w->base, err, "sqlite %s", path);
+	if (rc < 0)
+		goto fail;
 	w->path = sl_strdup(path);
 	if (!w->path) {
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");

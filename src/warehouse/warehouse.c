@@ -6,9 +6,29 @@
 #include "warehouse_int.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The adapters, looked up by type name. */
+static const struct {
+	const char *type;
+	const sl_wh_ops *ops;
+	int (*open)(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
+} adapters[] = {
+	{"sqlite", &sl_wh_sqlite_ops, sl_wh_sqlite_open},
+	{"postgres", &sl_wh_postgres_ops, sl_wh_postgres_open},
+	{"postgresql", &sl_wh_postgres_ops, sl_wh_postgres_open},
+};
+
+static int adapter_index(const char *type)
+{
+	for (size_t i = 0; i < sizeof adapters / sizeof adapters[0]; i++)
+		if (strcmp(type, adapters[i].type) == 0)
+			return (int)i;
+	return -1;
+}
 
 int sl_wh_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 {
@@ -18,13 +38,45 @@ int sl_wh_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 	*out = NULL;
 	if (!cfg)
 		cfg = &empty;
-	if (strcmp(type, "sqlite") == 0)
-		return sl_wh_sqlite_open(out, cfg, err);
-	if (strcmp(type, "postgres") == 0 || strcmp(type, "postgresql") == 0)
-		return sl_wh_postgres_open(out, cfg, err);
+	int i = adapter_index(type);
+	if (i >= 0)
+		return adapters[i].open(out, cfg, err);
 	return sl_error_set(err, SL_ECONFIG,
 			    "warehouse type '%s' is not supported; use sqlite or postgres",
 			    type);
+}
+
+sl_wh_ident_rules sl_wh_ident_rules_of(const char *type)
+{
+	/* A type without an adapter yet (duckdb) gets the stricter rules: its
+	 * identifiers, like most warehouses', ignore case. */
+	sl_wh_ident_rules r = {.fold_case = true, .max_bytes = 0};
+	int i = type ? adapter_index(type) : 0;
+	if (i >= 0) {
+		r.fold_case = adapters[i].ops->fold_case;
+		r.max_bytes = adapters[i].ops->max_ident;
+	}
+	return r;
+}
+
+char *sl_wh_ident_key(const sl_wh_ident_rules *r, const char *name)
+{
+	size_t n = strlen(name);
+	if (r->max_bytes && n > r->max_bytes) {
+		/* PostgreSQL cuts at a character boundary (pg_mbcliplen). */
+		n = r->max_bytes;
+		while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+			n--;
+	}
+	char *k = sl_malloc(n + 1);
+	if (!k)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		k[i] = r->fold_case && c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	k[n] = '\0';
+	return k;
 }
 
 void sl_wh_close(sl_wh *wh)
@@ -42,7 +94,8 @@ int sl_wh_init_common(sl_wh *wh, const sl_wh_ops *ops, const char *schema,
 	wh->ops = ops;
 	wh->schema = sl_strdup(schema);
 	wh->raw_schema = sl_strdup(raw_schema && *raw_schema ? raw_schema : "raw");
-	if (!wh->schema || !wh->raw_schema)
+	wh->target = sl_strdup(ops->name);
+	if (!wh->schema || !wh->raw_schema || !wh->target)
 		return sl_error_set(err, SL_ENOMEM, "out of memory opening the warehouse");
 	return 0;
 }
@@ -51,6 +104,26 @@ void sl_wh_free_common(sl_wh *wh)
 {
 	sl_free(wh->schema);
 	sl_free(wh->raw_schema);
+	sl_free(wh->target);
+	wh->target = NULL;
+}
+
+int sl_wh_set_target(sl_wh *wh, sl_error *err, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	char *s = n < 0 ? NULL : sl_malloc((size_t)n + 1);
+	if (s)
+		vsnprintf(s, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
+	va_end(ap);
+	if (!s)
+		return sl_error_set(err, SL_ENOMEM, "out of memory opening the warehouse");
+	sl_free(wh->target);
+	wh->target = s;
+	return 0;
 }
 
 const char *sl_wh_type(const sl_wh *wh) { return wh->ops->name; }
@@ -61,6 +134,11 @@ const char *sl_wh_describe_target(const sl_wh *wh) { return wh->target; }
 int sl_wh_ensure_schema(sl_wh *wh, const char *schema, sl_error *err)
 {
 	return wh->ops->ensure_schema(wh, schema, err);
+}
+
+int sl_wh_search_schemas(sl_wh *wh, sl_error *err)
+{
+	return wh->ops->search_schemas ? wh->ops->search_schemas(wh, err) : 0;
 }
 
 /* ------------------------------------------------------------- SQL text */

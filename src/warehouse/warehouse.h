@@ -90,6 +90,13 @@ const char *sl_wh_describe_target(const sl_wh *wh);
  */
 int sl_wh_ensure_schema(sl_wh *wh, const char *schema, sl_error *err);
 
+/*
+ * Makes unqualified table names resolve in the models' schema, then the
+ * raw schema, for queries typed by hand (`sluice sql`): search_path on
+ * PostgreSQL; on SQLite the attached raw database is searched already.
+ */
+int sl_wh_search_schemas(sl_wh *wh, sl_error *err);
+
 /* -------------------------------------------------------------- SQL text */
 
 /*
@@ -110,6 +117,26 @@ int sl_wh_quote_literal(sl_wh *wh, sl_buf *out, const char *s);
  * "<raw_schema>"."s__t". Returns an sl_malloc'd string or NULL on OOM.
  */
 char *sl_wh_raw_table_name(const char *source, const char *table);
+
+/*
+ * How a warehouse type tells identifiers apart, asked before connecting
+ * (to refuse two source tables that would share one warehouse table):
+ * SQLite compares names ignoring ASCII case; PostgreSQL keeps quoted
+ * names' case but holds only 63 bytes (a longer name is cut, and refused
+ * by sl_wh_quote_ident). A type without an adapter gets case folding.
+ */
+typedef struct sl_wh_ident_rules {
+	bool fold_case;   /* "A" and "a" are one identifier */
+	size_t max_bytes; /* longest identifier, 0: no limit */
+} sl_wh_ident_rules;
+
+sl_wh_ident_rules sl_wh_ident_rules_of(const char *type);
+/*
+ * name as the warehouse identifies it: ASCII-lowercased when the rules
+ * fold case, cut at max_bytes (at a UTF-8 character boundary). Two names
+ * with equal keys are the same identifier there. sl_malloc'd; NULL on OOM.
+ */
+char *sl_wh_ident_key(const sl_wh_ident_rules *r, const char *name);
 
 /* The column type DDL for t on this warehouse ("numeric(10,2)"); returns buf. */
 const char *sl_wh_type_sql(const sl_wh *wh, sl_type t, char *buf, size_t n);
@@ -237,7 +264,9 @@ typedef struct sl_wh_load_opts {
 					   table from the one loaded before */
 	bool truncate;                  /* delete every row first, in the same
 					   transaction (a rebuild: append and
-					   merge then load the whole lake table) */
+					   merge then load the whole lake table);
+					   the table's earlier _sluice_loads rows
+					   are deleted too */
 } sl_wh_load_opts;
 
 #define SL_WH_LOAD_OPTS_INIT {SL_WH_APPEND, NULL, 0, NULL, NULL, -1, NULL, false}

@@ -27,6 +27,7 @@ struct sl_wh_bload {
 typedef struct sl_wh_ops {
 	const char *name;
 	size_t max_ident;        /* identifier byte limit, 0: none */
+	bool fold_case;          /* identifiers equal ignoring ASCII case */
 	const char *begin_sql;
 	const char *temp_schema; /* schema of temporary tables */
 
@@ -35,6 +36,8 @@ typedef struct sl_wh_ops {
 	int (*exec)(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err);
 	int (*query)(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err);
 	int (*ensure_schema)(sl_wh *wh, const char *schema, sl_error *err);
+	/* unqualified names: models' schema, then raw (NULL: already so) */
+	int (*search_schemas)(sl_wh *wh, sl_error *err);
 	int (*table_exists)(sl_wh *wh, const char *schema, const char *table, bool *out,
 			    sl_error *err);
 	/* *out NULL when there is no such table */
@@ -61,7 +64,7 @@ struct sl_wh {
 	const sl_wh_ops *ops;
 	char *schema;
 	char *raw_schema;
-	char target[512]; /* for messages, never holds a secret */
+	char *target;     /* for messages, never holds a secret; sl_malloc'd */
 	bool in_tx;
 };
 
@@ -75,6 +78,8 @@ int sl_wh_postgres_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
 int sl_wh_init_common(sl_wh *wh, const sl_wh_ops *ops, const char *schema,
 		      const char *raw_schema, sl_error *err);
 void sl_wh_free_common(sl_wh *wh);
+/* Sets wh->target (for messages) from fmt; SL_ENOMEM on failure. */
+int sl_wh_set_target(sl_wh *wh, sl_error *err, const char *fmt, ...) SL_PRINTF(3, 4);
 
 /* create ("CREATE TEMP TABLE") schema.table (cols [+ version, seq]). */
 int sl_wh_create_table_ex(sl_wh *wh, const char *create, const char *schema,

@@ -323,7 +323,7 @@ test('sluice runs shows read = landed + quarantined and loaded per table', () =>
 // The warehouse records which lake table (its Delta metaData id) each
 // load came from, so a recreated lake table (lake deleted, re-extracted,
 // versions restarting at 0) is never skipped silently as "already loaded".
-test('a recreated lake table fails the load loudly instead of being skipped', () => {
+test('a recreated lake table fails the load loudly instead of being skipped; --full-refresh reloads it', () => {
   const dir = project({
     'sources/shop.yml': 'source: shop\nkind: csv\ntables:\n  - name: t\n    path: data/t_*.csv\n    columns: {id: int64}\n',
     'data/t_1.csv': 'id\n1\n',
@@ -331,18 +331,23 @@ test('a recreated lake table fails the load loudly instead of being skipped', ()
   assert.equal(sluice(['run', '--project-dir', dir]).code, 0);
   writeFiles(dir, { 'data/t_2.csv': 'id\n2\n' });
   assert.equal(sluice(['run', '--project-dir', dir]).code, 0);
+  // The lake and state.db both gone: the run extracts every file again into
+  // a new lake table, which the warehouse must not append to its old rows.
   fs.rmSync(path.join(dir, 'lake'), { recursive: true });
+  fs.rmSync(path.join(dir, '.sluice'), { recursive: true });
   writeFiles(dir, { 'data/t_3.csv': 'id\n3\n' });
-  let r = sluice(['run', '--project-dir', dir, '--full-refresh']);
+  let r = sluice(['run', '--project-dir', dir]);
   const s = summary(r.stdout, 'shop.t');
   assert.equal(s.landed, '3');
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stdout, /lake table raw\/shop\/t was recreated/);
-  assert.match(r.stdout, /drop that warehouse table/);
+  assert.match(r.stdout, /run with --full-refresh to replace them/);
   assert.deepEqual(sqliteRows(dir, ['count(*)'], 'raw.shop__t'), [[2]]);
-  // After dropping the table, the new lake table loads from scratch.
-  sqlite(dir, 'DROP TABLE raw.shop__t; DELETE FROM raw._sluice_loads;');
-  r = sluice(['load', '--project-dir', dir]);
+  // --full-refresh replaces the warehouse rows with the new lake table's.
+  r = sluice(['run', '--project-dir', dir, '--full-refresh']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(sqliteRows(dir, ['count(*)', 'sum(id)'], 'raw.shop__t'), [[3, 6]]);
+  r = sluice(['run', '--project-dir', dir]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(sqliteRows(dir, ['count(*)', 'sum(id)'], 'raw.shop__t'), [[3, 6]]);
 });

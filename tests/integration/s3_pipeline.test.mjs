@@ -539,7 +539,7 @@ test('sluice lake ls|show|vacuum --lake s3:// and sluice parquet schema|cat s3:/
   assert.match(r.stdout, /removed 0 files/);
   assert.ok(s3Keys('lake', 'cli/').includes(orphan), 'a fresh orphan is kept within the retention');
   r = await runOk(['lake', 'vacuum', 'raw/shop/orders', '--retain', '0s', '--lake', lake]);
-  assert.match(r.stdout, /removed 1 files/);
+  assert.match(r.stdout, /removed 1 file /);
   assert.deepEqual(s3Keys('lake', 'cli/raw/shop/orders/data/'), data);
   r = await runOk(['parquet', 'cat', url]);
   assert.equal(r.stdout.split('\n').length, 5);

@@ -171,7 +171,7 @@ test('429 with Retry-After, intermittent 503s and a dropped connection are retri
     if (fault === 'drop') assert.ok(failed.some(e => e.status === 'dropped'));
     assert.match(r.stderr, /retry 1 of 5/);
     // The summary reports the requests and retries it took.
-    const note = r.stdout.match(/note: \S+: (\d+) requests, (\d+) retries/);
+    const note = r.stdout.match(/note: \S+: (\d+) requests?, (\d+) retr(?:y|ies)/);
     assert.ok(note, r.stdout);
     if (fault === 'drop') {
       // libcurl itself re-sends a request once when a reused keep-alive

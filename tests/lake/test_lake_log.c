@@ -842,7 +842,7 @@ static void test_replay_of_many_files_with_removes_and_readds(void **state)
 	v.len = 0;
 	/* f001 comes back; f000 is re-added with new stats (replaces, keeps its place) */
 	sl_buf_puts(&v, "{\"add\":{\"path\":\"f001\",\"size\":1,\"dataChange\":true}}\n"
-			"{\"add\":{\"path\":\"f000\",\"size\":7,\"dataChange\":false,"
+			"{\"add\":{\"path\":\"f000\",\"size\":0,\"dataChange\":false,"
 			"\"stats\":\"{\\\"numRecords\\\":5}\"}}\n");
 	assert_int_equal(sl_store_put(st, "m/_delta_log/00000000000000000002.json", v.data, v.len,
 				      true, &err), 0);
@@ -860,12 +860,86 @@ static void test_replay_of_many_files_with_removes_and_readds(void **state)
 	assert_int_equal(sl_lake_snapshot_open(&s, fx->lake, "m", -1, &err), 0);
 	assert_int_equal(s->nfiles, 151);
 	assert_string_equal(s->files[0].path, "f000");
-	assert_int_equal(s->files[0].size, 7);
+	assert_int_equal(s->files[0].size, 0);
 	assert_int_equal(s->files[0].rows, 5);
+	assert_int_equal(s->files[0].version, 0); /* live since version 0 */
 	assert_string_equal(s->files[150].path, "f001");
 	assert_int_equal(s->files[150].version, 2);
 	assert_int_equal(s->rows, 149 + 5 + 0);
 	sl_lake_snapshot_free(s);
+}
+
+/* Writes version v of table t from action lines. */
+static void put_log(fixture *fx, const char *t, int64_t v, const char *text)
+{
+	char key[256];
+	sl_error err = SL_ERROR_INIT;
+	snprintf(key, sizeof key, "%s/_delta_log/%020lld.json", t, (long long)v);
+	assert_int_equal(sl_store_put(sl_lake_store(fx->lake), key, text, strlen(text), true, &err),
+			 0);
+}
+
+#define LOG_HEAD                                                                         \
+	"{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"                 \
+	"{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\"},"               \
+	"\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[]}\","           \
+	"\"partitionColumns\":[]}}\n"
+#define ADD(p, size, rows)                                                               \
+	"{\"add\":{\"path\":\"" p "\",\"size\":" #size ",\"dataChange\":true,"             \
+	"\"stats\":\"{\\\"numRecords\\\":" #rows "}\"}}\n"
+
+/* Delta's reconciliation: a path is one logical file, the newest action
+ * wins; a duplicated add, in one version or across versions, leaves the
+ * file live once, counted once, live since its first add. */
+static void test_duplicated_add_is_one_live_file(void **state)
+{
+	fixture *fx = *state;
+	sl_error err = SL_ERROR_INIT;
+	sl_lake_snapshot *s;
+	put_log(fx, "d", 0, LOG_HEAD ADD("a", 10, 3) ADD("a", 10, 3) ADD("b", 20, 4));
+	put_log(fx, "d", 1, ADD("b", 20, 4) ADD("c", 30, 5));
+	put_log(fx, "d", 2, "{\"remove\":{\"path\":\"c\",\"dataChange\":true}}\n" ADD("c", 30, 5)
+				    ADD("a", 10, 3));
+	assert_int_equal(sl_lake_snapshot_open(&s, fx->lake, "d", 0, &err), 0);
+	assert_int_equal(s->nfiles, 2);
+	assert_int_equal(s->rows, 7);
+	sl_lake_snapshot_free(s);
+	assert_int_equal(sl_lake_snapshot_open(&s, fx->lake, "d", 1, &err), 0);
+	assert_int_equal(s->nfiles, 3);
+	assert_int_equal(s->rows, 12);
+	assert_int_equal(s->bytes, 60);
+	assert_string_equal(s->files[1].path, "b");
+	assert_int_equal(s->files[1].version, 0);
+	sl_lake_snapshot_free(s);
+	/* c removed and added again in one version: live; a re-added once more. */
+	assert_int_equal(sl_lake_snapshot_open(&s, fx->lake, "d", -1, &err), 0);
+	assert_int_equal(s->nfiles, 3);
+	assert_int_equal(s->rows, 12);
+	assert_string_equal(s->files[0].path, "a");
+	assert_int_equal(s->files[0].version, 0);
+	assert_string_equal(s->files[2].path, "c");
+	assert_int_equal(s->files[2].version, 2);
+	sl_lake_snapshot_free(s);
+}
+
+/* Data files never change: a live path added again with another size is
+ * a corrupt log, refused with the table, version and path. */
+static void test_readd_with_another_size_is_a_corrupt_log(void **state)
+{
+	fixture *fx = *state;
+	sl_error err = SL_ERROR_INIT;
+	sl_lake_snapshot *s = NULL;
+	put_log(fx, "z", 0, LOG_HEAD ADD("data/p1", 10, 3));
+	put_log(fx, "z", 1, ADD("data/p1", 11, 3));
+	assert_int_equal(sl_lake_snapshot_open(&s, fx->lake, "z", 0, &err), 0);
+	sl_lake_snapshot_free(s);
+	s = NULL;
+	assert_int_equal(sl_lake_snapshot_open(&s, fx->lake, "z", -1, &err), SL_EFORMAT);
+	assert_null(s);
+	assert_string_equal(err.message,
+			    "lake table z: version 1 adds data/p1 with 11 bytes, but that file is "
+			    "already in the table with 10 bytes (added at version 0); a data file "
+			    "never changes, so the log is corrupt");
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -894,6 +968,8 @@ int main(void)
 		T(test_vacuum_keeps_overwritten_files_for_the_retention),
 		T(test_empty_commit_creates_table),
 		T(test_replay_of_many_files_with_removes_and_readds),
+		T(test_duplicated_add_is_one_live_file),
+		T(test_readd_with_another_size_is_a_corrupt_log),
 		T(test_list_tables_finds_logs_sorted),
 		T(test_bad_table_names_are_refused),
 		T(test_unsupported_protocol_is_refused),

@@ -762,7 +762,7 @@ static void test_target_and_schedule_errors(void **state)
 		   "name: shop\ntargets:\n  a: {type: sqlite}\n  b: {type: duckdb}\n");
 	assert_string_equal(load_fails(&err),
 			    "sluice.yml:1: several targets (a, b) and no default; add \"target: "
-			    "NAME\" to sluice.yml");
+			    "NAME\" to sluice.yml (or pass --target)");
 	write_file("sluice.yml", "name: shop\ntargets:\n  a: {type: mysql}\n");
 	assert_string_equal(load_fails(&err),
 			    "sluice.yml:3: \"type\" in target \"a\" must be one of sqlite, postgres, "

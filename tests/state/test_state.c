@@ -90,7 +90,7 @@ static void test_open_creates_wal_db_with_schema_version(void **state)
 	st = NULL;
 	assert_int_equal(sl_state_open(&st, tmp, &err), SL_EDB);
 	assert_null(st);
-	assert_non_null(strstr(err.message, "schema version 99, newer than this sluice knows (2); "
+	assert_non_null(strstr(err.message, "schema version 99, newer than this sluice knows (3); "
 				   "upgrade sluice"));
 }
 
@@ -245,8 +245,10 @@ static void test_ledger_round_trip(void **state)
 {
 	(void)state;
 	sl_state *st = open_ok();
-	sl_ledger a = {3, 1000, 990, 10, 990, 123456, 1.25};
-	sl_ledger b = {0, 50, 50, 0, 50, 2048, 0.5};
+	sl_ledger a = {.files = 3, .rows_read = 1000, .rows_landed = 990, .rows_quarantined = 10,
+		       .rows_loaded = 990, .bytes = 123456, .seconds = 1.25};
+	sl_ledger b = {.files = 0, .rows_read = 50, .rows_landed = 50, .rows_quarantined = 0,
+		       .rows_loaded = 50, .bytes = 2048, .seconds = 0.5};
 	sl_ledger got;
 	OK(sl_state_ledger_put(st, "r1", "raw.shop_files.customers", &a, &e_));
 	OK(sl_state_ledger_put(st, "r1", "raw.shop_db.orders", &b, &e_));
@@ -690,6 +692,128 @@ static void test_lock_refused_inside_a_transaction(void **state)
 	sl_state_close(a);
 }
 
+/* A task refused by max_bad_rows is stored as what it is: no load ran
+ * (NULL, read back as -1), status "refused" and the reason, redacted. */
+static void test_ledger_refused_has_no_loaded_count_and_says_why(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	sl_log_add_secret("tok3nSECRET");
+	sl_ledger r = {.files = 1, .rows_read = 40002, .rows_landed = 0, .rows_quarantined = 1,
+		       .rows_loaded = -1, .status = "refused",
+		       .message = "1 bad rows exceed max_bad_rows=0 (key tok3nSECRET)"};
+	sl_ledger ok = {.rows_read = 5, .rows_landed = 5, .rows_loaded = 5};
+	OK(sl_state_ledger_put(st, "r1", "raw/s/t", &r, &e_));
+	OK(sl_state_ledger_put(st, "r1", "raw/s/u", &ok, &e_));
+	sl_state_ledgers l;
+	OK(sl_state_ledger_list(st, "r1", NULL, 0, &l, &e_));
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.items[0].table, "raw/s/t");
+	assert_int_equal(l.items[0].l.rows_loaded, -1);
+	assert_string_equal(l.items[0].l.status, "refused");
+	assert_string_equal(l.items[0].l.message, "1 bad rows exceed max_bad_rows=0 (key ***)");
+	assert_string_equal(l.items[1].l.status, "ok");
+	assert_null(l.items[1].l.message);
+	assert_int_equal(l.items[1].l.rows_loaded, 5);
+	sl_state_ledgers_free(&l);
+	sl_state_close(st);
+
+	/* Stored as NULL, not as a -1 placeholder. */
+	char path[512], sql[128];
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	snprintf(path, sizeof path, "%s/.sluice/state.db", tmp);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM ledger WHERE rows_loaded IS NULL");
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 1);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/* A version 2 db keeps its ledgers: -1 placeholders become NULL, the
+ * status of rows written before it existed is unknown (NULL). */
+static void test_version_2_ledger_is_migrated(void **state)
+{
+	(void)state;
+	sl_state *a = open_ok();
+	sl_state_close(a);
+	char path[512];
+	sqlite3 *db;
+	snprintf(path, sizeof path, "%s/.sluice/state.db", tmp);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "DROP TABLE ledger; DROP TABLE lake_marks;"
+			     "CREATE TABLE ledger(run_id TEXT NOT NULL, table_name TEXT NOT NULL,"
+			     " files INTEGER NOT NULL, rows_read INTEGER NOT NULL,"
+			     " rows_landed INTEGER NOT NULL, rows_quarantined INTEGER NOT NULL,"
+			     " rows_loaded INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+			     " seconds REAL NOT NULL, updated_at INTEGER NOT NULL,"
+			     " PRIMARY KEY(run_id, table_name));"
+			     "INSERT INTO ledger VALUES('r1', 'raw/s/t', 1, 3, 0, 1, -1, 10, 0.1, 1),"
+			     " ('r1', 'raw/s/u', 1, 2, 2, 0, 2, 10, 0.1, 1);"
+			     "PRAGMA user_version = 2",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	a = open_ok();
+	sl_state_ledgers l;
+	OK(sl_state_ledger_list(a, "r1", NULL, 0, &l, &e_));
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.items[0].l.rows_loaded, -1);
+	assert_null(l.items[0].l.status);
+	assert_int_equal(l.items[1].l.rows_loaded, 2);
+	sl_state_ledgers_free(&l);
+	bool found;
+	sl_state_lake_mark m;
+	OK(sl_state_lake_mark_get(a, "s.t", &m, &found, &e_));
+	assert_false(found);
+	sl_state_close(a);
+}
+
+static void test_lake_marks_round_trip(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	sl_state_lake_mark m;
+	bool found = true;
+	OK(sl_state_lake_mark_get(st, "s.t", &m, &found, &e_));
+	assert_false(found);
+	OK(sl_state_lake_mark_set(st, "s.t", "raw/s/t", "id-1", 4, &e_));
+	OK(sl_state_lake_mark_set(st, "s.u", "raw/s/u", "id-2", 0, &e_));
+	/* Replaced, also by a lower version (a table extracted anew). */
+	OK(sl_state_lake_mark_set(st, "s.t", "raw/s/t", "id-3", 0, &e_));
+	sl_state_close(st);
+	st = open_ok();
+	OK(sl_state_lake_mark_get(st, "s.t", &m, &found, &e_));
+	assert_true(found);
+	assert_string_equal(m.lake_table, "raw/s/t");
+	assert_string_equal(m.table_id, "id-3");
+	assert_int_equal(m.version, 0);
+	sl_state_lake_mark_clear(&m);
+	sl_state_close(st);
+}
+
+/* Every message stored goes through redaction, whole: a secret shorter
+ * than "***" would make the text longer, and nothing may be cut. */
+static void test_run_and_ledger_messages_are_redacted_whole(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	char run[SL_RUN_ID_MAX];
+	int64_t seq;
+	sl_log_add_secret("pass");
+	OK(sl_state_run_begin(st, "run", NULL, run, &seq, &e_));
+	OK(sl_state_run_end(st, run, "failed", "pass pass pass pass end", &e_));
+	sl_state_runs runs;
+	OK(sl_state_run_get(st, run, &runs, &e_));
+	assert_string_equal(runs.items[0].message, "*** *** *** *** end");
+	sl_state_runs_free(&runs);
+	sl_state_close(st);
+}
+
 static void test_version_1_db_is_migrated_to_locks(void **state)
 {
 	(void)state;
@@ -717,6 +841,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tasks_attempts_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages_are_redacted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_refused_has_no_loaded_count_and_says_why,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_2_ledger_is_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lake_marks_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_and_ledger_messages_are_redacted_whole,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watermark_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_done_and_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transaction_groups_and_rolls_back, setup,
