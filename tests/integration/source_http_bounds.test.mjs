@@ -349,15 +349,15 @@ test('a token in params never reaches stdout, stderr or state.db, even in errors
   });
   try {
     const dir = project(`    url: ${api.url}/items
-    params: {access_token: "\${API_TOKEN}", q: x}
+    params: {access_token: "\${API_TOKEN}", q: x, t: "\${OTHER}"}
     records: items
     max_retries: 1
 `);
     const outputs = [];
     for (mode of ['ok', '503', '400']) {
-      const r = await run(dir, { API_TOKEN: token }, ['--log-level', 'debug']);
+      const r = await run(dir, { API_TOKEN: token, OTHER: 'o&CANARY/2 b' }, ['--log-level', 'debug']);
       assert.equal(r.code, mode === 'ok' ? 0 : 1, r.stderr + r.stdout);
-      if (mode === '503') assert.match(r.stdout + r.stderr, /items\?access_token=\*\*\*&q=x: HTTP 503/);
+      if (mode === '503') assert.match(r.stdout + r.stderr, /items\?access_token=\*\*\*&q=x&t=\*\*\*: HTTP 503/);
       if (mode === '400') assert.match(r.stdout + r.stderr, /HTTP 400: e+Bearer \*\*\*/);
       outputs.push(r.stdout, r.stderr);
     }
@@ -366,6 +366,7 @@ test('a token in params never reaches stdout, stderr or state.db, even in errors
     for (const text of [...outputs, dump]) {
       assert.ok(!text.includes('CANARY'), text);
       assert.ok(!text.includes(encodeURIComponent(token)), text);
+      assert.ok(!text.toLowerCase().includes('o%26canary'), text);
     }
   } finally {
     await api.close();
