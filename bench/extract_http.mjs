@@ -1,6 +1,9 @@
-// One JSON-API extraction at a given record count; see bench/extract_http.
-// The API server lives in this process (records are generated per page, not
-// held), so sluice runs asynchronously under /usr/bin/time.
+// JSON-API extractions; see bench/extract_http. The API server lives in
+// this process (bodies are generated as they are sent, never held), so
+// sluice runs asynchronously under /usr/bin/time. Scenarios: a paginated
+// API (RECORDS records, 1000 a page); one response holding BIG_MB of
+// records; one record holding a VALUE_MB string (quarantined: larger than
+// max_record_bytes); a JUNK_MB body that is not JSON (one bad page).
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -8,6 +11,9 @@ import path from 'node:path';
 
 const [work, recordsArg] = process.argv.slice(2);
 const total = Number(recordsArg);
+const BIG_MB = Number(process.env.BIG_MB || 150);
+const VALUE_MB = Number(process.env.VALUE_MB || 500);
+const JUNK_MB = Number(process.env.JUNK_MB || 100);
 const sluice = path.resolve(process.env.SLUICE_BIN || 'build/sluice');
 const PAGE = 1000;
 const LIMIT_MB = 200;
@@ -39,9 +45,59 @@ function record(i) {
 // GET /accounts?limit=L[&cursor=C][&updated_since=ISO]
 //   {"data":[...],"meta":{"next_cursor":C|null}}; the cursor is the next id.
 const stats = { requests: 0, bytes: 0 };
+// Writes the parts next() yields to res, waiting when the socket is full.
+async function stream(res, next) {
+  for (let part = next(); part !== null; part = next()) {
+    stats.bytes += Buffer.byteLength(part);
+    if (!res.write(part)) await new Promise(r => res.once('drain', r));
+  }
+  res.end();
+}
+
+// GET /big: {"data":[records...],"meta":{"count":N}} of about BIG_MB.
+function bigBody() {
+  let i = 0, sent = 0;
+  const limit = BIG_MB * 1e6;
+  return () => {
+    if (i < 0) return null;
+    if (sent >= limit) { i = -1; return `],"meta":{"count":${bigRecords}}}`; }
+    let chunk = i === 0 ? '{"data":[' : '';
+    for (let k = 0; k < 200; k++) chunk += (i++ ? ',' : '') + JSON.stringify(record(i));
+    bigRecords = i;
+    sent += chunk.length;
+    return chunk;
+  };
+}
+let bigRecords = 0;
+
+// GET /value: {"data":[{"id":1},{"id":2,"blob":"xxxx... VALUE_MB"},{"id":3}]}.
+function valueBody() {
+  const piece = 'x'.repeat(1 << 20);
+  let n = 0;
+  return () => {
+    if (n === 0) { n++; return '{"data":[{"id":1},{"id":2,"blob":"'; }
+    if (n <= VALUE_MB) { n++; return piece; }
+    if (n === VALUE_MB + 1) { n++; return '"},{"id":3}]}'; }
+    return null;
+  };
+}
+
+// GET /junk: JUNK_MB of HTML.
+function junkBody() {
+  const piece = '<p>' + 'not json '.repeat(116508) + '</p>\n';
+  let n = 0;
+  return () => (n++ < JUNK_MB * 1e6 / piece.length ? piece : null);
+}
+
 const srv = http.createServer((req, res) => {
   const u = new URL(req.url, 'http://127.0.0.1');
   stats.requests++;
+  const gen = { '/big': bigBody, '/value': valueBody, '/junk': junkBody }[u.pathname];
+  if (gen) {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    stream(res, gen());
+    return;
+  }
   if (u.pathname !== '/accounts') {
     res.writeHead(404).end();
     return;
@@ -84,14 +140,29 @@ function timed(cmd, args) {
   });
 }
 
-const proj = path.resolve(work, `extract_http_project_${total}`);
-fs.rmSync(proj, { recursive: true, force: true });
-fs.mkdirSync(path.join(proj, 'sources'), { recursive: true });
-fs.writeFileSync(path.join(proj, 'sluice.yml'), 'name: bench\nlake: ./lake\n');
-fs.writeFileSync(path.join(proj, 'sources', 'api.yml'), `source: api
-kind: http
-tables:
-  - name: accounts
+function makeProject(name, table) {
+  const proj = path.resolve(work, `extract_http_${name}`);
+  fs.rmSync(proj, { recursive: true, force: true });
+  fs.mkdirSync(path.join(proj, 'sources'), { recursive: true });
+  fs.writeFileSync(path.join(proj, 'sluice.yml'), 'name: bench\nlake: ./lake\n');
+  fs.writeFileSync(path.join(proj, 'sources', 'api.yml'), `source: api\nkind: http\ntables:\n${table}`);
+  return proj;
+}
+
+// Runs `sluice extract` on a project; returns the figures of its one table.
+async function extract(proj, table) {
+  const before = { ...stats };
+  const r = await timed(sluice, ['extract', '--project-dir', proj]);
+  const m = r.stdout.match(new RegExp(`^\\s*api\\.${table}\\s+\\d+\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)`, 'm'));
+  if (!m) throw new Error(`no line for api.${table} in sluice's output:\n${r.stdout}`);
+  const [read, landed, quarantined] = m.slice(1).map(Number);
+  return { ...r, read, landed, quarantined, requests: stats.requests - before.requests,
+    bytes: stats.bytes - before.bytes };
+}
+
+const runs = [];
+try {
+  const proj = makeProject('paged', `  - name: accounts
     url: ${url}
     params: {limit: "${PAGE}", updated_since: "{{ watermark }}"}
     records: data
@@ -100,36 +171,46 @@ tables:
     primary_key: [id]
     write: merge
 `);
-
-let r;
-try {
-  r = await timed(sluice, ['extract', '--project-dir', proj]);
+  const r = await extract(proj, 'accounts');
+  runs.push({ name: `paged: ${total.toLocaleString()} records`, proj, ...r, want: [total, total, 0] });
+  if (BIG_MB > 0) {
+    const p = makeProject('big', `  - name: big\n    url: ${url.replace('/accounts', '/big')}\n    records: data\n`);
+    const b = await extract(p, 'big');
+    runs.push({ name: `one response, ${BIG_MB} MB`, proj: p, ...b, want: [bigRecords, bigRecords, 0] });
+  }
+  if (VALUE_MB > 0) {
+    const p = makeProject('value', `  - name: value\n    url: ${url.replace('/accounts', '/value')}\n    records: data\n    max_bad_rows: 1\n`);
+    const v = await extract(p, 'value');
+    runs.push({ name: `one ${VALUE_MB} MB value`, proj: p, ...v, want: [3, 2, 1] });
+  }
+  if (JUNK_MB > 0) {
+    const p = makeProject('junk', `  - name: junk\n    url: ${url.replace('/accounts', '/junk')}\n    records: data\n    max_bad_rows: 1\n`);
+    const j = await extract(p, 'junk');
+    runs.push({ name: `${JUNK_MB} MB body, not JSON`, proj: p, ...j, want: [1, 0, 1] });
+  }
 } finally {
   srv.closeAllConnections?.();
   srv.close();
 }
 
-const m = r.stdout.match(/^\s*api\.accounts\s+\d+\s+(\d+)\s+(\d+)\s+(\d+)/m);
-if (!m) throw new Error(`no line for api.accounts in sluice's output:\n${r.stdout}`);
-const [read, landed, quarantined] = m.slice(1).map(Number);
-const note = r.stdout.match(/note: api\.accounts: (\d+) requests, (\d+) retries/);
-const lake = execFileSync(sluice, ['lake', 'ls', '--project-dir', proj], { encoding: 'utf8' });
-const lakeLine = (lake.match(/^raw\/api\/accounts.*$/m) || [''])[0].trim().split(/\s+/);
-const columns = execFileSync(sluice, ['lake', 'show', '--project-dir', proj, 'raw/api/accounts'], { encoding: 'utf8' });
-
 const nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
-console.log(`\nextract_http: ${total.toLocaleString()} records, ${PAGE} per page, cursor pagination, ` +
-  `${(stats.bytes / 1e6).toFixed(0)} MB of JSON, ${nproc} cores (the server shares them), ${sluice}`);
-console.log(`  ${'extract'.padEnd(26)} ${'wall s'.padStart(8)} ${'records/s'.padStart(10)} ${'MB/s'.padStart(7)} ${'requests'.padStart(9)} ${'CPU s'.padStart(7)} ${'peak RSS MB'.padStart(12)} ${'records'.padStart(10)}`);
-console.log(`  ${'sluice extract (http)'.padEnd(26)} ${r.secs.toFixed(2).padStart(8)} ${(landed / r.secs).toFixed(0).padStart(10)} ` +
-  `${(stats.bytes / 1e6 / r.secs).toFixed(1).padStart(7)} ${String(stats.requests).padStart(9)} ${r.cpu.toFixed(2).padStart(7)} ${r.rssMb.toFixed(0).padStart(12)} ${String(landed).padStart(10)}`);
-if (lakeLine.length >= 5) console.log(`  lake: ${lakeLine[2]} files, ${lakeLine[3]} rows, ${lakeLine.slice(4).join(' ')}`);
-// The schema section of `lake show`: a header line, then one line a column.
+console.log(`\nextract_http: ${nproc} cores (the server shares them), ${sluice}`);
+console.log(`  ${'extract'.padEnd(28)} ${'wall s'.padStart(8)} ${'records/s'.padStart(10)} ${'MB sent'.padStart(8)} ${'MB/s'.padStart(7)} ${'requests'.padStart(9)} ${'CPU s'.padStart(7)} ${'peak RSS MB'.padStart(12)} ${'read/landed/quar.'.padStart(20)}`);
+let ok = true;
+for (const r of runs) {
+  console.log(`  ${r.name.padEnd(28)} ${r.secs.toFixed(2).padStart(8)} ${(r.landed / r.secs).toFixed(0).padStart(10)} ` +
+    `${(r.bytes / 1e6).toFixed(0).padStart(8)} ${(r.bytes / 1e6 / r.secs).toFixed(1).padStart(7)} ${String(r.requests).padStart(9)} ` +
+    `${r.cpu.toFixed(2).padStart(7)} ${r.rssMb.toFixed(0).padStart(12)} ${`${r.read}/${r.landed}/${r.quarantined}`.padStart(20)}`);
+  if (r.read !== r.want[0] || r.landed !== r.want[1] || r.quarantined !== r.want[2]) {
+    console.log(`    WARNING: ${r.read} read, ${r.landed} landed, ${r.quarantined} quarantined; expected ${r.want.join('/')}`);
+    ok = false;
+  }
+  const pass = r.rssMb < LIMIT_MB;
+  ok = ok && pass;
+  console.log(`    ${pass ? 'PASS' : 'FAIL'}: sluice peak RSS < ${LIMIT_MB} MB: ${r.rssMb.toFixed(0)} MB`);
+  if (!process.env.BENCH_KEEP) fs.rmSync(r.proj, { recursive: true, force: true });
+}
+const columns = runs.length && fs.existsSync(runs[0].proj) ? execFileSync(sluice, ['lake', 'show', '--project-dir', runs[0].proj, 'raw/api/accounts'], { encoding: 'utf8' }) : '';
 const schema = (columns.split('\n\n').find(p => p.startsWith('schema:')) || '').trim().split('\n');
-const ncols = Math.max(0, schema.length - 2);
-if (ncols) console.log(`  ${ncols} columns after flattening`);
-if (note && Number(note[1]) !== stats.requests) console.log(`  note: sluice counted ${note[1]} requests, the server ${stats.requests}`);
-if (read !== total || landed !== total || quarantined) console.log(`  WARNING: ${read} read, ${landed} landed, ${quarantined} quarantined; expected ${total}`);
-const ok = r.rssMb < LIMIT_MB;
-console.log(`  ${ok ? 'PASS' : 'FAIL'}: sluice peak RSS < ${LIMIT_MB} MB: ${r.rssMb.toFixed(0)} MB`);
-if (!process.env.BENCH_KEEP) fs.rmSync(proj, { recursive: true, force: true });
+if (schema.length > 2) console.log(`  ${schema.length - 2} columns after flattening (paged)`);
+process.exitCode = ok ? 0 : 1;

@@ -141,11 +141,30 @@ sl_log_level sl_log_get_level(void);
 void sl_log_set_format(sl_log_format format);
 /* Parses "debug|info|warn|error|off"; returns -1 when unknown. */
 int sl_log_level_parse(const char *s);
-/* Every later log line replaces this value with "***". */
+/*
+ * Every later log line replaces this value with "***", as registered and
+ * in the forms it takes percent-encoded in a URL query (%xx/%XX, a space
+ * as "+" or "%20"). Values shorter than 4 bytes are not registered.
+ */
 void sl_log_add_secret(const char *secret);
 void sl_log_clear_secrets(void);
-/* Copies s into out with every registered secret replaced by "***". */
+/*
+ * Copies s into out with every registered secret replaced by "***". A
+ * tail of 4 bytes or more that begins a secret (text cut inside a secret,
+ * here or before) is replaced by "***" too.
+ */
 void sl_log_redact(char *out, size_t outsz, const char *s);
+/* The same into a new string (sl_free), or NULL when out of memory. */
+char *sl_log_redact_dup(const char *s);
+/*
+ * Appends s[0..n) to out redacted, then cut at about max bytes (0: no cut;
+ * "..." marks a cut). Secrets are redacted before the cut, and a secret's
+ * beginning left at the end is redacted as well. Use it wherever a body or
+ * other external text is cut for a message. 0 or SL_ENOMEM.
+ */
+int sl_log_redact_truncate(sl_buf *out, const char *s, size_t n, size_t max);
+/* Whether s[0..n) holds a registered secret (in any of its forms). */
+bool sl_log_has_secret(const char *s, size_t n);
 /* Writes one line to stderr: timestamp, level, message (or a JSON object). */
 void sl_log(sl_log_level level, const char *fmt, ...) SL_PRINTF(2, 3);
 /* Same, with extra key/value fields in JSON mode (kv: "k","v",...,NULL). */

@@ -4,11 +4,15 @@
  */
 #include "base.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_SECRETS 64
+/* Each secret is matched as registered and in the forms it takes in a URL. */
+#define MAX_SECRETS 256
+/* A trailing fragment this long that begins a secret is redacted too. */
+#define SECRET_FRAGMENT_MIN 4
 
 static sl_log_level cur_level = SL_LOG_INFO;
 static sl_log_format cur_format = SL_LOG_TEXT;
@@ -32,21 +36,58 @@ int sl_log_level_parse(const char *s)
 	return -1;
 }
 
-void sl_log_add_secret(const char *secret)
+static void add_locked(const char *secret)
 {
-	/* Very short values would redact ordinary words; they are not secrets. */
-	if (!secret || strlen(secret) < 4)
-		return;
-	pthread_mutex_lock(&log_mu);
 	for (int i = 0; i < nsecrets; i++)
 		if (strcmp(secrets[i], secret) == 0)
-			goto out;
+			return;
 	if (nsecrets < MAX_SECRETS) {
 		char *d = sl_strdup(secret);
 		if (d)
 			secrets[nsecrets++] = d;
 	}
-out:
+}
+
+/*
+ * secret percent-encoded as a URL query value: every byte but the
+ * unreserved ones (A-Z a-z 0-9 - . _ ~) as %XX with upper or lower case
+ * hex digits, a space as "+" or "%20" (libcurl writes lower case and "+";
+ * browsers and most servers upper case and "%20"). NULL when out of memory.
+ */
+static char *url_encoded(const char *secret, bool upper, bool plus)
+{
+	const char *hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	char *out = sl_malloc(strlen(secret) * 3 + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)secret; *p; p++) {
+		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+			*o++ = (char)*p;
+		} else if (*p == ' ' && plus) {
+			*o++ = '+';
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+void sl_log_add_secret(const char *secret)
+{
+	/* Very short values would redact ordinary words; they are not secrets. */
+	if (!secret || strlen(secret) < SECRET_FRAGMENT_MIN)
+		return;
+	pthread_mutex_lock(&log_mu);
+	add_locked(secret);
+	for (int form = 0; form < 4; form++) {
+		char *e = url_encoded(secret, form & 1, form & 2);
+		if (e)
+			add_locked(e);
+		sl_free(e);
+	}
 	pthread_mutex_unlock(&log_mu);
 }
 
@@ -59,27 +100,74 @@ void sl_log_clear_secrets(void)
 	pthread_mutex_unlock(&log_mu);
 }
 
-static void redact_locked(char *out, size_t outsz, const char *s)
+/* The registered secret starting at s[0..n), or -1. */
+static int secret_at(const char *s, size_t n)
 {
-	size_t o = 0;
-	if (outsz == 0)
-		return;
-	while (*s && o + 1 < outsz) {
-		int hit = -1;
-		for (int i = 0; i < nsecrets; i++) {
-			size_t n = strlen(secrets[i]);
-			if (strncmp(s, secrets[i], n) == 0) {
-				hit = i;
+	for (int i = 0; i < nsecrets; i++) {
+		size_t len = strlen(secrets[i]);
+		if (len <= n && memcmp(s, secrets[i], len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Appends s[0..n) to out with every registered secret replaced by "***",
+ * stopping at max bytes of output (0: no limit). Returns the number of
+ * input bytes consumed.
+ */
+static size_t redact_into(sl_buf *out, const char *s, size_t n, size_t max)
+{
+	size_t i = 0;
+	while (i < n && (!max || out->len < max)) {
+		int hit = secret_at(s + i, n - i);
+		if (hit >= 0) {
+			sl_buf_puts(out, "***");
+			i += strlen(secrets[hit]);
+		} else {
+			sl_buf_putc(out, s[i++]);
+		}
+	}
+	return i;
+}
+
+/* Length of the longest tail of s[0..n) (at least SECRET_FRAGMENT_MIN
+ * bytes) that is the beginning of a registered secret, or 0. */
+static size_t secret_fragment_at_end(const char *s, size_t n)
+{
+	size_t best = 0;
+	for (int i = 0; i < nsecrets; i++) {
+		size_t len = strlen(secrets[i]);
+		for (size_t k = len - 1 < n ? len - 1 : n; k >= SECRET_FRAGMENT_MIN && k > best; k--)
+			if (memcmp(s + n - k, secrets[i], k) == 0) {
+				best = k;
 				break;
 			}
-		}
+	}
+	return best;
+}
+
+/* Fixed-size redaction for log lines (never allocates). */
+static void redact_locked(char *out, size_t outsz, const char *s)
+{
+	size_t o = 0, i = 0, n = strlen(s);
+	if (outsz == 0)
+		return;
+	while (i < n && o + 1 < outsz) {
+		int hit = secret_at(s + i, n - i);
 		if (hit >= 0) {
 			for (const char *r = "***"; *r && o + 1 < outsz; r++)
 				out[o++] = *r;
-			s += strlen(secrets[hit]);
+			i += strlen(secrets[hit]);
 		} else {
-			out[o++] = *s++;
+			out[o++] = s[i++];
 		}
+	}
+	size_t frag = secret_fragment_at_end(out, o);
+	if (frag) {
+		o -= frag;
+		for (const char *r = "***"; *r && o + 1 < outsz; r++)
+			out[o++] = *r;
 	}
 	out[o] = '\0';
 }
@@ -89,6 +177,50 @@ void sl_log_redact(char *out, size_t outsz, const char *s)
 	pthread_mutex_lock(&log_mu);
 	redact_locked(out, outsz, s);
 	pthread_mutex_unlock(&log_mu);
+}
+
+char *sl_log_redact_dup(const char *s)
+{
+	sl_buf b = SL_BUF_INIT;
+	pthread_mutex_lock(&log_mu);
+	redact_into(&b, s, strlen(s), 0);
+	pthread_mutex_unlock(&log_mu);
+	if (sl_buf_reserve(&b, 0) < 0) {
+		sl_buf_free(&b);
+		return NULL;
+	}
+	return sl_buf_detach(&b);
+}
+
+int sl_log_redact_truncate(sl_buf *out, const char *s, size_t n, size_t max)
+{
+	pthread_mutex_lock(&log_mu);
+	/* Redact the whole text first: a secret that crosses the cut is then
+	 * already "***". What is left at the cut (text that was itself cut
+	 * before it reached us) loses a trailing secret prefix. */
+	size_t start = out->len;
+	size_t used = redact_into(out, s, n, max ? start + max : 0);
+	bool cut = used < n;
+	size_t frag = secret_fragment_at_end(out->data ? out->data + start : "", out->len - start);
+	if (frag) {
+		out->len -= frag;
+		out->data[out->len] = '\0';
+		sl_buf_puts(out, "***");
+	}
+	pthread_mutex_unlock(&log_mu);
+	if (cut)
+		sl_buf_puts(out, "...");
+	return sl_buf_reserve(out, 0);
+}
+
+bool sl_log_has_secret(const char *s, size_t n)
+{
+	bool found = false;
+	pthread_mutex_lock(&log_mu);
+	for (size_t i = 0; i < n && !found; i++)
+		found = secret_at(s + i, n - i) >= 0;
+	pthread_mutex_unlock(&log_mu);
+	return found;
 }
 
 static void emit(sl_log_level level, const char *msg, va_list *kv)

@@ -78,6 +78,9 @@ typedef struct sl_source_table {
 	double rate_limit;    /* requests per second, 0 = none */
 	int max_retries;      /* default 5 */
 	char *on_bad_page;    /* "quarantine" (default) | "fail" */
+	int64_t max_pages;        /* pages one extraction may request; default 100000 */
+	int64_t max_record_bytes; /* largest record held; default 16 MiB */
+	int64_t max_retry_micros; /* max_retry_time: retrying and waiting per table; default 10m */
 } sl_source_table;
 
 typedef struct sl_source {

@@ -26,13 +26,15 @@ static const char *const table_keys[] = {
 	"path", "url", "format", "delimiter", "quote", "escape", "header", "nulls",
 	"cursor", "lookback", "query", "schema", "cast_unsupported_to_text",
 	"method", "params", "headers", "body", "records", "auth", "pagination",
-	"flatten", "rate_limit", "max_retries", "on_bad_page", "max_columns", NULL};
+	"flatten", "rate_limit", "max_retries", "on_bad_page",
+	"max_pages", "max_record_bytes", "max_retry_time", "max_columns", NULL};
 static const int table_key_kinds[] = {
 	K_ALL, K_ALL, K_ALL, K_ALL, K_ALL,
 	K_CSV, K_S3 | K_HTTP, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES,
 	K_ALL, K_PG | K_HTTP, K_PG, K_PG, K_PG,
 	K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP,
-	K_HTTP, K_HTTP, K_HTTP | K_S3, K_HTTP, K_FILES};
+	K_HTTP, K_HTTP, K_HTTP | K_S3, K_HTTP,
+	K_HTTP, K_HTTP, K_HTTP, K_FILES};
 
 static const char *const write_modes[] = {"append", "replace", "merge", NULL};
 static const char *const formats[] = {"csv", "parquet", "jsonl", NULL};
@@ -161,6 +163,9 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 	t->method = "GET";
 	t->flatten = "columns";
 	t->on_bad_page = "quarantine";
+	t->max_pages = 100000;
+	t->max_record_bytes = (int64_t)16 << 20;
+	t->max_retry_micros = 600 * SL_MICROS_PER_SEC;
 	if (n->type != YAML_MAPPING_NODE)
 		return pj_err(f, t->line, "table #%d of source \"%s\" must be a mapping like "
 			      "{name: orders, ...}, not %s", idx + 1, s->name, pj_kind_name(n));
@@ -280,6 +285,17 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 	if ((rc = pj_get_enum(f, n, "on_bad_page", where, bad_page_modes, &e)) < 0)
 		return rc;
 	t->on_bad_page = (char *)bad_page_modes[e];
+	char *retry_time = NULL;
+	if ((rc = pj_get_int(f, n, "max_pages", where, 1, INT64_MAX, &t->max_pages)) < 0 ||
+	    (rc = pj_get_int(f, n, "max_record_bytes", where, 1024, (int64_t)1 << 30,
+			     &t->max_record_bytes)) < 0 ||
+	    (rc = pj_get_str(f, n, "max_retry_time", where, &retry_time)) < 0)
+		return rc;
+	if (retry_time && (sl_duration_parse(retry_time, &t->max_retry_micros) < 0 ||
+			   t->max_retry_micros <= 0))
+		return pj_err(f, pj_line(pj_get(f, n, "max_retry_time", NULL)),
+			      "\"max_retry_time\"%s must be a duration like 90s, 10m or 1h, not "
+			      "\"%s\"", where, retry_time);
 	if (method) {
 		if (strcasecmp(method, "GET") != 0 && strcasecmp(method, "POST") != 0)
 			return pj_err(f, pj_line(pj_get(f, n, "method", NULL)),

@@ -1,6 +1,7 @@
 /*
  * http_config.c: the http source's request side: pagination settings,
- * headers and auth, and the URL of each request (params, {{ watermark }},
+ * headers and auth (and the few headers other hosts may see), the
+ * configured origin, and the URL of each request (params, {{ watermark }},
  * pagination parameters, or the Link header's next URL).
  */
 #include "sources/http_int.h"
@@ -93,19 +94,53 @@ bad_number:
 
 static bool uses_template(const char *s) { return s && strstr(s, "watermark") != NULL; }
 
-static int header_add(sl_http_extractor *x, const char *name, const char *value, sl_error *err)
+/* Appends "name: value" (templated) to *list. */
+static int header_add_to(sl_http_extractor *x, struct curl_slist **list, const char *name,
+			 const char *value, sl_error *err)
 {
 	sl_buf h = SL_BUF_INIT;
 	if (sl_buf_printf(&h, "%s: ", name) < 0 || sl_http_template(&h, value, x->wm_param) < 0) {
 		sl_buf_free(&h);
 		return sl_http_oom(err);
 	}
-	struct curl_slist *l = curl_slist_append(x->headers, h.data);
+	struct curl_slist *l = curl_slist_append(*list, h.data);
 	sl_buf_free(&h);
 	if (!l)
 		return sl_http_oom(err);
-	x->headers = l;
+	*list = l;
 	return 0;
+}
+
+static int header_add(sl_http_extractor *x, const char *name, const char *value, sl_error *err)
+{
+	return header_add_to(x, &x->headers, name, value, err);
+}
+
+/*
+ * Whether a query parameter's name says its value is a credential: it ends
+ * in token, secret, password or signature, or is a known key name (case,
+ * "-" and "_" aside: api_key, apiKey, key, sig...). Not any name holding
+ * "key": sort_key's value is a column name, not a secret.
+ */
+static bool secret_param(const char *name)
+{
+	static const char *const suffixes[] = {"token", "secret", "password", "passwd",
+					       "signature", NULL};
+	static const char *const names[] = {"key", "apikey", "appkey", "accesskey", "secretkey",
+					    "privatekey", "consumerkey", "subscriptionkey", "clientkey",
+					    "sig", "auth", "session", "sessionid", NULL};
+	sl_buf n = SL_BUF_INIT;
+	bool hit = false;
+	for (const char *p = name; *p; p++)
+		if (*p != '_' && *p != '-' &&
+		    sl_buf_putc(&n, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p)) < 0)
+			break;
+	for (int i = 0; n.data && suffixes[i] && !hit; i++)
+		hit = sl_str_ends_with(n.data, suffixes[i]);
+	for (int i = 0; n.data && names[i] && !hit; i++)
+		hit = strcmp(n.data, names[i]) == 0;
+	sl_buf_free(&n);
+	return hit;
 }
 
 int sl_http_request_config(sl_http_extractor *x, sl_error *err)
@@ -120,8 +155,12 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 		return sl_error_set(err, SL_ECONFIG, "%s:%d: method must be GET or POST, not \"%s\"",
 				    sl_http_file(x), t->line, t->method);
 	x->wm_templated = uses_template(t->url) || uses_template(t->body);
-	for (int i = 0; i < t->params.n; i++)
+	for (int i = 0; i < t->params.n; i++) {
 		x->wm_templated |= uses_template(t->params.items[i].value);
+		/* Logged URLs show such a value as "***" (and its URL forms). */
+		if (secret_param(t->params.items[i].key))
+			sl_log_add_secret(t->params.items[i].value);
+	}
 	for (int i = 0; i < t->headers.n; i++) {
 		x->wm_templated |= uses_template(t->headers.items[i].value);
 		has_ct |= strcasecmp(t->headers.items[i].key, "content-type") == 0;
@@ -129,7 +168,9 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 		if (rc < 0)
 			return rc;
 	}
-	if ((rc = header_add(x, "Accept", "application/json", err)) < 0)
+	/* Only these go to a host other than the configured one. */
+	if ((rc = header_add(x, "Accept", "application/json", err)) < 0 ||
+	    (rc = header_add_to(x, &x->public_headers, "Accept", "application/json", err)) < 0)
 		return rc;
 	if (t->body) {
 		sl_buf b = SL_BUF_INIT;
@@ -139,6 +180,9 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 		}
 		x->post_body = sl_buf_detach(&b);
 		if (!has_ct && (rc = header_add(x, "Content-Type", "application/json", err)) < 0)
+			return rc;
+		if ((rc = header_add_to(x, &x->public_headers, "Content-Type", "application/json",
+					err)) < 0)
 			return rc;
 	}
 	for (int i = 0; i < t->auth.n; i++) {
@@ -181,6 +225,19 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 	}
 	if (x->user && !x->password)
 		x->password = "";
+	/* The origin credentials may go to: the configured URL's. */
+	sl_buf u = SL_BUF_INIT;
+	if (sl_http_template(&u, t->url, x->wm_param) < 0) {
+		sl_buf_free(&u);
+		return sl_http_oom(err);
+	}
+	rc = sl_http_url_origin(u.data, &x->origin);
+	sl_buf_free(&u);
+	if (rc == SL_ENOMEM)
+		return sl_http_oom(err);
+	if (rc < 0)
+		return sl_error_set(err, SL_ECONFIG, "%s:%d: url \"%s\" is not a valid URL",
+				    sl_http_file(x), t->line, t->url);
 	return 0;
 }
 
@@ -210,11 +267,17 @@ int sl_http_build_url(sl_http_extractor *x, char **out, sl_error *err)
 	if (!u)
 		return sl_http_oom(err);
 	if (x->ptype == SL_HTTP_PAGE_LINK && x->next_url) {
-		if (curl_url_set(u, CURLUPART_URL, x->cur_url, 0) != CURLUE_OK ||
-		    curl_url_set(u, CURLUPART_URL, x->next_url, 0) != CURLUE_OK)
-			rc = sl_error_set(err, SL_EFORMAT,
-					  "http source %s: Link next URL \"%.200s\" is not valid",
-					  x->label, x->next_url);
+		/* Relative to the URL that answered (after any redirect). */
+		const char *base = x->client.hop_url ? x->client.hop_url : x->cur_url;
+		if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+		    curl_url_set(u, CURLUPART_URL, x->next_url, 0) != CURLUE_OK) {
+			if (sl_log_redact_truncate(&tmp, x->next_url, strlen(x->next_url), 200) < 0)
+				rc = sl_http_oom(err);
+			else
+				rc = sl_error_set(err, SL_EFORMAT,
+						  "http source %s: Link next URL \"%s\" is not valid",
+						  x->label, tmp.data);
+		}
 		goto get;
 	}
 	if (sl_http_template(&tmp, t->url, x->wm_param) < 0) {

@@ -1,6 +1,6 @@
 /*
- * http_int.h: private to the http source (http_*.c): JSON record selection
- * and flattening, type inference, watermark templating, Link and
+ * http_int.h: private to the http source (http_*.c): the streaming page
+ * parser, record flattening, type inference, watermark templating, Link and
  * Retry-After header parsing, backoff, and the retrying libcurl client.
  */
 #ifndef SL_SOURCES_HTTP_INT_H
@@ -12,19 +12,6 @@
 #include <jansson.h>
 
 /* ------------------------------------------------------------ records */
-
-/*
- * The value at a dotted path ("data.items"; a numeric segment indexes an
- * array); an empty or NULL path is the root. Borrowed, or NULL when absent.
- */
-json_t *sl_http_json_path(json_t *root, const char *path);
-
-/*
- * The records of a page: the array at path. Returns 0 with *out borrowed
- * from body, or SL_EFORMAT with the reason in err (path missing, not an
- * array).
- */
-int sl_http_select_records(json_t *body, const char *path, json_t **out, sl_error *err);
 
 /* A record flattened into (column name, value) pairs. */
 typedef struct sl_http_flat {
@@ -119,11 +106,12 @@ int sl_http_records_schema(sl_http_records *r, sl_schema **out, sl_error *err);
  * receives one value (absent fields null); the caller ends the row. Returns
  * 0; 1 when the record does not fit (not an object, an unknown non-null
  * field, a field twice, a value not of its column's type) with the reason
- * in reason[n] and the row half-appended (the caller discards it); or a
- * negative SL_E* with err set (out of memory, a string column too large).
+ * appended to reason and the row half-appended (the caller discards it);
+ * or a negative SL_E* with err set (out of memory, a string column too
+ * large).
  */
-int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, char *reason,
-			   size_t n, sl_error *err);
+int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, sl_buf *reason,
+			   sl_error *err);
 
 /* --------------------------------------------------------- templating */
 
@@ -139,10 +127,10 @@ int sl_http_template(sl_buf *out, const char *s, const char *watermark);
 
 /*
  * The target of the rel="next" link in a Link header value (RFC 8288; may
- * hold several comma-separated links). Returns 1 and the URL in out, 0 when
- * there is none (or it does not fit in n).
+ * hold several comma-separated links). Returns 1 with the URL in *out
+ * (sl_free), 0 when there is none, SL_ENOMEM.
  */
-int sl_http_link_next(const char *header, char *out, size_t n);
+int sl_http_link_next(const char *header, char **out);
 
 /*
  * Seconds to wait from a Retry-After value: delta-seconds or an HTTP date
@@ -155,61 +143,163 @@ int sl_http_retry_after(const char *value, int64_t now, double *secs);
  * into [1/2, 1] by rnd in [0, 1). attempt counts from 0. */
 double sl_http_backoff(int attempt, double base, double cap, double rnd);
 
+/* -------------------------------------------------------- page parser */
+
+#define SL_HTTP_MAX_RECORD_DEFAULT ((size_t)16 << 20)
+#define SL_HTTP_MAX_DEPTH 1000
+/* Bytes of a body kept for messages and for a bad page's quarantine row. */
+#define SL_HTTP_HEAD_MAX ((size_t)64 << 10)
+
+typedef struct sl_http_parser sl_http_parser;
+
+typedef struct sl_http_parser_opts {
+	const char *records_path; /* dotted; a numeric segment indexes an array; "" = the body */
+	const char *next_path;    /* the next cursor, or NULL */
+	const char *total_path;   /* the total record count, or NULL */
+	size_t max_record_bytes;  /* 0: SL_HTTP_MAX_RECORD_DEFAULT */
+} sl_http_parser_opts;
+
+/* What a page told, complete after sl_http_parser_finish. */
+typedef struct sl_http_page_info {
+	const char *paths[3];  /* records, next, total (borrowed from the opts) */
+	int64_t nrecords;      /* record values seen, good and bad */
+	bool has_next;
+	sl_buf next;           /* the next cursor's text */
+	bool has_total;
+	int64_t total;
+	sl_buf error;          /* why the page is bad; empty when it is not */
+	sl_buf head;           /* the body's first SL_HTTP_HEAD_MAX bytes */
+	uint64_t bytes;        /* body bytes parsed */
+	uint64_t hash;         /* of the records' content */
+} sl_http_page_info;
+
+/*
+ * Receives each record as it completes: record (owned by the callee; NULL
+ * when it was too large to keep), reason (why it is bad, or NULL), its
+ * 1-based index in the page and its size as charged against the cap.
+ * Returns 0 or SL_ENOMEM.
+ */
+typedef int (*sl_http_emit_fn)(void *ctx, json_t *record, const char *reason, int64_t index,
+			       size_t bytes);
+
+int sl_http_parser_new(sl_http_parser **out, const sl_http_parser_opts *o, sl_http_emit_fn emit,
+		       void *ctx);
+void sl_http_parser_free(sl_http_parser *p);
+/* Starts a new body; the first skip records are dropped (they were handed
+ * on from an earlier attempt at the same page). 0 or SL_ENOMEM. */
+int sl_http_parser_restart(sl_http_parser *p, int64_t skip);
+/* Parses the next bytes of the body. 0; 1 when the page is bad (the reason
+ * in info.error; stop sending); SL_ENOMEM. */
+int sl_http_parser_feed(sl_http_parser *p, const char *data, size_t n);
+/* The body is complete. 0; 1 when the page is bad; SL_ENOMEM. */
+int sl_http_parser_finish(sl_http_parser *p);
+const sl_http_page_info *sl_http_parser_info(const sl_http_parser *p);
+
 /* ------------------------------------------------------------- client */
 
+/* Where a 2xx response body goes, as it arrives. */
+typedef struct sl_http_sink {
+	void *ctx;
+	/* A new attempt at the same request starts: forget the body so far. */
+	int (*restart)(void *ctx);
+	/* Body bytes; 0, or nonzero to stop the transfer (the sink knows why). */
+	int (*write)(void *ctx, const char *data, size_t n);
+} sl_http_sink;
+
+typedef struct sl_http_request {
+	const char *url;
+	const char *method;      /* GET (default) or POST */
+	const char *body;        /* POST body or NULL */
+	struct curl_slist *headers;        /* every configured header and credential */
+	struct curl_slist *public_headers; /* for other hosts: Accept, Content-Type */
+	const char *user;        /* basic auth, or NULL */
+	const char *password;
+	const char *origin;      /* scheme://host:port of the configured URL */
+	const char *label;       /* "source.table", for messages */
+} sl_http_request;
+
 typedef struct sl_http_client {
+	CURLM *multi;
 	CURL *curl;
 	int max_retries;
 	double min_interval;   /* 1 / rate_limit, 0 = none */
 	double last_start;     /* monotonic seconds of the last request */
 	double backoff_base;   /* seconds */
 	double backoff_cap;
-	long timeout_secs;
+	long stall_secs;       /* a transfer that receives nothing this long fails */
+	double retry_budget;   /* max_retry_time in seconds, 0 = none */
+	double retry_spent;    /* seconds spent in failed attempts and waits */
 	sl_extract_stats *stats;
-	/* the last response */
+
+	/* the transfer under way */
+	const sl_http_request *req;
+	sl_http_sink sink;
+	bool active;
+	int attempt, hops;
+	char *hop_url;         /* the URL of this hop (a redirect's target) */
+	char *hop_safe;        /* the same, redacted */
+	bool hop_foreign;      /* another origin than the configured one */
+	bool hop_post;
+	double attempt_start;
+	bool got_status, stopped;
 	long status;
-	sl_buf body;
+	sl_buf errbody;        /* a non-2xx body's head */
 	sl_buf link;           /* Link header values, joined by ", " */
 	char retry_after[128];
+	char errbuf[CURL_ERROR_SIZE];
 } sl_http_client;
-
-typedef struct sl_http_request {
-	const char *url;
-	const char *method;      /* GET (default) or POST */
-	const char *body;        /* POST body or NULL */
-	struct curl_slist *headers;
-	const char *user;        /* basic auth, or NULL */
-	const char *password;
-	const char *label;       /* "source.table", for messages */
-	const char *safe_url;    /* the URL with secrets redacted */
-} sl_http_request;
 
 int sl_http_client_init(sl_http_client *c, sl_extract_stats *stats, sl_error *err);
 void sl_http_client_free(sl_http_client *c);
 /*
- * Performs the request, retrying connection errors, timeouts, 429 and 5xx
- * with backoff (honouring Retry-After) up to max_retries times. Returns 0
- * with a 2xx response in c->body, or SL_ENET naming the URL and the cause.
+ * Starts req (kept alive by the caller until the transfer ends), its 2xx
+ * body going to sink. Redirects are followed here: to another origin
+ * without headers, auth or a body that hold credentials, and never with a
+ * credential in the URL.
  */
-int sl_http_client_do(sl_http_client *c, const sl_http_request *req, sl_error *err);
+int sl_http_client_start(sl_http_client *c, const sl_http_request *req, sl_http_sink sink,
+			 sl_error *err);
+/*
+ * Moves the transfer on (waits at most about a second). Returns 1 while it
+ * is under way, 0 when it ended with a 2xx response (or the sink stopped
+ * it), or a negative SL_E* (SL_ENET naming the URL and the cause). Retries
+ * connection errors, timeouts, 429 and 5xx with backoff (honouring
+ * Retry-After) up to max_retries times and within retry_budget seconds.
+ */
+int sl_http_client_step(sl_http_client *c, sl_error *err);
+/* Cancels the transfer under way, if any. */
+void sl_http_client_cancel(sl_http_client *c);
+
+/* "scheme://host:port" of url (lower case, default ports filled in) into
+ * *out (sl_free). SL_EINVAL when url is not a URL. */
+int sl_http_url_origin(const char *url, char **out);
 
 /* ---------------------------------------------------------- extractor */
 
-/* Inference reads pages until it has this many records (or SL_HTTP_PENDING_MAX
- * pages, or the end); those pages are kept and extracted afterwards. */
+/* Inference reads records until it has this many (or holds this many
+ * bytes of them, or the end); they are kept and extracted afterwards. */
 #define SL_HTTP_INFER_RECORDS 1000
-#define SL_HTTP_PENDING_MAX 8
+#define SL_HTTP_INFER_BYTES ((size_t)32 << 20)
 /* Consecutive bad pages after which page/offset pagination stops. */
 #define SL_HTTP_BAD_PAGES_MAX 3
 
 typedef enum { SL_HTTP_PAGE_NONE = 0, SL_HTTP_PAGE_PAGE, SL_HTTP_PAGE_OFFSET, SL_HTTP_PAGE_CURSOR, SL_HTTP_PAGE_LINK } sl_http_page_type;
 
-typedef struct sl_http_page {
-	json_t *body;    /* owned */
-	json_t *records; /* borrowed from body */
-	size_t next;
-	char *origin;    /* request URL, secrets redacted */
-} sl_http_page;
+/* The URL of a page (secrets redacted), shared by its records. */
+typedef struct sl_http_origin {
+	int refs;
+	char url[];
+} sl_http_origin;
+
+/* A record (or a bad page) waiting to become a row. */
+typedef struct sl_http_item {
+	json_t *record;          /* owned; NULL when bad and not kept */
+	char *reason;            /* owned: why it is bad, or NULL */
+	char *raw;               /* owned: a bad page's head, or NULL */
+	size_t raw_len, bytes;
+	int64_t index;           /* 1-based in its page; 0 for a page */
+	sl_http_origin *origin;  /* one reference */
+} sl_http_item;
 
 typedef struct sl_http_extractor {
 	sl_extractor base;
@@ -218,12 +308,14 @@ typedef struct sl_http_extractor {
 	struct sl_state *state;
 	sl_quarantine_fn on_bad;
 	void *on_bad_ctx;
-	char key[256];
-	char label[256];
+	char *key;         /* "source.table" in the state store */
+	char *label;       /* "source.table", for messages */
 	sl_http_client client;
 	struct curl_slist *headers;
+	struct curl_slist *public_headers;
 	const char *user, *password;
 	char *post_body;
+	char *origin;      /* of the configured URL */
 
 	char *wm;          /* stored watermark (NULL: first run or full refresh) */
 	char *wm_param;    /* the value {{ watermark }} expands to: wm - lookback */
@@ -240,9 +332,23 @@ typedef struct sl_http_extractor {
 	bool more;
 	int bad_pages;
 	int64_t total, fetched;
+	int64_t pages;          /* pages requested */
+	int64_t max_pages;      /* 0: no limit */
+	uint64_t *seen;         /* hashes of the cursors and URLs asked for */
+	size_t nseen, seen_cap;
+	bool have_prev_hash;
+	uint64_t prev_hash;
 
-	sl_http_page pending[SL_HTTP_PENDING_MAX];
-	int phead, pcount;
+	/* the page under way */
+	sl_http_parser *parser;
+	sl_http_request req;
+	bool in_flight;
+	sl_http_origin *page_origin;
+	int64_t page_emitted;   /* records handed on from this page */
+
+	sl_http_item *queue;
+	size_t qhead, qlen, qcap;
+	size_t qbytes;
 
 	sl_http_records rec;
 	sl_buf text;
@@ -270,7 +376,7 @@ static inline const char *sl_http_file(const sl_http_extractor *x)
 
 /* Reads t->pagination (type page|offset|cursor|link and its keys). */
 int sl_http_pagination_config(sl_http_extractor *x, sl_error *err);
-/* Headers (templated), auth, method and POST body from the table. */
+/* Headers (templated), auth, method, POST body and origin from the table. */
 int sl_http_request_config(sl_http_extractor *x, sl_error *err);
 /* The next request's URL into *out (sl_free). */
 int sl_http_build_url(sl_http_extractor *x, char **out, sl_error *err);

@@ -1,7 +1,7 @@
 /*
- * http_json.c: the pure parts of the http source: selecting records by a
- * path, flattening records into columns, inferring and widening column
- * kinds, {{ watermark }} templating, Link and Retry-After headers, backoff.
+ * http_json.c: the pure parts of the http source: flattening records into
+ * columns, inferring and widening column kinds, records into batch rows,
+ * {{ watermark }} templating, Link and Retry-After headers, backoff.
  */
 #include "sources/http_int.h"
 
@@ -13,53 +13,6 @@
 #include <strings.h>
 
 /* ------------------------------------------------------------ records */
-
-json_t *sl_http_json_path(json_t *root, const char *path)
-{
-	json_t *cur = root;
-	const char *p = path;
-	if (!p || !*p)
-		return root;
-	while (cur && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		char seg[256];
-		if (n == 0 || n >= sizeof seg)
-			return NULL;
-		memcpy(seg, p, n);
-		seg[n] = '\0';
-		if (json_is_object(cur)) {
-			cur = json_object_get(cur, seg);
-		} else if (json_is_array(cur)) {
-			int64_t idx;
-			if (sl_parse_int64(seg, n, &idx) < 0 || idx < 0)
-				return NULL;
-			cur = json_array_get(cur, (size_t)idx);
-		} else {
-			return NULL;
-		}
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	return cur;
-}
-
-int sl_http_select_records(json_t *body, const char *path, json_t **out, sl_error *err)
-{
-	json_t *v = sl_http_json_path(body, path);
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return sl_error_set(err, SL_EFORMAT, "records path \"%s\" is not in the response",
-				    path && *path ? path : "");
-	if (!json_is_array(v))
-		return sl_error_set(err, SL_EFORMAT,
-				    "records path \"%s\" holds %s, not an array of records",
-				    path && *path ? path : "(the body)",
-				    json_is_object(v) ? "an object" : "a scalar");
-	*out = v;
-	return 0;
-}
 
 void sl_http_flat_init(sl_http_flat *f)
 {
@@ -308,8 +261,9 @@ static bool rel_has_next(const char *v, size_t n)
 	return false;
 }
 
-int sl_http_link_next(const char *header, char *out, size_t n)
+int sl_http_link_next(const char *header, char **out)
 {
+	*out = NULL;
 	const char *p = header;
 	while (p && *p) {
 		p = skip_ws(p);
@@ -358,12 +312,8 @@ int sl_http_link_next(const char *header, char *out, size_t n)
 				next = true;
 		}
 		if (next) {
-			size_t len = (size_t)(ue - u);
-			if (len + 1 > n)
-				return 0;
-			memcpy(out, u, len);
-			out[len] = '\0';
-			return 1;
+			*out = sl_strndup(u, (size_t)(ue - u));
+			return *out ? 1 : SL_ENOMEM;
 		}
 		/* skip to the next link */
 		while (*p && *p != ',')
@@ -607,13 +557,18 @@ static int append_value(sl_http_records *r, sl_column *c, json_t *v, bool *oom, 
 	return sl_column_append_text(c, s, r->text.len, verr);
 }
 
-int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, char *reason,
-			   size_t n, sl_error *err)
+/* 1 (the record is bad) once its reason is written, or SL_ENOMEM. */
+static int bad_reason(int rc, sl_error *err)
+{
+	return rc < 0 ? sl_error_set(err, SL_ENOMEM, "out of memory") : 1;
+}
+
+int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, sl_buf *reason,
+			   sl_error *err)
 {
 	if (sl_http_flatten(&r->flat, record, r->as_json, NULL) < 0) {
 		if (!json_is_object(record)) {
-			snprintf(reason, n, "record is not a JSON object");
-			return 1;
+			return bad_reason(sl_buf_puts(reason, "record is not a JSON object"), err);
 		}
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
@@ -625,17 +580,18 @@ int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, char
 		if (i < 0) {
 			if (json_is_null(v))
 				continue; /* carries no data */
-			snprintf(reason, n,
-				 "unexpected field \"%s\": not in the schema inferred from the first "
-				 "pages; declare it in columns:",
-				 r->flat.names[f]);
-			return 1;
+			return bad_reason(sl_buf_printf(reason,
+							"unexpected field \"%s\": not in the schema "
+							"inferred from the first pages; declare it in "
+							"columns:",
+							r->flat.names[f]),
+					  err);
 		}
 		sl_http_col *col = &r->cols[i];
 		if (col->stamp == serial) {
-			snprintf(reason, n, "field \"%s\" appears twice after flattening",
-				 r->flat.names[f]);
-			return 1;
+			return bad_reason(sl_buf_printf(reason,
+							"field \"%s\" appears twice after flattening",
+					    r->flat.names[f]), err);
 		}
 		col->stamp = serial;
 		sl_column *c = &b->cols[i];
@@ -651,8 +607,8 @@ int sl_http_records_append(sl_http_records *r, sl_batch *b, json_t *record, char
 		if (oom)
 			return sl_error_set(err, SL_ENOMEM, "out of memory");
 		if (c->type.id != SL_STRING) {
-			snprintf(reason, n, "field \"%s\": %s", col->name, verr.message);
-			return 1;
+			return bad_reason(
+				sl_buf_printf(reason, "field \"%s\": %s", col->name, verr.message), err);
 		}
 		return sl_error_set(err, rc, "http source %s: field \"%s\": string data too large "
 				    "for one batch", r->label, col->name);

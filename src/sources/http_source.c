@@ -1,19 +1,25 @@
 /*
  * http_source.c: the http extractor. Pages through a JSON API (page,
- * offset, cursor or Link pagination), selects the records at a path,
- * flattens them into columns whose types are inferred from the first pages
- * (or declared), and fills one reusable batch. Records that do not fit the
- * schema and pages that are not JSON go to quarantine. Incremental by a
+ * offset, cursor or Link pagination); each response streams through the
+ * page parser (http_stream.c), whose records wait in a queue until they
+ * become rows: nothing holds a whole page. Columns are flattened from the
+ * records; their types are inferred from the first records (or declared).
+ * Records that do not fit the schema, records too large to hold, and pages
+ * that are not JSON go to quarantine, one row each. Incremental by a
  * {{ watermark }} request parameter and/or a record cursor field.
+ *
+ * Pagination cannot run away: a cursor or next URL asked for before, a
+ * page holding the same records as the one before, or more than
+ * max_pages pages fails the task with what repeated.
  *
  * Choices: on a first run (or --full-refresh) a param whose value is exactly
  * "{{ watermark }}" is dropped, elsewhere the template expands to "".
  * {{ watermark }} is the stored watermark minus lookback. Without a cursor
  * field the watermark saved is the time this run started. A non-null field
  * absent from the inferred schema quarantines its record ("unexpected
- * field"); a new field that is null is ignored. jansson rejects integers
- * beyond int64 (the page is quarantined as not JSON) and reads reals as
- * doubles: declare such fields as strings upstream or accept float64.
+ * field"); a new field that is null is ignored. An integer beyond int64 or
+ * a number beyond double quarantines its record. A transfer that breaks
+ * after some records were read is retried, and those records are skipped.
  */
 #include "sources/http_int.h"
 #include "state/state.h"
@@ -22,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <xxhash.h>
 
 static int quarantine(sl_http_extractor *x, const char *origin, int64_t line, const char *raw,
 		      size_t raw_len, const char *reason, sl_error *err)
@@ -35,12 +42,172 @@ static int quarantine(sl_http_extractor *x, const char *origin, int64_t line, co
 	return x->on_bad(x->on_bad_ctx, &row, err);
 }
 
-/* Where the next page comes from, after a page with nrecords records. */
-static void advance(sl_http_extractor *x, json_t *body, size_t nrecords, bool bad)
+/* ---------------------------------------------------------------- queue */
+
+static void origin_unref(sl_http_origin *o)
 {
-	char next[4096];
-	x->fetched += (int64_t)nrecords;
+	if (o && --o->refs == 0)
+		sl_free(o);
+}
+
+static void item_free(sl_http_item *it)
+{
+	json_decref(it->record);
+	sl_free(it->reason);
+	sl_free(it->raw);
+	origin_unref(it->origin);
+	memset(it, 0, sizeof *it);
+}
+
+static int queue_push(sl_http_extractor *x, sl_http_item *it)
+{
+	if (x->qhead + x->qlen == x->qcap) {
+		if (x->qhead > 0) {
+			memmove(x->queue, x->queue + x->qhead, x->qlen * sizeof *x->queue);
+			x->qhead = 0;
+		}
+		if (x->qlen == x->qcap) {
+			size_t cap = x->qcap ? x->qcap * 2 : 256;
+			sl_http_item *q = sl_realloc(x->queue, cap * sizeof *q);
+			if (!q)
+				return SL_ENOMEM;
+			x->queue = q;
+			x->qcap = cap;
+		}
+	}
+	x->queue[x->qhead + x->qlen++] = *it;
+	x->qbytes += it->bytes;
+	if (it->origin)
+		it->origin->refs++;
+	return 0;
+}
+
+static sl_http_item queue_pop(sl_http_extractor *x)
+{
+	sl_http_item it = x->queue[x->qhead++];
+	x->qlen--;
+	x->qbytes -= it.bytes;
+	if (x->qlen == 0)
+		x->qhead = 0;
+	return it;
+}
+
+/* The parser's records, into the queue. */
+static int on_record(void *ctx, json_t *record, const char *reason, int64_t index, size_t bytes)
+{
+	sl_http_extractor *x = ctx;
+	sl_http_item it = {record, NULL, NULL, 0, bytes, index, x->page_origin};
+	if (reason && !(it.reason = sl_strdup(reason))) {
+		json_decref(record);
+		return SL_ENOMEM;
+	}
+	if (queue_push(x, &it) < 0) {
+		json_decref(record);
+		sl_free(it.reason);
+		return SL_ENOMEM;
+	}
+	x->page_emitted++;
+	return 0;
+}
+
+static int sink_write(void *ctx, const char *p, size_t n)
+{
+	sl_http_extractor *x = ctx;
+	return sl_http_parser_feed(x->parser, p, n) != 0;
+}
+
+static int sink_restart(void *ctx)
+{
+	sl_http_extractor *x = ctx;
+	if (x->page_emitted)
+		sl_warn("http source %s: %s: reading the page again, skipping the %lld records "
+			"already read", x->label, x->page_origin->url, (long long)x->page_emitted);
+	return sl_http_parser_restart(x->parser, x->page_emitted);
+}
+
+/* ----------------------------------------------------------- pagination */
+
+/* Remembers h; false when it was there already. */
+static int seen_add(sl_http_extractor *x, uint64_t h, bool *fresh)
+{
+	*fresh = true;
+	if (h == 0)
+		h = 1; /* 0 marks an empty slot */
+	if ((x->nseen + 1) * 2 > x->seen_cap) {
+		size_t cap = x->seen_cap ? x->seen_cap * 2 : 64;
+		uint64_t *t = sl_calloc(cap, sizeof *t);
+		if (!t)
+			return SL_ENOMEM;
+		for (size_t i = 0; i < x->seen_cap; i++) {
+			if (!x->seen[i])
+				continue;
+			size_t j = (size_t)x->seen[i] & (cap - 1);
+			while (t[j])
+				j = (j + 1) & (cap - 1);
+			t[j] = x->seen[i];
+		}
+		sl_free(x->seen);
+		x->seen = t;
+		x->seen_cap = cap;
+	}
+	size_t j = (size_t)h & (x->seen_cap - 1);
+	while (x->seen[j]) {
+		if (x->seen[j] == h) {
+			*fresh = false;
+			return 0;
+		}
+		j = (j + 1) & (x->seen_cap - 1);
+	}
+	x->seen[j] = h;
+	x->nseen++;
+	return 0;
+}
+
+/* Fails when the cursor or URL s was asked for before. */
+static int check_repeat(sl_http_extractor *x, const char *what, const char *s, sl_error *err)
+{
+	bool fresh;
+	if (seen_add(x, XXH3_64bits(s, strlen(s)), &fresh) < 0)
+		return sl_http_oom(err);
+	if (fresh)
+		return 0;
+	sl_buf v = SL_BUF_INIT;
+	if (sl_log_redact_truncate(&v, s, strlen(s), 200) < 0) {
+		sl_buf_free(&v);
+		return sl_http_oom(err);
+	}
+	sl_error_set(err, SL_EFORMAT,
+		     "http source %s: the server's %s \"%s\" after page %lld was already used: "
+		     "its pagination loops; stopping", x->label, what, v.data, (long long)x->pages);
+	sl_buf_free(&v);
+	return SL_EFORMAT;
+}
+
+/* Where the next page comes from, after a page (bad: not JSON or no
+ * records array). */
+static int advance(sl_http_extractor *x, const sl_http_page_info *pi, bool bad, sl_error *err)
+{
+	int64_t nrecords = pi->nrecords;
+	int rc = 0;
+	x->fetched += nrecords;
 	x->bad_pages = bad ? x->bad_pages + 1 : 0;
+	/* A page with the records of the page before: the server ignores the
+	 * page we asked for, and would answer the same forever. */
+	if (!bad && nrecords > 0 && x->ptype != SL_HTTP_PAGE_NONE) {
+		if (x->have_prev_hash && x->prev_hash == pi->hash) {
+			const char *param = x->ptype == SL_HTTP_PAGE_PAGE     ? x->page_param
+					    : x->ptype == SL_HTTP_PAGE_OFFSET ? x->offset_param
+					    : x->ptype == SL_HTTP_PAGE_CURSOR ? x->cursor_param
+									      : "the Link header's URL";
+			return sl_error_set(err, SL_EFORMAT,
+					    "http source %s: page %lld (%s) holds the same %lld records "
+					    "as the page before: the server ignores the pagination "
+					    "(%s); stopping", x->label, (long long)x->pages,
+					    x->page_origin->url, (long long)nrecords, param);
+		}
+		x->have_prev_hash = true;
+		x->prev_hash = pi->hash;
+	}
 	switch (x->ptype) {
 	case SL_HTTP_PAGE_NONE: x->more = false; break;
 	case SL_HTTP_PAGE_PAGE:
@@ -48,111 +215,150 @@ static void advance(sl_http_extractor *x, json_t *body, size_t nrecords, bool ba
 		x->more = bad ? x->bad_pages < SL_HTTP_BAD_PAGES_MAX : nrecords > 0;
 		break;
 	case SL_HTTP_PAGE_OFFSET:
-		x->offset += bad ? x->limit : (int64_t)nrecords;
+		x->offset += bad ? x->limit : nrecords;
 		x->more = bad ? x->bad_pages < SL_HTTP_BAD_PAGES_MAX : nrecords > 0;
 		break;
-	case SL_HTTP_PAGE_CURSOR: {
-		json_t *tok = body ? sl_http_json_path(body, x->next_path) : NULL;
+	case SL_HTTP_PAGE_CURSOR:
 		x->more = false;
-		if (tok && !json_is_null(tok) && nrecords > 0 &&
-		    !(json_is_string(tok) && json_string_length(tok) == 0)) {
-			sl_http_value_text(tok, &x->text);
-			if (x->next_token && strcmp(x->next_token, x->text.data) == 0) {
-				sl_warn("http source %s: next cursor repeats (%s); stopping",
-					x->label, x->next_token);
-				break;
-			}
+		if (!bad && pi->has_next && nrecords > 0) {
+			if ((rc = check_repeat(x, "next cursor", pi->next.data, err)) < 0)
+				return rc;
 			sl_free(x->next_token);
-			x->next_token = sl_strdup(x->text.data);
-			x->more = x->next_token != NULL;
+			if (!(x->next_token = sl_strdup(pi->next.data)))
+				return sl_http_oom(err);
+			x->more = true;
 		}
 		break;
-	}
-	case SL_HTTP_PAGE_LINK:
+	case SL_HTTP_PAGE_LINK: {
+		char *next = NULL;
 		sl_free(x->next_url);
 		x->next_url = NULL;
-		x->more = (nrecords > 0 || bad) && x->bad_pages < SL_HTTP_BAD_PAGES_MAX &&
-			  x->client.link.data &&
-			  sl_http_link_next(x->client.link.data, next, sizeof next) == 1;
-		if (x->more)
-			x->next_url = sl_strdup(next);
-		x->more = x->more && x->next_url;
+		x->more = false;
+		if ((nrecords > 0 || bad) && x->bad_pages < SL_HTTP_BAD_PAGES_MAX &&
+		    x->client.link.data) {
+			rc = sl_http_link_next(x->client.link.data, &next);
+			if (rc < 0)
+				return sl_http_oom(err);
+			x->next_url = next;
+			x->more = rc == 1;
+		}
 		break;
 	}
-	if (body && x->total_path) {
-		json_t *tv = sl_http_json_path(body, x->total_path);
-		if (json_is_integer(tv))
-			x->total = json_integer_value(tv);
 	}
+	if (pi->has_total)
+		x->total = pi->total;
 	if (x->total >= 0 && x->fetched >= x->total)
 		x->more = false;
-}
-
-/* Fetches one page into pending (a bad page goes to quarantine). */
-static int fetch_page(sl_http_extractor *x, sl_error *err)
-{
-	char *url = NULL;
-	char origin[2048];
-	int rc = sl_http_build_url(x, &url, err);
-	if (rc < 0)
-		return rc;
-	sl_log_redact(origin, sizeof origin, url);
-	sl_free(x->cur_url);
-	x->cur_url = url;
-	sl_http_request req = {url, x->t->method, x->post_body, x->headers, x->user, x->password,
-			       x->label, origin};
-	rc = sl_http_client_do(&x->client, &req, err);
-	if (rc < 0)
-		return rc;
-
-	json_error_t jerr;
-	sl_buf *b = &x->client.body;
-	json_t *body = json_loadb(b->data ? b->data : "", b->len, JSON_DECODE_ANY, &jerr);
-	json_t *records = NULL;
-	char reason[512];
-	if (!body) {
-		snprintf(reason, sizeof reason, "response is not JSON: %s (line %d, column %d)",
-			 jerr.text, jerr.line, jerr.column);
-	} else {
-		sl_error e2 = SL_ERROR_INIT;
-		if (sl_http_select_records(body, x->t->records, &records, &e2) < 0)
-			snprintf(reason, sizeof reason, "%s", e2.message);
-	}
-	if (!records) {
-		bool fail = x->t->on_bad_page && strcmp(x->t->on_bad_page, "fail") == 0;
-		if (fail) {
-			json_decref(body);
-			return sl_error_set(err, SL_EFORMAT,
-					    "http source %s: %s: %s (on_bad_page: fail)", x->label,
-					    origin, reason);
-		}
-		rc = quarantine(x, origin, 0, b->data, b->len, reason, err);
-		advance(x, body, 0, true);
-		json_decref(body);
-		return rc;
-	}
-	size_t n = json_array_size(records);
-	advance(x, body, n, false);
-	if (n == 0) {
-		json_decref(body);
-		return 0;
-	}
-	int slot = (x->phead + x->pcount) % SL_HTTP_PENDING_MAX;
-	x->pending[slot] = (sl_http_page){body, records, 0, sl_strdup(origin)};
-	x->pcount++;
-	if (!x->pending[slot].origin)
-		return sl_http_oom(err);
 	return 0;
 }
 
-static void page_pop(sl_http_extractor *x)
+/* Starts the request for the next page. */
+static int page_start(sl_http_extractor *x, sl_error *err)
 {
-	sl_http_page *p = &x->pending[x->phead];
-	json_decref(p->body);
-	sl_free(p->origin);
-	memset(p, 0, sizeof *p);
-	x->phead = (x->phead + 1) % SL_HTTP_PENDING_MAX;
-	x->pcount--;
+	char *url = NULL;
+	if (x->max_pages > 0 && x->pages >= x->max_pages)
+		return sl_error_set(err, SL_ELIMIT,
+				    "http source %s: the API has more than max_pages (%lld) pages; "
+				    "raise max_pages if it really has more", x->label,
+				    (long long)x->max_pages);
+	int rc = sl_http_build_url(x, &url, err);
+	if (rc < 0)
+		return rc;
+	sl_free(x->cur_url);
+	x->cur_url = url;
+	if (x->ptype == SL_HTTP_PAGE_LINK && (rc = check_repeat(x, "next URL", url, err)) < 0)
+		return rc;
+	char *safe = sl_log_redact_dup(url);
+	sl_http_origin *o = safe ? sl_malloc(sizeof *o + strlen(safe) + 1) : NULL;
+	if (!o) {
+		sl_free(safe);
+		return sl_http_oom(err);
+	}
+	o->refs = 1;
+	memcpy(o->url, safe, strlen(safe) + 1);
+	sl_free(safe);
+	origin_unref(x->page_origin);
+	x->page_origin = o;
+	x->page_emitted = 0;
+	x->pages++;
+	if ((rc = sl_http_parser_restart(x->parser, 0)) < 0)
+		return sl_http_oom(err);
+	x->req = (sl_http_request){.url = url,
+				   .method = x->t->method,
+				   .body = x->post_body,
+				   .headers = x->headers,
+				   .public_headers = x->public_headers,
+				   .user = x->user,
+				   .password = x->password,
+				   .origin = x->origin,
+				   .label = x->label};
+	sl_http_sink sink = {x, sink_restart, sink_write};
+	if ((rc = sl_http_client_start(&x->client, &x->req, sink, err)) < 0)
+		return rc;
+	x->in_flight = true;
+	return 0;
+}
+
+/* The page's body ended (or the parser stopped it): a bad page goes to
+ * quarantine (or fails the task), then pagination moves on. */
+static int page_end(sl_http_extractor *x, sl_error *err)
+{
+	x->in_flight = false;
+	int rc = sl_http_parser_finish(x->parser);
+	if (rc < 0)
+		return sl_http_oom(err);
+	const sl_http_page_info *pi = sl_http_parser_info(x->parser);
+	bool bad = rc == 1;
+	if (bad) {
+		if (x->t->on_bad_page && strcmp(x->t->on_bad_page, "fail") == 0)
+			return sl_error_set(err, SL_EFORMAT,
+					    "http source %s: %s: %s (on_bad_page: fail)", x->label,
+					    x->page_origin->url, pi->error.data);
+		sl_http_item it = {.index = 0, .origin = x->page_origin};
+		sl_buf reason = SL_BUF_INIT;
+		if (sl_buf_puts(&reason, pi->error.data) < 0 ||
+		    (pi->nrecords > 0 &&
+		     sl_buf_printf(&reason, " (after %lld records, which were read)",
+				   (long long)pi->nrecords) < 0) ||
+		    (pi->head.len >= SL_HTTP_HEAD_MAX &&
+		     sl_buf_printf(&reason, "; raw holds the body's first %zu bytes",
+				   (size_t)SL_HTTP_HEAD_MAX) < 0) ||
+		    !(it.raw = sl_strndup(pi->head.data ? pi->head.data : "", pi->head.len))) {
+			sl_buf_free(&reason);
+			return sl_http_oom(err);
+		}
+		it.raw_len = pi->head.len;
+		it.reason = sl_buf_detach(&reason);
+		if (queue_push(x, &it) < 0) {
+			item_free(&(sl_http_item){.raw = it.raw, .reason = it.reason});
+			return sl_http_oom(err);
+		}
+	}
+	return advance(x, pi, bad, err);
+}
+
+/*
+ * Moves the network on until at least one more item is queued. Returns 1,
+ * 0 when every page has been read, or a negative SL_E*.
+ */
+static int pump(sl_http_extractor *x, sl_error *err)
+{
+	size_t before = x->qlen;
+	int rc;
+	while (x->qlen == before) {
+		if (!x->in_flight) {
+			if (!x->more)
+				return 0;
+			if ((rc = page_start(x, err)) < 0)
+				return rc;
+		}
+		rc = sl_http_client_step(&x->client, err);
+		if (rc < 0)
+			return rc;
+		if (rc == 0 && (rc = page_end(x, err)) < 0)
+			return rc;
+	}
+	return 1;
 }
 
 /* --------------------------------------------------------------- schema */
@@ -171,12 +377,11 @@ static int infer_schema(sl_http_extractor *x, sl_error *err)
 		if ((rc = sl_http_records_declare(&x->rec, decl->items[k].key, ty, err)) < 0)
 			return rc;
 	}
-	for (int p = 0; p < x->pcount; p++) {
-		sl_http_page *pg = &x->pending[(x->phead + p) % SL_HTTP_PENDING_MAX];
-		for (size_t r = 0; r < json_array_size(pg->records); r++)
-			if ((rc = sl_http_records_infer(&x->rec, json_array_get(pg->records, r),
-							err)) < 0)
-				return rc;
+	for (size_t i = 0; i < x->qlen; i++) {
+		json_t *r = x->queue[x->qhead + i].record;
+		if (r && !x->queue[x->qhead + i].reason &&
+		    (rc = sl_http_records_infer(&x->rec, r, err)) < 0)
+			return rc;
 	}
 	return sl_http_records_schema(&x->rec, &x->base.schema, err);
 }
@@ -188,18 +393,16 @@ static int cursor_config(sl_http_extractor *x, sl_error *err)
 	if (!x->t->cursor)
 		return 0;
 	/* A dotted cursor path names a flattened column: a.b -> a__b. */
-	char name[512];
-	size_t j = 0;
-	for (const char *p = x->t->cursor; *p && j + 3 < sizeof name; p++) {
-		if (*p == '.') {
-			name[j++] = '_';
-			name[j++] = '_';
-		} else {
-			name[j++] = *p;
-		}
+	sl_buf name = SL_BUF_INIT;
+	int brc = sl_buf_reserve(&name, 0);
+	for (const char *p = x->t->cursor; *p && brc == 0; p++)
+		brc = *p == '.' ? sl_buf_puts(&name, "__") : sl_buf_putc(&name, *p);
+	if (brc < 0) {
+		sl_buf_free(&name);
+		return sl_http_oom(err);
 	}
-	name[j] = '\0';
-	x->cursor_idx = sl_schema_find(x->base.schema, name);
+	x->cursor_idx = sl_schema_find(x->base.schema, name.data);
+	sl_buf_free(&name);
 	if (x->cursor_idx < 0) {
 		if (x->rec.ncols == 0)
 			return 0; /* no records at all */
@@ -245,13 +448,12 @@ static int cursor_config(sl_http_extractor *x, sl_error *err)
 
 /* ---------------------------------------------------------------- rows */
 
-static int bad_record(sl_http_extractor *x, sl_http_page *pg, size_t idx, json_t *rec,
-		      const char *reason, sl_error *err)
+static int bad_record(sl_http_extractor *x, const sl_http_item *it, const char *reason,
+		      sl_error *err)
 {
-	sl_batch_discard_row(x->batch);
-	char *raw = json_dumps(rec, JSON_COMPACT | JSON_ENCODE_ANY);
-	int rc = quarantine(x, pg->origin, (int64_t)idx + 1, raw, raw ? strlen(raw) : 0, reason,
-			    err);
+	char *raw = it->record ? json_dumps(it->record, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	int rc = quarantine(x, it->origin->url, it->index, raw ? raw : it->raw,
+			    raw ? strlen(raw) : it->raw_len, reason, err);
 	free(raw);
 	return rc;
 }
@@ -306,16 +508,19 @@ static int track_max(sl_http_extractor *x, int64_t r)
 	return 0;
 }
 
-static int add_record(sl_http_extractor *x, sl_http_page *pg, size_t idx, sl_error *err)
+static int add_item(sl_http_extractor *x, const sl_http_item *it, sl_error *err)
 {
-	json_t *rec = json_array_get(pg->records, idx);
 	sl_batch *b = x->batch;
-	char reason[512];
-	int rc = sl_http_records_append(&x->rec, b, rec, reason, sizeof reason, err);
+	if (!it->record || it->reason)
+		return bad_record(x, it, it->reason ? it->reason : "bad record", err);
+	sl_buf_reset(&x->text);
+	int rc = sl_http_records_append(&x->rec, b, it->record, &x->text, err);
 	if (rc < 0)
 		return rc;
-	if (rc > 0)
-		return bad_record(x, pg, idx, rec, reason, err);
+	if (rc > 0) {
+		sl_batch_discard_row(b);
+		return bad_record(x, it, x->text.data, err);
+	}
 	if (x->cursor_idx >= 0) {
 		if (below_lower(x, b->nrows)) {
 			sl_batch_discard_row(b); /* read before: skipped, not bad */
@@ -338,24 +543,20 @@ static int http_next(sl_extractor *base, sl_batch **out, sl_error *err)
 	*out = NULL;
 	sl_batch_reset(x->batch);
 	while (!sl_batch_full(x->batch)) {
-		if (x->pcount == 0) {
-			if (!x->more) {
+		if (x->qlen == 0) {
+			if ((rc = pump(x, err)) < 0)
+				return rc;
+			if (rc == 0) {
 				x->finished = true;
 				break;
 			}
-			if ((rc = fetch_page(x, err)) < 0)
-				return rc;
 			continue;
 		}
-		sl_http_page *pg = &x->pending[x->phead];
-		size_t n = json_array_size(pg->records);
-		while (pg->next < n && !sl_batch_full(x->batch)) {
-			rc = add_record(x, pg, pg->next++, err);
-			if (rc < 0)
-				return rc;
-		}
-		if (pg->next >= n)
-			page_pop(x);
+		sl_http_item it = queue_pop(x);
+		rc = add_item(x, &it, err);
+		item_free(&it);
+		if (rc < 0)
+			return rc;
 	}
 	if (x->batch->nrows == 0)
 		return 0;
@@ -418,10 +619,20 @@ static void http_close(sl_extractor *base)
 	sl_http_extractor *x = (sl_http_extractor *)base;
 	if (!x)
 		return;
-	while (x->pcount)
-		page_pop(x);
+	while (x->qlen) {
+		sl_http_item it = queue_pop(x);
+		item_free(&it);
+	}
+	sl_free(x->queue);
 	sl_http_client_free(&x->client);
+	sl_http_parser_free(x->parser);
+	origin_unref(x->page_origin);
+	sl_free(x->seen);
+	sl_free(x->origin);
+	sl_free(x->key);
+	sl_free(x->label);
 	curl_slist_free_all(x->headers);
+	curl_slist_free_all(x->public_headers);
 	sl_free(x->post_body);
 	sl_free(x->wm);
 	sl_free(x->wm_param);
@@ -487,32 +698,45 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 	x->on_bad_ctx = opts->on_bad_ctx;
 	x->cursor_idx = -1;
 	x->more = true;
-	snprintf(x->key, sizeof x->key, "%s.%s", src->name, t->name);
-	snprintf(x->label, sizeof x->label, "%s.%s", src->name, t->name);
+	x->key = sl_source_table_key(src, t);
+	x->label = x->key ? sl_strdup(x->key) : NULL;
+	if (!x->label) {
+		rc = sl_http_oom(err);
+		goto fail;
+	}
 	sl_http_records_init(&x->rec, t->flatten && strcmp(t->flatten, "json") == 0, x->label);
 	rc = sl_http_client_init(&x->client, &x->base.stats, err);
 	if (rc < 0)
 		goto fail;
 	x->client.max_retries = t->max_retries >= 0 ? t->max_retries : 5;
+	x->client.retry_budget = (double)t->max_retry_micros / SL_MICROS_PER_SEC;
+	x->max_pages = t->max_pages;
 	if (t->rate_limit > 0)
 		x->client.min_interval = 1.0 / t->rate_limit;
 	if ((rc = load_watermark(x, opts, err)) < 0 || (rc = sl_http_pagination_config(x, err)) < 0 ||
 	    (rc = sl_http_request_config(x, err)) < 0)
 		goto fail;
+	sl_http_parser_opts po = {
+		.records_path = t->records,
+		.next_path = x->ptype == SL_HTTP_PAGE_CURSOR ? x->next_path : NULL,
+		.total_path = x->total_path,
+		.max_record_bytes = t->max_record_bytes > 0 ? (size_t)t->max_record_bytes : 0,
+	};
+	if (sl_http_parser_new(&x->parser, &po, on_record, x) < 0) {
+		rc = sl_http_oom(err);
+		goto fail;
+	}
 	if (t->flatten && strcmp(t->flatten, "json") != 0 && strcmp(t->flatten, "columns") != 0) {
 		rc = sl_error_set(err, SL_ECONFIG, "%s:%d: flatten must be columns or json",
 				  sl_http_file(x), t->line);
 		goto fail;
 	}
-	/* Read ahead for type inference; those pages are extracted later. */
-	int64_t seen = 0;
-	while (x->more && x->pcount < SL_HTTP_PENDING_MAX && seen < SL_HTTP_INFER_RECORDS) {
-		int before = x->pcount;
-		if ((rc = fetch_page(x, err)) < 0)
+	/* Read ahead for type inference; those records are extracted later. */
+	while (x->qlen < SL_HTTP_INFER_RECORDS && x->qbytes < SL_HTTP_INFER_BYTES) {
+		if ((rc = pump(x, err)) < 0)
 			goto fail;
-		if (x->pcount > before)
-			seen += (int64_t)json_array_size(
-				x->pending[(x->phead + x->pcount - 1) % SL_HTTP_PENDING_MAX].records);
+		if (rc == 0)
+			break;
 	}
 	if ((rc = infer_schema(x, err)) < 0 || (rc = cursor_config(x, err)) < 0)
 		goto fail;

@@ -192,6 +192,67 @@ static void test_log_redacts_secrets(void **state)
 	assert_string_equal(out, "hunter2secret");
 }
 
+/* A secret as it appears percent-encoded in a URL query is redacted too. */
+static void test_log_redacts_url_encoded_secrets(void **state)
+{
+	char out[256];
+	sl_log_add_secret("tok en/+=9");
+	sl_log_redact(out, sizeof out,
+		      "GET /a?k=tok+en%2f%2b%3d9 /b?k=tok%20en%2F%2B%3D9 /c?k=tok+en%2F%2B%3D9");
+	assert_string_equal(out, "GET /a?k=*** /b?k=*** /c?k=***");
+	assert_true(sl_log_has_secret("x=tok%20en%2F%2B%3D9", 20));
+	assert_false(sl_log_has_secret("x=tok%20en", 10));
+	char *d = sl_log_redact_dup("plain tok en/+=9 end");
+	assert_string_equal(d, "plain *** end");
+	sl_free(d);
+	/* Too short to be a secret: never registered. */
+	sl_log_add_secret("abc");
+	sl_log_redact(out, sizeof out, "abc");
+	assert_string_equal(out, "abc");
+	sl_log_clear_secrets();
+}
+
+/* Redaction comes before the cut, and a secret's beginning left at the cut
+ * (or at the end of text cut before) is redacted. */
+static void test_log_redact_truncate_never_leaves_a_secret_prefix(void **state)
+{
+	char body[300];
+	sl_buf b = SL_BUF_INIT;
+	sl_log_add_secret("CANARYtok3");
+	/* The secret crosses the 200-byte cut: redacted, then cut. */
+	memset(body, 'x', 190);
+	snprintf(body + 190, sizeof body - 190, "Bearer CANARYtok3 and more text");
+	assert_int_equal(sl_log_redact_truncate(&b, body, strlen(body), 200), 0);
+	assert_null(strstr(b.data, "CANARY"));
+	assert_int_equal(strncmp(b.data + 190, "Bearer ***", 10), 0);
+	assert_true(sl_str_ends_with(b.data, "..."));
+	/* Text that was cut inside the secret before it reached us. */
+	sl_buf_reset(&b);
+	assert_int_equal(sl_log_redact_truncate(&b, "auth: Bearer CANARYto", 21, 200), 0);
+	assert_string_equal(b.data, "auth: Bearer ***");
+	/* Fewer than 4 bytes of it are not a secret's prefix. */
+	sl_buf_reset(&b);
+	assert_int_equal(sl_log_redact_truncate(&b, "ends with CAN", 13, 200), 0);
+	assert_string_equal(b.data, "ends with CAN");
+	/* The cut lands inside the secret itself: redacted whole. */
+	sl_buf_reset(&b);
+	assert_int_equal(sl_log_redact_truncate(&b, "0123CANARYtok3", 14, 8), 0);
+	assert_string_equal(b.data, "0123***");
+	sl_buf_reset(&b);
+	assert_int_equal(sl_log_redact_truncate(&b, "0123CANARYtok3 tail", 19, 8), 0);
+	assert_string_equal(b.data, "0123*** ...");
+	sl_buf_free(&b);
+	/* The fixed-size redaction redacts a prefix at its own cut too. */
+	char out[16];
+	sl_log_redact(out, sizeof out, "header CANARYtok3");
+	assert_string_equal(out, "header ***");
+	sl_log_redact(out, sizeof out, "header: CANARYtok3 x");
+	assert_string_equal(out, "header: *** x");
+	sl_log_redact(out, 13, "123456 CANARYtok9");
+	assert_string_equal(out, "123456 ***");
+	sl_log_clear_secrets();
+}
+
 static void test_alloc_failure_is_reported(void **state)
 {
 	sl_error err = SL_ERROR_INIT;
@@ -252,6 +313,8 @@ int main(void)
 		cmocka_unit_test(test_hex_digit),
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_log_redacts_secrets),
+		cmocka_unit_test(test_log_redacts_url_encoded_secrets),
+		cmocka_unit_test(test_log_redact_truncate_never_leaves_a_secret_prefix),
 		cmocka_unit_test(test_alloc_failure_is_reported),
 		cmocka_unit_test(test_file_output_visible_only_after_close),
 	};

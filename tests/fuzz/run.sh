@@ -37,7 +37,8 @@ srcs() {
 	thrift) echo "src/formats/parquet/reader_meta.c src/formats/parquet/thrift_read.c \
 		src/batch/*.c src/base/*.c" ;;
 	project) echo "src/project/*.c src/batch/*.c src/base/*.c -lyaml" ;;
-	http_json) echo "src/sources/http_json.c src/batch/*.c src/base/*.c -ljansson -lcurl" ;;
+	http_json) echo "src/sources/http_json.c src/sources/http_stream.c src/batch/*.c \
+		src/base/*.c -ljansson -lyajl -lxxhash -lcurl" ;;
 	value) echo "src/batch/*.c src/base/*.c" ;;
 	*) return 1 ;;
 	esac
@@ -111,6 +112,8 @@ seeds_http_json() {
 	seed "$d/link" '<https://x/p?page=2>; rel="next", <https://x/p?page=9>; rel=last\n[]'
 	seed "$d/retry" 'Wed, 21 Oct 2015 07:28:00 GMT\n{"a":[]}'
 	seed "$d/tmpl" 'x{{ watermark }}y{{watermark}}\n[{"w":"{{ watermark }}"}]'
+	seed "$d/cursor" 'data\n{"data":[{"n":123456789012345678901234},{"f":1e999},{"s":"a\\"b"}],"meta":{"next":"c2","total":3}}'
+	seed "$d/big" "data\n{\"data\":[{\"id\":1},{\"s\":\"$(printf 'x%.0s' $(seq 5000))\"},{\"id\":3}]}"
 }
 
 seeds_value() {

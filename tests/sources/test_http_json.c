@@ -1,7 +1,7 @@
 /*
- * test_http_json.c: the http source's pure parts, no network: record path
- * selection, flattening, value text, type inference and widening, records
- * into batch rows,
+ * test_http_json.c: the http source's pure parts, no network: the streaming
+ * page parser (records path, cursor, caps, bad pages, restarts), flattening,
+ * value text, type inference and widening, records into batch rows,
  * {{ watermark }} templating, Link and Retry-After parsing, backoff.
  */
 #include <setjmp.h>
@@ -25,31 +25,257 @@ static json_t *parse(const char *s)
 	return j;
 }
 
-static void test_http_records_path_selects_nested_array(void **state)
+/* ------------------------------------------------------ streaming parser */
+
+/* What a parser handed on for one page. */
+typedef struct page_got {
+	int n;
+	json_t *recs;        /* good records */
+	char reasons[8][200];
+	int64_t bad_index[8];
+	int nbad;
+	size_t max_bytes;
+} page_got;
+
+static int collect(void *ctx, json_t *record, const char *reason, int64_t index, size_t bytes)
+{
+	page_got *g = ctx;
+	g->n++;
+	if (bytes > g->max_bytes)
+		g->max_bytes = bytes;
+	if (reason) {
+		assert_true(g->nbad < 8);
+		snprintf(g->reasons[g->nbad], sizeof g->reasons[0], "%s", reason);
+		g->bad_index[g->nbad++] = index;
+		json_decref(record);
+		return 0;
+	}
+	assert_non_null(record);
+	json_array_append_new(g->recs, record);
+	return 0;
+}
+
+/*
+ * Parses body fed in pieces of chunk bytes with the given paths and cap;
+ * returns finish's result (0 ok, 1 bad page). The parser stays in *pp.
+ */
+static int parse_page(sl_http_parser **pp, page_got *g, const char *records, const char *next,
+		      const char *total, size_t cap, const char *body, size_t chunk)
+{
+	sl_http_parser_opts o = {.records_path = records,
+				  .next_path = next,
+				  .total_path = total,
+				  .max_record_bytes = cap};
+	memset(g, 0, sizeof *g);
+	g->recs = json_array();
+	assert_int_equal(sl_http_parser_new(pp, &o, collect, g), 0);
+	size_t n = strlen(body);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i += chunk)
+		rc = sl_http_parser_feed(*pp, body + i, n - i < chunk ? n - i : chunk);
+	if (rc == 0)
+		rc = sl_http_parser_finish(*pp);
+	return rc;
+}
+
+static void got_free(sl_http_parser *p, page_got *g)
+{
+	sl_http_parser_free(p);
+	json_decref(g->recs);
+}
+
+static void test_http_stream_records_path_and_cursor_anywhere(void **state)
 {
 	(void)state;
-	json_t *body = parse("{\"data\": {\"items\": [{\"a\": 1}, {\"a\": 2}]}, \"meta\": {}}");
-	json_t *recs = NULL;
-	sl_error err = SL_ERROR_INIT;
-	assert_int_equal(sl_http_select_records(body, "data.items", &recs, &err), 0);
-	assert_int_equal(json_array_size(recs), 2);
-
-	assert_int_equal(sl_http_select_records(body, "data.nope", &recs, &err), SL_EFORMAT);
-	assert_string_equal(err.message, "records path \"data.nope\" is not in the response");
-	assert_int_equal(sl_http_select_records(body, "data", &recs, &err), SL_EFORMAT);
-	assert_string_equal(err.message,
-			    "records path \"data\" holds an object, not an array of records");
-	assert_int_equal(sl_http_select_records(body, "", &recs, &err), SL_EFORMAT);
-	json_decref(body);
+	/* The next cursor and the total come after the records; any chunking. */
+	const char *body = "{\"data\": {\"items\": [{\"a\": 1, \"s\": \"x\\u00e9\\\"y\"}, "
+			   "{\"a\": 2, \"n\": {\"b\": [true, null, 1.5]}}]}, "
+			   "\"skip\": [{\"items\": [9]}], \"meta\": {\"next\": \"c2\", \"total\": 7}}";
+	for (size_t chunk = 1; chunk <= strlen(body); chunk += chunk < 8 ? 1 : 17) {
+		sl_http_parser *p;
+		page_got g;
+		assert_int_equal(parse_page(&p, &g, "data.items", "meta.next", "meta.total", 0, body,
+					    chunk), 0);
+		const sl_http_page_info *pi = sl_http_parser_info(p);
+		assert_int_equal(json_array_size(g.recs), 2);
+		char *s = json_dumps(g.recs, JSON_COMPACT);
+		assert_string_equal(s, "[{\"a\":1,\"s\":\"x\xc3\xa9\\\"y\"},"
+				       "{\"a\":2,\"n\":{\"b\":[true,null,1.5]}}]");
+		free(s);
+		assert_true(pi->has_next);
+		assert_string_equal(pi->next.data, "c2");
+		assert_true(pi->has_total);
+		assert_int_equal(pi->total, 7);
+		assert_int_equal(pi->nrecords, 2);
+		got_free(p, &g);
+	}
 
 	/* An empty path: the body is the array. Numeric segments index arrays. */
-	body = parse("[{\"x\": [10, {\"y\": 7}]}]");
-	assert_int_equal(sl_http_select_records(body, "", &recs, &err), 0);
-	assert_ptr_equal(recs, body);
-	assert_int_equal(json_integer_value(sl_http_json_path(body, "0.x.1.y")), 7);
-	assert_null(sl_http_json_path(body, "0.x.5"));
-	assert_null(sl_http_json_path(body, "a"));
-	json_decref(body);
+	sl_http_parser *p;
+	page_got g;
+	assert_int_equal(parse_page(&p, &g, "", NULL, NULL, 0, "[{\"x\": 1}, 5]", 3), 0);
+	assert_int_equal(g.n, 2);
+	got_free(p, &g);
+	assert_int_equal(parse_page(&p, &g, "r.1.items", NULL, NULL, 0,
+				    "{\"r\": [{\"items\": [1]}, {\"items\": [{\"k\": 2}]}]}", 5), 0);
+	assert_int_equal(json_array_size(g.recs), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(g.recs, 0), "k")), 2);
+	got_free(p, &g);
+
+	/* A null cursor or an empty one: no next page. */
+	assert_int_equal(parse_page(&p, &g, "d", "m.n", NULL, 0, "{\"m\":{\"n\":null},\"d\":[]}",
+				    4), 0);
+	assert_false(sl_http_parser_info(p)->has_next);
+	got_free(p, &g);
+}
+
+static void test_http_stream_bad_pages_say_why(void **state)
+{
+	(void)state;
+	struct {
+		const char *records, *body, *error;
+	} cases[] = {
+		{"data.nope", "{\"data\": {\"items\": []}}",
+		 "records path \"data.nope\" is not in the response"},
+		{"data", "{\"data\": {\"items\": []}}",
+		 "records path \"data\" holds an object, not an array of records"},
+		{"data", "{\"data\": null}", "records path \"data\" is not in the response"},
+		{"", "{\"a\": 1}", "records path \"(the body)\" holds an object, not an array of "
+				   "records"},
+		{"d", "{not json", "response is not JSON: "},
+		{"d", "<html><body>502 Bad Gateway</body></html>", "response is not JSON: "},
+		{"d", "{\"d\": [1, 2", "response is not JSON: "},
+		{"d", "{\"d\": []} trailing", "response is not JSON: "},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		sl_http_parser *p;
+		page_got g;
+		assert_int_equal(parse_page(&p, &g, cases[i].records, NULL, NULL, 0, cases[i].body, 3),
+				 1);
+		const sl_http_page_info *pi = sl_http_parser_info(p);
+		assert_non_null(pi->error.data);
+		assert_int_equal(strncmp(pi->error.data, cases[i].error, strlen(cases[i].error)), 0);
+		/* The head of the body is kept for the quarantine row. */
+		assert_int_equal(strncmp(pi->head.data, cases[i].body, pi->head.len), 0);
+		got_free(p, &g);
+	}
+}
+
+/* A record above the cap is handed on as bad, not held; the records after
+ * it are parsed as usual, whatever the chunking. */
+static void test_http_stream_oversized_record_quarantined_alone(void **state)
+{
+	(void)state;
+	sl_buf body = SL_BUF_INIT;
+	/* record 2: one long string; record 4: many small values; record 5: a
+	 * long number; each larger than the 1 KiB cap. */
+	sl_buf_puts(&body, "{\"data\": [{\"id\": 1}, {\"id\": 2, \"blob\": \"");
+	for (int i = 0; i < 5000; i++)
+		sl_buf_puts(&body, i % 50 ? "a" : "\\\"]},");
+	sl_buf_puts(&body, "\"}, {\"id\": 3}, {\"id\": 4, \"v\": [");
+	for (int i = 0; i < 2000; i++)
+		sl_buf_puts(&body, i ? ",[{\"q\":1}]" : "[{\"q\":1}]");
+	sl_buf_puts(&body, "]}, ");
+	for (int i = 0; i < 3000; i++)
+		sl_buf_putc(&body, '7');
+	sl_buf_puts(&body, ", {\"id\": 6}], \"meta\": {\"next\": \"n\"}}");
+	size_t chunks[] = {1, 7, 100, 1000, 100000};
+	for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+		sl_http_parser *p;
+		page_got g;
+		assert_int_equal(parse_page(&p, &g, "data", "meta.next", NULL, 1024, body.data,
+					    chunks[c]), 0);
+		assert_int_equal(g.n, 6);
+		assert_int_equal(json_array_size(g.recs), 3);
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(json_integer_value(
+						 json_object_get(json_array_get(g.recs, i), "id")),
+					 i == 0 ? 1 : i == 1 ? 3 : 6);
+		assert_int_equal(g.nbad, 3);
+		assert_int_equal(g.bad_index[0], 2);
+		assert_int_equal(g.bad_index[1], 4);
+		assert_int_equal(g.bad_index[2], 5);
+		for (int i = 0; i < 3; i++)
+			assert_string_equal(g.reasons[i], "record larger than max_record_bytes (1024 "
+							  "bytes); not kept");
+		assert_true(g.max_bytes <= 1024 + 16 + 1024);
+		assert_string_equal(sl_http_parser_info(p)->next.data, "n");
+		got_free(p, &g);
+	}
+
+	/* A value that large outside the records ends the page. */
+	sl_buf_reset(&body);
+	sl_buf_puts(&body, "{\"data\": [{\"id\": 1}], \"junk\": \"");
+	for (int i = 0; i < 5000; i++)
+		sl_buf_putc(&body, 'z');
+	sl_buf_puts(&body, "\"}");
+	sl_http_parser *p;
+	page_got g;
+	assert_int_equal(parse_page(&p, &g, "data", NULL, NULL, 1024, body.data, 512), 1);
+	assert_string_equal(sl_http_parser_info(p)->error.data,
+			    "a JSON value larger than max_record_bytes (1024 bytes) outside the "
+			    "records");
+	assert_int_equal(g.n, 1);
+	assert_true(sl_http_parser_info(p)->head.len <= SL_HTTP_HEAD_MAX);
+	got_free(p, &g);
+	sl_buf_free(&body);
+}
+
+/* One number beyond int64 (or double) makes its record bad, not the page. */
+static void test_http_stream_number_out_of_range_is_one_bad_record(void **state)
+{
+	(void)state;
+	sl_http_parser *p;
+	page_got g;
+	assert_int_equal(parse_page(&p, &g, "d", NULL, NULL, 0,
+				    "{\"d\": [{\"id\": 1, \"n\": 9223372036854775807}, "
+				    "{\"id\": 2, \"n\": 92233720368547758070}, {\"id\": 3, \"f\": 1e999}, "
+				    "{\"id\": 4, \"n\": -9223372036854775808, \"f\": 2.5e-3}]}",
+				    5),
+			 0);
+	assert_int_equal(g.n, 4);
+	assert_int_equal(json_array_size(g.recs), 2);
+	assert_int_equal(g.nbad, 2);
+	assert_int_equal(g.bad_index[0], 2);
+	assert_string_equal(g.reasons[0],
+			    "field \"n\": integer 92233720368547758070 does not fit in 64 bits");
+	assert_int_equal(g.bad_index[1], 3);
+	assert_string_equal(g.reasons[1], "field \"f\": number 1e999 does not fit in a 64-bit float");
+	assert_true(json_integer_value(json_object_get(json_array_get(g.recs, 1), "n")) == INT64_MIN);
+	got_free(p, &g);
+}
+
+/* A restart (a retry of the same page) skips the records handed on. */
+static void test_http_stream_restart_skips_records_read(void **state)
+{
+	(void)state;
+	sl_http_parser *p;
+	page_got g;
+	const char *body = "[{\"id\": 1}, {\"id\": 2}, {\"id\": 3}]";
+	sl_http_parser_opts o = {.records_path = ""};
+	memset(&g, 0, sizeof g);
+	g.recs = json_array();
+	assert_int_equal(sl_http_parser_new(&p, &o, collect, &g), 0);
+	assert_int_equal(sl_http_parser_feed(p, body, 21), 0); /* records 1 and 2 */
+	assert_int_equal(g.n, 2);
+	assert_int_equal(sl_http_parser_restart(p, 2), 0);
+	assert_int_equal(sl_http_parser_feed(p, body, strlen(body)), 0);
+	assert_int_equal(sl_http_parser_finish(p), 0);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(g.recs, 2), "id")), 3);
+	/* Identical records, identical hash; different ones differ. */
+	uint64_t h1 = sl_http_parser_info(p)->hash;
+	assert_int_equal(sl_http_parser_restart(p, 3), 0);
+	const char *same = "[{\"id\":1},{\"id\":2},{\"id\":3}]";
+	assert_int_equal(sl_http_parser_feed(p, same, strlen(same)), 0);
+	assert_int_equal(sl_http_parser_finish(p), 0);
+	assert_true(sl_http_parser_info(p)->hash == h1);
+	assert_int_equal(sl_http_parser_restart(p, 3), 0);
+	const char *other = "[{\"id\":1},{\"id\":2},{\"id\":4}]";
+	assert_int_equal(sl_http_parser_feed(p, other, strlen(other)), 0);
+	assert_int_equal(sl_http_parser_finish(p), 0);
+	assert_true(sl_http_parser_info(p)->hash != h1);
+	got_free(p, &g);
 }
 
 static void test_http_flatten_nested_objects_into_columns(void **state)
@@ -145,7 +371,7 @@ static void test_http_records_infer_and_append_rows(void **state)
 	sl_http_records r;
 	sl_schema *schema = NULL;
 	sl_batch *b = NULL;
-	char reason[512];
+	sl_buf reason = SL_BUF_INIT;
 	char tn[32];
 	sl_http_records_init(&r, false, "api.t");
 	sl_type i32 = {0};
@@ -171,8 +397,8 @@ static void test_http_records_infer_and_append_rows(void **state)
 	assert_int_equal(sl_batch_new(&b, schema, 8, &err), 0);
 
 	for (size_t i = 0; i < 2; i++) {
-		assert_int_equal(sl_http_records_append(&r, b, json_array_get(recs, i), reason,
-							sizeof reason, &err), 0);
+		assert_int_equal(
+			sl_http_records_append(&r, b, json_array_get(recs, i), &reason, &err), 0);
 		sl_batch_end_row(b);
 	}
 	assert_int_equal(b->nrows, 2);
@@ -203,19 +429,21 @@ static void test_http_records_infer_and_append_rows(void **state)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		json_t *rec = parse(bad[i][0]);
-		assert_int_equal(sl_http_records_append(&r, b, rec, reason, sizeof reason, &err), 1);
-		assert_string_equal(reason, bad[i][1]);
+		sl_buf_reset(&reason);
+		assert_int_equal(sl_http_records_append(&r, b, rec, &reason, &err), 1);
+		assert_string_equal(reason.data, bad[i][1]);
 		sl_batch_discard_row(b);
 		json_decref(rec);
 	}
 	/* A new field that is null carries no data. */
 	json_t *rec = parse("{\"id\": 4, \"new\": null}");
-	assert_int_equal(sl_http_records_append(&r, b, rec, reason, sizeof reason, &err), 0);
+	assert_int_equal(sl_http_records_append(&r, b, rec, &reason, &err), 0);
 	sl_batch_end_row(b);
 	assert_int_equal(b->nrows, 3);
 	assert_int_equal(b->cols[1].v.i64[2], 4);
 	json_decref(rec);
 
+	sl_buf_free(&reason);
 	json_decref(recs);
 	sl_batch_free(b);
 	sl_schema_free(schema);
@@ -269,26 +497,51 @@ static void test_http_watermark_template(void **state)
 	sl_buf_free(&b);
 }
 
+/* The next link of a Link header, or NULL. */
+static char *link_next(const char *h)
+{
+	char *out = NULL;
+	int rc = sl_http_link_next(h, &out);
+	assert_true(rc == 0 || rc == 1);
+	assert_int_equal(rc == 1, out != NULL);
+	return out;
+}
+
+static void expect_link(const char *h, const char *want)
+{
+	char *got = link_next(h);
+	if (!want) {
+		assert_null(got);
+		return;
+	}
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	sl_free(got);
+}
+
 static void test_http_link_header_next(void **state)
 {
 	(void)state;
-	char out[256];
-	assert_int_equal(sl_http_link_next("<https://api.example.com/items?page=2>; rel=\"next\", "
-					   "<https://api.example.com/items?page=9>; rel=\"last\"",
-					   out, sizeof out), 1);
-	assert_string_equal(out, "https://api.example.com/items?page=2");
+	expect_link("<https://api.example.com/items?page=2>; rel=\"next\", "
+		    "<https://api.example.com/items?page=9>; rel=\"last\"",
+		    "https://api.example.com/items?page=2");
 	/* next not first, unquoted rel, several rels, extra params */
-	assert_int_equal(sl_http_link_next("</p?c=1>; rel=prev, </p?c=3>; title=\"a, b\"; "
-					   "rel=\"last next\"", out, sizeof out), 1);
-	assert_string_equal(out, "/p?c=3");
-	assert_int_equal(sl_http_link_next("<http://x/a;b>;REL=Next", out, sizeof out), 1);
-	assert_string_equal(out, "http://x/a;b");
-	assert_int_equal(sl_http_link_next("<http://x/1>; rel=\"prev\"", out, sizeof out), 0);
-	assert_int_equal(sl_http_link_next("", out, sizeof out), 0);
-	assert_int_equal(sl_http_link_next("garbage", out, sizeof out), 0);
-	assert_int_equal(sl_http_link_next("<http://x/very-long>; rel=next", out, 8), 0);
+	expect_link("</p?c=1>; rel=prev, </p?c=3>; title=\"a, b\"; rel=\"last next\"", "/p?c=3");
+	expect_link("<http://x/a;b>;REL=Next", "http://x/a;b");
+	expect_link("<http://x/1>; rel=\"prev\"", NULL);
+	expect_link("", NULL);
+	expect_link("garbage", NULL);
 	/* rel="nextish" is not next */
-	assert_int_equal(sl_http_link_next("<http://x/2>; rel=\"nextish\"", out, sizeof out), 0);
+	expect_link("<http://x/2>; rel=\"nextish\"", NULL);
+	/* A URL of any length (no fixed buffer). */
+	sl_buf h = SL_BUF_INIT, want = SL_BUF_INIT;
+	sl_buf_puts(&want, "http://x/");
+	for (int i = 0; i < 10000; i++)
+		sl_buf_putc(&want, 'a' + i % 26);
+	sl_buf_printf(&h, "<%s>; rel=next", want.data);
+	expect_link(h.data, want.data);
+	sl_buf_free(&h);
+	sl_buf_free(&want);
 }
 
 static void test_http_retry_after_seconds_and_dates(void **state)
@@ -327,7 +580,11 @@ static void test_http_backoff_grows_with_jitter_and_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_http_records_path_selects_nested_array),
+		cmocka_unit_test(test_http_stream_records_path_and_cursor_anywhere),
+		cmocka_unit_test(test_http_stream_bad_pages_say_why),
+		cmocka_unit_test(test_http_stream_oversized_record_quarantined_alone),
+		cmocka_unit_test(test_http_stream_number_out_of_range_is_one_bad_record),
+		cmocka_unit_test(test_http_stream_restart_skips_records_read),
 		cmocka_unit_test(test_http_flatten_nested_objects_into_columns),
 		cmocka_unit_test(test_http_value_text_is_exact),
 		cmocka_unit_test(test_http_kind_inference_and_widening),
