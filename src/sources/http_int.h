@@ -98,9 +98,15 @@ int sl_http_records_declare(sl_http_records *r, const char *name, sl_type ty, sl
  * appended). Returns 0 or SL_ENOMEM.
  */
 int sl_http_records_infer(sl_http_records *r, json_t *record, sl_error *err);
-/* Fixes the type of each undeclared column from its kind and builds the
- * schema into *out (sl_schema_free). */
-int sl_http_records_schema(sl_http_records *r, sl_schema **out, sl_error *err);
+/*
+ * Fixes the type of each undeclared column from its kind and builds the
+ * schema into *out (sl_schema_free). Field names that are equal ignoring
+ * case ("A" and "a", one table in a warehouse that ignores case) are made
+ * unique in the schema by sl_names_make_unique; records keep matching
+ * their columns by the exact name. *renamed (may be NULL) gets "a → a_1,
+ * ..." (sl_free) when a name changed, else NULL.
+ */
+int sl_http_records_schema(sl_http_records *r, sl_schema **out, char **renamed, sl_error *err);
 /*
  * Appends record as the next row of b, whose columns are r's: every column
  * receives one value (absent fields null); the caller ends the row. Returns

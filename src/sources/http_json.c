@@ -485,22 +485,47 @@ int sl_http_records_infer(sl_http_records *r, json_t *record, sl_error *err)
 	return 0;
 }
 
-int sl_http_records_schema(sl_http_records *r, sl_schema **out, sl_error *err)
+int sl_http_records_schema(sl_http_records *r, sl_schema **out, char **renamed, sl_error *err)
 {
 	sl_schema *s = sl_schema_new();
+	char **names = sl_calloc((size_t)r->ncols + 1, sizeof *names);
+	sl_buf text = SL_BUF_INIT;
+	sl_arena a;
+	size_t nrenamed = 0;
+	int rc = 0;
+
+	sl_arena_init(&a, 4096);
 	*out = NULL;
-	if (!s)
-		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	for (int i = 0; i < r->ncols; i++) {
+	if (renamed)
+		*renamed = NULL;
+	if (!s || !names) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < r->ncols; i++)
+		names[i] = r->cols[i].name;
+	rc = sl_names_make_unique(names, (size_t)r->ncols, &a, &nrenamed, err);
+	for (int i = 0; i < r->ncols && rc == 0; i++) {
 		if (!r->cols[i].declared)
 			r->cols[i].type = sl_http_kind_type(r->cols[i].kind);
-		if (sl_schema_add(s, r->cols[i].name, r->cols[i].type, true) < 0) {
-			sl_schema_free(s);
-			return sl_error_set(err, SL_ENOMEM, "out of memory");
-		}
+		if (sl_schema_add(s, names[i], r->cols[i].type, true) < 0 ||
+		    (names[i] != r->cols[i].name &&
+		     sl_buf_printf(&text, "%s%s → %s", text.len ? ", " : "", r->cols[i].name,
+				   names[i]) < 0))
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
-	*out = s;
-	return 0;
+	if (rc == 0) {
+		*out = s;
+		s = NULL;
+		if (renamed && text.len)
+			*renamed = sl_buf_detach(&text);
+	}
+out:
+	sl_schema_free(s);
+	sl_free(names);
+	sl_buf_free(&text);
+	sl_arena_free(&a);
+	return rc;
 }
 
 /*

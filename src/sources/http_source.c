@@ -383,7 +383,7 @@ static int infer_schema(sl_http_extractor *x, sl_error *err)
 		    (rc = sl_http_records_infer(&x->rec, r, err)) < 0)
 			return rc;
 	}
-	return sl_http_records_schema(&x->rec, &x->base.schema, err);
+	return sl_http_records_schema(&x->rec, &x->base.schema, &x->base.renamed, err);
 }
 
 /* The cursor column and the lower bound records must pass. */

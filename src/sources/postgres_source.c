@@ -310,16 +310,29 @@ static int build_schema(pg_extractor *x, sl_error *err)
 					    decl->items[k].key, decl->items[k].value);
 		x->cols[i].type = ty;
 	}
+	/* Columns that differ only in case ("A" and "a") would be one column
+	 * in a warehouse that ignores case: the lake gets unique names, the
+	 * query keeps the catalog's. */
+	sl_buf sel = SL_BUF_INIT, renamed = SL_BUF_INIT;
+	sl_arena names_arena;
+	sl_arena_init(&names_arena, 4096);
+	char **names = sl_calloc((size_t)x->ncols + 1, sizeof *names);
 	x->base.schema = sl_schema_new();
-	if (!x->base.schema)
-		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	sl_buf sel = SL_BUF_INIT;
 	int rc = 0;
+	if (!x->base.schema || !names)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i < x->ncols && rc == 0; i++)
+		names[i] = x->cols[i].name;
+	if (rc == 0)
+		rc = sl_names_make_unique(names, (size_t)x->ncols, &names_arena, NULL, err);
 	for (int i = 0; i < x->ncols && rc == 0; i++) {
 		sl_pg_col *c = &x->cols[i];
-		rc = sl_schema_add(x->base.schema, c->name, c->type, c->nullable);
+		rc = sl_schema_add(x->base.schema, names[i], c->type, c->nullable);
+		if (rc == 0 && names[i] != c->name)
+			rc = sl_buf_printf(&renamed, "%s%s → %s", renamed.len ? ", " : "", c->name,
+					   names[i]);
 		if (rc < 0) {
-			rc = sl_error_set(err, rc, "out of memory");
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 			break;
 		}
 		if (i)
@@ -334,11 +347,17 @@ static int build_schema(pg_extractor *x, sl_error *err)
 	}
 	if (rc == 0 && !sel.data)
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	sl_free(names);
+	sl_arena_free(&names_arena);
 	if (rc < 0) {
 		sl_buf_free(&sel);
+		sl_buf_free(&renamed);
 		return rc;
 	}
 	x->select_list = sl_buf_detach(&sel);
+	if (renamed.len)
+		x->base.renamed = sl_buf_detach(&renamed);
+	sl_buf_free(&renamed);
 	return 0;
 }
 

@@ -372,3 +372,22 @@ test('a token in params never reaches stdout, stderr or state.db, even in errors
     await api.close();
   }
 });
+
+test('JSON fields whose names differ only in case land under unique names and load into SQLite', async () => {
+  const api = await serve((req, res) => json(res, 200, { data: [
+    { id: 1, Name: 'a', name: 'b', NAME: 'c' },
+    { id: 2, Name: 'd', name: null, NAME: 'f' },
+  ] }));
+  try {
+    const dir = project(`    url: ${api.url}/items\n    records: data\n`);
+    const r = await run(dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^note: api\.items: column names that repeat \(ignoring case\) were renamed: name → name_1, NAME → NAME_2$/m);
+    assert.deepEqual(warehouse(dir).map(({ id, Name, name_1, NAME_2 }) => ({ id, Name, name_1, NAME_2 })), [
+      { id: 1, Name: 'a', name_1: 'b', NAME_2: 'c' },
+      { id: 2, Name: 'd', name_1: null, NAME_2: 'f' },
+    ]);
+  } finally {
+    await api.close();
+  }
+});

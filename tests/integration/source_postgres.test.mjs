@@ -174,3 +174,22 @@ test('an unsupported column type is a clear error naming the column', () => {
   assert.match(r.stdout + r.stderr, /column "span" has type interval/);
   assert.match(r.stdout + r.stderr, /cast_unsupported_to_text/);
 });
+
+test('columns whose names differ only in case land under unique names and load into SQLite', () => {
+  pg.psql('CREATE TABLE cased (id int PRIMARY KEY, "Amount" int, amount int, "AMOUNT" text)');
+  pg.psql("INSERT INTO cased VALUES (1, 10, 20, 'x'), (2, 11, 21, NULL)");
+  const d = tmpdir();
+  writeFiles(d, {
+    'sluice.yml': 'name: x\nlake: ./lake\n',
+    'sources/db.yml': 'source: db\nkind: postgres\nconnection: ${SHOP_DB_URL}\ntables:\n  - name: cased\n    primary_key: [id]\n',
+  });
+  const r = sluice(['run', '--project-dir', d], { env: { SHOP_DB_URL: pg.url } });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^note: db\.cased: column names that repeat \(ignoring case\) were renamed: amount → amount_1, AMOUNT → AMOUNT_2$/m);
+  const rows = execFileSync('sqlite3', ['-json', path.join(d, 'warehouse.raw.db'),
+    'SELECT id, "Amount", amount_1, "AMOUNT_2" FROM db__cased ORDER BY id'], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(rows), [
+    { id: 1, Amount: 10, amount_1: 20, AMOUNT_2: 'x' },
+    { id: 2, Amount: 11, amount_1: 21, AMOUNT_2: null },
+  ]);
+});

@@ -363,6 +363,42 @@ static void test_http_kind_inference_and_widening(void **state)
 			    "timestamp");
 }
 
+/* Fields equal ignoring case get unique column names; records still match by
+ * their exact field names. */
+static void test_http_records_case_collisions_renamed(void **state)
+{
+	(void)state;
+	sl_error err = SL_ERROR_INIT;
+	sl_http_records r;
+	sl_schema *schema = NULL;
+	sl_batch *b = NULL;
+	sl_buf reason = SL_BUF_INIT;
+	char *renamed = NULL;
+	sl_http_records_init(&r, false, "api.t");
+	json_t *rec = parse("{\"A\": 1, \"a\": 2, \"Id\": 3, \"a_1\": 4}");
+	assert_int_equal(sl_http_records_infer(&r, rec, &err), 0);
+	assert_int_equal(sl_http_records_schema(&r, &schema, &renamed, &err), 0);
+	assert_int_equal(schema->nfields, 4);
+	assert_string_equal(schema->fields[0].name, "A");
+	assert_string_equal(schema->fields[1].name, "a_2");
+	assert_string_equal(schema->fields[2].name, "Id");
+	assert_string_equal(schema->fields[3].name, "a_1");
+	assert_non_null(renamed);
+	assert_string_equal(renamed, "a → a_2");
+	assert_int_equal(sl_batch_new(&b, schema, 4, &err), 0);
+	assert_int_equal(sl_http_records_append(&r, b, rec, &reason, &err), 0);
+	sl_batch_end_row(b);
+	assert_int_equal(b->cols[1].type.id, SL_INT64);
+	assert_int_equal(b->cols[1].v.i64[0], 2);
+	assert_int_equal(b->cols[3].v.i64[0], 4);
+	sl_free(renamed);
+	sl_batch_free(b);
+	sl_schema_free(schema);
+	sl_buf_free(&reason);
+	sl_http_records_free(&r);
+	json_decref(rec);
+}
+
 /* Inference, schema and appending records as batch rows. */
 static void test_http_records_infer_and_append_rows(void **state)
 {
@@ -383,7 +419,7 @@ static void test_http_records_infer_and_append_rows(void **state)
 			     "5]");
 	for (size_t i = 0; i < json_array_size(recs); i++)
 		assert_int_equal(sl_http_records_infer(&r, json_array_get(recs, i), &err), 0);
-	assert_int_equal(sl_http_records_schema(&r, &schema, &err), 0);
+	assert_int_equal(sl_http_records_schema(&r, &schema, NULL, &err), 0);
 	const char *names[] = {"small", "id", "x", "ok", "d", "c__a__b", "n", "tags"};
 	const char *types[] = {"int32", "int64", "float64", "bool", "date", "string", "string",
 			       "string"};
@@ -592,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_http_records_many_fields_any_order),
 		cmocka_unit_test(test_http_watermark_template),
 		cmocka_unit_test(test_http_link_header_next),
+		cmocka_unit_test(test_http_records_case_collisions_renamed),
 		cmocka_unit_test(test_http_retry_after_seconds_and_dates),
 		cmocka_unit_test(test_http_backoff_grows_with_jitter_and_cap),
 	};
