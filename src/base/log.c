@@ -10,14 +10,17 @@
 #include <string.h>
 
 /* Each secret is matched as registered and in the forms it takes in a URL. */
-#define MAX_SECRETS 256
 /* A trailing fragment this long that begins a secret is redacted too. */
 #define SECRET_FRAGMENT_MIN 4
 
 static sl_log_level cur_level = SL_LOG_INFO;
 static sl_log_format cur_format = SL_LOG_TEXT;
-static char *secrets[MAX_SECRETS];
-static int nsecrets;
+/* Longest first, so a secret that begins with another is replaced whole. */
+static char **secrets;
+static int nsecrets, secrets_cap;
+/* A secret could not be registered (out of memory): text is withheld. */
+#define WITHHELD "[text withheld: a secret could not be registered for redaction]"
+static bool secrets_lost;
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *level_names[] = {"debug", "info", "warn", "error", "off"};
@@ -41,11 +44,29 @@ static void add_locked(const char *secret)
 	for (int i = 0; i < nsecrets; i++)
 		if (strcmp(secrets[i], secret) == 0)
 			return;
-	if (nsecrets < MAX_SECRETS) {
-		char *d = sl_strdup(secret);
-		if (d)
-			secrets[nsecrets++] = d;
+	if (nsecrets == secrets_cap) {
+		int cap = secrets_cap ? secrets_cap * 2 : 32;
+		char **grown = sl_realloc(secrets, (size_t)cap * sizeof *grown);
+		if (!grown) {
+			secrets_lost = true;
+			return;
+		}
+		secrets = grown;
+		secrets_cap = cap;
 	}
+	char *d = sl_strdup(secret);
+	if (!d) {
+		secrets_lost = true;
+		return;
+	}
+	size_t len = strlen(d);
+	int at = nsecrets;
+	while (at > 0 && strlen(secrets[at - 1]) < len) {
+		secrets[at] = secrets[at - 1];
+		at--;
+	}
+	secrets[at] = d;
+	nsecrets++;
 }
 
 /*
@@ -96,7 +117,10 @@ void sl_log_clear_secrets(void)
 	pthread_mutex_lock(&log_mu);
 	for (int i = 0; i < nsecrets; i++)
 		sl_free(secrets[i]);
-	nsecrets = 0;
+	sl_free(secrets);
+	secrets = NULL;
+	nsecrets = secrets_cap = 0;
+	secrets_lost = false;
 	pthread_mutex_unlock(&log_mu);
 }
 
@@ -119,6 +143,10 @@ static int secret_at(const char *s, size_t n)
 static size_t redact_into(sl_buf *out, const char *s, size_t n, size_t max)
 {
 	size_t i = 0;
+	if (secrets_lost) {
+		sl_buf_puts(out, WITHHELD);
+		return n;
+	}
 	while (i < n && (!max || out->len < max)) {
 		int hit = secret_at(s + i, n - i);
 		if (hit >= 0) {
@@ -153,6 +181,10 @@ static void redact_locked(char *out, size_t outsz, const char *s)
 	size_t o = 0, i = 0, n = strlen(s);
 	if (outsz == 0)
 		return;
+	if (secrets_lost) {
+		snprintf(out, outsz, "%s", WITHHELD);
+		return;
+	}
 	while (i < n && o + 1 < outsz) {
 		int hit = secret_at(s + i, n - i);
 		if (hit >= 0) {

@@ -192,6 +192,26 @@ static void test_log_redacts_secrets(void **state)
 	assert_string_equal(out, "hunter2secret");
 }
 
+/* Any number of secrets is kept; one that begins with another is replaced
+ * whole, whatever order they came in. */
+static void test_log_redacts_many_and_overlapping_secrets(void **state)
+{
+	(void)state;
+	char out[256], name[32];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof name, "secret-number-%04d", i);
+		sl_log_add_secret(name);
+	}
+	sl_log_redact(out, sizeof out, "a secret-number-0000 b secret-number-0999 c");
+	assert_string_equal(out, "a *** b *** c");
+	sl_log_clear_secrets();
+	sl_log_add_secret("abcd1234");
+	sl_log_add_secret("abcd1234-and-more");
+	sl_log_redact(out, sizeof out, "k=abcd1234-and-more;j=abcd1234");
+	assert_string_equal(out, "k=***;j=***");
+	sl_log_clear_secrets();
+}
+
 /* A secret as it appears percent-encoded in a URL query is redacted too. */
 static void test_log_redacts_url_encoded_secrets(void **state)
 {
@@ -313,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_hex_digit),
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_log_redacts_secrets),
+		cmocka_unit_test(test_log_redacts_many_and_overlapping_secrets),
 		cmocka_unit_test(test_log_redacts_url_encoded_secrets),
 		cmocka_unit_test(test_log_redact_truncate_never_leaves_a_secret_prefix),
 		cmocka_unit_test(test_alloc_failure_is_reported),
