@@ -167,7 +167,8 @@ int sl_log_redact_truncate(sl_buf *out, const char *s, size_t n, size_t max);
 bool sl_log_has_secret(const char *s, size_t n);
 /* Writes one line to stderr: timestamp, level, message (or a JSON object). */
 void sl_log(sl_log_level level, const char *fmt, ...) SL_PRINTF(2, 3);
-/* Same, with extra key/value fields in JSON mode (kv: "k","v",...,NULL). */
+/* Same, with extra key/value fields (kv: "k","v",...,NULL); a field whose
+ * value is NULL is left out. */
 void sl_log_kv(sl_log_level level, const char *msg, ...);
 
 #define sl_debug(...) sl_log(SL_LOG_DEBUG, __VA_ARGS__)

@@ -272,6 +272,8 @@ static void emit(sl_log_level level, const char *msg, va_list *kv)
 			while ((k = va_arg(*kv, const char *)) != NULL) {
 				const char *v = va_arg(*kv, const char *);
 				char cv[2048];
+				if (!v)
+					continue; /* a field without a value is left out */
 				redact_locked(cv, sizeof cv, v ? v : "");
 				sl_buf_putc(&b, ',');
 				sl_buf_put_json_string(&b, k, strlen(k));
@@ -290,6 +292,8 @@ static void emit(sl_log_level level, const char *msg, va_list *kv)
 			while ((k = va_arg(*kv, const char *)) != NULL) {
 				const char *v = va_arg(*kv, const char *);
 				char cv[2048];
+				if (!v)
+					continue; /* a field without a value is left out */
 				redact_locked(cv, sizeof cv, v ? v : "");
 				fprintf(stderr, " %s=%s", k, cv);
 			}

@@ -241,7 +241,8 @@ static void log_table(const engine_run *run, const char *key, const sl_table_res
 	snprintf(n[5], sizeof n[5], "%.3f", r->seconds);
 	sl_log_kv(r->status ? SL_LOG_ERROR : SL_LOG_INFO, r->status ? "table failed" : "table done",
 		  "run_id", run->run_id, "table", key, "rows_read", n[0], "rows_landed", n[1],
-		  "rows_quarantined", n[2], "rows_loaded", n[3], "lake_version", n[4],
+		  "rows_quarantined", n[2], "rows_loaded", r->rows_loaded >= 0 ? n[3] : NULL,
+		  "lake_version", r->lake_version >= 0 ? n[4] : NULL,
 		  "seconds", n[5], (const char *)NULL);
 }
 

@@ -232,4 +232,13 @@ test('--log-format json writes one JSON object per line with each table\'s count
   assert.ok(done, r.stderr);
   assert.deepEqual([done.rows_read, done.rows_landed, done.rows_quarantined, done.rows_loaded], ['2', '1', '1', '1']);
   assert.ok(lines.some(l => /finished: 1 table, 0 failed/.test(l.msg)));
+  // a table whose extract failed has no rows_loaded or lake_version field,
+  // rather than a -1 placeholder
+  writeFiles(dir, { 'data/orders_2.csv': 'other,header\n1,2\n' });
+  const f = sluice(['--log-format', 'json', 'run', '--project-dir', dir]);
+  assert.equal(f.code, 1, f.stderr);
+  const failed = f.stderr.trim().split('\n').map(l => JSON.parse(l)).find(l => l.msg === 'table failed');
+  assert.ok(failed, f.stderr);
+  assert.equal(failed.table, 'shop.orders');
+  assert.ok(!('rows_loaded' in failed) && !('lake_version' in failed), JSON.stringify(failed));
 });
