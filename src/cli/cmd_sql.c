@@ -5,6 +5,7 @@
  * rows printed as an aligned table, CSV or JSON.
  */
 #include "cli/cli_int.h"
+#include "engine/engine.h"
 #include "project/project.h"
 #include "warehouse/warehouse.h"
 
@@ -400,17 +401,8 @@ static int read_stdin(sl_buf *b, sl_error *err)
 /* Opens the target's warehouse; SQLite must exist (a query creates nothing). */
 static int open_target(sl_wh **wh, const sl_target *t, sl_error *err)
 {
-	sl_wh_config c = SL_WH_CONFIG_INIT;
-	c.type = t->type;
-	c.path = t->path_abs ? t->path_abs : t->path;
-	c.host = t->host;
-	c.port = t->port;
-	c.dbname = t->dbname;
-	c.user = t->user;
-	c.password = t->password;
-	c.sslmode = t->sslmode;
-	c.schema = t->schema;
-	c.raw_schema = t->raw_schema;
+	sl_wh_config c;
+	sl_engine_wh_config(t, &c);
 	if (strcmp(t->type, "sqlite") == 0 && strcmp(c.path, ":memory:") != 0 &&
 	    !sl_path_exists(c.path))
 		return sl_error_set(err, SL_ENOTFOUND,

@@ -10,6 +10,7 @@
 
 #include "base/base.h"
 #include "project/project.h"
+#include "warehouse/warehouse.h"
 
 /* Strings of a table result are owned by it (sl_run_result_free). */
 typedef struct sl_table_result {
@@ -46,6 +47,9 @@ typedef struct sl_run_result {
 } sl_run_result;
 
 void sl_run_result_free(sl_run_result *r);
+
+/* The warehouse connection settings of a project target (borrowed strings). */
+void sl_engine_wh_config(const sl_target *t, sl_wh_config *out);
 
 /* Progress of a running task, for a terminal progress line. */
 typedef void (*sl_progress_fn)(void *ctx, const char *task, int64_t rows, uint64_t bytes,

@@ -11,12 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int open_warehouse(engine_run *run, sl_error *err)
+void sl_engine_wh_config(const sl_target *t, sl_wh_config *out)
 {
-	const sl_target *t = run->target;
 	sl_wh_config c = SL_WH_CONFIG_INIT;
-	if (run->wh)
-		return 0;
 	c.type = t->type;
 	c.path = t->path_abs ? t->path_abs : t->path;
 	c.host = t->host;
@@ -27,6 +24,16 @@ static int open_warehouse(engine_run *run, sl_error *err)
 	c.sslmode = t->sslmode;
 	c.schema = t->schema;
 	c.raw_schema = t->raw_schema;
+	*out = c;
+}
+
+static int open_warehouse(engine_run *run, sl_error *err)
+{
+	const sl_target *t = run->target;
+	sl_wh_config c;
+	if (run->wh)
+		return 0;
+	sl_engine_wh_config(t, &c);
 	int rc = sl_wh_open(&run->wh, &c, err);
 	if (rc < 0)
 		sl_error_prefix(err, "target %s: ", t->name);
