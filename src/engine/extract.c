@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 typedef struct {
@@ -368,6 +369,43 @@ static int recover_progress(engine_run *run, const char *key, const char *lake_t
 	return rc;
 }
 
+/*
+ * The schema rows land under: the source's, except that a column whose
+ * name equals a column of the lake table ignoring case (and not exactly)
+ * takes the lake's spelling. To a warehouse that ignores case they are one
+ * column: landing both would make every later load fail. *out is NULL
+ * when nothing changes; note gets "name → Name" for the run summary.
+ */
+static int land_schema(const sl_schema *data, const sl_lake_snapshot *snap, sl_schema **out,
+		       sl_buf *note, sl_error *err)
+{
+	const sl_schema *lake = snap ? snap->schema : NULL;
+	*out = NULL;
+	if (!lake)
+		return 0;
+	for (int i = 0; i < data->nfields; i++) {
+		const char *name = data->fields[i].name;
+		if (sl_schema_find(lake, name) >= 0)
+			continue;
+		int j = 0;
+		while (j < lake->nfields && strcasecmp(lake->fields[j].name, name) != 0)
+			j++;
+		if (j == lake->nfields || sl_schema_find(data, lake->fields[j].name) >= 0)
+			continue;
+		if (!*out && !(*out = sl_schema_copy(data)))
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		char *spelling = sl_strdup(lake->fields[j].name);
+		if (!spelling || sl_buf_printf(note, "%s%s → %s", note->len ? ", " : "", name,
+					       spelling) < 0) {
+			sl_free(spelling);
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		}
+		sl_free((*out)->fields[i].name);
+		(*out)->fields[i].name = spelling;
+	}
+	return 0;
+}
+
 static bool crash_hook(const char *point)
 {
 	const char *v = getenv("SLUICE_TEST_CRASH_AFTER");
@@ -406,6 +444,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	sl_lake_writer *w = NULL;
 	sl_lake_snapshot *snap = NULL;
 	sl_batch *keyed = NULL;
+	sl_schema *land = NULL; /* the schema rows land under, when it differs */
+	sl_buf land_note = SL_BUF_INIT;
 	sl_buf progress = SL_BUF_INIT;
 	char *extra = NULL;
 	quarantine q = {0};
@@ -464,7 +504,10 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	/* A source that found nothing to infer columns from (an API with no
 	 * new records) has an empty schema: there is nothing to land. */
 	if (x->schema->nfields > 0) {
-		rc = sl_lake_writer_open(&w, run->lake, res->lake_table, x->schema, &wo, err);
+		rc = land_schema(x->schema, snap, &land, &land_note, err);
+		if (rc == 0)
+			rc = sl_lake_writer_open(&w, run->lake, res->lake_table,
+						 land ? land : x->schema, &wo, err);
 		if (rc < 0)
 			goto out;
 	}
@@ -477,8 +520,14 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 			goto out;
 		}
 		rc = drop_null_keys(&q, b, &keyed, &ready, err);
-		if (rc == 0)
+		if (rc == 0 && land) {
+			/* The same columns under the lake's spelling of their names. */
+			sl_batch view = *ready;
+			view.schema = land;
+			rc = sl_lake_writer_write(w, &view, err);
+		} else if (rc == 0) {
 			rc = sl_lake_writer_write(w, ready, err);
+		}
 		if (rc < 0)
 			goto out;
 		double now = sl_monotonic_seconds();
@@ -584,8 +633,18 @@ out:
 	if (w)
 		sl_lake_writer_abort(w);
 	quarantine_free(&q);
-	if (x && x->renamed && !res->renamed)
-		res->renamed = sl_strdup(x->renamed); /* a note; lost only without memory */
+	if (x && (x->renamed || land_note.len) && !res->renamed) {
+		/* A note; lost only without memory. */
+		sl_buf note = SL_BUF_INIT;
+		if (x->renamed)
+			sl_buf_puts(&note, x->renamed);
+		if (land_note.len)
+			sl_buf_printf(&note, "%s%s (the lake table's spelling)", note.len ? ", " : "",
+				      land_note.data);
+		res->renamed = sl_buf_detach(&note);
+	}
+	sl_schema_free(land);
+	sl_buf_free(&land_note);
 	sl_extractor_close(x);
 	sl_lake_snapshot_free(snap);
 	sl_batch_free(keyed);

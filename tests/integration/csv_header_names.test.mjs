@@ -64,3 +64,23 @@ test('max_columns on a table raises or lowers the limit', () => {
   assert.equal(b.code, 2);
   assert.match(b.stderr, /shop\.yml:6: .*max_columns/);
 });
+
+test('a later file that spells a column in another case lands in the same column and loads', () => {
+  const dir = project({ 'sources/shop.yml': yml, 'data/people_1.csv': 'id,Name\n1,x\n' });
+  let r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  writeFiles(dir, { 'data/people_2.csv': 'id,NAME,extra\n2,y,e\n' });
+  r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /^note: shop\.people: column names that repeat \(ignoring case\) were renamed: NAME → Name \(the lake table's spelling\)$/m);
+  const cols = JSON.parse(warehouseSql(dir,
+    `SELECT json_group_array(name) FROM pragma_table_info('shop__people', 'raw');`));
+  assert.deepEqual(cols.filter((c) => !c.startsWith('_')), ['id', 'Name', 'extra']);
+  assert.deepEqual(warehouseRows(dir, ['id', '"Name"', 'extra'], 'raw.shop__people ORDER BY id'),
+    [[1, 'x', null], [2, 'y', 'e']]);
+  // and loads go on working
+  writeFiles(dir, { 'data/people_3.csv': 'id,name,EXTRA\n3,z,f\n' });
+  r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.equal(warehouseRows(dir, ['count(*)'], 'raw.shop__people')[0][0], 3);
+});
