@@ -96,6 +96,36 @@ static char *url_encoded(const char *secret, bool upper, bool plus)
 	return out;
 }
 
+/*
+ * secret as it appears inside a JSON string that a server echoes: form 0
+ * escapes '"', '\\' and control bytes; form 1 also '/' as "\/" (PHP's
+ * default); forms 2 and 3 every byte but letters and digits as \u00xx,
+ * lower or upper case hex. NULL when out of memory.
+ */
+static char *json_escaped(const char *secret, int form)
+{
+	const char *hex = form == 3 ? "0123456789ABCDEF" : "0123456789abcdef";
+	char *out = sl_malloc(strlen(secret) * 6 + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)secret; *p; p++) {
+		bool uxxxx = form >= 2 ? !isalnum(*p) && *p < 0x80 : *p < 0x20;
+		if (uxxxx) {
+			memcpy(o, "\\u00", 4);
+			o += 4;
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		} else if (*p == '"' || *p == '\\' || (*p == '/' && form == 1)) {
+			*o++ = '\\';
+			*o++ = (char)*p;
+		} else {
+			*o++ = (char)*p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 void sl_log_add_secret(const char *secret)
 {
 	/* Very short values would redact ordinary words; they are not secrets. */
@@ -103,10 +133,13 @@ void sl_log_add_secret(const char *secret)
 		return;
 	pthread_mutex_lock(&log_mu);
 	add_locked(secret);
-	for (int form = 0; form < 4; form++) {
-		char *e = url_encoded(secret, form & 1, form & 2);
+	for (int form = 0; form < 8; form++) {
+		char *e = form < 4 ? url_encoded(secret, form & 1, form & 2)
+				   : json_escaped(secret, form - 4);
 		if (e)
 			add_locked(e);
+		else
+			secrets_lost = true;
 		sl_free(e);
 	}
 	pthread_mutex_unlock(&log_mu);

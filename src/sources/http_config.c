@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 
 int sl_http_pagination_config(sl_http_extractor *x, sl_error *err)
 {
@@ -225,6 +227,22 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 	}
 	if (x->user && !x->password)
 		x->password = "";
+	if (x->user) {
+		/* The header carries base64("user:password"): a server that echoes
+		 * it in an error body must not show it. */
+		sl_buf up = SL_BUF_INIT;
+		unsigned char *b64 = NULL;
+		bool ok = sl_buf_printf(&up, "%s:%s", x->user, x->password) == 0 &&
+			  (b64 = sl_malloc(4 * (up.len / 3 + 1) + 1)) != NULL;
+		if (ok) {
+			EVP_EncodeBlock(b64, (const unsigned char *)up.data, (int)up.len);
+			sl_log_add_secret((const char *)b64);
+		}
+		sl_free(b64);
+		sl_buf_free(&up);
+		if (!ok)
+			return sl_http_oom(err);
+	}
 	/* The origin credentials may go to: the configured URL's. */
 	sl_buf u = SL_BUF_INIT;
 	if (sl_http_template(&u, t->url, x->wm_param) < 0) {

@@ -212,6 +212,19 @@ static void test_log_redacts_many_and_overlapping_secrets(void **state)
 	sl_log_clear_secrets();
 }
 
+/* A secret a server echoes inside a JSON string, escaped as JSON encoders do. */
+static void test_log_redacts_json_escaped_secrets(void **state)
+{
+	(void)state;
+	char out[256];
+	sl_log_add_secret("CANARY/tok+3\"q");
+	sl_log_redact(out, sizeof out,
+		      "{\"a\":\"CANARY/tok+3\\\"q\",\"b\":\"CANARY\\/tok+3\\\"q\","
+		      "\"c\":\"CANARY\\u002ftok\\u002b3\\u0022q\",\"d\":\"CANARY\\u002Ftok\\u002B3\\u0022q\"}");
+	assert_string_equal(out, "{\"a\":\"***\",\"b\":\"***\",\"c\":\"***\",\"d\":\"***\"}");
+	sl_log_clear_secrets();
+}
+
 /* A secret as it appears percent-encoded in a URL query is redacted too. */
 static void test_log_redacts_url_encoded_secrets(void **state)
 {
@@ -334,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_log_redacts_secrets),
 		cmocka_unit_test(test_log_redacts_many_and_overlapping_secrets),
+		cmocka_unit_test(test_log_redacts_json_escaped_secrets),
 		cmocka_unit_test(test_log_redacts_url_encoded_secrets),
 		cmocka_unit_test(test_log_redact_truncate_never_leaves_a_secret_prefix),
 		cmocka_unit_test(test_alloc_failure_is_reported),

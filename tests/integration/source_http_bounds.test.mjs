@@ -391,3 +391,27 @@ test('JSON fields whose names differ only in case land under unique names and lo
     await api.close();
   }
 });
+
+test('credentials a server echoes in an error body never show: basic auth in base64, a bearer token JSON-escaped', async () => {
+  const api = await serve((req, res) => {
+    const auth = req.headers.authorization || '';
+    // one echo as sent, one as a JSON encoder that escapes '/' writes it
+    json(res, 401, `{"error":"bad ${auth}","escaped":"${auth.replace(/\//g, '\\/')}"}`);
+  });
+  try {
+    const user = 'reviewer-user', pass = 'passw0rd/Secret+9';
+    const b64 = Buffer.from(`${user}:${pass}`).toString('base64');
+    for (const auth of ['{basic_user: "${BU}", basic_password: "${BP}"}', '{bearer: "${BT}"}']) {
+      const dir = project(`    url: ${api.url}/items\n    auth: ${auth}\n    max_retries: 0\n`);
+      const r = await run(dir, { BU: user, BP: pass, BT: 'tok/en+CANARY9' });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /HTTP 401/);
+      const dump = execFileSync('sqlite3', [path.join(dir, '.sluice', 'state.db'), '.dump'], { encoding: 'utf8' });
+      for (const text of [r.stdout, r.stderr, dump])
+        for (const secret of [pass, b64, 'tok/en+CANARY9', 'tok\\/en+CANARY9'])
+          assert.ok(!text.includes(secret), `${secret} shows in:\n${text}`);
+    }
+  } finally {
+    await api.close();
+  }
+});
