@@ -161,7 +161,6 @@ typedef struct {
 	int64_t rows;     /* rows printed or kept */
 	bool cut;         /* more rows than limit */
 	int ncols;        /* columns of the first row, -1 before it */
-	bool mixed;       /* a later statement returned other columns */
 	/* table: every cell kept to measure the columns */
 	sl_arena arena;
 	char **cells;     /* rows * ncols display texts (NULL for SQL NULL) */
@@ -261,10 +260,6 @@ static int on_row(void *ud, int ncols, const char *const *names, const char *con
 	int rc;
 	if (o->ncols < 0 && (rc = first_row(o, ncols, names, err)) < 0)
 		return rc;
-	if (ncols != o->ncols) {
-		o->mixed = true;
-		return 1;
-	}
 	if (o->limit > 0 && o->rows >= o->limit) {
 		o->cut = true;
 		return 1;
@@ -488,7 +483,7 @@ int sl_cmd_sql(int argc, char **argv)
 	if (rc == 0)
 		rc = open_target(&wh, sl_project_target(p, p->target), &err);
 	if (rc == 0)
-		rc = sl_wh_query(wh, sql, on_row, &o, &err);
+		rc = sl_wh_query_one(wh, sql, on_row, &o, &err);
 	if (rc == 0 && format == FMT_TABLE && o.ncols >= 0)
 		rc = print_table(&o, &err);
 	if (rc == 0) {
@@ -504,9 +499,6 @@ int sl_cmd_sql(int argc, char **argv)
 			fprintf(stderr, "sluice sql: printed the first %lld %s; more were cut off "
 				"by --limit %lld, --limit 0 prints all\n", (long long)o.rows,
 				o.rows == 1 ? "row" : "rows", (long long)limit);
-		if (o.mixed)
-			fprintf(stderr, "sluice sql: printed the rows of the first statement only; "
-				"run one query at a time\n");
 	}
 	fflush(stdout);
 	sl_wh_close(wh);

@@ -87,7 +87,8 @@ static void cancel(PGconn *c)
 	}
 }
 
-static int pg_query(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err)
+static int pg_query(sl_wh *wh, const char *sql, bool one, sl_wh_row_fn fn, void *ud,
+		    sl_error *err)
 {
 	PGconn *c = conn_of(wh);
 	PGresult *res;
@@ -95,7 +96,8 @@ static int pg_query(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_er
 	int cap = 0, rc = 0;
 	bool stopped = false;
 
-	if (!PQsendQuery(c, sql))
+	/* The extended protocol takes one statement only. */
+	if (!(one ? PQsendQueryParams(c, sql, 0, NULL, NULL, NULL, NULL, 0) : PQsendQuery(c, sql)))
 		return pg_error(wh, NULL, sql, err);
 	PQsetSingleRowMode(c);
 	while ((res = PQgetResult(c)) != NULL) {

@@ -51,19 +51,40 @@ static int sq_exec(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err)
 	return 0;
 }
 
-/* Steps one prepared statement, handing each row to fn. */
+/* Column i's bytes as "\x0a1b..." (PostgreSQL's text of a bytea) into out. */
+static int hex_text(sqlite3_stmt *st, int i, sl_buf *out, sl_error *err)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = sqlite3_column_blob(st, i);
+	size_t len = (size_t)sqlite3_column_bytes(st, i);
+	sl_buf_reset(out);
+	if (sl_buf_reserve(out, 2 * len + 3) < 0)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	sl_buf_puts(out, "\\x");
+	for (size_t k = 0; k < len; k++) {
+		out->data[out->len++] = digits[p[k] >> 4];
+		out->data[out->len++] = digits[p[k] & 15];
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* Steps one prepared statement, handing each row to fn. Values are text;
+ * a blob (or text holding a NUL byte) is "\x" and its bytes in hex. */
 static int run_stmt(sl_wh *wh, sqlite3_stmt *st, const char *sql, sl_wh_row_fn fn, void *ud,
 		    sl_error *err)
 {
 	int n = sqlite3_column_count(st), rc = 0;
 	const char **names = NULL, **values = NULL;
 	char(*fbuf)[32] = NULL;
+	sl_buf *hex = NULL; /* blobs, and text holding a NUL byte, as \x<hex> */
 
 	if (n > 0) {
 		names = sl_calloc((size_t)n, sizeof *names);
 		values = sl_calloc((size_t)n, sizeof *values);
 		fbuf = sl_calloc((size_t)n, sizeof *fbuf);
-		if (!names || !values || !fbuf) {
+		hex = sl_calloc((size_t)n, sizeof *hex);
+		if (!names || !values || !fbuf || !hex) {
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 			goto done;
 		}
@@ -90,11 +111,22 @@ static int run_stmt(sl_wh *wh, sqlite3_stmt *st, const char *sql, sl_wh_row_fn f
 				sl_wh_double_text(sqlite3_column_double(st, i), fbuf[i]);
 				values[i] = fbuf[i];
 				break;
+			case SQLITE_BLOB:
+				if ((rc = hex_text(st, i, &hex[i], err)) < 0)
+					goto done;
+				values[i] = hex[i].data;
+				break;
 			default:
 				values[i] = (const char *)sqlite3_column_text(st, i);
 				if (!values[i]) {
 					rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 					goto done;
+				}
+				/* Text cut at a NUL would lose the rest: give its bytes. */
+				if (strlen(values[i]) != (size_t)sqlite3_column_bytes(st, i)) {
+					if ((rc = hex_text(st, i, &hex[i], err)) < 0)
+						goto done;
+					values[i] = hex[i].data;
 				}
 			}
 		}
@@ -103,15 +135,49 @@ static int run_stmt(sl_wh *wh, sqlite3_stmt *st, const char *sql, sl_wh_row_fn f
 			break;
 	}
 done:
+	for (int i = 0; hex && i < n; i++)
+		sl_buf_free(&hex[i]);
+	sl_free(hex);
 	sl_free(names);
 	sl_free(values);
 	sl_free(fbuf);
 	return rc;
 }
 
-static int sq_query(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err)
+/* Whether sql holds a statement after its first one. */
+static int more_statements(sl_wh *wh, const char *sql, bool *more, sl_error *err)
 {
 	const char *p = sql;
+	int seen = 0;
+	*more = false;
+	while (p && *p && seen < 2) {
+		sqlite3_stmt *st = NULL;
+		const char *tail = NULL;
+		if (sqlite3_prepare_v2(db_of(wh), p, -1, &st, &tail) != SQLITE_OK) {
+			if (!seen)
+				return db_error(wh, p, err);
+			seen++; /* text after the first statement that is not blank */
+			break;
+		}
+		if (st)
+			seen++;
+		sqlite3_finalize(st);
+		p = tail;
+	}
+	*more = seen > 1;
+	return 0;
+}
+
+static int sq_query(sl_wh *wh, const char *sql, bool one, sl_wh_row_fn fn, void *ud,
+		    sl_error *err)
+{
+	const char *p = sql;
+	bool more = false;
+	if (one && more_statements(wh, sql, &more, err) < 0)
+		return err->code;
+	if (more)
+		return sl_error_set(err, SL_EUSAGE,
+				    "the query holds more than one statement; give one at a time");
 	while (p && *p) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
@@ -221,7 +287,7 @@ static int sq_ensure_schema(sl_wh *wh, const char *schema, sl_error *err)
 				  "PRAGMA \"%s\".synchronous=NORMAL", schema, schema) < 0)
 			rc = SL_ENOMEM;
 		else
-			rc = sq_query(wh, sql.data, NULL, NULL, err);
+			rc = sq_query(wh, sql.data, false, NULL, NULL, err);
 	}
 	if (rc == SL_ENOMEM)
 		sl_error_set(err, rc, "out of memory");
@@ -546,7 +612,7 @@ int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 	}
 	sqlite3_extended_result_codes(w->db, 0);
 	sqlite3_busy_timeout(w->db, 10000);
-	rc = sq_query(&w->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL,
+	rc = sq_query(&w->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", false, NULL,
 		      NULL, err);
 	if (rc == 0)
 		rc = sq_ensure_schema(&w->base, w->base.raw_schema, err);

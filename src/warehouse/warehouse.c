@@ -317,7 +317,12 @@ int sl_wh_exec_count(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err
 
 int sl_wh_query(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err)
 {
-	return wh->ops->query(wh, sql, fn, ud, err);
+	return wh->ops->query(wh, sql, false, fn, ud, err);
+}
+
+int sl_wh_query_one(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err)
+{
+	return wh->ops->query(wh, sql, true, fn, ud, err);
 }
 
 typedef struct batch_ctx {

@@ -171,6 +171,9 @@ typedef int (*sl_wh_row_fn)(void *ud, int ncols, const char *const *names,
  * "1"/"0" (SQLite); floats round-trip exactly.
  */
 int sl_wh_query(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err);
+/* The same for exactly one statement: more than one is SL_EUSAGE, and
+ * nothing runs. */
+int sl_wh_query_one(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err);
 
 /* Called per batch of results; the batch is borrowed for the call. */
 typedef int (*sl_wh_batch_fn)(void *ud, const sl_batch *b, sl_error *err);

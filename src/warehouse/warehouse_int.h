@@ -34,7 +34,9 @@ typedef struct sl_wh_ops {
 	void (*close)(sl_wh *wh);
 	/* changes may be NULL */
 	int (*exec)(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err);
-	int (*query)(sl_wh *wh, const char *sql, sl_wh_row_fn fn, void *ud, sl_error *err);
+	/* one: sql must be a single statement (else SL_EUSAGE, nothing run) */
+	int (*query)(sl_wh *wh, const char *sql, bool one, sl_wh_row_fn fn, void *ud,
+		     sl_error *err);
 	int (*ensure_schema)(sl_wh *wh, const char *schema, sl_error *err);
 	/* unqualified names: models' schema, then raw (NULL: already so) */
 	int (*search_schemas)(sl_wh *wh, sl_error *err);

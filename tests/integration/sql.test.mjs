@@ -148,8 +148,32 @@ test('postgres: the target schema, then raw, are on the search path', () => {
   r = sql(dir, ['select nope from raw.shop__customers']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /column "nope" does not exist/);
+  // one statement only: a second one is refused before anything runs
+  r = sql(dir, ['select 1 as a; delete from raw.shop__customers']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /multiple commands|more than one statement/);
+  assert.equal(sql(dir, ['--format', 'csv', 'select count(*) as n from raw.shop__customers']).stdout, 'n\n3\n');
+  // bytea prints as PostgreSQL's hex text
+  r = sql(dir, ['--format', 'csv', "select '\\x00ff41'::bytea as b"]);
+  assert.equal(r.stdout, 'b\n\\x00ff41\n');
   // --target picks the other warehouse
   r = sql(dir, ['--target', 'local', 'select 1 as one']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /no warehouse at/);
+});
+
+test('sqlite: one statement at a time; blobs and text holding NUL bytes print as hex, never cut', () => {
+  const dir = project();
+  assert.equal(sluice(['run', '--project-dir', dir]).code, 0);
+  for (const q of ['select 1 as a; select 2 as b', 'select 1 as a; delete from raw.shop__customers',
+    'create table t(a); select * from t']) {
+    const r = sql(dir, [q]);
+    assert.equal(r.code, 2, q);
+    assert.match(r.stderr, /the query holds more than one statement; give one at a time/);
+  }
+  assert.equal(sql(dir, ['--format', 'csv', 'select count(*) as n from raw.shop__customers']).stdout, 'n\n3\n');
+  assert.equal(sql(dir, ['--format', 'csv', 'select 1 as a; -- a comment\n']).stdout, 'a\n1\n');
+  const r = sql(dir, ['--format', 'csv', "select x'00ff41' as b, 'a' || char(0) || 'b' as t, '' as e, null as n"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'b,t,e,n\n\\x00ff41,\\x610062,"",\n');
 });
