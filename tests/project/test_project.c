@@ -15,45 +15,7 @@
 
 #include "project/project.h"
 
-static char tmp[256];
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmp, sizeof tmp, "/tmp/sl_project_XXXXXX");
-	assert_non_null(mkdtemp(tmp));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	sl_log_clear_secrets();
-	return 0;
-}
-
-static void write_file(const char *rel, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", tmp, rel);
-	char *slash = strrchr(path, '/');
-	*slash = '\0';
-	mkdir(path, 0755);
-	*slash = '/';
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
+#include "../lib/unit_tmp.h"
 
 /* Loads tmp expecting failure; returns the message. */
 static const char *load_fails(sl_error *err)

@@ -21,46 +21,7 @@
 
 #include "project/project.h"
 
-static char tmp[256];
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmp, sizeof tmp, "/tmp/sl_project_names_XXXXXX");
-	assert_non_null(mkdtemp(tmp));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	sl_log_clear_secrets();
-	return 0;
-}
-
-static void write_file(const char *rel, const char *text)
-{
-	char *path = NULL;
-	assert_true(asprintf(&path, "%s/%s", tmp, rel) > 0);
-	char *slash = strrchr(path, '/');
-	*slash = '\0';
-	mkdir(path, 0755);
-	*slash = '/';
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	free(path);
-}
+#include "../lib/unit_tmp.h"
 
 static const char *load_fails(const char *target, sl_error *err)
 {

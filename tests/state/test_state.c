@@ -19,31 +19,7 @@
 
 #include "state/state.h"
 
-static char tmp[256];
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmp, sizeof tmp, "/tmp/sl_state_XXXXXX");
-	assert_non_null(mkdtemp(tmp));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	sl_log_clear_secrets();
-	return 0;
-}
+#include "../lib/unit_tmp.h"
 
 static sl_state *open_ok(void)
 {
