@@ -46,7 +46,7 @@ static void usage(FILE *f)
 		   "                       also SLUICE_LOG_FORMAT\n"
 		   "  --version            print the version\n"
 		   "  --help               this text; `sluice COMMAND --help` for a command\n\n"
-		   "Exit status: 0 success, 1 a task or test failed, 2 usage or configuration error.\n");
+		   "Exit status: 0 success, 1 a task failed, 2 usage or configuration error.\n");
 }
 
 /* How the program was invoked, for hints ("./build/sluice run ..."). */

@@ -731,6 +731,12 @@ static int cmd_convert(int argc, char **argv)
 			"parquet or --format csv\n", outp);
 		return 2;
 	}
+	if (out_csv && (sl_str_ends_with(outp, ".gz") || sl_str_ends_with(outp, ".zst"))) {
+		fprintf(stderr, "sluice parquet convert: CSV is written uncompressed; name OUT "
+			"*.csv or *.tsv, not '%s' (compress it afterwards, e.g. with gzip)\n",
+			outp);
+		return 2;
+	}
 	bool in_csv = !sl_str_starts_with(in, "s3://") &&
 		      (is_csv_name(in) || !has_parquet_magic(in));
 	if (in_csv && !sl_path_exists(in)) {

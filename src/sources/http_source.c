@@ -200,10 +200,11 @@ static int advance(sl_http_extractor *x, const sl_http_page_info *pi, bool bad, 
 					    : x->ptype == SL_HTTP_PAGE_CURSOR ? x->cursor_param
 									      : "the Link header's URL";
 			return sl_error_set(err, SL_EFORMAT,
-					    "http source %s: page %lld (%s) holds the same %lld records "
+					    "http source %s: page %lld (%s) holds the same %lld %s "
 					    "as the page before: the server ignores the pagination "
 					    "(%s); stopping", x->label, (long long)x->pages,
-					    x->page_origin->url, (long long)nrecords, param);
+					    x->page_origin->url, (long long)nrecords,
+					    nrecords == 1 ? "record" : "records", param);
 		}
 		x->have_prev_hash = true;
 		x->prev_hash = pi->hash;

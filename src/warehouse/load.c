@@ -465,7 +465,8 @@ static int merge(sl_wh_table_load *t, sl_error *err)
 	if (v && strcmp(v, "0") != 0) {
 		rc = sl_error_set(err, SL_EINVAL,
 				  "%s rows have a NULL in the primary key (\"%s\"%s); a merge "
-				  "needs every key set: fix the source or use write: append",
+				  "needs every key set: run with --full-refresh (extraction now "
+				  "quarantines rows with a NULL key)",
 				  v, t->pk[0], t->npk > 1 ? ", ..." : "");
 		sl_free(v);
 		return rc;

@@ -49,3 +49,15 @@ test('.parquet and .csv names still choose the format', () => {
   assert.equal(sluice(['parquet', 'convert', pq, out]).code, 0);
   assert.equal(fs.readFileSync(out, 'utf8'), 'id,name\n1,a\n2,b\n');
 });
+
+test('CSV output under a compressed name is refused, never written plain under it', () => {
+  const pq = path.join(dir, 'z.parquet');
+  assert.equal(sluice(['parquet', 'convert', csv, pq]).code, 0);
+  for (const name of ['out.csv.gz', 'out.tsv.zst']) {
+    const out = path.join(dir, name);
+    const r = sluice(['parquet', 'convert', pq, out]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /CSV is written uncompressed; name OUT \*\.csv or \*\.tsv/);
+    assert.equal(fs.existsSync(out), false);
+  }
+});
