@@ -99,6 +99,14 @@ bool sl_schema_equal(const sl_schema *a, const sl_schema *b);
  * Returns 0, SL_ENOMEM or SL_ELIMIT (more than a billion names).
  */
 int sl_names_make_unique(char **names, size_t n, sl_arena *a, size_t *renamed, sl_error *err);
+/*
+ * The same, except that a name spelled exactly as one of keep[0..nkeep)
+ * (the columns a configuration names: primary key, cursor, declared
+ * types) keeps its spelling and the other spellings are renamed: with
+ * keep {"key"}, Key, key -> Key_1, key.
+ */
+int sl_names_make_unique_keeping(char **names, size_t n, const char *const *keep, size_t nkeep,
+				 sl_arena *a, size_t *renamed, sl_error *err);
 
 /* ---------------------------------------------------------------- column */
 

@@ -161,3 +161,36 @@ done:
 	sl_arena_free(&s.keys);
 	return rc;
 }
+
+int sl_names_make_unique_keeping(char **names, size_t n, const char *const *keep, size_t nkeep,
+				 sl_arena *a, size_t *renamed, sl_error *err)
+{
+	if (nkeep == 0)
+		return sl_names_make_unique(names, n, a, renamed, err);
+	size_t *order = sl_malloc((n ? n : 1) * sizeof *order);
+	char **perm = sl_malloc((n ? n : 1) * sizeof *perm);
+	size_t j = 0;
+	int rc = 0;
+	if (!order || !perm) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* The kept spellings first: the first of each spelling keeps it. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			bool kept = false;
+			for (size_t k = 0; k < nkeep && !kept; k++)
+				kept = strcmp(names[i], keep[k]) == 0;
+			if (kept == (pass == 0))
+				order[j++] = i;
+		}
+	for (size_t i = 0; i < n; i++)
+		perm[i] = names[order[i]];
+	rc = sl_names_make_unique(perm, n, a, renamed, err);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		names[order[i]] = perm[i];
+out:
+	sl_free(order);
+	sl_free(perm);
+	return rc;
+}

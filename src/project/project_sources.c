@@ -210,10 +210,17 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 	    (rc = pj_get_int(f, n, "max_bad_rows", where, 0, INT64_MAX, &t->max_bad_rows)) < 0 ||
 	    (rc = pj_get_int(f, n, "max_columns", where, 1, INT32_MAX, &t->max_columns)) < 0)
 		return rc;
-	for (int i = 0; i < t->nprimary_key; i++)
-		if ((rc = pj_check_name_len(f, pj_line(pj_get(f, n, "primary_key", NULL)),
-					    "primary_key column", t->primary_key[i])) < 0)
+	for (int i = 0; i < t->nprimary_key; i++) {
+		int line = pj_line(pj_get(f, n, "primary_key", NULL));
+		if ((rc = pj_check_name_len(f, line, "primary_key column", t->primary_key[i])) < 0)
 			return rc;
+		for (int k = 0; k < i; k++)
+			if (strcasecmp(t->primary_key[k], t->primary_key[i]) == 0)
+				return pj_err(f, line, "primary_key names \"%s\" and \"%s\"%s: "
+					      "one column to a warehouse that ignores case; "
+					      "name each key column once",
+					      t->primary_key[k], t->primary_key[i], where);
+	}
 	if (t->write == SL_WRITE_MERGE && t->nprimary_key == 0)
 		return pj_err(f, pj_line(pj_get(f, n, "write", NULL)),
 			      "write: merge%s needs a primary_key (the columns that identify a "

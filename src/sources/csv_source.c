@@ -25,7 +25,7 @@ typedef struct {
 	const sl_source_table *t;
 	sl_extract_opts opts;
 	sl_csv_opts csv;
-	const char **nulls;
+	const char **csv_lists; /* what csv.nulls and csv.keep_names point into */
 	pending_file *files;
 	int nfiles;
 	int next_file;   /* index of the next file to open */
@@ -50,7 +50,7 @@ static void csv_close(sl_extractor *base)
 	sl_csv_reader_close(x->reader);
 	sl_batch_free(x->batch);
 	free_files(x);
-	sl_free(x->nulls);
+	sl_free(x->csv_lists);
 	sl_schema_free(x->base.schema);
 	sl_free(x);
 }
@@ -255,7 +255,7 @@ int sl_csv_source_open(sl_extractor **out, const sl_source *src, const sl_source
 	x->src = src;
 	x->t = t;
 	x->opts = *opts;
-	rc = sl_source_csv_opts(t, &x->csv, &x->nulls, err);
+	rc = sl_source_csv_opts(t, &x->csv, &x->csv_lists, err);
 	if (rc < 0)
 		goto fail;
 

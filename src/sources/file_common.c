@@ -6,26 +6,56 @@
 
 #include <string.h>
 
-int sl_source_csv_opts(const sl_source_table *t, sl_csv_opts *opts, const char ***nulls,
+int sl_source_keep_names(const sl_source_table *t, const char ***out, size_t *n,
+			 sl_error *err)
+{
+	size_t cap = (size_t)t->nprimary_key + 1 + (size_t)t->columns.n;
+	const char **list = sl_calloc(cap, sizeof *list);
+	*out = NULL;
+	*n = 0;
+	if (!list)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i < t->nprimary_key; i++)
+		list[(*n)++] = t->primary_key[i];
+	if (t->cursor)
+		list[(*n)++] = t->cursor;
+	for (int i = 0; i < t->columns.n; i++)
+		list[(*n)++] = t->columns.items[i].key;
+	*out = list;
+	return 0;
+}
+
+int sl_source_csv_opts(const sl_source_table *t, sl_csv_opts *opts, const char ***lists,
 		       sl_error *err)
 {
 	sl_csv_opts def = SL_CSV_OPTS_INIT;
+	const char **keep = NULL;
+	size_t nkeep = 0;
 	*opts = def;
-	*nulls = NULL;
+	*lists = NULL;
 	opts->delimiter = t->delimiter ? t->delimiter : ',';
 	opts->quote = t->quote ? t->quote : '"';
 	opts->escape = t->escape ? t->escape : opts->quote;
 	opts->header = t->header;
 	opts->max_columns = (int)t->max_columns;
-	if (t->nnulls > 0) {
-		const char **list = sl_calloc((size_t)t->nnulls + 1, sizeof *list);
-		if (!list)
-			return sl_error_set(err, SL_ENOMEM, "out of memory");
-		for (int i = 0; i < t->nnulls; i++)
-			list[i] = t->nulls[i];
-		opts->nulls = list;
-		*nulls = list;
+	if (sl_source_keep_names(t, &keep, &nkeep, err) < 0)
+		return err->code;
+	/* One block: the NULL-terminated nulls list, then the kept names. */
+	const char **list = sl_calloc((size_t)t->nnulls + 1 + nkeep, sizeof *list);
+	if (!list) {
+		sl_free(keep);
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
+	for (int i = 0; i < t->nnulls; i++)
+		list[i] = t->nulls[i];
+	if (t->nnulls > 0)
+		opts->nulls = list;
+	for (size_t i = 0; i < nkeep; i++)
+		list[t->nnulls + 1 + i] = keep[i];
+	opts->keep_names = list + t->nnulls + 1;
+	opts->nkeep_names = (int)nkeep;
+	sl_free(keep);
+	*lists = list;
 	return 0;
 }
 

@@ -102,11 +102,13 @@ int sl_http_records_infer(sl_http_records *r, json_t *record, sl_error *err);
  * Fixes the type of each undeclared column from its kind and builds the
  * schema into *out (sl_schema_free). Field names that are equal ignoring
  * case ("A" and "a", one table in a warehouse that ignores case) are made
- * unique in the schema by sl_names_make_unique; records keep matching
- * their columns by the exact name. *renamed (may be NULL) gets "a → a_1,
- * ..." (sl_free) when a name changed, else NULL.
+ * unique in the schema by sl_names_make_unique_keeping (keep: the names
+ * the configuration uses, which keep their spelling); records keep
+ * matching their columns by the exact name. *renamed (may be NULL) gets
+ * "a → a_1, ..." (sl_free) when a name changed, else NULL.
  */
-int sl_http_records_schema(sl_http_records *r, sl_schema **out, char **renamed, sl_error *err);
+int sl_http_records_schema(sl_http_records *r, const char *const *keep, size_t nkeep,
+			   sl_schema **out, char **renamed, sl_error *err);
 /*
  * Appends record as the next row of b, whose columns are r's: every column
  * receives one value (absent fields null); the caller ends the row. Returns

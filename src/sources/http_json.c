@@ -485,7 +485,8 @@ int sl_http_records_infer(sl_http_records *r, json_t *record, sl_error *err)
 	return 0;
 }
 
-int sl_http_records_schema(sl_http_records *r, sl_schema **out, char **renamed, sl_error *err)
+int sl_http_records_schema(sl_http_records *r, const char *const *keep, size_t nkeep,
+			   sl_schema **out, char **renamed, sl_error *err)
 {
 	sl_schema *s = sl_schema_new();
 	char **names = sl_calloc((size_t)r->ncols + 1, sizeof *names);
@@ -504,7 +505,7 @@ int sl_http_records_schema(sl_http_records *r, sl_schema **out, char **renamed, 
 	}
 	for (int i = 0; i < r->ncols; i++)
 		names[i] = r->cols[i].name;
-	rc = sl_names_make_unique(names, (size_t)r->ncols, &a, &nrenamed, err);
+	rc = sl_names_make_unique_keeping(names, (size_t)r->ncols, keep, nkeep, &a, &nrenamed, err);
 	for (int i = 0; i < r->ncols && rc == 0; i++) {
 		if (!r->cols[i].declared)
 			r->cols[i].type = sl_http_kind_type(r->cols[i].kind);

@@ -22,6 +22,7 @@
  * after some records were read is retried, and those records are skipped.
  */
 #include "sources/http_int.h"
+#include "sources/sources_int.h"
 #include "state/state.h"
 
 #include <stdio.h>
@@ -384,7 +385,13 @@ static int infer_schema(sl_http_extractor *x, sl_error *err)
 		    (rc = sl_http_records_infer(&x->rec, r, err)) < 0)
 			return rc;
 	}
-	return sl_http_records_schema(&x->rec, &x->base.schema, &x->base.renamed, err);
+	const char **keep = NULL;
+	size_t nkeep = 0;
+	if ((rc = sl_source_keep_names(x->t, &keep, &nkeep, err)) < 0)
+		return rc;
+	rc = sl_http_records_schema(&x->rec, keep, nkeep, &x->base.schema, &x->base.renamed, err);
+	sl_free(keep);
+	return rc;
 }
 
 /* The cursor column and the lower bound records must pass. */

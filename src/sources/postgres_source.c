@@ -11,6 +11,7 @@
  * NULL are read only by a first or full-refresh run.
  */
 #include "sources/pg_int.h"
+#include "sources/sources_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,8 +324,14 @@ static int build_schema(pg_extractor *x, sl_error *err)
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	for (int i = 0; i < x->ncols && rc == 0; i++)
 		names[i] = x->cols[i].name;
+	const char **keep = NULL;
+	size_t nkeep = 0;
 	if (rc == 0)
-		rc = sl_names_make_unique(names, (size_t)x->ncols, &names_arena, NULL, err);
+		rc = sl_source_keep_names(x->t, &keep, &nkeep, err);
+	if (rc == 0)
+		rc = sl_names_make_unique_keeping(names, (size_t)x->ncols, keep, nkeep, &names_arena,
+						  NULL, err);
+	sl_free(keep);
 	for (int i = 0; i < x->ncols && rc == 0; i++) {
 		sl_pg_col *c = &x->cols[i];
 		rc = sl_schema_add(x->base.schema, names[i], c->type, c->nullable);

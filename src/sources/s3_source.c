@@ -37,7 +37,7 @@ typedef struct {
 	const sl_source_table *t;
 	sl_extract_opts opts;
 	sl_csv_opts csv;
-	const char **nulls;
+	const char **csv_lists; /* what csv.nulls and csv.keep_names point into */
 	object_format format;
 	sl_store *store;
 	char *bucket_url;     /* s3://bucket */
@@ -160,7 +160,7 @@ static void s3_close(sl_extractor *base)
 	for (int i = 0; i < x->nobjects; i++)
 		sl_free(x->objects[i].key);
 	sl_free(x->objects);
-	sl_free(x->nulls);
+	sl_free(x->csv_lists);
 	sl_store_free(x->store);
 	sl_schema_free(x->base.schema);
 	sl_free(x->bucket_url);
@@ -500,7 +500,7 @@ int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_
 	x->opts = *opts;
 	if (x->opts.batch_rows <= 0)
 		x->opts.batch_rows = SL_BATCH_DEFAULT_ROWS;
-	rc = sl_source_csv_opts(t, &x->csv, &x->nulls, err);
+	rc = sl_source_csv_opts(t, &x->csv, &x->csv_lists, err);
 	if (rc < 0)
 		goto fail;
 

@@ -7,11 +7,20 @@
 
 /*
  * Fills *opts from a table's csv keys (delimiter, quote, escape, header,
- * nulls). *nulls receives the NULL-terminated list opts->nulls points at
- * (sl_free it after the last read; NULL when the default applies).
+ * nulls, max_columns, and the names it keeps: sl_source_keep_names).
+ * *lists receives the memory opts->nulls and opts->keep_names point into
+ * (sl_free it after the last read).
  */
-int sl_source_csv_opts(const sl_source_table *t, sl_csv_opts *opts, const char ***nulls,
+int sl_source_csv_opts(const sl_source_table *t, sl_csv_opts *opts, const char ***lists,
 		       sl_error *err);
+
+/*
+ * The column names a table's configuration names (primary_key, cursor,
+ * columns:), which keep their spelling when names repeat ignoring case:
+ * *out (sl_free) holds *n borrowed strings.
+ */
+int sl_source_keep_names(const sl_source_table *t, const char ***out, size_t *n,
+			 sl_error *err);
 
 /*
  * Applies the table's declared column types to a schema read or inferred

@@ -79,7 +79,7 @@ static void convert(json_t *records, bool as_json)
 	for (int i = 0; i < r.ncols; i++)
 		if (sl_http_records_find(&r, r.cols[i].name) != i)
 			__builtin_trap();
-	if (sl_http_records_schema(&r, &schema, &err) < 0)
+	if (sl_http_records_schema(&r, NULL, 0, &schema, NULL, &err) < 0)
 		goto out;
 	if (sl_batch_new(&batch, schema, n ? (int64_t)n : 1, &err) < 0)
 		goto out;

@@ -84,3 +84,15 @@ test('a later file that spells a column in another case lands in the same column
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.equal(warehouseRows(dir, ['count(*)'], 'raw.shop__people')[0][0], 3);
 });
+
+test('a primary key or declared column keeps its spelling; the other spelling is renamed', () => {
+  const dir = project({
+    'sources/shop.yml': `${yml}    primary_key: [key]\n    write: merge\n    columns: {Note: string}\n`,
+    'data/people_1.csv': 'Key,key,v,note,Note\n1,10,a,x,y\n1,20,b,x,y\n',
+  });
+  const r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /^note: shop\.people: column names that repeat \(ignoring case\) were renamed: Key → Key_1, note → note_1$/m);
+  assert.deepEqual(warehouseRows(dir, ['key', '"Key_1"', 'v', '"Note"', 'note_1'], 'raw.shop__people ORDER BY key'),
+    [[10, 1, 'a', 'y', 'x'], [20, 1, 'b', 'y', 'x']]);
+});

@@ -193,3 +193,24 @@ test('columns whose names differ only in case land under unique names and load i
     { id: 2, Amount: 11, amount_1: 21, AMOUNT_2: null },
   ]);
 });
+
+test('a primary key naming one of two spellings keeps it; no key is reported null', () => {
+  pg.psql('CREATE TABLE k2 ("Key" int, key int, v text)');
+  pg.psql("INSERT INTO k2 VALUES (1, 10, 'a'), (1, 20, 'b'), (2, 10, 'c')");
+  const d = tmpdir();
+  writeFiles(d, {
+    'sluice.yml': 'name: x\nlake: ./lake\n',
+    'sources/db.yml': 'source: db\nkind: postgres\nconnection: ${SHOP_DB_URL}\ntables:\n  - name: k2\n    primary_key: [key, Key]\n    write: merge\n',
+  });
+  let r = sluice(['run', '--project-dir', d], { env: { SHOP_DB_URL: pg.url } });
+  assert.equal(r.code, 2, 'both spellings named: they cannot both keep their name in SQLite');
+  assert.match(r.stderr, /db\.yml:6: primary_key names "key" and "Key" in table "k2": one column to a warehouse that ignores case/);
+  writeFiles(d, { 'sources/db.yml': 'source: db\nkind: postgres\nconnection: ${SHOP_DB_URL}\ntables:\n  - name: k2\n    primary_key: [key]\n    write: merge\n' });
+  r = sluice(['run', '--project-dir', d], { env: { SHOP_DB_URL: pg.url } });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /renamed: Key → Key_1$/m);
+  assert.doesNotMatch(r.stdout + r.stderr, /is null/);
+  const rows = execFileSync('sqlite3', ['-json', path.join(d, 'warehouse.raw.db'),
+    'SELECT key, "Key_1", v FROM db__k2 ORDER BY key, "Key_1"'], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(rows), [{ key: 10, Key_1: 2, v: 'c' }, { key: 20, Key_1: 1, v: 'b' }]);
+});

@@ -377,7 +377,7 @@ static void test_http_records_case_collisions_renamed(void **state)
 	sl_http_records_init(&r, false, "api.t");
 	json_t *rec = parse("{\"A\": 1, \"a\": 2, \"Id\": 3, \"a_1\": 4}");
 	assert_int_equal(sl_http_records_infer(&r, rec, &err), 0);
-	assert_int_equal(sl_http_records_schema(&r, &schema, &renamed, &err), 0);
+	assert_int_equal(sl_http_records_schema(&r, NULL, 0, &schema, &renamed, &err), 0);
 	assert_int_equal(schema->nfields, 4);
 	assert_string_equal(schema->fields[0].name, "A");
 	assert_string_equal(schema->fields[1].name, "a_2");
@@ -419,7 +419,7 @@ static void test_http_records_infer_and_append_rows(void **state)
 			     "5]");
 	for (size_t i = 0; i < json_array_size(recs); i++)
 		assert_int_equal(sl_http_records_infer(&r, json_array_get(recs, i), &err), 0);
-	assert_int_equal(sl_http_records_schema(&r, &schema, NULL, &err), 0);
+	assert_int_equal(sl_http_records_schema(&r, NULL, 0, &schema, NULL, &err), 0);
 	const char *names[] = {"small", "id", "x", "ok", "d", "c__a__b", "n", "tags"};
 	const char *types[] = {"int32", "int64", "float64", "bool", "date", "string", "string",
 			       "string"};

@@ -22,6 +22,10 @@ typedef struct sl_csv_opts {
 	int max_columns;     /* columns a file may have (header fields, or the
 				first record's without a header); more is an
 				SL_ELIMIT error at open. 0: SL_CSV_DEFAULT_MAX_COLUMNS */
+	const char *const *keep_names; /* header names that keep their spelling when
+				   names repeat ignoring case (the columns a
+				   configuration names); borrowed */
+	int nkeep_names;
 } sl_csv_opts;
 
 #define SL_CSV_DEFAULT_MAX_COLUMNS 10000

@@ -76,6 +76,8 @@ struct sl_csv_reader {
 
 	/* columns */
 	int max_columns;
+	const char *const *keep_names; /* borrowed from the opts */
+	int nkeep_names;
 	int ncols;
 	char **cols;   /* unique names */
 	char **htext;  /* the header's own text of each column */

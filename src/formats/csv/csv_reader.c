@@ -557,7 +557,8 @@ static int set_columns(sl_csv_reader *r, const sl_csv_record *rec, bool from_hea
 		r->htext[i] = text ? text : name;
 		r->cols[i] = name;
 	}
-	int rc = sl_names_make_unique(r->cols, n, &r->arena, NULL, err);
+	int rc = sl_names_make_unique_keeping(r->cols, n, r->keep_names, (size_t)r->nkeep_names,
+					      &r->arena, NULL, err);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
@@ -594,6 +595,8 @@ static int reader_start(sl_csv_reader *r, const sl_csv_opts *opts, sl_error *err
 	r->header = o->header;
 	r->max_record = o->max_record ? o->max_record : CSV_DEFAULT_MAX_RECORD;
 	r->max_columns = o->max_columns > 0 ? o->max_columns : SL_CSV_DEFAULT_MAX_COLUMNS;
+	r->keep_names = o->keep_names;
+	r->nkeep_names = o->nkeep_names > 0 ? o->nkeep_names : 0;
 	r->line = 1;
 
 	/* Null strings: "" is a flag, the others a list. */
