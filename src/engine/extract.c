@@ -406,6 +406,50 @@ static int land_schema(const sl_schema *data, const sl_lake_snapshot *snap, sl_s
 	return 0;
 }
 
+/*
+ * Refuses, before anything lands, columns the selected target's warehouse
+ * cannot hold: more than it allows in a table (two more for a merge's own
+ * columns), or a name longer than its identifiers. Landed, they would make
+ * every later load of the table fail.
+ */
+static int check_target_fits(const engine_run *run, const sl_source *src,
+			     const sl_source_table *t, const sl_schema *s,
+			     const sl_lake_snapshot *snap, sl_error *err)
+{
+	if (!run->target)
+		return 0;
+	sl_wh_ident_rules r = sl_wh_ident_rules_of(run->target->type);
+	int own = t->write == SL_WRITE_MERGE ? 2 : 0;
+	/* The lake table's columns stay: count the new ones on top. */
+	int ncols = s->nfields;
+	const sl_schema *lake = snap && t->write != SL_WRITE_REPLACE && !run->opts->full_refresh
+					? snap->schema : NULL;
+	if (lake && r.max_columns > 0) {
+		ncols = lake->nfields;
+		for (int i = 0; i < s->nfields; i++)
+			ncols += sl_schema_find(lake, s->fields[i].name) < 0;
+	}
+	if (r.max_columns > 0 && ncols + own > r.max_columns)
+		return sl_error_set(err, SL_ELIMIT,
+				    "%s:%d: the table would have %d columns, more than the %d a %s "
+				    "table holds (target \"%s\")%s; nothing landed: select fewer "
+				    "columns at the source",
+				    src->file, t->line, ncols, r.max_columns - own,
+				    run->target->type, run->target->name,
+				    own ? " with the 2 columns of write: merge" : "");
+	for (int i = 0; r.max_bytes > 0 && i < s->nfields; i++) {
+		size_t n = strlen(s->fields[i].name);
+		if (n > r.max_bytes)
+			return sl_error_set(err, SL_ELIMIT,
+					    "%s:%d: column \"%.40s...\" is %zu bytes, longer than the "
+					    "%zu bytes a %s name holds (target \"%s\"); nothing landed: "
+					    "shorten it at the source",
+					    src->file, t->line, s->fields[i].name, n, r.max_bytes,
+					    run->target->type, run->target->name);
+	}
+	return 0;
+}
+
 static bool crash_hook(const char *point)
 {
 	const char *v = getenv("SLUICE_TEST_CRASH_AFTER");
@@ -505,6 +549,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	 * new records) has an empty schema: there is nothing to land. */
 	if (x->schema->nfields > 0) {
 		rc = land_schema(x->schema, snap, &land, &land_note, err);
+		if (rc == 0)
+			rc = check_target_fits(run, src, t, land ? land : x->schema, snap, err);
 		if (rc == 0)
 			rc = sl_lake_writer_open(&w, run->lake, res->lake_table,
 						 land ? land : x->schema, &wo, err);

@@ -75,6 +75,7 @@ typedef struct sl_http_records {
 	bool as_json;       /* flatten: json */
 	const char *label;  /* "source.table", for messages (borrowed) */
 	int ncols, cap;
+	int max_columns;    /* more distinct fields is an error; 0: 10,000 */
 	sl_http_col *cols;
 	int *slots;         /* open addressing: column index + 1, 0 = empty */
 	size_t nslots;      /* a power of two, or 0 */

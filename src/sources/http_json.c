@@ -4,6 +4,7 @@
  * {{ watermark }} templating, Link and Retry-After headers, backoff.
  */
 #include "sources/http_int.h"
+#include "formats/csv/csv.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -427,6 +428,12 @@ int sl_http_records_find(sl_http_records *r, const char *name)
 
 int sl_http_records_add_col(sl_http_records *r, const char *name, sl_error *err)
 {
+	int max = r->max_columns > 0 ? r->max_columns : SL_CSV_DEFAULT_MAX_COLUMNS;
+	if (r->ncols >= max)
+		return sl_error_set(err, SL_ELIMIT,
+				    "http source %s: the records have more than max_columns (%d) "
+				    "distinct fields; set max_columns on the table to read them",
+				    r->label, max);
 	if (r->ncols == r->cap) {
 		int cap = r->cap ? r->cap * 2 : 16;
 		sl_http_col *c = sl_realloc(r->cols, (size_t)cap * sizeof *c);
@@ -503,16 +510,21 @@ int sl_http_records_schema(sl_http_records *r, const char *const *keep, size_t n
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (int i = 0; i < r->ncols; i++)
-		names[i] = r->cols[i].name;
-	rc = sl_names_make_unique_keeping(names, (size_t)r->ncols, keep, nkeep, &a, &nrenamed, err);
+	/* An empty field name gets its position, as an empty CSV header does. */
+	for (int i = 0; i < r->ncols && rc == 0; i++)
+		if (!*(names[i] = r->cols[i].name) &&
+		    !(names[i] = sl_arena_sprintf(&a, "column%d", i + 1)))
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = sl_names_make_unique_keeping(names, (size_t)r->ncols, keep, nkeep, &a, &nrenamed, err);
 	for (int i = 0; i < r->ncols && rc == 0; i++) {
 		if (!r->cols[i].declared)
 			r->cols[i].type = sl_http_kind_type(r->cols[i].kind);
 		if (sl_schema_add(s, names[i], r->cols[i].type, true) < 0 ||
 		    (names[i] != r->cols[i].name &&
-		     sl_buf_printf(&text, "%s%s → %s", text.len ? ", " : "", r->cols[i].name,
-				   names[i]) < 0))
+		     sl_buf_printf(&text, "%s%s%s%s → %s", text.len ? ", " : "",
+				   *r->cols[i].name ? "" : "\"", r->cols[i].name,
+				   *r->cols[i].name ? "" : "\"", names[i]) < 0))
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
 	if (rc == 0) {

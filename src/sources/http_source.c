@@ -713,6 +713,7 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 		goto fail;
 	}
 	sl_http_records_init(&x->rec, t->flatten && strcmp(t->flatten, "json") == 0, x->label);
+	x->rec.max_columns = (int)t->max_columns;
 	rc = sl_http_client_init(&x->client, &x->base.stats, err);
 	if (rc < 0)
 		goto fail;

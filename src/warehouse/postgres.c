@@ -586,6 +586,7 @@ static void pg_close(sl_wh *wh)
 const sl_wh_ops sl_wh_postgres_ops = {
 	.name = "postgres",
 	.max_ident = 63, /* NAMEDATALEN - 1 */
+	.max_columns = 1600, /* MaxHeapAttributeNumber */
 	.fold_case = false, /* quoted identifiers keep their case */
 	.begin_sql = "BEGIN",
 	.temp_schema = "pg_temp",

@@ -560,6 +560,7 @@ static void sq_close(sl_wh *wh)
 const sl_wh_ops sl_wh_sqlite_ops = {
 	.name = "sqlite",
 	.max_ident = 0,
+	.max_columns = 2000, /* SQLITE_MAX_COLUMN as Debian builds it */
 	.fold_case = true, /* sqlite3_stricmp: ASCII letters only */
 	.begin_sql = "BEGIN IMMEDIATE",
 	.temp_schema = "temp",

@@ -50,11 +50,12 @@ sl_wh_ident_rules sl_wh_ident_rules_of(const char *type)
 {
 	/* A type without an adapter yet (duckdb) gets the stricter rules: its
 	 * identifiers, like most warehouses', ignore case. */
-	sl_wh_ident_rules r = {.fold_case = true, .max_bytes = 0};
+	sl_wh_ident_rules r = {.fold_case = true, .max_bytes = 0, .max_columns = 0};
 	int i = type ? adapter_index(type) : 0;
 	if (i >= 0) {
 		r.fold_case = adapters[i].ops->fold_case;
 		r.max_bytes = adapters[i].ops->max_ident;
+		r.max_columns = adapters[i].ops->max_columns;
 	}
 	return r;
 }
@@ -172,7 +173,7 @@ int sl_wh_quote_ident(sl_wh *wh, sl_buf *out, const char *name, sl_error *err)
 	if (wh->ops->max_ident && n > wh->ops->max_ident)
 		return sl_error_set(err, SL_EINVAL,
 				    "name \"%s\" is %zu bytes, longer than the %zu bytes a "
-				    "%s identifier can hold; rename it (e.g. with a rename step)",
+				    "%s identifier can hold; shorten it at the source",
 				    sl_wh_printable(name, shown, sizeof shown), n,
 				    wh->ops->max_ident, wh->ops->name);
 	if (sl_buf_putc(out, '"') < 0)

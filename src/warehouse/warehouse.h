@@ -128,6 +128,7 @@ char *sl_wh_raw_table_name(const char *source, const char *table);
 typedef struct sl_wh_ident_rules {
 	bool fold_case;   /* "A" and "a" are one identifier */
 	size_t max_bytes; /* longest identifier, 0: no limit */
+	int max_columns;  /* columns a table holds (sluice's own included), 0: no limit */
 } sl_wh_ident_rules;
 
 sl_wh_ident_rules sl_wh_ident_rules_of(const char *type);

@@ -27,6 +27,7 @@ struct sl_wh_bload {
 typedef struct sl_wh_ops {
 	const char *name;
 	size_t max_ident;        /* identifier byte limit, 0: none */
+	int max_columns;         /* columns a table holds, 0: no limit */
 	bool fold_case;          /* identifiers equal ignoring ASCII case */
 	const char *begin_sql;
 	const char *temp_schema; /* schema of temporary tables */

@@ -4,6 +4,8 @@
 // name". An oversized header is refused with the file and the limit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { sluice, tmpdir, writeFiles, warehouseSql, warehouseRows } from '../lib/harness.mjs';
 
 function project(files) {
@@ -58,7 +60,9 @@ test('max_columns on a table raises or lowers the limit', () => {
   const r = sluice(['extract', '--project-dir', dir]);
   assert.equal(r.code, 1, r.stderr + r.stdout);
   assert.match(r.stdout, /people_1\.csv: the header has 4 columns, more than max_columns \(3\)/);
-  assert.match(r.stdout, /^shop\.wide\s+1\s+1\s+1\s+0\s/m);
+  // past max_columns' check, the target's own limit refuses it before landing
+  assert.match(r.stdout, /shop\.yml:7: the table would have 12000 columns, more than the 2000 a sqlite table holds \(target "local"\); nothing landed/);
+  assert.equal(fs.existsSync(path.join(dir, 'lake', 'raw', 'shop', 'wide')), false);
   const bad = project({ 'sources/shop.yml': `${yml}    max_columns: 0\n` });
   const b = sluice(['run', '--project-dir', bad]);
   assert.equal(b.code, 2);
@@ -95,4 +99,17 @@ test('a primary key or declared column keeps its spelling; the other spelling is
   assert.match(r.stdout, /^note: shop\.people: column names that repeat \(ignoring case\) were renamed: Key → Key_1, note → note_1$/m);
   assert.deepEqual(warehouseRows(dir, ['key', '"Key_1"', 'v', '"Note"', 'note_1'], 'raw.shop__people ORDER BY key'),
     [[10, 1, 'a', 'y', 'x'], [20, 1, 'b', 'y', 'x']]);
+});
+
+test('a column name longer than the target holds is refused before landing', () => {
+  const long = 'c'.repeat(70);
+  const dir = project({
+    'sluice.yml': 'name: t\nlake: ./lake\ntarget: pg\ntargets:\n  pg: {type: postgres, host: 127.0.0.1, dbname: x}\n',
+    'sources/shop.yml': yml,
+    'data/people_1.csv': `id,${long}\n1,2\n`,
+  });
+  const r = sluice(['extract', '--project-dir', dir]);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  assert.match(r.stdout, /shop\.yml:4: column "c{40}\.\.\." is 70 bytes, longer than the 63 bytes a postgres name holds \(target "pg"\); nothing landed: shorten it at the source/);
+  assert.equal(fs.existsSync(path.join(dir, 'lake', 'raw', 'shop', 'people')), false);
 });

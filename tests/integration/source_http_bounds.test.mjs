@@ -415,3 +415,24 @@ test('credentials a server echoes in an error body never show: basic auth in bas
     await api.close();
   }
 });
+
+test('an empty field name gets its position as a name; more distinct fields than max_columns fail the task', async () => {
+  const wide = {};
+  for (let i = 0; i < 50; i++) wide[`f${i}`] = i;
+  const api = await serve((req, res, u) => json(res, 200, u.pathname === '/wide'
+    ? { data: [{ id: 1, ...wide }] }
+    : { data: [{ id: 1, '': 3 }, { id: 2, '': 4 }] }));
+  try {
+    let dir = project(`    url: ${api.url}/items\n    records: data\n`);
+    let r = await run(dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /renamed: "" → column2$/m);
+    assert.deepEqual(warehouse(dir).map(({ id, column2 }) => [id, column2]), [[1, 3], [2, 4]]);
+    dir = project(`    url: ${api.url}/wide\n    records: data\n    max_columns: 10\n`);
+    r = await run(dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /http source api\.items: the records have more than max_columns \(10\) distinct fields; set max_columns on the table to read them/);
+  } finally {
+    await api.close();
+  }
+});
