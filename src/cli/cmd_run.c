@@ -116,6 +116,28 @@ static const char *plural(int64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* The renamed columns of a table, the first 20 of them ("a → a_1, ..."). */
+static void print_renamed(const sl_table_result *r)
+{
+	const char *p = r->renamed;
+	int shown = 0, more = 0;
+	for (const char *q = p; (q = strstr(q, ", ")) != NULL; q += 2)
+		more++;
+	more++; /* renames = separators + 1 */
+	printf("note: %s.%s: column names that repeat (ignoring case) were renamed: ", r->source,
+	       r->table);
+	while (*p && shown < 20) {
+		const char *end = strstr(p, ", ");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		printf("%s%.*s", shown ? ", " : "", (int)n, p);
+		shown++;
+		p = end ? end + 2 : p + n;
+	}
+	if (more > shown)
+		printf(" and %d more", more - shown);
+	putchar('\n');
+}
+
 /*
  * "error: src.tab: extract: message": the engine's message starts with
  * "<task> <src.tab>: ", which would name the table twice. Redacted, and a
@@ -182,8 +204,7 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 			       "an append table keeps the earlier rows too (use write: merge or "
 			       "replace, or --full-refresh)");
 		if (r->renamed)
-			printf("note: %s.%s: column names that repeat (ignoring case) were "
-			       "renamed: %s\n", r->source, r->table, r->renamed);
+			print_renamed(r);
 		if (r->requests > 0)
 			printf("note: %s.%s: %lld %s, %lld %s\n", r->source, r->table,
 			       (long long)r->requests, plural(r->requests, "request", "requests"),

@@ -133,6 +133,9 @@ int sl_cmd_runs(int argc, char **argv)
 	}
 	const char *show = NULL;
 	if (optind < argc) {
+		if (strcmp(argv[optind], "show") == 0 && optind + 1 == argc)
+			return sl_cli_usage_error("runs", "show needs a RUN_ID: `sluice runs show "
+						  "RUN_ID` (`sluice runs` lists them)");
 		if (strcmp(argv[optind], "show") != 0 || optind + 2 != argc)
 			return sl_cli_usage_error("runs", "unexpected '%s'; use `sluice runs` or "
 						  "`sluice runs show RUN_ID`", argv[optind]);

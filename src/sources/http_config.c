@@ -130,7 +130,8 @@ static bool secret_param(const char *name)
 					       "signature", NULL};
 	static const char *const names[] = {"key", "apikey", "appkey", "accesskey", "secretkey",
 					    "privatekey", "consumerkey", "subscriptionkey", "clientkey",
-					    "sig", "auth", "session", "sessionid", NULL};
+					    "sig", "auth", "session", "sessionid", "appid", "hapikey",
+					    "apitoken", "accesskeyid", NULL};
 	sl_buf n = SL_BUF_INIT;
 	bool hit = false;
 	for (const char *p = name; *p; p++)

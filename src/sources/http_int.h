@@ -291,6 +291,9 @@ int sl_http_url_origin(const char *url, char **out);
 #define SL_HTTP_INFER_BYTES ((size_t)32 << 20)
 /* Consecutive bad pages after which page/offset pagination stops. */
 #define SL_HTTP_BAD_PAGES_MAX 3
+/* Pages in a row that repeat the one before before the paging is taken as
+ * ignored by the server. */
+#define SL_HTTP_SAME_PAGES_MAX 2
 
 typedef enum { SL_HTTP_PAGE_NONE = 0, SL_HTTP_PAGE_PAGE, SL_HTTP_PAGE_OFFSET, SL_HTTP_PAGE_CURSOR, SL_HTTP_PAGE_LINK } sl_http_page_type;
 
@@ -347,6 +350,7 @@ typedef struct sl_http_extractor {
 	size_t nseen, seen_cap;
 	bool have_prev_hash;
 	uint64_t prev_hash;
+	int same_pages;      /* pages in a row with the records of the one before */
 
 	/* the page under way */
 	sl_http_parser *parser;

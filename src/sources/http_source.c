@@ -192,19 +192,23 @@ static int advance(sl_http_extractor *x, const sl_http_page_info *pi, bool bad, 
 	int rc = 0;
 	x->fetched += nrecords;
 	x->bad_pages = bad ? x->bad_pages + 1 : 0;
-	/* A page with the records of the page before: the server ignores the
-	 * page we asked for, and would answer the same forever. */
-	if (!bad && nrecords > 0 && x->ptype != SL_HTTP_PAGE_NONE) {
-		if (x->have_prev_hash && x->prev_hash == pi->hash) {
-			const char *param = x->ptype == SL_HTTP_PAGE_PAGE     ? x->page_param
-					    : x->ptype == SL_HTTP_PAGE_OFFSET ? x->offset_param
-					    : x->ptype == SL_HTTP_PAGE_CURSOR ? x->cursor_param
-									      : "the Link header's URL";
+	/* Pages that keep holding the records of the page before: the server
+	 * ignores the page or offset we ask for, and would answer the same
+	 * forever. Two equal pages in a row can be real data (a small page of
+	 * repeated rows); three are not taken for it. Cursor and Link paging
+	 * are caught by the cursor or URL seen before. */
+	if (!bad && nrecords > 0 &&
+	    (x->ptype == SL_HTTP_PAGE_PAGE || x->ptype == SL_HTTP_PAGE_OFFSET)) {
+		x->same_pages = x->have_prev_hash && x->prev_hash == pi->hash ? x->same_pages + 1 : 0;
+		if (x->same_pages >= SL_HTTP_SAME_PAGES_MAX) {
+			const char *param = x->ptype == SL_HTTP_PAGE_PAGE ? x->page_param
+									  : x->offset_param;
 			return sl_error_set(err, SL_EFORMAT,
-					    "http source %s: page %lld (%s) holds the same %lld %s "
-					    "as the page before: the server ignores the pagination "
-					    "(%s); stopping", x->label, (long long)x->pages,
-					    x->page_origin->url, (long long)nrecords,
+					    "http source %s: pages %lld to %lld (the last %s) hold the "
+					    "same %lld %s: the server ignores the pagination (%s); "
+					    "stopping", x->label,
+					    (long long)(x->pages - SL_HTTP_SAME_PAGES_MAX),
+					    (long long)x->pages, x->page_origin->url, (long long)nrecords,
 					    nrecords == 1 ? "record" : "records", param);
 		}
 		x->have_prev_hash = true;
@@ -320,8 +324,9 @@ static int page_end(sl_http_extractor *x, sl_error *err)
 		sl_buf reason = SL_BUF_INIT;
 		if (sl_buf_puts(&reason, pi->error.data) < 0 ||
 		    (pi->nrecords > 0 &&
-		     sl_buf_printf(&reason, " (after %lld records, which were read)",
-				   (long long)pi->nrecords) < 0) ||
+		     sl_buf_printf(&reason, " (after %lld %s, which were read)",
+				   (long long)pi->nrecords,
+				   pi->nrecords == 1 ? "record" : "records") < 0) ||
 		    (pi->head.len >= SL_HTTP_HEAD_MAX &&
 		     sl_buf_printf(&reason, "; raw holds the body's first %zu bytes",
 				   (size_t)SL_HTTP_HEAD_MAX) < 0) ||

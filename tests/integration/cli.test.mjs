@@ -214,6 +214,9 @@ test('runs says what happened to a task refused by max_bad_rows', () => {
   const unknown = sluice(['runs', 'show', 'no-such-run', '--project-dir', dir]);
   assert.notEqual(unknown.code, 0);
   assert.match(unknown.stderr, /no-such-run/);
+  const noid = sluice(['runs', 'show', '--project-dir', dir]);
+  assert.equal(noid.code, 2);
+  assert.match(noid.stderr, /show needs a RUN_ID/);
   const bad = sluice(['runs', 'bogus', '--project-dir', dir]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unexpected 'bogus'/);

@@ -113,3 +113,11 @@ test('a column name longer than the target holds is refused before landing', () 
   assert.match(r.stdout, /shop\.yml:4: column "c{40}\.\.\." is 70 bytes, longer than the 63 bytes a postgres name holds \(target "pg"\); nothing landed: shorten it at the source/);
   assert.equal(fs.existsSync(path.join(dir, 'lake', 'raw', 'shop', 'people')), false);
 });
+
+test('the rename note lists the first 20 renames and counts the rest', () => {
+  const dir = project({ 'sources/shop.yml': yml, 'data/people_1.csv': `${Array(30).fill('a').join(',')}\n${Array(30).fill('1').join(',')}\n` });
+  const r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const note = r.stdout.split('\n').find(l => l.startsWith('note: shop.people: column names'));
+  assert.match(note, /renamed: a → a_1, a → a_2, .*a → a_20 and 9 more$/);
+});
