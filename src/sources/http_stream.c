@@ -258,6 +258,11 @@ static int record_add(sl_http_parser *P, json_t *v)
 		return 1;
 	}
 	json_t *parent = P->stack[P->sdepth - 1];
+	const char *key = P->key.data ? P->key.data : "";
+	/* A key twice in one object would keep only its last value. */
+	if (json_is_object(parent) && json_object_getn(parent, key, P->key.len))
+		record_bad(P, "field \"%.*s\" appears twice in one object",
+			   (int)(P->key.len > 100 ? 100 : P->key.len), key);
 	int rc = json_is_object(parent)
 			 ? json_object_setn_new_nocheck(parent, P->key.data ? P->key.data : "",
 							P->key.len, v)

@@ -449,3 +449,22 @@ test('two equal pages in a row are data, not a loop: small pages of repeated row
     await api.close();
   }
 });
+
+test('a key twice in one record quarantines that record instead of keeping only its last value', async () => {
+  const api = await serve((req, res) => json(res, 200,
+    '{"data": [{"id": 1, "v": 1, "v": 2}, {"id": 2, "v": 3}, {"id": 3, "o": {"k": 1, "k": 2}}]}'));
+  try {
+    const dir = project(`    url: ${api.url}/items\n    records: data\n    max_bad_rows: 5\n`);
+    const r = await run(dir);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /api\.items\s+\d+\s+3\s+1\s+2/);
+    assert.deepEqual(warehouse(dir).map(x => [Number(x.id), Number(x.v)]), [[2, 3]]);
+    const bad = await quarantined(dir);
+    assert.deepEqual(bad.map(b => [b.line, b.reason]), [
+      ['1', 'field "v" appears twice in one object'],
+      ['3', 'field "k" appears twice in one object'],
+    ]);
+  } finally {
+    await api.close();
+  }
+});
