@@ -203,6 +203,9 @@ int sl_http_parser_feed(sl_http_parser *p, const char *data, size_t n);
 /* The body is complete. 0; 1 when the page is bad; SL_ENOMEM. */
 int sl_http_parser_finish(sl_http_parser *p);
 const sl_http_page_info *sl_http_parser_info(const sl_http_parser *p);
+/* After a retry of a page: the 1-based index of the first record that is
+ * not the one handed on before (the page stopped there), or 0. */
+int64_t sl_http_parser_changed(const sl_http_parser *p);
 
 /* ------------------------------------------------------------- client */
 

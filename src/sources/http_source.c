@@ -313,6 +313,16 @@ static int page_end(sl_http_extractor *x, sl_error *err)
 	int rc = sl_http_parser_finish(x->parser);
 	if (rc < 0)
 		return sl_http_oom(err);
+	int64_t changed = sl_http_parser_changed(x->parser);
+	if (changed)
+		/* Records of the first answer are on their way to the lake; a page
+		 * that answers otherwise cannot be resumed exactly. The task fails
+		 * and nothing of this run lands; the next run reads it afresh. */
+		return sl_error_set(err, SL_ENET,
+				    "http source %s: %s: the connection broke in the middle of the "
+				    "page, and the server answered it again with other records "
+				    "(record %lld differs); nothing of this run lands: run again",
+				    x->label, x->page_origin->url, (long long)changed);
 	const sl_http_page_info *pi = sl_http_parser_info(x->parser);
 	bool bad = rc == 1;
 	if (bad) {

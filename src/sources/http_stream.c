@@ -63,6 +63,9 @@ struct sl_http_parser {
 	sl_buf reason;        /* why the record is bad, empty if it is not */
 	int64_t rec_index;    /* 1-based index of the current record */
 	int64_t skip;         /* records to drop (already handed on before a retry) */
+	uint64_t *digests;    /* each handed-on record's digest, this page */
+	size_t ndigests, capdigests;
+	int64_t changed;      /* a replayed record that differs (1-based), or 0 */
 
 	/* the page */
 	int64_t nrecords;     /* record values seen */
@@ -205,7 +208,27 @@ static int record_done(sl_http_parser *P)
 	 * not depend on where the body was cut into pieces. */
 	uint64_t d[2] = {(uint64_t)P->rec_index, P->oversized ? 0 : XXH3_64bits_digest(P->rhash)};
 	XXH3_64bits_update(P->hash, d, sizeof d);
-	if (P->rec_index > P->skip) {
+	if (P->rec_index <= P->skip) {
+		/* Replayed after a retry: it must be the record handed on before. */
+		if (!P->changed && (size_t)P->rec_index <= P->ndigests &&
+		    P->digests[P->rec_index - 1] != d[1]) {
+			P->changed = P->rec_index;
+			P->stopped = true;
+		}
+	} else {
+		if ((size_t)P->rec_index > P->ndigests) {
+			if (P->ndigests == P->capdigests) {
+				size_t cap = P->capdigests ? P->capdigests * 2 : 256;
+				uint64_t *g = sl_realloc(P->digests, cap * sizeof *g);
+				if (!g) {
+					P->oom = true;
+					return 0;
+				}
+				P->digests = g;
+				P->capdigests = cap;
+			}
+			P->digests[P->ndigests++] = d[1];
+		}
 		json_t *rec = P->rec;
 		P->rec = NULL;
 		const char *reason = P->reason.len ? P->reason.data : NULL;
@@ -587,6 +610,7 @@ void sl_http_parser_free(sl_http_parser *P)
 		XXH3_freeState(P->hash);
 	if (P->rhash)
 		XXH3_freeState(P->rhash);
+	sl_free(P->digests);
 	sl_free(P);
 }
 
@@ -595,6 +619,9 @@ int sl_http_parser_restart(sl_http_parser *P, int64_t skip)
 	record_reset(P);
 	P->depth = 0;
 	P->skip = skip;
+	if (skip == 0)
+		P->ndigests = 0; /* a new page */
+	P->changed = 0;
 	P->nrecords = 0;
 	P->found = false;
 	P->in_str = P->esc = P->skipping = P->replay = P->stopped = P->oom = false;
@@ -782,3 +809,5 @@ int sl_http_parser_finish(sl_http_parser *P)
 }
 
 const sl_http_page_info *sl_http_parser_info(const sl_http_parser *P) { return &P->info; }
+
+int64_t sl_http_parser_changed(const sl_http_parser *P) { return P->changed; }
