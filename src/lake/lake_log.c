@@ -9,6 +9,7 @@
 #include "lake/lake_int.h"
 
 #include <jansson.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,55 @@ static int64_t stats_rows(const char *stats)
 }
 
 /*
+ * The one spelling of a log path that keys the live set: percent-decoded,
+ * "." and empty segments dropped, then encoded again (bytes other than
+ * letters, digits and "-_.~/=" as %XX), so "data/x", "./data/x" and
+ * "data/%78" are one file. NULL with *bad set for a path that climbs out
+ * of the table ("..") or is absolute; NULL alone when out of memory.
+ */
+static char *canonical_path(const char *path, bool *bad)
+{
+	char *d = sl_lake_path_decode(path);
+	sl_buf out = SL_BUF_INIT;
+	*bad = false;
+	if (!d)
+		return NULL;
+	if (d[0] == '/' || strstr(d, "://"))
+		*bad = true;
+	for (char *seg = d, *next; seg && !*bad; seg = next) {
+		char *slash = strchr(seg, '/');
+		next = slash ? slash + 1 : NULL;
+		size_t n = slash ? (size_t)(slash - seg) : strlen(seg);
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			*bad = true;
+			break;
+		}
+		if (out.len && sl_buf_putc(&out, '/') < 0)
+			goto oom;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)seg[i];
+			int rc = isalnum(c) || strchr("-_.~=", c) ? sl_buf_putc(&out, (char)c)
+								   : sl_buf_printf(&out, "%%%02X", c);
+			if (rc < 0)
+				goto oom;
+		}
+	}
+	sl_free(d);
+	if (*bad || !out.len) {
+		*bad = true;
+		sl_buf_free(&out);
+		return NULL;
+	}
+	return sl_buf_detach(&out);
+oom:
+	sl_free(d);
+	sl_buf_free(&out);
+	return NULL;
+}
+
+/*
  * Delta's action reconciliation: a logical file is keyed by its path (no
  * deletion vectors at reader version 1) and the newest action of a path
  * wins. A second add of a live path, in the same version or a later one,
@@ -362,13 +412,27 @@ static int apply_version(sl_lake_state *st, json_t *actions, int64_t v, sl_error
 						    st->table, (long long)v);
 			json_int_t size = json_integer_value(json_object_get(x, "size"));
 			int64_t rows = stats_rows(json_string_value(json_object_get(x, "stats")));
-			int rc = state_add(st, path, (uint64_t)size, rows, v, err);
+			bool bad = false;
+			char *key = canonical_path(path, &bad);
+			if (!key)
+				return bad ? sl_error_set(err, SL_EFORMAT,
+							  "lake table %s: version %lld adds \"%s\", "
+							  "which is not a path inside the table",
+							  st->table, (long long)v, path)
+					   : sl_error_set(err, SL_ENOMEM, "out of memory");
+			int rc = state_add(st, key, (uint64_t)size, rows, v, err);
+			sl_free(key);
 			if (rc < 0)
 				return rc;
 		} else if ((x = json_object_get(a, "remove"))) {
 			const char *path = json_string_value(json_object_get(x, "path"));
-			if (path)
-				state_remove(st, path);
+			bool bad = false;
+			char *key = path ? canonical_path(path, &bad) : NULL;
+			if (path && !key && !bad)
+				return sl_error_set(err, SL_ENOMEM, "out of memory");
+			if (key)
+				state_remove(st, key);
+			sl_free(key);
 		} else if ((x = json_object_get(a, "txn"))) {
 			const char *app = json_string_value(json_object_get(x, "appId"));
 			if (app &&

@@ -922,6 +922,33 @@ static void test_duplicated_add_is_one_live_file(void **state)
 	sl_lake_snapshot_free(s);
 }
 
+/* One file spelled three ways ("data/x", "./data/x", "data/%78") is one
+ * live file; a path that climbs out of the table is a corrupt log. */
+static void test_spellings_of_one_path_are_one_file(void **state)
+{
+	fixture *fx = *state;
+	sl_error err = SL_ERROR_INIT;
+	sl_lake_snapshot *s = NULL;
+	put_log(fx, "p", 0, LOG_HEAD ADD("data/x", 10, 3) ADD("./data/x", 10, 3));
+	put_log(fx, "p", 1, ADD("data/%78", 10, 3) ADD("data//y%20z", 20, 4));
+	put_log(fx, "p", 2, "{\"remove\":{\"path\":\"./data/y z\",\"dataChange\":true}}\n");
+	assert_int_equal(sl_lake_snapshot_open(&s, fx->lake, "p", 1, &err), 0);
+	assert_int_equal(s->nfiles, 2);
+	assert_int_equal(s->rows, 7);
+	assert_string_equal(s->files[1].path, "data/y%20z");
+	sl_lake_snapshot_free(s);
+	assert_int_equal(sl_lake_snapshot_open(&s, fx->lake, "p", -1, &err), 0);
+	assert_int_equal(s->nfiles, 1);
+	assert_int_equal(s->rows, 3);
+	sl_lake_snapshot_free(s);
+	s = NULL;
+	put_log(fx, "q", 0, LOG_HEAD ADD("data/../../other/f", 10, 3));
+	assert_int_equal(sl_lake_snapshot_open(&s, fx->lake, "q", -1, &err), SL_EFORMAT);
+	assert_null(s);
+	assert_string_equal(err.message, "lake table q: version 0 adds \"data/../../other/f\", "
+					 "which is not a path inside the table");
+}
+
 /* Data files never change: a live path added again with another size is
  * a corrupt log, refused with the table, version and path. */
 static void test_readd_with_another_size_is_a_corrupt_log(void **state)
@@ -970,6 +997,7 @@ int main(void)
 		T(test_replay_of_many_files_with_removes_and_readds),
 		T(test_duplicated_add_is_one_live_file),
 		T(test_readd_with_another_size_is_a_corrupt_log),
+		T(test_spellings_of_one_path_are_one_file),
 		T(test_list_tables_finds_logs_sorted),
 		T(test_bad_table_names_are_refused),
 		T(test_unsupported_protocol_is_refused),
