@@ -160,6 +160,7 @@ typedef struct {
 	int64_t limit;    /* 0: none */
 	int64_t rows;     /* rows printed or kept */
 	bool cut;         /* more rows than limit */
+	const char **keys; /* JSON object keys, unique */
 	int ncols;        /* columns of the first row, -1 before it */
 	/* table: every cell kept to measure the columns */
 	sl_arena arena;
@@ -221,6 +222,39 @@ static int flush_line(sql_out *o, sl_error *err)
 	return 0;
 }
 
+/* Whether name is one of names[0..n). */
+static bool name_taken(const char *name, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * JSON object keys for the result columns: a name that repeats (a join's
+ * two "id" columns) becomes name_K with the smallest K no column holds, so
+ * no value is hidden behind a repeated key.
+ */
+static int json_keys(sql_out *o, int ncols, const char *const *names, sl_error *err)
+{
+	const char **keys = sl_arena_alloc(&o->arena, sizeof *keys * (size_t)(ncols ? ncols : 1));
+	if (!keys)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i < ncols; i++) {
+		keys[i] = names[i];
+		for (int k = 1; name_taken(keys[i], keys, i); k++) {
+			keys[i] = sl_arena_sprintf(&o->arena, "%s_%d", names[i], k);
+			if (!keys[i])
+				return sl_error_set(err, SL_ENOMEM, "out of memory");
+			if (name_taken(keys[i], names + i + 1, ncols - i - 1))
+				keys[i] = names[i]; /* taken by a later column: next K */
+		}
+	}
+	o->keys = keys;
+	return 0;
+}
+
 static int first_row(sql_out *o, int ncols, const char *const *names, sl_error *err)
 {
 	o->ncols = ncols;
@@ -234,7 +268,7 @@ static int first_row(sql_out *o, int ncols, const char *const *names, sl_error *
 		return flush_line(o, err);
 	}
 	if (o->format == FMT_JSON)
-		return 0;
+		return json_keys(o, ncols, names, err);
 	o->names = sl_arena_alloc(&o->arena, sizeof *o->names * (size_t)ncols);
 	o->width = sl_arena_alloc(&o->arena, sizeof *o->width * (size_t)ncols);
 	o->num = sl_arena_alloc(&o->arena, sizeof *o->num * (size_t)ncols);
@@ -279,7 +313,7 @@ static int on_row(void *ud, int ncols, const char *const *names, const char *con
 		for (int i = 0; i < ncols; i++) {
 			if (i)
 				putch(o, ',');
-			put_json(o, names[i]);
+			put_json(o, o->keys[i]);
 			putch(o, ':');
 			if (values[i])
 				put_json(o, values[i]);

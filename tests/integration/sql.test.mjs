@@ -176,4 +176,8 @@ test('sqlite: one statement at a time; blobs and text holding NUL bytes print as
   const r = sql(dir, ['--format', 'csv', "select x'00ff41' as b, 'a' || char(0) || 'b' as t, '' as e, null as n"]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'b,t,e,n\n\\x00ff41,\\x610062,"",\n');
+  // JSON keys stay unique when result columns share a name (a join's ids)
+  const j = sql(dir, ['--format', 'json', 'select 1 as id, 2 as id, 3 as id_1, 4 as id']);
+  assert.equal(j.code, 0, j.stderr);
+  assert.deepEqual(JSON.parse(j.stdout), [{ id: '1', id_2: '2', id_1: '3', id_3: '4' }]);
 });
