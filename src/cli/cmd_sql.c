@@ -241,15 +241,18 @@ static int json_keys(sql_out *o, int ncols, const char *const *names, sl_error *
 	const char **keys = sl_arena_alloc(&o->arena, sizeof *keys * (size_t)(ncols ? ncols : 1));
 	if (!keys)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	/* names are borrowed for this row only: the keys are copies. */
 	for (int i = 0; i < ncols; i++) {
-		keys[i] = names[i];
-		for (int k = 1; name_taken(keys[i], keys, i); k++) {
-			keys[i] = sl_arena_sprintf(&o->arena, "%s_%d", names[i], k);
-			if (!keys[i])
+		const char *key = names[i];
+		for (int k = 1; name_taken(key, keys, i); k++) {
+			key = sl_arena_sprintf(&o->arena, "%s_%d", names[i], k);
+			if (!key)
 				return sl_error_set(err, SL_ENOMEM, "out of memory");
-			if (name_taken(keys[i], names + i + 1, ncols - i - 1))
-				keys[i] = names[i]; /* taken by a later column: next K */
+			if (name_taken(key, names + i + 1, ncols - i - 1))
+				key = names[i]; /* taken by a later column: next K */
 		}
+		if (!(keys[i] = key == names[i] ? sl_arena_strdup(&o->arena, key) : key))
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
 	o->keys = keys;
 	return 0;
