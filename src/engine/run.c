@@ -67,7 +67,7 @@ static void table_fail(sl_table_result *r, int code, const char *msg)
 		sl_free(r->message);
 		r->message = m;
 	}
-	sl_log(SL_LOG_ERROR, "%s", msg);
+	/* Logged once, in the table's "table failed" line (log_table). */
 }
 
 static bool matches(const char *const *pats, int n, const char *src, const char *table)
@@ -243,6 +243,7 @@ static void log_table(const engine_run *run, const char *key, const sl_table_res
 		  "run_id", run->run_id, "table", key, "rows_read", n[0], "rows_landed", n[1],
 		  "rows_quarantined", n[2], "rows_loaded", r->rows_loaded >= 0 ? n[3] : NULL,
 		  "lake_version", r->lake_version >= 0 ? n[4] : NULL,
+		  "error", r->status ? r->message : NULL,
 		  "seconds", n[5], (const char *)NULL);
 }
 

@@ -200,6 +200,10 @@ test('runs says what happened to a task refused by max_bad_rows', () => {
   assert.equal(r.code, 1);
   // the error names the table once
   assert.match(r.stdout, /^error: s\.t: extract: 1 bad row/m);
+  // once in the report on stdout, once in the log on stderr (its table line)
+  assert.equal(r.stdout.split('1 bad row exceeds').length - 1, 1, r.stdout);
+  assert.equal(r.stderr.split('1 bad row exceeds').length - 1, 1, r.stderr);
+  assert.match(r.stderr, /table failed .*error=extract s\.t: 1 bad row exceeds/);
   assert.doesNotMatch(r.stdout, /extract s\.t:/);
   const runs = sluice(['runs', '--project-dir', dir]);
   assert.equal(runs.code, 0, runs.stderr);
