@@ -586,17 +586,19 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 					       x->stats.bytes, now - t0);
 		}
 	}
-	if (rc < 0)
-		goto out;
-
+	/* What was read, also when the task failed on the way: the ledger then
+	 * says how many rows neither landed nor were quarantined. */
 	res->files = x->stats.files;
 	res->rows_read = x->stats.rows_read;
-	res->rows_quarantined = q.quarantined;
-	int64_t landed = w ? sl_lake_writer_rows(w) : 0;
 	res->bytes = x->stats.bytes;
 	res->files_changed = x->stats.files_changed;
 	res->requests = x->stats.requests;
 	res->retries = x->stats.retries;
+	if (rc < 0)
+		goto out;
+
+	res->rows_quarantined = q.quarantined;
+	int64_t landed = w ? sl_lake_writer_rows(w) : 0;
 
 	/* Quarantine first: its rows must be visible whether or not the data
 	 * commit happens (they explain a max_bad_rows failure). */
