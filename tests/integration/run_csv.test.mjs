@@ -242,3 +242,16 @@ test('--log-format json writes one JSON object per line with each table\'s count
   assert.equal(failed.table, 'shop.orders');
   assert.ok(!('rows_loaded' in failed) && !('lake_version' in failed), JSON.stringify(failed));
 });
+
+test('a task that fails while reading reports the rows it read, and that none landed', () => {
+  const dir = project({
+    'sources/shop.yml': 'source: s\nkind: csv\ntables:\n  - name: t\n    path: data/*.csv\n',
+    'data/a.csv': 'id\n1\n2\n',
+    'data/b.csv': 'other\n3\n',
+  });
+  const r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^s\.t\s+1\s+2\s+0\s+0\s+-\s/m);
+  const runs = sluice(['runs', '--project-dir', dir]);
+  assert.match(runs.stdout, /read 2; landed 0, quarantined 0: 2 rows neither landed nor quarantined \(the task failed\); not loaded/);
+});
