@@ -16,7 +16,11 @@
 static sl_log_level cur_level = SL_LOG_INFO;
 static sl_log_format cur_format = SL_LOG_TEXT;
 /* Longest first, so a secret that begins with another is replaced whole. */
-static char **secrets;
+typedef struct {
+	char *text;
+	size_t len;
+} secret_entry;
+static secret_entry *secrets;
 static int nsecrets, secrets_cap;
 /* A secret could not be registered (out of memory): text is withheld. */
 #define WITHHELD "[text withheld: a secret could not be registered for redaction]"
@@ -42,11 +46,11 @@ int sl_log_level_parse(const char *s)
 static void add_locked(const char *secret)
 {
 	for (int i = 0; i < nsecrets; i++)
-		if (strcmp(secrets[i], secret) == 0)
+		if (strcmp(secrets[i].text, secret) == 0)
 			return;
 	if (nsecrets == secrets_cap) {
 		int cap = secrets_cap ? secrets_cap * 2 : 32;
-		char **grown = sl_realloc(secrets, (size_t)cap * sizeof *grown);
+		secret_entry *grown = sl_realloc(secrets, (size_t)cap * sizeof *grown);
 		if (!grown) {
 			secrets_lost = true;
 			return;
@@ -61,11 +65,11 @@ static void add_locked(const char *secret)
 	}
 	size_t len = strlen(d);
 	int at = nsecrets;
-	while (at > 0 && strlen(secrets[at - 1]) < len) {
+	while (at > 0 && secrets[at - 1].len < len) {
 		secrets[at] = secrets[at - 1];
 		at--;
 	}
-	secrets[at] = d;
+	secrets[at] = (secret_entry){d, len};
 	nsecrets++;
 }
 
@@ -149,7 +153,7 @@ void sl_log_clear_secrets(void)
 {
 	pthread_mutex_lock(&log_mu);
 	for (int i = 0; i < nsecrets; i++)
-		sl_free(secrets[i]);
+		sl_free(secrets[i].text);
 	sl_free(secrets);
 	secrets = NULL;
 	nsecrets = secrets_cap = 0;
@@ -161,8 +165,8 @@ void sl_log_clear_secrets(void)
 static int secret_at(const char *s, size_t n)
 {
 	for (int i = 0; i < nsecrets; i++) {
-		size_t len = strlen(secrets[i]);
-		if (len <= n && memcmp(s, secrets[i], len) == 0)
+		size_t len = secrets[i].len;
+		if (len <= n && s[0] == secrets[i].text[0] && memcmp(s, secrets[i].text, len) == 0)
 			return i;
 	}
 	return -1;
@@ -184,7 +188,7 @@ static size_t redact_into(sl_buf *out, const char *s, size_t n, size_t max)
 		int hit = secret_at(s + i, n - i);
 		if (hit >= 0) {
 			sl_buf_puts(out, "***");
-			i += strlen(secrets[hit]);
+			i += secrets[hit].len;
 		} else {
 			sl_buf_putc(out, s[i++]);
 		}
@@ -198,9 +202,9 @@ static size_t secret_fragment_at_end(const char *s, size_t n)
 {
 	size_t best = 0;
 	for (int i = 0; i < nsecrets; i++) {
-		size_t len = strlen(secrets[i]);
+		size_t len = secrets[i].len;
 		for (size_t k = len - 1 < n ? len - 1 : n; k >= SECRET_FRAGMENT_MIN && k > best; k--)
-			if (memcmp(s + n - k, secrets[i], k) == 0) {
+			if (memcmp(s + n - k, secrets[i].text, k) == 0) {
 				best = k;
 				break;
 			}
@@ -223,7 +227,7 @@ static void redact_locked(char *out, size_t outsz, const char *s)
 		if (hit >= 0) {
 			for (const char *r = "***"; *r && o + 1 < outsz; r++)
 				out[o++] = *r;
-			i += strlen(secrets[hit]);
+			i += secrets[hit].len;
 		} else {
 			out[o++] = s[i++];
 		}

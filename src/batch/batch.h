@@ -105,6 +105,11 @@ int sl_names_make_unique(char **names, size_t n, sl_arena *a, size_t *renamed, s
  * types) keeps its spelling and the other spellings are renamed: with
  * keep {"key"}, Key, key -> Key_1, key.
  */
+/*
+ * Appends one rename to a note for people, "Dup → Dup_1" (an empty name
+ * shown as ""), after ", " when out holds one already. 0 or SL_ENOMEM.
+ */
+int sl_names_note_rename(sl_buf *out, const char *from, const char *to);
 int sl_names_make_unique_keeping(char **names, size_t n, const char *const *keep, size_t nkeep,
 				 sl_arena *a, size_t *renamed, sl_error *err);
 

@@ -194,3 +194,9 @@ out:
 	sl_free(perm);
 	return rc;
 }
+
+int sl_names_note_rename(sl_buf *out, const char *from, const char *to)
+{
+	return sl_buf_printf(out, "%s%s%s%s → %s", out->len ? ", " : "", *from ? "" : "\"", from,
+			     *from ? "" : "\"", to) < 0 ? SL_ENOMEM : 0;
+}

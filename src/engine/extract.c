@@ -315,10 +315,18 @@ done:
 	return rc;
 }
 
-/* Records that version of lake_table holds the progress about to be applied. */
+/*
+ * Records that version of lake_table holds the progress about to be
+ * applied. A commit keeps the table id of the table it appended to (snap,
+ * read before the extraction); only the first commit of a table, or a
+ * full refresh that did not read it, needs the log to learn the id.
+ */
 static int set_lake_mark(engine_run *run, const char *key, const char *lake_table,
-			 int64_t version, sl_error *err)
+			 const sl_lake_snapshot *before, int64_t version, sl_error *err)
 {
+	if (before)
+		return sl_state_lake_mark_set(run->state, key, lake_table, before->table_id,
+					      version, err);
 	sl_lake_snapshot *snap = NULL;
 	int rc = sl_lake_snapshot_open(&snap, run->lake, lake_table, version, err);
 	if (rc == 0)
@@ -395,8 +403,7 @@ static int land_schema(const sl_schema *data, const sl_lake_snapshot *snap, sl_s
 		if (!*out && !(*out = sl_schema_copy(data)))
 			return sl_error_set(err, SL_ENOMEM, "out of memory");
 		char *spelling = sl_strdup(lake->fields[j].name);
-		if (!spelling || sl_buf_printf(note, "%s%s → %s", note->len ? ", " : "", name,
-					       spelling) < 0) {
+		if (!spelling || sl_names_note_rename(note, name, spelling) < 0) {
 			sl_free(spelling);
 			return sl_error_set(err, SL_ENOMEM, "out of memory");
 		}
@@ -667,7 +674,7 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 
 	/* State moves after data: first the commit that holds the progress,
 	 * then the progress. */
-	rc = set_lake_mark(run, key, res->lake_table, cr.version, err);
+	rc = set_lake_mark(run, key, res->lake_table, snap, cr.version, err);
 	if (rc == 0 && progress.data)
 		rc = sl_source_progress_apply(run->state, key, progress.data, err);
 	if (rc == 0)

@@ -522,9 +522,7 @@ int sl_http_records_schema(sl_http_records *r, const char *const *keep, size_t n
 			r->cols[i].type = sl_http_kind_type(r->cols[i].kind);
 		if (sl_schema_add(s, names[i], r->cols[i].type, true) < 0 ||
 		    (names[i] != r->cols[i].name &&
-		     sl_buf_printf(&text, "%s%s%s%s → %s", text.len ? ", " : "",
-				   *r->cols[i].name ? "" : "\"", r->cols[i].name,
-				   *r->cols[i].name ? "" : "\"", names[i]) < 0))
+		     sl_names_note_rename(&text, r->cols[i].name, names[i]) < 0))
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
 	if (rc == 0) {

@@ -336,8 +336,7 @@ static int build_schema(pg_extractor *x, sl_error *err)
 		sl_pg_col *c = &x->cols[i];
 		rc = sl_schema_add(x->base.schema, names[i], c->type, c->nullable);
 		if (rc == 0 && names[i] != c->name)
-			rc = sl_buf_printf(&renamed, "%s%s → %s", renamed.len ? ", " : "", c->name,
-					   names[i]);
+			rc = sl_names_note_rename(&renamed, c->name, names[i]);
 		if (rc < 0) {
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 			break;

@@ -743,17 +743,11 @@ const char *sl_csv_reader_header_name(const sl_csv_reader *r, int i)
 
 int sl_csv_reader_renames_text(const sl_csv_reader *r, sl_buf *out)
 {
-	bool first = true;
-	for (int i = 0; i < r->ncols; i++) {
-		if (r->cols[i] == r->htext[i])
-			continue;
-		const char *h = r->htext[i];
-		if (sl_buf_printf(out, "%s%s%s%s → %s", first ? "" : ", ", *h ? "" : "\"", h,
-				  *h ? "" : "\"", r->cols[i]) < 0)
-			return SL_ENOMEM;
-		first = false;
-	}
-	return 0;
+	int rc = 0;
+	for (int i = 0; i < r->ncols && rc == 0; i++)
+		if (r->cols[i] != r->htext[i])
+			rc = sl_names_note_rename(out, r->htext[i], r->cols[i]);
+	return rc;
 }
 
 uint64_t sl_csv_reader_bytes(const sl_csv_reader *r)
