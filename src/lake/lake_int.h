@@ -64,7 +64,8 @@ void sl_lake_state_free(sl_lake_state *st);
  * present). SL_ENOTFOUND when upto is past the end.
  */
 int sl_lake_state_advance(sl_lake *lake, sl_lake_state *st, int64_t upto, sl_error *err);
-/* The live file with this path, or NULL. */
+/* The live file at this path relative to the table, as it is in the store
+ * (not percent-encoded), or NULL (also when out of memory). */
 const sl_lake_file *sl_lake_state_find(const sl_lake_state *st, const char *path);
 /* The txn version recorded for app_id, or -1. */
 int64_t sl_lake_state_txn(const sl_lake_state *st, const char *app_id);

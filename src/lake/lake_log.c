@@ -166,11 +166,16 @@ static size_t index_slot(const sl_lake_state *st, const char *path)
 	}
 }
 
+static char *canonical_key(const char *d, bool *bad);
+
 const sl_lake_file *sl_lake_state_find(const sl_lake_state *st, const char *path)
 {
+	bool bad = false;
 	if (!st->index_cap)
 		return NULL;
-	int f = st->index[index_slot(st, path)];
+	char *key = canonical_key(path, &bad);
+	int f = key ? st->index[index_slot(st, key)] : -1;
+	sl_free(key);
 	return f >= 0 ? &st->files[f] : NULL;
 }
 
@@ -222,23 +227,18 @@ static int64_t stats_rows(const char *stats)
 }
 
 /*
- * The one spelling of a log path that keys the live set: percent-decoded,
- * "." and empty segments dropped, then encoded again (bytes other than
- * letters, digits and "-_.~/=" as %XX), so "data/x", "./data/x" and
- * "data/%78" are one file. NULL with *bad set for a path that climbs out
- * of the table ("..") or is absolute; NULL alone when out of memory.
+ * The one spelling of a file's path that keys the live set, from the path
+ * as it is (decoded): "." and empty segments dropped, bytes other than
+ * letters, digits and "-_.~/=" as %XX. NULL with *bad set for a path that
+ * climbs out of the table ("..") or is absolute; NULL alone when out of
+ * memory.
  */
-static char *canonical_path(const char *path, bool *bad)
+static char *canonical_key(const char *d, bool *bad)
 {
-	char *d = sl_lake_path_decode(path);
 	sl_buf out = SL_BUF_INIT;
-	*bad = false;
-	if (!d)
-		return NULL;
-	if (d[0] == '/' || strstr(d, "://"))
-		*bad = true;
-	for (char *seg = d, *next; seg && !*bad; seg = next) {
-		char *slash = strchr(seg, '/');
+	*bad = d[0] == '/' || strstr(d, "://") != NULL;
+	for (const char *seg = d, *next; seg && !*bad; seg = next) {
+		const char *slash = strchr(seg, '/');
 		next = slash ? slash + 1 : NULL;
 		size_t n = slash ? (size_t)(slash - seg) : strlen(seg);
 		if (n == 0 || (n == 1 && seg[0] == '.'))
@@ -257,7 +257,6 @@ static char *canonical_path(const char *path, bool *bad)
 				goto oom;
 		}
 	}
-	sl_free(d);
 	if (*bad || !out.len) {
 		*bad = true;
 		sl_buf_free(&out);
@@ -265,9 +264,21 @@ static char *canonical_path(const char *path, bool *bad)
 	}
 	return sl_buf_detach(&out);
 oom:
-	sl_free(d);
 	sl_buf_free(&out);
 	return NULL;
+}
+
+/* The key of a path as the log writes it (percent-encoded): "data/x",
+ * "./data/x" and "data/%78" are one file. */
+static char *canonical_path(const char *path, bool *bad)
+{
+	char *d = sl_lake_path_decode(path);
+	*bad = false;
+	if (!d)
+		return NULL;
+	char *key = canonical_key(d, bad);
+	sl_free(d);
+	return key;
 }
 
 /*

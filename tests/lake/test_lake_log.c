@@ -949,6 +949,26 @@ static void test_spellings_of_one_path_are_one_file(void **state)
 					 "which is not a path inside the table");
 }
 
+/* Vacuum finds a live file by its name in the store, whatever spelling of
+ * it the log used: "data/a%20b" in the log is the file "data/a b". */
+static void test_vacuum_keeps_live_files_the_log_spells_encoded(void **state)
+{
+	fixture *fx = *state;
+	sl_error err = SL_ERROR_INIT;
+	sl_lake_vacuum_result vr;
+	sl_store *st = sl_lake_store(fx->lake);
+	put_log(fx, "v", 0, LOG_HEAD ADD("data/a%20b.parquet", 4, 1) ADD("./data/c.parquet", 4, 1));
+	assert_int_equal(sl_store_put(st, "v/data/a b.parquet", "PAR1", 4, false, &err), 0);
+	assert_int_equal(sl_store_put(st, "v/data/c.parquet", "PAR1", 4, false, &err), 0);
+	assert_int_equal(sl_store_put(st, "v/data/orphan.parquet", "PAR1", 4, false, &err), 0);
+	assert_int_equal(sl_lake_vacuum(fx->lake, "v", 0, false, &vr, &err), 0);
+	assert_int_equal(vr.files_removed, 1);
+	sl_store_entry e;
+	assert_int_equal(sl_store_stat(st, "v/data/a b.parquet", &e, &err), 0);
+	assert_int_equal(sl_store_stat(st, "v/data/c.parquet", &e, &err), 0);
+	assert_int_equal(sl_store_stat(st, "v/data/orphan.parquet", &e, &err), SL_ENOTFOUND);
+}
+
 /* Data files never change: a live path added again with another size is
  * a corrupt log, refused with the table, version and path. */
 static void test_readd_with_another_size_is_a_corrupt_log(void **state)
@@ -998,6 +1018,7 @@ int main(void)
 		T(test_duplicated_add_is_one_live_file),
 		T(test_readd_with_another_size_is_a_corrupt_log),
 		T(test_spellings_of_one_path_are_one_file),
+		T(test_vacuum_keeps_live_files_the_log_spells_encoded),
 		T(test_list_tables_finds_logs_sorted),
 		T(test_bad_table_names_are_refused),
 		T(test_unsupported_protocol_is_refused),
