@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 enum { K_CSV = 1 << SL_SOURCE_CSV, K_PG = 1 << SL_SOURCE_POSTGRES,
        K_HTTP = 1 << SL_SOURCE_HTTP, K_S3 = 1 << SL_SOURCE_S3,
        K_ALL = K_CSV | K_PG | K_HTTP | K_S3, K_FILES = K_CSV | K_S3 };
@@ -105,6 +107,66 @@ static bool secret_header(const char *name)
 			if (strncasecmp(p, words[i], strlen(words[i])) == 0)
 				return true;
 	return false;
+}
+
+/*
+ * Whether a query parameter's name says its value is a credential: it ends
+ * in token, secret, password or signature, or is a known key name (case,
+ * "-" and "_" aside: api_key, apiKey, key, sig...). Not any name holding
+ * "key": sort_key's value is a column name, not a secret.
+ */
+static bool secret_param(const char *name)
+{
+	static const char *const suffixes[] = {"token", "secret", "password", "passwd",
+					       "signature", NULL};
+	static const char *const names[] = {"key", "apikey", "appkey", "accesskey", "secretkey",
+					    "privatekey", "consumerkey", "subscriptionkey", "clientkey",
+					    "sig", "auth", "session", "sessionid", "appid", "hapikey",
+					    "apitoken", "accesskeyid", NULL};
+	sl_buf n = SL_BUF_INIT;
+	bool hit = false;
+	for (const char *p = name; *p; p++)
+		if (*p != '_' && *p != '-' &&
+		    sl_buf_putc(&n, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p)) < 0)
+			break;
+	for (int i = 0; n.data && suffixes[i] && !hit; i++)
+		hit = sl_str_ends_with(n.data, suffixes[i]);
+	for (int i = 0; n.data && names[i] && !hit; i++)
+		hit = strcmp(n.data, names[i]) == 0;
+	sl_buf_free(&n);
+	return hit;
+}
+
+/*
+ * Registers what a server may echo of an http table's credentials: the
+ * values of auth keys, of headers and params named like credentials, and
+ * the base64 "user:password" that basic auth sends.
+ */
+static int register_http_secrets(const sl_source_table *t)
+{
+	for (int i = 0; i < t->auth.n; i++)
+		sl_log_add_secret(t->auth.items[i].value);
+	for (int i = 0; i < t->headers.n; i++)
+		if (secret_header(t->headers.items[i].key))
+			sl_log_add_secret(t->headers.items[i].value);
+	for (int i = 0; i < t->params.n; i++)
+		if (secret_param(t->params.items[i].key))
+			sl_log_add_secret(t->params.items[i].value);
+	const char *user = sl_kvs_get(&t->auth, "basic_user");
+	if (!user)
+		return 0;
+	const char *password = sl_kvs_get(&t->auth, "basic_password");
+	sl_buf up = SL_BUF_INIT;
+	unsigned char *b64 = NULL;
+	bool ok = sl_buf_printf(&up, "%s:%s", user, password ? password : "") == 0 &&
+		  (b64 = sl_malloc(4 * (up.len / 3 + 1) + 1)) != NULL;
+	if (ok) {
+		EVP_EncodeBlock(b64, (const unsigned char *)up.data, (int)up.len);
+		sl_log_add_secret((const char *)b64);
+	}
+	sl_free(b64);
+	sl_buf_free(&up);
+	return ok ? 0 : SL_ENOMEM;
 }
 
 static int check_columns(pj_file *f, sl_source_table *t, const char *where)
@@ -323,11 +385,9 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 				      "basic_user/basic_password or api_key_header/api_key",
 				      kv->key, where);
 		}
-		sl_log_add_secret(kv->value);
 	}
-	for (int i = 0; i < t->headers.n; i++)
-		if (secret_header(t->headers.items[i].key))
-			sl_log_add_secret(t->headers.items[i].value);
+	if (register_http_secrets(t) < 0)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 	if (t->pagination.n) {
 		const char *ty = sl_kvs_get(&t->pagination, "type");
 		bool ok = false;

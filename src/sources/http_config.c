@@ -10,8 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 
 int sl_http_pagination_config(sl_http_extractor *x, sl_error *err)
 {
@@ -118,34 +116,6 @@ static int header_add(sl_http_extractor *x, const char *name, const char *value,
 	return header_add_to(x, &x->headers, name, value, err);
 }
 
-/*
- * Whether a query parameter's name says its value is a credential: it ends
- * in token, secret, password or signature, or is a known key name (case,
- * "-" and "_" aside: api_key, apiKey, key, sig...). Not any name holding
- * "key": sort_key's value is a column name, not a secret.
- */
-static bool secret_param(const char *name)
-{
-	static const char *const suffixes[] = {"token", "secret", "password", "passwd",
-					       "signature", NULL};
-	static const char *const names[] = {"key", "apikey", "appkey", "accesskey", "secretkey",
-					    "privatekey", "consumerkey", "subscriptionkey", "clientkey",
-					    "sig", "auth", "session", "sessionid", "appid", "hapikey",
-					    "apitoken", "accesskeyid", NULL};
-	sl_buf n = SL_BUF_INIT;
-	bool hit = false;
-	for (const char *p = name; *p; p++)
-		if (*p != '_' && *p != '-' &&
-		    sl_buf_putc(&n, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p)) < 0)
-			break;
-	for (int i = 0; n.data && suffixes[i] && !hit; i++)
-		hit = sl_str_ends_with(n.data, suffixes[i]);
-	for (int i = 0; n.data && names[i] && !hit; i++)
-		hit = strcmp(n.data, names[i]) == 0;
-	sl_buf_free(&n);
-	return hit;
-}
-
 int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 {
 	const sl_source_table *t = x->t;
@@ -158,12 +128,8 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 		return sl_error_set(err, SL_ECONFIG, "%s:%d: method must be GET or POST, not \"%s\"",
 				    sl_http_file(x), t->line, t->method);
 	x->wm_templated = uses_template(t->url) || uses_template(t->body);
-	for (int i = 0; i < t->params.n; i++) {
+	for (int i = 0; i < t->params.n; i++)
 		x->wm_templated |= uses_template(t->params.items[i].value);
-		/* Logged URLs show such a value as "***" (and its URL forms). */
-		if (secret_param(t->params.items[i].key))
-			sl_log_add_secret(t->params.items[i].value);
-	}
 	for (int i = 0; i < t->headers.n; i++) {
 		x->wm_templated |= uses_template(t->headers.items[i].value);
 		has_ct |= strcasecmp(t->headers.items[i].key, "content-type") == 0;
@@ -228,22 +194,6 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 	}
 	if (x->user && !x->password)
 		x->password = "";
-	if (x->user) {
-		/* The header carries base64("user:password"): a server that echoes
-		 * it in an error body must not show it. */
-		sl_buf up = SL_BUF_INIT;
-		unsigned char *b64 = NULL;
-		bool ok = sl_buf_printf(&up, "%s:%s", x->user, x->password) == 0 &&
-			  (b64 = sl_malloc(4 * (up.len / 3 + 1) + 1)) != NULL;
-		if (ok) {
-			EVP_EncodeBlock(b64, (const unsigned char *)up.data, (int)up.len);
-			sl_log_add_secret((const char *)b64);
-		}
-		sl_free(b64);
-		sl_buf_free(&up);
-		if (!ok)
-			return sl_http_oom(err);
-	}
 	/* The origin credentials may go to: the configured URL's. */
 	sl_buf u = SL_BUF_INIT;
 	if (sl_http_template(&u, t->url, x->wm_param) < 0) {

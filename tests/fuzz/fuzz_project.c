@@ -8,7 +8,7 @@
  */
 // clang -g -O1 -fsanitize=fuzzer,address,undefined -I src tests/fuzz/fuzz_project.c \
 //   src/project/*.c src/warehouse/*.c src/batch/*.c src/base/*.c -I/usr/include/postgresql \
-//   -lyaml -lsqlite3 -lpq -lm -lpthread -o /tmp/fuzz_project
+//   -lyaml -lsqlite3 -lpq -lcrypto -lm -lpthread -o /tmp/fuzz_project
 // /tmp/fuzz_project -max_total_time=60 -rss_limit_mb=2048 /tmp/seeds-project
 #include "project/project.h"
 

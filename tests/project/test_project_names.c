@@ -258,6 +258,27 @@ static void test_env_values_are_registered_as_secrets(void **state)
 	unsetenv("SL_TEST_FLAG");
 }
 
+/* Loading registers what a server may echo of written credentials: params
+ * named like credentials, auth values and basic auth's base64 header. */
+static void test_http_credentials_are_registered_at_load(void **state)
+{
+	(void)state;
+	char out[256];
+	write_file("sluice.yml", "name: shop\n");
+	write_file("sources/api.yml",
+		   "source: api\nkind: http\ntables:\n"
+		   "  - name: t\n"
+		   "    url: https://api.example/x\n"
+		   "    params: {api_key: lit3ralKEY99, sort_key: created_at}\n"
+		   "    auth: {basic_user: someuser, basic_password: passw0rdSecret}\n");
+	sl_project *p = load_ok(NULL);
+	/* base64("someuser:passw0rdSecret") */
+	sl_log_redact(out, sizeof out,
+		      "k=lit3ralKEY99 s=created_at u=someuser Basic c29tZXVzZXI6cGFzc3cwcmRTZWNyZXQ=");
+	assert_string_equal(out, "k=*** s=created_at u=*** Basic ***");
+	sl_project_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +291,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_same_raw_name_from_underscores, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_longer_than_255_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unselected_target_needs_no_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_credentials_are_registered_at_load, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_env_values_are_registered_as_secrets, setup,
 						teardown),
 	};
