@@ -54,6 +54,9 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 	if (c->stats)
 		c->stats->bytes += n;
 	if (c->status >= 200 && c->status < 300) {
+		/* Time spent receiving a body is not time lost to a failing
+		 * server: max_retry_time counts from the last byte. */
+		c->attempt_start = sl_monotonic_seconds();
 		if (c->sink.write(c->sink.ctx, p, n) != 0) {
 			c->stopped = true;
 			return 0; /* makes curl end the transfer */

@@ -184,12 +184,22 @@ static int check_repeat(sl_http_extractor *x, const char *what, const char *s, s
 	return SL_EFORMAT;
 }
 
+static int max_pages_error(const sl_http_extractor *x, sl_error *err)
+{
+	return sl_error_set(err, SL_ELIMIT,
+			    "http source %s: the API has more than max_pages (%lld) pages; raise "
+			    "max_pages if it really has more",
+			    x->label, (long long)x->max_pages);
+}
+
 /* Where the next page comes from, after a page (bad: not JSON or no
  * records array). */
 static int advance(sl_http_extractor *x, const sl_http_page_info *pi, bool bad, sl_error *err)
 {
 	int64_t nrecords = pi->nrecords;
 	int rc = 0;
+	if (x->max_pages > 0 && x->pages > x->max_pages && nrecords > 0)
+		return max_pages_error(x, err);
 	x->fetched += nrecords;
 	x->bad_pages = bad ? x->bad_pages + 1 : 0;
 	/* Pages that keep holding the records of the page before: the server
@@ -262,11 +272,10 @@ static int advance(sl_http_extractor *x, const sl_http_page_info *pi, bool bad, 
 static int page_start(sl_http_extractor *x, sl_error *err)
 {
 	char *url = NULL;
-	if (x->max_pages > 0 && x->pages >= x->max_pages)
-		return sl_error_set(err, SL_ELIMIT,
-				    "http source %s: the API has more than max_pages (%lld) pages; "
-				    "raise max_pages if it really has more", x->label,
-				    (long long)x->max_pages);
+	/* One request past max_pages may come back empty: that is how page
+	 * and offset paging learn the end (advance fails one with records). */
+	if (x->max_pages > 0 && x->pages > x->max_pages)
+		return max_pages_error(x, err);
 	int rc = sl_http_build_url(x, &url, err);
 	if (rc < 0)
 		return rc;

@@ -802,6 +802,11 @@ int sl_http_parser_finish(sl_http_parser *P)
 				   path_text(P, P_RECORDS, ""));
 		}
 	}
+	/* A retried page that ends before the records handed on from it. */
+	if (!P->stopped && !P->oom && !P->changed && P->nrecords < P->skip) {
+		P->changed = P->nrecords + 1;
+		P->stopped = true;
+	}
 	if (P->oom)
 		return SL_ENOMEM;
 	P->info.hash = XXH3_64bits_digest(P->hash);

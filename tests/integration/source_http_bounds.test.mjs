@@ -274,7 +274,60 @@ test('max_pages: more pages than allowed is an error, not a silent stop', async 
     const r = await run(dir);
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stdout + r.stderr, /http source api\.items: the API has more than max_pages \(4\) pages; raise max_pages/);
-    assert.equal(api.log.length, 4);
+    // the request past max_pages is how paging learns there are more
+    assert.equal(api.log.length, 5);
+  } finally {
+    await api.close();
+  }
+});
+
+test('an API of exactly max_pages pages is read whole', async () => {
+  const api = await serve((req, res, u) => {
+    const p = Number(u.searchParams.get('page'));
+    json(res, 200, { items: p <= 4 ? [{ id: p }] : [] });
+  });
+  try {
+    const dir = project(`    url: ${api.url}/items
+    records: items
+    pagination: {type: page}
+    max_pages: 4
+`);
+    const r = await run(dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(warehouse(dir).map(x => Number(x.id)), [1, 2, 3, 4]);
+  } finally {
+    await api.close();
+  }
+});
+
+test('time spent receiving a body does not count toward max_retry_time', async () => {
+  const records = Array.from({ length: 40 }, (_, i) => ({ id: i + 1 }));
+  const body = JSON.stringify({ items: records });
+  let calls = 0;
+  const api = await serve((req, res) => {
+    calls++;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    if (calls > 1) return res.end(body);
+    // the first answer trickles for about 3 s, then the connection drops
+    let at = 0;
+    const tick = setInterval(() => {
+      res.write(body.slice(at, at + 10));
+      at += 10;
+      if (at > body.length / 2) {
+        clearInterval(tick);
+        req.socket.destroy();
+      }
+    }, 120);
+  });
+  try {
+    const dir = project(`    url: ${api.url}/items
+    records: items
+    max_retry_time: 2s
+`);
+    const r = await run(dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(warehouse(dir).map(x => Number(x.id)), records.map(x => x.id));
+    assert.equal(calls, 2);
   } finally {
     await api.close();
   }

@@ -281,6 +281,15 @@ static void test_http_stream_restart_skips_records_read(void **state)
 	const char *swapped = "[{\"id\":2},{\"id\":1},{\"id\":4}]";
 	assert_int_equal(sl_http_parser_feed(p, swapped, strlen(swapped)), 1);
 	assert_int_equal(sl_http_parser_changed(p), 1);
+	/* ... and so does one that ends before the records handed on. */
+	assert_int_equal(sl_http_parser_restart(p, 0), 0);
+	assert_int_equal(sl_http_parser_feed(p, same, strlen(same)), 0);
+	assert_int_equal(sl_http_parser_finish(p), 0);
+	assert_int_equal(sl_http_parser_restart(p, 3), 0);
+	const char *shorter = "[{\"id\":1},{\"id\":2}]";
+	assert_int_equal(sl_http_parser_feed(p, shorter, strlen(shorter)), 0);
+	assert_int_equal(sl_http_parser_finish(p), 1);
+	assert_int_equal(sl_http_parser_changed(p), 3);
 	got_free(p, &g);
 }
 
