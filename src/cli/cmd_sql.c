@@ -9,6 +9,7 @@
 #include "project/project.h"
 #include "warehouse/warehouse.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,10 +217,11 @@ static int flush_line(sql_out *o, sl_error *err)
 		sl_buf_reset(&o->line);
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
-	if (o->line.len)
-		fwrite(o->line.data, 1, o->line.len, stdout);
+	size_t n = o->line.len;
+	bool ok = n == 0 || fwrite(o->line.data, 1, n, stdout) == n;
 	sl_buf_reset(&o->line);
-	return 0;
+	/* A full disk or a closed pipe stops the query. */
+	return ok ? 0 : sl_error_set(err, SL_EIO, "cannot write the rows: %s", strerror(errno));
 }
 
 /* Whether name is one of names[0..n). */
@@ -537,7 +539,8 @@ int sl_cmd_sql(int argc, char **argv)
 				"by --limit %lld, --limit 0 prints all\n", (long long)o.rows,
 				o.rows == 1 ? "row" : "rows", (long long)limit);
 	}
-	fflush(stdout);
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0)
+		rc = sl_error_set(&err, SL_EIO, "cannot write the rows: %s", strerror(errno));
 	sl_wh_close(wh);
 	sl_project_free(p);
 	sl_buf_free(&query);

@@ -7,8 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { sluice, tmpdir, writeFiles, startPostgres } from '../lib/harness.mjs';
+import { SLUICE, sluice, tmpdir, writeFiles, startPostgres } from '../lib/harness.mjs';
 
 const source = `source: shop
 kind: csv
@@ -176,6 +177,15 @@ test('sqlite: one statement at a time; blobs and text holding NUL bytes print as
   const r = sql(dir, ['--format', 'csv', "select x'00ff41' as b, 'a' || char(0) || 'b' as t, '' as e, null as n"]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'b,t,e,n\n\\x00ff41,\\x610062,"",\n');
+  // rows that cannot be written (a full disk) fail the command
+  for (const format of ['table', 'csv']) {
+    const full = fs.openSync('/dev/full', 'w');
+    const w = spawnSync(SLUICE, ['sql', '--project-dir', dir, '--format', format, 'select 1 as a'],
+      { stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+    fs.closeSync(full);
+    assert.equal(w.status, 1, w.stderr);
+    assert.match(w.stderr, /cannot write the rows: No space left on device/);
+  }
   // JSON keys stay unique when result columns share a name (a join's ids)
   const j = sql(dir, ['--format', 'json', 'select 1 as id, 2 as id, 3 as id_1, 4 as id']);
   assert.equal(j.code, 0, j.stderr);
