@@ -220,6 +220,9 @@ static int drop_null_keys(quarantine *q, const sl_batch *in, sl_batch **scratch,
 		goto done;
 	sl_batch *b = *scratch;
 	sl_batch_reset(b);
+	/* Filled a column at a time, not through sl_batch_end_row. */
+	if ((rc = sl_batch_reserve(b, in->nrows, err)) < 0)
+		goto done;
 	for (int64_t r = 0; r < in->nrows && rc == 0; r++) {
 		int k = null_key(in, idx, nkeys, r);
 		if (k >= 0) {
@@ -229,7 +232,8 @@ static int drop_null_keys(quarantine *q, const sl_batch *in, sl_batch **scratch,
 		for (int c = 0; c < in->schema->nfields && rc == 0; c++)
 			if (sl_column_append_from(&b->cols[c], &in->cols[c], r) < 0)
 				rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-		b->nrows++;
+		if (rc == 0)
+			b->nrows++;
 	}
 	if (rc == 0)
 		*out = b;
@@ -253,6 +257,9 @@ done:
 static int check_lake_mark(engine_run *run, const char *key, const char *lake_table,
 			   sl_lake_snapshot **snap, int64_t *marked, sl_error *err)
 {
+	const char *fix = "the files marked done and the watermark in .sluice/state.db refer to "
+			  "rows the lake lost; run with --full-refresh to extract the table "
+			  "again";
 	sl_state_lake_mark m;
 	bool found = false;
 	*snap = NULL;
@@ -274,17 +281,12 @@ static int check_lake_mark(engine_run *run, const char *key, const char *lake_ta
 			rc = sl_error_set(err, SL_ECONFLICT,
 					  "the lake table %s does not exist in %s, but state.db "
 					  "records %lld rows landed in it: the lake was deleted or "
-					  "moved; the files marked done and the watermark in "
-					  ".sluice/state.db refer to rows the lake lost; run with "
-					  "--full-refresh to extract the table again",
-					  lake_table, sl_lake_url(run->lake), (long long)landed);
+					  "moved; %s",
+					  lake_table, sl_lake_url(run->lake), (long long)landed, fix);
 	}
 	if (rc < 0 || !found)
 		goto done;
 	*marked = m.version;
-	const char *fix = "the files marked done and the watermark in .sluice/state.db refer to "
-			  "rows the lake lost; run with --full-refresh to extract the table "
-			  "again";
 	if (!*snap)
 		rc = sl_error_set(err, SL_ECONFLICT,
 				  "the lake table %s does not exist in %s, but state.db records "
@@ -388,6 +390,7 @@ static int land_schema(const sl_schema *data, const sl_lake_snapshot *snap, sl_s
 		       sl_buf *note, sl_error *err)
 {
 	const sl_schema *lake = snap ? snap->schema : NULL;
+	int64_t noted = 0;
 	*out = NULL;
 	if (!lake)
 		return 0;
@@ -403,14 +406,15 @@ static int land_schema(const sl_schema *data, const sl_lake_snapshot *snap, sl_s
 		if (!*out && !(*out = sl_schema_copy(data)))
 			return sl_error_set(err, SL_ENOMEM, "out of memory");
 		char *spelling = sl_strdup(lake->fields[j].name);
-		if (!spelling || sl_names_note_rename(note, name, spelling) < 0) {
+		if (!spelling || sl_names_note_rename(note, &noted, name, spelling) < 0) {
 			sl_free(spelling);
 			return sl_error_set(err, SL_ENOMEM, "out of memory");
 		}
 		sl_free((*out)->fields[i].name);
 		(*out)->fields[i].name = spelling;
 	}
-	return 0;
+	return sl_names_note_end(note, noted) < 0 ? sl_error_set(err, SL_ENOMEM, "out of memory")
+						  : 0;
 }
 
 /*
@@ -688,16 +692,11 @@ out:
 	if (w)
 		sl_lake_writer_abort(w);
 	quarantine_free(&q);
-	if (x && (x->renamed || land_note.len) && !res->renamed) {
-		/* A note; lost only without memory. */
-		sl_buf note = SL_BUF_INIT;
-		if (x->renamed)
-			sl_buf_puts(&note, x->renamed);
-		if (land_note.len)
-			sl_buf_printf(&note, "%s%s (the lake table's spelling)", note.len ? ", " : "",
-				      land_note.data);
-		res->renamed = sl_buf_detach(&note);
-	}
+	/* Notes for the summary; lost only without memory. */
+	if (x && x->renamed && !res->renamed)
+		res->renamed = sl_strdup(x->renamed);
+	if (land_note.len && !res->respelled)
+		res->respelled = sl_buf_detach(&land_note);
 	sl_schema_free(land);
 	sl_buf_free(&land_note);
 	sl_extractor_close(x);

@@ -319,6 +319,22 @@ test('CSV rows with a NULL primary key are quarantined with the reason; the rest
   assert.equal(ledger, '3|2|1|2|ok\n2|1|1|1|ok\n');
 });
 
+test('a full batch of a wide table with a NULL key keeps every other row', async () => {
+  // 12 columns and 70,000 rows: the copy without the NULL-key row holds
+  // more rows than a wide batch's columns start with.
+  const lines = ['id,' + Array.from({ length: 11 }, (_, i) => `c${i}`).join(',')];
+  for (let r = 0; r < 70000; r++)
+    lines.push((r === 5 ? '' : String(r)) + ',' + Array.from({ length: 11 }, (_, i) => r + i).join(','));
+  const dir = project({
+    'sources/s.yml': 'source: s\nkind: csv\ntables:\n  - name: t\n    path: data/t*.csv\n    primary_key: [id]\n    max_bad_rows: 1\n',
+    'data/t1.csv': lines.join('\n') + '\n',
+  });
+  const r = await runOk(dir);
+  const s = runSummary(r.stdout, 's.t');
+  assert.deepEqual([s.read, s.landed, s.quarantined, s.loaded], ['70000', '69999', '1', '69999']);
+  assert.deepEqual(warehouseRows(dir, ['count(*)', 'sum(c10)'], 'raw.s__t'), [[69999, 70000 * 69999 / 2 + 10 * 70000 - 15]]);
+});
+
 test('HTTP records with a NULL or missing primary key are quarantined with the reason', async () => {
   api.records = [
     { id: 1, name: 'a', updated_at: '2024-01-01T00:00:00Z' },
