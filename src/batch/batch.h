@@ -106,10 +106,14 @@ int sl_names_make_unique(char **names, size_t n, sl_arena *a, size_t *renamed, s
  * keep {"key"}, Key, key -> Key_1, key.
  */
 /*
- * Appends one rename to a note for people, "Dup → Dup_1" (an empty name
- * shown as ""), after ", " when out holds one already. 0 or SL_ENOMEM.
+ * A note for people of the names changed: "Dup → Dup_1, ..." (an empty
+ * name shown as ""), the first SL_NAMES_NOTE_MAX of them and then "and N
+ * more". *count counts the renames added (start it at 0); end the note
+ * with sl_names_note_end. 0 or SL_ENOMEM.
  */
-int sl_names_note_rename(sl_buf *out, const char *from, const char *to);
+#define SL_NAMES_NOTE_MAX 20
+int sl_names_note_rename(sl_buf *out, int64_t *count, const char *from, const char *to);
+int sl_names_note_end(sl_buf *out, int64_t count);
 int sl_names_make_unique_keeping(char **names, size_t n, const char *const *keep, size_t nkeep,
 				 sl_arena *a, size_t *renamed, sl_error *err);
 

@@ -195,8 +195,18 @@ out:
 	return rc;
 }
 
-int sl_names_note_rename(sl_buf *out, const char *from, const char *to)
+int sl_names_note_rename(sl_buf *out, int64_t *count, const char *from, const char *to)
 {
+	if ((*count)++ >= SL_NAMES_NOTE_MAX)
+		return 0;
 	return sl_buf_printf(out, "%s%s%s%s → %s", out->len ? ", " : "", *from ? "" : "\"", from,
 			     *from ? "" : "\"", to) < 0 ? SL_ENOMEM : 0;
+}
+
+int sl_names_note_end(sl_buf *out, int64_t count)
+{
+	if (count <= SL_NAMES_NOTE_MAX)
+		return 0;
+	return sl_buf_printf(out, " and %lld more", (long long)(count - SL_NAMES_NOTE_MAX)) < 0
+		       ? SL_ENOMEM : 0;
 }

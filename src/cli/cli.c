@@ -76,11 +76,7 @@ char *sl_cli_clean(const char *msg)
 		if (hinted.data)
 			text = hinted.data;
 	}
-	/* Room for a redaction marker longer than the secret it replaces. */
-	size_t n = strlen(text) * 3 + 64;
-	char *clean = sl_malloc(n);
-	if (clean)
-		sl_log_redact(clean, n, text);
+	char *clean = sl_log_redact_dup(text);
 	sl_buf_free(&hinted);
 	return clean;
 }

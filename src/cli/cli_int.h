@@ -34,6 +34,11 @@ int sl_cli_usage_error(const char *cmd, const char *fmt, ...) SL_PRINTF(2, 3);
  * run` naming the program as invoked. sl_malloc'd; NULL when out of memory.
  */
 char *sl_cli_clean(const char *msg);
+/* one or many, as n says: "1 row", "2 rows". */
+static inline const char *sl_cli_plural(int64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
 /* The program as invoked (argv[0]), for hints: "sluice" or "./build/sluice". */
 const char *sl_cli_prog(void);
 

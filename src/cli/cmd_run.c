@@ -111,33 +111,6 @@ static void fmt_count(char *out, size_t n, int64_t v)
 		snprintf(out, n, "%lld", (long long)v);
 }
 
-static const char *plural(int64_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
-/* The renamed columns of a table, the first 20 of them ("a → a_1, ..."). */
-static void print_renamed(const sl_table_result *r)
-{
-	const char *p = r->renamed;
-	int shown = 0, more = 0;
-	for (const char *q = p; (q = strstr(q, ", ")) != NULL; q += 2)
-		more++;
-	more++; /* renames = separators + 1 */
-	printf("note: %s.%s: column names that repeat (ignoring case) were renamed: ", r->source,
-	       r->table);
-	while (*p && shown < 20) {
-		const char *end = strstr(p, ", ");
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		printf("%s%.*s", shown ? ", " : "", (int)n, p);
-		shown++;
-		p = end ? end + 2 : p + n;
-	}
-	if (more > shown)
-		printf(" and %d more", more - shown);
-	putchar('\n');
-}
-
 /*
  * "error: src.tab: extract: message": the engine's message starts with
  * "<task> <src.tab>: ", which would name the table twice. Redacted, and a
@@ -198,17 +171,21 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 			printf("note: %s.%s: %lld %s changed since %s extracted and %s "
 			       "extracted again whole; %s\n",
 			       r->source, r->table, (long long)r->files_changed,
-			       plural(r->files_changed, "file", "files"),
+			       sl_cli_plural(r->files_changed, "file", "files"),
 			       r->files_changed == 1 ? "it was" : "they were",
 			       r->files_changed == 1 ? "was" : "were",
 			       "an append table keeps the earlier rows too (use write: merge or "
 			       "replace, or --full-refresh)");
 		if (r->renamed)
-			print_renamed(r);
+			printf("note: %s.%s: column names that repeat (ignoring case) were "
+			       "renamed: %s\n", r->source, r->table, r->renamed);
+		if (r->respelled)
+			printf("note: %s.%s: columns spelled otherwise in the lake table took its "
+			       "spelling: %s\n", r->source, r->table, r->respelled);
 		if (r->requests > 0)
 			printf("note: %s.%s: %lld %s, %lld %s\n", r->source, r->table,
-			       (long long)r->requests, plural(r->requests, "request", "requests"),
-			       (long long)r->retries, plural(r->retries, "retry", "retries"));
+			       (long long)r->requests, sl_cli_plural(r->requests, "request", "requests"),
+			       (long long)r->retries, sl_cli_plural(r->retries, "retry", "retries"));
 	}
 	for (int i = 0; i < res->n; i++) {
 		const sl_table_result *r = &res->tables[i];
@@ -218,13 +195,13 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 			printf("note: %s.%s: %lld %s quarantined; see the lake table "
 			       "quarantine/%s/%s\n",
 			       r->source, r->table, (long long)r->rows_quarantined,
-			       plural(r->rows_quarantined, "row", "rows"), r->source, r->table);
+			       sl_cli_plural(r->rows_quarantined, "row", "rows"), r->source, r->table);
 		}
 	}
 	if (res->n == 0)
 		printf("no source tables: add a source in sources/ (see `%s demo` for an "
 		       "example)\n", sl_cli_prog());
-	printf("%d %s, %d failed, %.2f s\n", res->n, plural(res->n, "table", "tables"),
+	printf("%d %s, %d failed, %.2f s\n", res->n, sl_cli_plural(res->n, "table", "tables"),
 	       res->failed, res->seconds);
 }
 

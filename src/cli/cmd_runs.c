@@ -11,11 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *plural(int64_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 /* Whether task ("extract:s.t") is a task of ledger table ("raw/s/t" or "s.t"). */
 static bool task_of(const char *task, const char *table)
 {
@@ -51,7 +46,7 @@ static void print_ledger(const char *table, const sl_ledger *g, const sl_state_t
 	else
 		printf("; landed %lld, quarantined %lld: %lld %s neither landed nor quarantined%s",
 		       landed, quar, read - landed - quar,
-		       plural(read - landed - quar, "row", "rows"),
+		       sl_cli_plural(read - landed - quar, "row", "rows"),
 		       failed ? " (the task failed)" : " (the task did not finish)");
 	if (refused)
 		printf(" or loaded\n");

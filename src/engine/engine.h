@@ -35,6 +35,7 @@ typedef struct sl_table_result {
 	double seconds;
 	char *description;      /* what the source read ("3 files"), or NULL */
 	char *renamed;          /* column names the source made unique, or NULL */
+	char *respelled;        /* columns that took the lake table's spelling, or NULL */
 } sl_table_result;
 
 typedef struct sl_run_result {

@@ -119,64 +119,27 @@ static int load_file(engine_run *run, sl_wh_table_load *tl, const char *lake_tab
 	return rc < 0 ? rc : 0;
 }
 
-/* Orders file pointers by path, for the duplicate check. */
-static int cmp_file_path(const void *a, const void *b)
-{
-	const sl_lake_file *x = *(const sl_lake_file *const *)a;
-	const sl_lake_file *y = *(const sl_lake_file *const *)b;
-	int c = strcmp(x->path, y->path);
-	return c ? c : (x < y ? -1 : x > y);
-}
-
 /*
  * The files a load reads, in the order they were added: the whole snapshot
  * for a rebuild, else the live files that became live after the loaded
- * version. Log replay already keeps one entry per path; this checks again,
- * since reading a file twice would load its rows twice: a path listed twice
- * is read once, and listed with two sizes is a corrupt log.
+ * version. Log replay keeps one entry per file (sl_lake_snapshot_open), so
+ * no file is read twice.
  */
 static int files_to_load(const sl_lake_snapshot *snap, int64_t loaded, bool rebuild,
 			 const sl_lake_file ***out, int *n, sl_error *err)
 {
-	const sl_lake_file **sorted = sl_calloc((size_t)snap->nfiles + 1, sizeof *sorted);
-	bool *skip = sl_calloc((size_t)snap->nfiles + 1, sizeof *skip);
 	const sl_lake_file **list = sl_calloc((size_t)snap->nfiles + 1, sizeof *list);
-	int k = 0, m = 0, rc = 0;
+	int m = 0;
 	*out = NULL;
 	*n = 0;
-	if (!sorted || !skip || !list) {
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-		goto done;
-	}
+	if (!list)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	for (int i = 0; i < snap->nfiles; i++)
 		if (rebuild || snap->files[i].version > loaded)
-			sorted[k++] = &snap->files[i];
-	qsort(sorted, (size_t)k, sizeof *sorted, cmp_file_path);
-	for (int i = 1; i < k; i++) {
-		if (strcmp(sorted[i - 1]->path, sorted[i]->path) != 0)
-			continue;
-		if (sorted[i - 1]->size != sorted[i]->size) {
-			rc = sl_error_set(err, SL_EFORMAT,
-					  "lake table %s lists %s twice, with %llu and %llu bytes; "
-					  "the log is corrupt",
-					  snap->table, sorted[i]->path,
-					  (unsigned long long)sorted[i - 1]->size,
-					  (unsigned long long)sorted[i]->size);
-			goto done;
-		}
-		skip[sorted[i] - snap->files] = true; /* read at its first place */
-	}
-	for (int i = 0; i < snap->nfiles; i++)
-		if ((rebuild || snap->files[i].version > loaded) && !skip[i])
 			list[m++] = &snap->files[i];
 	*out = list;
 	*n = m;
-	list = NULL;
-done:
-	sl_free(list);
-	sl_free(sorted);
-	sl_free(skip);
-	return rc;
+	return 0;
 }
 
 /*
@@ -282,16 +245,19 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	}
 	if (!full && loaded >= snap->version)
 		goto out; /* everything is in */
-	rc = sl_lake_history_open(&hist, run->lake, lake_table, full ? -1 : loaded,
-				  snap->version, err);
-	if (rc < 0)
-		goto out;
+	/* The commits since the last load say whether one replaced the
+	 * content; --full-refresh rebuilds anyway, without reading them. */
 	bool rebuild = full;
-	for (int c = 0; c < hist->n; c++)
-		if (hist->commits[c].nremoved > 0 ||
-		    (hist->commits[c].operation &&
-		     strcmp(hist->commits[c].operation, "FULL_REFRESH") == 0))
-			rebuild = true;
+	if (!full) {
+		rc = sl_lake_history_open(&hist, run->lake, lake_table, loaded, snap->version, err);
+		if (rc < 0)
+			goto out;
+		for (int c = 0; c < hist->n; c++)
+			if (hist->commits[c].nremoved > 0 ||
+			    (hist->commits[c].operation &&
+			     strcmp(hist->commits[c].operation, "FULL_REFRESH") == 0))
+				rebuild = true;
+	}
 	if (recreated && loaded < 0 && !rebuild) {
 		rc = sl_error_set(err, SL_ECONFLICT,
 				  "the lake table %s was recreated (its id is now %s) but %s.%s "

@@ -50,6 +50,7 @@ void sl_run_result_free(sl_run_result *r)
 		sl_free(t->message);
 		sl_free(t->description);
 		sl_free(t->renamed);
+		sl_free(t->respelled);
 	}
 	sl_free(r->tables);
 	r->tables = NULL;

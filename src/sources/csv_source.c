@@ -294,8 +294,6 @@ int sl_csv_source_open(sl_extractor **out, const sl_source *src, const sl_source
 			globfree(&g);
 		}
 		sl_buf_free(&pattern);
-		if (rc < 0)
-			goto fail;
 	}
 	if (rc < 0)
 		goto fail;

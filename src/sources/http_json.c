@@ -499,7 +499,7 @@ int sl_http_records_schema(sl_http_records *r, const char *const *keep, size_t n
 	char **names = sl_calloc((size_t)r->ncols + 1, sizeof *names);
 	sl_buf text = SL_BUF_INIT;
 	sl_arena a;
-	size_t nrenamed = 0;
+	int64_t nnoted = 0;
 	int rc = 0;
 
 	sl_arena_init(&a, 4096);
@@ -516,15 +516,17 @@ int sl_http_records_schema(sl_http_records *r, const char *const *keep, size_t n
 		    !(names[i] = sl_arena_sprintf(&a, "column%d", i + 1)))
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = sl_names_make_unique_keeping(names, (size_t)r->ncols, keep, nkeep, &a, &nrenamed, err);
+		rc = sl_names_make_unique_keeping(names, (size_t)r->ncols, keep, nkeep, &a, NULL, err);
 	for (int i = 0; i < r->ncols && rc == 0; i++) {
 		if (!r->cols[i].declared)
 			r->cols[i].type = sl_http_kind_type(r->cols[i].kind);
 		if (sl_schema_add(s, names[i], r->cols[i].type, true) < 0 ||
 		    (names[i] != r->cols[i].name &&
-		     sl_names_note_rename(&text, r->cols[i].name, names[i]) < 0))
+		     sl_names_note_rename(&text, &nnoted, r->cols[i].name, names[i]) < 0))
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
+	if (rc == 0 && sl_names_note_end(&text, nnoted) < 0)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	if (rc == 0) {
 		*out = s;
 		s = NULL;

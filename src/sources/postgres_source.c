@@ -315,6 +315,7 @@ static int build_schema(pg_extractor *x, sl_error *err)
 	 * in a warehouse that ignores case: the lake gets unique names, the
 	 * query keeps the catalog's. */
 	sl_buf sel = SL_BUF_INIT, renamed = SL_BUF_INIT;
+	int64_t nnoted = 0;
 	sl_arena names_arena;
 	sl_arena_init(&names_arena, 4096);
 	char **names = sl_calloc((size_t)x->ncols + 1, sizeof *names);
@@ -336,7 +337,7 @@ static int build_schema(pg_extractor *x, sl_error *err)
 		sl_pg_col *c = &x->cols[i];
 		rc = sl_schema_add(x->base.schema, names[i], c->type, c->nullable);
 		if (rc == 0 && names[i] != c->name)
-			rc = sl_names_note_rename(&renamed, c->name, names[i]);
+			rc = sl_names_note_rename(&renamed, &nnoted, c->name, names[i]);
 		if (rc < 0) {
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 			break;
@@ -351,7 +352,7 @@ static int build_schema(pg_extractor *x, sl_error *err)
 		else if (c->as_text)
 			sl_buf_puts(&sel, "::text");
 	}
-	if (rc == 0 && !sel.data)
+	if (rc == 0 && (!sel.data || sl_names_note_end(&renamed, nnoted) < 0))
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	sl_free(names);
 	sl_arena_free(&names_arena);

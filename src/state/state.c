@@ -117,20 +117,8 @@ int st_bind_redacted(sqlite3_stmt *s, int i, const char *v)
 {
 	if (!v)
 		return sqlite3_bind_null(s, i);
-	/* Redaction may lengthen a text (a short secret becomes "***"): grow
-	 * the buffer until the redacted text fits with room to spare, so it
-	 * is never cut. */
-	size_t n = strlen(v) + 64;
-	for (;;) {
-		char *r = sl_malloc(n);
-		if (!r)
-			return SQLITE_NOMEM;
-		sl_log_redact(r, n, v);
-		if (strlen(r) + 1 < n)
-			return sqlite3_bind_text(s, i, r, -1, sl_free);
-		sl_free(r);
-		n *= 2;
-	}
+	char *r = sl_log_redact_dup(v); /* never cut, however it grows */
+	return r ? sqlite3_bind_text(s, i, r, -1, sl_free) : SQLITE_NOMEM;
 }
 
 char *st_col_text(sl_arena *a, sqlite3_stmt *s, int col, bool *oom)

@@ -76,7 +76,7 @@ test('a later file that spells a column in another case lands in the same column
   writeFiles(dir, { 'data/people_2.csv': 'id,NAME,extra\n2,y,e\n' });
   r = sluice(['run', '--project-dir', dir]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /^note: shop\.people: column names that repeat \(ignoring case\) were renamed: NAME → Name \(the lake table's spelling\)$/m);
+  assert.match(r.stdout, /^note: shop\.people: columns spelled otherwise in the lake table took its spelling: NAME → Name$/m);
   const cols = JSON.parse(warehouseSql(dir,
     `SELECT json_group_array(name) FROM pragma_table_info('shop__people', 'raw');`));
   assert.deepEqual(cols.filter((c) => !c.startsWith('_')), ['id', 'Name', 'extra']);

@@ -743,11 +743,12 @@ const char *sl_csv_reader_header_name(const sl_csv_reader *r, int i)
 
 int sl_csv_reader_renames_text(const sl_csv_reader *r, sl_buf *out)
 {
+	int64_t count = 0;
 	int rc = 0;
 	for (int i = 0; i < r->ncols && rc == 0; i++)
 		if (r->cols[i] != r->htext[i])
-			rc = sl_names_note_rename(out, r->htext[i], r->cols[i]);
-	return rc;
+			rc = sl_names_note_rename(out, &count, r->htext[i], r->cols[i]);
+	return rc ? rc : sl_names_note_end(out, count);
 }
 
 uint64_t sl_csv_reader_bytes(const sl_csv_reader *r)
