@@ -604,10 +604,11 @@ static int csv_to_parquet(const pq_opts *o, const char *in, const char *outp,
 		rj.out = NULL;
 		if (rc < 0)
 			goto fail;
-		printf("converted %lld rows (%lld rejected → %s)\n", (long long)rows,
-		       (long long)rj.count, rpath);
+		printf("converted %lld %s (%lld rejected → %s)\n", (long long)rows,
+		       sl_cli_plural(rows, "row", "rows"), (long long)rj.count, rpath);
 	} else {
-		printf("converted %lld rows (0 rejected)\n", (long long)rows);
+		printf("converted %lld %s (0 rejected)\n", (long long)rows,
+		       sl_cli_plural(rows, "row", "rows"));
 	}
 	goto done;
 fail:
@@ -675,7 +676,8 @@ static int parquet_to_file(const pq_opts *o, const char *in, const char *outp, b
 	out = NULL;
 	if (rc < 0)
 		goto fail;
-	printf("converted %lld rows → %s\n", (long long)rows, outp);
+	printf("converted %lld %s → %s\n", (long long)rows, sl_cli_plural(rows, "row", "rows"),
+	       outp);
 	close_parquet(r, store);
 	return 0;
 fail:

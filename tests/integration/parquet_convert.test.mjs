@@ -61,3 +61,11 @@ test('CSV output under a compressed name is refused, never written plain under i
     assert.equal(fs.existsSync(out), false);
   }
 });
+
+test('one row converted is "1 row"', () => {
+  const one = path.join(dir, 'one.csv');
+  fs.writeFileSync(one, 'id\n7\n');
+  const r = sluice(['parquet', 'convert', one, path.join(dir, 'one.parquet')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^converted 1 row \(0 rejected\)$/m);
+});
