@@ -33,7 +33,9 @@ enum {
 	SL_EDB = -9,       /* a database reported an error */
 	SL_ENET = -10,     /* network or remote service failure */
 	SL_ELIMIT = -11,   /* a configured limit was exceeded */
-	SL_EINTERNAL = -12 /* a bug: an invariant did not hold */
+	SL_EINTERNAL = -12, /* a bug: an invariant did not hold */
+	SL_ECANCELLED = -13, /* stopped by a cancellation (Ctrl-C, SIGTERM, --fail-fast) */
+	SL_ETIMEOUT = -14   /* stopped because its time limit passed */
 };
 
 /*
@@ -207,6 +209,38 @@ int64_t sl_now_micros(void);
 double sl_monotonic_seconds(void);
 /* Parses durations like "90s", "15m", "2h", "1d" into microseconds. */
 int sl_duration_parse(const char *s, int64_t *micros);
+
+/* ---------------------------------------------------------- cancellation */
+
+/*
+ * A cancellation token, polled by long work at safe points (between
+ * batches, inside network waits). A token may have a parent (the run's
+ * token for a task's); it is cancelled when it or any parent is, or when
+ * its deadline passed. Cancelling is async-signal-safe (one atomic store),
+ * so a signal handler may call sl_cancel_request.
+ */
+typedef struct sl_cancel {
+	_Atomic int reason;              /* 0, SL_ECANCELLED or SL_ETIMEOUT */
+	double deadline;                 /* sl_monotonic_seconds() limit; 0: none */
+	const struct sl_cancel *parent;  /* may be NULL */
+} sl_cancel;
+
+/* A token with no deadline under parent (may be NULL). */
+void sl_cancel_init(sl_cancel *c, const sl_cancel *parent);
+/* Cancels c (and so every token under it) with reason SL_ECANCELLED. */
+void sl_cancel_request(sl_cancel *c);
+/* Sets c's deadline to now + seconds (seconds <= 0: none). */
+void sl_cancel_set_timeout(sl_cancel *c, double seconds);
+/*
+ * 0 while c may go on; SL_ECANCELLED or SL_ETIMEOUT once it, or a parent,
+ * was cancelled or ran out of time. NULL is never cancelled.
+ */
+int sl_cancelled(const sl_cancel *c);
+/*
+ * sl_cancelled(c), with err set ("cancelled" / "timed out after ...") when
+ * it is non-zero; what names the work for the message.
+ */
+int sl_cancel_check(const sl_cancel *c, const char *what, sl_error *err);
 
 /* --------------------------------------------------------------- strings */
 

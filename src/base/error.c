@@ -60,6 +60,8 @@ const char *sl_error_name(int code)
 	case SL_EDB: return "database";
 	case SL_ENET: return "network";
 	case SL_ELIMIT: return "limit";
+	case SL_ECANCELLED: return "cancelled";
+	case SL_ETIMEOUT: return "timeout";
 	default: return "internal";
 	}
 }

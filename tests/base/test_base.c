@@ -21,6 +21,29 @@ static void test_error_prefix_keeps_code_and_message(void **state)
 	assert_string_equal(sl_error_name(SL_ECONFIG), "config");
 }
 
+static void test_cancel_parent_and_deadline(void **state)
+{
+	sl_cancel run, task;
+	sl_error err = SL_ERROR_INIT;
+	sl_cancel_init(&run, NULL);
+	sl_cancel_init(&task, &run);
+	assert_int_equal(sl_cancelled(NULL), 0);
+	assert_int_equal(sl_cancelled(&task), 0);
+	assert_int_equal(sl_cancel_check(&task, "extract a.b", &err), 0);
+	sl_cancel_set_timeout(&task, 1e-9);
+	while (sl_monotonic_seconds() <= task.deadline)
+		;
+	assert_int_equal(sl_cancel_check(&task, "extract a.b", &err), SL_ETIMEOUT);
+	assert_string_equal(err.message, "extract a.b: timed out");
+	assert_int_equal(sl_cancelled(&run), 0);
+	sl_cancel_set_timeout(&task, 0);
+	sl_cancel_request(&run);
+	assert_int_equal(sl_cancel_check(&task, "load a.b", &err), SL_ECANCELLED);
+	assert_string_equal(err.message, "load a.b: cancelled");
+	assert_string_equal(sl_error_name(SL_ETIMEOUT), "timeout");
+	sl_error_clear(&err);
+}
+
 static void test_arena_many_allocations_aligned(void **state)
 {
 	sl_arena a;
@@ -336,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_prefix_keeps_code_and_message),
 		cmocka_unit_test(test_arena_many_allocations_aligned),
+		cmocka_unit_test(test_cancel_parent_and_deadline),
 		cmocka_unit_test(test_buf_cap_refuses_growth),
 		cmocka_unit_test(test_buf_json_string_escapes),
 		cmocka_unit_test(test_date_parse_and_format),
