@@ -80,6 +80,138 @@ typedef struct sl_run_opts {
 int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *res,
 		  sl_error *err);
 
+/* ------------------------------------------------------------------ the DAG */
+
+/*
+ * A run is a graph of tasks. A task has a kind (extract and load now;
+ * seed, model, snapshot, test and freshness plug in later), the relations
+ * it reads and writes, the node name users select it by, and a run
+ * function; the executor knows nothing else about it.
+ */
+typedef struct sl_task sl_task;
+
+/* What one attempt of a task did: recorded with the attempt. */
+typedef struct sl_task_outcome {
+	int64_t rows;   /* rows the task moved (landed, loaded...) */
+	uint64_t bytes; /* bytes it read */
+	bool noop;      /* there was nothing to do (the work was already done) */
+} sl_task_outcome;
+
+typedef struct sl_task_kind {
+	const char *name; /* "extract", "load" */
+	/*
+	 * Runs one attempt. ctx is the executor's caller's (the engine's run);
+	 * cancel fires on Ctrl-C/SIGTERM, --fail-fast or the task's timeout:
+	 * the task polls it at safe points and returns what sl_cancel_check
+	 * returns (SL_ECANCELLED, SL_ETIMEOUT) without committing half its work.
+	 */
+	int (*run)(sl_task *t, void *ctx, const sl_cancel *cancel, sl_task_outcome *out,
+		   sl_error *err);
+} sl_task_kind;
+
+struct sl_task {
+	const sl_task_kind *kind;
+	const char *id;      /* unique in the graph: "extract:shop_files.orders" */
+	const char *node;    /* the name selection uses: "shop_files.orders" */
+	const char *source;  /* for source:NAME; NULL when none */
+	const char *const *tags;
+	int ntags;
+	const char *const *reads;  /* relations: "lake:raw/shop_files/orders" */
+	int nreads;
+	const char *const *writes; /* "warehouse:raw.shop_files__orders" */
+	int nwrites;
+	int *deps;           /* indexes of the tasks this one waits for */
+	int ndeps;
+	int retries;         /* attempts after the first; default 0 */
+	double retry_delay;  /* seconds before the first retry, doubled after each
+				(with jitter); default 10 */
+	double timeout;      /* seconds per attempt; 0: none */
+	void *data;          /* the kind's (borrowed: the graph does not free it) */
+};
+
+typedef struct sl_dag {
+	int n;
+	sl_task *tasks;  /* sl_free'd by sl_dag_free, with every deps array */
+	int cap;
+	sl_arena arena;  /* strings and string arrays of the tasks */
+} sl_dag;
+
+void sl_dag_init(sl_dag *g);
+void sl_dag_free(sl_dag *g);
+/*
+ * Adds a task (copied; its strings and arrays into the graph's arena,
+ * deps left empty) and returns its index, or a negative code (SL_EINVAL
+ * when the id is taken).
+ */
+int sl_dag_add(sl_dag *g, const sl_task *t, sl_error *err);
+/* task waits for upstream (indexes). */
+int sl_dag_depend(sl_dag *g, int task, int upstream, sl_error *err);
+/* Index of the task with id, or -1. */
+int sl_dag_find(const sl_dag *g, const char *id);
+/* SL_EINVAL naming the tasks of a cycle when the graph has one. */
+int sl_dag_check(const sl_dag *g, sl_error *err);
+
+/*
+ * Marks in selected[g->n] the tasks that --select and --exclude pick, dbt's
+ * syntax: a node name (`shop_files.orders`, globs allowed), a source
+ * (`shop_files` or `source:shop_files`), `tag:NAME`, a kind
+ * (`kind:extract`), with `+` before (and all upstream) or after (and all
+ * downstream), `N+`/`+N` for N levels; items separated by spaces are a
+ * union, items joined by commas an intersection. No select: everything.
+ * SL_EUSAGE when an item matches nothing.
+ */
+int sl_dag_select(const sl_dag *g, const char *const *select, int nselect,
+		  const char *const *exclude, int nexclude, bool *selected, sl_error *err);
+
+/* The graph (the selected tasks; selected NULL: all) as text ("text": one
+ * task per line in dependency order with what it waits for) or Graphviz
+ * ("dot"). SL_EUSAGE for another format. */
+int sl_dag_format(const sl_dag *g, const bool *selected, const char *format, sl_buf *out,
+		  sl_error *err);
+
+/* What the executor reports about attempts (each may be NULL). */
+typedef enum {
+	SL_TASK_PENDING = 0,
+	SL_TASK_RUNNING,
+	SL_TASK_SUCCESS,
+	SL_TASK_FAILED,     /* every attempt failed */
+	SL_TASK_UP_FOR_RETRY,
+	SL_TASK_SKIPPED,    /* an upstream task failed or was skipped */
+	SL_TASK_CANCELLED,  /* the run was cancelled before or while it ran */
+	SL_TASK_TIMED_OUT,  /* its last attempt ran out of time */
+	SL_TASK_NOT_SELECTED
+} sl_task_status;
+const char *sl_task_status_name(sl_task_status s); /* "success", "up_for_retry"... */
+
+typedef struct sl_exec_opts {
+	int threads;           /* tasks at once; <= 0: the machine's cores */
+	bool fail_fast;        /* a failure cancels everything still running or waiting */
+	sl_cancel *cancel;     /* the run's token (may be NULL); tasks get a child */
+	void *ctx;             /* handed to each task's run */
+	/* Called (from the executor's threads, one at a time) when an attempt
+	 * starts; a negative return fails the attempt before it runs. */
+	int (*on_start)(void *ctx, int task, int attempt, sl_error *err);
+	/* Called when an attempt ended: status SUCCESS, FAILED, UP_FOR_RETRY,
+	 * TIMED_OUT or CANCELLED, err its error (code 0 on success); a negative
+	 * return turns a success into a failure. Also called once (attempt 0)
+	 * for every task that never ran: SKIPPED or CANCELLED. */
+	int (*on_end)(void *ctx, int task, int attempt, sl_task_status status,
+		      const sl_task_outcome *out, const sl_error *err, sl_error *rec_err);
+} sl_exec_opts;
+
+/*
+ * Runs the selected tasks (selected NULL: all) in dependency order, at most
+ * opts->threads at once. A task runs once every task it waits for succeeded
+ * (an unselected upstream counts as done); a failed one is retried as its
+ * retries say, then everything downstream of it is skipped while other
+ * branches go on. status[g->n] gets each task's final status. Returns 0
+ * when every selected task succeeded, 1 when one failed, was skipped,
+ * timed out or cancelled, or a negative code when the executor itself
+ * could not go on (threads).
+ */
+int sl_dag_execute(const sl_dag *g, const bool *selected, const sl_exec_opts *opts,
+		   sl_task_status *status, sl_error *err);
+
 /* Lake table name of a source table: "raw/<source>/<table>" (sl_free; NULL
  * when out of memory). */
 char *sl_engine_lake_table(const char *source, const char *table);
