@@ -120,29 +120,6 @@ static int load_file(engine_run *run, sl_wh_table_load *tl, const char *lake_tab
 }
 
 /*
- * The files a load reads, in the order they were added: the whole snapshot
- * for a rebuild, else the live files that became live after the loaded
- * version. Log replay keeps one entry per file (sl_lake_snapshot_open), so
- * no file is read twice.
- */
-static int files_to_load(const sl_lake_snapshot *snap, int64_t loaded, bool rebuild,
-			 const sl_lake_file ***out, int *n, sl_error *err)
-{
-	const sl_lake_file **list = sl_calloc((size_t)snap->nfiles + 1, sizeof *list);
-	int m = 0;
-	*out = NULL;
-	*n = 0;
-	if (!list)
-		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	for (int i = 0; i < snap->nfiles; i++)
-		if (rebuild || snap->files[i].version > loaded)
-			list[m++] = &snap->files[i];
-	*out = list;
-	*n = m;
-	return 0;
-}
-
-/*
  * The lake table is gone while the warehouse table records loads of it:
  * say so instead of loading nothing forever. Only checked when state.db
  * remembers a load of it into this target (so a table never extracted
@@ -182,12 +159,10 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 {
 	char *lake_table = NULL;
 	char *wh_table = NULL;
-	sl_lake_snapshot *snap = NULL;
-	sl_lake_history *hist = NULL;
+	sl_lake_changes *ch = NULL;
+	const sl_lake_file **every = NULL;
 	sl_wh_table_load *tl = NULL;
 	sl_batch *scratch = NULL;
-	const sl_lake_file **files = NULL;
-	int nfiles = 0;
 	int64_t loaded = -1, rows_expected = 0, rows_sent = 0;
 	double t0 = sl_monotonic_seconds();
 	int rc;
@@ -203,7 +178,9 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	}
 	res->rows_loaded = 0;
 
-	rc = sl_lake_snapshot_open(&snap, run->lake, lake_table, -1, err);
+	/* The table as it is now; what changed since the load is asked below,
+	 * once the warehouse says which version it holds. */
+	rc = sl_lake_changes_open(&ch, run->lake, lake_table, -1, NULL, err);
 	if (rc == SL_ENOTFOUND) {
 		/* Nothing extracted yet: nothing to load, unless the warehouse
 		 * holds loads of a lake table that is gone. */
@@ -213,6 +190,7 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	}
 	if (rc < 0)
 		goto out;
+	const sl_lake_snapshot *snap = ch->snapshot;
 	rc = open_warehouse(run, err);
 	if (rc < 0)
 		goto out;
@@ -228,12 +206,22 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	if (rc < 0)
 		goto out;
 
-	/* An overwrite since the last load (a full refresh) means the lake
-	 * table's content was replaced: rebuild the warehouse table from the
-	 * whole snapshot instead of adding the new files to it. So does
-	 * --full-refresh, whatever the warehouse recorded. */
+	/* What the lake holds beyond the loaded version, and whether a commit
+	 * since then replaced the content (a replace or a full refresh): then
+	 * the warehouse table is rebuilt from the whole snapshot instead of
+	 * taking the new files. So does --full-refresh, whatever the warehouse
+	 * recorded. */
 	bool full = run->opts->full_refresh;
-	if (!full && !(recreated && loaded < 0) && loaded > snap->version) {
+	if (!full && loaded >= 0) {
+		sl_free(every);
+	sl_lake_changes_free(ch);
+		ch = NULL;
+		rc = sl_lake_changes_open(&ch, run->lake, lake_table, loaded, NULL, err);
+		if (rc < 0)
+			goto out;
+		snap = ch->snapshot;
+	}
+	if (!full && !(recreated && loaded < 0) && ch->history_gone) {
 		rc = sl_error_set(err, SL_ECONFLICT,
 				  "%s.%s records lake version %lld of %s as loaded, but the lake "
 				  "table only has versions up to %lld: its latest versions were "
@@ -245,19 +233,7 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	}
 	if (!full && loaded >= snap->version)
 		goto out; /* everything is in */
-	/* The commits since the last load say whether one replaced the
-	 * content; --full-refresh rebuilds anyway, without reading them. */
-	bool rebuild = full;
-	if (!full) {
-		rc = sl_lake_history_open(&hist, run->lake, lake_table, loaded, snap->version, err);
-		if (rc < 0)
-			goto out;
-		for (int c = 0; c < hist->n; c++)
-			if (hist->commits[c].nremoved > 0 ||
-			    (hist->commits[c].operation &&
-			     strcmp(hist->commits[c].operation, "FULL_REFRESH") == 0))
-				rebuild = true;
-	}
+	bool rebuild = full || ch->rebuild;
 	if (recreated && loaded < 0 && !rebuild) {
 		rc = sl_error_set(err, SL_ECONFLICT,
 				  "the lake table %s was recreated (its id is now %s) but %s.%s "
@@ -280,10 +256,21 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	 * may have restarted below them), in the load's transaction. */
 	lo.truncate = rebuild;
 
-	rc = files_to_load(snap, loaded, lo.write == SL_WH_REPLACE || rebuild, &files, &nfiles,
-			   err);
-	if (rc < 0)
-		goto out;
+	/* The files: every live one for a rebuild or a first load, else those
+	 * added since the loaded version (sl_lake_changes, one entry per file). */
+	const sl_lake_file *const *files = ch->files;
+	int nfiles = ch->nfiles;
+	if (lo.write == SL_WH_REPLACE && nfiles < snap->nfiles) {
+		/* replace empties the table first: every live file goes in */
+		if (!(every = sl_calloc((size_t)snap->nfiles + 1, sizeof *every))) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (int i = 0; i < snap->nfiles; i++)
+			every[i] = &snap->files[i];
+		files = every;
+		nfiles = snap->nfiles;
+	}
 	rc = sl_wh_table_load_begin(&tl, run->wh, schema, wh_table, snap->schema, &lo, err);
 	if (rc < 0)
 		goto out;
@@ -323,9 +310,8 @@ out:
 	res->seconds += sl_monotonic_seconds() - t0;
 	sl_wh_table_load_abort(tl);
 	sl_batch_free(scratch);
-	sl_free(files);
-	sl_lake_history_free(hist);
-	sl_lake_snapshot_free(snap);
+	sl_free(every);
+	sl_lake_changes_free(ch);
 	sl_free(wh_table);
 	sl_free(lake_table);
 	if (rc < 0)

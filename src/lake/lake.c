@@ -17,6 +17,7 @@ int sl_lake_open(sl_lake **out, const char *url, sl_error *err)
 	int rc = sl_alloc_zeroed((void **)&lake, sizeof *lake, err);
 	if (rc < 0)
 		return rc;
+	pthread_mutex_init(&lake->cache_mu, NULL);
 	lake->url = sl_strdup(url ? url : "");
 	if (!lake->url) {
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -39,6 +40,8 @@ void sl_lake_close(sl_lake *lake)
 {
 	if (!lake)
 		return;
+	sl_lake_cache_free(lake);
+	pthread_mutex_destroy(&lake->cache_mu);
 	sl_store_free(lake->store);
 	sl_free(lake->url);
 	sl_free(lake);

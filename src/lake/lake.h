@@ -113,6 +113,30 @@ void sl_lake_writer_abort(sl_lake_writer *w);
 int sl_lake_txn_version(sl_lake *lake, const char *table, const char *app_id,
 			int64_t *out, sl_error *err);
 
+/* ------------------------------------------------------------ statistics */
+
+/*
+ * A data file's column statistics, typed: bounds is a 2-row batch of the
+ * table's columns, row 0 the minimum and row 1 the maximum of each column
+ * (NULL where unknown: all values NULL, a NaN seen, a bound that cannot be
+ * exact); null_counts has one entry per column (-1: unknown). Rendered as
+ * Delta's `stats` JSON (numRecords, minValues, maxValues, nullCount) only
+ * in the log.
+ */
+typedef struct sl_lake_file_stats {
+	int64_t rows;
+	sl_batch *bounds;
+	int64_t *null_counts;
+} sl_lake_file_stats;
+
+void sl_lake_file_stats_free(sl_lake_file_stats *s);
+/* Delta's stats JSON of s (sl_malloc'd, NULL when out of memory). */
+char *sl_lake_stats_to_json(const sl_lake_file_stats *s);
+/* Parses Delta stats JSON into typed statistics for schema; values that do
+ * not parse as their column's type stay NULL (unknown). */
+int sl_lake_stats_from_json(sl_lake_file_stats **out, const sl_schema *schema, const char *json,
+			    sl_error *err);
+
 /* --------------------------------------------------------------- reading */
 
 typedef struct sl_lake_file {
@@ -158,7 +182,11 @@ typedef struct sl_lake_commit {
 	int64_t rows_added;
 	uint64_t bytes_added;
 	bool schema_changed; /* carries a metaData action */
+	bool replaced;       /* the commit replaced the table's content: an
+				Overwrite, a remove, or a new table id */
 	char *commit_info_json; /* the whole commitInfo object as JSON text, or NULL */
+	char *sluice_json;   /* commitInfo's "sluice" object (what sluice's run
+				recorded: progress, counts) as JSON text, or NULL */
 } sl_lake_commit;
 
 typedef struct sl_lake_history {
@@ -166,10 +194,68 @@ typedef struct sl_lake_history {
 	sl_lake_commit *commits; /* ascending version */
 } sl_lake_history;
 
-/* Commits with version in (after, upto]; upto -1 means latest. */
+/* Commits with version in (after, upto]; upto -1 means latest. The
+ * commits the lake handle replayed last come from its cache. */
 int sl_lake_history_open(sl_lake_history **out, sl_lake *lake, const char *table,
 			 int64_t after, int64_t upto, sl_error *err);
 void sl_lake_history_free(sl_lake_history *h);
+
+/*
+ * Calls fn for each commit of table with a version above after, newest
+ * first, until fn returns non-zero (> 0: stop, < 0: an error, returned).
+ * A version is read only when fn asks for it, so a caller that needs the
+ * latest commit carrying something reads back only to it; the handle's
+ * latest commits come from its cache without a read. c is borrowed for the
+ * call. A table without a log calls fn never and returns 0.
+ */
+typedef int (*sl_lake_commit_fn)(void *arg, const sl_lake_commit *c, sl_error *err);
+int sl_lake_commits_newest_first(sl_lake *lake, const char *table, int64_t after,
+				 sl_lake_commit_fn fn, void *arg, sl_error *err);
+
+/* -------------------------------------------------------------- changes */
+
+/*
+ * What a reader that has taken in the table up to version since (of table
+ * id since_table_id) must read to be at the latest version: the files added
+ * since, or — when the content was replaced — every live file, with the
+ * reason. Computed from the replayed log (the handle's cache), without
+ * reading any commit twice.
+ */
+typedef struct sl_lake_changes {
+	sl_lake_snapshot *snapshot; /* the table now (owned by the changes) */
+	int64_t since;
+	/* Why the reader must rebuild from the whole snapshot, if it must: */
+	bool overwritten;   /* a commit after since replaced the content: a
+			       replace or full refresh (Overwrite), removed
+			       files, a new table id in place */
+	int64_t overwritten_at; /* the latest such version, or -1 */
+	bool recreated;     /* the table id is not since_table_id: the table
+			       was deleted (or vacuumed away) and created again */
+	bool history_gone;  /* since is past the latest version: the latest
+			       versions were removed or the lake replaced */
+	bool rebuild;       /* any of the three */
+	/* The files to read, in the order they became live: every live file
+	 * when rebuild or since < 0, else those that became live after since.
+	 * Borrowed from snapshot. */
+	const sl_lake_file **files;
+	int nfiles;
+	int64_t rows;
+	uint64_t bytes;
+	/* Paths removed after since (as the log spells them). */
+	char **removed;
+	int nremoved;
+} sl_lake_changes;
+
+/* since -1: nothing read yet (every file, no rebuild). since_table_id NULL:
+ * not checked. SL_ENOTFOUND when table has no log. Free with
+ * sl_lake_changes_free. */
+int sl_lake_changes_open(sl_lake_changes **out, sl_lake *lake, const char *table, int64_t since,
+			 const char *since_table_id, sl_error *err);
+void sl_lake_changes_free(sl_lake_changes *c);
+
+/* Log versions this handle has read from its store so far (each read of a
+ * _delta_log JSON file counts once): for metrics and tests. */
+uint64_t sl_lake_log_reads(const sl_lake *lake);
 
 /* Opens a data file of table for reading (the reader is the caller's). */
 int sl_lake_file_open(sl_parquet_reader **out, sl_lake *lake, const char *table,

@@ -87,16 +87,22 @@ static json_t *commit_info(const sl_lake_state *st, const sl_lake_commit_req *re
 		sl_error_set(err, SL_ENOMEM, "out of memory");
 		return NULL;
 	}
+	int bad = 0;
 	if (st->version >= 0)
-		json_object_set_new(ci, "readVersion", json_integer(st->version));
+		bad |= json_object_set_new(ci, "readVersion", json_integer(st->version));
 	if (nremoved) {
 		char n[32];
 		snprintf(n, sizeof n, "%d", nremoved);
-		json_object_set_new(json_object_get(ci, "operationMetrics"), "numRemovedFiles",
-				    json_string(n));
+		bad |= json_object_set_new(json_object_get(ci, "operationMetrics"), "numRemovedFiles",
+					   json_string(n));
 	}
 	if (o->run_id)
-		json_object_set_new(ci, "run_id", json_string(o->run_id));
+		bad |= json_object_set_new(ci, "run_id", json_string(o->run_id));
+	if (bad) {
+		json_decref(ci);
+		sl_error_set(err, SL_ENOMEM, "out of memory");
+		return NULL;
+	}
 	if (o->extra_info_json && *o->extra_info_json) {
 		json_error_t je;
 		json_t *x = json_loads(o->extra_info_json, 0, &je);
@@ -108,8 +114,13 @@ static json_t *commit_info(const sl_lake_state *st, const sl_lake_commit_req *re
 				     st->table, x ? "not an object" : je.text);
 			return NULL;
 		}
-		json_object_update(ci, x);
+		int urc = json_object_update(ci, x);
 		json_decref(x);
+		if (urc < 0) {
+			json_decref(ci);
+			sl_error_set(err, SL_ENOMEM, "out of memory");
+			return NULL;
+		}
 	}
 	return ci;
 }
@@ -159,8 +170,14 @@ static int build_commit(sl_buf *out, const sl_lake_state *st, const sl_lake_comm
 		json_t *add = json_pack("{s:s, s:{}, s:I, s:I, s:b}", "path", a->path,
 					"partitionValues", "size", (json_int_t)a->size,
 					"modificationTime", (json_int_t)a->mtime_ms, "dataChange", 1);
-		if (add && a->stats_json)
-			json_object_set_new(add, "stats", json_string(a->stats_json));
+		if (add && a->stats) {
+			char *stats = sl_lake_stats_to_json(a->stats);
+			if (!stats || json_object_set_new(add, "stats", json_string(stats)) < 0) {
+				json_decref(add);
+				add = NULL;
+			}
+			sl_free(stats);
+		}
 		rc = put_action(out, "add", add);
 	}
 	if (rc < 0)
@@ -285,7 +302,22 @@ int sl_lake_log_commit(sl_lake *lake, const char *table, sl_lake_state *st,
 			break;
 		}
 		*written = true;
-		res->version = st->version + 1;
+		/* The state takes the commit as written, without reading it back. */
+		json_t *actions = NULL;
+		rc = sl_lake_log_parse(text.data, text.len, key, &actions, err);
+		if (rc == 0)
+			rc = sl_lake_state_apply(st, actions, st->version + 1, true, err);
+		json_decref(actions);
+		if (rc < 0) {
+			/* Only memory can fail here: the commit stands, and the
+			 * state, half applied, is dropped (read again if needed). */
+			int64_t v = st->version + 1;
+			sl_error_clear(err);
+			sl_lake_state_free(st);
+			st->version = v;
+			rc = 0;
+		}
+		res->version = st->version;
 		res->files = req->nadds;
 		for (int i = 0; i < req->nadds; i++) {
 			res->rows += req->adds[i].rows;

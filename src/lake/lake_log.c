@@ -1,10 +1,13 @@
 /*
- * lake_log.c: reading a table's Delta log. Replays versions in order into
- * live files, schema and txn versions (snapshots), and turns each version
- * into a commit record (history). Checkpoints and _last_checkpoint are not
- * read: sluice writes none, and tables must keep every JSON version.
- * Replay reconciles actions as the Delta protocol says: one live file per
- * path, the newest action of a path winning (see state_add).
+ * lake_log.c: reading a table's Delta log and replaying it. Versions are
+ * applied in order to a state (live files, schema, table id, txn versions,
+ * removals, the latest version that replaced the content, and records of
+ * the last few commits); a state is advanced by applying only the versions
+ * after its own. Checkpoints and _last_checkpoint are not read: sluice
+ * writes none, and tables must keep every JSON version. Replay reconciles
+ * actions as the Delta protocol says: one live file per path, the newest
+ * action of a path winning (see state_add). Snapshots, changes and history
+ * built on a state live in lake_read.c.
  */
 #include "lake/lake_int.h"
 
@@ -64,29 +67,18 @@ done:
 	return rc;
 }
 
-int sl_lake_log_read(sl_lake *lake, const char *table, int64_t v, json_t **out,
-		     sl_error *err)
+int sl_lake_log_parse(const char *text, size_t tlen, const char *where, json_t **out,
+		      sl_error *err)
 {
-	sl_buf buf = SL_BUF_INIT;
-	json_t *arr = NULL;
+	json_t *arr = json_array();
+	int line = 0, rc = 0;
 	*out = NULL;
-	char *key = sl_lake_log_key(table, v);
-	if (!key)
+	if (!arr)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	int rc = sl_store_get(lake->store, key, &buf, err);
-	if (rc < 0) {
-		sl_error_prefix(err, "lake table %s: ", table);
-		goto done;
-	}
-	arr = json_array();
-	if (!arr) {
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-		goto done;
-	}
-	int line = 0;
-	for (char *p = buf.data; p && *p;) {
-		char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+	for (size_t at = 0; at < tlen;) {
+		const char *p = text + at;
+		const char *nl = memchr(p, '\n', tlen - at);
+		size_t len = nl ? (size_t)(nl - p) : tlen - at;
 		line++;
 		size_t k = 0;
 		while (k < len && (p[k] == ' ' || p[k] == '\r' || p[k] == '\t'))
@@ -96,33 +88,67 @@ int sl_lake_log_read(sl_lake *lake, const char *table, int64_t v, json_t **out,
 			json_t *a = json_loadb(p, len, 0, &je);
 			if (!json_is_object(a)) {
 				json_decref(a);
-				rc = sl_error_set(err, SL_EFORMAT, "%s/%s:%d: not a JSON action: %s",
-						  lake->url, key, line,
-						  a ? "not an object" : je.text);
-				goto done;
+				rc = sl_error_set(err, SL_EFORMAT, "%s:%d: not a JSON action: %s", where,
+						  line, a ? "not an object" : je.text);
+				goto fail;
 			}
-			json_array_append_new(arr, a);
+			if (json_array_append_new(arr, a) < 0) {
+				rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+				goto fail;
+			}
 		}
-		p += len + (nl ? 1 : 0);
+		at += len + (nl ? 1 : 0);
 	}
 	*out = arr;
-	arr = NULL;
-done:
+	return 0;
+fail:
 	json_decref(arr);
+	return rc;
+}
+
+int sl_lake_log_read(sl_lake *lake, const char *table, int64_t v, json_t **out,
+		     sl_error *err)
+{
+	sl_buf buf = SL_BUF_INIT;
+	char *where = NULL;
+	*out = NULL;
+	char *key = sl_lake_log_key(table, v);
+	if (!key)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	int rc = sl_store_get(lake->store, key, &buf, err);
+	atomic_fetch_add(&lake->log_reads, 1);
+	if (rc < 0) {
+		sl_error_prefix(err, "lake table %s: ", table);
+		goto done;
+	}
+	where = sl_path_join(lake->url, key);
+	if (!where) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto done;
+	}
+	rc = sl_lake_log_parse(buf.data ? buf.data : "", buf.len, where, out, err);
+done:
 	sl_buf_free(&buf);
+	sl_free(where);
 	sl_free(key);
 	return rc;
 }
 
 /* ------------------------------------------------------------- state */
 
+static int state_reindex(sl_lake_state *st);
+
 int sl_lake_state_init(sl_lake_state *st, const char *table, sl_error *err)
 {
 	memset(st, 0, sizeof *st);
 	st->version = -1;
+	st->last_rebuild = -1;
 	st->table = sl_strdup(table);
-	if (!st->table)
+	st->table_id = sl_strdup("");
+	if (!st->table || !st->table_id) {
+		sl_lake_state_free(st);
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	}
 	return 0;
 }
 
@@ -134,14 +160,88 @@ void sl_lake_state_free(sl_lake_state *st)
 		sl_free(st->files[i].path);
 	for (int i = 0; i < st->ntxns; i++)
 		sl_free(st->txns[i].app_id);
+	for (int i = 0; i < st->nremovals; i++)
+		sl_free(st->removals[i].path);
+	for (int i = 0; i < st->nrecent; i++)
+		sl_lake_commit_clear(&st->recent[i]);
 	sl_free(st->files);
 	sl_free(st->index);
 	sl_free(st->txns);
+	sl_free(st->removals);
 	sl_free(st->table);
+	sl_free(st->table_id);
 	sl_free(st->meta_json);
 	sl_schema_free(st->schema);
 	memset(st, 0, sizeof *st);
 	st->version = -1;
+	st->last_rebuild = -1;
+}
+
+int sl_lake_state_copy(sl_lake_state *dst, const sl_lake_state *src, sl_error *err)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->version = src->version;
+	dst->last_rebuild = src->last_rebuild;
+	dst->min_reader = src->min_reader;
+	dst->min_writer = src->min_writer;
+	dst->table = sl_strdup(src->table);
+	dst->table_id = sl_strdup(src->table_id ? src->table_id : "");
+	if (!dst->table || !dst->table_id)
+		goto oom;
+	if (src->meta_json && !(dst->meta_json = sl_strdup(src->meta_json)))
+		goto oom;
+	if (src->schema && !(dst->schema = sl_schema_copy(src->schema)))
+		goto oom;
+	/* Live files are copied compacted; the index is rebuilt for them. */
+	if (src->nlive > 0) {
+		dst->files = sl_calloc((size_t)src->nlive, sizeof *dst->files);
+		if (!dst->files)
+			goto oom;
+		dst->cap = src->nlive;
+		for (int i = 0; i < src->nfiles; i++) {
+			if (!src->files[i].path)
+				continue;
+			dst->files[dst->nfiles] = src->files[i];
+			dst->files[dst->nfiles].path = sl_strdup(src->files[i].path);
+			if (!dst->files[dst->nfiles].path)
+				goto oom;
+			dst->nfiles++;
+		}
+		dst->nlive = dst->nfiles;
+		if (state_reindex(dst) < 0)
+			goto oom;
+	}
+	if (src->ntxns > 0) {
+		dst->txns = sl_calloc((size_t)src->ntxns, sizeof *dst->txns);
+		if (!dst->txns)
+			goto oom;
+		for (; dst->ntxns < src->ntxns; dst->ntxns++) {
+			dst->txns[dst->ntxns] = src->txns[dst->ntxns];
+			dst->txns[dst->ntxns].app_id = sl_strdup(src->txns[dst->ntxns].app_id);
+			if (!dst->txns[dst->ntxns].app_id)
+				goto oom;
+		}
+	}
+	if (src->nremovals > 0) {
+		dst->removals = sl_calloc((size_t)src->nremovals, sizeof *dst->removals);
+		if (!dst->removals)
+			goto oom;
+		dst->capremovals = src->nremovals;
+		for (; dst->nremovals < src->nremovals; dst->nremovals++) {
+			dst->removals[dst->nremovals] = src->removals[dst->nremovals];
+			dst->removals[dst->nremovals].path =
+				sl_strdup(src->removals[dst->nremovals].path);
+			if (!dst->removals[dst->nremovals].path)
+				goto oom;
+		}
+	}
+	for (; dst->nrecent < src->nrecent; dst->nrecent++)
+		if (sl_lake_commit_copy(&dst->recent[dst->nrecent], &src->recent[dst->nrecent]) < 0)
+			goto oom;
+	return 0;
+oom:
+	sl_lake_state_free(dst);
+	return sl_error_set(err, SL_ENOMEM, "out of memory");
 }
 
 static uint64_t hash_str(const char *s)
@@ -378,10 +478,60 @@ bool sl_lake_state_txn_seen(const sl_lake_state *st, const char *app_id, int64_t
 	return false;
 }
 
-static int apply_version(sl_lake_state *st, json_t *actions, int64_t v, sl_error *err)
+/* Records a removal of path at version v (micros: when, or INT64_MIN). */
+static int state_note_removal(sl_lake_state *st, const char *path, int64_t v, int64_t micros)
+{
+	if (st->nremovals == st->capremovals) {
+		int nc = st->capremovals ? st->capremovals * 2 : 16;
+		sl_lake_removal *d = sl_realloc(st->removals, (size_t)nc * sizeof *d);
+		if (!d)
+			return SL_ENOMEM;
+		st->removals = d;
+		st->capremovals = nc;
+	}
+	char *p = sl_strdup(path);
+	if (!p)
+		return SL_ENOMEM;
+	st->removals[st->nremovals++] = (sl_lake_removal){p, v, micros};
+	return 0;
+}
+
+/* Keeps c as the newest of the recent commit records (c is moved). */
+static void state_keep_record(sl_lake_state *st, sl_lake_commit *c)
+{
+	if (st->nrecent == SL_LAKE_RECENT) {
+		sl_lake_commit_clear(&st->recent[0]);
+		memmove(&st->recent[0], &st->recent[1], (SL_LAKE_RECENT - 1) * sizeof st->recent[0]);
+		st->nrecent--;
+	}
+	st->recent[st->nrecent++] = *c;
+	memset(c, 0, sizeof *c);
+}
+
+/* Whether commitInfo x says the commit replaced the table's content. */
+static bool info_overwrites(json_t *x)
+{
+	const char *mode =
+		json_string_value(json_object_get(json_object_get(x, "operationParameters"), "mode"));
+	return mode && strcmp(mode, "Overwrite") == 0;
+}
+
+int sl_lake_state_apply(sl_lake_state *st, json_t *actions, int64_t v, bool keep_record,
+			sl_error *err)
 {
 	size_t i;
 	json_t *a;
+	int64_t commit_micros = INT64_MIN;
+	bool replaced = false;
+	json_array_foreach(actions, i, a) {
+		json_t *x = json_object_get(a, "commitInfo");
+		if (x) {
+			json_t *ts = json_object_get(x, "timestamp");
+			if (json_is_integer(ts))
+				commit_micros = (int64_t)json_integer_value(ts) * 1000;
+			replaced = replaced || info_overwrites(x);
+		}
+	}
 	json_array_foreach(actions, i, a) {
 		json_t *x;
 		if ((x = json_object_get(a, "protocol"))) {
@@ -395,6 +545,7 @@ static int apply_version(sl_lake_state *st, json_t *actions, int64_t v, sl_error
 						    SL_LAKE_READER_VERSION);
 		} else if ((x = json_object_get(a, "metaData"))) {
 			const char *ss = json_string_value(json_object_get(x, "schemaString"));
+			const char *id = json_string_value(json_object_get(x, "id"));
 			sl_schema *s = NULL;
 			if (!ss)
 				return sl_error_set(err, SL_EFORMAT,
@@ -406,15 +557,23 @@ static int apply_version(sl_lake_state *st, json_t *actions, int64_t v, sl_error
 						       (long long)v);
 			char *mj = json_dumps(x, JSON_COMPACT);
 			char *mjs = mj ? sl_strdup(mj) : NULL;
+			char *ids = sl_strdup(id ? id : "");
 			free(mj);
-			if (!mjs) {
+			if (!mjs || !ids) {
+				sl_free(mjs);
+				sl_free(ids);
 				sl_schema_free(s);
 				return sl_error_set(err, SL_ENOMEM, "out of memory");
 			}
+			/* A new id in place: the table was created again. */
+			if (st->meta_json && strcmp(ids, st->table_id) != 0)
+				replaced = true;
 			sl_schema_free(st->schema);
 			sl_free(st->meta_json);
+			sl_free(st->table_id);
 			st->schema = s;
 			st->meta_json = mjs;
+			st->table_id = ids;
 		} else if ((x = json_object_get(a, "add"))) {
 			const char *path = json_string_value(json_object_get(x, "path"));
 			if (!path)
@@ -437,6 +596,7 @@ static int apply_version(sl_lake_state *st, json_t *actions, int64_t v, sl_error
 				return rc;
 		} else if ((x = json_object_get(a, "remove"))) {
 			const char *path = json_string_value(json_object_get(x, "path"));
+			json_t *dt = json_object_get(x, "deletionTimestamp");
 			bool bad = false;
 			char *key = path ? canonical_path(path, &bad) : NULL;
 			if (path && !key && !bad)
@@ -444,6 +604,12 @@ static int apply_version(sl_lake_state *st, json_t *actions, int64_t v, sl_error
 			if (key)
 				state_remove(st, key);
 			sl_free(key);
+			replaced = true;
+			if (path && state_note_removal(st, path, v,
+						       json_is_integer(dt)
+							       ? (int64_t)json_integer_value(dt) * 1000
+							       : commit_micros) < 0)
+				return sl_error_set(err, SL_ENOMEM, "out of memory");
 		} else if ((x = json_object_get(a, "txn"))) {
 			const char *app = json_string_value(json_object_get(x, "appId"));
 			if (app &&
@@ -451,6 +617,18 @@ static int apply_version(sl_lake_state *st, json_t *actions, int64_t v, sl_error
 					  json_integer_value(json_object_get(x, "lastUpdated"))) < 0)
 				return sl_error_set(err, SL_ENOMEM, "out of memory");
 		}
+	}
+	if (replaced)
+		st->last_rebuild = v;
+	st->version = v;
+	if (keep_record) {
+		sl_lake_commit c;
+		if (sl_lake_commit_from_actions(&c, actions, v) < 0) {
+			sl_lake_commit_clear(&c);
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		}
+		c.replaced = replaced;
+		state_keep_record(st, &c);
 	}
 	return 0;
 }
@@ -471,115 +649,33 @@ int sl_lake_state_advance(sl_lake *lake, sl_lake_state *st, int64_t upto, sl_err
 				    (long long)upto, (long long)latest);
 	if (upto < 0)
 		upto = latest;
+	if (latest < st->version) {
+		/* The log is shorter than what was applied: the table was deleted
+		 * and written again. Replay it from the start. */
+		char *table = sl_strdup(st->table);
+		if (!table)
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		sl_lake_state_free(st);
+		rc = sl_lake_state_init(st, table, err);
+		sl_free(table);
+		if (rc < 0)
+			return rc;
+	}
 	for (int64_t v = st->version + 1; v <= upto; v++) {
 		json_t *actions = NULL;
 		rc = sl_lake_log_read(lake, st->table, v, &actions, err);
 		if (rc == 0)
-			rc = apply_version(st, actions, v, err);
+			rc = sl_lake_state_apply(st, actions, v, v > upto - SL_LAKE_RECENT, err);
 		json_decref(actions);
 		if (rc < 0)
 			return rc;
-		st->version = v;
 	}
 	return 0;
 }
 
-/* ----------------------------------------------------------- snapshot */
+/* ------------------------------------------------------ commit records */
 
-int sl_lake_snapshot_open(sl_lake_snapshot **out, sl_lake *lake, const char *table,
-			  int64_t version, sl_error *err)
-{
-	sl_lake_state st;
-	sl_lake_snapshot *s = NULL;
-	*out = NULL;
-	int rc = sl_lake_check_table(table, err);
-	if (rc < 0)
-		return rc;
-	rc = sl_lake_state_init(&st, table, err);
-	if (rc < 0)
-		return rc;
-	rc = sl_lake_state_advance(lake, &st, version, err);
-	if (rc < 0)
-		goto done;
-	if (st.version < 0) {
-		rc = sl_error_set(err, SL_ENOTFOUND, "lake table %s does not exist in %s", table,
-				  lake->url);
-		goto done;
-	}
-	rc = sl_alloc_zeroed((void **)&s, sizeof *s, err);
-	if (rc < 0)
-		goto done;
-	s->version = st.version;
-	s->table = st.table;
-	st.table = NULL;
-	s->schema = st.schema ? st.schema : sl_schema_new();
-	st.schema = NULL;
-	if (st.meta_json) {
-		json_t *m = json_loads(st.meta_json, 0, NULL);
-		const char *id = json_string_value(json_object_get(m, "id"));
-		s->table_id = sl_strdup(id ? id : "");
-		json_decref(m);
-	} else {
-		s->table_id = sl_strdup("");
-	}
-	if (!s->table_id) {
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-		goto done;
-	}
-	s->files = sl_calloc((size_t)st.nlive + 1, sizeof *s->files);
-	if (!s->table || !s->schema || !s->files) {
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (int i = 0; i < st.nfiles; i++) {
-		if (!st.files[i].path)
-			continue;
-		s->files[s->nfiles++] = st.files[i];
-		st.files[i].path = NULL; /* moved */
-		s->rows += st.files[i].rows;
-		s->bytes += st.files[i].size;
-	}
-	*out = s;
-	s = NULL;
-done:
-	sl_lake_snapshot_free(s);
-	sl_lake_state_free(&st);
-	return rc;
-}
-
-void sl_lake_snapshot_free(sl_lake_snapshot *s)
-{
-	if (!s)
-		return;
-	for (int i = 0; i < s->nfiles; i++)
-		sl_free(s->files[i].path);
-	sl_free(s->files);
-	sl_free(s->table);
-	sl_free(s->table_id);
-	sl_schema_free(s->schema);
-	sl_free(s);
-}
-
-int sl_lake_txn_version(sl_lake *lake, const char *table, const char *app_id, int64_t *out,
-			sl_error *err)
-{
-	sl_lake_state st;
-	*out = -1;
-	int rc = sl_lake_check_table(table, err);
-	if (rc < 0)
-		return rc;
-	rc = sl_lake_state_init(&st, table, err);
-	if (rc == 0)
-		rc = sl_lake_state_advance(lake, &st, -1, err);
-	if (rc == 0)
-		*out = sl_lake_state_txn(&st, app_id);
-	sl_lake_state_free(&st);
-	return rc;
-}
-
-/* ------------------------------------------------------------ history */
-
-static void commit_clear(sl_lake_commit *c)
+void sl_lake_commit_clear(sl_lake_commit *c)
 {
 	for (int i = 0; i < c->nadded; i++)
 		sl_free(c->added[i].path);
@@ -591,18 +687,67 @@ static void commit_clear(sl_lake_commit *c)
 	sl_free(c->run_id);
 	sl_free(c->app_id);
 	sl_free(c->commit_info_json);
+	sl_free(c->sluice_json);
+	memset(c, 0, sizeof *c);
 }
 
-/* Fills c from the actions of version v. */
-static int commit_from_actions(sl_lake_commit *c, json_t *actions, int64_t v,
-			       int64_t file_mtime)
+static int dup_or_null(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = sl_strdup(src);
+	return *dst ? 0 : SL_ENOMEM;
+}
+
+int sl_lake_commit_copy(sl_lake_commit *dst, const sl_lake_commit *src)
+{
+	*dst = *src;
+	dst->added = sl_calloc((size_t)src->nadded + 1, sizeof *dst->added);
+	dst->removed = sl_calloc((size_t)src->nremoved + 1, sizeof *dst->removed);
+	dst->nadded = dst->nremoved = 0;
+	dst->operation = dst->run_id = dst->app_id = dst->commit_info_json = dst->sluice_json =
+		NULL;
+	if (!dst->added || !dst->removed || dup_or_null(&dst->operation, src->operation) < 0 ||
+	    dup_or_null(&dst->run_id, src->run_id) < 0 ||
+	    dup_or_null(&dst->app_id, src->app_id) < 0 ||
+	    dup_or_null(&dst->commit_info_json, src->commit_info_json) < 0 ||
+	    dup_or_null(&dst->sluice_json, src->sluice_json) < 0)
+		goto oom;
+	for (; dst->nadded < src->nadded; dst->nadded++) {
+		dst->added[dst->nadded] = src->added[dst->nadded];
+		if (!(dst->added[dst->nadded].path = sl_strdup(src->added[dst->nadded].path)))
+			goto oom;
+	}
+	for (; dst->nremoved < src->nremoved; dst->nremoved++)
+		if (!(dst->removed[dst->nremoved] = sl_strdup(src->removed[dst->nremoved])))
+			goto oom;
+	return 0;
+oom:
+	sl_lake_commit_clear(dst);
+	return SL_ENOMEM;
+}
+
+/* JSON text of x (sl_malloc'd) into *out; NULL x gives NULL. */
+static int json_text(json_t *x, char **out)
+{
+	*out = NULL;
+	if (!x)
+		return 0;
+	char *text = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
+	*out = text ? sl_strdup(text) : NULL;
+	free(text);
+	return *out ? 0 : SL_ENOMEM;
+}
+
+int sl_lake_commit_from_actions(sl_lake_commit *c, json_t *actions, int64_t v)
 {
 	size_t i, nadd = 0, nrem = 0;
 	json_t *a, *x;
 	memset(c, 0, sizeof *c);
 	c->version = v;
 	c->txn_version = -1;
-	c->timestamp_micros = file_mtime;
+	c->timestamp_micros = INT64_MIN;
 	json_array_foreach(actions, i, a) {
 		nadd += json_object_get(a, "add") != NULL;
 		nrem += json_object_get(a, "remove") != NULL;
@@ -622,13 +767,11 @@ static int commit_from_actions(sl_lake_commit *c, json_t *actions, int64_t v,
 				return SL_ENOMEM;
 			if (run && !c->run_id && !(c->run_id = sl_strdup(run)))
 				return SL_ENOMEM;
-			if (!c->commit_info_json) {
-				char *text = json_dumps(x, JSON_COMPACT);
-				c->commit_info_json = text ? sl_strdup(text) : NULL;
-				free(text);
-				if (!c->commit_info_json)
-					return SL_ENOMEM;
-			}
+			c->replaced = c->replaced || info_overwrites(x);
+			if (!c->commit_info_json && json_text(x, &c->commit_info_json) < 0)
+				return SL_ENOMEM;
+			if (!c->sluice_json && json_text(json_object_get(x, "sluice"), &c->sluice_json) < 0)
+				return SL_ENOMEM;
 		} else if ((x = json_object_get(a, "metaData"))) {
 			c->schema_changed = true;
 		} else if ((x = json_object_get(a, "txn"))) {
@@ -654,6 +797,7 @@ static int commit_from_actions(sl_lake_commit *c, json_t *actions, int64_t v,
 			c->bytes_added += f->size;
 		} else if ((x = json_object_get(a, "remove"))) {
 			const char *path = json_string_value(json_object_get(x, "path"));
+			c->replaced = true;
 			if (!path)
 				continue;
 			if (!(c->removed[c->nremoved] = sl_strdup(path)))
@@ -664,65 +808,4 @@ static int commit_from_actions(sl_lake_commit *c, json_t *actions, int64_t v,
 	if (!c->operation && !(c->operation = sl_strdup("UNKNOWN")))
 		return SL_ENOMEM;
 	return 0;
-}
-
-int sl_lake_history_open(sl_lake_history **out, sl_lake *lake, const char *table,
-			 int64_t after, int64_t upto, sl_error *err)
-{
-	sl_lake_history *h = NULL;
-	int64_t latest;
-	*out = NULL;
-	int rc = sl_lake_log_versions(lake, table, &latest, err);
-	if (rc < 0)
-		return rc;
-	if (upto < 0 || upto > latest)
-		upto = latest;
-	if (after < -1)
-		after = -1;
-	rc = sl_alloc_zeroed((void **)&h, sizeof *h, err);
-	if (rc < 0)
-		return rc;
-	int64_t count = upto > after ? upto - after : 0;
-	h->commits = sl_calloc((size_t)count + 1, sizeof *h->commits);
-	if (!h->commits) {
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-		goto fail;
-	}
-	for (int64_t v = after + 1; v <= upto; v++) {
-		json_t *actions = NULL;
-		rc = sl_lake_log_read(lake, table, v, &actions, err);
-		if (rc < 0)
-			goto fail;
-		sl_lake_commit *c = &h->commits[h->n++];
-		rc = commit_from_actions(c, actions, v, INT64_MIN);
-		json_decref(actions);
-		if (rc < 0) {
-			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-			goto fail;
-		}
-		if (c->timestamp_micros == INT64_MIN) {
-			/* no commitInfo timestamp: the log file's mtime stands in */
-			sl_store_entry st = {0};
-			char *key = sl_lake_log_key(table, v);
-			if (!key || sl_store_stat(lake->store, key, &st, NULL) < 0)
-				st.mtime_micros = 0;
-			sl_free(key);
-			c->timestamp_micros = st.mtime_micros;
-		}
-	}
-	*out = h;
-	return 0;
-fail:
-	sl_lake_history_free(h);
-	return rc;
-}
-
-void sl_lake_history_free(sl_lake_history *h)
-{
-	if (!h)
-		return;
-	for (int i = 0; i < h->n; i++)
-		commit_clear(&h->commits[i]);
-	sl_free(h->commits);
-	sl_free(h);
 }

@@ -26,33 +26,40 @@ static int removal_cmp(const void *a, const void *b)
 	return strcmp(((const removal *)a)->path, ((const removal *)b)->path);
 }
 
-/* When each path was last removed, sorted by path for bsearch. */
-static int collect_removals(sl_lake *lake, const char *table, removal **out, size_t *n,
+/*
+ * When each path was last removed, sorted by path for bsearch, from the
+ * replayed log's removals (a removal without a time takes its log file's
+ * mtime).
+ */
+static int collect_removals(sl_lake *lake, const sl_lake_state *st, removal **out, size_t *n,
 			    sl_error *err)
 {
-	sl_lake_history *h = NULL;
-	size_t count = 0, k = 0;
+	size_t k = 0;
 	*out = NULL;
 	*n = 0;
-	int rc = sl_lake_history_open(&h, lake, table, -1, -1, err);
-	if (rc < 0)
-		return rc;
-	for (int i = 0; i < h->n; i++)
-		count += (size_t)h->commits[i].nremoved;
-	removal *r = sl_calloc(count + 1, sizeof *r);
-	if (!r) {
-		sl_lake_history_free(h);
+	removal *r = sl_calloc((size_t)st->nremovals + 1, sizeof *r);
+	if (!r)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	}
-	for (int i = 0; i < h->n; i++) {
-		sl_lake_commit *c = &h->commits[i];
-		for (int j = 0; j < c->nremoved; j++) {
-			r[k].path = c->removed[j];
-			c->removed[j] = NULL; /* moved */
-			r[k++].micros = c->timestamp_micros;
+	for (int i = 0; i < st->nremovals; i++) {
+		const sl_lake_removal *x = &st->removals[i];
+		int64_t micros = x->micros;
+		if (micros == INT64_MIN) {
+			sl_store_entry e = {0};
+			char *key = sl_lake_log_key(st->table, x->version);
+			if (!key || sl_store_stat(lake->store, key, &e, NULL) < 0)
+				e.mtime_micros = 0;
+			sl_free(key);
+			micros = e.mtime_micros;
 		}
+		r[k].path = sl_strdup(x->path);
+		if (!r[k].path) {
+			for (size_t j = 0; j < k; j++)
+				sl_free(r[j].path);
+			sl_free(r);
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		}
+		r[k++].micros = micros;
 	}
-	sl_lake_history_free(h);
 	/* stable order is not needed: the later removal wins below */
 	qsort(r, k, sizeof *r, removal_cmp);
 	*out = r;
@@ -140,12 +147,10 @@ int sl_lake_vacuum(sl_lake *lake, const char *table, int64_t retain_micros, bool
 	if (retain_micros < 0)
 		return sl_error_set(err, SL_EINVAL, "vacuum retention must not be negative");
 	int64_t cutoff = sl_now_micros() - retain_micros;
-	if ((rc = sl_lake_state_init(&st, table, err)) < 0)
-		return rc;
 	/* No log (a first write that crashed) means no live file. */
-	if ((rc = sl_lake_state_advance(lake, &st, -1, err)) < 0)
+	if ((rc = sl_lake_state_latest(lake, table, &st, err)) < 0)
 		goto done;
-	if (st.version >= 0 && (rc = collect_removals(lake, table, &rem, &nrem, err)) < 0)
+	if (st.version >= 0 && (rc = collect_removals(lake, &st, &rem, &nrem, err)) < 0)
 		goto done;
 	size_t tn = strlen(table);
 	prefix = sl_malloc(tn + sizeof SL_LAKE_DATA_DIR + 2);

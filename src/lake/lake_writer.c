@@ -3,7 +3,9 @@
  * <table>/data/ (part-NNNNN-<writer uuid>.<codec>.parquet, rolled past
  * target_file_bytes), streamed through the store so each file appears
  * whole or not at all; commit turns them into add actions with per-file
- * statistics in one log version. Also opens committed files for reading.
+ * statistics in one log version. The table's state comes from the lake
+ * handle's replayed log and goes back to it with the commit applied, so
+ * neither opening a writer nor committing re-reads the log.
  */
 #include "lake/lake_int.h"
 
@@ -34,7 +36,7 @@ struct sl_lake_writer {
 static void add_free(sl_lake_add *a)
 {
 	sl_free(a->path);
-	sl_free(a->stats_json);
+	sl_lake_file_stats_free(a->stats);
 }
 
 static void writer_free(sl_lake_writer *w)
@@ -117,10 +119,8 @@ int sl_lake_writer_open(sl_lake_writer **out, sl_lake *lake, const char *table,
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = sl_lake_state_init(&w->st, table, err)) < 0)
-		goto fail;
 	/* Fail early on a schema the table cannot take; commit checks again. */
-	if ((rc = sl_lake_state_advance(lake, &w->st, -1, err)) < 0)
+	if ((rc = sl_lake_state_latest(lake, table, &w->st, err)) < 0)
 		goto fail;
 	if (w->st.version >= 0 && opts->mode != SL_LAKE_OVERWRITE) {
 		rc = sl_lake_schema_merge(w->st.schema, schema, &merged, &changed, table, err);
@@ -169,57 +169,6 @@ static int start_file(sl_lake_writer *w, sl_error *err)
 	return 0;
 }
 
-/* Renders the Delta stats JSON of a finished file. */
-static char *stats_json(const sl_schema *schema, const sl_parquet_file_stats *fs)
-{
-	sl_buf b = SL_BUF_INIT;
-	static const char *keys[] = {"minValues", "maxValues"};
-	int rc = sl_buf_printf(&b, "{\"numRecords\":%lld", (long long)fs->rows);
-	for (int k = 0; k < 2 && rc == 0; k++) {
-		rc = sl_buf_printf(&b, ",\"%s\":{", keys[k]);
-		bool first = true;
-		for (int i = 0; i < fs->ncols && i < schema->nfields && rc == 0; i++) {
-			const sl_parquet_col_stats *c = &fs->cols[i];
-			const char *v = k == 0 ? c->min_json : c->max_json;
-			if (!c->has_minmax || !v)
-				continue;
-			/* Only valid JSON values go in (NaN or infinities do not). */
-			json_t *check = json_loads(v, JSON_DECODE_ANY, NULL);
-			if (!check)
-				continue;
-			json_decref(check);
-			if (!first)
-				rc = sl_buf_putc(&b, ',');
-			first = false;
-			const char *name = schema->fields[i].name;
-			if (rc == 0)
-				rc = sl_buf_put_json_string(&b, name, strlen(name));
-			if (rc == 0)
-				rc = sl_buf_printf(&b, ":%s", v);
-		}
-		if (rc == 0)
-			rc = sl_buf_putc(&b, '}');
-	}
-	if (rc == 0)
-		rc = sl_buf_puts(&b, ",\"nullCount\":{");
-	for (int i = 0; i < fs->ncols && i < schema->nfields && rc == 0; i++) {
-		const char *name = schema->fields[i].name;
-		if (i)
-			rc = sl_buf_putc(&b, ',');
-		if (rc == 0)
-			rc = sl_buf_put_json_string(&b, name, strlen(name));
-		if (rc == 0)
-			rc = sl_buf_printf(&b, ":%lld", (long long)fs->cols[i].null_count);
-	}
-	if (rc == 0)
-		rc = sl_buf_puts(&b, "}}");
-	if (rc < 0) {
-		sl_buf_free(&b);
-		return NULL;
-	}
-	return sl_buf_detach(&b);
-}
-
 /* Closes the current file and records it as an add. */
 static int finish_file(sl_lake_writer *w, sl_error *err)
 {
@@ -255,11 +204,9 @@ static int finish_file(sl_lake_writer *w, sl_error *err)
 	a->size = size;
 	a->rows = fs.rows;
 	a->mtime_ms = sl_now_micros() / 1000;
-	a->stats_json = stats_json(w->schema, &fs);
 	w->nadds++;
 	w->closed_bytes += size;
-	if (!a->stats_json)
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	rc = sl_lake_stats_from_parquet(&a->stats, w->schema, &fs, err);
 done:
 	sl_parquet_file_stats_free(&fs);
 	return rc;
@@ -342,6 +289,8 @@ int sl_lake_writer_commit(sl_lake_writer *w, sl_lake_commit_result *res, sl_erro
 			w->table, w->opts.app_id, (long long)w->opts.txn_version);
 		delete_files(w);
 	}
+	/* The state now holds this commit: later readers start from it. */
+	sl_lake_cache_offer(w->lake, &w->st);
 	writer_free(w);
 	return 0;
 fail:
@@ -366,32 +315,4 @@ void sl_lake_writer_abort(sl_lake_writer *w)
 	}
 	delete_files(w);
 	writer_free(w);
-}
-
-int sl_lake_file_open(sl_parquet_reader **out, sl_lake *lake, const char *table,
-		      const sl_lake_file *file, sl_error *err)
-{
-	sl_input *in = NULL;
-	*out = NULL;
-	if (strstr(file->path, "://") || file->path[0] == '/')
-		return sl_error_set(err, SL_EFORMAT,
-				    "lake table %s: absolute file path %s is not supported", table,
-				    file->path);
-	char *rel = sl_lake_path_decode(file->path);
-	char *key = rel ? sl_path_join(table, rel) : NULL;
-	sl_free(rel);
-	if (!key)
-		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	int rc = sl_store_open_input(lake->store, key, &in, err);
-	if (rc < 0) {
-		sl_error_prefix(err, "lake table %s: version %lld: ", table,
-				(long long)file->version);
-		goto done;
-	}
-	rc = sl_parquet_reader_open(out, in, err); /* owns in from here on */
-	if (rc < 0)
-		sl_error_prefix(err, "lake table %s: ", table);
-done:
-	sl_free(key);
-	return rc;
 }

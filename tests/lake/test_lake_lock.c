@@ -163,7 +163,8 @@ static void *commit_thread(void *arg)
 		char path[64];
 		bool written;
 		snprintf(path, sizeof path, "data/w%d-%03d.parquet", c->id, i);
-		sl_lake_add add = {path, 100, 1, sl_now_micros() / 1000, "{\"numRecords\":1}"};
+		sl_lake_file_stats stats = {.rows = 1};
+		sl_lake_add add = {path, 100, 1, sl_now_micros() / 1000, &stats};
 		sl_lake_write_opts opts = SL_LAKE_WRITE_OPTS_INIT;
 		sl_lake_commit_req req = {schema, &opts, &add, 1};
 		sl_lake_commit_result res;

@@ -69,9 +69,10 @@ static sl_lake_add make_file(fixture *fx, const char *table, const char *name, s
 	memset(bytes, 'x', n);
 	assert_int_equal(sl_store_put(sl_lake_store(fx->lake), key, bytes, n, false, &err), 0);
 	free(bytes);
-	char stats[128];
-	snprintf(stats, sizeof stats, "{\"numRecords\":%lld}", (long long)rows);
-	sl_lake_add a = {sl_strdup(rel), n, rows, sl_now_micros() / 1000, sl_strdup(stats)};
+	sl_lake_file_stats *stats = sl_calloc(1, sizeof *stats);
+	assert_non_null(stats);
+	stats->rows = rows;
+	sl_lake_add a = {sl_strdup(rel), n, rows, sl_now_micros() / 1000, stats};
 	return a;
 }
 
@@ -79,7 +80,7 @@ static void free_adds(sl_lake_add *a, int n)
 {
 	for (int i = 0; i < n; i++) {
 		sl_free(a[i].path);
-		sl_free(a[i].stats_json);
+		sl_lake_file_stats_free(a[i].stats);
 	}
 }
 
