@@ -287,6 +287,41 @@ void sl_batch_discard_row(sl_batch *b);
 /* Bytes of memory the batch's values use. */
 size_t sl_batch_bytes(const sl_batch *b);
 
+/* ---------------------------------------------------------- conforming */
+
+/*
+ * A row sl_batch_conform leaves out because a value does not convert:
+ * row of in, and the reason ("column amount: 'abc' is not a decimal").
+ * Returns 0 to go on, or a negative code (err filled) to stop.
+ */
+typedef int (*sl_conform_bad_fn)(void *ctx, const sl_batch *in, int64_t row,
+				 const char *reason, sl_error *err);
+
+typedef struct sl_conform_opts {
+	/* A column of another type is converted value by value through its
+	 * text; false: a type difference is an error. */
+	bool cast;
+	/* Where rows with a value that does not convert go; NULL: the first
+	 * such value fails the call (SL_EINVAL naming row and column). */
+	sl_conform_bad_fn on_bad;
+	void *ctx;
+} sl_conform_opts;
+
+#define SL_CONFORM_OPTS_INIT {.cast = false, .on_bad = NULL, .ctx = NULL}
+
+/*
+ * Fits in to schema: columns matched by name and put in schema's order; a
+ * schema column that in lacks is NULL in every row (it must be nullable);
+ * a column of in that schema lacks is an error, never dropped silently;
+ * types as opts says. *out is in itself when it fits already, else
+ * *scratch — created, or reused when it has schema and room, the
+ * caller's to free — holding the fitted rows. opts NULL: defaults.
+ * Returns 0, SL_EINVAL (with the column's name and both types) or
+ * SL_ENOMEM.
+ */
+int sl_batch_conform(const sl_batch **out, sl_batch **scratch, const sl_batch *in,
+		     const sl_schema *schema, const sl_conform_opts *opts, sl_error *err);
+
 /* ---------------------------------------------- Arrow C Data Interface */
 
 #ifndef ARROW_C_DATA_INTERFACE

@@ -41,52 +41,22 @@ static int open_warehouse(engine_run *run, sl_error *err)
 }
 
 /*
- * Files written before a column was added lack it: conform such batches to
- * the table's latest schema, matching columns by name, NULL for the rest.
+ * Files written before a column was added lack it: such batches are fitted
+ * to the table's latest schema (sl_batch_conform: by name, NULL for the
+ * rest). A column whose type changed cannot be fitted.
  */
 static int conform(const sl_schema *cols, const sl_batch *in, sl_batch **scratch,
 		   const sl_batch **out, sl_error *err)
 {
-	if (sl_schema_equal(cols, in->schema)) {
-		*out = in;
-		return 0;
+	int rc = sl_batch_conform(out, scratch, in, cols, NULL, err);
+	if (rc == SL_EINVAL) {
+		char why[sizeof err->message];
+		snprintf(why, sizeof why, "%s", err->message);
+		rc = sl_error_set(err, rc,
+				  "an older lake file does not fit the table's schema: %s; run "
+				  "with --full-refresh after fixing the type", why);
 	}
-	if (*scratch && (*scratch)->capacity < in->nrows) {
-		sl_batch_free(*scratch);
-		*scratch = NULL;
-	}
-	if (!*scratch) {
-		int rc = sl_batch_new(scratch, cols, in->nrows > 0 ? in->nrows : 1, err);
-		if (rc < 0)
-			return rc;
-	}
-	sl_batch *b = *scratch;
-	sl_batch_reset(b);
-	int rc = sl_batch_reserve(b, in->nrows, err); /* filled a column at a time */
-	if (rc < 0)
-		return rc;
-	for (int c = 0; c < cols->nfields; c++) {
-		const sl_field *want = &cols->fields[c];
-		int src = sl_schema_find(in->schema, want->name);
-		if (src >= 0 && !sl_type_equal(in->schema->fields[src].type, want->type)) {
-			char a[32], t[32];
-			return sl_error_set(err, SL_EFORMAT,
-					    "column \"%s\" is %s in an older lake file but %s in the "
-					    "table; run with --full-refresh after fixing the type",
-					    want->name,
-					    sl_type_name(in->schema->fields[src].type, a, sizeof a),
-					    sl_type_name(want->type, t, sizeof t));
-		}
-		for (int64_t r = 0; r < in->nrows; r++) {
-			if (src < 0)
-				sl_column_append_null(&b->cols[c]);
-			else if (sl_column_append_from(&b->cols[c], &in->cols[src], r) < 0)
-				return sl_error_set(err, SL_ENOMEM, "out of memory");
-		}
-	}
-	b->nrows = in->nrows;
-	*out = b;
-	return 0;
+	return rc;
 }
 
 static int load_file(engine_run *run, sl_wh_table_load *tl, const char *lake_table,

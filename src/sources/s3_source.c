@@ -238,6 +238,19 @@ static void finish_object(s3_source *x)
 	x->base.stats.files = x->done_objects;
 }
 
+/* A Parquet row whose value does not convert to the table's type. */
+static int cast_bad_row(void *ctx, const sl_batch *in, int64_t r, const char *reason,
+			sl_error *err)
+{
+	s3_source *x = ctx;
+	x->base.stats.rows_bad++;
+	sl_quarantine_row q = {x->origin.data, x->pq_row + r + 1, NULL, 0, reason};
+	if (!x->opts.on_bad)
+		return sl_error_set(err, SL_EINVAL, "%s: row %lld: %s", x->origin.data,
+				    (long long)(x->pq_row + r + 1), reason);
+	return x->opts.on_bad(x->opts.on_bad_ctx, &q, err);
+}
+
 /*
  * Converts a Parquet batch whose column types differ from the table's
  * (a declared type, or objects written with other types) value by value
@@ -245,56 +258,9 @@ static void finish_object(s3_source *x)
  */
 static int cast_rows(s3_source *x, const sl_batch *in, sl_error *err)
 {
-	sl_batch *b = x->batch;
-	sl_buf text = SL_BUF_INIT;
-	int rc = 0;
-	sl_batch_reset(b);
-	for (int64_t r = 0; r < in->nrows && rc == 0; r++) {
-		char reason[512] = "";
-		for (int c = 0; c < b->ncols && !reason[0]; c++) {
-			const sl_column *src = &in->cols[c];
-			sl_column *dst = &b->cols[c];
-			if (sl_column_is_null(src, r)) {
-				sl_column_append_null(dst);
-				continue;
-			}
-			if (sl_type_equal(src->type, dst->type)) {
-				if (sl_column_append_from(dst, src, r) < 0)
-					rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-				if (rc < 0)
-					break;
-				continue;
-			}
-			sl_error verr = SL_ERROR_INIT;
-			sl_buf_reset(&text);
-			if (sl_column_format_value(src, r, &text) < 0) {
-				rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-				break;
-			}
-			if (sl_column_append_text(dst, text.data ? text.data : "", text.len,
-						  &verr) < 0)
-				snprintf(reason, sizeof reason, "column %s: %s",
-					 b->schema->fields[c].name, verr.message);
-		}
-		if (rc < 0) {
-			sl_batch_discard_row(b);
-			break;
-		}
-		if (!reason[0]) {
-			sl_batch_end_row(b);
-			continue;
-		}
-		sl_batch_discard_row(b);
-		x->base.stats.rows_bad++;
-		sl_quarantine_row q = {x->origin.data, x->pq_row + r + 1, NULL, 0, reason};
-		if (!x->opts.on_bad)
-			rc = sl_error_set(err, SL_EINVAL, "%s: row %lld: %s", x->origin.data,
-					  (long long)(x->pq_row + r + 1), reason);
-		else
-			rc = x->opts.on_bad(x->opts.on_bad_ctx, &q, err);
-	}
-	sl_buf_free(&text);
-	return rc;
+	sl_conform_opts o = {.cast = true, .on_bad = cast_bad_row, .ctx = x};
+	const sl_batch *out = NULL;
+	return sl_batch_conform(&out, &x->batch, in, x->base.schema, &o, err);
 }
 
 static int next_parquet(s3_source *x, sl_batch **out, sl_error *err)

@@ -314,8 +314,9 @@ int sl_wh_table_load_begin(sl_wh_table_load **out, sl_wh *wh, const char *schema
 		char *v = NULL;
 		rc = s.rc ? s.rc : sl_wh_query_value(wh, s.b.data, &v, err);
 		sl_buf_free(&s.b);
-		if (rc == 0 && v)
-			sl_parse_int64(v, strlen(v), &before);
+		if (rc == 0 && v && sl_parse_int64(v, strlen(v), &before) < 0)
+			rc = sl_error_set(err, SL_EDB, "%s: count(*) gave '%s', not a number",
+					  wh->target, v);
 		sl_free(v);
 		if (rc == 0)
 			rc = sl_wh_drop_table(wh, schema, table, err);

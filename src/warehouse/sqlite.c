@@ -60,7 +60,8 @@ static int hex_text(sqlite3_stmt *st, int i, sl_buf *out, sl_error *err)
 	sl_buf_reset(out);
 	if (sl_buf_reserve(out, 2 * len + 3) < 0)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	sl_buf_puts(out, "\\x");
+	if (sl_buf_puts(out, "\\x") < 0)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	for (size_t k = 0; k < len; k++) {
 		out->data[out->len++] = digits[p[k] >> 4];
 		out->data[out->len++] = digits[p[k] & 15];
@@ -202,10 +203,13 @@ static int prepare(sl_wh *wh, sqlite3_stmt **st, const char *sql, sl_error *err,
 {
 	if (sqlite3_prepare_v2(db_of(wh), sql, -1, st, NULL) != SQLITE_OK)
 		return db_error(wh, sql, err);
-	if (p1)
-		sqlite3_bind_text(*st, 1, p1, -1, SQLITE_STATIC);
-	if (p2)
-		sqlite3_bind_text(*st, 2, p2, -1, SQLITE_STATIC);
+	if ((p1 && sqlite3_bind_text(*st, 1, p1, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    (p2 && sqlite3_bind_text(*st, 2, p2, -1, SQLITE_STATIC) != SQLITE_OK)) {
+		int rc = db_error(wh, sql, err);
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return rc;
+	}
 	return 0;
 }
 
@@ -516,10 +520,10 @@ static int sq_load_write(sl_wh_bload *bl, const sl_batch *b, int64_t version, sl
 			if (bind_value(st, i + 1, &b->cols[i], r) != SQLITE_OK)
 				return db_error(bl->wh, NULL, err);
 		}
-		if (bl->order_cols) {
-			sqlite3_bind_int64(st, b->ncols + 1, version);
-			sqlite3_bind_int64(st, b->ncols + 2, bl->seq);
-		}
+		if (bl->order_cols &&
+		    (sqlite3_bind_int64(st, b->ncols + 1, version) != SQLITE_OK ||
+		     sqlite3_bind_int64(st, b->ncols + 2, bl->seq) != SQLITE_OK))
+			return db_error(bl->wh, NULL, err);
 		int s = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (s != SQLITE_DONE) {

@@ -441,7 +441,11 @@ void sl_wh_rollback(sl_wh *wh)
 	sl_error ignored = SL_ERROR_INIT;
 	if (!wh->in_tx)
 		return;
-	wh->ops->exec(wh, "ROLLBACK", NULL, &ignored);
+	/* Called on error paths, whose error is the one to report; a failed
+	 * rollback is still said (the server ends the transaction with the
+	 * connection). */
+	if (wh->ops->exec(wh, "ROLLBACK", NULL, &ignored) < 0)
+		sl_warn("%s: rollback failed: %s", wh->target, ignored.message);
 	wh->in_tx = false;
 }
 
