@@ -437,12 +437,7 @@ static int open_target(sl_wh **wh, const sl_target *t, sl_error *err)
 {
 	sl_wh_config c;
 	sl_engine_wh_config(t, &c);
-	if (strcmp(t->type, "sqlite") == 0 && strcmp(c.path, ":memory:") != 0 &&
-	    !sl_path_exists(c.path))
-		return sl_error_set(err, SL_ENOTFOUND,
-				    "target %s: no warehouse at %s yet; load it first with "
-				    "`sluice run`",
-				    t->name, c.path);
+	c.must_exist = true;
 	int rc = sl_wh_open(wh, &c, err);
 	if (rc == 0)
 		rc = sl_wh_search_schemas(*wh, err);

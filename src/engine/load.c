@@ -11,6 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An adapter's own setting of the target, by key. */
+static const char *target_setting(const void *ctx, const char *key)
+{
+	return sl_kvs_get(ctx, key);
+}
+
 void sl_engine_wh_config(const sl_target *t, sl_wh_config *out)
 {
 	sl_wh_config c = SL_WH_CONFIG_INIT;
@@ -24,6 +30,8 @@ void sl_engine_wh_config(const sl_target *t, sl_wh_config *out)
 	c.sslmode = t->sslmode;
 	c.schema = t->schema;
 	c.raw_schema = t->raw_schema;
+	c.get = target_setting;
+	c.get_ctx = &t->settings;
 	*out = c;
 }
 

@@ -4,6 +4,7 @@
  * it. Sources are read by project_sources.c.
  */
 #include "project/project_int.h"
+#include "warehouse/warehouse.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -170,70 +171,213 @@ static bool cron_valid(const char *expr, char *why, size_t whysz)
 static const char *const project_keys[] = {"name", "lake", "target", "targets", "schedule",
 					   "vars", "lake_commit_lock", NULL};
 static const char *const commit_locks[] = {"none", "state", NULL};
-static const char *const target_keys[] = {"type", "path", "host", "port", "dbname",
-					  "user", "password", "schema", "raw_schema",
-					  "sslmode", NULL};
-static const char *const target_types[] = {"sqlite", "postgres", "duckdb", NULL};
+/*
+ * Targets. A target's generic keys are its name (the mapping key) and its
+ * type; every other key belongs to the warehouse adapter of that type,
+ * which says which keys it takes, their types, limits and defaults
+ * (sl_wh_adapter). Values are kept as text in the target's settings and,
+ * for the keys sl_target has fields for, there as well.
+ */
+
+/* sl_target's field for an adapter setting that has one, or NULL. */
+static char **target_field(sl_target *t, const char *key)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} fields[] = {
+		{"path", offsetof(sl_target, path)},
+		{"host", offsetof(sl_target, host)},
+		{"dbname", offsetof(sl_target, dbname)},
+		{"user", offsetof(sl_target, user)},
+		{"password", offsetof(sl_target, password)},
+		{"sslmode", offsetof(sl_target, sslmode)},
+		{"schema", offsetof(sl_target, schema)},
+		{"raw_schema", offsetof(sl_target, raw_schema)},
+	};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (strcmp(key, fields[i].key) == 0)
+			return (char **)((char *)t + fields[i].off);
+	return NULL;
+}
+
+/* The target types (adapter names), NULL-ended, in the arena. */
+static const char **target_types(pj_file *f)
+{
+	int n = 0;
+	while (sl_wh_adapter_at(n))
+		n++;
+	const char **names = sl_arena_alloc(f->arena, sizeof *names * (size_t)(n + 1));
+	if (!names)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		names[i] = sl_wh_adapter_at(i)->name;
+	names[n] = NULL;
+	return names;
+}
+
+/* "sqlite, postgres or duckdb", in the arena. */
+static const char *target_types_text(pj_file *f)
+{
+	sl_buf b = SL_BUF_INIT;
+	int n = 0;
+	while (sl_wh_adapter_at(n))
+		n++;
+	for (int i = 0; i < n; i++)
+		sl_buf_printf(&b, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+			      sl_wh_adapter_at(i)->name);
+	const char *s = sl_arena_strndup(f->arena, b.data ? b.data : "", b.len);
+	sl_buf_free(&b);
+	return s;
+}
+
+/* Every key a target may have, whatever its type: "type" and every
+ * adapter's settings, NULL-ended, in the arena. */
+static const char **target_all_keys(pj_file *f)
+{
+	int n = 1;
+	for (int i = 0; sl_wh_adapter_at(i); i++)
+		for (const sl_wh_key *k = sl_wh_adapter_at(i)->keys; k && k->name; k++)
+			n++;
+	const char **keys = sl_arena_alloc(f->arena, sizeof *keys * (size_t)(n + 1));
+	if (!keys)
+		return NULL;
+	int m = 0;
+	keys[m++] = "type";
+	for (int i = 0; sl_wh_adapter_at(i); i++)
+		for (const sl_wh_key *k = sl_wh_adapter_at(i)->keys; k && k->name; k++) {
+			bool seen = false;
+			for (int j = 0; j < m && !seen; j++)
+				seen = strcmp(keys[j], k->name) == 0;
+			if (!seen)
+				keys[m++] = k->name;
+		}
+	keys[m] = NULL;
+	return keys;
+}
+
+/* Records setting key = value (from line) in t, and in its field. */
+static int target_set(pj_file *f, sl_target *t, const char *key, char *value, int line)
+{
+	sl_kv *items = sl_arena_alloc(f->arena, sizeof *items * (size_t)(t->settings.n + 1));
+	if (!items)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	if (t->settings.n)
+		memcpy(items, t->settings.items, sizeof *items * (size_t)t->settings.n);
+	items[t->settings.n++] = (sl_kv){(char *)key, value, line};
+	t->settings.items = items;
+	char **field = target_field(t, key);
+	if (field)
+		*field = value;
+	return 0;
+}
+
+/*
+ * The settings of target t from v (NULL: none given, every default) for
+ * adapter a: each of its keys read with its type and limits, defaults
+ * filled in, secrets registered, paths resolved against the project.
+ */
+static int target_settings(sl_project *p, pj_file *f, yaml_node_t *v, sl_target *t,
+			   const sl_wh_adapter *a, const char *where)
+{
+	int rc;
+	for (const sl_wh_key *k = a->keys; k && k->name; k++) {
+		int line = t->line;
+		yaml_node_t *node = v ? pj_get(f, v, k->name, &line) : NULL;
+		char *value = NULL;
+		if (k->type == SL_WH_KEY_INT) {
+			int64_t n = INT64_MIN; /* none yet */
+			if (node && !pj_is_null(node)) {
+				if ((rc = pj_get_int(f, v, k->name, where, k->min, k->max, &n)) < 0)
+					return rc;
+				/* ${VAR} of a target not selected: kept as text */
+				if (n == INT64_MIN &&
+				    (rc = pj_get_str(f, v, k->name, where, &value)) < 0)
+					return rc;
+			}
+			if (n == INT64_MIN && !value && k->def &&
+			    sl_parse_int64(k->def, strlen(k->def), &n) < 0)
+				n = INT64_MIN;
+			if (n != INT64_MIN) {
+				value = sl_arena_sprintf(f->arena, "%lld", (long long)n);
+				if (!value)
+					return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+				if (strcmp(k->name, "port") == 0)
+					t->port = (int)n;
+			}
+		} else {
+			if (node && (rc = pj_get_str(f, v, k->name, where, &value)) < 0)
+				return rc;
+			if (!value && k->def && !(value = sl_arena_strdup(f->arena, k->def)))
+				return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+		}
+		if (!value)
+			continue;
+		if (k->type == SL_WH_KEY_SECRET && !f->keep_env)
+			sl_log_add_secret(value);
+		if (k->type == SL_WH_KEY_PATH && !*value)
+			return pj_err(f, node ? pj_line(node) : t->line,
+				      "\"%s\"%s is empty; name the database file, e.g. %s", k->name,
+				      where, k->example ? k->example : "./warehouse.db");
+		if (k->type == SL_WH_KEY_PATH && strcmp(k->name, "path") == 0) {
+			t->path_abs = strcmp(value, ":memory:") == 0
+					      ? value
+					      : pj_abs_path(f->arena, p->dir, value);
+			if (!t->path_abs)
+				return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+		}
+		if ((rc = target_set(f, t, k->name, value, node ? pj_line(node) : t->line)) < 0)
+			return rc;
+	}
+	return 0;
+}
 
 /* The settings of target t (v: its mapping); where: " in target \"x\"". */
 static int load_target_values(sl_project *p, pj_file *f, yaml_node_t *v, sl_target *t,
 			      const char *where)
 {
 	int rc, type = -1;
-	int64_t port = 5432;
+	const char **types = target_types(f), **all = target_all_keys(f);
+	const char *types_text = target_types_text(f);
 
+	if (!types || !all || !types_text)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 	if (v->type != YAML_MAPPING_NODE)
 		return pj_err(f, pj_line(v), "target \"%s\" must be a mapping like "
 			      "{type: sqlite, path: ./warehouse.db}, not %s", t->name,
 			      pj_is_null(v) ? "empty" : pj_kind_name(v));
-	if ((rc = pj_check_keys(f, v, target_keys, where)) < 0)
+	if ((rc = pj_check_keys(f, v, all, where)) < 0)
 		return rc;
 	if (!pj_get(f, v, "type", NULL) || pj_is_null(pj_get(f, v, "type", NULL)))
-		return pj_err(f, t->line, "target \"%s\" needs a type: sqlite, postgres or duckdb",
-			      t->name);
-	if ((rc = pj_get_enum(f, v, "type", where, target_types, &type)) < 0 ||
-	    (rc = pj_get_str(f, v, "path", where, &t->path)) < 0 ||
-	    (rc = pj_get_str(f, v, "host", where, &t->host)) < 0 ||
-	    (rc = pj_get_int(f, v, "port", where, 1, 65535, &port)) < 0 ||
-	    (rc = pj_get_str(f, v, "dbname", where, &t->dbname)) < 0 ||
-	    (rc = pj_get_str(f, v, "user", where, &t->user)) < 0 ||
-	    (rc = pj_get_str(f, v, "password", where, &t->password)) < 0 ||
-	    (rc = pj_get_str(f, v, "schema", where, &t->schema)) < 0 ||
-	    (rc = pj_get_str(f, v, "raw_schema", where, &t->raw_schema)) < 0 ||
-	    (rc = pj_get_str(f, v, "sslmode", where, &t->sslmode)) < 0)
+		return pj_err(f, t->line, "target \"%s\" needs a type: %s", t->name, types_text);
+	if ((rc = pj_get_enum(f, v, "type", where, types, &type)) < 0)
 		return rc;
 	if (type < 0) { /* ${VAR} of a target not selected: unchecked */
 		if ((rc = pj_get_str(f, v, "type", where, &t->type)) < 0)
 			return rc;
-		t->port = (int)port;
+		for (int i = 0; all[i]; i++) {
+			char *value = NULL;
+			if (strcmp(all[i], "type") == 0)
+				continue;
+			if ((rc = pj_get_str(f, v, all[i], where, &value)) < 0)
+				return rc;
+			if (value && (rc = target_set(f, t, all[i], value, t->line)) < 0)
+				return rc;
+		}
 		return 0;
 	}
-	t->type = (char *)target_types[type];
-	t->port = (int)port;
-	if (t->password && !f->keep_env)
-		sl_log_add_secret(t->password);
-	if (type != 1 && !t->path)
-		t->path = type == 0 ? "./warehouse.db" : "./warehouse.duckdb";
-	if (type == 1 && t->path)
-		return pj_err(f, pj_line(pj_get(f, v, "path", NULL)),
-			      "\"path\"%s does not apply to postgres; use host, port and dbname",
-			      where);
-	if (!t->schema)
-		t->schema = type == 1 ? "public" : "main";
-	if (!t->raw_schema)
-		t->raw_schema = "raw";
-	if (t->path && !*t->path)
-		return pj_err(f, pj_line(pj_get(f, v, "path", NULL)),
-			      "\"path\"%s is empty; name the database file, e.g. ./warehouse.db",
-			      where);
-	if (t->path) {
-		t->path_abs = strcmp(t->path, ":memory:") == 0
-				      ? t->path
-				      : pj_abs_path(f->arena, p->dir, t->path);
-		if (!t->path_abs)
-			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	const sl_wh_adapter *a = sl_wh_adapter_find(types[type]);
+	t->type = (char *)a->name;
+	/* A key of another warehouse type: say which keys this one takes. */
+	for (int i = 0; i < pj_map_len(v); i++) {
+		yaml_node_t *k, *val;
+		pj_map_pair(f, v, i, &k, &val);
+		const char *key = (const char *)k->data.scalar.value;
+		if (strcmp(key, "type") != 0 && !sl_wh_adapter_key(a, key))
+			return pj_err(f, pj_line(k), "\"%s\"%s does not apply to %s; %s", key, where,
+				      a->name, a->settings_hint);
 	}
-	return 0;
+	return target_settings(p, f, v, t, a, where);
 }
 
 /*
@@ -372,17 +516,14 @@ static int load_targets(sl_project *p, pj_file *f, yaml_node_t *root, const char
 		if (!p->targets)
 			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 		memset(p->targets, 0, sizeof *p->targets);
+		/* No targets: "local", of the default type with its defaults. */
 		sl_target *t = p->targets;
+		const sl_wh_adapter *a = sl_wh_adapter_at(0);
 		t->name = "local";
-		t->type = "sqlite";
+		t->type = (char *)a->name;
 		t->line = 0;
-		t->path = "./warehouse.db";
-		t->path_abs = pj_abs_path(&p->arena, p->dir, t->path);
-		t->port = 5432;
-		t->schema = "main";
-		t->raw_schema = "raw";
 		t->resolved = true;
-		return t->path_abs ? 0 : sl_error_set(f->err, SL_ENOMEM, "out of memory");
+		return target_settings(p, f, NULL, t, a, " in target \"local\"");
 	}
 	if (tv->type != YAML_MAPPING_NODE)
 		return pj_err(f, pj_line(tv), "\"targets\" must be a mapping of target names to "

@@ -95,11 +95,11 @@ typedef struct sl_source {
 
 typedef struct sl_target {
 	char *name;
-	char *type;           /* sqlite | postgres | duckdb */
+	char *type;           /* a warehouse adapter's name (sl_wh_adapter_find) */
 	int line;
 	char *path;           /* sqlite/duckdb file, relative to the project dir */
 	char *host;           /* postgres: host name or unix socket directory */
-	int port;             /* default 5432 */
+	int port;             /* postgres: default 5432; 0 for types without one */
 	char *dbname;
 	char *user;
 	char *password;       /* secret: from ${ENV}, never logged */
@@ -109,6 +109,8 @@ typedef struct sl_target {
 	char *path_abs;       /* path resolved against the project dir (NULL when no path) */
 	bool resolved;        /* false: not the selected target, and some of its
 				 values still hold unexpanded ${VAR} text */
+	sl_kvs settings;      /* every setting of the adapter as text, defaults
+				 included (the fields above mirror theirs) */
 } sl_target;
 
 typedef struct sl_project {

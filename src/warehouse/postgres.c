@@ -583,11 +583,12 @@ static void pg_close(sl_wh *wh)
 	sl_free(w);
 }
 
+/* NAMEDATALEN - 1 */
+#define PG_MAX_IDENT 63
+
 const sl_wh_ops sl_wh_postgres_ops = {
 	.name = "postgres",
-	.max_ident = 63, /* NAMEDATALEN - 1 */
-	.max_columns = 1600, /* MaxHeapAttributeNumber */
-	.fold_case = false, /* quoted identifiers keep their case */
+	.max_ident = PG_MAX_IDENT,
 	.begin_sql = "BEGIN",
 	.temp_schema = "pg_temp",
 	.index_on_schema = false,
@@ -607,6 +608,30 @@ const sl_wh_ops sl_wh_postgres_ops = {
 	.load_write = pg_load_write,
 	.load_finish = pg_load_finish,
 	.load_abort = pg_load_abort,
+};
+
+/* A target of type postgres in sluice.yml. */
+static const sl_wh_key postgres_keys[] = {
+	{.name = "host", .type = SL_WH_KEY_TEXT, .example = "localhost"},
+	{.name = "port", .type = SL_WH_KEY_INT, .def = "5432", .min = 1, .max = 65535,
+	 .example = "5432"},
+	{.name = "dbname", .type = SL_WH_KEY_TEXT, .example = "analytics"},
+	{.name = "user", .type = SL_WH_KEY_TEXT, .example = "sluice"},
+	{.name = "password", .type = SL_WH_KEY_SECRET, .example = "${PGPASSWORD}"},
+	{.name = "sslmode", .type = SL_WH_KEY_TEXT, .example = "require"},
+	{.name = "schema", .type = SL_WH_KEY_TEXT, .def = "public", .example = "public"},
+	{.name = "raw_schema", .type = SL_WH_KEY_TEXT, .def = "raw", .example = "raw"},
+	{.name = NULL},
+};
+
+const sl_wh_adapter sl_wh_postgres_adapter = {
+	.name = "postgres",
+	.alias = "postgresql",
+	.settings_hint = "use host, port and dbname",
+	.keys = postgres_keys,
+	/* quoted identifiers keep their case; MaxHeapAttributeNumber columns */
+	.rules = {.fold_case = false, .max_bytes = PG_MAX_IDENT, .max_columns = 1600},
+	.open = sl_wh_postgres_open,
 };
 
 int sl_wh_postgres_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)

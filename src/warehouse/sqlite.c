@@ -564,8 +564,6 @@ static void sq_close(sl_wh *wh)
 const sl_wh_ops sl_wh_sqlite_ops = {
 	.name = "sqlite",
 	.max_ident = 0,
-	.max_columns = 2000, /* SQLITE_MAX_COLUMN as Debian builds it */
-	.fold_case = true, /* sqlite3_stricmp: ASCII letters only */
 	.begin_sql = "BEGIN IMMEDIATE",
 	.temp_schema = "temp",
 	.index_on_schema = true,
@@ -586,6 +584,25 @@ const sl_wh_ops sl_wh_sqlite_ops = {
 	.load_abort = sq_load_abort,
 };
 
+/* A target of type sqlite in sluice.yml. */
+static const sl_wh_key sqlite_keys[] = {
+	{.name = "path", .type = SL_WH_KEY_PATH, .def = "./warehouse.db",
+	 .example = "./warehouse.db"},
+	{.name = "schema", .type = SL_WH_KEY_TEXT, .def = "main", .example = "main"},
+	{.name = "raw_schema", .type = SL_WH_KEY_TEXT, .def = "raw", .example = "raw"},
+	{.name = NULL},
+};
+
+const sl_wh_adapter sl_wh_sqlite_adapter = {
+	.name = "sqlite",
+	.settings_hint = "use path",
+	.keys = sqlite_keys,
+	/* sqlite3_stricmp compares ASCII letters ignoring case; 2000 is
+	 * SQLITE_MAX_COLUMN as Debian builds it. */
+	.rules = {.fold_case = true, .max_bytes = 0, .max_columns = 2000},
+	.open = sl_wh_sqlite_open,
+};
+
 int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 {
 	sqlite_wh *w = NULL;
@@ -595,6 +612,11 @@ int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 	*out = NULL;
 	if (rc < 0)
 		return rc;
+	if (cfg->must_exist && strcmp(path, ":memory:") != 0 && !sl_path_exists(path)) {
+		sl_free(w);
+		return sl_error_set(err, SL_ENOTFOUND,
+				    "no warehouse at %s yet; load it first with `sluice run`", path);
+	}
 	rc = sl_wh_init_common(&w->base, &sl_wh_sqlite_ops,
 			       cfg->schema && *cfg->schema ? cfg->schema : "main", cfg->raw_schema,
 			       err);

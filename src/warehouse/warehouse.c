@@ -11,53 +11,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The adapters, looked up by type name. */
-static const struct {
-	const char *type;
-	const sl_wh_ops *ops;
-	int (*open)(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
-} adapters[] = {
-	{"sqlite", &sl_wh_sqlite_ops, sl_wh_sqlite_open},
-	{"postgres", &sl_wh_postgres_ops, sl_wh_postgres_open},
-	{"postgresql", &sl_wh_postgres_ops, sl_wh_postgres_open},
-};
-
-static int adapter_index(const char *type)
-{
-	for (size_t i = 0; i < sizeof adapters / sizeof adapters[0]; i++)
-		if (strcmp(type, adapters[i].type) == 0)
-			return (int)i;
-	return -1;
-}
-
 int sl_wh_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 {
-	const char *type = cfg && cfg->type ? cfg->type : "sqlite";
+	const char *type = cfg && cfg->type ? cfg->type : sl_wh_adapter_at(0)->name;
 	sl_wh_config empty = SL_WH_CONFIG_INIT;
 
 	*out = NULL;
 	if (!cfg)
 		cfg = &empty;
-	int i = adapter_index(type);
-	if (i >= 0)
-		return adapters[i].open(out, cfg, err);
-	return sl_error_set(err, SL_ECONFIG,
-			    "warehouse type '%s' is not supported; use sqlite or postgres",
-			    type);
+	const sl_wh_adapter *a = sl_wh_adapter_find(type);
+	if (a && a->open)
+		return a->open(out, cfg, err);
+	sl_buf names = SL_BUF_INIT;
+	for (int i = 0; sl_wh_adapter_at(i); i++)
+		if (sl_wh_adapter_at(i)->open)
+			sl_buf_printf(&names, "%s%s", names.len ? " or " : "", sl_wh_adapter_at(i)->name);
+	int rc = sl_error_set(err, SL_ECONFIG,
+			      a ? "warehouse type '%s' is not available yet; use %s"
+				: "warehouse type '%s' is not supported; use %s",
+			      type, names.data ? names.data : "sqlite");
+	sl_buf_free(&names);
+	return rc;
 }
 
 sl_wh_ident_rules sl_wh_ident_rules_of(const char *type)
 {
-	/* A type without an adapter yet (duckdb) gets the stricter rules: its
-	 * identifiers, like most warehouses', ignore case. */
+	/* An unknown type gets the stricter rules: its identifiers, like most
+	 * warehouses', ignore case. */
 	sl_wh_ident_rules r = {.fold_case = true, .max_bytes = 0, .max_columns = 0};
-	int i = type ? adapter_index(type) : 0;
-	if (i >= 0) {
-		r.fold_case = adapters[i].ops->fold_case;
-		r.max_bytes = adapters[i].ops->max_ident;
-		r.max_columns = adapters[i].ops->max_columns;
-	}
-	return r;
+	const sl_wh_adapter *a = type ? sl_wh_adapter_find(type) : sl_wh_adapter_at(0);
+	return a ? a->rules : r;
 }
 
 char *sl_wh_ident_key(const sl_wh_ident_rules *r, const char *name)

@@ -61,6 +61,13 @@ typedef struct sl_wh_config {
 	const char *sslmode;
 	const char *schema;     /* models' schema: default "main" / "public" */
 	const char *raw_schema; /* where raw tables load, default "raw" */
+	/* Only open a database that exists (SQLite: no new file); a missing
+	 * one is SL_ENOTFOUND. For readers such as `sluice sql`. */
+	bool must_exist;
+	/* Settings of the target that the fields above do not hold (an
+	 * adapter's own keys): the value text of key, or NULL. get NULL: none. */
+	const char *(*get)(const void *ctx, const char *key);
+	const void *get_ctx;
 } sl_wh_config;
 
 #define SL_WH_CONFIG_INIT {0}
@@ -76,7 +83,7 @@ int sl_wh_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
 /* Closes the connection; an open transaction is rolled back. Accepts NULL. */
 void sl_wh_close(sl_wh *wh);
 
-/* "sqlite" or "postgres". */
+/* The adapter's name: "sqlite" or "postgres". */
 const char *sl_wh_type(const sl_wh *wh);
 /* The models' schema and the raw schema, borrowed until sl_wh_close. */
 const char *sl_wh_schema(const sl_wh *wh);
@@ -132,6 +139,54 @@ typedef struct sl_wh_ident_rules {
 } sl_wh_ident_rules;
 
 sl_wh_ident_rules sl_wh_ident_rules_of(const char *type);
+
+/* ---------------------------------------------------------- the adapters */
+
+/*
+ * Each adapter registers itself (registry.c): its target type name, the
+ * settings a target of that type takes in sluice.yml — with their types,
+ * limits and defaults — its identifier rules and its open. project/ reads
+ * a target's generic keys (its name, type) and asks the adapter about the
+ * rest, so adding a warehouse touches only this folder.
+ */
+typedef enum sl_wh_key_type {
+	SL_WH_KEY_TEXT = 0,
+	SL_WH_KEY_SECRET, /* text that must never be logged */
+	SL_WH_KEY_INT,    /* an integer between min and max */
+	SL_WH_KEY_PATH    /* a file path, relative to the project folder
+			     (":memory:" stays as it is); never empty */
+} sl_wh_key_type;
+
+typedef struct sl_wh_key {
+	const char *name;
+	sl_wh_key_type type;
+	const char *def;   /* the value when the key is absent, NULL: none */
+	int64_t min, max;  /* SL_WH_KEY_INT */
+	const char *example; /* a valid value, for messages */
+} sl_wh_key;
+
+struct sl_wh_ops;
+
+typedef struct sl_wh_adapter {
+	const char *name;            /* the target type: "sqlite" */
+	const char *alias;           /* another name sl_wh_open accepts, or NULL */
+	const char *settings_hint;   /* what a target of this type sets, for
+					messages: "use host, port and dbname" */
+	const sl_wh_key *keys;       /* its settings, ended by a NULL name */
+	sl_wh_ident_rules rules;     /* how it tells identifiers apart */
+	/* Connects; NULL for a type whose adapter is not built yet (its
+	 * targets load as project settings, and fail to open). */
+	int (*open)(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
+} sl_wh_adapter;
+
+/* The adapter of type (name or alias), or NULL. */
+const sl_wh_adapter *sl_wh_adapter_find(const char *type);
+/* The i-th adapter (0: the default, sqlite), NULL past the last. */
+const sl_wh_adapter *sl_wh_adapter_at(int i);
+/* The setting name of adapter a, or NULL when it takes none such. */
+const sl_wh_key *sl_wh_adapter_key(const sl_wh_adapter *a, const char *name);
+/* A setting of cfg by key: the typed fields first, then cfg->get. */
+const char *sl_wh_config_get(const sl_wh_config *cfg, const char *key);
 /*
  * name as the warehouse identifies it: ASCII-lowercased when the rules
  * fold case, cut at max_bytes (at a UTF-8 character boundary). Two names

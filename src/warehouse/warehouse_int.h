@@ -27,8 +27,6 @@ struct sl_wh_bload {
 typedef struct sl_wh_ops {
 	const char *name;
 	size_t max_ident;        /* identifier byte limit, 0: none */
-	int max_columns;         /* columns a table holds, 0: no limit */
-	bool fold_case;          /* identifiers equal ignoring ASCII case */
 	const char *begin_sql;
 	const char *temp_schema; /* schema of temporary tables */
 
@@ -74,6 +72,8 @@ struct sl_wh {
 extern const sl_wh_ops sl_wh_sqlite_ops;
 extern const sl_wh_ops sl_wh_postgres_ops;
 
+extern const sl_wh_adapter sl_wh_sqlite_adapter;
+extern const sl_wh_adapter sl_wh_postgres_adapter;
 int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
 int sl_wh_postgres_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
 
