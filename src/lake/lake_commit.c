@@ -308,6 +308,7 @@ int sl_lake_log_commit(sl_lake *lake, const char *table, sl_lake_state *st,
 		if (rc == 0)
 			rc = sl_lake_state_apply(st, actions, st->version + 1, true, err);
 		json_decref(actions);
+		st->last_file = (sl_lake_logfile){text.len, 0};
 		if (rc < 0) {
 			/* Only memory can fail here: the commit stands, and the
 			 * state, half applied, is dropped (read again if needed). */

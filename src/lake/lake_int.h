@@ -73,9 +73,17 @@ typedef struct sl_lake_removal {
 				else INT64_MIN (the log file's mtime stands in) */
 } sl_lake_removal;
 
+/* A log version's file as the store lists it. */
+typedef struct sl_lake_logfile {
+	uint64_t size;
+	int64_t mtime_micros; /* 0: not known yet */
+} sl_lake_logfile;
+
 typedef struct sl_lake_state {
 	char *table;
 	int64_t version;     /* last applied version, -1 before version 0 */
+	sl_lake_logfile last_file; /* its log file, to notice a table written
+				      anew under the same versions */
 	sl_schema *schema;   /* from the latest metaData, NULL before one */
 	char *meta_json;     /* the latest metaData action, as JSON text */
 	char *table_id;      /* its id ("" when none) */

@@ -19,16 +19,26 @@
 
 /* --------------------------------------------------------- reading log */
 
-int sl_lake_log_versions(sl_lake *lake, const char *table, int64_t *latest, sl_error *err)
+/*
+ * Lists table's log: *latest version (versions must run from 0 without
+ * gaps) and, when files is set, each version's size and mtime
+ * (files[v], sl_malloc'd, latest + 1 entries). SL_ENOTFOUND when the table
+ * has no log.
+ */
+static int log_list(sl_lake *lake, const char *table, int64_t *latest, sl_lake_logfile **files,
+		    sl_error *err)
 {
 	sl_store_entry *e = NULL;
 	size_t n = 0;
 	char *prefix = NULL;
+	sl_lake_logfile *lf = NULL;
 	int64_t expect = 0;
 	int rc = sl_lake_check_table(table, err);
 	if (rc < 0)
 		return rc;
 	*latest = -1;
+	if (files)
+		*files = NULL;
 	size_t pn = strlen(table) + 16;
 	prefix = sl_malloc(pn);
 	if (!prefix)
@@ -37,6 +47,10 @@ int sl_lake_log_versions(sl_lake *lake, const char *table, int64_t *latest, sl_e
 	rc = sl_store_list(lake->store, prefix, &e, &n, err);
 	if (rc < 0) {
 		sl_error_prefix(err, "lake table %s: ", table);
+		goto done;
+	}
+	if (files && !(lf = sl_calloc(n + 1, sizeof *lf))) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -53,6 +67,8 @@ int sl_lake_log_versions(sl_lake *lake, const char *table, int64_t *latest, sl_e
 					  table, (long long)expect, (long long)v);
 			goto done;
 		}
+		if (lf)
+			lf[expect] = (sl_lake_logfile){e[i].size, e[i].mtime_micros};
 		expect++;
 	}
 	if (expect == 0) {
@@ -61,10 +77,20 @@ int sl_lake_log_versions(sl_lake *lake, const char *table, int64_t *latest, sl_e
 		goto done;
 	}
 	*latest = expect - 1;
+	if (files) {
+		*files = lf;
+		lf = NULL;
+	}
 done:
+	sl_free(lf);
 	sl_store_entries_free(e, n);
 	sl_free(prefix);
 	return rc;
+}
+
+int sl_lake_log_versions(sl_lake *lake, const char *table, int64_t *latest, sl_error *err)
+{
+	return log_list(lake, table, latest, NULL, err);
 }
 
 int sl_lake_log_parse(const char *text, size_t tlen, const char *where, json_t **out,
@@ -181,6 +207,7 @@ int sl_lake_state_copy(sl_lake_state *dst, const sl_lake_state *src, sl_error *e
 {
 	memset(dst, 0, sizeof *dst);
 	dst->version = src->version;
+	dst->last_file = src->last_file;
 	dst->last_rebuild = src->last_rebuild;
 	dst->min_reader = src->min_reader;
 	dst->min_writer = src->min_writer;
@@ -633,33 +660,47 @@ int sl_lake_state_apply(sl_lake_state *st, json_t *actions, int64_t v, bool keep
 	return 0;
 }
 
+/* Starts st over (same table): the log it replayed is not there any more. */
+static int state_restart(sl_lake_state *st, sl_error *err)
+{
+	char *table = st->table;
+	st->table = NULL;
+	sl_lake_state_free(st);
+	int rc = sl_lake_state_init(st, table, err);
+	sl_free(table);
+	return rc;
+}
+
 int sl_lake_state_advance(sl_lake *lake, sl_lake_state *st, int64_t upto, sl_error *err)
 {
 	int64_t latest;
-	int rc = sl_lake_log_versions(lake, st->table, &latest, err);
+	sl_lake_logfile *files = NULL;
+	int rc = log_list(lake, st->table, &latest, &files, err);
 	if (rc == SL_ENOTFOUND && upto < 0 && st->version < 0) {
 		sl_error_clear(err);
 		return 0; /* no table yet: the empty state */
 	}
 	if (rc < 0)
 		return rc;
-	if (upto >= 0 && upto > latest)
-		return sl_error_set(err, SL_ENOTFOUND,
-				    "lake table %s has no version %lld (latest is %lld)", st->table,
-				    (long long)upto, (long long)latest);
+	if (upto >= 0 && upto > latest) {
+		rc = sl_error_set(err, SL_ENOTFOUND,
+				  "lake table %s has no version %lld (latest is %lld)", st->table,
+				  (long long)upto, (long long)latest);
+		goto done;
+	}
 	if (upto < 0)
 		upto = latest;
-	if (latest < st->version) {
-		/* The log is shorter than what was applied: the table was deleted
-		 * and written again. Replay it from the start. */
-		char *table = sl_strdup(st->table);
-		if (!table)
-			return sl_error_set(err, SL_ENOMEM, "out of memory");
-		sl_lake_state_free(st);
-		rc = sl_lake_state_init(st, table, err);
-		sl_free(table);
-		if (rc < 0)
-			return rc;
+	if (st->version >= 0) {
+		/* The log must still hold the version applied last, as it was: a
+		 * table deleted and written again is replayed from the start. */
+		const sl_lake_logfile *was = st->version <= latest ? &files[st->version] : NULL;
+		bool same = was && (!st->last_file.size || was->size == st->last_file.size) &&
+			    (!st->last_file.mtime_micros ||
+			     was->mtime_micros == st->last_file.mtime_micros);
+		if (!same && (rc = state_restart(st, err)) < 0)
+			goto done;
+		if (same && !st->last_file.mtime_micros)
+			st->last_file = *was; /* learnt now, for a commit it wrote */
 	}
 	for (int64_t v = st->version + 1; v <= upto; v++) {
 		json_t *actions = NULL;
@@ -668,9 +709,12 @@ int sl_lake_state_advance(sl_lake *lake, sl_lake_state *st, int64_t upto, sl_err
 			rc = sl_lake_state_apply(st, actions, v, v > upto - SL_LAKE_RECENT, err);
 		json_decref(actions);
 		if (rc < 0)
-			return rc;
+			goto done;
+		st->last_file = files[v];
 	}
-	return 0;
+done:
+	sl_free(files);
+	return rc;
 }
 
 /* ------------------------------------------------------ commit records */

@@ -66,7 +66,7 @@ static int cache_acquire(sl_lake *lake, const char *table, sl_lake_cached **out,
 	*out = NULL;
 	pthread_mutex_lock(&lake->cache_mu);
 	for (c = lake->cache; c; c = c->next)
-		if (strcmp(c->st.table, table) == 0)
+		if (c->st.table && strcmp(c->st.table, table) == 0)
 			break;
 	if (!c) {
 		rc = sl_alloc_zeroed((void **)&c, sizeof *c, err);
@@ -119,10 +119,9 @@ static int with_state(sl_lake *lake, const char *table, bool advance, sl_lake_st
 		char *t = c->st.table;
 		c->st.table = NULL;
 		sl_lake_state_free(&c->st);
-		int rc2 = sl_lake_state_init(&c->st, t, NULL);
-		sl_free(t);
-		if (rc2 < 0)
+		if (sl_lake_state_init(&c->st, t, NULL) < 0)
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		sl_free(t);
 	}
 	if (rc == SL_ENOTFOUND) {
 		sl_error_clear(err);

@@ -349,6 +349,50 @@ static void test_typed_stats_round_trip(void **state)
 	sl_schema_free(s);
 }
 
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+/* A table deleted and written again under a handle that replayed it: the
+ * handle notices the log is not the one it applied, and replays it. */
+static void test_a_table_written_anew_is_replayed_again(void **state)
+{
+	(void)state;
+	sl_error err = SL_ERROR_INIT;
+	sl_lake *lake = open_lake();
+	put_rows(lake, "raw/s/r", 0, 3, SL_LAKE_APPEND, NULL);
+	put_rows(lake, "raw/s/r", 3, 3, SL_LAKE_APPEND, NULL);
+	sl_lake_snapshot *s = NULL;
+	assert_int_equal(sl_lake_snapshot_open(&s, lake, "raw/s/r", -1, &err), 0);
+	char old_id[64];
+	snprintf(old_id, sizeof old_id, "%s", s->table_id);
+	sl_lake_snapshot_free(s);
+
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/raw/s/r", tmp);
+	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	sl_lake *other = open_lake();
+	put_rows(other, "raw/s/r", 100, 12, SL_LAKE_APPEND, NULL);
+	put_rows(other, "raw/s/r", 200, 1, SL_LAKE_APPEND, NULL);
+	sl_lake_close(other);
+
+	assert_int_equal(sl_lake_snapshot_open(&s, lake, "raw/s/r", -1, &err), 0);
+	assert_int_equal(s->version, 1);
+	assert_int_equal(s->rows, 13);
+	assert_string_not_equal(s->table_id, old_id);
+	sl_lake_snapshot_free(s);
+	sl_lake_changes *ch = NULL;
+	assert_int_equal(sl_lake_changes_open(&ch, lake, "raw/s/r", 1, old_id, &err), 0);
+	assert_true(ch->recreated);
+	assert_int_equal(ch->rows, 13);
+	sl_lake_changes_free(ch);
+	sl_lake_close(lake);
+}
+
 int main(void)
 {
 	sl_log_set_level(SL_LOG_ERROR);
@@ -361,6 +405,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commits_newest_first_stop_early, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_typed_stats_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_table_written_anew_is_replayed_again, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
