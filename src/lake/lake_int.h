@@ -136,6 +136,10 @@ int sl_lake_log_read(sl_lake *lake, const char *table, int64_t v, struct json_t 
  * SL_ENOTFOUND when the table has no log. */
 int sl_lake_log_versions(sl_lake *lake, const char *table, int64_t *latest, sl_error *err);
 
+/* numRecords of Delta stats JSON text (0 when absent). */
+int64_t sl_lake_stats_rows(const char *stats);
+/* Whether a commitInfo says its commit replaced the content (Overwrite). */
+bool sl_lake_info_overwrites(struct json_t *commit_info);
 /* Fills c from the actions of version v (c is the caller's to clear). */
 int sl_lake_commit_from_actions(sl_lake_commit *c, struct json_t *actions, int64_t v);
 void sl_lake_commit_clear(sl_lake_commit *c);

@@ -342,7 +342,7 @@ static int state_reindex(sl_lake_state *st)
 	return 0;
 }
 
-static int64_t stats_rows(const char *stats)
+int64_t sl_lake_stats_rows(const char *stats)
 {
 	if (!stats)
 		return 0;
@@ -536,7 +536,7 @@ static void state_keep_record(sl_lake_state *st, sl_lake_commit *c)
 }
 
 /* Whether commitInfo x says the commit replaced the table's content. */
-static bool info_overwrites(json_t *x)
+bool sl_lake_info_overwrites(json_t *x)
 {
 	const char *mode =
 		json_string_value(json_object_get(json_object_get(x, "operationParameters"), "mode"));
@@ -556,7 +556,7 @@ int sl_lake_state_apply(sl_lake_state *st, json_t *actions, int64_t v, bool keep
 			json_t *ts = json_object_get(x, "timestamp");
 			if (json_is_integer(ts))
 				commit_micros = (int64_t)json_integer_value(ts) * 1000;
-			replaced = replaced || info_overwrites(x);
+			replaced = replaced || sl_lake_info_overwrites(x);
 		}
 	}
 	json_array_foreach(actions, i, a) {
@@ -608,7 +608,7 @@ int sl_lake_state_apply(sl_lake_state *st, json_t *actions, int64_t v, bool keep
 						    "lake table %s: version %lld: add without a path",
 						    st->table, (long long)v);
 			json_int_t size = json_integer_value(json_object_get(x, "size"));
-			int64_t rows = stats_rows(json_string_value(json_object_get(x, "stats")));
+			int64_t rows = sl_lake_stats_rows(json_string_value(json_object_get(x, "stats")));
 			bool bad = false;
 			char *key = canonical_path(path, &bad);
 			if (!key)
@@ -715,141 +715,4 @@ int sl_lake_state_advance(sl_lake *lake, sl_lake_state *st, int64_t upto, sl_err
 done:
 	sl_free(files);
 	return rc;
-}
-
-/* ------------------------------------------------------ commit records */
-
-void sl_lake_commit_clear(sl_lake_commit *c)
-{
-	for (int i = 0; i < c->nadded; i++)
-		sl_free(c->added[i].path);
-	for (int i = 0; i < c->nremoved; i++)
-		sl_free(c->removed[i]);
-	sl_free(c->added);
-	sl_free(c->removed);
-	sl_free(c->operation);
-	sl_free(c->run_id);
-	sl_free(c->app_id);
-	sl_free(c->commit_info_json);
-	sl_free(c->sluice_json);
-	memset(c, 0, sizeof *c);
-}
-
-static int dup_or_null(char **dst, const char *src)
-{
-	*dst = NULL;
-	if (!src)
-		return 0;
-	*dst = sl_strdup(src);
-	return *dst ? 0 : SL_ENOMEM;
-}
-
-int sl_lake_commit_copy(sl_lake_commit *dst, const sl_lake_commit *src)
-{
-	*dst = *src;
-	dst->added = sl_calloc((size_t)src->nadded + 1, sizeof *dst->added);
-	dst->removed = sl_calloc((size_t)src->nremoved + 1, sizeof *dst->removed);
-	dst->nadded = dst->nremoved = 0;
-	dst->operation = dst->run_id = dst->app_id = dst->commit_info_json = dst->sluice_json =
-		NULL;
-	if (!dst->added || !dst->removed || dup_or_null(&dst->operation, src->operation) < 0 ||
-	    dup_or_null(&dst->run_id, src->run_id) < 0 ||
-	    dup_or_null(&dst->app_id, src->app_id) < 0 ||
-	    dup_or_null(&dst->commit_info_json, src->commit_info_json) < 0 ||
-	    dup_or_null(&dst->sluice_json, src->sluice_json) < 0)
-		goto oom;
-	for (; dst->nadded < src->nadded; dst->nadded++) {
-		dst->added[dst->nadded] = src->added[dst->nadded];
-		if (!(dst->added[dst->nadded].path = sl_strdup(src->added[dst->nadded].path)))
-			goto oom;
-	}
-	for (; dst->nremoved < src->nremoved; dst->nremoved++)
-		if (!(dst->removed[dst->nremoved] = sl_strdup(src->removed[dst->nremoved])))
-			goto oom;
-	return 0;
-oom:
-	sl_lake_commit_clear(dst);
-	return SL_ENOMEM;
-}
-
-/* JSON text of x (sl_malloc'd) into *out; NULL x gives NULL. */
-static int json_text(json_t *x, char **out)
-{
-	*out = NULL;
-	if (!x)
-		return 0;
-	char *text = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
-	*out = text ? sl_strdup(text) : NULL;
-	free(text);
-	return *out ? 0 : SL_ENOMEM;
-}
-
-int sl_lake_commit_from_actions(sl_lake_commit *c, json_t *actions, int64_t v)
-{
-	size_t i, nadd = 0, nrem = 0;
-	json_t *a, *x;
-	memset(c, 0, sizeof *c);
-	c->version = v;
-	c->txn_version = -1;
-	c->timestamp_micros = INT64_MIN;
-	json_array_foreach(actions, i, a) {
-		nadd += json_object_get(a, "add") != NULL;
-		nrem += json_object_get(a, "remove") != NULL;
-	}
-	c->added = sl_calloc(nadd + 1, sizeof *c->added);
-	c->removed = sl_calloc(nrem + 1, sizeof *c->removed);
-	if (!c->added || !c->removed)
-		return SL_ENOMEM;
-	json_array_foreach(actions, i, a) {
-		if ((x = json_object_get(a, "commitInfo"))) {
-			json_t *ts = json_object_get(x, "timestamp");
-			const char *op = json_string_value(json_object_get(x, "operation"));
-			const char *run = json_string_value(json_object_get(x, "run_id"));
-			if (json_is_integer(ts))
-				c->timestamp_micros = (int64_t)json_integer_value(ts) * 1000;
-			if (op && !c->operation && !(c->operation = sl_strdup(op)))
-				return SL_ENOMEM;
-			if (run && !c->run_id && !(c->run_id = sl_strdup(run)))
-				return SL_ENOMEM;
-			c->replaced = c->replaced || info_overwrites(x);
-			if (!c->commit_info_json && json_text(x, &c->commit_info_json) < 0)
-				return SL_ENOMEM;
-			if (!c->sluice_json && json_text(json_object_get(x, "sluice"), &c->sluice_json) < 0)
-				return SL_ENOMEM;
-		} else if ((x = json_object_get(a, "metaData"))) {
-			c->schema_changed = true;
-		} else if ((x = json_object_get(a, "txn"))) {
-			const char *app = json_string_value(json_object_get(x, "appId"));
-			if (app && !c->app_id) {
-				if (!(c->app_id = sl_strdup(app)))
-					return SL_ENOMEM;
-				c->txn_version = json_integer_value(json_object_get(x, "version"));
-			}
-		} else if ((x = json_object_get(a, "add"))) {
-			const char *path = json_string_value(json_object_get(x, "path"));
-			if (!path)
-				continue;
-			sl_lake_file *f = &c->added[c->nadded];
-			f->path = sl_strdup(path);
-			if (!f->path)
-				return SL_ENOMEM;
-			f->size = (uint64_t)json_integer_value(json_object_get(x, "size"));
-			f->rows = stats_rows(json_string_value(json_object_get(x, "stats")));
-			f->version = v;
-			c->nadded++;
-			c->rows_added += f->rows;
-			c->bytes_added += f->size;
-		} else if ((x = json_object_get(a, "remove"))) {
-			const char *path = json_string_value(json_object_get(x, "path"));
-			c->replaced = true;
-			if (!path)
-				continue;
-			if (!(c->removed[c->nremoved] = sl_strdup(path)))
-				return SL_ENOMEM;
-			c->nremoved++;
-		}
-	}
-	if (!c->operation && !(c->operation = sl_strdup("UNKNOWN")))
-		return SL_ENOMEM;
-	return 0;
 }
