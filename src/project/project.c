@@ -302,7 +302,7 @@ static int target_settings(sl_project *p, pj_file *f, yaml_node_t *v, sl_target 
 				value = sl_arena_sprintf(f->arena, "%lld", (long long)n);
 				if (!value)
 					return sl_error_set(f->err, SL_ENOMEM, "out of memory");
-				if (strcmp(k->name, "port") == 0)
+				if (strcmp(k->name, "port") == 0 && !k->ignored)
 					t->port = (int)n;
 			}
 		} else {
@@ -315,6 +315,8 @@ static int target_settings(sl_project *p, pj_file *f, yaml_node_t *v, sl_target 
 			continue;
 		if (k->type == SL_WH_KEY_SECRET && !f->keep_env)
 			sl_log_add_secret(value);
+		if (k->ignored)
+			continue;
 		if (k->type == SL_WH_KEY_PATH && !*value)
 			return pj_err(f, node ? pj_line(node) : t->line,
 				      "\"%s\"%s is empty; name the database file, e.g. %s", k->name,

@@ -163,6 +163,9 @@ typedef struct sl_wh_key {
 	const char *def;   /* the value when the key is absent, NULL: none */
 	int64_t min, max;  /* SL_WH_KEY_INT */
 	const char *example; /* a valid value, for messages */
+	bool ignored;      /* accepted (its type checked, a secret still
+			      registered) and not used: so that a target can
+			      change type without dropping keys first */
 } sl_wh_key;
 
 struct sl_wh_ops;

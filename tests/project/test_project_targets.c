@@ -84,10 +84,23 @@ static void test_key_of_another_type_is_refused(void **state)
 	assert_string_equal(load_fails(&err),
 			    "sluice.yml:5: \"path\" in target \"pg\" does not apply to postgres; "
 			    "use host, port and dbname");
-	write_file("sluice.yml", "name: shop\ntargets:\n  lite: {type: sqlite, host: x}\n");
+	write_file("sluice.yml", "name: shop\ntargets:\n  lite: {type: sqlite, sslmod: x}\n");
 	assert_string_equal(load_fails(&err),
-			    "sluice.yml:3: \"host\" in target \"lite\" does not apply to sqlite; "
-			    "use path");
+			    "sluice.yml:3: unknown key \"sslmod\" in target \"lite\"; did you mean "
+			    "\"sslmode\"?");
+	/* postgres's connection keys stay accepted (checked) on sqlite, unused */
+	write_file("sluice.yml", "name: shop\ntargets:\n  lite: {type: sqlite, port: 0}\n");
+	assert_string_equal(load_fails(&err),
+			    "sluice.yml:3: \"port\" in target \"lite\" must be between 1 and "
+			    "65535, not 0");
+	write_file("sluice.yml", "name: shop\ntargets:\n  lite: {type: sqlite, host: db, "
+				 "port: 5433}\n");
+	sl_project *p = load_ok();
+	const sl_target *lite = sl_project_target(p, "lite");
+	assert_null(lite->host);
+	assert_int_equal(lite->port, 0);
+	assert_null(sl_kvs_get(&lite->settings, "host"));
+	sl_project_free(p);
 	write_file("sluice.yml", "name: shop\ntargets:\n  lite: {type: sqlite, path: \"\"}\n");
 	assert_string_equal(load_fails(&err),
 			    "sluice.yml:3: \"path\" in target \"lite\" is empty; name the database "
