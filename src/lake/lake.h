@@ -183,7 +183,8 @@ typedef struct sl_lake_commit {
 	uint64_t bytes_added;
 	bool schema_changed; /* carries a metaData action */
 	bool replaced;       /* the commit replaced the table's content: an
-				Overwrite, a remove, or a new table id */
+				Overwrite or a remove (and, in commits the
+				handle replayed, a new table id) */
 	char *commit_info_json; /* the whole commitInfo object as JSON text, or NULL */
 	char *sluice_json;   /* commitInfo's "sluice" object (what sluice's run
 				recorded: progress, counts) as JSON text, or NULL */

@@ -44,10 +44,12 @@ static int collect_removals(sl_lake *lake, const sl_lake_state *st, removal **ou
 		const sl_lake_removal *x = &st->removals[i];
 		int64_t micros = x->micros;
 		if (micros == INT64_MIN) {
+			/* No time in the log: its file's mtime; unknown, the file
+			 * counts as removed just now (kept for the retention). */
 			sl_store_entry e = {0};
 			char *key = sl_lake_log_key(st->table, x->version);
 			if (!key || sl_store_stat(lake->store, key, &e, NULL) < 0)
-				e.mtime_micros = 0;
+				e.mtime_micros = sl_now_micros();
 			sl_free(key);
 			micros = e.mtime_micros;
 		}
