@@ -191,8 +191,7 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	 * recorded. */
 	bool full = run->opts->full_refresh;
 	if (!full && loaded >= 0) {
-		sl_free(every);
-	sl_lake_changes_free(ch);
+		sl_lake_changes_free(ch);
 		ch = NULL;
 		rc = sl_lake_changes_open(&ch, run->lake, lake_table, loaded, NULL, err);
 		if (rc < 0)
