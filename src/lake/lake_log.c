@@ -143,6 +143,7 @@ int sl_lake_log_read(sl_lake *lake, const char *table, int64_t v, json_t **out,
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	int rc = sl_store_get(lake->store, key, &buf, err);
 	atomic_fetch_add(&lake->log_reads, 1);
+	sl_debug("lake table %s: read log version %lld", table, (long long)v);
 	if (rc < 0) {
 		sl_error_prefix(err, "lake table %s: ", table);
 		goto done;
