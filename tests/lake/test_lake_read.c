@@ -14,6 +14,7 @@
 #include "../lib/unit_tmp.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,55 @@ static void test_a_table_written_anew_is_replayed_again(void **state)
 	sl_lake_close(lake);
 }
 
+typedef struct {
+	sl_lake *lake;
+	char table[32];
+	int commits;
+	int failures;
+} worker;
+
+/* Writes its own table and reads a shared one, through one handle. */
+static void *work(void *arg)
+{
+	worker *w = arg;
+	for (int i = 0; i < w->commits; i++) {
+		sl_error err = SL_ERROR_INIT;
+		put_rows(w->lake, w->table, i * 2, 2, SL_LAKE_APPEND, NULL);
+		sl_lake_snapshot *s = NULL;
+		if (sl_lake_snapshot_open(&s, w->lake, "shared", -1, &err) < 0 || s->rows != 4)
+			w->failures++;
+		sl_lake_snapshot_free(s);
+		sl_lake_changes *ch = NULL;
+		if (sl_lake_changes_open(&ch, w->lake, w->table, i - 1, NULL, &err) < 0 ||
+		    ch->nfiles != 1 || ch->rows != 2)
+			w->failures++;
+		sl_lake_changes_free(ch);
+	}
+	return NULL;
+}
+
+/* Tasks of a run share its lake handle from several threads. */
+static void test_one_handle_serves_threads(void **state)
+{
+	(void)state;
+	sl_lake *lake = open_lake();
+	put_rows(lake, "shared", 0, 4, SL_LAKE_APPEND, NULL);
+	worker w[4];
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) {
+		w[i] = (worker){.lake = lake, .commits = 5};
+		snprintf(w[i].table, sizeof w[i].table, "raw/s/t%d", i);
+		assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	/* every table was written by this handle: nothing was read */
+	assert_int_equal(sl_lake_log_reads(lake), 0);
+	sl_lake_close(lake);
+}
+
 int main(void)
 {
 	sl_log_set_level(SL_LOG_ERROR);
@@ -407,6 +457,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_typed_stats_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_table_written_anew_is_replayed_again, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_one_handle_serves_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
