@@ -37,6 +37,20 @@ typedef struct sl_kvs {
 /* The value for key, or NULL. */
 const char *sl_kvs_get(const sl_kvs *kvs, const char *key);
 
+/*
+ * How the tasks of a table run, and the tags selection uses (tag:NAME):
+ * sluice.yml's defaults:, a source's and a table's keys (project_policy.c).
+ * An unset value is inherited: the table's from its source, the source's
+ * from the defaults.
+ */
+typedef struct sl_task_policy {
+	int retries;          /* attempts after the first; -1: not set */
+	double retry_delay;   /* seconds before the first retry; -1: not set */
+	double timeout;       /* seconds per attempt, 0: none; -1: not set */
+	int ntags;
+	char **tags;          /* a source's or table's `tags:` */
+} sl_task_policy;
+
 /* One table of a source: what to extract and how to write it. */
 typedef struct sl_source_table {
 	char *name;
@@ -81,6 +95,9 @@ typedef struct sl_source_table {
 	int64_t max_pages;        /* pages one extraction may request; default 100000 */
 	int64_t max_record_bytes; /* largest record held; default 16 MiB */
 	int64_t max_retry_micros; /* max_retry_time: retrying and waiting per table; default 10m */
+
+	/* retries, retry_delay, timeout, tags (project_policy.c) */
+	sl_task_policy policy;
 } sl_source_table;
 
 typedef struct sl_source {
@@ -91,6 +108,9 @@ typedef struct sl_source {
 	int line;             /* line of the source: key, for messages */
 	int ntables;
 	sl_source_table *tables;
+
+	/* retries, retry_delay, timeout, tags (project_policy.c) */
+	sl_task_policy policy;
 } sl_source;
 
 typedef struct sl_target {
@@ -127,6 +147,7 @@ typedef struct sl_project {
 	 * state.db, and does NOT protect against writers using another one. */
 	char *lake_commit_lock;
 	sl_kvs vars;          /* vars: name -> value text (lists/mappings as JSON) */
+	sl_task_policy defaults; /* defaults: retries, retry_delay, timeout */
 	int nsources;
 	sl_source *sources;
 	sl_arena arena;       /* owns every string above */
@@ -153,6 +174,14 @@ void sl_project_free(sl_project *p);
 const sl_target *sl_project_target(const sl_project *p, const char *name);
 /* The source named name, or NULL. */
 const sl_source *sl_project_source(const sl_project *p, const char *name);
+
+/*
+ * The retries, retry_delay (seconds) and timeout (seconds, 0: none) of
+ * table t of source s: the table's keys, else the source's, else
+ * sluice.yml's defaults:, else 0 retries, 10 s and no timeout.
+ */
+void sl_project_task_policy(const sl_project *p, const sl_source *s, const sl_source_table *t,
+			    int *retries, double *retry_delay, double *timeout);
 
 /*
  * Expands ${VAR} and ${VAR:-default} in s into an arena string; unknown

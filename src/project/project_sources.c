@@ -19,7 +19,9 @@ enum { K_CSV = 1 << SL_SOURCE_CSV, K_PG = 1 << SL_SOURCE_POSTGRES,
        K_HTTP = 1 << SL_SOURCE_HTTP, K_S3 = 1 << SL_SOURCE_S3,
        K_ALL = K_CSV | K_PG | K_HTTP | K_S3, K_FILES = K_CSV | K_S3 };
 
-static const char *const source_keys[] = {"source", "kind", "connection", "tables", NULL};
+static const char *const source_keys[] = {"source", "kind", "connection", "tables",
+					  /* task policy and tags (project_policy.c) */
+					  "retries", "retry_delay", "timeout", "tags", NULL};
 static const char *const source_kinds[] = {"csv", "postgres", "http", "s3", NULL};
 
 /* Table keys and the kinds they apply to (same order). */
@@ -29,14 +31,17 @@ static const char *const table_keys[] = {
 	"cursor", "lookback", "query", "schema", "cast_unsupported_to_text",
 	"method", "params", "headers", "body", "records", "auth", "pagination",
 	"flatten", "rate_limit", "max_retries", "on_bad_page",
-	"max_pages", "max_record_bytes", "max_retry_time", "max_columns", NULL};
+	"max_pages", "max_record_bytes", "max_retry_time", "max_columns",
+	/* task policy and tags (project_policy.c) */
+	"retries", "retry_delay", "timeout", "tags", NULL};
 static const int table_key_kinds[] = {
 	K_ALL, K_ALL, K_ALL, K_ALL, K_ALL,
 	K_CSV, K_S3 | K_HTTP, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES,
 	K_ALL, K_PG | K_HTTP, K_PG, K_PG, K_PG,
 	K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP,
 	K_HTTP, K_HTTP, K_HTTP | K_S3, K_HTTP,
-	K_HTTP, K_HTTP, K_HTTP, K_FILES | K_HTTP};
+	K_HTTP, K_HTTP, K_HTTP, K_FILES | K_HTTP,
+	K_ALL, K_ALL, K_ALL, K_ALL};
 
 static const char *const write_modes[] = {"append", "replace", "merge", NULL};
 static const char *const formats[] = {"csv", "parquet", "jsonl", NULL};
@@ -245,6 +250,9 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 	if ((rc = pj_check_keys(f, n, table_keys, where)) < 0 ||
 	    (rc = check_kind_keys(f, s, n, where)) < 0)
+		return rc;
+	/* Task policy and tags (project_policy.c). */
+	if ((rc = pj_load_policy(f, n, where, true, &t->policy)) < 0)
 		return rc;
 	if (!t->name) {
 		if (s->kind == SL_SOURCE_POSTGRES && pj_get(f, n, "query", NULL))
@@ -477,6 +485,13 @@ static int load_source(sl_project *p, pj_file *f, sl_source *s)
 		return pj_err(f, s->line, "postgres source \"%s\" needs a connection, e.g. "
 			      "connection: ${SHOP_DB_URL}", s->name);
 	pj_add_conn_secret(s->connection);
+
+	/* Task policy and tags (project_policy.c). */
+	const char *swhere = sl_arena_sprintf(f->arena, " in source \"%s\"", s->name);
+	if (!swhere)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	if ((rc = pj_load_policy(f, root, swhere, true, &s->policy)) < 0)
+		return rc;
 
 	yaml_node_t *tv = pj_get(f, root, "tables", &line);
 	if (pj_is_null(tv))
