@@ -589,6 +589,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 			goto out;
 		double now = sl_monotonic_seconds();
 		rc = sl_engine_heartbeat(run, err);
+		if (rc == 0) /* a safe point: nothing of this attempt is committed */
+			rc = sl_cancel_check(run->cancel, "stopped between batches", err);
 		if (rc < 0)
 			goto out;
 		if (run->opts->on_progress && now - last_progress >= 0.25) {
@@ -605,6 +607,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	res->files_changed = x->stats.files_changed;
 	res->requests = x->stats.requests;
 	res->retries = x->stats.retries;
+	if (rc == 0) /* the last safe point: the commits follow */
+		rc = sl_cancel_check(run->cancel, "stopped before the commit", err);
 	if (rc < 0)
 		goto out;
 
