@@ -134,6 +134,8 @@ typedef struct sl_dag {
 	sl_task *tasks;  /* sl_free'd by sl_dag_free, with every deps array */
 	int cap;
 	sl_arena arena;  /* strings and string arrays of the tasks */
+	int *id_slots;   /* private to dag.c: ids hashed to index + 1 */
+	int id_nslots;
 } sl_dag;
 
 void sl_dag_init(sl_dag *g);
