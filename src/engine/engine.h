@@ -164,6 +164,8 @@ typedef struct sl_dag {
 	sl_task *tasks;  /* sl_free'd by sl_dag_free, with every deps array */
 	int cap;
 	sl_arena arena;  /* strings and string arrays of the tasks */
+	int *id_slots;   /* private to dag.c: ids hashed to index + 1 */
+	int id_nslots;
 } sl_dag;
 
 void sl_dag_init(sl_dag *g);
@@ -185,10 +187,12 @@ int sl_dag_check(const sl_dag *g, sl_error *err);
  * Marks in selected[g->n] the tasks that --select and --exclude pick, dbt's
  * syntax: a node name (`shop_files.orders`, globs allowed), a source
  * (`shop_files` or `source:shop_files`), `tag:NAME`, a kind
- * (`kind:extract`), with `+` before (and all upstream) or after (and all
- * downstream), `N+`/`+N` for N levels; items separated by spaces are a
- * union, items joined by commas an intersection. No select: everything.
- * SL_EUSAGE when an item matches nothing.
+ * (`kind:extract`), a task id (`extract:shop_files.orders`), with `+`
+ * before (and all upstream) or after (and all downstream), `N+`/`+N` for
+ * N levels, `@x` for x, its downstream and all their upstream; items
+ * separated by spaces (or repeated arguments) are a union, items joined
+ * by commas an intersection. No select: everything. SL_EUSAGE when an item
+ * of either list matches nothing (see select.c).
  */
 int sl_dag_select(const sl_dag *g, const char *const *select, int nselect,
 		  const char *const *exclude, int nexclude, bool *selected, sl_error *err);
