@@ -201,7 +201,7 @@ static int on_end(void *ctx, int task, int attempt, sl_task_status status,
 		msg = owned = sl_engine_printf("%s (timeout: %gs per attempt)",
 					       msg ? msg : t->id, t->timeout);
 	else if (status == SL_TASK_SKIPPED)
-		msg = owned = sl_engine_printf("skipped: %s did not succeed",
+		msg = owned = sl_engine_printf("upstream %s did not succeed",
 					       failed_upstream(x, t) ? failed_upstream(x, t)
 								     : "a task it waits for");
 	else if (status == SL_TASK_CANCELLED && !msg)
@@ -249,7 +249,8 @@ static int on_end(void *ctx, int task, int attempt, sl_task_status status,
 			rc = e.code;
 		}
 	}
-	sl_log(status == SL_TASK_SUCCESS ? SL_LOG_INFO : SL_LOG_WARN, "%s: attempt %d %s%s%s",
+	/* A retry is worth a warning; a final failure is in the table's line. */
+	sl_log(status == SL_TASK_UP_FOR_RETRY ? SL_LOG_WARN : SL_LOG_INFO, "%s: attempt %d %s%s%s",
 	       t->id, attempt, sl_task_status_name(status), msg ? ": " : "", msg ? msg : "");
 	sl_free(owned);
 	return rc;
