@@ -6,7 +6,6 @@
  */
 #include "sources/sources_int.h"
 #include "formats/csv/csv.h"
-#include "state/state.h"
 
 #include <glob.h>
 #include <stdio.h>
@@ -98,20 +97,18 @@ static int csv_next(sl_extractor *base, sl_batch **out, sl_error *err)
 	}
 }
 
-static int csv_progress(sl_extractor *base, sl_buf *out, sl_error *err)
+static int csv_progress(sl_extractor *base, sl_source_progress *out, sl_error *err)
 {
 	csv_source *x = (csv_source *)base;
-	int rc = sl_buf_puts(out, "{\"files\":[");
-	for (int i = 0; i < x->done_files && rc == 0; i++)
-		rc = sl_source_progress_file(out, i == 0, x->files[i].path, x->files[i].size,
-					     x->files[i].version);
-	rc = rc ? rc : sl_buf_puts(out, "]}");
-	return rc < 0 ? sl_error_set(err, SL_ENOMEM, "out of memory") : 0;
+	for (int i = 0; i < x->done_files; i++)
+		if (sl_source_progress_add_file(out, x->files[i].path, x->files[i].size,
+						x->files[i].version) < 0)
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+	return 0;
 }
 
 static const sl_extractor_ops csv_ops = {
 	.next = csv_next,
-	.checkpoint = NULL,
 	.progress = csv_progress,
 	.close = csv_close,
 };
@@ -176,19 +173,15 @@ static int find_files(csv_source *x, int *matched, sl_error *err)
 		f->size = (uint64_t)st.st_size;
 		snprintf(f->version, sizeof f->version, "%lld",
 			 (long long)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000);
-		if (!x->opts.full_refresh && x->opts.state) {
-			bool done = false;
-			rc = sl_state_file_is_done(x->opts.state, key, g.gl_pathv[i], f->size,
-						   f->version, &done, err);
+		if (!x->opts.full_refresh && x->opts.seen) {
+			sl_file_seen seen = SL_FILE_NEW;
+			rc = x->opts.seen(x->opts.seen_ctx, g.gl_pathv[i], f->size, f->version,
+					  &seen, err);
 			if (rc < 0)
 				goto done;
-			if (done)
+			if (seen == SL_FILE_DONE)
 				continue;
-			bool seen = false;
-			rc = sl_state_file_seen(x->opts.state, key, g.gl_pathv[i], &seen, err);
-			if (rc < 0)
-				goto done;
-			if (seen) {
+			if (seen == SL_FILE_CHANGED) {
 				x->base.stats.files_changed++;
 				sl_warn("%s: %s changed since it was extracted; extracting it again "
 					"whole", key, g.gl_pathv[i]);
@@ -244,9 +237,11 @@ static int build_schema(csv_source *x, char *const *paths, int n, sl_error *err)
 	return 0;
 }
 
-int sl_csv_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
+int sl_file_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
 		       const sl_extract_opts *opts, sl_error *err)
 {
+	if (src->kind == SL_SOURCE_S3)
+		return sl_s3_source_open(out, src, t, opts, err);
 	csv_source *x = sl_calloc(1, sizeof *x);
 	int matched = 0, rc;
 	if (!x)

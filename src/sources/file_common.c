@@ -133,15 +133,3 @@ int sl_source_bad_row(const sl_extract_opts *opts, sl_extract_stats *stats, cons
 				    bad->reason);
 	return opts->on_bad(opts->on_bad_ctx, &q, err);
 }
-
-int sl_source_progress_file(sl_buf *out, bool first, const char *path, uint64_t size,
-			    const char *version)
-{
-	int rc = first ? 0 : sl_buf_putc(out, ',');
-	rc = rc ? rc : sl_buf_puts(out, "{\"path\":");
-	rc = rc ? rc : sl_buf_put_json_string(out, path, strlen(path));
-	rc = rc ? rc : sl_buf_printf(out, ",\"size\":%llu,\"version\":", (unsigned long long)size);
-	rc = rc ? rc : sl_buf_put_json_string(out, version, strlen(version));
-	rc = rc ? rc : sl_buf_putc(out, '}');
-	return rc;
-}

@@ -320,7 +320,7 @@ typedef struct sl_http_extractor {
 	sl_extractor base;
 	const sl_source *src;
 	const sl_source_table *t;
-	struct sl_state *state;
+	const sl_cancel *cancel;
 	sl_quarantine_fn on_bad;
 	void *on_bad_ctx;
 	char *key;         /* "source.table" in the state store */

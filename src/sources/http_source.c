@@ -23,7 +23,6 @@
  */
 #include "sources/http_int.h"
 #include "sources/sources_int.h"
-#include "state/state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -620,29 +619,13 @@ static const char *http_watermark(sl_http_extractor *x, char *text)
 	return NULL;
 }
 
-static int http_progress(sl_extractor *base, sl_buf *out, sl_error *err)
+static int http_progress(sl_extractor *base, sl_source_progress *out, sl_error *err)
 {
 	sl_http_extractor *x = (sl_http_extractor *)base;
 	char text[64];
 	const char *v = http_watermark(x, text);
-	if (!v)
-		return 0;
-	if (sl_buf_puts(out, "{\"watermark\":") < 0 ||
-	    sl_buf_put_json_string(out, v, strlen(v)) < 0 || sl_buf_putc(out, '}') < 0)
+	if (v && sl_source_progress_set_watermark(out, v) < 0)
 		return sl_http_oom(err);
-	return 0;
-}
-
-static int http_checkpoint(sl_extractor *base, sl_error *err)
-{
-	sl_http_extractor *x = (sl_http_extractor *)base;
-	char text[64];
-	const char *v = x->state ? http_watermark(x, text) : NULL;
-	if (!v)
-		return 0;
-	int rc = sl_state_watermark_set(x->state, x->key, v, err);
-	if (rc < 0)
-		return sl_error_prefix(err, "http source %s: saving watermark: ", x->label);
 	return 0;
 }
 
@@ -681,7 +664,6 @@ static void http_close(sl_extractor *base)
 
 static const sl_extractor_ops http_ops = {
 	.next = http_next,
-	.checkpoint = http_checkpoint,
 	.progress = http_progress,
 	.close = http_close,
 };
@@ -690,17 +672,10 @@ static const sl_extractor_ops http_ops = {
 static int load_watermark(sl_http_extractor *x, const sl_extract_opts *opts, sl_error *err)
 {
 	sl_timestamp_format_iso(sl_now_micros(), x->run_start);
-	if (opts->full_refresh || !x->state)
+	if (opts->full_refresh || !opts->watermark || !*opts->watermark)
 		return 0;
-	int rc = sl_state_watermark_get(x->state, x->key, &x->wm, err);
-	if (rc < 0)
-		return sl_error_prefix(err, "http source %s: reading watermark: ", x->label);
-	if (x->wm && !*x->wm) {
-		sl_free(x->wm);
-		x->wm = NULL;
-	}
-	if (!x->wm)
-		return 0;
+	if (!(x->wm = sl_strdup(opts->watermark)))
+		return sl_http_oom(err);
 	int64_t ts;
 	char buf[48];
 	const char *v = x->wm;
@@ -725,7 +700,7 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 	x->base.ops = &http_ops;
 	x->src = src;
 	x->t = t;
-	x->state = opts->state;
+	x->cancel = opts->cancel;
 	x->on_bad = opts->on_bad;
 	x->on_bad_ctx = opts->on_bad_ctx;
 	x->cursor_idx = -1;

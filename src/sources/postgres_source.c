@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state/state.h"
-
 /* Rows per keyset chunk (one COPY statement each). */
 #define PG_KEYSET_CHUNK_ROWS 500000
 
@@ -27,8 +25,8 @@ typedef struct pg_extractor {
 	PGconn *conn;
 	const sl_source *src;
 	const sl_source_table *t;
-	struct sl_state *state;
-	char *key;              /* "source.table": state key, and label in messages */
+	sl_extract_opts opts;   /* a copy; its strings are borrowed */
+	char *key;              /* "source.table", for messages */
 
 	int ncols;
 	sl_pg_col *cols;
@@ -55,20 +53,6 @@ typedef struct pg_extractor {
 	bool have_old;
 	int64_t old_cursor;
 } pg_extractor;
-
-/* ---------------------------------------------------------- watermarks */
-
-/* A NULL state store (unit tests, dry runs) has no watermark. */
-static int wm_get(struct sl_state *st, const char *key, char **out, sl_error *err)
-{
-	*out = NULL;
-	return st ? sl_state_watermark_get(st, key, out, err) : 0;
-}
-
-static int wm_set(struct sl_state *st, const char *key, const char *value, sl_error *err)
-{
-	return st ? sl_state_watermark_set(st, key, value, err) : 0;
-}
 
 /* ------------------------------------------------------------- helpers */
 
@@ -372,7 +356,7 @@ static int build_schema(pg_extractor *x, sl_error *err)
 static int plan_incremental(pg_extractor *x, const sl_extract_opts *opts, sl_error *err)
 {
 	const char *file = x->src->file ? x->src->file : "?";
-	char *wm = NULL;
+	const char *wm = opts->watermark;
 	int rc;
 
 	x->cursor_idx = -1;
@@ -395,11 +379,7 @@ static int plan_incremental(pg_extractor *x, const sl_extract_opts *opts, sl_err
 			 x->t->name);
 		goto keyset;
 	}
-	rc = wm_get(x->state, x->key, &wm, err);
-	if (rc < 0)
-		return rc;
 	if (!wm || !*wm) {
-		sl_free(wm);
 		snprintf(x->base.description, sizeof x->base.description,
 			 "%s (all rows, first run)", x->t->name);
 		return 0;
@@ -410,10 +390,8 @@ static int plan_incremental(pg_extractor *x, const sl_extract_opts *opts, sl_err
 				  "postgres source %s: stored watermark \"%s\" is not a valid value of "
 				  "cursor \"%s\"; rerun with --full-refresh",
 				  x->key, wm, x->t->cursor);
-		sl_free(wm);
 		return rc;
 	}
-	sl_free(wm);
 	x->have_old = true;
 	int64_t lower = x->old_cursor;
 	if (ct.id == SL_TIMESTAMP)
@@ -680,27 +658,14 @@ static bool pg_watermark(pg_extractor *x, char *out, size_t n)
 	return true;
 }
 
-static int pg_progress(sl_extractor *base, sl_buf *out, sl_error *err)
+static int pg_progress(sl_extractor *base, sl_source_progress *out, sl_error *err)
 {
 	pg_extractor *x = (pg_extractor *)base;
 	char text[64];
 	if (!pg_watermark(x, text, sizeof text))
 		return 0;
-	if (sl_buf_puts(out, "{\"watermark\":") < 0 ||
-	    sl_buf_put_json_string(out, text, strlen(text)) < 0 || sl_buf_putc(out, '}') < 0)
+	if (sl_source_progress_set_watermark(out, text) < 0)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	return 0;
-}
-
-static int pg_checkpoint(sl_extractor *base, sl_error *err)
-{
-	pg_extractor *x = (pg_extractor *)base;
-	char text[64];
-	if (!x->state || !pg_watermark(x, text, sizeof text))
-		return 0;
-	int rc = wm_set(x->state, x->key, text, err);
-	if (rc < 0)
-		return sl_error_prefix(err, "postgres source %s: saving watermark: ", x->key);
 	return 0;
 }
 
@@ -733,7 +698,6 @@ static void pg_close(sl_extractor *base)
 
 static const sl_extractor_ops pg_ops = {
 	.next = pg_next,
-	.checkpoint = pg_checkpoint,
 	.progress = pg_progress,
 	.close = pg_close,
 };
@@ -755,7 +719,7 @@ int sl_postgres_source_open(sl_extractor **out, const sl_source *src, const sl_s
 	x->base.ops = &pg_ops;
 	x->src = src;
 	x->t = t;
-	x->state = opts->state;
+	x->opts = *opts;
 	x->cursor_idx = -1;
 	x->chunk_limit = PG_KEYSET_CHUNK_ROWS;
 	x->key = sl_source_table_key(src, t);

@@ -9,7 +9,6 @@
 #include "sources/sources_int.h"
 #include "formats/csv/csv.h"
 #include "formats/parquet/parquet.h"
-#include "state/state.h"
 #include "store/store.h"
 
 #include <fnmatch.h>
@@ -352,19 +351,18 @@ static int s3_next(sl_extractor *base, sl_batch **out, sl_error *err)
 	}
 }
 
-static int s3_progress(sl_extractor *base, sl_buf *out, sl_error *err)
+static int s3_progress(sl_extractor *base, sl_source_progress *out, sl_error *err)
 {
 	s3_source *x = (s3_source *)base;
 	sl_buf url = SL_BUF_INIT;
-	int rc = sl_buf_puts(out, "{\"files\":[");
+	int rc = 0;
 	for (int i = 0; i < x->done_objects && rc == 0; i++) {
 		sl_buf_reset(&url);
 		rc = sl_buf_printf(&url, "%s/%s", x->bucket_url, x->objects[i].key);
 		if (rc == 0)
-			rc = sl_source_progress_file(out, i == 0, url.data, x->objects[i].size,
-						     x->objects[i].etag);
+			rc = sl_source_progress_add_file(out, url.data, x->objects[i].size,
+							 x->objects[i].etag);
 	}
-	rc = rc ? rc : sl_buf_puts(out, "]}");
 	sl_buf_free(&url);
 	return rc < 0 ? sl_error_set(err, SL_ENOMEM, "out of memory") : 0;
 }
@@ -419,14 +417,18 @@ static int list_objects(s3_source *x, const char *pattern, int *matched, char **
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 			goto out;
 		}
-		if (!x->opts.full_refresh && x->opts.state) {
-			bool done = false;
-			rc = sl_state_file_is_done(x->opts.state, key, url.data, (int64_t)e->size, e->etag,
-						   &done, err);
+		if (!x->opts.full_refresh && x->opts.seen) {
+			sl_file_seen seen = SL_FILE_NEW;
+			rc = x->opts.seen(x->opts.seen_ctx, url.data, e->size, e->etag, &seen, err);
 			if (rc < 0)
 				goto out;
-			if (done)
+			if (seen == SL_FILE_DONE)
 				continue;
+			if (seen == SL_FILE_CHANGED) {
+				x->base.stats.files_changed++;
+				sl_warn("%s: %s changed since it was extracted; extracting it again "
+					"whole", key, url.data);
+			}
 		}
 		pending_object *o = &x->objects[x->nobjects];
 		o->key = sl_strdup(e->key);

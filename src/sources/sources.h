@@ -1,20 +1,102 @@
 /*
  * sources: one interface for extracting a source table as a stream of
- * batches (open, next, checkpoint, close), and its kinds: csv files,
- * postgres tables, http JSON APIs, s3 objects. Sources are incremental:
- * files by path+size+mtime (or ETag), databases and APIs by a cursor
- * watermark. checkpoint moves that state and is called only after the lake
- * commit holding the rows, so extraction is at-least-once and loading makes
- * it exactly-once.
+ * batches (open, next, progress, close), and its kinds: files over sl_store
+ * (csv, parquet, json lines; local or s3), postgres tables, http JSON APIs.
+ * Sources know no state store and no project: the engine hands them typed
+ * options, the stored watermark and a "seen before?" callback for files,
+ * and takes back typed progress (the files read whole, the new watermark),
+ * which it records only after the lake commit holding the rows — so
+ * extraction is at-least-once and loading makes it exactly-once.
  */
 #ifndef SL_SOURCES_H
 #define SL_SOURCES_H
 
 #include "base/base.h"
 #include "batch/batch.h"
-#include "project/project.h"
 
-struct sl_state; /* state/state.h */
+/* ------------------------------------------------------- configuration */
+
+typedef enum { SL_WRITE_APPEND = 0, SL_WRITE_REPLACE, SL_WRITE_MERGE } sl_write_mode;
+const char *sl_write_mode_name(sl_write_mode m);
+
+typedef enum { SL_SOURCE_CSV = 0, SL_SOURCE_POSTGRES, SL_SOURCE_HTTP, SL_SOURCE_S3 } sl_source_kind;
+const char *sl_source_kind_name(sl_source_kind k);
+
+/* A key/value pair from a YAML mapping (params, headers, columns...). */
+typedef struct sl_kv {
+	char *key;
+	char *value;
+	int line;
+} sl_kv;
+
+typedef struct sl_kvs {
+	int n;
+	sl_kv *items;
+} sl_kvs;
+
+/* The value for key, or NULL. */
+const char *sl_kvs_get(const sl_kvs *kvs, const char *key);
+
+/* One table of a source: what to extract and how to write it. */
+typedef struct sl_source_table {
+	char *name;
+	int line;             /* line of the table's entry in the source file */
+	sl_write_mode write;  /* default append */
+	int nprimary_key;
+	char **primary_key;
+	sl_kvs columns;       /* declared column types, in file order: name -> type text */
+	int64_t max_bad_rows; /* default 0 */
+
+	/* csv and s3 */
+	char *path;           /* files: a glob, relative to the project dir, or an
+				 s3:// URL */
+	char *url;            /* s3: s3://bucket/prefix/glob; http: endpoint URL */
+	char *format;         /* files: csv | parquet | jsonl; default from extension */
+	char delimiter;       /* default ',' */
+	char quote;           /* default '"' */
+	char escape;          /* default '"' */
+	bool header;          /* default true */
+	int nnulls;
+	char **nulls;         /* default {""} */
+	int64_t max_columns;  /* 0: the CSV reader's default, 10,000 */
+
+	/* postgres and http */
+	char *cursor;         /* incremental cursor column / record field */
+	int64_t lookback_micros;
+	char *query;          /* postgres: a SELECT instead of a table */
+	char *where;          /* postgres: the user's SQL condition, ANDed to the
+				 extraction query (rendered like query) */
+	char *schema_name;    /* postgres: source schema, default "public" */
+	bool cast_unsupported_to_text;
+
+	/* http */
+	char *method;         /* GET | POST */
+	sl_kvs params;
+	sl_kvs headers;
+	char *body;
+	char *records;        /* path of the records array: "data.items" */
+	sl_kvs auth;          /* bearer | basic_user/basic_password | api_key_header/api_key */
+	sl_kvs pagination;    /* type: page|offset|cursor|link, and its keys */
+	char *flatten;        /* "columns" (default) | "json" */
+	double rate_limit;    /* requests per second, 0 = none */
+	int max_retries;      /* default 5 */
+	char *on_bad_page;    /* "quarantine" (default) | "fail" */
+	int64_t max_pages;        /* pages one extraction may request; default 100000 */
+	int64_t max_record_bytes; /* largest record held; default 16 MiB */
+	int64_t max_retry_micros; /* max_retry_time: retrying and waiting per table; default 10m */
+} sl_source_table;
+
+typedef struct sl_source {
+	char *name;
+	sl_source_kind kind;
+	char *file;           /* path of the source YAML, for messages */
+	char *connection;     /* postgres: conninfo or URI (secret) */
+	int line;             /* line of the source: key, for messages */
+	int ntables;
+	sl_source_table *tables;
+} sl_source;
+
+/* ---------------------------------------------------------- extraction */
 
 /* A bad input row, handed to the runner's quarantine instead of dropped. */
 typedef struct sl_quarantine_row {
@@ -28,14 +110,41 @@ typedef struct sl_quarantine_row {
 /* Returning a negative code stops the extraction. */
 typedef int (*sl_quarantine_fn)(void *ctx, const sl_quarantine_row *row, sl_error *err);
 
+/* What the engine knows of a file a source found. */
+typedef enum {
+	SL_FILE_NEW = 0, /* never extracted */
+	SL_FILE_DONE,    /* extracted with this size and version: skip it */
+	SL_FILE_CHANGED  /* extracted before with another size or version */
+} sl_file_seen;
+
+/*
+ * Asked by file sources for each file they find: path (a local path or an
+ * s3:// URL), size and version (mtime in microseconds as text, or the
+ * ETag). Returns 0 with *out, or a negative code.
+ */
+typedef int (*sl_seen_fn)(void *ctx, const char *path, uint64_t size, const char *version,
+			  sl_file_seen *out, sl_error *err);
+
 typedef struct sl_extract_opts {
 	const char *project_dir;
 	const char *run_id;
-	bool full_refresh;          /* ignore watermarks and done files */
-	struct sl_state *state;     /* watermarks and done files */
+	bool full_refresh;          /* read everything: no watermark, no file skipped */
+	const char *watermark;      /* the stored watermark, or NULL (first run) */
+	sl_seen_fn seen;            /* NULL: every file is new */
+	void *seen_ctx;
 	sl_quarantine_fn on_bad;
 	void *on_bad_ctx;
 	int64_t batch_rows;         /* default SL_BATCH_DEFAULT_ROWS */
+	/* Polled between batches, pages and files and inside network waits;
+	 * once it fires, next returns what sl_cancel_check returns
+	 * (SL_ECANCELLED, or SL_ETIMEOUT "timed out"). NULL: never. */
+	const sl_cancel *cancel;
+	/* The run's logical date, for {{ ds }}, {{ data_interval_start }} and
+	 * {{ data_interval_end }} in string options: "YYYY-MM-DD" and ISO-8601
+	 * UTC. NULL: from the current date (see sl_render_vars_today). */
+	const char *ds;
+	const char *data_interval_start;
+	const char *data_interval_end;
 } sl_extract_opts;
 
 typedef struct sl_extract_stats {
@@ -49,22 +158,43 @@ typedef struct sl_extract_stats {
 	int64_t retries;
 } sl_extract_stats;
 
+/* A file read whole by an extraction. */
+typedef struct sl_progress_file {
+	char *path;       /* local path or s3:// URL */
+	uint64_t size;
+	char *version;    /* mtime in microseconds as text, or the ETag */
+} sl_progress_file;
+
+/*
+ * What an extraction reached: the files it read whole, in order, and the
+ * watermark to store (NULL: none). Owned by whoever filled it; release
+ * with sl_source_progress_clear.
+ */
+typedef struct sl_source_progress {
+	int nfiles;
+	sl_progress_file *files;
+	char *watermark;
+} sl_source_progress;
+
+/* Appends a file (copied). 0 or SL_ENOMEM. */
+int sl_source_progress_add_file(sl_source_progress *p, const char *path, uint64_t size,
+				const char *version);
+/* Sets the watermark (copied; NULL clears it). 0 or SL_ENOMEM. */
+int sl_source_progress_set_watermark(sl_source_progress *p, const char *watermark);
+void sl_source_progress_clear(sl_source_progress *p);
+
 typedef struct sl_extractor sl_extractor;
 
 typedef struct sl_extractor_ops {
 	/* Returns 1 with *out (owned by the extractor, valid until the next
 	 * call), 0 at the end, or a negative code. */
 	int (*next)(sl_extractor *x, sl_batch **out, sl_error *err);
-	/* Records progress (watermark, files done) after the lake commit. */
-	int (*checkpoint)(sl_extractor *x, sl_error *err);
 	/*
-	 * Writes the progress this extraction reached as a JSON object, to be
-	 * stored in the lake commit (so a crash between commit and checkpoint
-	 * is recovered from the lake): {"files":[{"path":P,"size":N,
-	 * "version":"mtime or ETag"}...]} for file sources, {"watermark":"..."}
-	 * for cursor sources. May be NULL.
+	 * Fills *out (empty on entry) with the progress this extraction
+	 * reached; the engine records it after the lake commit and stores it
+	 * in the commit for crash recovery. May be NULL (no progress).
 	 */
-	int (*progress)(sl_extractor *x, sl_buf *out, sl_error *err);
+	int (*progress)(sl_extractor *x, sl_source_progress *out, sl_error *err);
 	void (*close)(sl_extractor *x);
 } sl_extractor_ops;
 
@@ -91,30 +221,17 @@ static inline int sl_extractor_next(sl_extractor *x, sl_batch **out, sl_error *e
 	return x->ops->next(x, out, err);
 }
 
-static inline int sl_extractor_checkpoint(sl_extractor *x, sl_error *err)
-{
-	return x->ops->checkpoint ? x->ops->checkpoint(x, err) : 0;
-}
+/* The progress reached so far into *out (empty on entry; cleared on error). */
+int sl_extractor_progress(sl_extractor *x, sl_source_progress *out, sl_error *err);
 
 /* The kinds, used by sl_extractor_open. */
-int sl_csv_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
-		       const sl_extract_opts *opts, sl_error *err);
+int sl_file_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
+			const sl_extract_opts *opts, sl_error *err);
 int sl_postgres_source_open(sl_extractor **out, const sl_source *src,
 			    const sl_source_table *t, const sl_extract_opts *opts,
 			    sl_error *err);
 int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
 			const sl_extract_opts *opts, sl_error *err);
-int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
-		      const sl_extract_opts *opts, sl_error *err);
-
-/*
- * Applies a progress object (see sl_extractor_ops.progress) to the state
- * store: marks files done and advances the watermark (never backwards).
- * Used after each lake commit and, at the start of a run, to recover the
- * progress of a commit whose run died before its checkpoint.
- */
-int sl_source_progress_apply(struct sl_state *st, const char *key, const char *json,
-			     sl_error *err);
 
 /*
  * Key of a source table in the state store: "<source>.<table>" (names are
@@ -122,5 +239,42 @@ int sl_source_progress_apply(struct sl_state *st, const char *key, const char *j
  * memory.
  */
 char *sl_source_table_key(const sl_source *src, const sl_source_table *t);
+
+/* ----------------------------------------------------------- rendering */
+
+/*
+ * The logical-date variables of string options: {{ ds }},
+ * {{ data_interval_start }}, {{ data_interval_end }} (spaces inside the
+ * braces optional). Not a template language: a plain substitution.
+ */
+typedef struct sl_render_vars {
+	char ds[16];                   /* "2024-01-02" */
+	char data_interval_start[40];  /* "2024-01-02T00:00:00Z" */
+	char data_interval_end[40];    /* "2024-01-03T00:00:00Z" */
+} sl_render_vars;
+
+/*
+ * The variables of an extraction: opts' strings where set, else from the
+ * current UTC date (ds today, the interval from today 00:00 to tomorrow
+ * 00:00).
+ */
+void sl_render_vars_of(sl_render_vars *out, const sl_extract_opts *opts);
+
+/*
+ * Appends s to out with every logical-date variable replaced. A
+ * "{{ watermark }}" is kept as written when keep_watermark (the http source
+ * expands it per request), else it is an unknown variable. Unknown names
+ * are SL_ECONFIG "unknown variable {{ name }}" (callers add file:line).
+ * Text without "{{" is copied unchanged.
+ */
+int sl_render(sl_buf *out, const char *s, const sl_render_vars *v, bool keep_watermark,
+	      sl_error *err);
+
+/*
+ * Checks s at load time: returns 0 when every {{ name }} is known (the
+ * logical dates, and watermark when allow_watermark), else SL_ECONFIG with
+ * *bad pointing at the first unknown "{{" in s and *badlen its length.
+ */
+int sl_render_check(const char *s, bool allow_watermark, const char **bad, size_t *badlen);
 
 #endif

@@ -47,11 +47,7 @@ int sl_source_check_header(sl_extractor *x, const sl_csv_reader *r, bool header,
 int sl_source_bad_row(const sl_extract_opts *opts, sl_extract_stats *stats, const char *origin,
 		      const sl_csv_bad_row *bad, sl_error *err);
 
-/*
- * Appends one entry of a progress object's "files" array (a comma first
- * unless first): {"path":..,"size":..,"version":..}. Returns 0 or SL_ENOMEM.
- */
-int sl_source_progress_file(sl_buf *out, bool first, const char *path, uint64_t size,
-			    const char *version);
+int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
+		      const sl_extract_opts *opts, sl_error *err);
 
 #endif

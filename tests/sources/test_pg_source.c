@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "sources/sources.h"
-#include "state/state.h"
 
 static const char *conninfo;
 static bool skip_all;
@@ -88,6 +87,7 @@ typedef struct fixture {
 	sl_kv cols[8];
 	char *pk[2];
 	sl_extract_opts opts;
+	char wm[64];       /* the watermark the "engine" keeps between runs */
 } fixture;
 
 static void fixture_init(fixture *f, const char *table)
@@ -307,7 +307,10 @@ static void test_pg_keyset_pagination_returns_every_row_once(void **state)
 	}
 	assert_int_equal(*p, '\0');
 	sl_buf_free(&out);
-	assert_int_equal(sl_extractor_checkpoint(x, &err), 0);
+	sl_source_progress prog = {0};
+	assert_int_equal(sl_extractor_progress(x, &prog, &err), 0);
+	assert_null(prog.watermark); /* no cursor */
+	assert_int_equal(prog.nfiles, 0);
 	sl_extractor_close(x);
 }
 
@@ -365,8 +368,11 @@ static void test_pg_query_source_with_cursor_first_run_reads_all(void **state)
 	sl_buf out = SL_BUF_INIT;
 	assert_int_equal(drain(x, &out, NULL), 4);
 	assert_non_null(strstr(out.data, "3|\\N|40\n"));
-	/* No state store: checkpoint is a no-op. */
-	assert_int_equal(sl_extractor_checkpoint(x, &err), 0);
+	/* The progress is the largest cursor read. */
+	sl_source_progress prog = {0};
+	assert_int_equal(sl_extractor_progress(x, &prog, &err), 0);
+	assert_string_equal(prog.watermark, "2024-01-03 10:00:00");
+	sl_source_progress_clear(&prog);
 	sl_buf_free(&out);
 	sl_extractor_close(x);
 
@@ -375,25 +381,25 @@ static void test_pg_query_source_with_cursor_first_run_reads_all(void **state)
 	assert_non_null(strstr(err.message, "cursor \"qty10_missing\" is not a column"));
 }
 
-static char *watermark(sl_state *st)
-{
-	char *v = NULL;
-	sl_error err = SL_ERROR_INIT;
-	assert_int_equal(sl_state_watermark_get(st, "db.inc", &v, &err), 0);
-	return v;
-}
-
-/* Runs one extraction with checkpoint; returns the rows as text. */
+/*
+ * Runs one extraction from the fixture's watermark and keeps the one its
+ * typed progress returns, as the engine does; returns the rows as text.
+ */
 static int64_t run_once(fixture *f, sl_buf *out)
 {
 	sl_extractor *x = NULL;
 	sl_error err = SL_ERROR_INIT;
+	sl_source_progress prog = {0};
 	sl_buf_reset(out);
+	f->opts.watermark = f->wm[0] ? f->wm : NULL;
 	if (sl_postgres_source_open(&x, &f->src, &f->t, &f->opts, &err) < 0)
 		fail_msg("open: %s", err.message);
 	int64_t n = drain(x, out, NULL);
-	if (sl_extractor_checkpoint(x, &err) < 0)
-		fail_msg("checkpoint: %s", err.message);
+	if (sl_extractor_progress(x, &prog, &err) < 0)
+		fail_msg("progress: %s", err.message);
+	if (prog.watermark)
+		snprintf(f->wm, sizeof f->wm, "%s", prog.watermark);
+	sl_source_progress_clear(&prog);
 	sl_extractor_close(x);
 	return n;
 }
@@ -402,10 +408,7 @@ static void test_pg_incremental_watermark_lookback_and_full_refresh(void **state
 {
 	(void)state;
 	SKIP_IF_NEEDED();
-	sl_state *st = NULL;
 	sl_error err = SL_ERROR_INIT;
-	if (sl_state_open_path(&st, ":memory:", &err) < 0)
-		fail_msg("state: %s", err.message);
 	sql("CREATE TABLE inc (id int PRIMARY KEY, updated_at timestamptz, v text)");
 	sql("INSERT INTO inc VALUES (1, '2024-05-01 10:00:00+00', 'a'), "
 	    "(2, '2024-05-01 12:00:00+00', 'b'), (3, '2024-05-01 11:00:00+00', 'c')");
@@ -414,13 +417,10 @@ static void test_pg_incremental_watermark_lookback_and_full_refresh(void **state
 	set_pk(&f, "id");
 	f.t.cursor = "updated_at";
 	f.t.lookback_micros = 2 * 3600 * SL_MICROS_PER_SEC;
-	f.opts.state = st;
 	sl_buf out = SL_BUF_INIT;
 
 	assert_int_equal(run_once(&f, &out), 3);
-	char *wm = watermark(st);
-	assert_string_equal(wm, "2024-05-01 12:00:00");
-	sl_free(wm);
+	assert_string_equal(f.wm, "2024-05-01 12:00:00");
 
 	/* An update, a new row, a late row inside the 2h lookback (10:30) and
 	 * one outside it (09:00, lost by design: lookback is the contract). */
@@ -431,28 +431,23 @@ static void test_pg_incremental_watermark_lookback_and_full_refresh(void **state
 	assert_non_null(strstr(out.data, "2|2024-05-01 13:00:00|b2\n"));
 	assert_non_null(strstr(out.data, "5|2024-05-01 10:30:00|late\n"));
 	assert_null(strstr(out.data, "old"));
-	wm = watermark(st);
-	assert_string_equal(wm, "2024-05-01 13:30:00");
-	sl_free(wm);
+	assert_string_equal(f.wm, "2024-05-01 13:30:00");
 
 	/* Nothing new: only the lookback window is re-read; the watermark
 	 * does not move back. */
 	assert_int_equal(run_once(&f, &out), 2); /* 13:00 and 13:30 > 11:30 */
-	wm = watermark(st);
-	assert_string_equal(wm, "2024-05-01 13:30:00");
-	sl_free(wm);
+	assert_string_equal(f.wm, "2024-05-01 13:30:00");
 
 	f.opts.full_refresh = true;
 	assert_int_equal(run_once(&f, &out), 6);
 	sl_buf_free(&out);
 
 	/* A watermark that is not a timestamp says how to recover. */
-	assert_int_equal(sl_state_watermark_set(st, "db.inc", "garbage", &err), 0);
+	f.opts.watermark = "garbage";
 	f.opts.full_refresh = false;
 	sl_extractor *x = NULL;
 	assert_int_equal(sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err), SL_ECONFIG);
 	assert_non_null(strstr(err.message, "--full-refresh"));
-	sl_state_close(st);
 }
 
 static void test_pg_bad_connection_error_hides_password(void **state)
