@@ -64,6 +64,9 @@ static int csv_next(sl_extractor *base, sl_batch **out, sl_error *err)
 {
 	csv_source *x = (csv_source *)base;
 	for (;;) {
+		int crc = sl_source_cancelled(&x->opts, x->src, x->t, err);
+		if (crc < 0)
+			return crc;
 		if (!x->reader) {
 			if (x->next_file >= x->nfiles)
 				return 0;

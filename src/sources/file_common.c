@@ -133,3 +133,13 @@ int sl_source_bad_row(const sl_extract_opts *opts, sl_extract_stats *stats, cons
 				    bad->reason);
 	return opts->on_bad(opts->on_bad_ctx, &q, err);
 }
+
+int sl_source_cancelled(const sl_extract_opts *opts, const sl_source *src,
+			const sl_source_table *t, sl_error *err)
+{
+	int r = sl_cancelled(opts->cancel);
+	if (!r)
+		return 0;
+	return sl_error_set(err, r, "source %s.%s: %s", src->name, t->name,
+			    r == SL_ETIMEOUT ? "timed out" : "cancelled");
+}

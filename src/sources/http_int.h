@@ -242,6 +242,10 @@ typedef struct sl_http_client {
 	double retry_budget;   /* max_retry_time in seconds, 0 = none */
 	double retry_spent;    /* seconds spent in failed attempts and waits */
 	sl_extract_stats *stats;
+	/* Polled while waiting (transfers, backoff, rate limit); once it fires
+	 * the transfer is abandoned and step returns SL_ECANCELLED or
+	 * SL_ETIMEOUT. NULL: never. */
+	const sl_cancel *cancel;
 
 	/* the transfer under way */
 	const sl_http_request *req;
@@ -272,11 +276,12 @@ void sl_http_client_free(sl_http_client *c);
 int sl_http_client_start(sl_http_client *c, const sl_http_request *req, sl_http_sink sink,
 			 sl_error *err);
 /*
- * Moves the transfer on (waits at most about a second). Returns 1 while it
+ * Moves the transfer on (waits at most a fifth of a second). Returns 1 while it
  * is under way, 0 when it ended with a 2xx response (or the sink stopped
  * it), or a negative SL_E* (SL_ENET naming the URL and the cause). Retries
  * connection errors, timeouts, 429 and 5xx with backoff (honouring
  * Retry-After) up to max_retries times and within retry_budget seconds.
+ * Once c->cancel fires: what sl_cancel_check returns, the transfer dropped.
  */
 int sl_http_client_step(sl_http_client *c, sl_error *err);
 /* Cancels the transfer under way, if any. */

@@ -573,6 +573,9 @@ static int http_next(sl_extractor *base, sl_batch **out, sl_error *err)
 	int rc;
 	*out = NULL;
 	sl_batch_reset(x->batch);
+	if ((rc = sl_cancelled(x->cancel)) != 0)
+		return sl_error_set(err, rc, "http source %s: %s", x->label,
+				    rc == SL_ETIMEOUT ? "timed out" : "cancelled");
 	while (!sl_batch_full(x->batch)) {
 		if (x->qlen == 0) {
 			if ((rc = pump(x, err)) < 0)
@@ -716,6 +719,7 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 	rc = sl_http_client_init(&x->client, &x->base.stats, err);
 	if (rc < 0)
 		goto fail;
+	x->client.cancel = opts->cancel;
 	x->client.max_retries = t->max_retries >= 0 ? t->max_retries : 5;
 	x->client.retry_budget = (double)t->max_retry_micros / SL_MICROS_PER_SEC;
 	x->max_pages = t->max_pages;

@@ -8,11 +8,16 @@
  * Choices: numeric without a precision lands as decimal(38,9) and a value
  * with more digits is an error naming the column (declare it in columns:);
  * arrays are selected as array_to_json(col)::text; rows whose cursor is
- * NULL are read only by a first or full-refresh run.
+ * NULL are read only by a first or full-refresh run. COPY statements are
+ * sent and read asynchronously so that waiting on the server polls the
+ * cancellation token; a cancelled wait asks the server to cancel the
+ * statement (PQcancel).
  */
 #include "sources/pg_int.h"
 #include "sources/sources_int.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +68,49 @@ static int pg_fail(pg_extractor *x, sl_error *err, const char *what)
 	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
 		n--;
 	return sl_error_set(err, SL_EDB, "postgres source %s: %s: %.*s", x->key, what, (int)n, m);
+}
+
+/* Asks the server to stop the statement under way (best effort). */
+static void pg_cancel_statement(pg_extractor *x)
+{
+	PGcancel *c = x->conn ? PQgetCancel(x->conn) : NULL;
+	char msg[256];
+	if (c) {
+		PQcancel(c, msg, sizeof msg);
+		PQfreeCancel(c);
+	}
+}
+
+/* 0, or SL_ECANCELLED / SL_ETIMEOUT with err set (and the statement under
+ * way cancelled at the server) once the extraction's token fired. */
+static int pg_cancelled(pg_extractor *x, sl_error *err)
+{
+	int r = sl_cancelled(x->opts.cancel);
+	if (!r)
+		return 0;
+	if (x->conn && PQtransactionStatus(x->conn) == PQTRANS_ACTIVE)
+		pg_cancel_statement(x);
+	return sl_error_set(err, r, "postgres source %s: %s", x->key,
+			    r == SL_ETIMEOUT ? "timed out" : "cancelled");
+}
+
+/* Waits for input from the server (a fifth of a second at a time, polling
+ * the cancellation token) and reads it into libpq. */
+static int pg_wait_input(pg_extractor *x, sl_error *err)
+{
+	struct pollfd p = {.fd = PQsocket(x->conn), .events = POLLIN};
+	for (;;) {
+		int rc = pg_cancelled(x, err);
+		if (rc < 0)
+			return rc;
+		int n = poll(&p, 1, 200);
+		if (n < 0 && errno != EINTR)
+			return sl_error_set(err, SL_EDB, "postgres source %s: waiting for the "
+					    "server: %s", x->key, strerror(errno));
+		if (n > 0)
+			break;
+	}
+	return PQconsumeInput(x->conn) ? 0 : pg_fail(x, err, "reading from the server");
 }
 
 /* Runs a command that returns no rows. */
@@ -483,8 +531,17 @@ static int start_copy(pg_extractor *x, sl_error *err)
 		return rc;
 	}
 	sl_debug("postgres source %s: %s", x->key, sql.data);
-	PGresult *r = PQexec(x->conn, sql.data);
+	if (!PQsendQuery(x->conn, sql.data)) {
+		sl_buf_free(&sql);
+		return pg_fail(x, err, "sending COPY");
+	}
 	sl_buf_free(&sql);
+	/* The query runs (a sort, a scan) before its first row: wait for it
+	 * polling the token. */
+	while (PQisBusy(x->conn))
+		if ((rc = pg_wait_input(x, err)) < 0)
+			return rc;
+	PGresult *r = PQgetResult(x->conn);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
 		rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->key,
 				  PQresultErrorMessage(r));
@@ -604,6 +661,8 @@ static int pg_next(sl_extractor *base, sl_batch **out, sl_error *err)
 	int rc;
 	*out = NULL;
 	sl_batch_reset(x->batch);
+	if ((rc = pg_cancelled(x, err)) < 0)
+		return rc;
 	while (!x->done && !sl_batch_full(x->batch)) {
 		if (!x->copy_active) {
 			rc = start_copy(x, err);
@@ -611,7 +670,13 @@ static int pg_next(sl_extractor *base, sl_batch **out, sl_error *err)
 				return rc;
 		}
 		char *row = NULL;
-		int n = PQgetCopyData(x->conn, &row, 0);
+		int n = PQgetCopyData(x->conn, &row, 1);
+		if (n == 0) {
+			/* No whole row buffered: wait for more. */
+			if ((rc = pg_wait_input(x, err)) < 0)
+				return rc;
+			continue;
+		}
 		if (n == -1) {
 			rc = finish_copy(x, err);
 			if (rc < 0)

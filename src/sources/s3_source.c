@@ -322,7 +322,9 @@ static int s3_next(sl_extractor *base, sl_batch **out, sl_error *err)
 {
 	s3_source *x = (s3_source *)base;
 	for (;;) {
-		int rc;
+		int rc = sl_source_cancelled(&x->opts, x->src, x->t, err);
+		if (rc < 0)
+			return rc;
 		if (!x->csv_reader && !x->pq_reader) {
 			if (x->next_object >= x->nobjects)
 				return 0;

@@ -47,6 +47,13 @@ int sl_source_check_header(sl_extractor *x, const sl_csv_reader *r, bool header,
 int sl_source_bad_row(const sl_extract_opts *opts, sl_extract_stats *stats, const char *origin,
 		      const sl_csv_bad_row *bad, sl_error *err);
 
+/*
+ * 0 while opts->cancel may go on; else SL_ECANCELLED or SL_ETIMEOUT with
+ * err "source <src>.<table>: cancelled" (or "timed out").
+ */
+int sl_source_cancelled(const sl_extract_opts *opts, const sl_source *src,
+			const sl_source_table *t, sl_error *err);
+
 int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
 		      const sl_extract_opts *opts, sl_error *err);
 

@@ -480,6 +480,29 @@ static void test_pg_missing_table_is_an_error(void **state)
 	assert_non_null(strstr(err.message, "does not exist"));
 }
 
+/* A statement the server is still running when the task's deadline
+ * passes is cancelled at the server, and the extraction times out. */
+static void test_pg_slow_query_times_out_and_is_cancelled(void **state)
+{
+	(void)state;
+	SKIP_IF_NEEDED();
+	fixture f;
+	fixture_init(&f, "slow");
+	f.t.query = "SELECT 1 AS a FROM pg_sleep(60)";
+	sl_cancel token;
+	sl_cancel_init(&token, NULL);
+	sl_cancel_set_timeout(&token, 0.5);
+	f.opts.cancel = &token;
+	sl_extractor *x = NULL;
+	sl_batch *b = NULL;
+	sl_error err = SL_ERROR_INIT;
+	if (sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err) < 0)
+		fail_msg("open: %s", err.message);
+	assert_int_equal(sl_extractor_next(x, &b, &err), SL_ETIMEOUT);
+	assert_string_equal(err.message, "postgres source db.slow: timed out");
+	sl_extractor_close(x);
+}
+
 int main(void)
 {
 	const char *pg = getenv("SL_TEST_PG");
@@ -497,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_pg_incremental_watermark_lookback_and_full_refresh),
 		cmocka_unit_test(test_pg_bad_connection_error_hides_password),
 		cmocka_unit_test(test_pg_missing_table_is_an_error),
+		cmocka_unit_test(test_pg_slow_query_times_out_and_is_cancelled),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
