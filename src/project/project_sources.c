@@ -26,14 +26,14 @@ static const char *const source_kinds[] = {"csv", "postgres", "http", "s3", NULL
 static const char *const table_keys[] = {
 	"name", "primary_key", "columns", "write", "max_bad_rows",
 	"path", "url", "format", "delimiter", "quote", "escape", "header", "nulls",
-	"cursor", "lookback", "query", "schema", "cast_unsupported_to_text",
+	"cursor", "lookback", "query", "where", "schema", "cast_unsupported_to_text",
 	"method", "params", "headers", "body", "records", "auth", "pagination",
 	"flatten", "rate_limit", "max_retries", "on_bad_page",
 	"max_pages", "max_record_bytes", "max_retry_time", "max_columns", NULL};
 static const int table_key_kinds[] = {
 	K_ALL, K_ALL, K_ALL, K_ALL, K_ALL,
 	K_CSV, K_S3 | K_HTTP, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES,
-	K_ALL, K_PG | K_HTTP, K_PG, K_PG, K_PG,
+	K_ALL, K_PG | K_HTTP, K_PG, K_PG, K_PG, K_PG,
 	K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP,
 	K_HTTP, K_HTTP, K_HTTP | K_S3, K_HTTP,
 	K_HTTP, K_HTTP, K_HTTP, K_FILES | K_HTTP};
@@ -211,6 +211,48 @@ static int check_kind_keys(pj_file *f, sl_source *s, yaml_node_t *n, const char 
 	return 0;
 }
 
+/*
+ * {{ name }} in a string option must be a logical-date variable ({{ ds }},
+ * {{ data_interval_start }}, {{ data_interval_end }}) or, in an http
+ * table, {{ watermark }}: anything else is refused here, at load time.
+ */
+static int check_var(pj_file *f, yaml_node_t *n, const char *key, int line, const char *value,
+		     bool http, const char *where)
+{
+	const char *bad = NULL;
+	size_t len = 0;
+	if (!value || sl_render_check(value, http, &bad, &len) == 0)
+		return 0;
+	if (line <= 0)
+		line = pj_line(pj_get(f, n, key, NULL));
+	return pj_err(f, line, "unknown variable %.*s in \"%s\"%s; use {{ ds }}, "
+		      "{{ data_interval_start }} or {{ data_interval_end }}%s",
+		      (int)(len > 60 ? 60 : len), bad, key, where,
+		      http ? " (or {{ watermark }})" : "");
+}
+
+static int check_vars(pj_file *f, const sl_source *s, yaml_node_t *n, const sl_source_table *t,
+		      const char *where)
+{
+	bool http = s->kind == SL_SOURCE_HTTP;
+	int rc;
+	if ((rc = check_var(f, n, "url", 0, t->url, http, where)) < 0 ||
+	    (rc = check_var(f, n, "path", 0, t->path, false, where)) < 0 ||
+	    (rc = check_var(f, n, "body", 0, t->body, http, where)) < 0 ||
+	    (rc = check_var(f, n, "query", 0, t->query, false, where)) < 0 ||
+	    (rc = check_var(f, n, "where", 0, t->where, false, where)) < 0)
+		return rc;
+	for (int i = 0; i < t->params.n; i++)
+		if ((rc = check_var(f, n, "params", t->params.items[i].line,
+				    t->params.items[i].value, http, where)) < 0)
+			return rc;
+	for (int i = 0; i < t->headers.n; i++)
+		if ((rc = check_var(f, n, "headers", t->headers.items[i].line,
+				    t->headers.items[i].value, http, where)) < 0)
+			return rc;
+	return 0;
+}
+
 static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_source_table *t)
 {
 	const char *where;
@@ -315,6 +357,7 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 	if ((rc = pj_get_str(f, n, "cursor", where, &t->cursor)) < 0 ||
 	    (rc = pj_get_str(f, n, "lookback", where, &lookback)) < 0 ||
 	    (rc = pj_get_str(f, n, "query", where, &t->query)) < 0 ||
+	    (rc = pj_get_str(f, n, "where", where, &t->where)) < 0 ||
 	    (rc = pj_get_str(f, n, "schema", where, &t->schema_name)) < 0 ||
 	    (rc = pj_get_bool(f, n, "cast_unsupported_to_text", where,
 			      &t->cast_unsupported_to_text)) < 0)
@@ -398,6 +441,9 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 				      "pagination%s needs a type: page, offset, cursor or link%s%s%s",
 				      where, ty ? " (not \"" : "", ty ? ty : "", ty ? "\")" : "");
 	}
+
+	if ((rc = check_vars(f, s, n, t, where)) < 0)
+		return rc;
 
 	/* What each kind requires. */
 	switch (s->kind) {

@@ -324,7 +324,9 @@ typedef struct sl_http_item {
 typedef struct sl_http_extractor {
 	sl_extractor base;
 	const sl_source *src;
-	const sl_source_table *t;
+	const sl_source_table *t; /* &rt */
+	sl_source_table rt;       /* the table with its logical dates rendered */
+	sl_arena arena;           /* rt's rendered strings */
 	const sl_cancel *cancel;
 	sl_quarantine_fn on_bad;
 	void *on_bad_ctx;

@@ -662,6 +662,7 @@ static void http_close(sl_extractor *base)
 	sl_free(x->max_s);
 	sl_batch_free(x->batch);
 	sl_schema_free(x->base.schema);
+	sl_arena_free(&x->arena);
 	sl_free(x);
 }
 
@@ -702,7 +703,11 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 		return rc;
 	x->base.ops = &http_ops;
 	x->src = src;
-	x->t = t;
+	sl_arena_init(&x->arena, 4096);
+	rc = sl_source_table_render(&x->rt, src, t, opts, true, &x->arena, err);
+	if (rc < 0)
+		goto fail;
+	x->t = t = &x->rt;
 	x->cancel = opts->cancel;
 	x->on_bad = opts->on_bad;
 	x->on_bad_ctx = opts->on_bad_ctx;

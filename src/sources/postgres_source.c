@@ -29,7 +29,9 @@ typedef struct pg_extractor {
 	sl_extractor base;
 	PGconn *conn;
 	const sl_source *src;
-	const sl_source_table *t;
+	const sl_source_table *t; /* &rt */
+	sl_source_table rt;       /* the table with its logical dates rendered */
+	sl_arena arena;           /* rt's rendered strings */
 	sl_extract_opts opts;   /* a copy; its strings are borrowed */
 	char *key;              /* "source.table", for messages */
 
@@ -494,10 +496,14 @@ static int start_copy(pg_extractor *x, sl_error *err)
 {
 	sl_buf sql = SL_BUF_INIT;
 	int rc = 0;
+	/* The user's where: condition is their SQL, ANDed in parentheses. */
+	const char *user_where = x->t->where && *x->t->where ? x->t->where : NULL;
 	sl_buf_printf(&sql, "COPY (SELECT %s FROM %s", x->select_list, x->rel);
+	if (user_where)
+		sl_buf_printf(&sql, " WHERE (%s)", user_where);
 	if (x->pk_idx) {
 		if (x->keyset_started) {
-			sl_buf_puts(&sql, " WHERE (");
+			sl_buf_puts(&sql, user_where ? " AND (" : " WHERE (");
 			for (int k = 0; k < x->npk && rc == 0; k++) {
 				if (k)
 					sl_buf_puts(&sql, ", ");
@@ -522,7 +528,7 @@ static int start_copy(pg_extractor *x, sl_error *err)
 		x->keyset_started = true;
 		x->chunk_rows = 0;
 	} else if (x->where) {
-		sl_buf_printf(&sql, " WHERE %s", x->where);
+		sl_buf_printf(&sql, "%s%s", user_where ? " AND " : " WHERE ", x->where);
 	}
 	if (rc == 0 && sl_buf_puts(&sql, ") TO STDOUT") < 0)
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -758,6 +764,7 @@ static void pg_close(sl_extractor *base)
 	sl_buf_free(&x->field);
 	sl_schema_free(x->base.schema);
 	sl_free(x->key);
+	sl_arena_free(&x->arena);
 	sl_free(x);
 }
 
@@ -783,8 +790,12 @@ int sl_postgres_source_open(sl_extractor **out, const sl_source *src, const sl_s
 		return rc;
 	x->base.ops = &pg_ops;
 	x->src = src;
-	x->t = t;
 	x->opts = *opts;
+	sl_arena_init(&x->arena, 1024);
+	rc = sl_source_table_render(&x->rt, src, t, opts, false, &x->arena, err);
+	if (rc < 0)
+		goto fail;
+	x->t = &x->rt;
 	x->cursor_idx = -1;
 	x->chunk_limit = PG_KEYSET_CHUNK_ROWS;
 	x->key = sl_source_table_key(src, t);

@@ -108,7 +108,7 @@ int sl_render(sl_buf *out, const char *s, const sl_render_vars *v, bool keep_wat
 	}
 	if (rc < 0)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	if (!out->data && sl_buf_reserve(out, 0) < 0)
+	if (!out->data && sl_buf_append(out, "", 0) < 0)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	return 0;
 }
@@ -127,5 +127,62 @@ int sl_render_check(const char *s, bool allow_watermark, const char **bad, size_
 		}
 		s += len;
 	}
+	return 0;
+}
+
+/* *s rendered into the arena when it holds "{{"; unchanged otherwise. */
+static int render_str(char **s, const sl_render_vars *v, bool keep_wm, sl_arena *a,
+		      const sl_source *src, int line, sl_error *err)
+{
+	if (!*s || !strstr(*s, "{{"))
+		return 0;
+	sl_buf b = SL_BUF_INIT;
+	int rc = sl_render(&b, *s, v, keep_wm, err);
+	if (rc == 0 && !(*s = sl_arena_strndup(a, b.data, b.len)))
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	sl_buf_free(&b);
+	if (rc == SL_ECONFIG)
+		sl_error_prefix(err, "%s:%d: ", src->file ? src->file : "?", line);
+	return rc;
+}
+
+/* A copy of kvs (in the arena) with its values rendered. */
+static int render_kvs(sl_kvs *kvs, const sl_render_vars *v, bool keep_wm, sl_arena *a,
+		      const sl_source *src, sl_error *err)
+{
+	bool any = false;
+	for (int i = 0; i < kvs->n && !any; i++)
+		any = kvs->items[i].value && strstr(kvs->items[i].value, "{{");
+	if (!any)
+		return 0;
+	sl_kv *items = sl_arena_alloc(a, sizeof *items * (size_t)kvs->n);
+	if (!items)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	memcpy(items, kvs->items, sizeof *items * (size_t)kvs->n);
+	kvs->items = items;
+	for (int i = 0; i < kvs->n; i++) {
+		int rc = render_str(&items[i].value, v, keep_wm, a, src, items[i].line, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int sl_source_table_render(sl_source_table *out, const sl_source *src, const sl_source_table *t,
+			   const sl_extract_opts *opts, bool keep_watermark, sl_arena *a,
+			   sl_error *err)
+{
+	sl_render_vars v;
+	int rc;
+	*out = *t;
+	sl_render_vars_of(&v, opts);
+	if ((rc = render_str(&out->url, &v, keep_watermark, a, src, t->line, err)) < 0 ||
+	    (rc = render_str(&out->path, &v, false, a, src, t->line, err)) < 0 ||
+	    (rc = render_str(&out->body, &v, keep_watermark, a, src, t->line, err)) < 0 ||
+	    (rc = render_str(&out->query, &v, false, a, src, t->line, err)) < 0 ||
+	    (rc = render_str(&out->where, &v, false, a, src, t->line, err)) < 0 ||
+	    (rc = render_kvs(&out->params, &v, keep_watermark, a, src, err)) < 0 ||
+	    (rc = render_kvs(&out->headers, &v, keep_watermark, a, src, err)) < 0)
+		return rc;
 	return 0;
 }

@@ -54,6 +54,17 @@ int sl_source_bad_row(const sl_extract_opts *opts, sl_extract_stats *stats, cons
 int sl_source_cancelled(const sl_extract_opts *opts, const sl_source *src,
 			const sl_source_table *t, sl_error *err);
 
+/*
+ * *out becomes a copy of t whose string options (url, path, body, query,
+ * where, params and headers values) have the logical dates of opts
+ * rendered (sl_render); strings that change live in a, the rest are
+ * shared with t. {{ watermark }} stays for the http source when
+ * keep_watermark. Errors name the source file and line.
+ */
+int sl_source_table_render(sl_source_table *out, const sl_source *src, const sl_source_table *t,
+			   const sl_extract_opts *opts, bool keep_watermark, sl_arena *a,
+			   sl_error *err);
+
 int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
 		      const sl_extract_opts *opts, sl_error *err);
 

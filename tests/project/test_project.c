@@ -765,6 +765,46 @@ static void test_key_not_for_kind_and_auth_keys(void **state)
 			    "2h, 15m, 90s or 1d, not \"2 hours\"");
 }
 
+static void test_logical_date_variables_checked_at_load(void **state)
+{
+	(void)state;
+	sl_error err = SL_ERROR_INIT;
+	write_file("sluice.yml", MINIMAL);
+	write_file("sources/db.yml",
+		   "source: db\nkind: postgres\nconnection: x\ntables:\n  - name: orders\n"
+		   "    where: \"day = '{{ ds }}' and at < '{{data_interval_end}}'\"\n");
+	sl_project *p = load_ok();
+	assert_string_equal(p->sources[0].tables[0].where,
+			    "day = '{{ ds }}' and at < '{{data_interval_end}}'");
+	sl_project_free(p);
+	write_file("sources/db.yml",
+		   "source: db\nkind: postgres\nconnection: x\ntables:\n  - name: orders\n"
+		   "    where: \"day = '{{ dt }}'\"\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/db.yml:6: unknown variable {{ dt }} in \"where\" in table "
+			    "\"orders\"; use {{ ds }}, {{ data_interval_start }} or "
+			    "{{ data_interval_end }}");
+	/* {{ watermark }} is the http source's, in its params. */
+	write_file("sources/db.yml",
+		   "source: db\nkind: http\ntables:\n  - name: rates\n    url: http://x/{{ ds }}\n"
+		   "    params:\n      since: '{{ watermark }}'\n      day: '{{ logical_date }}'\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/db.yml:8: unknown variable {{ logical_date }} in \"params\" in "
+			    "table \"rates\"; use {{ ds }}, {{ data_interval_start }} or "
+			    "{{ data_interval_end }} (or {{ watermark }})");
+	write_file("sources/db.yml",
+		   "source: db\nkind: csv\ntables:\n  - name: t\n    path: d/{{ watermark }}.csv\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/db.yml:5: unknown variable {{ watermark }} in \"path\" in table "
+			    "\"t\"; use {{ ds }}, {{ data_interval_start }} or {{ data_interval_end }}");
+	write_file("sources/db.yml",
+		   "source: db\nkind: csv\ntables:\n  - name: t\n    path: d/x.csv\n"
+		   "    where: a = 1\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/db.yml:6: key \"where\" in table \"t\" does not apply to csv "
+			    "sources; remove it");
+}
+
 static void test_missing_project_file(void **state)
 {
 	(void)state;
@@ -800,6 +840,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicates_name_both_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_and_schedule_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_not_for_kind_and_auth_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_logical_date_variables_checked_at_load, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_project_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -480,6 +480,45 @@ static void test_pg_missing_table_is_an_error(void **state)
 	assert_non_null(strstr(err.message, "does not exist"));
 }
 
+/* where: is the user's SQL condition, with the run's logical date
+ * rendered, ANDed to the extraction (also to keyset chunks and cursors). */
+static void test_pg_where_condition_with_logical_date(void **state)
+{
+	(void)state;
+	SKIP_IF_NEEDED();
+	sql("CREATE TABLE daily (id int PRIMARY KEY, day date, v text)");
+	sql("INSERT INTO daily SELECT g, date '2024-03-01' + (g % 5), 'v' || g "
+	    "FROM generate_series(1, 100) g");
+	fixture f;
+	fixture_init(&f, "daily");
+	set_pk(&f, "id");
+	f.t.where = "day = '{{ ds }}' OR id = 1";
+	f.opts.ds = "2024-03-03"; /* g % 5 == 2: 20 rows, and id 1 */
+	f.opts.batch_rows = 2;    /* keyset chunks of 16 */
+	sl_extractor *x = NULL;
+	sl_error err = SL_ERROR_INIT;
+	if (sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err) < 0)
+		fail_msg("open: %s", err.message);
+	sl_buf out = SL_BUF_INIT;
+	assert_int_equal(drain(x, &out, NULL), 21);
+	assert_non_null(strstr(out.data, "1|2024-03-02|v1\n"));
+	assert_non_null(strstr(out.data, "97|2024-03-03|v97\n"));
+	sl_buf_free(&out);
+	sl_extractor_close(x);
+
+	/* With a cursor: both conditions hold. */
+	fixture_init(&f, "daily");
+	f.t.cursor = "id";
+	f.t.where = "day = '{{ds}}'";
+	f.opts.ds = "2024-03-03";
+	f.opts.watermark = "90";
+	if (sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err) < 0)
+		fail_msg("open: %s", err.message);
+	assert_int_equal(drain(x, &out, NULL), 2); /* 92 and 97 */
+	sl_buf_free(&out);
+	sl_extractor_close(x);
+}
+
 /* A statement the server is still running when the task's deadline
  * passes is cancelled at the server, and the extraction times out. */
 static void test_pg_slow_query_times_out_and_is_cancelled(void **state)
@@ -521,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_pg_bad_connection_error_hides_password),
 		cmocka_unit_test(test_pg_missing_table_is_an_error),
 		cmocka_unit_test(test_pg_slow_query_times_out_and_is_cancelled),
+		cmocka_unit_test(test_pg_where_condition_with_logical_date),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
