@@ -35,7 +35,7 @@ static const int table_key_kinds[] = {
 	K_CSV, K_S3 | K_HTTP, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES,
 	K_ALL, K_PG | K_HTTP, K_PG, K_PG, K_PG, K_PG,
 	K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP,
-	K_HTTP, K_HTTP, K_HTTP | K_S3, K_HTTP,
+	K_HTTP | K_FILES, K_HTTP, K_HTTP | K_S3, K_HTTP,
 	K_HTTP, K_HTTP, K_HTTP, K_FILES | K_HTTP};
 
 static const char *const write_modes[] = {"append", "replace", "merge", NULL};

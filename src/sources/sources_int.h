@@ -65,7 +65,4 @@ int sl_source_table_render(sl_source_table *out, const sl_source *src, const sl_
 			   const sl_extract_opts *opts, bool keep_watermark, sl_arena *a,
 			   sl_error *err);
 
-int sl_s3_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
-		      const sl_extract_opts *opts, sl_error *err);
-
 #endif
