@@ -34,8 +34,8 @@ typedef struct {
 typedef struct {
 	sl_extractor base;
 	const sl_source *src;
-	const sl_source_table *t; /* &rt */
-	sl_source_table rt;       /* the table with its logical dates rendered */
+	const sl_source_table *t;
+	sl_file_opts o;           /* the table's, its location rendered */
 	sl_arena arena;
 	sl_extract_opts opts;
 	sl_csv_opts csv;
@@ -730,7 +730,7 @@ done:
 
 static int parse_format(file_source *x, const char *loc, sl_error *err)
 {
-	const char *f = x->t->format;
+	const char *f = x->o.format;
 	if (!f) {
 		x->format = sl_file_format_of(loc);
 		return 0;
@@ -762,26 +762,23 @@ int sl_file_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 	if (x->opts.batch_rows <= 0)
 		x->opts.batch_rows = SL_BATCH_DEFAULT_ROWS;
 	sl_arena_init(&x->arena, 1024);
-	rc = sl_source_table_render(&x->rt, src, t, opts, false, &x->arena, err);
+	x->t = t;
+	x->o = *(const sl_file_opts *)t->opts;
+	sl_render_vars vars;
+	sl_render_vars_of(&vars, opts);
+	rc = sl_source_render_str(&x->o.location, &vars, false, &x->arena, src, t->line, err);
 	if (rc < 0)
 		goto fail;
-	x->t = t = &x->rt;
-	sl_http_records_init(&x->rec, t->flatten && strcmp(t->flatten, "json") == 0,
+	sl_http_records_init(&x->rec, x->o.flatten && strcmp(x->o.flatten, "json") == 0,
 			     sl_arena_sprintf(&x->arena, "%s.%s", src->name, t->name));
-	x->rec.max_columns = (int)t->max_columns;
-	rc = sl_source_csv_opts(t, &x->csv, &x->csv_lists, err);
+	x->rec.max_columns = (int)x->o.max_columns;
+	rc = sl_source_csv_opts(t, &x->o, &x->csv, &x->csv_lists, err);
 	if (rc < 0)
 		goto fail;
 
-	const char *loc = t->url && sl_str_starts_with(t->url, "s3://") ? t->url
-			  : t->path ? t->path : t->url ? t->url : "";
+	const char *loc = x->o.location ? x->o.location : "";
 	x->remote = sl_str_starts_with(loc, "s3://");
 	x->what = x->remote ? "objects" : "files";
-	if (src->kind == SL_SOURCE_S3 && !x->remote) {
-		rc = sl_error_set(err, SL_ECONFIG, "%s:%d: url must start with s3://", src->file,
-				  t->line);
-		goto fail;
-	}
 	if ((rc = parse_format(x, loc, err)) < 0 || (rc = split_location(x, loc, &pattern, err)) < 0)
 		goto fail;
 	rc = sl_store_open(&x->store, x->root, err);

@@ -6,7 +6,7 @@
 #ifndef SL_SOURCES_HTTP_INT_H
 #define SL_SOURCES_HTTP_INT_H
 
-#include "sources/sources.h"
+#include "sources/sources_int.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -293,6 +293,30 @@ int sl_http_url_origin(const char *url, char **out);
 
 /* ---------------------------------------------------------- extractor */
 
+/* An http table's own keys (http_options.c reads them). */
+typedef struct sl_http_opts {
+	char *url;
+	int64_t lookback_micros;
+	const char *method;       /* GET | POST */
+	sl_kvs params;
+	sl_kvs headers;
+	char *body;
+	char *records;            /* path of the records array: "data.items" */
+	sl_kvs auth;              /* bearer | basic_user/basic_password | api_key_header/api_key */
+	sl_kvs pagination;        /* type: page|offset|cursor|link, and its keys */
+	const char *flatten;      /* "columns" (default) | "json" */
+	double rate_limit;        /* requests per second, 0 = none */
+	int max_retries;          /* default 5 */
+	const char *on_bad_page;  /* "quarantine" (default) | "fail" */
+	int64_t max_pages;        /* pages one extraction may request; default 100000 */
+	int64_t max_record_bytes; /* largest record held; default 16 MiB */
+	int64_t max_retry_micros; /* max_retry_time: retrying and waiting per table; default 10m */
+	int64_t max_columns;      /* 0: 10,000 */
+} sl_http_opts;
+
+int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
+			const sl_extract_opts *opts, sl_error *err);
+
 /* Inference reads records until it has this many (or holds this many
  * bytes of them, or the end); they are kept and extracted afterwards. */
 #define SL_HTTP_INFER_RECORDS 1000
@@ -324,9 +348,10 @@ typedef struct sl_http_item {
 typedef struct sl_http_extractor {
 	sl_extractor base;
 	const sl_source *src;
-	const sl_source_table *t; /* &rt */
-	sl_source_table rt;       /* the table with its logical dates rendered */
-	sl_arena arena;           /* rt's rendered strings */
+	const sl_source_table *t;
+	const sl_http_opts *o;    /* &ro */
+	sl_http_opts ro;          /* the table's, logical dates rendered */
+	sl_arena arena;           /* ro's rendered strings */
 	const sl_cancel *cancel;
 	sl_quarantine_fn on_bad;
 	void *on_bad_ctx;

@@ -298,7 +298,7 @@ static int page_start(sl_http_extractor *x, sl_error *err)
 	if ((rc = sl_http_parser_restart(x->parser, 0)) < 0)
 		return sl_http_oom(err);
 	x->req = (sl_http_request){.url = url,
-				   .method = x->t->method,
+				   .method = x->o->method,
 				   .body = x->post_body,
 				   .headers = x->headers,
 				   .public_headers = x->public_headers,
@@ -334,7 +334,7 @@ static int page_end(sl_http_extractor *x, sl_error *err)
 	const sl_http_page_info *pi = sl_http_parser_info(x->parser);
 	bool bad = rc == 1;
 	if (bad) {
-		if (x->t->on_bad_page && strcmp(x->t->on_bad_page, "fail") == 0)
+		if (x->o->on_bad_page && strcmp(x->o->on_bad_page, "fail") == 0)
 			return sl_error_set(err, SL_EFORMAT,
 					    "http source %s: %s: %s (on_bad_page: fail)", x->label,
 					    x->page_origin->url, pi->error.data);
@@ -458,12 +458,12 @@ static int cursor_config(sl_http_extractor *x, sl_error *err)
 	size_t n = strlen(x->wm);
 	if (ty.id == SL_TIMESTAMP) {
 		rc = sl_timestamp_parse(x->wm, n, &x->old_i);
-		x->lower_i = x->old_i - x->t->lookback_micros;
+		x->lower_i = x->old_i - x->o->lookback_micros;
 	} else if (ty.id == SL_DATE) {
 		int32_t d = 0;
 		rc = sl_date_parse(x->wm, n, &d);
 		x->old_i = d;
-		x->lower_i = d - (x->t->lookback_micros + SL_MICROS_PER_DAY - 1) / SL_MICROS_PER_DAY;
+		x->lower_i = d - (x->o->lookback_micros + SL_MICROS_PER_DAY - 1) / SL_MICROS_PER_DAY;
 	} else {
 		rc = sl_parse_int64(x->wm, n, &x->old_i);
 		x->lower_i = x->old_i;
@@ -684,7 +684,7 @@ static int load_watermark(sl_http_extractor *x, const sl_extract_opts *opts, sl_
 	char buf[48];
 	const char *v = x->wm;
 	if (strlen(x->wm) > 10 && sl_timestamp_parse(x->wm, strlen(x->wm), &ts) == 0) {
-		sl_timestamp_format_iso(ts - x->t->lookback_micros, buf);
+		sl_timestamp_format_iso(ts - x->o->lookback_micros, buf);
 		v = buf;
 	}
 	if (!(x->wm_param = sl_strdup(v)))
@@ -696,6 +696,7 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 			const sl_extract_opts *opts, sl_error *err)
 {
 	sl_http_extractor *x = NULL;
+	const sl_http_opts *o = NULL;
 	int rc;
 	*out = NULL;
 	rc = sl_alloc_zeroed((void **)&x, sizeof *x, err);
@@ -704,10 +705,18 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 	x->base.ops = &http_ops;
 	x->src = src;
 	sl_arena_init(&x->arena, 4096);
-	rc = sl_source_table_render(&x->rt, src, t, opts, true, &x->arena, err);
-	if (rc < 0)
+	x->t = t;
+	x->ro = *(const sl_http_opts *)t->opts;
+	x->o = o = &x->ro;
+	sl_render_vars vars;
+	sl_render_vars_of(&vars, opts);
+	if ((rc = sl_source_render_str(&x->ro.url, &vars, true, &x->arena, src, t->line,
+				       err)) < 0 ||
+	    (rc = sl_source_render_str(&x->ro.body, &vars, true, &x->arena, src, t->line,
+				       err)) < 0 ||
+	    (rc = sl_source_render_kvs(&x->ro.params, &vars, true, &x->arena, src, err)) < 0 ||
+	    (rc = sl_source_render_kvs(&x->ro.headers, &vars, true, &x->arena, src, err)) < 0)
 		goto fail;
-	x->t = t = &x->rt;
 	x->cancel = opts->cancel;
 	x->on_bad = opts->on_bad;
 	x->on_bad_ctx = opts->on_bad_ctx;
@@ -719,31 +728,31 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 		rc = sl_http_oom(err);
 		goto fail;
 	}
-	sl_http_records_init(&x->rec, t->flatten && strcmp(t->flatten, "json") == 0, x->label);
-	x->rec.max_columns = (int)t->max_columns;
+	sl_http_records_init(&x->rec, o->flatten && strcmp(o->flatten, "json") == 0, x->label);
+	x->rec.max_columns = (int)o->max_columns;
 	rc = sl_http_client_init(&x->client, &x->base.stats, err);
 	if (rc < 0)
 		goto fail;
 	x->client.cancel = opts->cancel;
-	x->client.max_retries = t->max_retries >= 0 ? t->max_retries : 5;
-	x->client.retry_budget = (double)t->max_retry_micros / SL_MICROS_PER_SEC;
-	x->max_pages = t->max_pages;
-	if (t->rate_limit > 0)
-		x->client.min_interval = 1.0 / t->rate_limit;
+	x->client.max_retries = o->max_retries >= 0 ? o->max_retries : 5;
+	x->client.retry_budget = (double)o->max_retry_micros / SL_MICROS_PER_SEC;
+	x->max_pages = o->max_pages;
+	if (o->rate_limit > 0)
+		x->client.min_interval = 1.0 / o->rate_limit;
 	if ((rc = load_watermark(x, opts, err)) < 0 || (rc = sl_http_pagination_config(x, err)) < 0 ||
 	    (rc = sl_http_request_config(x, err)) < 0)
 		goto fail;
 	sl_http_parser_opts po = {
-		.records_path = t->records,
+		.records_path = o->records,
 		.next_path = x->ptype == SL_HTTP_PAGE_CURSOR ? x->next_path : NULL,
 		.total_path = x->total_path,
-		.max_record_bytes = t->max_record_bytes > 0 ? (size_t)t->max_record_bytes : 0,
+		.max_record_bytes = o->max_record_bytes > 0 ? (size_t)o->max_record_bytes : 0,
 	};
 	if (sl_http_parser_new(&x->parser, &po, on_record, x) < 0) {
 		rc = sl_http_oom(err);
 		goto fail;
 	}
-	if (t->flatten && strcmp(t->flatten, "json") != 0 && strcmp(t->flatten, "columns") != 0) {
+	if (o->flatten && strcmp(o->flatten, "json") != 0 && strcmp(o->flatten, "columns") != 0) {
 		rc = sl_error_set(err, SL_ECONFIG, "%s:%d: flatten must be columns or json",
 				  sl_http_file(x), t->line);
 		goto fail;

@@ -29,9 +29,9 @@ typedef struct pg_extractor {
 	sl_extractor base;
 	PGconn *conn;
 	const sl_source *src;
-	const sl_source_table *t; /* &rt */
-	sl_source_table rt;       /* the table with its logical dates rendered */
-	sl_arena arena;           /* rt's rendered strings */
+	const sl_source_table *t;
+	sl_pg_opts o;             /* the table's, query and where rendered */
+	sl_arena arena;           /* the rendered strings */
 	sl_extract_opts opts;   /* a copy; its strings are borrowed */
 	char *key;              /* "source.table", for messages */
 
@@ -163,8 +163,8 @@ static int build_rel(pg_extractor *x, sl_error *err)
 {
 	sl_buf b = SL_BUF_INIT;
 	int rc = 0;
-	if (x->t->query) {
-		const char *q = x->t->query;
+	if (x->o.query) {
+		const char *q = x->o.query;
 		size_t n = strlen(q);
 		while (n && (q[n - 1] == ';' || q[n - 1] == ' ' || q[n - 1] == '\n'))
 			n--;
@@ -173,7 +173,7 @@ static int build_rel(pg_extractor *x, sl_error *err)
 		if (rc)
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	} else {
-		rc = put_ident(x, &b, x->t->schema_name ? x->t->schema_name : "public", err);
+		rc = put_ident(x, &b, x->o.schema_name ? x->o.schema_name : "public", err);
 		if (rc == 0 && sl_buf_putc(&b, '.') < 0)
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		if (rc == 0)
@@ -225,7 +225,7 @@ static int describe_types(pg_extractor *x, const PGresult *d, sl_error *err)
 		}
 		c->array = cat == 'A';
 		if (sl_pg_map_type(c->oid, c->typmod, cat, &c->type) < 0) {
-			if (!x->t->cast_unsupported_to_text &&
+			if (!x->o.cast_unsupported_to_text &&
 			    sl_kvs_get(&x->t->columns, c->name) == NULL)
 				rc = sl_error_set(
 					err, SL_ECONFIG,
@@ -249,7 +249,7 @@ done:
 /* NOT NULL flags of a table's columns (queries are left nullable). */
 static int describe_nullability(pg_extractor *x, const PGresult *d, sl_error *err)
 {
-	if (x->t->query || x->ncols == 0 || PQftable(d, 0) == InvalidOid)
+	if (x->o.query || x->ncols == 0 || PQftable(d, 0) == InvalidOid)
 		return 0;
 	char rel[32];
 	snprintf(rel, sizeof rel, "%u", (unsigned)PQftable(d, 0));
@@ -445,9 +445,9 @@ static int plan_incremental(pg_extractor *x, const sl_extract_opts *opts, sl_err
 	x->have_old = true;
 	int64_t lower = x->old_cursor;
 	if (ct.id == SL_TIMESTAMP)
-		lower -= x->t->lookback_micros;
+		lower -= x->o.lookback_micros;
 	else if (ct.id == SL_DATE)
-		lower -= (x->t->lookback_micros + SL_MICROS_PER_DAY - 1) / SL_MICROS_PER_DAY;
+		lower -= (x->o.lookback_micros + SL_MICROS_PER_DAY - 1) / SL_MICROS_PER_DAY;
 	char lit[64];
 	sl_pg_cursor_format(ct, lower, lit, sizeof lit);
 	sl_buf w = SL_BUF_INIT;
@@ -467,7 +467,7 @@ static int plan_incremental(pg_extractor *x, const sl_extract_opts *opts, sl_err
 
 keyset:
 	/* Whole extraction: page by primary key when there is one. */
-	if (x->t->nprimary_key > 0 && !x->t->query) {
+	if (x->t->nprimary_key > 0 && !x->o.query) {
 		x->npk = x->t->nprimary_key;
 		x->pk_idx = sl_calloc((size_t)x->npk, sizeof *x->pk_idx);
 		x->pk_last = sl_calloc((size_t)x->npk, sizeof *x->pk_last);
@@ -497,7 +497,7 @@ static int start_copy(pg_extractor *x, sl_error *err)
 	sl_buf sql = SL_BUF_INIT;
 	int rc = 0;
 	/* The user's where: condition is their SQL, ANDed in parentheses. */
-	const char *user_where = x->t->where && *x->t->where ? x->t->where : NULL;
+	const char *user_where = x->o.where && *x->o.where ? x->o.where : NULL;
 	sl_buf_printf(&sql, "COPY (SELECT %s FROM %s", x->select_list, x->rel);
 	if (user_where)
 		sl_buf_printf(&sql, " WHERE (%s)", user_where);
@@ -778,9 +778,11 @@ int sl_postgres_source_open(sl_extractor **out, const sl_source *src, const sl_s
 			    const sl_extract_opts *opts, sl_error *err)
 {
 	pg_extractor *x = NULL;
+	const sl_pg_source_opts *so = src->opts;
+	const char *conninfo = so ? so->connection : NULL;
 	int rc;
 	*out = NULL;
-	if (!src->connection || !*src->connection)
+	if (!conninfo || !*conninfo)
 		return sl_error_set(err, SL_ECONFIG,
 				    "%s: source \"%s\": connection is missing; set it to a libpq "
 				    "URI or conninfo, e.g. connection: ${SHOP_DB_URL}",
@@ -792,10 +794,15 @@ int sl_postgres_source_open(sl_extractor **out, const sl_source *src, const sl_s
 	x->src = src;
 	x->opts = *opts;
 	sl_arena_init(&x->arena, 1024);
-	rc = sl_source_table_render(&x->rt, src, t, opts, false, &x->arena, err);
-	if (rc < 0)
+	x->t = t;
+	x->o = *(const sl_pg_opts *)t->opts;
+	sl_render_vars vars;
+	sl_render_vars_of(&vars, opts);
+	if ((rc = sl_source_render_str(&x->o.query, &vars, false, &x->arena, src, t->line,
+				       err)) < 0 ||
+	    (rc = sl_source_render_str(&x->o.where, &vars, false, &x->arena, src, t->line,
+				       err)) < 0)
 		goto fail;
-	x->t = &x->rt;
 	x->cursor_idx = -1;
 	x->chunk_limit = PG_KEYSET_CHUNK_ROWS;
 	x->key = sl_source_table_key(src, t);
@@ -804,7 +811,7 @@ int sl_postgres_source_open(sl_extractor **out, const sl_source *src, const sl_s
 		goto fail;
 	}
 
-	x->conn = PQconnectdb(src->connection);
+	x->conn = PQconnectdb(conninfo);
 	if (PQstatus(x->conn) != CONNECTION_OK) {
 		rc = pg_fail(x, err, "connecting");
 		goto fail;

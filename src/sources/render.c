@@ -6,7 +6,7 @@
  * name, optional spaces, "}}"; anything else in braces is an unknown
  * variable, reported at load time.
  */
-#include "sources/sources.h"
+#include "sources/sources_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -130,9 +130,8 @@ int sl_render_check(const char *s, bool allow_watermark, const char **bad, size_
 	return 0;
 }
 
-/* *s rendered into the arena when it holds "{{"; unchanged otherwise. */
-static int render_str(char **s, const sl_render_vars *v, bool keep_wm, sl_arena *a,
-		      const sl_source *src, int line, sl_error *err)
+int sl_source_render_str(char **s, const sl_render_vars *v, bool keep_wm, sl_arena *a,
+			 const sl_source *src, int line, sl_error *err)
 {
 	if (!*s || !strstr(*s, "{{"))
 		return 0;
@@ -146,9 +145,8 @@ static int render_str(char **s, const sl_render_vars *v, bool keep_wm, sl_arena 
 	return rc;
 }
 
-/* A copy of kvs (in the arena) with its values rendered. */
-static int render_kvs(sl_kvs *kvs, const sl_render_vars *v, bool keep_wm, sl_arena *a,
-		      const sl_source *src, sl_error *err)
+int sl_source_render_kvs(sl_kvs *kvs, const sl_render_vars *v, bool keep_wm, sl_arena *a,
+			 const sl_source *src, sl_error *err)
 {
 	bool any = false;
 	for (int i = 0; i < kvs->n && !any; i++)
@@ -161,28 +159,10 @@ static int render_kvs(sl_kvs *kvs, const sl_render_vars *v, bool keep_wm, sl_are
 	memcpy(items, kvs->items, sizeof *items * (size_t)kvs->n);
 	kvs->items = items;
 	for (int i = 0; i < kvs->n; i++) {
-		int rc = render_str(&items[i].value, v, keep_wm, a, src, items[i].line, err);
+		int rc = sl_source_render_str(&items[i].value, v, keep_wm, a, src, items[i].line,
+					      err);
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
-}
-
-int sl_source_table_render(sl_source_table *out, const sl_source *src, const sl_source_table *t,
-			   const sl_extract_opts *opts, bool keep_watermark, sl_arena *a,
-			   sl_error *err)
-{
-	sl_render_vars v;
-	int rc;
-	*out = *t;
-	sl_render_vars_of(&v, opts);
-	if ((rc = render_str(&out->url, &v, keep_watermark, a, src, t->line, err)) < 0 ||
-	    (rc = render_str(&out->path, &v, false, a, src, t->line, err)) < 0 ||
-	    (rc = render_str(&out->body, &v, keep_watermark, a, src, t->line, err)) < 0 ||
-	    (rc = render_str(&out->query, &v, false, a, src, t->line, err)) < 0 ||
-	    (rc = render_str(&out->where, &v, false, a, src, t->line, err)) < 0 ||
-	    (rc = render_kvs(&out->params, &v, keep_watermark, a, src, err)) < 0 ||
-	    (rc = render_kvs(&out->headers, &v, keep_watermark, a, src, err)) < 0)
-		return rc;
 	return 0;
 }

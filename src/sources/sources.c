@@ -1,5 +1,5 @@
 /*
- * sources.c: dispatch from a source's kind to its extractor, the typed
+ * sources.c: opening a source table through its kind, the typed
  * progress an extraction returns, and the small lookups of source
  * configuration (write modes, key/value lists, state keys).
  */
@@ -18,17 +18,6 @@ const char *sl_write_mode_name(sl_write_mode m)
 	return "?";
 }
 
-const char *sl_source_kind_name(sl_source_kind k)
-{
-	switch (k) {
-	case SL_SOURCE_CSV: return "csv";
-	case SL_SOURCE_POSTGRES: return "postgres";
-	case SL_SOURCE_HTTP: return "http";
-	case SL_SOURCE_S3: return "s3";
-	}
-	return "?";
-}
-
 const char *sl_kvs_get(const sl_kvs *kvs, const char *key)
 {
 	for (int i = 0; kvs && i < kvs->n; i++)
@@ -40,13 +29,9 @@ const char *sl_kvs_get(const sl_kvs *kvs, const char *key)
 int sl_extractor_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
 		      const sl_extract_opts *opts, sl_error *err)
 {
-	switch (src->kind) {
-	case SL_SOURCE_CSV:
-	case SL_SOURCE_S3: return sl_file_source_open(out, src, t, opts, err);
-	case SL_SOURCE_POSTGRES: return sl_postgres_source_open(out, src, t, opts, err);
-	case SL_SOURCE_HTTP: return sl_http_source_open(out, src, t, opts, err);
-	}
-	return sl_error_set(err, SL_EINTERNAL, "unknown source kind %d", (int)src->kind);
+	if (!src->kind || !src->kind->open)
+		return sl_error_set(err, SL_EINTERNAL, "source %s has no kind", src->name);
+	return src->kind->open(out, src, t, opts, err);
 }
 
 void sl_extractor_close(sl_extractor *x)

@@ -19,9 +19,6 @@
 typedef enum { SL_WRITE_APPEND = 0, SL_WRITE_REPLACE, SL_WRITE_MERGE } sl_write_mode;
 const char *sl_write_mode_name(sl_write_mode m);
 
-typedef enum { SL_SOURCE_CSV = 0, SL_SOURCE_POSTGRES, SL_SOURCE_HTTP, SL_SOURCE_S3 } sl_source_kind;
-const char *sl_source_kind_name(sl_source_kind k);
-
 /* A key/value pair from a YAML mapping (params, headers, columns...). */
 typedef struct sl_kv {
 	char *key;
@@ -37,7 +34,14 @@ typedef struct sl_kvs {
 /* The value for key, or NULL. */
 const char *sl_kvs_get(const sl_kvs *kvs, const char *key);
 
-/* One table of a source: what to extract and how to write it. */
+typedef struct sl_source_kind sl_source_kind;
+typedef struct sl_extractor sl_extractor;
+typedef struct sl_extract_opts sl_extract_opts;
+
+/*
+ * One table of a source: the keys every kind shares, read by project/, and
+ * the kind's own options, read by the kind (opaque outside it).
+ */
 typedef struct sl_source_table {
 	char *name;
 	int line;             /* line of the table's entry in the source file */
@@ -46,55 +50,121 @@ typedef struct sl_source_table {
 	char **primary_key;
 	sl_kvs columns;       /* declared column types, in file order: name -> type text */
 	int64_t max_bad_rows; /* default 0 */
-
-	/* csv and s3 */
-	char *path;           /* files: a glob, relative to the project dir, or an
-				 s3:// URL */
-	char *url;            /* s3: s3://bucket/prefix/glob; http: endpoint URL */
-	char *format;         /* files: csv | parquet | jsonl; default from extension */
-	char delimiter;       /* default ',' */
-	char quote;           /* default '"' */
-	char escape;          /* default '"' */
-	bool header;          /* default true */
-	int nnulls;
-	char **nulls;         /* default {""} */
-	int64_t max_columns;  /* 0: the CSV reader's default, 10,000 */
-
-	/* postgres and http */
-	char *cursor;         /* incremental cursor column / record field */
-	int64_t lookback_micros;
-	char *query;          /* postgres: a SELECT instead of a table */
-	char *where;          /* postgres: the user's SQL condition, ANDed to the
-				 extraction query (rendered like query) */
-	char *schema_name;    /* postgres: source schema, default "public" */
-	bool cast_unsupported_to_text;
-
-	/* http */
-	char *method;         /* GET | POST */
-	sl_kvs params;
-	sl_kvs headers;
-	char *body;
-	char *records;        /* path of the records array: "data.items" */
-	sl_kvs auth;          /* bearer | basic_user/basic_password | api_key_header/api_key */
-	sl_kvs pagination;    /* type: page|offset|cursor|link, and its keys */
-	char *flatten;        /* "columns" (default) | "json" */
-	double rate_limit;    /* requests per second, 0 = none */
-	int max_retries;      /* default 5 */
-	char *on_bad_page;    /* "quarantine" (default) | "fail" */
-	int64_t max_pages;        /* pages one extraction may request; default 100000 */
-	int64_t max_record_bytes; /* largest record held; default 16 MiB */
-	int64_t max_retry_micros; /* max_retry_time: retrying and waiting per table; default 10m */
+	char *cursor;         /* the incremental cursor column, for kinds that have
+				 one (set by the kind; loads order merges by it) */
+	/* Orchestration keys (tags, retries, retry_delay, timeout) are the
+	 * engine's and are read by project/ next to the keys above. */
+	const void *opts;     /* the kind's options (sl_source_kind.parse_table) */
 } sl_source_table;
 
 typedef struct sl_source {
 	char *name;
-	sl_source_kind kind;
+	const sl_source_kind *kind;
 	char *file;           /* path of the source YAML, for messages */
-	char *connection;     /* postgres: conninfo or URI (secret) */
 	int line;             /* line of the source: key, for messages */
 	int ntables;
 	sl_source_table *tables;
+	const void *opts;     /* the kind's source-level options (postgres: its
+				 connection), or NULL */
 } sl_source;
+
+/* ------------------------------------------------------ the kind registry */
+
+/* What a configuration key holds; readers check it (sl_config). */
+typedef enum {
+	SL_KEY_STRING = 0,
+	SL_KEY_INT,
+	SL_KEY_BOOL,
+	SL_KEY_NUMBER,    /* >= 0 */
+	SL_KEY_DURATION,  /* a string like 90s, 15m, 2h, 1d */
+	SL_KEY_CHAR,      /* one character, "\\t" or "tab" */
+	SL_KEY_LIST,      /* a string or a list of strings */
+	SL_KEY_MAPPING,   /* scalar -> scalar */
+	SL_KEY_ENUM       /* one of sl_source_key.choices */
+} sl_key_type;
+
+/* A key a kind accepts, besides the keys every source or table has. */
+typedef struct sl_source_key {
+	const char *name;
+	sl_key_type type;
+	const char *const *choices; /* SL_KEY_ENUM: NULL-terminated */
+} sl_source_key;
+
+/*
+ * One mapping of a source file (the source's or one table's) as a kind
+ * reads it: typed getters that project/ implements over its YAML, with
+ * ${VAR}s expanded (and their values registered as secrets) and wrong
+ * types refused as "file:line: \"key\" in table \"t\" must be ..., not
+ * ...". An absent or null key leaves *out untouched and returns 0 (preset
+ * defaults). Every string lives as long as the project.
+ */
+typedef struct sl_config sl_config;
+typedef struct sl_config_ops {
+	int (*str)(sl_config *c, const char *key, char **out);
+	int (*integer)(sl_config *c, const char *key, int64_t min, int64_t max, int64_t *out);
+	int (*boolean)(sl_config *c, const char *key, bool *out);
+	int (*number)(sl_config *c, const char *key, double *out);
+	int (*list)(sl_config *c, const char *key, char ***out, int *n);
+	int (*mapping)(sl_config *c, const char *key, sl_kvs *out);
+	int (*choice)(sl_config *c, const char *key, const char *const *choices, int *out);
+	/* The line of key (of the mapping when key is NULL; 0 when absent). */
+	int (*line)(sl_config *c, const char *key);
+	/* Zeroed memory that lives as long as the project; NULL when out of memory. */
+	void *(*alloc)(sl_config *c, size_t n);
+	/* Refuses a name (of a column, a cursor...) longer than names may be:
+	 * "file:line: what \"...\" is N bytes long; ...". */
+	int (*check_name)(sl_config *c, int line, const char *what, const char *name);
+	/* The closest of cands (NULL-terminated) to word, for "did you mean"; or NULL. */
+	const char *(*suggest)(sl_config *c, const char *word, const char *const *cands);
+} sl_config_ops;
+
+struct sl_config {
+	const sl_config_ops *ops;
+	const char *file;   /* "sources/shop.yml" */
+	const char *where;  /* " in table \"orders\"" (or ""), after a key in messages */
+	sl_error *err;
+};
+
+/* Sets c->err to "file:line: message" (SL_ECONFIG) and returns SL_ECONFIG. */
+int sl_config_fail(sl_config *c, int line, const char *fmt, ...) SL_PRINTF(3, 4);
+/* A one-character key into *out (see SL_KEY_CHAR); empty is '\0' when allowed. */
+int sl_config_char(sl_config *c, const char *key, bool allow_empty, char *out);
+/* A duration key into *micros, "must be a duration like 2h, 15m, 90s or 1d". */
+int sl_config_duration(sl_config *c, const char *key, int64_t *micros);
+/*
+ * Checks {{ name }} in a string option: a logical date ({{ ds }},
+ * {{ data_interval_start }}, {{ data_interval_end }}) or, when
+ * allow_watermark, {{ watermark }}; line 0 means key's line.
+ */
+int sl_config_check_vars(sl_config *c, const char *key, int line, const char *value,
+			 bool allow_watermark);
+
+/*
+ * A source kind: its name (what users write as kind:), the keys it adds to
+ * a source and to its tables, how it reads them, and how it opens an
+ * extraction. Kinds register themselves in sources/registry.c; adding one
+ * touches sources/ only.
+ */
+struct sl_source_kind {
+	const char *name;
+	const sl_source_key *source_keys; /* besides source, kind, tables; {NULL} ends */
+	const sl_source_key *table_keys;  /* besides the shared ones; {NULL} ends */
+	/* Reads the source's own keys into src->opts (may be NULL: none). */
+	int (*parse_source)(sl_config *c, sl_source *src);
+	/* Reads and checks a table's own keys into t->opts (and t->cursor);
+	 * the shared keys are read already. */
+	int (*parse_table)(sl_config *c, const sl_source *src, sl_source_table *t);
+	/* The error for table #idx (0-based) without a name; NULL: the
+	 * generic "missing required key". */
+	int (*unnamed_table)(sl_config *c, const sl_source *src, int idx);
+	int (*open)(sl_extractor **out, const sl_source *src, const sl_source_table *t,
+		    const sl_extract_opts *opts, sl_error *err);
+};
+
+/* The kind called name, or NULL. */
+const sl_source_kind *sl_source_kind_find(const char *name);
+/* Every registered kind, NULL-terminated, in the order users are told. */
+const sl_source_kind *const *sl_source_kinds(void);
 
 /* ---------------------------------------------------------- extraction */
 
@@ -125,7 +195,7 @@ typedef enum {
 typedef int (*sl_seen_fn)(void *ctx, const char *path, uint64_t size, const char *version,
 			  sl_file_seen *out, sl_error *err);
 
-typedef struct sl_extract_opts {
+struct sl_extract_opts {
 	const char *project_dir;
 	const char *run_id;
 	bool full_refresh;          /* read everything: no watermark, no file skipped */
@@ -145,7 +215,7 @@ typedef struct sl_extract_opts {
 	const char *ds;
 	const char *data_interval_start;
 	const char *data_interval_end;
-} sl_extract_opts;
+};
 
 typedef struct sl_extract_stats {
 	int64_t files;      /* files or objects read */
@@ -182,8 +252,6 @@ int sl_source_progress_add_file(sl_source_progress *p, const char *path, uint64_
 /* Sets the watermark (copied; NULL clears it). 0 or SL_ENOMEM. */
 int sl_source_progress_set_watermark(sl_source_progress *p, const char *watermark);
 void sl_source_progress_clear(sl_source_progress *p);
-
-typedef struct sl_extractor sl_extractor;
 
 typedef struct sl_extractor_ops {
 	/* Returns 1 with *out (owned by the extractor, valid until the next
@@ -223,15 +291,6 @@ static inline int sl_extractor_next(sl_extractor *x, sl_batch **out, sl_error *e
 
 /* The progress reached so far into *out (empty on entry; cleared on error). */
 int sl_extractor_progress(sl_extractor *x, sl_source_progress *out, sl_error *err);
-
-/* The kinds, used by sl_extractor_open. */
-int sl_file_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
-			const sl_extract_opts *opts, sl_error *err);
-int sl_postgres_source_open(sl_extractor **out, const sl_source *src,
-			    const sl_source_table *t, const sl_extract_opts *opts,
-			    sl_error *err);
-int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
-			const sl_extract_opts *opts, sl_error *err);
 
 /*
  * Key of a source table in the state store: "<source>.<table>" (names are

@@ -15,7 +15,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "sources/sources.h"
+#include "sources/sources_int.h"
 #include "formats/parquet/parquet.h"
 
 #include "../lib/unit_tmp.h"
@@ -23,6 +23,7 @@
 typedef struct fixture {
 	sl_source src;
 	sl_source_table t;
+	sl_file_opts o;
 	char *nulls[1];
 	sl_extract_opts opts;
 	sl_buf bad;   /* quarantined rows: "origin-tail:line: reason\n" */
@@ -43,21 +44,22 @@ static void fixture_init(fixture *f, const char *path)
 {
 	memset(f, 0, sizeof *f);
 	f->src.name = "files";
-	f->src.kind = SL_SOURCE_CSV;
+	f->src.kind = sl_source_kind_find("csv");
 	f->src.file = "sources/files.yml";
 	f->src.ntables = 1;
 	f->src.tables = &f->t;
 	f->t.name = "t";
 	f->t.line = 4;
-	f->t.path = (char *)path;
-	f->t.header = true;
-	f->t.delimiter = ',';
-	f->t.quote = '"';
-	f->t.escape = '"';
+	f->t.opts = &f->o;
+	f->o.location = (char *)path;
+	f->o.header = true;
+	f->o.delimiter = ',';
+	f->o.quote = '"';
+	f->o.escape = '"';
 	f->nulls[0] = "";
-	f->t.nulls = f->nulls;
-	f->t.nnulls = 1;
-	f->t.flatten = "columns";
+	f->o.nulls = f->nulls;
+	f->o.nnulls = 1;
+	f->o.flatten = "columns";
 	f->opts.project_dir = tmp;
 	f->opts.on_bad = on_bad;
 	f->opts.on_bad_ctx = f;
@@ -263,7 +265,7 @@ static void test_format_key_and_rendered_path(void **state)
 	(void)state;
 	fixture f;
 	fixture_init(&f, "drops/{{ ds }}/*.txt");
-	f.t.format = "jsonl";
+	f.o.format = "jsonl";
 	f.opts.ds = "2024-03-05";
 	char dir[512];
 	snprintf(dir, sizeof dir, "%s/drops", tmp);

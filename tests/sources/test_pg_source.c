@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sources/sources.h"
+#include "sources/pg_int.h"
 
 static const char *conninfo;
 static bool skip_all;
@@ -84,6 +84,8 @@ static int group_teardown(void **state)
 typedef struct fixture {
 	sl_source src;
 	sl_source_table t;
+	sl_pg_source_opts so;
+	sl_pg_opts o;
 	sl_kv cols[8];
 	char *pk[2];
 	sl_extract_opts opts;
@@ -94,14 +96,16 @@ static void fixture_init(fixture *f, const char *table)
 {
 	memset(f, 0, sizeof *f);
 	f->src.name = "db";
-	f->src.kind = SL_SOURCE_POSTGRES;
+	f->src.kind = sl_source_kind_find("postgres");
+	f->src.opts = &f->so;
+	f->t.opts = &f->o;
 	f->src.file = "sources/db.yml";
-	f->src.connection = (char *)conninfo;
+	f->so.connection = (char *)conninfo;
 	f->src.ntables = 1;
 	f->src.tables = &f->t;
 	f->t.name = (char *)table;
 	f->t.line = 7;
-	f->t.schema_name = schema;
+	f->o.schema_name = schema;
 	f->opts.batch_rows = 1000;
 }
 
@@ -226,7 +230,7 @@ static void test_pg_unsupported_type_names_column_or_casts_to_text(void **state)
 	assert_non_null(strstr(err.message, "column \"span\" has type interval"));
 	assert_non_null(strstr(err.message, "cast_unsupported_to_text"));
 
-	f.t.cast_unsupported_to_text = true;
+	f.o.cast_unsupported_to_text = true;
 	sl_error_clear(&err);
 	if (sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err) < 0)
 		fail_msg("open: %s", err.message);
@@ -356,9 +360,9 @@ static void test_pg_query_source_with_cursor_first_run_reads_all(void **state)
 	fixture_init(&f, "ev_q");
 	char q[256];
 	snprintf(q, sizeof q, "SELECT id, updated_at, qty * 10 AS qty10 FROM %s.ev;", schema);
-	f.t.query = q;
+	f.o.query = q;
 	f.t.cursor = "updated_at";
-	f.t.lookback_micros = 2 * 3600 * SL_MICROS_PER_SEC;
+	f.o.lookback_micros = 2 * 3600 * SL_MICROS_PER_SEC;
 	sl_extractor *x = NULL;
 	sl_error err = SL_ERROR_INIT;
 	if (sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err) < 0)
@@ -416,7 +420,7 @@ static void test_pg_incremental_watermark_lookback_and_full_refresh(void **state
 	fixture_init(&f, "inc");
 	set_pk(&f, "id");
 	f.t.cursor = "updated_at";
-	f.t.lookback_micros = 2 * 3600 * SL_MICROS_PER_SEC;
+	f.o.lookback_micros = 2 * 3600 * SL_MICROS_PER_SEC;
 	sl_buf out = SL_BUF_INIT;
 
 	assert_int_equal(run_once(&f, &out), 3);
@@ -456,13 +460,13 @@ static void test_pg_bad_connection_error_hides_password(void **state)
 	SKIP_IF_NEEDED();
 	fixture f;
 	fixture_init(&f, "x");
-	f.src.connection = "host=/nonexistent-dir port=1 user=u password=hunter2 connect_timeout=2";
+	f.so.connection = "host=/nonexistent-dir port=1 user=u password=hunter2 connect_timeout=2";
 	sl_extractor *x = NULL;
 	sl_error err = SL_ERROR_INIT;
 	assert_int_equal(sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err), SL_EDB);
 	assert_non_null(strstr(err.message, "postgres source db.x: connecting:"));
 	assert_null(strstr(err.message, "hunter2"));
-	f.src.connection = NULL;
+	f.so.connection = NULL;
 	assert_int_equal(sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err), SL_ECONFIG);
 	assert_non_null(strstr(err.message, "connection is missing"));
 }
@@ -492,7 +496,7 @@ static void test_pg_where_condition_with_logical_date(void **state)
 	fixture f;
 	fixture_init(&f, "daily");
 	set_pk(&f, "id");
-	f.t.where = "day = '{{ ds }}' OR id = 1";
+	f.o.where = "day = '{{ ds }}' OR id = 1";
 	f.opts.ds = "2024-03-03"; /* g % 5 == 2: 20 rows, and id 1 */
 	f.opts.batch_rows = 2;    /* keyset chunks of 16 */
 	sl_extractor *x = NULL;
@@ -509,7 +513,7 @@ static void test_pg_where_condition_with_logical_date(void **state)
 	/* With a cursor: both conditions hold. */
 	fixture_init(&f, "daily");
 	f.t.cursor = "id";
-	f.t.where = "day = '{{ds}}'";
+	f.o.where = "day = '{{ds}}'";
 	f.opts.ds = "2024-03-03";
 	f.opts.watermark = "90";
 	if (sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err) < 0)
@@ -527,7 +531,7 @@ static void test_pg_slow_query_times_out_and_is_cancelled(void **state)
 	SKIP_IF_NEEDED();
 	fixture f;
 	fixture_init(&f, "slow");
-	f.t.query = "SELECT 1 AS a FROM pg_sleep(60)";
+	f.o.query = "SELECT 1 AS a FROM pg_sleep(60)";
 	sl_cancel token;
 	sl_cancel_init(&token, NULL);
 	sl_cancel_set_timeout(&token, 0.5);

@@ -93,29 +93,28 @@ static void test_render_without_run_values_uses_today(void **state)
 	assert_int_equal(strlen(v.ds), 10);
 }
 
-static void test_table_render_names_file_and_line(void **state)
+static void test_option_render_names_file_and_line(void **state)
 {
 	(void)state;
 	sl_source src = {.name = "db", .file = "sources/db.yml"};
 	sl_kv params[2] = {{"day", "{{ ds }}", 9}, {"bad", "{{ nope }}", 10}};
-	sl_source_table t = {.name = "orders", .line = 5,
-			     .url = "http://api/{{ ds }}/x",
-			     .query = "select * from o where d = '{{ds}}'",
-			     .where = "plain"};
-	sl_source_table out;
+	sl_kvs kvs = {1, params};
+	char *url = "http://api/{{ ds }}/x", *plain = "plain";
+	const char *plain_before = plain;
+	sl_render_vars v;
 	sl_arena a;
 	sl_error err = SL_ERROR_INIT;
 	sl_arena_init(&a, 256);
-	t.params.n = 1;
-	t.params.items = params;
-	assert_int_equal(sl_source_table_render(&out, &src, &t, &RUN, true, &a, &err), 0);
-	assert_string_equal(out.url, "http://api/2024-03-05/x");
-	assert_string_equal(out.query, "select * from o where d = '2024-03-05'");
-	assert_ptr_equal(out.where, t.where); /* untouched text is shared */
-	assert_string_equal(out.params.items[0].value, "2024-03-05");
-	assert_string_equal(t.params.items[0].value, "{{ ds }}"); /* the config stays */
-	t.params.n = 2;
-	assert_int_equal(sl_source_table_render(&out, &src, &t, &RUN, true, &a, &err), SL_ECONFIG);
+	sl_render_vars_of(&v, &RUN);
+	assert_int_equal(sl_source_render_str(&url, &v, true, &a, &src, 5, &err), 0);
+	assert_string_equal(url, "http://api/2024-03-05/x");
+	assert_int_equal(sl_source_render_str(&plain, &v, false, &a, &src, 5, &err), 0);
+	assert_ptr_equal(plain, plain_before); /* untouched text is shared */
+	assert_int_equal(sl_source_render_kvs(&kvs, &v, true, &a, &src, &err), 0);
+	assert_string_equal(kvs.items[0].value, "2024-03-05");
+	assert_string_equal(params[0].value, "{{ ds }}"); /* the configuration stays */
+	sl_kvs both = {2, params};
+	assert_int_equal(sl_source_render_kvs(&both, &v, true, &a, &src, &err), SL_ECONFIG);
 	assert_string_equal(err.message, "sources/db.yml:10: unknown variable {{ nope }}; use "
 			    "{{ ds }}, {{ data_interval_start }} or {{ data_interval_end }} (or "
 			    "{{ watermark }})");
@@ -128,7 +127,7 @@ int main(void)
 		cmocka_unit_test(test_render_substitutes_with_optional_spaces),
 		cmocka_unit_test(test_render_unknown_name_is_a_config_error),
 		cmocka_unit_test(test_render_without_run_values_uses_today),
-		cmocka_unit_test(test_table_render_names_file_and_line),
+		cmocka_unit_test(test_option_render_names_file_and_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sources/sources.h"
+#include "sources/sources_int.h"
 
 #define SECRET "unit-SECRET-3f9a0c1d77"
 
@@ -32,16 +32,18 @@ static int setup(void **state)
 static int open_table(const char *url, const char *format, sl_error *err)
 {
 	sl_source_table t = {0};
+	sl_file_opts o = {.delimiter = ',', .quote = '"', .escape = '"', .flatten = "columns"};
 	sl_source src = {0};
 	sl_extract_opts opts = {0};
 	sl_extractor *x = NULL;
 	t.name = "events";
 	t.line = 7;
-	t.url = (char *)url;
-	t.format = (char *)format;
-	t.header = true;
+	t.opts = &o;
+	o.location = (char *)url;
+	o.format = format;
+	o.header = true;
 	src.name = "drops";
-	src.kind = SL_SOURCE_S3;
+	src.kind = sl_source_kind_find("s3");
 	src.file = "sources/drops.yml";
 	src.ntables = 1;
 	src.tables = &t;

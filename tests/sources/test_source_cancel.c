@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sources/sources.h"
+#include "sources/http_int.h"
 
 /* A listening socket nobody accepts on: connections complete, requests
  * are never answered. Returns the fd; *port gets its port. */
@@ -35,21 +35,26 @@ static int silent_server(int *port)
 	return fd;
 }
 
+static sl_http_opts opts_of_table;
+
 static void http_table(sl_source *src, sl_source_table *t, const char *url)
 {
+	sl_http_opts *o = &opts_of_table;
 	memset(src, 0, sizeof *src);
 	memset(t, 0, sizeof *t);
+	memset(o, 0, sizeof *o);
+	t->opts = o;
 	t->name = "rates";
 	t->line = 4;
-	t->url = (char *)url;
-	t->method = "GET";
-	t->flatten = "columns";
-	t->on_bad_page = "quarantine";
-	t->max_retries = 5;
-	t->max_pages = 100;
-	t->max_retry_micros = 600 * SL_MICROS_PER_SEC;
+	o->url = (char *)url;
+	o->method = "GET";
+	o->flatten = "columns";
+	o->on_bad_page = "quarantine";
+	o->max_retries = 5;
+	o->max_pages = 100;
+	o->max_retry_micros = 600 * SL_MICROS_PER_SEC;
 	src->name = "api";
-	src->kind = SL_SOURCE_HTTP;
+	src->kind = sl_source_kind_find("http");
 	src->file = "sources/api.yml";
 	src->ntables = 1;
 	src->tables = t;
