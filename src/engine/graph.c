@@ -11,22 +11,24 @@
 #include <time.h>
 
 /* The source's tags, then the table's that the source lacks. */
-static int union_tags(sl_arena *a, const sl_source *s, const sl_source_table *t,
-		      const char ***out, int *n)
+static int union_tags(sl_arena *a, const sl_project *p, const sl_source *s,
+		      const sl_source_table *t, const char ***out, int *n)
 {
-	int cap = s->policy.ntags + t->policy.ntags;
+	const sl_task_policy *sp = sl_project_source_policy(p, s);
+	const sl_task_policy *tp = sl_project_table_policy(p, s, t);
+	int cap = sp->ntags + tp->ntags;
 	const char **tags = sl_arena_alloc(a, sizeof *tags * (size_t)(cap ? cap : 1));
 	int m = 0;
 	if (!tags)
 		return SL_ENOMEM;
-	for (int i = 0; i < s->policy.ntags; i++)
-		tags[m++] = s->policy.tags[i];
-	for (int i = 0; i < t->policy.ntags; i++) {
+	for (int i = 0; i < sp->ntags; i++)
+		tags[m++] = sp->tags[i];
+	for (int i = 0; i < tp->ntags; i++) {
 		bool dup = false;
 		for (int j = 0; j < m && !dup; j++)
-			dup = strcmp(tags[j], t->policy.tags[i]) == 0;
+			dup = strcmp(tags[j], tp->tags[i]) == 0;
 		if (!dup)
-			tags[m++] = t->policy.tags[i];
+			tags[m++] = tp->tags[i];
 	}
 	*out = tags;
 	*n = m;
@@ -44,7 +46,7 @@ static int add_task(sl_dag *g, const sl_task_kind *kind, const sl_project *p,
 	char *id = sl_arena_sprintf(&g->arena, "%s:%s", kind->name, node);
 	const char **tags = NULL;
 	int ntags = 0;
-	if (!et || !id || union_tags(&g->arena, s, t, &tags, &ntags) < 0)
+	if (!et || !id || union_tags(&g->arena, p, s, t, &tags, &ntags) < 0)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	et->src = s;
 	et->t = t;

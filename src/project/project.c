@@ -12,35 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-const char *sl_write_mode_name(sl_write_mode m)
-{
-	switch (m) {
-	case SL_WRITE_APPEND: return "append";
-	case SL_WRITE_REPLACE: return "replace";
-	case SL_WRITE_MERGE: return "merge";
-	}
-	return "?";
-}
-
-const char *sl_source_kind_name(sl_source_kind k)
-{
-	switch (k) {
-	case SL_SOURCE_CSV: return "csv";
-	case SL_SOURCE_POSTGRES: return "postgres";
-	case SL_SOURCE_HTTP: return "http";
-	case SL_SOURCE_S3: return "s3";
-	}
-	return "?";
-}
-
-const char *sl_kvs_get(const sl_kvs *kvs, const char *key)
-{
-	for (int i = 0; kvs && i < kvs->n; i++)
-		if (strcmp(kvs->items[i].key, key) == 0)
-			return kvs->items[i].value;
-	return NULL;
-}
-
 const sl_target *sl_project_target(const sl_project *p, const char *name)
 {
 	if (!name)

@@ -80,8 +80,6 @@ int pj_get_enum(pj_file *f, yaml_node_t *map, const char *key, const char *where
 const char *pj_suggest(const char *word, const char *const *cands);
 /* True when s matches [A-Za-z_][A-Za-z0-9_]*. */
 bool pj_is_ident(const char *s);
-/* Registers a connection string's password parts and the whole for redaction. */
-void pj_add_conn_secret(const char *conn);
 /* Joins path onto dir (unless absolute) and removes "." and ".." segments. */
 char *pj_abs_path(sl_arena *a, const char *dir, const char *path);
 

@@ -6,6 +6,7 @@
  */
 #include "project/project_int.h"
 
+#include <stddef.h>
 #include <string.h>
 
 void pj_policy_unset(sl_task_policy *p)
@@ -73,10 +74,32 @@ int pj_load_policy(pj_file *f, yaml_node_t *map, const char *where, bool tags,
 	return 0;
 }
 
+/* Policies not read (a project built by hand, a table without them) are unset. */
+static const sl_task_policy unset = {.retries = -1, .retry_delay = -1, .timeout = -1};
+
+const sl_task_policy *sl_project_source_policy(const sl_project *p, const sl_source *s)
+{
+	ptrdiff_t si = s - p->sources;
+	if (!p->policies || si < 0 || si >= p->nsources)
+		return &unset;
+	return &p->policies[si].source;
+}
+
+const sl_task_policy *sl_project_table_policy(const sl_project *p, const sl_source *s,
+					      const sl_source_table *t)
+{
+	ptrdiff_t si = s - p->sources, ti = t - s->tables;
+	if (!p->policies || si < 0 || si >= p->nsources || ti < 0 || ti >= s->ntables ||
+	    !p->policies[si].tables)
+		return &unset;
+	return &p->policies[si].tables[ti];
+}
+
 void sl_project_task_policy(const sl_project *p, const sl_source *s, const sl_source_table *t,
 			    int *retries, double *retry_delay, double *timeout)
 {
-	const sl_task_policy *levels[3] = {&t->policy, &s->policy, &p->defaults};
+	const sl_task_policy *levels[3] = {sl_project_table_policy(p, s, t),
+					   sl_project_source_policy(p, s), &p->defaults};
 	*retries = 0;
 	*retry_delay = 10;
 	*timeout = 0;

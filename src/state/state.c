@@ -85,18 +85,20 @@ static const char schema_v3[] =
  * bytes it read. loaded_versions (written, never the authority: the
  * warehouse's _sluice_loads is) goes.
  */
+static const char *const schema_v4_columns[][2] = {
+	{"runs", "logical_date INTEGER"},
+	{"runs", "data_interval_start INTEGER"},
+	{"runs", "data_interval_end INTEGER"},
+	{"runs", "trigger TEXT"},
+	{"runs", "resumed_from TEXT"},
+	{"runs", "params TEXT"},
+	{"runs", "pid INTEGER"},
+	{"runs", "host TEXT"},
+	{"tasks", "rows INTEGER"},
+	{"tasks", "bytes INTEGER"},
+};
 static const char schema_v4[] =
-	"ALTER TABLE runs ADD COLUMN logical_date INTEGER;"
-	"ALTER TABLE runs ADD COLUMN data_interval_start INTEGER;"
-	"ALTER TABLE runs ADD COLUMN data_interval_end INTEGER;"
-	"ALTER TABLE runs ADD COLUMN trigger TEXT;"
-	"ALTER TABLE runs ADD COLUMN resumed_from TEXT;"
-	"ALTER TABLE runs ADD COLUMN params TEXT;"
-	"ALTER TABLE runs ADD COLUMN pid INTEGER;"
-	"ALTER TABLE runs ADD COLUMN host TEXT;"
-	"CREATE INDEX runs_status ON runs(status);"
-	"ALTER TABLE tasks ADD COLUMN rows INTEGER;"
-	"ALTER TABLE tasks ADD COLUMN bytes INTEGER;"
+	"CREATE INDEX IF NOT EXISTS runs_status ON runs(status);"
 	"DROP TABLE IF EXISTS loaded_versions;";
 
 /* ---------------------------------------------------------------- helpers */
@@ -208,6 +210,30 @@ static int exec_sql(sl_state *st, const char *sql, const char *what, sl_error *e
 
 /* ---------------------------------------------------------------- opening */
 
+/* ALTER TABLE table ADD COLUMN def, unless the column is there already (a
+ * database a newer sluice opened and an older one wrote to again). */
+static int add_column(sl_state *st, const char *table, const char *def, sl_error *err)
+{
+	sqlite3_stmt *s;
+	char sql[160];
+	size_t name_len = strcspn(def, " ");
+	bool found = false;
+	snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?1", table);
+	int rc = st_prepare(st, &s, sql, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, def, (int)name_len, SQLITE_TRANSIENT);
+	int step = sqlite3_step(s);
+	found = step == SQLITE_ROW;
+	sqlite3_finalize(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return st_db_err(st, err, "read the schema");
+	if (found)
+		return 0;
+	snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s", table, def);
+	return exec_sql(st, sql, "migrate schema to version 4", err);
+}
+
 static int migrate(sl_state *st, sl_error *err)
 {
 	sqlite3_stmt *s;
@@ -243,6 +269,10 @@ static int migrate(sl_state *st, sl_error *err)
 			goto fail;
 	}
 	if (version < 4) {
+		for (size_t i = 0; i < sizeof schema_v4_columns / sizeof schema_v4_columns[0]; i++)
+			if ((rc = add_column(st, schema_v4_columns[i][0], schema_v4_columns[i][1],
+					     err)) < 0)
+				goto fail;
 		rc = exec_sql(st, schema_v4, "migrate schema to version 4", err);
 		if (rc < 0)
 			goto fail;
