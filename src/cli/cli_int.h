@@ -43,10 +43,9 @@ int sl_cli_select_add(sl_cli_select *s, char *arg);
 
 /* A --threads value: 1 to 1024; -1 (after a usage error) otherwise. */
 int sl_cli_parse_threads(const char *cmd, const char *v);
-/* A --logical-date value: YYYY-MM-DD (the day: *start, *end its interval)
- * or an ISO-8601 timestamp (*start = *end = it). -1 after a usage error. */
-int sl_cli_parse_logical_date(const char *cmd, const char *v, int64_t *at, int64_t *start,
-			      int64_t *end);
+/* A --logical-date value: YYYY-MM-DD (midnight UTC) or an ISO-8601
+ * timestamp, into *at (micros). -1 after a usage error. */
+int sl_cli_parse_logical_date(const char *cmd, const char *v, int64_t *at);
 
 /*
  * Prints "sluice: <message>" to stderr (redacted; a JSON line like the

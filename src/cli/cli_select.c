@@ -27,20 +27,16 @@ int sl_cli_parse_threads(const char *cmd, const char *v)
 	return (int)n;
 }
 
-int sl_cli_parse_logical_date(const char *cmd, const char *v, int64_t *at, int64_t *start,
-			      int64_t *end)
+int sl_cli_parse_logical_date(const char *cmd, const char *v, int64_t *at)
 {
 	int32_t days;
 	size_t n = strlen(v);
 	if (sl_date_parse(v, n, &days) == 0) {
-		*at = *start = (int64_t)days * SL_MICROS_PER_DAY;
-		*end = *start + SL_MICROS_PER_DAY;
+		*at = (int64_t)days * SL_MICROS_PER_DAY;
 		return 0;
 	}
-	if (sl_timestamp_parse(v, n, at) == 0) {
-		*start = *end = *at;
+	if (sl_timestamp_parse(v, n, at) == 0)
 		return 0;
-	}
 	sl_cli_usage_error(cmd, "--logical-date must be a date (2024-01-31) or an ISO-8601 "
 			   "timestamp (2024-01-31T06:00:00Z), not '%s'", v);
 	return -1;

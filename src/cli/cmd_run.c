@@ -45,8 +45,9 @@ static const char *const common_flags =
 	"  --threads N         tasks at once (default: the machine's cores)\n"
 	"  --fail-fast         the first failed task cancels the rest of the run\n"
 	"                      (otherwise only what waits for it is skipped)\n"
-	"  --logical-date D    the run's logical date: YYYY-MM-DD (its data interval\n"
-	"                      is that day) or an ISO-8601 timestamp; default now.\n"
+	"  --logical-date D    the run's logical date: YYYY-MM-DD or an ISO-8601\n"
+	"                      timestamp; default now. Its data interval is that\n"
+	"                      UTC day.\n"
 	"                      Sources see it as {{ ds }}, {{ data_interval_start }}\n"
 	"                      and {{ data_interval_end }}\n"
 	"  --resume RUN_ID     rerun only the tasks of that run that did not succeed\n"
@@ -265,7 +266,7 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 	const char *dir = ".", *target = NULL, *resume = NULL, *date = NULL;
 	sl_cli_select select = {0}, exclude = {0};
 	int c, threads = 0;
-	int64_t at = 0, start = 0, end = 0;
+	int64_t at = 0;
 	bool full_refresh = false, fail_fast = false;
 	sl_error err = SL_ERROR_INIT;
 
@@ -292,7 +293,7 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 		case 'F': fail_fast = true; break;
 		case 'd':
 			date = optarg;
-			if (sl_cli_parse_logical_date(argv[0], optarg, &at, &start, &end) < 0)
+			if (sl_cli_parse_logical_date(argv[0], optarg, &at) < 0)
 				return 2;
 			break;
 		case 'r': resume = optarg; break;
@@ -322,8 +323,7 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 		.command = argv[0], .target = target, .extract = extract, .load = load,
 		.full_refresh = full_refresh, .select = select.items, .nselect = select.n,
 		.exclude = exclude.items, .nexclude = exclude.n, .threads = threads,
-		.fail_fast = fail_fast, .cancel = &cancel, .logical_date = at,
-		.data_interval_start = start, .data_interval_end = end, .resume = resume,
+		.fail_fast = fail_fast, .cancel = &cancel, .logical_date = at, .resume = resume,
 		.on_progress = on_progress, .progress_ctx = &ps,
 	};
 	sl_run_result res;

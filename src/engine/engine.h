@@ -88,8 +88,8 @@ typedef struct sl_run_opts {
 	sl_cancel *cancel;         /* the run's token (Ctrl-C, SIGTERM); may be NULL */
 	const char *trigger;       /* cli (NULL), schedule, api, backfill */
 	int64_t logical_date;      /* micros since the epoch; 0: now */
-	int64_t data_interval_start; /* micros; 0: the logical date */
-	int64_t data_interval_end;   /* micros; 0: the logical date */
+	int64_t data_interval_start; /* micros; both 0: the UTC day of the */
+	int64_t data_interval_end;   /* logical date, [00:00, next 00:00) */
 	/* A run id: rerun only the tasks of that run that did not succeed
 	 * (failed, timed out, skipped, cancelled or never ran), with its
 	 * logical date, data interval, selection and --full-refresh; select,

@@ -163,7 +163,8 @@ static int on_start(void *ctx, int task, int attempt, sl_error *err)
 	int rc = sl_state_task_begin(x->state, x->run_id, t->id, attempt, &x->attempt_ids[task],
 				     err);
 	if (rc < 0)
-		sl_error_prefix(err, "%s: not started: recording its start failed: ", t->id);
+		sl_error_prefix(err, "%s %s: not started: recording its start failed: ",
+				t->kind->name, t->node);
 	else
 		sl_log(SL_LOG_INFO, "%s: attempt %d started", t->id, attempt);
 	return rc;
@@ -197,7 +198,8 @@ static int on_end(void *ctx, int task, int attempt, sl_task_status status,
 	char *owned = NULL;
 	int rc = 0;
 
-	if (status == SL_TASK_TIMED_OUT)
+	if (status == SL_TASK_TIMED_OUT ||
+	    (status == SL_TASK_UP_FOR_RETRY && err && err->code == SL_ETIMEOUT))
 		msg = owned = sl_engine_printf("%s (timeout: %gs per attempt)",
 					       msg ? msg : t->id, t->timeout);
 	else if (status == SL_TASK_SKIPPED)
@@ -242,7 +244,7 @@ static int on_end(void *ctx, int task, int attempt, sl_task_status status,
 					rows, bytes, msg, &e);
 	x->attempt_ids[task] = 0;
 	if (rec < 0) {
-		sl_error_prefix(&e, "%s: recording its outcome failed: ", t->id);
+		sl_error_prefix(&e, "%s %s: recording its outcome failed: ", t->kind->name, t->node);
 		table_fail(r, e.code, e.message);
 		if (rc == 0) {
 			*rec_err = e;
@@ -342,10 +344,14 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 	}
 	if (eff.logical_date == 0)
 		eff.logical_date = sl_now_micros();
-	if (eff.data_interval_start == 0)
-		eff.data_interval_start = eff.logical_date;
-	if (eff.data_interval_end == 0)
-		eff.data_interval_end = eff.logical_date;
+	/* Without an interval (a backfill gives one): the UTC day of the
+	 * logical date. */
+	if (eff.data_interval_start == 0 && eff.data_interval_end == 0) {
+		int64_t day = eff.logical_date / SL_MICROS_PER_DAY -
+			      (eff.logical_date % SL_MICROS_PER_DAY < 0);
+		eff.data_interval_start = day * SL_MICROS_PER_DAY;
+		eff.data_interval_end = eff.data_interval_start + SL_MICROS_PER_DAY;
+	}
 	sl_engine_logical_dates(eff.logical_date, eff.data_interval_start, eff.data_interval_end,
 				&x.dates);
 
