@@ -25,7 +25,9 @@ static const command commands[] = {
 	{"run", sl_cmd_run, "extract every source into the lake and load the warehouse"},
 	{"extract", sl_cmd_extract, "extract sources into the lake only"},
 	{"load", sl_cmd_load, "load committed lake versions into the warehouse"},
-	{"runs", sl_cmd_runs, "list recent runs and their ledgers"},
+	{"backfill", sl_cmd_backfill, "run the pipeline once per logical date of a range"},
+	{"dag", sl_cmd_dag, "print the task graph (text or Graphviz dot)"},
+	{"runs", sl_cmd_runs, "list recent runs; `runs show ID`: attempts and timeline"},
 	{"sql", sl_cmd_sql, "run one query on the warehouse and print its rows"},
 	{"lake", sl_cmd_lake, "inspect lake tables: ls, show, vacuum"},
 	{"parquet", sl_cmd_parquet, "Parquet files: schema, cat, convert"},
@@ -46,7 +48,8 @@ static void usage(FILE *f)
 		   "                       also SLUICE_LOG_FORMAT\n"
 		   "  --version            print the version\n"
 		   "  --help               this text; `sluice COMMAND --help` for a command\n\n"
-		   "Exit status: 0 success, 1 a task failed, 2 usage or configuration error.\n");
+		   "Exit status: 0 success, 1 a task failed, 2 usage or configuration error,\n"
+		   "130 / 143 a run cancelled by Ctrl-C (SIGINT) / SIGTERM.\n");
 }
 
 /* How the program was invoked, for hints ("./build/sluice run ..."). */

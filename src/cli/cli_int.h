@@ -2,7 +2,7 @@
  * cli_int.h (private to cli/): one entry point per command, each taking the
  * arguments after the command name (argv[0] is the command) and returning
  * the exit status: 0 success, 1 a task or test failed, 2 usage or
- * configuration error. Commands parse their flags with getopt_long (reset
+ * configuration error, 130 / 143 a run cancelled by SIGINT / SIGTERM. Commands parse their flags with getopt_long (reset
  * optind = 1 first) and print `--help` text that documents every flag.
  */
 #ifndef SL_CLI_INT_H
@@ -19,6 +19,33 @@ int sl_cmd_runs(int argc, char **argv);
 int sl_cmd_lake(int argc, char **argv);
 int sl_cmd_parquet(int argc, char **argv);
 int sl_cmd_sql(int argc, char **argv);
+int sl_cmd_dag(int argc, char **argv);
+int sl_cmd_backfill(int argc, char **argv);
+
+/*
+ * Ctrl-C and SIGTERM (signals.c): the first cancels c (the run's token),
+ * the second exits at once with 128 + the signal. Restore after the run.
+ */
+void sl_cli_signals_install(sl_cancel *c);
+void sl_cli_signals_restore(void);
+/* The signal that cancelled the run (SIGINT, SIGTERM), or 0. */
+int sl_cli_signal_received(void);
+
+/* --select/--exclude values (cli_select.c): each argument split at spaces
+ * into items of the graph's syntax (commas intersect within an item). */
+#define SL_CLI_MAX_SELECT 256
+typedef struct sl_cli_select {
+	const char *items[SL_CLI_MAX_SELECT];
+	int n;
+} sl_cli_select;
+/* Adds the items of arg (modified in place); -1 when there are too many. */
+int sl_cli_select_add(sl_cli_select *s, char *arg);
+
+/* A --threads value: 1 to 1024; -1 (after a usage error) otherwise. */
+int sl_cli_parse_threads(const char *cmd, const char *v);
+/* A --logical-date value: YYYY-MM-DD (midnight UTC) or an ISO-8601
+ * timestamp, into *at (micros). -1 after a usage error. */
+int sl_cli_parse_logical_date(const char *cmd, const char *v, int64_t *at);
 
 /*
  * Prints "sluice: <message>" to stderr (redacted; a JSON line like the

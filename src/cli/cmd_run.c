@@ -1,20 +1,22 @@
 /*
  * cmd_run.c: `sluice run`, `sluice extract` and `sluice load` — flags,
- * the terminal progress line, and the per-table summary with the ledger.
+ * Ctrl-C/SIGTERM, the terminal progress line, and the per-table summary
+ * with the ledger.
  */
 #include "cli/cli_int.h"
 #include "engine/engine.h"
 #include "project/project.h"
 
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-#define MAX_SELECT 64
 
 typedef struct {
 	bool tty;
 	bool shown;
+	pthread_mutex_t mu; /* tasks report from several threads */
 } progress_state;
 
 static void on_progress(void *ctx, const char *task, int64_t rows, uint64_t bytes, double secs)
@@ -23,17 +25,42 @@ static void on_progress(void *ctx, const char *task, int64_t rows, uint64_t byte
 	if (!ps->tty)
 		return;
 	double mbs = secs > 0 ? (double)bytes / 1e6 / secs : 0;
+	pthread_mutex_lock(&ps->mu);
 	fprintf(stderr, "\r\033[K  %s: %lld rows, %.1f MB/s", task, (long long)rows, mbs);
 	fflush(stderr);
 	ps->shown = true;
+	pthread_mutex_unlock(&ps->mu);
 }
 
 /* Flags every one of run, extract and load takes. */
 static const char *const common_flags =
 	"  --project-dir DIR   the project folder (default: .)\n"
-	"  --select SEL        only these tables: SOURCE or SOURCE.TABLE, globs allowed;\n"
-	"                      repeat or separate with commas\n"
-	"  --exclude SEL       skip these tables (same syntax)\n";
+	"  --select SEL        only these tasks: a node (SOURCE.TABLE, globs allowed),\n"
+	"                      SOURCE or source:SOURCE, tag:NAME, kind:extract|load;\n"
+	"                      +SEL adds what it waits for, SEL+ what waits for it\n"
+	"                      (N+ / +N: N levels); items separated by spaces (or\n"
+	"                      repeated flags) are a union, joined by commas an\n"
+	"                      intersection (source:shop,tag:nightly)\n"
+	"  --exclude SEL       leave these tasks out (same syntax)\n"
+	"  --threads N         tasks at once (default: the machine's cores)\n"
+	"  --fail-fast         the first failed task cancels the rest of the run\n"
+	"                      (otherwise only what waits for it is skipped)\n"
+	"  --logical-date D    the run's logical date: YYYY-MM-DD or an ISO-8601\n"
+	"                      timestamp; default now. Its data interval is that\n"
+	"                      UTC day.\n"
+	"                      Sources see it as {{ ds }}, {{ data_interval_start }}\n"
+	"                      and {{ data_interval_end }}\n"
+	"  --resume RUN_ID     rerun only the tasks of that run that did not succeed\n"
+	"                      (failed, timed out, skipped, cancelled or never ran),\n"
+	"                      with its logical date, selection and --full-refresh\n";
+
+/* The exit statuses every one of them documents. */
+static const char *const exit_statuses =
+	"Exit status: 0 every task succeeded, 1 a task failed, timed out or was\n"
+	"skipped, 2 a usage or configuration error, 130 / 143 the run was cancelled\n"
+	"by Ctrl-C (SIGINT) / SIGTERM: running tasks stop at a safe point and the\n"
+	"run is recorded cancelled (a second signal exits at once; commits are\n"
+	"atomic, so nothing is half-committed). Resume it with --resume RUN_ID.\n";
 
 static void usage(FILE *f, const char *cmd)
 {
@@ -50,9 +77,8 @@ static void usage(FILE *f, const char *cmd)
 			"                      files done) and replace each lake table's content\n"
 			"  --help              this text\n\n"
 			"Prints one line per table: files, rows read, landed and quarantined,\n"
-			"bytes, seconds and rows/s. Exit status 1 when a task failed, 2 on a\n"
-			"usage or configuration error.\n",
-			common_flags);
+			"bytes, seconds and rows/s.\n\n%s",
+			common_flags, exit_statuses);
 		return;
 	}
 	if (strcmp(cmd, "load") == 0) {
@@ -70,9 +96,8 @@ static void usage(FILE *f, const char *cmd)
 			"                      always loaded so)\n"
 			"  --vars YAML         variables for models (accepted for dbt compatibility)\n"
 			"  --help              this text\n\n"
-			"Prints one line per table: rows loaded, seconds and rows/s. Exit status 1\n"
-			"when a task failed, 2 on a usage or configuration error.\n",
-			common_flags);
+			"Prints one line per table: rows loaded, seconds and rows/s.\n\n%s",
+			common_flags, exit_statuses);
 		return;
 	}
 	fprintf(f,
@@ -88,19 +113,8 @@ static void usage(FILE *f, const char *cmd)
 		"  --vars YAML         variables for models (accepted for dbt compatibility)\n"
 		"  --help              this text\n\n"
 		"Prints one line per table: files, rows read, landed, quarantined, loaded,\n"
-		"bytes, seconds and rows/s. Exit status 1 when a task failed, 2 on a usage\n"
-		"or configuration error.\n",
-		common_flags);
-}
-
-static int split_into(char *arg, const char **list, int *n)
-{
-	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
-		if (*n >= MAX_SELECT)
-			return -1;
-		list[(*n)++] = tok;
-	}
-	return 0;
+		"bytes, seconds and rows/s.\n\n%s",
+		common_flags, exit_statuses);
 }
 
 static void fmt_count(char *out, size_t n, int64_t v)
@@ -143,9 +157,29 @@ static void print_error_line(const sl_table_result *r)
 	sl_free(key);
 }
 
-static void print_summary(const sl_run_result *res, bool extract, bool load)
+/* A table's word in the summary: what its tasks came to. */
+static const char *table_status(const sl_table_result *r)
 {
-	printf("run %s\n", res->run_id);
+	int st[2] = {r->extract_status, r->load_status};
+	for (int i = 0; i < 2; i++)
+		if (st[i] == SL_TASK_TIMED_OUT)
+			return "TIMED OUT";
+	if (r->status && (st[0] == SL_TASK_CANCELLED || st[1] == SL_TASK_CANCELLED) &&
+	    st[0] != SL_TASK_FAILED && st[1] != SL_TASK_FAILED)
+		return "cancelled";
+	if (r->status)
+		return "FAILED";
+	if (st[1] == SL_TASK_SKIPPED)
+		return "skipped";
+	return r->skipped ? "already landed" : "ok";
+}
+
+static void print_summary(const sl_run_result *res, const char *cmd, bool extract, bool load)
+{
+	char ld[48];
+	sl_timestamp_format_iso(res->logical_date, ld);
+	printf("run %s (logical date %s%s%s)\n", res->run_id, ld,
+	       res->resumed_from[0] ? ", resuming " : "", res->resumed_from);
 	printf("%-32s %6s %10s %10s %11s %10s %10s %8s %10s  %s\n", "table", "files", "read",
 	       "landed", "quarantined", "loaded", "bytes", "seconds", "rows/s", "status");
 	for (int i = 0; i < res->n; i++) {
@@ -160,7 +194,7 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 		fmt_count(loaded, sizeof loaded, load ? r->rows_loaded : -1);
 		int64_t moved = extract ? r->rows_read : r->rows_loaded;
 		double rate = r->seconds > 0 && moved > 0 ? (double)moved / r->seconds : 0;
-		const char *status = r->status ? "FAILED" : r->skipped ? "already landed" : "ok";
+		const char *status = table_status(r);
 		printf("%s.%s%*s %6s %10s %10s %11s %10s %10s %8.2f %10.0f  %s\n", r->source,
 		       r->table, nlen < 32 ? 32 - nlen : 0, "", files, read, landed, quar, loaded,
 		       bytes, r->seconds, rate, status);
@@ -203,6 +237,13 @@ static void print_summary(const sl_run_result *res, bool extract, bool load)
 		       "example)\n", sl_cli_prog());
 	printf("%d %s, %d failed, %.2f s\n", res->n, sl_cli_plural(res->n, "table", "tables"),
 	       res->failed, res->seconds);
+	if (res->tasks_skipped || res->tasks_cancelled || res->tasks_failed)
+		printf("tasks: %d succeeded, %d failed, %d skipped, %d cancelled\n",
+		       res->tasks_succeeded, res->tasks_failed, res->tasks_skipped,
+		       res->tasks_cancelled);
+	if (res->failed || res->cancelled)
+		printf("to rerun what did not succeed: %s %s --resume %s\n", sl_cli_prog(), cmd,
+		       res->run_id);
 }
 
 static int run_command(int argc, char **argv, bool extract, bool load)
@@ -215,13 +256,18 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 		{"exclude", required_argument, NULL, 'x'},
 		{"full-refresh", no_argument, NULL, 'f'},
 		{"vars", required_argument, NULL, 'v'},
+		{"threads", required_argument, NULL, 'j'},
+		{"fail-fast", no_argument, NULL, 'F'},
+		{"logical-date", required_argument, NULL, 'd'},
+		{"resume", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = ".", *target = NULL;
-	const char *select[MAX_SELECT], *exclude[MAX_SELECT];
-	int nselect = 0, nexclude = 0, c;
-	bool full_refresh = false;
+	const char *dir = ".", *target = NULL, *resume = NULL, *date = NULL;
+	sl_cli_select select = {0}, exclude = {0};
+	int c, threads = 0;
+	int64_t at = 0;
+	bool full_refresh = false, fail_fast = false;
 	sl_error err = SL_ERROR_INIT;
 
 	optind = 1;
@@ -231,15 +277,26 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 		case 'p': dir = optarg; break;
 		case 't': target = optarg; break;
 		case 's':
-			if (split_into(optarg, select, &nselect) < 0)
+			if (sl_cli_select_add(&select, optarg) < 0)
 				goto too_many;
 			break;
 		case 'x':
-			if (split_into(optarg, exclude, &nexclude) < 0)
+			if (sl_cli_select_add(&exclude, optarg) < 0)
 				goto too_many;
 			break;
 		case 'f': full_refresh = true; break;
 		case 'v': break;
+		case 'j':
+			if ((threads = sl_cli_parse_threads(argv[0], optarg)) < 0)
+				return 2;
+			break;
+		case 'F': fail_fast = true; break;
+		case 'd':
+			date = optarg;
+			if (sl_cli_parse_logical_date(argv[0], optarg, &at) < 0)
+				return 2;
+			break;
+		case 'r': resume = optarg; break;
 		case 'h': usage(stdout, argv[0]); return 0;
 		default:
 			return sl_cli_usage_error(argv[0], "unknown or incomplete option '%s'; see "
@@ -249,31 +306,47 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 	}
 	if (optind < argc)
 		return sl_cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	if (resume && (select.n || exclude.n || full_refresh || date))
+		return sl_cli_usage_error(argv[0], "--resume reruns run %s with its own selection, "
+					  "logical date and --full-refresh; drop %s", resume,
+					  select.n ? "--select" : exclude.n ? "--exclude"
+					  : full_refresh ? "--full-refresh" : "--logical-date");
 
 	sl_project *p = NULL;
 	if (sl_project_load_target(&p, dir, target, &err) < 0)
 		return sl_cli_fail(&err);
 
-	progress_state ps = {sl_cli_is_tty(), false};
+	progress_state ps = {sl_cli_is_tty(), false, PTHREAD_MUTEX_INITIALIZER};
+	sl_cancel cancel;
+	sl_cancel_init(&cancel, NULL);
 	sl_run_opts o = {
 		.command = argv[0], .target = target, .extract = extract, .load = load,
-		.full_refresh = full_refresh, .select = select, .nselect = nselect,
-		.exclude = exclude, .nexclude = nexclude,
+		.full_refresh = full_refresh, .select = select.items, .nselect = select.n,
+		.exclude = exclude.items, .nexclude = exclude.n, .threads = threads,
+		.fail_fast = fail_fast, .cancel = &cancel, .logical_date = at, .resume = resume,
 		.on_progress = on_progress, .progress_ctx = &ps,
 	};
 	sl_run_result res;
+	sl_cli_signals_install(&cancel);
 	int rc = sl_engine_run(p, &o, &res, &err);
+	sl_cli_signals_restore();
+	int sig = sl_cli_signal_received();
 	if (ps.shown)
 		fprintf(stderr, "\r\033[K");
 	sl_project_free(p);
 	if (rc < 0)
 		return sl_cli_fail(&err);
-	print_summary(&res, extract, load);
+	print_summary(&res, argv[0], extract, load);
 	int status = res.failed ? 1 : 0;
+	if (res.cancelled && sig) {
+		printf("cancelled by %s\n", sig == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM");
+		status = 128 + sig;
+	}
 	sl_run_result_free(&res);
 	return status;
 too_many:
-	return sl_cli_usage_error(argv[0], "at most %d --select/--exclude entries", MAX_SELECT);
+	return sl_cli_usage_error(argv[0], "at most %d --select/--exclude items",
+				  SL_CLI_MAX_SELECT);
 }
 
 int sl_cmd_run(int argc, char **argv) { return run_command(argc, argv, true, true); }

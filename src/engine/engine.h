@@ -1,9 +1,11 @@
 /*
- * engine: runs a project's pipeline — one extract task per source table
- * (source → batches → lake commit → checkpoint) and one load task per
- * lake table (lake → warehouse) — recording runs, task attempts and the
- * reconciliation ledger in the state store. Only cli/ and server/ print:
- * the engine reports through results and a progress callback.
+ * engine: runs a project's pipeline as a graph of tasks — one extract task
+ * per source table (source → batches → lake commit → progress) and one load
+ * task per table (lake → warehouse), the load waiting for its extract —
+ * executed in parallel with retries, timeouts and cancellation, and
+ * recorded (runs, task attempts, the reconciliation ledger) in the state
+ * store. Only cli/ and server/ print: the engine reports through results
+ * and a progress callback.
  */
 #ifndef SL_ENGINE_H
 #define SL_ENGINE_H
@@ -22,6 +24,9 @@ typedef struct sl_table_result {
 	char *message;          /* error message when status != 0, else NULL */
 	bool refused;           /* max_bad_rows refused the extract: nothing landed */
 	bool skipped;           /* lake commit already present (rerun) */
+	int extract_status;     /* sl_task_status of its extract task (NOT_SELECTED: none) */
+	int load_status;        /* sl_task_status of its load task */
+	int attempts;           /* attempts of its tasks, together */
 	int64_t lake_version;
 	int64_t files;
 	int64_t files_changed;  /* files extracted again after they changed */
@@ -41,9 +46,18 @@ typedef struct sl_table_result {
 typedef struct sl_run_result {
 	char run_id[48];
 	int64_t seq;
+	char resumed_from[48];   /* the run this one resumed, or "" */
+	int64_t logical_date;    /* micros since the epoch, UTC */
 	int n;
 	sl_table_result *tables; /* sl_free */
-	int failed;              /* tasks that failed */
+	int failed;              /* tables with a task that failed, timed out or
+				    was cancelled, or whose outcome was not recorded */
+	int tasks;               /* tasks selected */
+	int tasks_succeeded;
+	int tasks_failed;        /* failed or timed out */
+	int tasks_skipped;       /* skipped: an upstream task did not succeed */
+	int tasks_cancelled;
+	bool cancelled;          /* the run's token was cancelled (Ctrl-C, SIGTERM) */
 	double seconds;
 } sl_run_result;
 
@@ -52,7 +66,8 @@ void sl_run_result_free(sl_run_result *r);
 /* The warehouse connection settings of a project target (borrowed strings). */
 void sl_engine_wh_config(const sl_target *t, sl_wh_config *out);
 
-/* Progress of a running task, for a terminal progress line. */
+/* Progress of a running task, for a terminal progress line. Called from the
+ * executor's threads, several at once: the callee serializes. */
 typedef void (*sl_progress_fn)(void *ctx, const char *task, int64_t rows, uint64_t bytes,
 			       double seconds);
 
@@ -62,10 +77,24 @@ typedef struct sl_run_opts {
 	bool extract;              /* run extract tasks */
 	bool load;                 /* run load tasks */
 	bool full_refresh;
-	const char *const *select; /* "source" or "source.table" globs; NULL: all */
+	/* --select / --exclude items, the graph's syntax (sl_dag_select);
+	 * NULL: all */
+	const char *const *select;
 	int nselect;
 	const char *const *exclude;
 	int nexclude;
+	int threads;               /* tasks at once; <= 0: the machine's cores */
+	bool fail_fast;            /* a failure cancels the rest of the run */
+	sl_cancel *cancel;         /* the run's token (Ctrl-C, SIGTERM); may be NULL */
+	const char *trigger;       /* cli (NULL), schedule, api, backfill */
+	int64_t logical_date;      /* micros since the epoch; 0: now */
+	int64_t data_interval_start; /* micros; both 0: the UTC day of the */
+	int64_t data_interval_end;   /* logical date, [00:00, next 00:00) */
+	/* A run id: rerun only the tasks of that run that did not succeed
+	 * (failed, timed out, skipped, cancelled or never ran), with its
+	 * logical date, data interval, selection and --full-refresh; select,
+	 * exclude, full_refresh and the dates above must be left unset. */
+	const char *resume;
 	sl_progress_fn on_progress;
 	void *progress_ctx;
 } sl_run_opts;
@@ -73,9 +102,10 @@ typedef struct sl_run_opts {
 /*
  * Runs the pipeline. Returns 0 when the run could be carried out (tasks
  * may still have failed: see res->failed; a task whose outcome could not
- * be recorded in the state store failed too), or a negative code when it
- * could not start (state store, lake or target unusable) or its end could
- * not be recorded.
+ * be recorded in the state store failed too; res->cancelled when it was
+ * cancelled), or a negative code when it could not start (state store,
+ * lake or target unusable, a selection that matches nothing: SL_EUSAGE)
+ * or its end could not be recorded.
  */
 int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *res,
 		  sl_error *err);
@@ -134,6 +164,8 @@ typedef struct sl_dag {
 	sl_task *tasks;  /* sl_free'd by sl_dag_free, with every deps array */
 	int cap;
 	sl_arena arena;  /* strings and string arrays of the tasks */
+	int *id_slots;   /* private to dag.c: ids hashed to index + 1 */
+	int id_nslots;
 } sl_dag;
 
 void sl_dag_init(sl_dag *g);
@@ -155,10 +187,12 @@ int sl_dag_check(const sl_dag *g, sl_error *err);
  * Marks in selected[g->n] the tasks that --select and --exclude pick, dbt's
  * syntax: a node name (`shop_files.orders`, globs allowed), a source
  * (`shop_files` or `source:shop_files`), `tag:NAME`, a kind
- * (`kind:extract`), with `+` before (and all upstream) or after (and all
- * downstream), `N+`/`+N` for N levels; items separated by spaces are a
- * union, items joined by commas an intersection. No select: everything.
- * SL_EUSAGE when an item matches nothing.
+ * (`kind:extract`), a task id (`extract:shop_files.orders`), with `+`
+ * before (and all upstream) or after (and all downstream), `N+`/`+N` for
+ * N levels, `@x` for x, its downstream and all their upstream; items
+ * separated by spaces (or repeated arguments) are a union, items joined
+ * by commas an intersection. No select: everything. SL_EUSAGE when an item
+ * of either list matches nothing (see select.c).
  */
 int sl_dag_select(const sl_dag *g, const char *const *select, int nselect,
 		  const char *const *exclude, int nexclude, bool *selected, sl_error *err);
@@ -211,6 +245,31 @@ typedef struct sl_exec_opts {
  */
 int sl_dag_execute(const sl_dag *g, const bool *selected, const sl_exec_opts *opts,
 		   sl_task_status *status, sl_error *err);
+
+/* ---------------------------------------------------------- the run's graph */
+
+/*
+ * The project's task graph into g (initialised by the caller, sl_dag_free
+ * after): with extract, an `extract` task per source table (id
+ * "extract:SOURCE.TABLE"); with load, a `load` task per table ("load:...")
+ * that waits for the table's extract when both are there. Node names are
+ * "SOURCE.TABLE", tags the source's and the table's `tags:`, retries,
+ * retry_delay and timeout the table's, else the source's, else sluice.yml's
+ * `defaults:`. target names the warehouse relations (NULL: the default).
+ */
+int sl_engine_dag(sl_dag *g, const sl_project *p, const char *target, bool extract,
+		  bool load, sl_error *err);
+
+/* The values of {{ ds }}, {{ data_interval_start }} and {{ data_interval_end }}
+ * for a logical date and data interval (micros): "YYYY-MM-DD" and
+ * "YYYY-MM-DDTHH:MM:SSZ". */
+typedef struct sl_logical_dates {
+	char ds[16];
+	char data_interval_start[32];
+	char data_interval_end[32];
+} sl_logical_dates;
+void sl_engine_logical_dates(int64_t logical_date, int64_t start, int64_t end,
+			     sl_logical_dates *out);
 
 /* Lake table name of a source table: "raw/<source>/<table>" (sl_free; NULL
  * when out of memory). */

@@ -1,4 +1,4 @@
-/* engine_int.h (private to engine/): the state one run shares among tasks. */
+/* engine_int.h (private to engine/): what one task attempt works with. */
 #ifndef SL_ENGINE_INT_H
 #define SL_ENGINE_INT_H
 
@@ -7,6 +7,13 @@
 #include "state/state.h"
 #include "warehouse/warehouse.h"
 
+/*
+ * One task attempt's view of the run: the run's settings (shared, read
+ * only) and handles of its own — a state store connection, a lake handle,
+ * a warehouse connection and the table lock — so that attempts running in
+ * parallel share no mutable handle (SQLite connections, curl handles and
+ * warehouse connections each belong to one thread).
+ */
 typedef struct engine_run {
 	const sl_project *project;
 	const sl_run_opts *opts;
@@ -15,8 +22,10 @@ typedef struct engine_run {
 	sl_lake *lake;
 	char run_id[SL_RUN_ID_MAX];
 	int64_t seq;
-	sl_wh *wh; /* opened by the first load task */
-	char *table_lock;     /* the state lock this run holds, NULL when none */
+	sl_logical_dates dates; /* for {{ ds }} and the data interval in sources */
+	const sl_cancel *cancel; /* the attempt's token: polled at safe points */
+	sl_wh *wh;            /* opened by the load task when it needs it */
+	char *table_lock;     /* the state lock this attempt holds, NULL when none */
 	double lock_renewed;  /* monotonic time of its last renewal */
 } engine_run;
 
@@ -33,5 +42,59 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 			    sl_table_result *res, sl_error *err);
 int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_table *t,
 			 sl_table_result *res, sl_error *err);
+
+/* ------------------------------------------------- tasks.c and graph.c */
+
+/* What an extract or load task of the graph points at (sl_task.data). */
+typedef struct engine_table {
+	const sl_source *src;
+	const sl_source_table *t;
+	int index;            /* the table's result in sl_run_result.tables */
+} engine_table;
+
+/* The run a task's attempt belongs to (the executor's ctx). */
+typedef struct engine_exec {
+	const sl_project *project;
+	const sl_run_opts *opts;
+	const sl_target *target;
+	const sl_dag *graph;
+	char run_id[SL_RUN_ID_MAX];
+	int64_t seq;
+	sl_logical_dates dates;
+	sl_state *state;         /* the run's records: used from on_start/on_end,
+				    which the executor serializes */
+	sl_run_result *res;
+	int64_t *attempt_ids;    /* per task: its current attempt's row in state.db */
+	sl_task_status *ended;   /* per task: its final status once it ended */
+	int *table_left;         /* per table: its selected tasks not ended yet */
+} engine_exec;
+
+/* -------------------------------------------------------------- resume.c */
+
+/* A run to resume: its selection, dates, and the tasks already done. */
+typedef struct engine_resume {
+	char run_id[SL_RUN_ID_MAX];
+	int64_t logical_date, data_interval_start, data_interval_end;
+	const char **select;
+	int nselect;
+	const char **exclude;
+	int nexclude;
+	bool full_refresh;
+	const char **done;    /* ids of tasks that succeeded (in it or a run it resumed) */
+	int ndone, capdone;
+	sl_arena arena;
+} engine_resume;
+
+/* What a run selected, as the params JSON text its record keeps (sl_free). */
+char *engine_params_json(const sl_run_opts *o);
+/* Reads run_id's record for resuming it with command (SL_EUSAGE when it is
+ * unknown, still running or another command's). engine_resume_free after. */
+int engine_resume_load(sl_state *st, const char *run_id, const char *command,
+		       engine_resume *r, sl_error *err);
+bool engine_resume_done(const engine_resume *r, const char *task_id);
+void engine_resume_free(engine_resume *r);
+
+extern const sl_task_kind sl_engine_extract_kind;
+extern const sl_task_kind sl_engine_load_kind;
 
 #endif

@@ -3,12 +3,13 @@
  * batches into the lake table raw/<source>/<table>, bad rows (those the
  * source rejects, and rows with a NULL primary key, for every kind) into
  * quarantine/<source>/<table>, commits both with the run's txn, then moves
- * the source's progress (files done, watermark) — after the commit, and
- * recovered from the commit itself when a run died in between. Before it
+ * the source's typed progress (files done, watermark) — after the commit,
+ * and recovered from the commit itself when a run died in between. Before it
  * reads anything, it checks that the lake still holds the commit the
  * state's progress came from.
  */
 #include "engine/engine_int.h"
+#include "engine/progress_int.h"
 #include "sources/sources.h"
 
 #include <jansson.h>
@@ -365,13 +366,15 @@ static int recover_progress(engine_run *run, const char *key, const char *lake_t
 		const char *info = h->commits[i].commit_info_json;
 		json_t *o = info ? json_loads(info, 0, NULL) : NULL;
 		json_t *p = json_object_get(json_object_get(o, "sluice"), "progress");
-		char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
-		json_decref(o);
-		if (text) {
-			rc = sl_source_progress_apply(run->state, key, text, err);
+		sl_source_progress prog = {0};
+		if (p && sl_engine_progress_from_json(p, &prog) < 0)
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		if (rc == 0 && p) {
+			rc = sl_engine_progress_apply(run->state, key, &prog, err);
 			last = h->commits[i].version;
-			free(text);
 		}
+		sl_source_progress_clear(&prog);
+		json_decref(o);
 	}
 	if (rc == 0 && last > marked)
 		rc = sl_state_lake_mark_set(run->state, key, lake_table, snap->table_id, last, err);
@@ -469,7 +472,8 @@ static bool crash_hook(const char *point)
 
 /* commitInfo extras: what the run read, and the progress to recover. */
 static char *commit_extra(engine_run *run, const sl_source *src, const sl_source_table *t,
-			  const sl_extractor *x, int64_t quarantined, const char *progress)
+			  const sl_extractor *x, int64_t quarantined,
+			  const sl_source_progress *progress)
 {
 	json_t *o = json_object();
 	json_t *s = json_object();
@@ -480,11 +484,9 @@ static char *commit_extra(engine_run *run, const sl_source *src, const sl_source
 	json_object_set_new(s, "rows_quarantined", json_integer(quarantined));
 	json_object_set_new(s, "files", json_integer(x->stats.files));
 	json_object_set_new(s, "source_bytes", json_integer((json_int_t)x->stats.bytes));
-	if (progress) {
-		json_t *p = json_loads(progress, 0, NULL);
-		if (p)
-			json_object_set_new(s, "progress", p);
-	}
+	json_t *p = sl_engine_progress_to_json(progress);
+	if (p)
+		json_object_set_new(s, "progress", p);
 	json_object_set_new(o, "sluice", s);
 	char *text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -501,7 +503,9 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	sl_batch *keyed = NULL;
 	sl_schema *land = NULL; /* the schema rows land under, when it differs */
 	sl_buf land_note = SL_BUF_INIT;
-	sl_buf progress = SL_BUF_INIT;
+	sl_source_progress progress = {0};
+	sl_engine_seen_ctx seen = {.state = run->state};
+	char *stored_wm = NULL;
 	char *extra = NULL;
 	quarantine q = {0};
 	double t0 = sl_monotonic_seconds(), last_progress = t0;
@@ -530,14 +534,31 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 			goto out;
 	}
 
+	/* What the source needs of the state: the stored watermark and, for
+	 * files, whether each was extracted before. A full refresh reads all. */
+	seen.key = key;
+	if (!run->opts->full_refresh && run->state) {
+		rc = sl_state_watermark_get(run->state, key, &stored_wm, err);
+		if (rc < 0) {
+			sl_error_prefix(err, "reading the watermark: ");
+			goto out;
+		}
+	}
 	sl_extract_opts xo = {
 		.project_dir = run->project->dir,
 		.run_id = run->run_id,
 		.full_refresh = run->opts->full_refresh,
-		.state = run->state,
+		.watermark = stored_wm && *stored_wm ? stored_wm : NULL,
+		.seen = run->opts->full_refresh ? NULL : sl_engine_file_seen,
+		.seen_ctx = &seen,
 		.on_bad = on_bad,
 		.on_bad_ctx = &q,
 		.batch_rows = SL_BATCH_DEFAULT_ROWS,
+		/* The attempt's cancellation token and the run's logical date. */
+		.cancel = run->cancel,
+		.ds = run->dates.ds,
+		.data_interval_start = run->dates.data_interval_start,
+		.data_interval_end = run->dates.data_interval_end,
 	};
 	rc = sl_extractor_open(&x, src, t, &xo, err);
 	if (rc < 0)
@@ -589,6 +610,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 			goto out;
 		double now = sl_monotonic_seconds();
 		rc = sl_engine_heartbeat(run, err);
+		if (rc == 0) /* a safe point: nothing of this attempt is committed */
+			rc = sl_cancel_check(run->cancel, "stopped between batches", err);
 		if (rc < 0)
 			goto out;
 		if (run->opts->on_progress && now - last_progress >= 0.25) {
@@ -605,6 +628,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	res->files_changed = x->stats.files_changed;
 	res->requests = x->stats.requests;
 	res->retries = x->stats.retries;
+	if (rc == 0) /* the last safe point: the commits follow */
+		rc = sl_cancel_check(run->cancel, "stopped before the commit", err);
 	if (rc < 0)
 		goto out;
 
@@ -641,26 +666,21 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 		goto out;
 	}
 
-	if (x->ops->progress) {
-		rc = x->ops->progress(x, &progress, err);
-		if (rc < 0)
-			goto out;
-	}
+	rc = sl_extractor_progress(x, &progress, err);
+	if (rc < 0)
+		goto out;
 	if ((res->rows_read == 0 && res->files == 0) || !w) {
 		/* Nothing new at the source: no commit, the table keeps its
 		 * version and the log does not grow with empty runs. The
 		 * progress (an API's new watermark) covers no rows, so it
 		 * can move without a commit. */
 		res->lake_version = -1;
-		if (progress.data)
-			rc = sl_source_progress_apply(run->state, key, progress.data, err);
-		if (rc == 0)
-			rc = sl_extractor_checkpoint(x, err);
+		rc = sl_engine_progress_apply(run->state, key, &progress, err);
 		if (rc < 0)
 			sl_error_prefix(err, "recording the source's progress failed: ");
 		goto out;
 	}
-	extra = commit_extra(run, src, t, x, q.quarantined, progress.data);
+	extra = commit_extra(run, src, t, x, q.quarantined, &progress);
 	rc = sl_lake_writer_set_extra_info(w, extra, err);
 	if (rc < 0)
 		goto out;
@@ -679,10 +699,8 @@ int sl_engine_extract_table(engine_run *run, const sl_source *src, const sl_sour
 	/* State moves after data: first the commit that holds the progress,
 	 * then the progress. */
 	rc = set_lake_mark(run, key, res->lake_table, snap, cr.version, err);
-	if (rc == 0 && progress.data)
-		rc = sl_source_progress_apply(run->state, key, progress.data, err);
 	if (rc == 0)
-		rc = sl_extractor_checkpoint(x, err);
+		rc = sl_engine_progress_apply(run->state, key, &progress, err);
 	if (rc < 0)
 		sl_error_prefix(err, "the rows are committed (lake version %lld) but recording "
 				"the source's progress failed (the next run recovers it from the "
@@ -702,7 +720,8 @@ out:
 	sl_extractor_close(x);
 	sl_lake_snapshot_free(snap);
 	sl_batch_free(keyed);
-	sl_buf_free(&progress);
+	sl_source_progress_clear(&progress);
+	sl_free(stored_wm);
 	free(extra);
 	if (rc < 0)
 		sl_error_prefix(err, "extract %s: ", key ? key : t->name);

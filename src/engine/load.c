@@ -78,7 +78,8 @@ static int load_file(engine_run *run, sl_wh_table_load *tl, const char *lake_tab
 		return rc;
 	while ((rc = sl_parquet_reader_next(r, &b, 0, err)) > 0) {
 		const sl_batch *ready = NULL;
-		if ((rc = sl_engine_heartbeat(run, err)) < 0) {
+		if ((rc = sl_engine_heartbeat(run, err)) < 0 ||
+		    (rc = sl_cancel_check(run->cancel, "stopped between batches", err)) < 0) {
 			sl_batch_free(b);
 			break;
 		}
@@ -100,18 +101,22 @@ static int load_file(engine_run *run, sl_wh_table_load *tl, const char *lake_tab
 /*
  * The lake table is gone while the warehouse table records loads of it:
  * say so instead of loading nothing forever. Only checked when state.db
- * remembers a load of it into this target (so a table never extracted
- * opens no warehouse).
+ * records an extraction of it (a lake mark), so a table never extracted
+ * opens no warehouse.
  */
 static int check_lake_gone(engine_run *run, const sl_source *src, const sl_source_table *t,
 			   const char *lake_table, sl_error *err)
 {
-	int64_t noted = -1, loaded = -1;
+	int64_t loaded = -1;
 	char *wh_table = NULL;
 	sl_error e = SL_ERROR_INIT;
-	if (sl_state_loaded_version_get(run->state, run->target->name, lake_table, &noted, &e) <
-		    0 ||
-	    noted < 0)
+	sl_state_lake_mark mark;
+	bool extracted = false;
+	char *key = sl_engine_printf("%s.%s", src->name, t->name);
+	if (key && sl_state_lake_mark_get(run->state, key, &mark, &extracted, &e) == 0)
+		sl_state_lake_mark_clear(&mark);
+	sl_free(key);
+	if (!extracted)
 		return 0;
 	int rc = open_warehouse(run, err);
 	if (rc < 0)
@@ -259,6 +264,9 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 	if (rc < 0)
 		goto out;
 	sl_wh_load_result lr;
+	/* The last safe point: the commit follows (abort rolls back). */
+	if ((rc = sl_cancel_check(run->cancel, "stopped before the commit", err)) < 0)
+		goto out;
 	rc = sl_wh_table_load_commit(tl, &lr, err);
 	tl = NULL;
 	if (rc < 0)
@@ -278,11 +286,6 @@ int sl_engine_load_table(engine_run *run, const sl_source *src, const sl_source_
 				  (long long)lr.rows_received, (long long)lr.rows_inserted);
 		goto out;
 	}
-	rc = sl_state_loaded_version_set(run->state, run->target->name, lake_table,
-					 snap->version, err);
-	if (rc < 0)
-		sl_error_prefix(err, "the rows are loaded (lake version %lld) but recording "
-				"that failed: ", (long long)snap->version);
 out:
 	res->seconds += sl_monotonic_seconds() - t0;
 	sl_wh_table_load_abort(tl);

@@ -1,12 +1,13 @@
 /*
- * run.c: one run of a project's pipeline. Opens the state store and the
- * lake, records the run, and runs each selected source table's extract and
- * load tasks in order, collecting a result and a ledger per table. A
- * failed task fails the run but not its siblings.
+ * run.c: one run of a project's pipeline. Builds the task graph, selects
+ * (or, resuming, reselects what did not succeed), records the run, executes
+ * the graph and records every attempt from the executor's callbacks: start,
+ * end (status, rows, bytes, error) and, once a table's tasks have all
+ * ended, its log line and ledger. A failed task skips what waits for it and
+ * fails the run, not its siblings.
  */
 #include "engine/engine_int.h"
 
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,20 +39,23 @@ char *sl_engine_quarantine_table(const char *source, const char *table)
 	return sl_engine_printf("quarantine/%s/%s", source, table);
 }
 
+static void table_result_free(sl_table_result *t)
+{
+	sl_free(t->source);
+	sl_free(t->table);
+	sl_free(t->lake_table);
+	sl_free(t->message);
+	sl_free(t->description);
+	sl_free(t->renamed);
+	sl_free(t->respelled);
+}
+
 void sl_run_result_free(sl_run_result *r)
 {
 	if (!r)
 		return;
-	for (int i = 0; r->tables && i < r->n; i++) {
-		sl_table_result *t = &r->tables[i];
-		sl_free(t->source);
-		sl_free(t->table);
-		sl_free(t->lake_table);
-		sl_free(t->message);
-		sl_free(t->description);
-		sl_free(t->renamed);
-		sl_free(t->respelled);
-	}
+	for (int i = 0; r->tables && i < r->n; i++)
+		table_result_free(&r->tables[i]);
 	sl_free(r->tables);
 	r->tables = NULL;
 	r->n = 0;
@@ -63,135 +67,12 @@ static void table_fail(sl_table_result *r, int code, const char *msg)
 	char *m = r->message ? sl_engine_printf("%s; then: %s", r->message, msg)
 			     : sl_strdup(msg);
 	if (!r->status)
-		r->status = code;
+		r->status = code ? code : SL_EINTERNAL;
 	if (m) {
 		sl_free(r->message);
 		r->message = m;
 	}
 	/* Logged once, in the table's "table failed" line (log_table). */
-}
-
-static bool matches(const char *const *pats, int n, const char *src, const char *table)
-{
-	char *full = sl_engine_printf("%s.%s", src, table);
-	bool hit = false;
-	for (int i = 0; i < n && !hit; i++)
-		hit = (full && fnmatch(pats[i], full, 0) == 0) || fnmatch(pats[i], src, 0) == 0;
-	sl_free(full);
-	return hit;
-}
-
-static bool selected(const sl_run_opts *o, const char *src, const char *table)
-{
-	if (o->nselect > 0 && !matches(o->select, o->nselect, src, table))
-		return false;
-	if (o->nexclude > 0 && matches(o->exclude, o->nexclude, src, table))
-		return false;
-	return true;
-}
-
-typedef int (*task_fn)(engine_run *run, const sl_source *src, const sl_source_table *t,
-		       sl_table_result *res, sl_error *err);
-
-/*
- * Runs one task of a table, recording its attempt and any failure in r. A
- * task whose attempt cannot be recorded does not run; one whose outcome
- * cannot be recorded fails, so that state.db never shows work it missed.
- */
-static void run_task(engine_run *run, const char *kind, const char *key, task_fn fn,
-		     const sl_source *src, const sl_source_table *t, sl_table_result *r)
-{
-	int64_t task_id = 0;
-	sl_error err = SL_ERROR_INIT;
-	char *task = sl_engine_printf("%s:%s", kind, key);
-	int rc = task ? 0 : sl_error_set(&err, SL_ENOMEM, "out of memory");
-
-	if (rc == 0 && (rc = sl_state_task_begin(run->state, run->run_id, task, 1, &task_id,
-						 &err)) < 0)
-		sl_error_prefix(&err, "%s %s: not started: recording its start failed: ", kind, key);
-	if (rc == 0)
-		rc = fn(run, src, t, r, &err);
-	if (rc < 0)
-		table_fail(r, rc, err.message);
-	sl_error_clear(&err);
-	if (task_id > 0 &&
-	    sl_state_task_end(run->state, task_id,
-			      r->status ? "failed" : (r->skipped ? "skipped" : "success"),
-			      r->status ? r->message : NULL, &err) < 0) {
-		sl_error_prefix(&err, "%s %s: recording its outcome failed: ", kind, key);
-		table_fail(r, err.code, err.message);
-	}
-	sl_free(task);
-}
-
-/* How long a commit waits for another process's commit lock: a commit
- * holds it for one stat and one small PUT, so only a stuck store waits
- * this long (a crashed holder's lock is taken over, see sl_state_lock). */
-#define COMMIT_LOCK_TIMEOUT_MS INT64_C(600000)
-
-/* lake_commit_lock: state — the lake's commit lock is a state.db lock
- * named after the lake and table, shared by every process of the project. */
-static int commit_lock(void *ctx, const char *table, sl_error *err)
-{
-	engine_run *run = ctx;
-	char *name = sl_engine_printf("lake-commit:%s/%s", run->project->lake, table);
-	if (!name)
-		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	int rc = sl_state_lock(run->state, name, COMMIT_LOCK_TIMEOUT_MS, err);
-	sl_free(name);
-	return rc;
-}
-
-static void commit_unlock(void *ctx, const char *table)
-{
-	engine_run *run = ctx;
-	char *name = sl_engine_printf("lake-commit:%s/%s", run->project->lake, table);
-	if (name)
-		sl_state_unlock(run->state, name);
-	sl_free(name);
-}
-
-/*
- * One source table is worked on by one process at a time: two runs that
- * both saw a new file would land it twice, two loads would insert the same
- * lake versions twice. The lock lives in state.db, so it covers every
- * process of the project (a scheduler fanning tables out with --select
- * still runs different tables in parallel).
- */
-#define TABLE_LOCK_TIMEOUT_MS INT64_C(600000)
-#define TABLE_LOCK_RENEW_S 60.0
-
-static int table_lock(engine_run *run, const char *key, sl_error *err)
-{
-	run->table_lock = sl_engine_printf("table:%s", key);
-	if (!run->table_lock)
-		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	int rc = sl_state_lock(run->state, run->table_lock, TABLE_LOCK_TIMEOUT_MS, err);
-	if (rc < 0) {
-		sl_free(run->table_lock);
-		run->table_lock = NULL;
-		return sl_error_prefix(err, "%s: another sluice process works on this table: ",
-				       key);
-	}
-	run->lock_renewed = sl_monotonic_seconds();
-	return 0;
-}
-
-static void table_unlock(engine_run *run)
-{
-	if (run->table_lock)
-		sl_state_unlock(run->state, run->table_lock);
-	sl_free(run->table_lock);
-	run->table_lock = NULL;
-}
-
-int sl_engine_heartbeat(engine_run *run, sl_error *err)
-{
-	double now = sl_monotonic_seconds();
-	if (!run->table_lock || now - run->lock_renewed < TABLE_LOCK_RENEW_S)
-		return 0;
-	run->lock_renewed = now;
-	return sl_state_lock_renew(run->state, run->table_lock, err);
 }
 
 /* Two source tables must not share a warehouse table ("a"."b__c" and
@@ -231,7 +112,7 @@ static int check_names(const sl_project *p, sl_error *err)
 }
 
 /* The per-table line of --log-format json consumers: what moved and where. */
-static void log_table(const engine_run *run, const char *key, const sl_table_result *r)
+static void log_table(const engine_exec *x, const char *key, const sl_table_result *r)
 {
 	char n[6][32];
 	snprintf(n[0], sizeof n[0], "%lld", (long long)r->rows_read);
@@ -241,43 +122,17 @@ static void log_table(const engine_run *run, const char *key, const sl_table_res
 	snprintf(n[4], sizeof n[4], "%lld", (long long)r->lake_version);
 	snprintf(n[5], sizeof n[5], "%.3f", r->seconds);
 	sl_log_kv(r->status ? SL_LOG_ERROR : SL_LOG_INFO, r->status ? "table failed" : "table done",
-		  "run_id", run->run_id, "table", key, "rows_read", n[0], "rows_landed", n[1],
+		  "run_id", x->run_id, "table", key, "rows_read", n[0], "rows_landed", n[1],
 		  "rows_quarantined", n[2], "rows_loaded", r->rows_loaded >= 0 ? n[3] : NULL,
 		  "lake_version", r->lake_version >= 0 ? n[4] : NULL,
 		  "error", r->status ? r->message : NULL,
 		  "seconds", n[5], (const char *)NULL);
 }
 
-/* One source table: its lock, extract and load tasks, log line and ledger. */
-static void run_table(engine_run *run, const sl_source *src, const sl_source_table *tab,
-		      sl_table_result *r)
+/* A table's tasks have all ended: its log line and ledger. */
+static int table_done(engine_exec *x, const sl_task *t, sl_table_result *r, sl_error *err)
 {
-	const sl_run_opts *opts = run->opts;
-	sl_error err = SL_ERROR_INIT;
-
-	r->rows_loaded = -1;
-	r->lake_version = -1;
-	r->source = sl_strdup(src->name);
-	r->table = sl_strdup(tab->name);
-	char *key = sl_engine_printf("%s.%s", src->name, tab->name);
-	if (!r->source || !r->table || !key) {
-		table_fail(r, SL_ENOMEM, "out of memory");
-		goto done;
-	}
-
-	if (table_lock(run, key, &err) < 0)
-		table_fail(r, err.code, err.message);
-	if (opts->extract && r->status == 0) {
-		snprintf(r->task, sizeof r->task, "extract");
-		run_task(run, "extract", key, sl_engine_extract_table, src, tab, r);
-	}
-	if (opts->load && r->status == 0) {
-		snprintf(r->task, sizeof r->task, opts->extract ? "extract+load" : "load");
-		run_task(run, "load", key, sl_engine_load_table, src, tab, r);
-	}
-	table_unlock(run);
-	log_table(run, key, r);
-
+	log_table(x, t->node, r);
 	/* rows_loaded -1 (no load ran) is stored as NULL. */
 	sl_ledger l = {
 		.files = r->files,
@@ -290,98 +145,381 @@ static void run_table(engine_run *run, const sl_source *src, const sl_source_tab
 		.status = r->refused ? "refused" : r->status ? "failed" : "ok",
 		.message = r->message,
 	};
-	sl_error_clear(&err);
-	if (sl_state_ledger_put(run->state, run->run_id, r->lake_table ? r->lake_table : key, &l,
-				&err) < 0) {
-		sl_error_prefix(&err, "%s: recording its ledger failed: ", key);
-		table_fail(r, err.code, err.message);
+	int rc = sl_state_ledger_put(x->state, x->run_id,
+				     r->lake_table ? r->lake_table : t->node, &l, err);
+	if (rc < 0)
+		sl_error_prefix(err, "%s: recording its ledger failed: ", t->node);
+	return rc;
+}
+
+/* on_start: the attempt's row, before it runs. */
+static int on_start(void *ctx, int task, int attempt, sl_error *err)
+{
+	engine_exec *x = ctx;
+	const sl_task *t = &x->graph->tasks[task];
+	const engine_table *et = t->data;
+	x->attempt_ids[task] = 0;
+	x->res->tables[et->index].attempts++;
+	int rc = sl_state_task_begin(x->state, x->run_id, t->id, attempt, &x->attempt_ids[task],
+				     err);
+	if (rc < 0)
+		sl_error_prefix(err, "%s %s: not started: recording its start failed: ",
+				t->kind->name, t->node);
+	else
+		sl_log(SL_LOG_INFO, "%s: attempt %d started", t->id, attempt);
+	return rc;
+}
+
+/* The first task t waits for that did not succeed, for a skip's message. */
+static const char *failed_upstream(const engine_exec *x, const sl_task *t)
+{
+	for (int i = 0; i < t->ndeps; i++)
+		if (x->ended[t->deps[i]] != SL_TASK_SUCCESS)
+			return x->graph->tasks[t->deps[i]].id;
+	return NULL;
+}
+
+/*
+ * on_end: the attempt's outcome; for a task that never ran, a row of
+ * attempt 0 saying why. When the table's last task ended, its ledger. A
+ * record that cannot be written fails the task (a negative return turns
+ * a success into a failure): state.db never shows work it missed.
+ */
+static int on_end(void *ctx, int task, int attempt, sl_task_status status,
+		  const sl_task_outcome *out, const sl_error *err, sl_error *rec_err)
+{
+	engine_exec *x = ctx;
+	const sl_task *t = &x->graph->tasks[task];
+	const engine_table *et = t->data;
+	sl_table_result *r = &x->res->tables[et->index];
+	bool extract = t->kind == &sl_engine_extract_kind;
+	bool final = status != SL_TASK_UP_FOR_RETRY;
+	const char *msg = err && err->code ? err->message : NULL;
+	char *owned = NULL;
+	int rc = 0;
+
+	if (status == SL_TASK_TIMED_OUT ||
+	    (status == SL_TASK_UP_FOR_RETRY && err && err->code == SL_ETIMEOUT))
+		msg = owned = sl_engine_printf("%s (timeout: %gs per attempt)",
+					       msg ? msg : t->id, t->timeout);
+	else if (status == SL_TASK_SKIPPED)
+		msg = owned = sl_engine_printf("upstream %s did not succeed",
+					       failed_upstream(x, t) ? failed_upstream(x, t)
+								     : "a task it waits for");
+	else if (status == SL_TASK_CANCELLED && !msg)
+		msg = attempt == 0 ? "cancelled before it started" : "cancelled";
+	if (final) {
+		x->ended[task] = status;
+		if (extract)
+			r->extract_status = status;
+		else
+			r->load_status = status;
 	}
-done:
-	sl_free(key);
+	if (final && status != SL_TASK_SUCCESS && status != SL_TASK_SKIPPED)
+		table_fail(r, err && err->code ? err->code : SL_ECANCELLED,
+			   msg ? msg : sl_task_status_name(status));
+	if (final && --x->table_left[et->index] == 0 && table_done(x, t, r, rec_err) < 0) {
+		table_fail(r, rec_err->code, rec_err->message);
+		if (status == SL_TASK_SUCCESS) {
+			status = SL_TASK_FAILED;
+			msg = rec_err->message;
+			x->ended[task] = status;
+			if (extract)
+				r->extract_status = status;
+			else
+				r->load_status = status;
+		}
+		rc = rec_err->code;
+	}
+
+	sl_error e = SL_ERROR_INIT;
+	int64_t rows = out && attempt > 0 ? out->rows : -1;
+	int64_t bytes = out && attempt > 0 ? (int64_t)out->bytes : -1;
+	int rec = 0;
+	if (x->attempt_ids[task] == 0 || attempt == 0)
+		rec = sl_state_task_begin(x->state, x->run_id, t->id, attempt,
+					  &x->attempt_ids[task], &e);
+	if (rec == 0)
+		rec = sl_state_task_end(x->state, x->attempt_ids[task], sl_task_status_name(status),
+					rows, bytes, msg, &e);
+	x->attempt_ids[task] = 0;
+	if (rec < 0) {
+		sl_error_prefix(&e, "%s %s: recording its outcome failed: ", t->kind->name, t->node);
+		table_fail(r, e.code, e.message);
+		if (rc == 0) {
+			*rec_err = e;
+			rc = e.code;
+		}
+	}
+	/* A retry is worth a warning; a final failure is in the table's line. */
+	sl_log(status == SL_TASK_UP_FOR_RETRY ? SL_LOG_WARN : SL_LOG_INFO, "%s: attempt %d %s%s%s",
+	       t->id, attempt, sl_task_status_name(status), msg ? ": " : "", msg ? msg : "");
+	sl_free(owned);
+	return rc;
+}
+
+/* The tables with a selected task, in project order, moved to the front. */
+static void compact_results(sl_run_result *res, int total, const int *selected_tasks)
+{
+	int m = 0;
+	for (int i = 0; i < total; i++) {
+		if (selected_tasks[i] == 0) {
+			table_result_free(&res->tables[i]);
+			continue;
+		}
+		if (m != i)
+			res->tables[m] = res->tables[i];
+		m++;
+	}
+	res->n = m;
+}
+
+/* The run's outcome in a line, for its record. */
+static char *run_message(const sl_run_result *res)
+{
+	if (res->cancelled)
+		return sl_engine_printf("cancelled: %d of %d tasks succeeded, %d cancelled, %d "
+					"failed, %d skipped", res->tasks_succeeded, res->tasks,
+					res->tasks_cancelled, res->tasks_failed,
+					res->tasks_skipped);
+	if (res->failed == 0)
+		return NULL;
+	return sl_engine_printf("%d of %d %s failed (%d of %d tasks failed, %d skipped, %d "
+				"cancelled)", res->failed, res->n,
+				res->n == 1 ? "table" : "tables", res->tasks_failed, res->tasks,
+				res->tasks_skipped, res->tasks_cancelled);
 }
 
 int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *res,
 		  sl_error *err)
 {
-	engine_run run = {0};
+	engine_exec x = {0};
+	engine_resume resume = {0};
+	sl_run_opts eff = *opts;
+	sl_dag g;
+	sl_state *state = NULL;
+	bool *selected = NULL;
+	sl_task_status *status = NULL;
+	int *table_tasks = NULL;
+	char *params = NULL, *msg = NULL;
 	double t0 = sl_monotonic_seconds();
-	int rc, total = 0;
+	int rc, total = 0, reaped = 0;
+	bool started = false;
 
 	memset(res, 0, sizeof *res);
-	run.project = p;
-	run.opts = opts;
-	run.target = sl_project_target(p, opts->target);
-	if (!run.target && opts->load)
+	sl_dag_init(&g);
+	x.project = p;
+	x.opts = &eff;
+	x.target = sl_project_target(p, opts->target);
+	if (!x.target && opts->load)
 		return sl_error_set(err, SL_ECONFIG, "%s: no target named \"%s\"; define it under targets:",
 				    p->file, opts->target ? opts->target : p->target);
-
 	if ((rc = check_names(p, err)) < 0)
 		return rc;
 	for (int s = 0; s < p->nsources; s++)
-		for (int t = 0; t < p->sources[s].ntables; t++)
-			total++;
+		total += p->sources[s].ntables;
+
+	rc = sl_state_open(&state, p->dir, err);
+	if (rc < 0)
+		goto out;
+	/* Runs a killed process left "running" are failed now. */
+	if ((rc = sl_state_runs_reap(state, &reaped, err)) < 0)
+		goto out;
+	if (reaped > 0)
+		sl_log(SL_LOG_WARN, "%d earlier %s marked failed: the process ended without "
+		       "finishing", reaped, reaped == 1 ? "run" : "runs");
+	if (opts->resume) {
+		rc = engine_resume_load(state, opts->resume, opts->command ? opts->command : "run",
+					&resume, err);
+		if (rc < 0)
+			goto out;
+		eff.select = resume.select;
+		eff.nselect = resume.nselect;
+		eff.exclude = resume.exclude;
+		eff.nexclude = resume.nexclude;
+		eff.full_refresh = resume.full_refresh;
+		eff.logical_date = resume.logical_date;
+		eff.data_interval_start = resume.data_interval_start;
+		eff.data_interval_end = resume.data_interval_end;
+	}
+	if (eff.logical_date == 0)
+		eff.logical_date = sl_now_micros();
+	/* Without an interval (a backfill gives one): the UTC day of the
+	 * logical date. */
+	if (eff.data_interval_start == 0 && eff.data_interval_end == 0) {
+		int64_t day = eff.logical_date / SL_MICROS_PER_DAY -
+			      (eff.logical_date % SL_MICROS_PER_DAY < 0);
+		eff.data_interval_start = day * SL_MICROS_PER_DAY;
+		eff.data_interval_end = eff.data_interval_start + SL_MICROS_PER_DAY;
+	}
+	sl_engine_logical_dates(eff.logical_date, eff.data_interval_start, eff.data_interval_end,
+				&x.dates);
+
+	rc = sl_engine_dag(&g, p, opts->target, opts->extract, opts->load, err);
+	if (rc < 0)
+		goto out;
+	selected = sl_calloc((size_t)g.n + 1, sizeof *selected);
+	status = sl_calloc((size_t)g.n + 1, sizeof *status);
+	x.attempt_ids = sl_calloc((size_t)g.n + 1, sizeof *x.attempt_ids);
+	x.ended = sl_calloc((size_t)g.n + 1, sizeof *x.ended);
+	x.table_left = sl_calloc((size_t)total + 1, sizeof *x.table_left);
+	table_tasks = sl_calloc((size_t)total + 1, sizeof *table_tasks);
 	res->tables = sl_calloc((size_t)total + 1, sizeof *res->tables);
-	if (!res->tables)
-		return sl_error_set(err, SL_ENOMEM, "out of memory");
-
-	rc = sl_state_open(&run.state, p->dir, err);
+	if (!selected || !status || !x.attempt_ids || !x.ended || !x.table_left || !table_tasks ||
+	    !res->tables) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto out;
+	}
+	res->n = total;
+	rc = sl_dag_select(&g, eff.select, eff.nselect, eff.exclude, eff.nexclude, selected, err);
 	if (rc < 0)
 		goto out;
-	rc = sl_lake_open(&run.lake, p->lake, err);
-	if (rc < 0)
-		goto out;
-	if (p->lake_commit_lock && strcmp(p->lake_commit_lock, "state") == 0)
-		sl_lake_set_commit_lock(run.lake, commit_lock, commit_unlock, &run);
-	rc = sl_state_run_begin(run.state, opts->command ? opts->command : "run",
-				run.target ? run.target->name : NULL, run.run_id, &run.seq, err);
-	if (rc < 0)
-		goto out;
-	snprintf(res->run_id, sizeof res->run_id, "%s", run.run_id);
-	res->seq = run.seq;
-	sl_log(SL_LOG_INFO, "run %s started", run.run_id);
-
-	for (int s = 0; s < p->nsources; s++) {
-		const sl_source *src = &p->sources[s];
-		for (int t = 0; t < src->ntables; t++) {
-			const sl_source_table *tab = &src->tables[t];
-			if (!selected(opts, src->name, tab->name))
-				continue;
-			sl_table_result *r = &res->tables[res->n++];
-			run_table(&run, src, tab, r);
-			if (r->status)
-				res->failed++;
+	for (int i = 0; i < g.n; i++) {
+		if (opts->resume && selected[i] && engine_resume_done(&resume, g.tasks[i].id))
+			selected[i] = false;
+		if (selected[i]) {
+			res->tasks++;
+			table_tasks[((const engine_table *)g.tasks[i].data)->index]++;
 		}
 	}
-	if (opts->nselect > 0 && res->n == 0) {
-		rc = sl_error_set(err, SL_EUSAGE, "--select matched no source table");
-		sl_state_run_end(run.state, run.run_id, "failed", err->message, NULL);
+	if (res->tasks == 0) {
+		rc = opts->resume
+			? sl_error_set(err, SL_EUSAGE, "--resume: run %s has nothing to resume: "
+				       "every task it selected succeeded", opts->resume)
+			: sl_error_set(err, SL_EUSAGE, "the selection matched no task");
 		goto out;
 	}
+	/* A lake that cannot be opened stops the run before it starts (each
+	 * task opens its own handle afterwards). */
+	{
+		sl_lake *lake = NULL;
+		rc = sl_lake_open(&lake, p->lake, err);
+		sl_lake_close(lake);
+		if (rc < 0)
+			goto out;
+	}
+
+	/* The results, one per table with a selected task. */
+	for (int i = 0; i < g.n; i++) {
+		const engine_table *et = g.tasks[i].data;
+		sl_table_result *r = &res->tables[et->index];
+		if (!selected[i])
+			continue;
+		if (!r->source) {
+			r->source = sl_strdup(et->src->name);
+			r->table = sl_strdup(et->t->name);
+			r->rows_loaded = -1;
+			r->lake_version = -1;
+			r->extract_status = SL_TASK_NOT_SELECTED;
+			r->load_status = SL_TASK_NOT_SELECTED;
+			if (!r->source || !r->table) {
+				rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+		bool ex = g.tasks[i].kind == &sl_engine_extract_kind;
+		if (ex)
+			r->extract_status = SL_TASK_PENDING;
+		else
+			r->load_status = SL_TASK_PENDING;
+		snprintf(r->task, sizeof r->task, "%s",
+			 r->extract_status != SL_TASK_NOT_SELECTED && r->load_status !=
+			 SL_TASK_NOT_SELECTED ? "extract+load" : ex ? "extract" : "load");
+	}
+	memcpy(x.table_left, table_tasks, sizeof *table_tasks * (size_t)total);
+
+	params = engine_params_json(&eff);
+	if (!params) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto out;
+	}
+	sl_state_run_info info = {
+		.command = opts->command ? opts->command : "run",
+		.target = x.target ? x.target->name : NULL,
+		.trigger = opts->trigger,
+		.logical_date = eff.logical_date,
+		.data_interval_start = eff.data_interval_start,
+		.data_interval_end = eff.data_interval_end,
+		.resumed_from = opts->resume ? resume.run_id : NULL,
+		.params = params,
+	};
+	rc = sl_state_run_start(state, &info, x.run_id, &x.seq, err);
+	if (rc < 0)
+		goto out;
+	started = true;
+	snprintf(res->run_id, sizeof res->run_id, "%s", x.run_id);
+	res->seq = x.seq;
+	res->logical_date = eff.logical_date;
+	if (opts->resume)
+		snprintf(res->resumed_from, sizeof res->resumed_from, "%s", resume.run_id);
+	sl_log(SL_LOG_INFO, "run %s started: %d %s, logical date %s%s%s", x.run_id, res->tasks,
+	       res->tasks == 1 ? "task" : "tasks", x.dates.data_interval_start,
+	       opts->resume ? ", resuming " : "", opts->resume ? resume.run_id : "");
+
+	x.graph = &g;
+	x.state = state;
+	x.res = res;
+	memcpy(x.run_id, res->run_id, sizeof x.run_id);
+	sl_exec_opts eo = {
+		.threads = opts->threads,
+		.fail_fast = opts->fail_fast,
+		.cancel = opts->cancel,
+		.ctx = &x,
+		.on_start = on_start,
+		.on_end = on_end,
+	};
+	rc = sl_dag_execute(&g, selected, &eo, status, err);
+	if (rc < 0) {
+		sl_error_prefix(err, "run %s: ", x.run_id);
+		goto out;
+	}
+	for (int i = 0; i < g.n; i++) {
+		if (!selected[i])
+			continue;
+		switch (x.ended[i] ? x.ended[i] : status[i]) {
+		case SL_TASK_SUCCESS: res->tasks_succeeded++; break;
+		case SL_TASK_SKIPPED: res->tasks_skipped++; break;
+		case SL_TASK_CANCELLED: res->tasks_cancelled++; break;
+		default: res->tasks_failed++; break;
+		}
+	}
+	res->cancelled = opts->cancel && sl_cancelled(opts->cancel) != 0;
+	for (int i = 0; i < total; i++)
+		if (table_tasks[i] && res->tables[i].status)
+			res->failed++;
+	compact_results(res, total, table_tasks);
 	res->seconds = sl_monotonic_seconds() - t0;
 	sl_log(res->failed ? SL_LOG_WARN : SL_LOG_INFO, "run %s finished: %d %s, %d failed",
-	       run.run_id, res->n, res->n == 1 ? "table" : "tables", res->failed);
-	{
-		char msg[64];
-		snprintf(msg, sizeof msg, "%d of %d %s failed", res->failed, res->n,
-			 res->n == 1 ? "table" : "tables");
-		rc = sl_state_run_end(run.state, run.run_id, res->failed ? "failed" : "success",
-				      res->failed ? msg : NULL, err);
-		if (rc < 0) {
-			/* The tables' work is done (see their log lines) but the
-			 * run would show as running forever: fail it. */
-			sl_error_prefix(err, "run %s: %d %s processed (%d failed), but recording "
-					"the run's end failed: ", run.run_id, res->n,
-					res->n == 1 ? "table" : "tables", res->failed);
-			goto out;
-		}
+	       x.run_id, res->n, res->n == 1 ? "table" : "tables", res->failed);
+	msg = run_message(res);
+	rc = sl_state_run_end(state, x.run_id,
+			      res->cancelled ? "cancelled" : res->failed ? "failed" : "success",
+			      msg, err);
+	if (rc < 0) {
+		/* The tables' work is done (see their log lines) but the run
+		 * would show as running forever: fail it. */
+		sl_error_prefix(err, "run %s: %d %s processed (%d failed), but recording the "
+				"run's end failed: ", x.run_id, res->n,
+				res->n == 1 ? "table" : "tables", res->failed);
+		started = false;
 	}
-	rc = 0;
 out:
-	sl_wh_close(run.wh);
-	sl_free(run.table_lock);
-	sl_lake_close(run.lake);
-	sl_state_close(run.state);
+	if (rc < 0 && started) {
+		sl_error e = SL_ERROR_INIT;
+		sl_state_run_end(state, x.run_id, "failed", err->message, &e);
+	}
 	if (rc < 0)
 		sl_run_result_free(res);
+	sl_free(msg);
+	sl_free(params);
+	sl_free(table_tasks);
+	sl_free(x.table_left);
+	sl_free(x.ended);
+	sl_free(x.attempt_ids);
+	sl_free(status);
+	sl_free(selected);
+	engine_resume_free(&resume);
+	sl_dag_free(&g);
+	sl_state_close(state);
 	return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * project.c: loading sluice.yml (name, lake, targets, schedule, vars) into
+ * project.c: loading sluice.yml (name, lake, targets, schedule, vars, defaults) into
  * an sl_project whose strings live in its arena, and looking things up in
  * it. Sources are read by project_sources.c.
  */
@@ -12,35 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-const char *sl_write_mode_name(sl_write_mode m)
-{
-	switch (m) {
-	case SL_WRITE_APPEND: return "append";
-	case SL_WRITE_REPLACE: return "replace";
-	case SL_WRITE_MERGE: return "merge";
-	}
-	return "?";
-}
-
-const char *sl_source_kind_name(sl_source_kind k)
-{
-	switch (k) {
-	case SL_SOURCE_CSV: return "csv";
-	case SL_SOURCE_POSTGRES: return "postgres";
-	case SL_SOURCE_HTTP: return "http";
-	case SL_SOURCE_S3: return "s3";
-	}
-	return "?";
-}
-
-const char *sl_kvs_get(const sl_kvs *kvs, const char *key)
-{
-	for (int i = 0; kvs && i < kvs->n; i++)
-		if (strcmp(kvs->items[i].key, key) == 0)
-			return kvs->items[i].value;
-	return NULL;
-}
 
 const sl_target *sl_project_target(const sl_project *p, const char *name)
 {
@@ -169,7 +140,9 @@ static bool cron_valid(const char *expr, char *why, size_t whysz)
 /* --------------------------------------------------------------- targets */
 
 static const char *const project_keys[] = {"name", "lake", "target", "targets", "schedule",
-					   "vars", "lake_commit_lock", NULL};
+					   "vars", "lake_commit_lock", "defaults", NULL};
+/* defaults: what every table's tasks inherit (project_policy.c). */
+static const char *const default_keys[] = {"retries", "retry_delay", "timeout", NULL};
 static const char *const commit_locks[] = {"none", "state", NULL};
 /*
  * Targets. A target's generic keys are its name (the mapping key) and its
@@ -566,6 +539,23 @@ static int load_targets(sl_project *p, pj_file *f, yaml_node_t *root, const char
 
 /* --------------------------------------------------------------- project */
 
+/* defaults: {retries, retry_delay, timeout}: what every table's tasks
+ * inherit unless its source or the table sets them. */
+static int load_defaults(sl_project *p, pj_file *f, yaml_node_t *root)
+{
+	yaml_node_t *d = pj_get(f, root, "defaults", NULL);
+	int rc;
+	pj_policy_unset(&p->defaults);
+	if (pj_is_null(d))
+		return 0;
+	if (d->type != YAML_MAPPING_NODE)
+		return pj_err(f, pj_line(d), "\"defaults\" must be a mapping like {retries: 2, "
+			      "retry_delay: 30s, timeout: 1h}, not %s", pj_kind_name(d));
+	if ((rc = pj_check_keys(f, d, default_keys, " in defaults")) < 0)
+		return rc;
+	return pj_load_policy(f, d, " in defaults", false, &p->defaults);
+}
+
 static int load_main(sl_project *p, pj_file *f, const char *want)
 {
 	yaml_node_t *root = pj_root(f);
@@ -623,6 +613,8 @@ static int load_main(sl_project *p, pj_file *f, const char *want)
 				      "bad schedule \"%s\": %s; e.g. \"0 2 * * *\" runs daily at 02:00",
 				      p->schedule, why);
 	}
+	if ((rc = load_defaults(p, f, root)) < 0)
+		return rc;
 	return pj_get_kvs(f, root, "vars", "", true, &p->vars);
 }
 

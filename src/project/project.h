@@ -12,86 +12,30 @@
 
 #include "base/base.h"
 #include "batch/batch.h"
+#include "sources/sources.h"
 
 /* Longest source, table, target or column name in a project, in bytes. */
 #define SL_PROJECT_MAX_NAME 255
 
-typedef enum { SL_WRITE_APPEND = 0, SL_WRITE_REPLACE, SL_WRITE_MERGE } sl_write_mode;
-const char *sl_write_mode_name(sl_write_mode m);
+/*
+ * How the tasks of a table run, and the tags selection uses (tag:NAME):
+ * sluice.yml's defaults:, a source's and a table's keys (project_policy.c).
+ * An unset value is inherited: the table's from its source, the source's
+ * from the defaults.
+ */
+typedef struct sl_task_policy {
+	int retries;          /* attempts after the first; -1: not set */
+	double retry_delay;   /* seconds before the first retry; -1: not set */
+	double timeout;       /* seconds per attempt, 0: none; -1: not set */
+	int ntags;
+	char **tags;          /* a source's or table's `tags:` */
+} sl_task_policy;
 
-typedef enum { SL_SOURCE_CSV = 0, SL_SOURCE_POSTGRES, SL_SOURCE_HTTP, SL_SOURCE_S3 } sl_source_kind;
-const char *sl_source_kind_name(sl_source_kind k);
-
-/* A key/value pair from a YAML mapping (params, headers, columns...). */
-typedef struct sl_kv {
-	char *key;
-	char *value;
-	int line;
-} sl_kv;
-
-typedef struct sl_kvs {
-	int n;
-	sl_kv *items;
-} sl_kvs;
-
-/* The value for key, or NULL. */
-const char *sl_kvs_get(const sl_kvs *kvs, const char *key);
-
-/* One table of a source: what to extract and how to write it. */
-typedef struct sl_source_table {
-	char *name;
-	int line;             /* line of the table's entry in the source file */
-	sl_write_mode write;  /* default append */
-	int nprimary_key;
-	char **primary_key;
-	sl_kvs columns;       /* declared column types, in file order: name -> type text */
-	int64_t max_bad_rows; /* default 0 */
-
-	/* csv and s3 */
-	char *path;           /* csv: glob relative to the project dir */
-	char *url;            /* s3: s3://bucket/prefix/glob; http: endpoint URL */
-	char *format;         /* s3: csv | parquet | jsonl; default from extension */
-	char delimiter;       /* default ',' */
-	char quote;           /* default '"' */
-	char escape;          /* default '"' */
-	bool header;          /* default true */
-	int nnulls;
-	char **nulls;         /* default {""} */
-	int64_t max_columns;  /* 0: the CSV reader's default, 10,000 */
-
-	/* postgres and http */
-	char *cursor;         /* incremental cursor column / record field */
-	int64_t lookback_micros;
-	char *query;          /* postgres: a SELECT instead of a table */
-	char *schema_name;    /* postgres: source schema, default "public" */
-	bool cast_unsupported_to_text;
-
-	/* http */
-	char *method;         /* GET | POST */
-	sl_kvs params;
-	sl_kvs headers;
-	char *body;
-	char *records;        /* path of the records array: "data.items" */
-	sl_kvs auth;          /* bearer | basic_user/basic_password | api_key_header/api_key */
-	sl_kvs pagination;    /* type: page|offset|cursor|link, and its keys */
-	char *flatten;        /* "columns" (default) | "json" */
-	double rate_limit;    /* requests per second, 0 = none */
-	int max_retries;      /* default 5 */
-	char *on_bad_page;    /* "quarantine" (default) | "fail" */
-	int64_t max_pages;        /* pages one extraction may request; default 100000 */
-	int64_t max_record_bytes; /* largest record held; default 16 MiB */
-	int64_t max_retry_micros; /* max_retry_time: retrying and waiting per table; default 10m */
-} sl_source_table;
-
-typedef struct sl_source {
-	char *name;
-	sl_source_kind kind;
-	char *file;           /* path of the source YAML, for messages */
-	char *connection;     /* postgres: conninfo or URI (secret) */
-	int line;             /* line of the source: key, for messages */
-	int ntables;
-	sl_source_table *tables;
-} sl_source;
+/* A source's policy and its tables', index for index with its tables. */
+typedef struct sl_source_policy {
+	sl_task_policy source;
+	sl_task_policy *tables;
+} sl_source_policy;
 
 typedef struct sl_target {
 	char *name;
@@ -131,6 +75,10 @@ typedef struct sl_project {
 	sl_kvs vars;          /* vars: name -> value text (lists/mappings as JSON) */
 	int nsources;
 	sl_source *sources;
+	/* defaults: (retries, retry_delay, timeout) and each source's and
+	 * table's keys, index for index with sources (project_policy.c) */
+	sl_task_policy defaults;
+	sl_source_policy *policies;
 	sl_arena arena;       /* owns every string above */
 } sl_project;
 
@@ -155,6 +103,18 @@ void sl_project_free(sl_project *p);
 const sl_target *sl_project_target(const sl_project *p, const char *name);
 /* The source named name, or NULL. */
 const sl_source *sl_project_source(const sl_project *p, const char *name);
+
+/*
+ * The retries, retry_delay (seconds) and timeout (seconds, 0: none) of
+ * table t of source s (both of p): the table's keys, else the source's,
+ * else sluice.yml's defaults:, else 0 retries, 10 s and no timeout.
+ */
+void sl_project_task_policy(const sl_project *p, const sl_source *s, const sl_source_table *t,
+			    int *retries, double *retry_delay, double *timeout);
+/* The tags of table t of source s: the source's, then the table's. */
+const sl_task_policy *sl_project_source_policy(const sl_project *p, const sl_source *s);
+const sl_task_policy *sl_project_table_policy(const sl_project *p, const sl_source *s,
+					      const sl_source_table *t);
 
 /*
  * Expands ${VAR} and ${VAR:-default} in s into an arena string; unknown

@@ -80,12 +80,16 @@ int pj_get_enum(pj_file *f, yaml_node_t *map, const char *key, const char *where
 const char *pj_suggest(const char *word, const char *const *cands);
 /* True when s matches [A-Za-z_][A-Za-z0-9_]*. */
 bool pj_is_ident(const char *s);
-/* Registers a connection string's password parts and the whole for redaction. */
-void pj_add_conn_secret(const char *conn);
 /* Joins path onto dir (unless absolute) and removes "." and ".." segments. */
 char *pj_abs_path(sl_arena *a, const char *dir, const char *path);
 
 int pj_load_sources(sl_project *p, sl_error *err);
+
+/* retries, retry_delay, timeout and tags: the keys of project_policy.c. */
+void pj_policy_unset(sl_task_policy *p);
+/* Reads them from map into *out (unset when absent); tags only when tags. */
+int pj_load_policy(pj_file *f, yaml_node_t *map, const char *where, bool tags,
+		   sl_task_policy *out);
 /* Names longer than SL_PROJECT_MAX_NAME: pj_err at line naming what. */
 int pj_check_name_len(pj_file *f, int line, const char *what, const char *name);
 /* Cross-file checks once everything is loaded: warehouse name clashes on

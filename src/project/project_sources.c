@@ -1,7 +1,11 @@
 /*
  * project_sources.c: loading sources/NAME.yml (one source per file, in file
- * name order) into sl_source values, with per-kind checks: which keys apply
- * to which kind, what each kind requires, and duplicate names.
+ * name order) into sl_source values. This file reads the keys every source
+ * and table has (source, kind, tables; name, primary_key, columns, write,
+ * max_bad_rows) and hands the rest of each mapping to the source kind from
+ * the registry in sources/, through an sl_config over the YAML: unknown keys
+ * and keys of another kind are refused here, the kind's own keys are read and
+ * checked by the kind.
  */
 #include "project/project_int.h"
 
@@ -13,160 +17,184 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
-enum { K_CSV = 1 << SL_SOURCE_CSV, K_PG = 1 << SL_SOURCE_POSTGRES,
-       K_HTTP = 1 << SL_SOURCE_HTTP, K_S3 = 1 << SL_SOURCE_S3,
-       K_ALL = K_CSV | K_PG | K_HTTP | K_S3, K_FILES = K_CSV | K_S3 };
-
-static const char *const source_keys[] = {"source", "kind", "connection", "tables", NULL};
-static const char *const source_kinds[] = {"csv", "postgres", "http", "s3", NULL};
-
-/* Table keys and the kinds they apply to (same order). */
-static const char *const table_keys[] = {
-	"name", "primary_key", "columns", "write", "max_bad_rows",
-	"path", "url", "format", "delimiter", "quote", "escape", "header", "nulls",
-	"cursor", "lookback", "query", "schema", "cast_unsupported_to_text",
-	"method", "params", "headers", "body", "records", "auth", "pagination",
-	"flatten", "rate_limit", "max_retries", "on_bad_page",
-	"max_pages", "max_record_bytes", "max_retry_time", "max_columns", NULL};
-static const int table_key_kinds[] = {
-	K_ALL, K_ALL, K_ALL, K_ALL, K_ALL,
-	K_CSV, K_S3 | K_HTTP, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES, K_FILES,
-	K_ALL, K_PG | K_HTTP, K_PG, K_PG, K_PG,
-	K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP, K_HTTP,
-	K_HTTP, K_HTTP, K_HTTP | K_S3, K_HTTP,
-	K_HTTP, K_HTTP, K_HTTP, K_FILES | K_HTTP};
+/* The keys every source and every table has, whatever its kind. The
+ * orchestration keys of tables and sources (tags, retries, retry_delay,
+ * timeout) belong in these lists too. */
+static const char *const source_keys[] = {"source", "kind", "tables",
+					  /* task policy and tags (project_policy.c) */
+					  "retries", "retry_delay", "timeout", "tags", NULL};
+static const char *const table_keys[] = {"name", "primary_key", "columns", "write",
+					 "max_bad_rows",
+					 /* task policy and tags (project_policy.c) */
+					 "retries", "retry_delay", "timeout", "tags", NULL};
 
 static const char *const write_modes[] = {"append", "replace", "merge", NULL};
-static const char *const formats[] = {"csv", "parquet", "jsonl", NULL};
-static const char *const flatten_modes[] = {"columns", "json", NULL};
-static const char *const bad_page_modes[] = {"quarantine", "fail", NULL};
-static const char *const auth_keys[] = {"bearer", "basic_user", "basic_password",
-					"api_key_header", "api_key", NULL};
-static const char *const pagination_types[] = {"page", "offset", "cursor", "link", NULL};
 /* What sl_type_parse accepts, for "did you mean" on a misspelt type. */
 static const char *const type_words[] = {"bool", "boolean", "int32", "int", "integer",
 					 "int64", "bigint", "long", "float64", "double",
 					 "float", "decimal", "numeric", "string", "text",
 					 "varchar", "date", "timestamp", "datetime", NULL};
 
-/* A one-character option: "," "\t" "tab"; empty means none when allowed. */
-static int get_char(pj_file *f, yaml_node_t *map, const char *key, const char *where,
-		    bool allow_empty, char *out)
+/* ------------------------------------------------- the kinds' view of YAML */
+
+/* An sl_config over one mapping of a source file. */
+typedef struct {
+	sl_config base;
+	pj_file *f;
+	yaml_node_t *map;
+} pj_config;
+
+static pj_config *pjc(sl_config *c) { return (pj_config *)c; }
+
+static int cfg_str(sl_config *c, const char *key, char **out)
 {
-	char *s = NULL;
-	int rc = pj_get_str(f, map, key, where, &s);
-	if (rc < 0 || !s)
-		return rc;
-	if (strlen(s) == 1) {
-		*out = s[0];
-		return 0;
-	}
-	if (strcmp(s, "\\t") == 0 || strcasecmp(s, "tab") == 0) {
-		*out = '\t';
-		return 0;
-	}
-	if (!*s && allow_empty) {
-		*out = '\0';
-		return 0;
-	}
-	return pj_err(f, pj_line(pj_get(f, map, key, NULL)),
-		      "\"%s\"%s must be a single character, not \"%s\"", key, where, s);
+	return pj_get_str(pjc(c)->f, pjc(c)->map, key, c->where, out);
 }
 
-/* Whether name ends with suffix, ignoring ASCII case. */
-static bool ends_with_nocase(const char *name, size_t n, const char *suffix)
+static int cfg_integer(sl_config *c, const char *key, int64_t min, int64_t max, int64_t *out)
 {
-	size_t k = strlen(suffix);
-	return n >= k && strncasecmp(name + n - k, suffix, k) == 0;
+	return pj_get_int(pjc(c)->f, pjc(c)->map, key, c->where, min, max, out);
 }
 
-/* Format from a file name: .csv/.parquet/.jsonl/.ndjson/.json, after .gz/.zst. */
-static const char *format_from_name(const char *name)
+static int cfg_boolean(sl_config *c, const char *key, bool *out)
 {
-	size_t n = strlen(name);
-	if (ends_with_nocase(name, n, ".gz"))
-		n -= 3;
-	else if (ends_with_nocase(name, n, ".zst"))
-		n -= 4;
-	if (ends_with_nocase(name, n, ".parquet"))
-		return "parquet";
-	if (ends_with_nocase(name, n, ".jsonl") || ends_with_nocase(name, n, ".ndjson") ||
-	    ends_with_nocase(name, n, ".json"))
-		return "jsonl";
-	return "csv";
+	return pj_get_bool(pjc(c)->f, pjc(c)->map, key, c->where, out);
 }
 
-static bool secret_header(const char *name)
+static int cfg_number(sl_config *c, const char *key, double *out)
 {
-	static const char *const words[] = {"authorization", "token", "key", "secret",
-					    "password", "cookie", NULL};
-	for (const char *p = name; *p; p++)
-		for (int i = 0; words[i]; i++)
-			if (strncasecmp(p, words[i], strlen(words[i])) == 0)
-				return true;
+	return pj_get_double(pjc(c)->f, pjc(c)->map, key, c->where, out);
+}
+
+static int cfg_list(sl_config *c, const char *key, char ***out, int *n)
+{
+	return pj_get_strlist(pjc(c)->f, pjc(c)->map, key, c->where, out, n);
+}
+
+static int cfg_mapping(sl_config *c, const char *key, sl_kvs *out)
+{
+	return pj_get_kvs(pjc(c)->f, pjc(c)->map, key, c->where, false, out);
+}
+
+static int cfg_choice(sl_config *c, const char *key, const char *const *choices, int *out)
+{
+	return pj_get_enum(pjc(c)->f, pjc(c)->map, key, c->where, choices, out);
+}
+
+static int cfg_line(sl_config *c, const char *key)
+{
+	if (!key)
+		return pj_line(pjc(c)->map);
+	yaml_node_t *v = pj_get(pjc(c)->f, pjc(c)->map, key, NULL);
+	return v ? pj_line(v) : 0;
+}
+
+static void *cfg_alloc(sl_config *c, size_t n)
+{
+	void *p = sl_arena_alloc(pjc(c)->f->arena, n ? n : 1);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+static int cfg_check_name(sl_config *c, int line, const char *what, const char *name)
+{
+	return pj_check_name_len(pjc(c)->f, line, what, name);
+}
+
+static const char *cfg_suggest(sl_config *c, const char *word, const char *const *cands)
+{
+	(void)c;
+	return pj_suggest(word, cands);
+}
+
+static const sl_config_ops cfg_ops = {
+	.str = cfg_str,
+	.integer = cfg_integer,
+	.boolean = cfg_boolean,
+	.number = cfg_number,
+	.list = cfg_list,
+	.mapping = cfg_mapping,
+	.choice = cfg_choice,
+	.line = cfg_line,
+	.alloc = cfg_alloc,
+	.check_name = cfg_check_name,
+	.suggest = cfg_suggest,
+};
+
+static void cfg_init(pj_config *c, pj_file *f, yaml_node_t *map, const char *where)
+{
+	c->base.ops = &cfg_ops;
+	c->base.file = f->display;
+	c->base.where = where;
+	c->base.err = f->err;
+	c->f = f;
+	c->map = map;
+}
+
+/* ------------------------------------------------------------ key lists */
+
+static bool key_in(const sl_source_key *keys, const char *key)
+{
+	for (int i = 0; keys && keys[i].name; i++)
+		if (strcmp(keys[i].name, key) == 0)
+			return true;
 	return false;
 }
 
 /*
- * Whether a query parameter's name says its value is a credential: it ends
- * in token, secret, password or signature, or is a known key name (case,
- * "-" and "_" aside: api_key, apiKey, key, sig...). Not any name holding
- * "key": sort_key's value is a column name, not a secret.
+ * The keys a mapping may hold: the shared ones, then every kind's own
+ * (source-level when tables is false), once each, NULL-terminated in the
+ * arena — what "unknown key" and its suggestions are checked against.
  */
-static bool secret_param(const char *name)
+static const char *const *all_keys(pj_file *f, const char *const *shared, bool tables)
 {
-	static const char *const suffixes[] = {"token", "secret", "password", "passwd",
-					       "signature", NULL};
-	static const char *const names[] = {"key", "apikey", "appkey", "accesskey", "secretkey",
-					    "privatekey", "consumerkey", "subscriptionkey", "clientkey",
-					    "sig", "auth", "session", "sessionid", "appid", "hapikey",
-					    "apitoken", "accesskeyid", NULL};
-	sl_buf n = SL_BUF_INIT;
-	bool hit = false;
-	for (const char *p = name; *p; p++)
-		if (*p != '_' && *p != '-' &&
-		    sl_buf_putc(&n, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p)) < 0)
-			break;
-	for (int i = 0; n.data && suffixes[i] && !hit; i++)
-		hit = sl_str_ends_with(n.data, suffixes[i]);
-	for (int i = 0; n.data && names[i] && !hit; i++)
-		hit = strcmp(n.data, names[i]) == 0;
-	sl_buf_free(&n);
-	return hit;
+	const sl_source_kind *const *kinds = sl_source_kinds();
+	size_t n = 0;
+	for (int i = 0; shared[i]; i++)
+		n++;
+	for (int k = 0; kinds[k]; k++) {
+		const sl_source_key *keys = tables ? kinds[k]->table_keys : kinds[k]->source_keys;
+		for (int i = 0; keys && keys[i].name; i++)
+			n++;
+	}
+	const char **out = sl_arena_alloc(f->arena, sizeof *out * (n + 1));
+	if (!out)
+		return NULL;
+	n = 0;
+	for (int i = 0; shared[i]; i++)
+		out[n++] = shared[i];
+	for (int k = 0; kinds[k]; k++) {
+		const sl_source_key *keys = tables ? kinds[k]->table_keys : kinds[k]->source_keys;
+		for (int i = 0; keys && keys[i].name; i++) {
+			size_t j = 0;
+			while (j < n && strcmp(out[j], keys[i].name) != 0)
+				j++;
+			if (j == n)
+				out[n++] = keys[i].name;
+		}
+	}
+	out[n] = NULL;
+	return out;
 }
 
-/*
- * Registers what a server may echo of an http table's credentials: the
- * values of auth keys, of headers and params named like credentials, and
- * the base64 "user:password" that basic auth sends.
- */
-static int register_http_secrets(const sl_source_table *t)
+/* Refuses a key of another kind: "does not apply to X sources". */
+static int check_kind_keys(pj_file *f, const sl_source *s, yaml_node_t *n,
+			   const char *const *shared, bool tables, const char *where)
 {
-	for (int i = 0; i < t->auth.n; i++)
-		sl_log_add_secret(t->auth.items[i].value);
-	for (int i = 0; i < t->headers.n; i++)
-		if (secret_header(t->headers.items[i].key))
-			sl_log_add_secret(t->headers.items[i].value);
-	for (int i = 0; i < t->params.n; i++)
-		if (secret_param(t->params.items[i].key))
-			sl_log_add_secret(t->params.items[i].value);
-	const char *user = sl_kvs_get(&t->auth, "basic_user");
-	if (!user)
-		return 0;
-	const char *password = sl_kvs_get(&t->auth, "basic_password");
-	sl_buf up = SL_BUF_INIT;
-	unsigned char *b64 = NULL;
-	bool ok = sl_buf_printf(&up, "%s:%s", user, password ? password : "") == 0 &&
-		  (b64 = sl_malloc(4 * (up.len / 3 + 1) + 1)) != NULL;
-	if (ok) {
-		EVP_EncodeBlock(b64, (const unsigned char *)up.data, (int)up.len);
-		sl_log_add_secret((const char *)b64);
+	const sl_source_key *own = tables ? s->kind->table_keys : s->kind->source_keys;
+	for (int i = 0; i < pj_map_len(n); i++) {
+		yaml_node_t *k, *v;
+		pj_map_pair(f, n, i, &k, &v);
+		const char *key = (const char *)k->data.scalar.value;
+		bool ok = key_in(own, key);
+		for (int j = 0; shared[j] && !ok; j++)
+			ok = strcmp(shared[j], key) == 0;
+		if (!ok)
+			return pj_err(f, pj_line(k), "%s\"%s\"%s does not apply to %s sources; "
+				      "remove it", tables ? "key " : "", key, where, s->kind->name);
 	}
-	sl_free(b64);
-	sl_buf_free(&up);
-	return ok ? 0 : SL_ENOMEM;
+	return 0;
 }
 
 static int check_columns(pj_file *f, sl_source_table *t, const char *where)
@@ -193,41 +221,13 @@ static int check_columns(pj_file *f, sl_source_table *t, const char *where)
 	return 0;
 }
 
-static int check_kind_keys(pj_file *f, sl_source *s, yaml_node_t *n, const char *where)
-{
-	for (int i = 0; i < pj_map_len(n); i++) {
-		yaml_node_t *k, *v;
-		pj_map_pair(f, n, i, &k, &v);
-		const char *key = (const char *)k->data.scalar.value;
-		for (int j = 0; table_keys[j]; j++) {
-			if (strcmp(table_keys[j], key) != 0)
-				continue;
-			if (!(table_key_kinds[j] & (1 << s->kind)))
-				return pj_err(f, pj_line(k), "key \"%s\"%s does not apply to %s "
-					      "sources; remove it", key, where,
-					      sl_source_kind_name(s->kind));
-		}
-	}
-	return 0;
-}
-
-static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_source_table *t)
+static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_source_table *t,
+		      sl_task_policy *policy)
 {
 	const char *where;
 	int rc, e;
 
 	t->line = pj_line(n);
-	t->delimiter = ',';
-	t->quote = '"';
-	t->escape = '"';
-	t->header = true;
-	t->max_retries = 5;
-	t->method = "GET";
-	t->flatten = "columns";
-	t->on_bad_page = "quarantine";
-	t->max_pages = 100000;
-	t->max_record_bytes = (int64_t)16 << 20;
-	t->max_retry_micros = 600 * SL_MICROS_PER_SEC;
 	if (n->type != YAML_MAPPING_NODE)
 		return pj_err(f, t->line, "table #%d of source \"%s\" must be a mapping like "
 			      "{name: orders, ...}, not %s", idx + 1, s->name, pj_kind_name(n));
@@ -241,19 +241,20 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 	else
 		where = sl_arena_sprintf(f->arena, " in table #%d of source \"%s\"", idx + 1,
 					 s->name);
-	if (!where)
+	const char *const *valid = all_keys(f, table_keys, true);
+	if (!where || !valid)
 		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
-	if ((rc = pj_check_keys(f, n, table_keys, where)) < 0 ||
-	    (rc = check_kind_keys(f, s, n, where)) < 0)
+	if ((rc = pj_check_keys(f, n, valid, where)) < 0 ||
+	    (rc = check_kind_keys(f, s, n, table_keys, true, where)) < 0)
 		return rc;
+	/* Task policy and tags (project_policy.c). */
+	if ((rc = pj_load_policy(f, n, where, true, policy)) < 0)
+		return rc;
+	pj_config cfg;
+	cfg_init(&cfg, f, n, where);
 	if (!t->name) {
-		if (s->kind == SL_SOURCE_POSTGRES && pj_get(f, n, "query", NULL))
-			return pj_err(f, t->line, "table #%d of source \"%s\" has a query but no "
-				      "name; add \"name:\" for the lake table it lands in",
-				      idx + 1, s->name);
-		if (s->kind == SL_SOURCE_POSTGRES)
-			return pj_err(f, t->line, "table #%d of source \"%s\" needs a name (the "
-				      "table to read) or a query", idx + 1, s->name);
+		if (s->kind->unnamed_table)
+			return s->kind->unnamed_table(&cfg.base, s, idx);
 		return pj_err(f, t->line, "missing required key \"name\"%s", where);
 	}
 	if (!pj_is_ident(t->name))
@@ -269,8 +270,7 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 				 &t->nprimary_key)) < 0 ||
 	    (rc = pj_get_kvs(f, n, "columns", where, false, &t->columns)) < 0 ||
 	    (rc = check_columns(f, t, where)) < 0 ||
-	    (rc = pj_get_int(f, n, "max_bad_rows", where, 0, INT64_MAX, &t->max_bad_rows)) < 0 ||
-	    (rc = pj_get_int(f, n, "max_columns", where, 1, INT32_MAX, &t->max_columns)) < 0)
+	    (rc = pj_get_int(f, n, "max_bad_rows", where, 0, INT64_MAX, &t->max_bad_rows)) < 0)
 		return rc;
 	for (int i = 0; i < t->nprimary_key; i++) {
 		int line = pj_line(pj_get(f, n, "primary_key", NULL));
@@ -287,151 +287,21 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 		return pj_err(f, pj_line(pj_get(f, n, "write", NULL)),
 			      "write: merge%s needs a primary_key (the columns that identify a "
 			      "row); add primary_key: [col] or use write: append", where);
+	/* The kind's own keys. */
+	return s->kind->parse_table(&cfg.base, s, t);
+}
 
-	/* Files. */
-	if ((rc = pj_get_str(f, n, "path", where, &t->path)) < 0 ||
-	    (rc = pj_get_str(f, n, "url", where, &t->url)) < 0 ||
-	    (rc = get_char(f, n, "delimiter", where, false, &t->delimiter)) < 0 ||
-	    (rc = get_char(f, n, "quote", where, true, &t->quote)) < 0 ||
-	    (rc = get_char(f, n, "escape", where, true, &t->escape)) < 0 ||
-	    (rc = pj_get_bool(f, n, "header", where, &t->header)) < 0 ||
-	    (rc = pj_get_strlist(f, n, "nulls", where, &t->nulls, &t->nnulls)) < 0)
-		return rc;
-	e = -1;
-	if ((rc = pj_get_enum(f, n, "format", where, formats, &e)) < 0)
-		return rc;
-	if (e >= 0)
-		t->format = (char *)formats[e];
-	if (!t->nulls) {
-		t->nulls = sl_arena_alloc(f->arena, sizeof *t->nulls);
-		if (!t->nulls)
-			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
-		t->nulls[0] = "";
-		t->nnulls = 1;
-	}
-
-	/* Databases and APIs. */
-	char *lookback = NULL;
-	if ((rc = pj_get_str(f, n, "cursor", where, &t->cursor)) < 0 ||
-	    (rc = pj_get_str(f, n, "lookback", where, &lookback)) < 0 ||
-	    (rc = pj_get_str(f, n, "query", where, &t->query)) < 0 ||
-	    (rc = pj_get_str(f, n, "schema", where, &t->schema_name)) < 0 ||
-	    (rc = pj_get_bool(f, n, "cast_unsupported_to_text", where,
-			      &t->cast_unsupported_to_text)) < 0)
-		return rc;
-	if (t->cursor && (rc = pj_check_name_len(f, pj_line(pj_get(f, n, "cursor", NULL)),
-						  "cursor column", t->cursor)) < 0)
-		return rc;
-	if (lookback && sl_duration_parse(lookback, &t->lookback_micros) < 0)
-		return pj_err(f, pj_line(pj_get(f, n, "lookback", NULL)),
-			      "\"lookback\"%s must be a duration like 2h, 15m, 90s or 1d, not "
-			      "\"%s\"", where, lookback);
-	if (lookback && !t->cursor)
-		return pj_err(f, pj_line(pj_get(f, n, "lookback", NULL)),
-			      "\"lookback\"%s needs a cursor (the column that grows with each "
-			      "change, e.g. cursor: updated_at)", where);
-	if (s->kind == SL_SOURCE_POSTGRES && !t->schema_name)
-		t->schema_name = "public";
-
-	/* HTTP. */
-	char *method = NULL;
-	int64_t retries = t->max_retries;
-	e = 0;
-	if ((rc = pj_get_str(f, n, "method", where, &method)) < 0 ||
-	    (rc = pj_get_kvs(f, n, "params", where, false, &t->params)) < 0 ||
-	    (rc = pj_get_kvs(f, n, "headers", where, false, &t->headers)) < 0 ||
-	    (rc = pj_get_str(f, n, "body", where, &t->body)) < 0 ||
-	    (rc = pj_get_str(f, n, "records", where, &t->records)) < 0 ||
-	    (rc = pj_get_kvs(f, n, "auth", where, false, &t->auth)) < 0 ||
-	    (rc = pj_get_kvs(f, n, "pagination", where, false, &t->pagination)) < 0 ||
-	    (rc = pj_get_enum(f, n, "flatten", where, flatten_modes, &e)) < 0 ||
-	    (rc = pj_get_double(f, n, "rate_limit", where, &t->rate_limit)) < 0 ||
-	    (rc = pj_get_int(f, n, "max_retries", where, 0, 100, &retries)) < 0)
-		return rc;
-	t->flatten = (char *)flatten_modes[e];
-	t->max_retries = (int)retries;
-	e = 0;
-	if ((rc = pj_get_enum(f, n, "on_bad_page", where, bad_page_modes, &e)) < 0)
-		return rc;
-	t->on_bad_page = (char *)bad_page_modes[e];
-	char *retry_time = NULL;
-	if ((rc = pj_get_int(f, n, "max_pages", where, 1, INT64_MAX, &t->max_pages)) < 0 ||
-	    (rc = pj_get_int(f, n, "max_record_bytes", where, 1024, (int64_t)1 << 30,
-			     &t->max_record_bytes)) < 0 ||
-	    (rc = pj_get_str(f, n, "max_retry_time", where, &retry_time)) < 0)
-		return rc;
-	if (retry_time && (sl_duration_parse(retry_time, &t->max_retry_micros) < 0 ||
-			   t->max_retry_micros <= 0))
-		return pj_err(f, pj_line(pj_get(f, n, "max_retry_time", NULL)),
-			      "\"max_retry_time\"%s must be a duration like 90s, 10m or 1h, not "
-			      "\"%s\"", where, retry_time);
-	if (method) {
-		if (strcasecmp(method, "GET") != 0 && strcasecmp(method, "POST") != 0)
-			return pj_err(f, pj_line(pj_get(f, n, "method", NULL)),
-				      "\"method\"%s must be GET or POST, not \"%s\"", where, method);
-		t->method = strcasecmp(method, "GET") == 0 ? "GET" : "POST";
-	}
-	for (int i = 0; i < t->auth.n; i++) {
-		sl_kv *kv = &t->auth.items[i];
-		bool known = false;
-		for (int j = 0; auth_keys[j]; j++)
-			known = known || strcmp(kv->key, auth_keys[j]) == 0;
-		if (!known) {
-			const char *sug = pj_suggest(kv->key, auth_keys);
-			if (sug)
-				return pj_err(f, kv->line, "unknown key \"%s\" in auth%s; did you mean "
-					      "\"%s\"?", kv->key, where, sug);
-			return pj_err(f, kv->line, "unknown key \"%s\" in auth%s; use bearer, "
-				      "basic_user/basic_password or api_key_header/api_key",
-				      kv->key, where);
-		}
-	}
-	if (register_http_secrets(t) < 0)
-		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
-	if (t->pagination.n) {
-		const char *ty = sl_kvs_get(&t->pagination, "type");
-		bool ok = false;
-		for (int j = 0; ty && pagination_types[j]; j++)
-			ok = ok || strcmp(ty, pagination_types[j]) == 0;
-		if (!ok)
-			return pj_err(f, pj_line(pj_get(f, n, "pagination", NULL)),
-				      "pagination%s needs a type: page, offset, cursor or link%s%s%s",
-				      where, ty ? " (not \"" : "", ty ? ty : "", ty ? "\")" : "");
-	}
-
-	/* What each kind requires. */
-	switch (s->kind) {
-	case SL_SOURCE_CSV:
-		if (!t->path || !*t->path)
-			return pj_err(f, t->line, "table \"%s\" of csv source \"%s\" needs a path "
-				      "(a file or glob relative to the project, e.g. data/%s*.csv)",
-				      t->name, s->name, t->name);
-		if (!t->format)
-			t->format = (char *)format_from_name(t->path);
-		break;
-	case SL_SOURCE_S3:
-		if (!t->url || !sl_str_starts_with(t->url, "s3://") || strlen(t->url) <= 5)
-			return pj_err(f, t->url ? pj_line(pj_get(f, n, "url", NULL)) : t->line,
-				      "table \"%s\" of s3 source \"%s\" needs a url starting with "
-				      "s3:// (e.g. s3://bucket/prefix/*.csv.gz)%s%s%s",
-				      t->name, s->name, t->url ? ", not \"" : "",
-				      t->url ? t->url : "", t->url ? "\"" : "");
-		if (!t->format)
-			t->format = (char *)format_from_name(t->url);
-		break;
-	case SL_SOURCE_HTTP:
-		if (!t->url || !(sl_str_starts_with(t->url, "http://") ||
-				 sl_str_starts_with(t->url, "https://")))
-			return pj_err(f, t->url ? pj_line(pj_get(f, n, "url", NULL)) : t->line,
-				      "table \"%s\" of http source \"%s\" needs a url starting with "
-				      "http:// or https://%s%s%s",
-				      t->name, s->name, t->url ? ", not \"" : "",
-				      t->url ? t->url : "", t->url ? "\"" : "");
-		break;
-	case SL_SOURCE_POSTGRES:
-		break;
-	}
-	return 0;
+/* "csv, postgres, http or s3": the registered kinds, for messages. */
+static const char *kind_names(pj_file *f, bool with_or)
+{
+	const sl_source_kind *const *kinds = sl_source_kinds();
+	sl_buf b = SL_BUF_INIT;
+	for (int i = 0; kinds[i]; i++)
+		sl_buf_printf(&b, "%s%s", i == 0 ? "" : with_or && !kinds[i + 1] ? " or " : ", ",
+			      kinds[i]->name);
+	char *s = sl_arena_strdup(f->arena, b.data ? b.data : "");
+	sl_buf_free(&b);
+	return s;
 }
 
 /* Loads one source file into s; *name_line gets the line of "source:". */
@@ -446,7 +316,10 @@ static int load_source(sl_project *p, pj_file *f, sl_source *s)
 	if (root->type != YAML_MAPPING_NODE)
 		return pj_err(f, pj_line(root), "a source file must be a mapping (source:, kind:, "
 			      "tables:), not %s", pj_kind_name(root));
-	if ((rc = pj_check_keys(f, root, source_keys, "")) < 0)
+	const char *const *valid = all_keys(f, source_keys, false);
+	if (!valid)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	if ((rc = pj_check_keys(f, root, valid, "")) < 0)
 		return rc;
 	pj_get(f, root, "source", &line);
 	s->line = line;
@@ -460,23 +333,38 @@ static int load_source(sl_project *p, pj_file *f, sl_source *s)
 	if (!pj_is_ident(s->name))
 		return pj_err(f, line, "source name \"%s\" must start with a letter or _ and hold "
 			      "only letters, digits and _", s->name);
+	const sl_source_kind *const *kinds = sl_source_kinds();
+	int nkinds = 0;
+	while (kinds[nkinds])
+		nkinds++;
+	const char **names = sl_arena_alloc(f->arena, sizeof *names * (size_t)(nkinds + 1));
+	const char *listed = kind_names(f, true);
+	if (!names || !listed)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i <= nkinds; i++)
+		names[i] = kinds[i] ? kinds[i]->name : NULL;
 	if (!pj_get(f, root, "kind", &line) || pj_is_null(pj_get(f, root, "kind", NULL)))
 		return pj_err(f, s->line, "missing required key \"kind\" in source \"%s\"; use "
-			      "csv, postgres, http or s3", s->name);
-	if ((rc = pj_get_enum(f, root, "kind", "", source_kinds, &kind)) < 0)
+			      "%s", s->name, listed);
+	if ((rc = pj_get_enum(f, root, "kind", "", names, &kind)) < 0)
 		return rc;
-	s->kind = (sl_source_kind)kind;
+	s->kind = kinds[kind];
+	if ((rc = check_kind_keys(f, s, root, source_keys, false, "")) < 0)
+		return rc;
+	if (s->kind->parse_source) {
+		pj_config cfg;
+		cfg_init(&cfg, f, root, "");
+		if ((rc = s->kind->parse_source(&cfg.base, s)) < 0)
+			return rc;
+	}
 
-	if ((rc = pj_get_str(f, root, "connection", "", &s->connection)) < 0)
+	/* Task policy and tags (project_policy.c). */
+	sl_source_policy *pol = &p->policies[s - p->sources];
+	const char *swhere = sl_arena_sprintf(f->arena, " in source \"%s\"", s->name);
+	if (!swhere)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	if ((rc = pj_load_policy(f, root, swhere, true, &pol->source)) < 0)
 		return rc;
-	if (s->connection && s->kind != SL_SOURCE_POSTGRES)
-		return pj_err(f, pj_line(pj_get(f, root, "connection", NULL)),
-			      "\"connection\" does not apply to %s sources; remove it",
-			      sl_source_kind_name(s->kind));
-	if (s->kind == SL_SOURCE_POSTGRES && (!s->connection || !*s->connection))
-		return pj_err(f, s->line, "postgres source \"%s\" needs a connection, e.g. "
-			      "connection: ${SHOP_DB_URL}", s->name);
-	pj_add_conn_secret(s->connection);
 
 	yaml_node_t *tv = pj_get(f, root, "tables", &line);
 	if (pj_is_null(tv))
@@ -492,10 +380,13 @@ static int load_source(sl_project *p, pj_file *f, sl_source *s)
 	if (!s->tables)
 		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 	memset(s->tables, 0, sizeof *s->tables * (size_t)n);
+	pol->tables = sl_arena_alloc(&p->arena, sizeof *pol->tables * (size_t)n);
+	if (!pol->tables)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 	for (int i = 0; i < n; i++) {
 		yaml_node_t *tn = yaml_document_get_node(&f->doc, tv->data.sequence.items.start[i]);
 		sl_source_table *t = &s->tables[i];
-		if ((rc = load_table(f, s, tn, i, t)) < 0)
+		if ((rc = load_table(f, s, tn, i, t, &pol->tables[i])) < 0)
 			return rc;
 		for (int j = 0; j < i; j++)
 			if (strcmp(s->tables[j].name, t->name) == 0)
@@ -553,11 +444,13 @@ int pj_load_sources(sl_project *p, sl_error *err)
 		goto out;
 	qsort(names, (size_t)n, sizeof *names, cmp_names);
 	p->sources = sl_arena_alloc(&p->arena, sizeof *p->sources * (size_t)n);
-	if (!p->sources) {
+	p->policies = sl_arena_alloc(&p->arena, sizeof *p->policies * (size_t)n);
+	if (!p->sources || !p->policies) {
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		goto out;
 	}
 	memset(p->sources, 0, sizeof *p->sources * (size_t)n);
+	memset(p->policies, 0, sizeof *p->policies * (size_t)n);
 	for (int i = 0; i < n; i++) {
 		sl_source *s = &p->sources[i];
 		pj_file f;

@@ -670,40 +670,6 @@ out:
 	return res;
 }
 
-/* Registers conn[0..n) as a secret. */
-static void add_secret_n(const char *s, size_t n)
-{
-	char *d = sl_strndup(s, n);
-	if (d)
-		sl_log_add_secret(d);
-	sl_free(d);
-}
-
-void pj_add_conn_secret(const char *conn)
-{
-	if (!conn || !*conn)
-		return;
-	sl_log_add_secret(conn);
-	/* URI form: scheme://user:password@host/... */
-	const char *sch = strstr(conn, "://");
-	if (sch) {
-		const char *at = strchr(sch + 3, '@');
-		const char *colon = strchr(sch + 3, ':');
-		if (at && colon && colon < at)
-			add_secret_n(colon + 1, (size_t)(at - colon - 1));
-	}
-	/* Key/value form: ... password=secret ... (optionally quoted). */
-	const char *kv = strstr(conn, "password=");
-	if (kv) {
-		kv += 9;
-		char q = (*kv == '\'') ? *kv++ : 0;
-		size_t n = 0;
-		while (kv[n] && (q ? kv[n] != q : !isspace((unsigned char)kv[n]) && kv[n] != '&'))
-			n++;
-		add_secret_n(kv, n);
-	}
-}
-
 int pj_check_name_len(pj_file *f, int line, const char *what, const char *name)
 {
 	size_t n = name ? strlen(name) : 0;

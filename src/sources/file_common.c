@@ -25,34 +25,34 @@ int sl_source_keep_names(const sl_source_table *t, const char ***out, size_t *n,
 	return 0;
 }
 
-int sl_source_csv_opts(const sl_source_table *t, sl_csv_opts *opts, const char ***lists,
-		       sl_error *err)
+int sl_source_csv_opts(const sl_source_table *t, const sl_file_opts *fo, sl_csv_opts *opts,
+		       const char ***lists, sl_error *err)
 {
 	sl_csv_opts def = SL_CSV_OPTS_INIT;
 	const char **keep = NULL;
 	size_t nkeep = 0;
 	*opts = def;
 	*lists = NULL;
-	opts->delimiter = t->delimiter ? t->delimiter : ',';
-	opts->quote = t->quote ? t->quote : '"';
-	opts->escape = t->escape ? t->escape : opts->quote;
-	opts->header = t->header;
-	opts->max_columns = (int)t->max_columns;
+	opts->delimiter = fo->delimiter ? fo->delimiter : ',';
+	opts->quote = fo->quote ? fo->quote : '"';
+	opts->escape = fo->escape ? fo->escape : opts->quote;
+	opts->header = fo->header;
+	opts->max_columns = (int)fo->max_columns;
 	if (sl_source_keep_names(t, &keep, &nkeep, err) < 0)
 		return err->code;
 	/* One block: the NULL-terminated nulls list, then the kept names. */
-	const char **list = sl_calloc((size_t)t->nnulls + 1 + nkeep, sizeof *list);
+	const char **list = sl_calloc((size_t)fo->nnulls + 1 + nkeep, sizeof *list);
 	if (!list) {
 		sl_free(keep);
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
-	for (int i = 0; i < t->nnulls; i++)
-		list[i] = t->nulls[i];
-	if (t->nnulls > 0)
+	for (int i = 0; i < fo->nnulls; i++)
+		list[i] = fo->nulls[i];
+	if (fo->nnulls > 0)
 		opts->nulls = list;
 	for (size_t i = 0; i < nkeep; i++)
-		list[t->nnulls + 1 + i] = keep[i];
-	opts->keep_names = list + t->nnulls + 1;
+		list[fo->nnulls + 1 + i] = keep[i];
+	opts->keep_names = list + fo->nnulls + 1;
 	opts->nkeep_names = (int)nkeep;
 	sl_free(keep);
 	*lists = list;
@@ -134,14 +134,12 @@ int sl_source_bad_row(const sl_extract_opts *opts, sl_extract_stats *stats, cons
 	return opts->on_bad(opts->on_bad_ctx, &q, err);
 }
 
-int sl_source_progress_file(sl_buf *out, bool first, const char *path, uint64_t size,
-			    const char *version)
+int sl_source_cancelled(const sl_extract_opts *opts, const sl_source *src,
+			const sl_source_table *t, sl_error *err)
 {
-	int rc = first ? 0 : sl_buf_putc(out, ',');
-	rc = rc ? rc : sl_buf_puts(out, "{\"path\":");
-	rc = rc ? rc : sl_buf_put_json_string(out, path, strlen(path));
-	rc = rc ? rc : sl_buf_printf(out, ",\"size\":%llu,\"version\":", (unsigned long long)size);
-	rc = rc ? rc : sl_buf_put_json_string(out, version, strlen(version));
-	rc = rc ? rc : sl_buf_putc(out, '}');
-	return rc;
+	int r = sl_cancelled(opts->cancel);
+	if (!r)
+		return 0;
+	return sl_error_set(err, r, "source %s.%s: %s", src->name, t->name,
+			    r == SL_ETIMEOUT ? "timed out" : "cancelled");
 }

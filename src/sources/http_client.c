@@ -4,7 +4,8 @@
  * into its sink while the caller turns records into rows; a requests-per-
  * second limit; retries with exponential backoff and jitter on connection
  * errors, timeouts, 429 and 5xx, honouring Retry-After, within a time
- * budget per table. Redirects are followed here, not by libcurl: a hop to
+ * budget per table; every wait polls the cancellation token, so a stalled
+ * server cannot outlive a task's timeout. Redirects are followed here, not by libcurl: a hop to
  * another origin (scheme, host, port) gets no configured header, no auth,
  * no body holding a credential, and a target URL holding one is refused.
  */
@@ -23,13 +24,45 @@
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-static void sleep_seconds(double s)
+/* Poll period of waits, in seconds: how late a cancellation is seen. */
+#define HTTP_POLL_SECS 0.2
+
+/* 0, or SL_ECANCELLED / SL_ETIMEOUT with err set once c->cancel fired. */
+static int cancelled(const sl_http_client *c, sl_error *err)
 {
-	if (s <= 0)
-		return;
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-	while (nanosleep(&ts, &ts) != 0)
-		;
+	int r = sl_cancelled(c->cancel);
+	if (!r)
+		return 0;
+	return sl_error_set(err, r, "http source %s: %s", c->req ? c->req->label : "?",
+			    r == SL_ETIMEOUT ? "timed out" : "cancelled");
+}
+
+/* Sleeps s seconds, in slices that poll the client's cancellation token;
+ * returns what sl_cancel_check returns when it fired. */
+static int sleep_seconds(sl_http_client *c, double s, sl_error *err)
+{
+	double end = sl_monotonic_seconds() + s;
+	for (;;) {
+		int rc = cancelled(c, err);
+		if (rc < 0)
+			return rc;
+		double left = end - sl_monotonic_seconds();
+		if (left <= 0)
+			return 0;
+		if (left > HTTP_POLL_SECS)
+			left = HTTP_POLL_SECS;
+		struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+		while (nanosleep(&ts, &ts) != 0)
+			;
+	}
+}
+
+/* libcurl's progress callback: nonzero aborts the transfer when cancelled. */
+static int on_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	sl_http_client *c = ud;
+	return sl_cancelled(c->cancel) != 0;
 }
 
 static double jitter(void)
@@ -226,6 +259,11 @@ static int start_hop(sl_http_client *c, const char *url, bool post, sl_error *er
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+	if (c->cancel) {
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	}
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
 	/* No overall timeout: a large body streams as fast as rows are made.
@@ -257,8 +295,12 @@ static int start_hop(sl_http_client *c, const char *url, bool post, sl_error *er
 static int start_attempt(sl_http_client *c, sl_error *err)
 {
 	/* Rate limit: space request starts by at least min_interval. */
-	if (c->min_interval > 0 && c->last_start > 0)
-		sleep_seconds(c->last_start + c->min_interval - sl_monotonic_seconds());
+	if (c->min_interval > 0 && c->last_start > 0) {
+		int rc = sleep_seconds(c, c->last_start + c->min_interval - sl_monotonic_seconds(),
+				       err);
+		if (rc < 0)
+			return rc;
+	}
 	c->last_start = c->attempt_start = sl_monotonic_seconds();
 	c->hops = 0;
 	const char *m = c->req->method;
@@ -315,10 +357,12 @@ static int retry(sl_http_client *c, const char *cause, double wait, sl_error *er
 		c->attempt + 1, c->max_retries, wait);
 	if (c->stats)
 		c->stats->retries++;
-	sleep_seconds(wait);
+	int rc = sleep_seconds(c, wait, err);
+	if (rc < 0)
+		return rc;
 	c->retry_spent += wait;
 	c->attempt++;
-	int rc = c->sink.restart ? c->sink.restart(c->sink.ctx) : 0;
+	rc = c->sink.restart ? c->sink.restart(c->sink.ctx) : 0;
 	if (rc < 0)
 		return sl_http_oom(err);
 	return start_attempt(c, err);
@@ -354,6 +398,8 @@ static int finished(sl_http_client *c, CURLcode cc, sl_error *err)
 		c->stats->requests++;
 	if (c->stopped)
 		return 0; /* the sink said why */
+	if (cc == CURLE_ABORTED_BY_CALLBACK && sl_cancelled(c->cancel))
+		return cancelled(c, err);
 	if (cc != CURLE_OK) {
 		snprintf(cause, sizeof cause, "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
 		if (!curl_retriable(cc))
@@ -387,7 +433,16 @@ int sl_http_client_step(sl_http_client *c, sl_error *err)
 	int running = 0;
 	if (!c->active)
 		return sl_error_set(err, SL_EINTERNAL, "http: no request under way");
-	curl_multi_poll(c->multi, NULL, 0, 1000, NULL);
+	int rc = cancelled(c, err);
+	if (rc < 0) {
+		sl_http_client_cancel(c);
+		return rc;
+	}
+	curl_multi_poll(c->multi, NULL, 0, (int)(HTTP_POLL_SECS * 1000), NULL);
+	if ((rc = cancelled(c, err)) < 0) {
+		sl_http_client_cancel(c);
+		return rc;
+	}
 	if (curl_multi_perform(c->multi, &running) != CURLM_OK)
 		return sl_error_set(err, SL_ENET, "http source %s: %s: the transfer failed",
 				    c->req->label, c->hop_safe);
@@ -399,7 +454,7 @@ int sl_http_client_step(sl_http_client *c, sl_error *err)
 		CURLcode cc = m->data.result;
 		curl_multi_remove_handle(c->multi, c->curl);
 		c->active = false;
-		int rc = finished(c, cc, err);
+		rc = finished(c, cc, err);
 		if (rc < 0)
 			return rc;
 		return c->active ? 1 : 0;

@@ -13,7 +13,7 @@
 
 int sl_http_pagination_config(sl_http_extractor *x, sl_error *err)
 {
-	const sl_kvs *p = &x->t->pagination;
+	const sl_kvs *p = &x->o->pagination;
 	const char *type = sl_kvs_get(p, "type");
 	static const char *allowed[][8] = {
 		{"type", NULL},
@@ -119,21 +119,22 @@ static int header_add(sl_http_extractor *x, const char *name, const char *value,
 int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 {
 	const sl_source_table *t = x->t;
+	const sl_http_opts *o = x->o;
 	int rc;
 	bool has_ct = false;
-	if (!t->url || !*t->url)
+	if (!o->url || !*o->url)
 		return sl_error_set(err, SL_ECONFIG, "%s:%d: http table \"%s\" needs url:",
 				    sl_http_file(x), t->line, t->name);
-	if (t->method && strcasecmp(t->method, "GET") != 0 && strcasecmp(t->method, "POST") != 0)
+	if (o->method && strcasecmp(o->method, "GET") != 0 && strcasecmp(o->method, "POST") != 0)
 		return sl_error_set(err, SL_ECONFIG, "%s:%d: method must be GET or POST, not \"%s\"",
-				    sl_http_file(x), t->line, t->method);
-	x->wm_templated = uses_template(t->url) || uses_template(t->body);
-	for (int i = 0; i < t->params.n; i++)
-		x->wm_templated |= uses_template(t->params.items[i].value);
-	for (int i = 0; i < t->headers.n; i++) {
-		x->wm_templated |= uses_template(t->headers.items[i].value);
-		has_ct |= strcasecmp(t->headers.items[i].key, "content-type") == 0;
-		rc = header_add(x, t->headers.items[i].key, t->headers.items[i].value, err);
+				    sl_http_file(x), t->line, o->method);
+	x->wm_templated = uses_template(o->url) || uses_template(o->body);
+	for (int i = 0; i < o->params.n; i++)
+		x->wm_templated |= uses_template(o->params.items[i].value);
+	for (int i = 0; i < o->headers.n; i++) {
+		x->wm_templated |= uses_template(o->headers.items[i].value);
+		has_ct |= strcasecmp(o->headers.items[i].key, "content-type") == 0;
+		rc = header_add(x, o->headers.items[i].key, o->headers.items[i].value, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -141,9 +142,9 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 	if ((rc = header_add(x, "Accept", "application/json", err)) < 0 ||
 	    (rc = header_add_to(x, &x->public_headers, "Accept", "application/json", err)) < 0)
 		return rc;
-	if (t->body) {
+	if (o->body) {
 		sl_buf b = SL_BUF_INIT;
-		if (sl_http_template(&b, t->body, x->wm_param) < 0) {
+		if (sl_http_template(&b, o->body, x->wm_param) < 0) {
 			sl_buf_free(&b);
 			return sl_http_oom(err);
 		}
@@ -154,30 +155,30 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 					err)) < 0)
 			return rc;
 	}
-	for (int i = 0; i < t->auth.n; i++) {
-		const char *k = t->auth.items[i].key;
+	for (int i = 0; i < o->auth.n; i++) {
+		const char *k = o->auth.items[i].key;
 		if (strcmp(k, "bearer") == 0) {
 			sl_buf h = SL_BUF_INIT;
-			sl_buf_printf(&h, "Bearer %s", t->auth.items[i].value);
+			sl_buf_printf(&h, "Bearer %s", o->auth.items[i].value);
 			rc = h.data ? header_add(x, "Authorization", h.data, err) : sl_http_oom(err);
 			sl_buf_free(&h);
 			if (rc < 0)
 				return rc;
 		} else if (strcmp(k, "basic_user") == 0) {
-			x->user = t->auth.items[i].value;
+			x->user = o->auth.items[i].value;
 		} else if (strcmp(k, "basic_password") == 0) {
-			x->password = t->auth.items[i].value;
+			x->password = o->auth.items[i].value;
 		} else if (strcmp(k, "api_key_header") == 0 || strcmp(k, "api_key") == 0) {
 			/* handled as a pair below */
 		} else {
 			return sl_error_set(err, SL_ECONFIG,
 					    "%s:%d: auth key \"%s\" is unknown; use bearer, "
 					    "basic_user/basic_password or api_key_header/api_key",
-					    sl_http_file(x), t->auth.items[i].line, k);
+					    sl_http_file(x), o->auth.items[i].line, k);
 		}
 	}
-	const char *akh = sl_kvs_get(&t->auth, "api_key_header");
-	const char *ak = sl_kvs_get(&t->auth, "api_key");
+	const char *akh = sl_kvs_get(&o->auth, "api_key_header");
+	const char *ak = sl_kvs_get(&o->auth, "api_key");
 	if ((akh != NULL) != (ak != NULL))
 		return sl_error_set(err, SL_ECONFIG,
 				    "%s:%d: auth needs both api_key_header and api_key", sl_http_file(x),
@@ -196,7 +197,7 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 		x->password = "";
 	/* The origin credentials may go to: the configured URL's. */
 	sl_buf u = SL_BUF_INIT;
-	if (sl_http_template(&u, t->url, x->wm_param) < 0) {
+	if (sl_http_template(&u, o->url, x->wm_param) < 0) {
 		sl_buf_free(&u);
 		return sl_http_oom(err);
 	}
@@ -206,7 +207,7 @@ int sl_http_request_config(sl_http_extractor *x, sl_error *err)
 		return sl_http_oom(err);
 	if (rc < 0)
 		return sl_error_set(err, SL_ECONFIG, "%s:%d: url \"%s\" is not a valid URL",
-				    sl_http_file(x), t->line, t->url);
+				    sl_http_file(x), t->line, o->url);
 	return 0;
 }
 
@@ -228,6 +229,7 @@ static int url_append(CURLU *u, const char *key, const char *value)
 int sl_http_build_url(sl_http_extractor *x, char **out, sl_error *err)
 {
 	const sl_source_table *t = x->t;
+	const sl_http_opts *o = x->o;
 	sl_buf tmp = SL_BUF_INIT;
 	CURLU *u = curl_url();
 	char *s = NULL;
@@ -249,26 +251,26 @@ int sl_http_build_url(sl_http_extractor *x, char **out, sl_error *err)
 		}
 		goto get;
 	}
-	if (sl_http_template(&tmp, t->url, x->wm_param) < 0) {
+	if (sl_http_template(&tmp, o->url, x->wm_param) < 0) {
 		rc = sl_http_oom(err);
 		goto done;
 	}
 	if (curl_url_set(u, CURLUPART_URL, tmp.data, 0) != CURLUE_OK) {
 		rc = sl_error_set(err, SL_ECONFIG, "%s:%d: url \"%s\" is not a valid URL",
-				  sl_http_file(x), t->line, t->url);
+				  sl_http_file(x), t->line, o->url);
 		goto done;
 	}
-	for (int i = 0; i < t->params.n && rc == 0; i++) {
-		const char *v = t->params.items[i].value;
+	for (int i = 0; i < o->params.n && rc == 0; i++) {
+		const char *v = o->params.items[i].value;
 		if (!x->wm_param && sl_http_is_watermark_only(v))
 			continue; /* first run: no lower bound */
 		sl_buf_reset(&tmp);
 		if (sl_http_template(&tmp, v, x->wm_param) < 0)
 			rc = sl_http_oom(err);
-		else if (url_append(u, t->params.items[i].key, tmp.data) < 0)
+		else if (url_append(u, o->params.items[i].key, tmp.data) < 0)
 			rc = sl_error_set(err, SL_ECONFIG, "%s:%d: param \"%s\" cannot be encoded",
-					  sl_http_file(x), t->params.items[i].line,
-					  t->params.items[i].key);
+					  sl_http_file(x), o->params.items[i].line,
+					  o->params.items[i].key);
 	}
 	switch (x->ptype) {
 	case SL_HTTP_PAGE_PAGE:

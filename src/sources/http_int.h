@@ -6,7 +6,7 @@
 #ifndef SL_SOURCES_HTTP_INT_H
 #define SL_SOURCES_HTTP_INT_H
 
-#include "sources/sources.h"
+#include "sources/sources_int.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -242,6 +242,10 @@ typedef struct sl_http_client {
 	double retry_budget;   /* max_retry_time in seconds, 0 = none */
 	double retry_spent;    /* seconds spent in failed attempts and waits */
 	sl_extract_stats *stats;
+	/* Polled while waiting (transfers, backoff, rate limit); once it fires
+	 * the transfer is abandoned and step returns SL_ECANCELLED or
+	 * SL_ETIMEOUT. NULL: never. */
+	const sl_cancel *cancel;
 
 	/* the transfer under way */
 	const sl_http_request *req;
@@ -272,11 +276,12 @@ void sl_http_client_free(sl_http_client *c);
 int sl_http_client_start(sl_http_client *c, const sl_http_request *req, sl_http_sink sink,
 			 sl_error *err);
 /*
- * Moves the transfer on (waits at most about a second). Returns 1 while it
+ * Moves the transfer on (waits at most a fifth of a second). Returns 1 while it
  * is under way, 0 when it ended with a 2xx response (or the sink stopped
  * it), or a negative SL_E* (SL_ENET naming the URL and the cause). Retries
  * connection errors, timeouts, 429 and 5xx with backoff (honouring
  * Retry-After) up to max_retries times and within retry_budget seconds.
+ * Once c->cancel fires: what sl_cancel_check returns, the transfer dropped.
  */
 int sl_http_client_step(sl_http_client *c, sl_error *err);
 /* Cancels the transfer under way, if any. */
@@ -287,6 +292,30 @@ void sl_http_client_cancel(sl_http_client *c);
 int sl_http_url_origin(const char *url, char **out);
 
 /* ---------------------------------------------------------- extractor */
+
+/* An http table's own keys (http_options.c reads them). */
+typedef struct sl_http_opts {
+	char *url;
+	int64_t lookback_micros;
+	const char *method;       /* GET | POST */
+	sl_kvs params;
+	sl_kvs headers;
+	char *body;
+	char *records;            /* path of the records array: "data.items" */
+	sl_kvs auth;              /* bearer | basic_user/basic_password | api_key_header/api_key */
+	sl_kvs pagination;        /* type: page|offset|cursor|link, and its keys */
+	const char *flatten;      /* "columns" (default) | "json" */
+	double rate_limit;        /* requests per second, 0 = none */
+	int max_retries;          /* default 5 */
+	const char *on_bad_page;  /* "quarantine" (default) | "fail" */
+	int64_t max_pages;        /* pages one extraction may request; default 100000 */
+	int64_t max_record_bytes; /* largest record held; default 16 MiB */
+	int64_t max_retry_micros; /* max_retry_time: retrying and waiting per table; default 10m */
+	int64_t max_columns;      /* 0: 10,000 */
+} sl_http_opts;
+
+int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_source_table *t,
+			const sl_extract_opts *opts, sl_error *err);
 
 /* Inference reads records until it has this many (or holds this many
  * bytes of them, or the end); they are kept and extracted afterwards. */
@@ -320,7 +349,10 @@ typedef struct sl_http_extractor {
 	sl_extractor base;
 	const sl_source *src;
 	const sl_source_table *t;
-	struct sl_state *state;
+	const sl_http_opts *o;    /* &ro */
+	sl_http_opts ro;          /* the table's, logical dates rendered */
+	sl_arena arena;           /* ro's rendered strings */
+	const sl_cancel *cancel;
 	sl_quarantine_fn on_bad;
 	void *on_bad_ctx;
 	char *key;         /* "source.table" in the state store */

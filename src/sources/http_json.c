@@ -233,7 +233,7 @@ int sl_http_template(sl_buf *out, const char *s, const char *watermark)
 		}
 	}
 	if (rc == 0 && !out->data)
-		rc = sl_buf_reserve(out, 0);
+		rc = sl_buf_append(out, "", 0); /* allocated and terminated */
 	return rc;
 }
 

@@ -23,7 +23,6 @@
  */
 #include "sources/http_int.h"
 #include "sources/sources_int.h"
-#include "state/state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,7 +298,7 @@ static int page_start(sl_http_extractor *x, sl_error *err)
 	if ((rc = sl_http_parser_restart(x->parser, 0)) < 0)
 		return sl_http_oom(err);
 	x->req = (sl_http_request){.url = url,
-				   .method = x->t->method,
+				   .method = x->o->method,
 				   .body = x->post_body,
 				   .headers = x->headers,
 				   .public_headers = x->public_headers,
@@ -335,7 +334,7 @@ static int page_end(sl_http_extractor *x, sl_error *err)
 	const sl_http_page_info *pi = sl_http_parser_info(x->parser);
 	bool bad = rc == 1;
 	if (bad) {
-		if (x->t->on_bad_page && strcmp(x->t->on_bad_page, "fail") == 0)
+		if (x->o->on_bad_page && strcmp(x->o->on_bad_page, "fail") == 0)
 			return sl_error_set(err, SL_EFORMAT,
 					    "http source %s: %s: %s (on_bad_page: fail)", x->label,
 					    x->page_origin->url, pi->error.data);
@@ -459,12 +458,12 @@ static int cursor_config(sl_http_extractor *x, sl_error *err)
 	size_t n = strlen(x->wm);
 	if (ty.id == SL_TIMESTAMP) {
 		rc = sl_timestamp_parse(x->wm, n, &x->old_i);
-		x->lower_i = x->old_i - x->t->lookback_micros;
+		x->lower_i = x->old_i - x->o->lookback_micros;
 	} else if (ty.id == SL_DATE) {
 		int32_t d = 0;
 		rc = sl_date_parse(x->wm, n, &d);
 		x->old_i = d;
-		x->lower_i = d - (x->t->lookback_micros + SL_MICROS_PER_DAY - 1) / SL_MICROS_PER_DAY;
+		x->lower_i = d - (x->o->lookback_micros + SL_MICROS_PER_DAY - 1) / SL_MICROS_PER_DAY;
 	} else {
 		rc = sl_parse_int64(x->wm, n, &x->old_i);
 		x->lower_i = x->old_i;
@@ -574,6 +573,9 @@ static int http_next(sl_extractor *base, sl_batch **out, sl_error *err)
 	int rc;
 	*out = NULL;
 	sl_batch_reset(x->batch);
+	if ((rc = sl_cancelled(x->cancel)) != 0)
+		return sl_error_set(err, rc, "http source %s: %s", x->label,
+				    rc == SL_ETIMEOUT ? "timed out" : "cancelled");
 	while (!sl_batch_full(x->batch)) {
 		if (x->qlen == 0) {
 			if ((rc = pump(x, err)) < 0)
@@ -620,29 +622,13 @@ static const char *http_watermark(sl_http_extractor *x, char *text)
 	return NULL;
 }
 
-static int http_progress(sl_extractor *base, sl_buf *out, sl_error *err)
+static int http_progress(sl_extractor *base, sl_source_progress *out, sl_error *err)
 {
 	sl_http_extractor *x = (sl_http_extractor *)base;
 	char text[64];
 	const char *v = http_watermark(x, text);
-	if (!v)
-		return 0;
-	if (sl_buf_puts(out, "{\"watermark\":") < 0 ||
-	    sl_buf_put_json_string(out, v, strlen(v)) < 0 || sl_buf_putc(out, '}') < 0)
+	if (v && sl_source_progress_set_watermark(out, v) < 0)
 		return sl_http_oom(err);
-	return 0;
-}
-
-static int http_checkpoint(sl_extractor *base, sl_error *err)
-{
-	sl_http_extractor *x = (sl_http_extractor *)base;
-	char text[64];
-	const char *v = x->state ? http_watermark(x, text) : NULL;
-	if (!v)
-		return 0;
-	int rc = sl_state_watermark_set(x->state, x->key, v, err);
-	if (rc < 0)
-		return sl_error_prefix(err, "http source %s: saving watermark: ", x->label);
 	return 0;
 }
 
@@ -676,12 +662,12 @@ static void http_close(sl_extractor *base)
 	sl_free(x->max_s);
 	sl_batch_free(x->batch);
 	sl_schema_free(x->base.schema);
+	sl_arena_free(&x->arena);
 	sl_free(x);
 }
 
 static const sl_extractor_ops http_ops = {
 	.next = http_next,
-	.checkpoint = http_checkpoint,
 	.progress = http_progress,
 	.close = http_close,
 };
@@ -690,22 +676,15 @@ static const sl_extractor_ops http_ops = {
 static int load_watermark(sl_http_extractor *x, const sl_extract_opts *opts, sl_error *err)
 {
 	sl_timestamp_format_iso(sl_now_micros(), x->run_start);
-	if (opts->full_refresh || !x->state)
+	if (opts->full_refresh || !opts->watermark || !*opts->watermark)
 		return 0;
-	int rc = sl_state_watermark_get(x->state, x->key, &x->wm, err);
-	if (rc < 0)
-		return sl_error_prefix(err, "http source %s: reading watermark: ", x->label);
-	if (x->wm && !*x->wm) {
-		sl_free(x->wm);
-		x->wm = NULL;
-	}
-	if (!x->wm)
-		return 0;
+	if (!(x->wm = sl_strdup(opts->watermark)))
+		return sl_http_oom(err);
 	int64_t ts;
 	char buf[48];
 	const char *v = x->wm;
 	if (strlen(x->wm) > 10 && sl_timestamp_parse(x->wm, strlen(x->wm), &ts) == 0) {
-		sl_timestamp_format_iso(ts - x->t->lookback_micros, buf);
+		sl_timestamp_format_iso(ts - x->o->lookback_micros, buf);
 		v = buf;
 	}
 	if (!(x->wm_param = sl_strdup(v)))
@@ -717,6 +696,7 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 			const sl_extract_opts *opts, sl_error *err)
 {
 	sl_http_extractor *x = NULL;
+	const sl_http_opts *o = NULL;
 	int rc;
 	*out = NULL;
 	rc = sl_alloc_zeroed((void **)&x, sizeof *x, err);
@@ -724,8 +704,20 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 		return rc;
 	x->base.ops = &http_ops;
 	x->src = src;
+	sl_arena_init(&x->arena, 4096);
 	x->t = t;
-	x->state = opts->state;
+	x->ro = *(const sl_http_opts *)t->opts;
+	x->o = o = &x->ro;
+	sl_render_vars vars;
+	sl_render_vars_of(&vars, opts);
+	if ((rc = sl_source_render_str(&x->ro.url, &vars, true, &x->arena, src, t->line,
+				       err)) < 0 ||
+	    (rc = sl_source_render_str(&x->ro.body, &vars, true, &x->arena, src, t->line,
+				       err)) < 0 ||
+	    (rc = sl_source_render_kvs(&x->ro.params, &vars, true, &x->arena, src, err)) < 0 ||
+	    (rc = sl_source_render_kvs(&x->ro.headers, &vars, true, &x->arena, src, err)) < 0)
+		goto fail;
+	x->cancel = opts->cancel;
 	x->on_bad = opts->on_bad;
 	x->on_bad_ctx = opts->on_bad_ctx;
 	x->cursor_idx = -1;
@@ -736,30 +728,31 @@ int sl_http_source_open(sl_extractor **out, const sl_source *src, const sl_sourc
 		rc = sl_http_oom(err);
 		goto fail;
 	}
-	sl_http_records_init(&x->rec, t->flatten && strcmp(t->flatten, "json") == 0, x->label);
-	x->rec.max_columns = (int)t->max_columns;
+	sl_http_records_init(&x->rec, o->flatten && strcmp(o->flatten, "json") == 0, x->label);
+	x->rec.max_columns = (int)o->max_columns;
 	rc = sl_http_client_init(&x->client, &x->base.stats, err);
 	if (rc < 0)
 		goto fail;
-	x->client.max_retries = t->max_retries >= 0 ? t->max_retries : 5;
-	x->client.retry_budget = (double)t->max_retry_micros / SL_MICROS_PER_SEC;
-	x->max_pages = t->max_pages;
-	if (t->rate_limit > 0)
-		x->client.min_interval = 1.0 / t->rate_limit;
+	x->client.cancel = opts->cancel;
+	x->client.max_retries = o->max_retries >= 0 ? o->max_retries : 5;
+	x->client.retry_budget = (double)o->max_retry_micros / SL_MICROS_PER_SEC;
+	x->max_pages = o->max_pages;
+	if (o->rate_limit > 0)
+		x->client.min_interval = 1.0 / o->rate_limit;
 	if ((rc = load_watermark(x, opts, err)) < 0 || (rc = sl_http_pagination_config(x, err)) < 0 ||
 	    (rc = sl_http_request_config(x, err)) < 0)
 		goto fail;
 	sl_http_parser_opts po = {
-		.records_path = t->records,
+		.records_path = o->records,
 		.next_path = x->ptype == SL_HTTP_PAGE_CURSOR ? x->next_path : NULL,
 		.total_path = x->total_path,
-		.max_record_bytes = t->max_record_bytes > 0 ? (size_t)t->max_record_bytes : 0,
+		.max_record_bytes = o->max_record_bytes > 0 ? (size_t)o->max_record_bytes : 0,
 	};
 	if (sl_http_parser_new(&x->parser, &po, on_record, x) < 0) {
 		rc = sl_http_oom(err);
 		goto fail;
 	}
-	if (t->flatten && strcmp(t->flatten, "json") != 0 && strcmp(t->flatten, "columns") != 0) {
+	if (o->flatten && strcmp(o->flatten, "json") != 0 && strcmp(o->flatten, "columns") != 0) {
 		rc = sl_error_set(err, SL_ECONFIG, "%s:%d: flatten must be columns or json",
 				  sl_http_file(x), t->line);
 		goto fail;

@@ -1,14 +1,32 @@
 /*
- * pg_int.h: private to the postgres source (postgres_*.c): the mapping from
+ * pg_int.h: private to the postgres source (postgres_*.c): its options, the mapping from
  * PostgreSQL types to sluice types, COPY text-format decoding and cursor
  * watermark values.
  */
 #ifndef SL_SOURCES_PG_INT_H
 #define SL_SOURCES_PG_INT_H
 
-#include "sources/sources.h"
+#include "sources/sources_int.h"
 
 #include <libpq-fe.h>
+
+/* A postgres source's own key. */
+typedef struct sl_pg_source_opts {
+	char *connection;     /* conninfo or URI (secret) */
+} sl_pg_source_opts;
+
+/* A postgres table's own keys. */
+typedef struct sl_pg_opts {
+	char *query;          /* a SELECT instead of the table */
+	char *where;          /* the user's SQL condition, ANDed to the extraction */
+	char *schema_name;    /* the table's schema; default "public" */
+	bool cast_unsupported_to_text;
+	int64_t lookback_micros;
+} sl_pg_opts;
+
+int sl_postgres_source_open(sl_extractor **out, const sl_source *src,
+			    const sl_source_table *t, const sl_extract_opts *opts,
+			    sl_error *err);
 
 /* numeric without a declared precision lands as decimal(38,9). */
 #define SL_PG_NUMERIC_DEFAULT_PRECISION 38

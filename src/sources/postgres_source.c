@@ -8,16 +8,19 @@
  * Choices: numeric without a precision lands as decimal(38,9) and a value
  * with more digits is an error naming the column (declare it in columns:);
  * arrays are selected as array_to_json(col)::text; rows whose cursor is
- * NULL are read only by a first or full-refresh run.
+ * NULL are read only by a first or full-refresh run. COPY statements are
+ * sent and read asynchronously so that waiting on the server polls the
+ * cancellation token; a cancelled wait asks the server to cancel the
+ * statement (PQcancel).
  */
 #include "sources/pg_int.h"
 #include "sources/sources_int.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "state/state.h"
 
 /* Rows per keyset chunk (one COPY statement each). */
 #define PG_KEYSET_CHUNK_ROWS 500000
@@ -27,8 +30,10 @@ typedef struct pg_extractor {
 	PGconn *conn;
 	const sl_source *src;
 	const sl_source_table *t;
-	struct sl_state *state;
-	char *key;              /* "source.table": state key, and label in messages */
+	sl_pg_opts o;             /* the table's, query and where rendered */
+	sl_arena arena;           /* the rendered strings */
+	sl_extract_opts opts;   /* a copy; its strings are borrowed */
+	char *key;              /* "source.table", for messages */
 
 	int ncols;
 	sl_pg_col *cols;
@@ -56,20 +61,6 @@ typedef struct pg_extractor {
 	int64_t old_cursor;
 } pg_extractor;
 
-/* ---------------------------------------------------------- watermarks */
-
-/* A NULL state store (unit tests, dry runs) has no watermark. */
-static int wm_get(struct sl_state *st, const char *key, char **out, sl_error *err)
-{
-	*out = NULL;
-	return st ? sl_state_watermark_get(st, key, out, err) : 0;
-}
-
-static int wm_set(struct sl_state *st, const char *key, const char *value, sl_error *err)
-{
-	return st ? sl_state_watermark_set(st, key, value, err) : 0;
-}
-
 /* ------------------------------------------------------------- helpers */
 
 static int pg_fail(pg_extractor *x, sl_error *err, const char *what)
@@ -79,6 +70,49 @@ static int pg_fail(pg_extractor *x, sl_error *err, const char *what)
 	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
 		n--;
 	return sl_error_set(err, SL_EDB, "postgres source %s: %s: %.*s", x->key, what, (int)n, m);
+}
+
+/* Asks the server to stop the statement under way (best effort). */
+static void pg_cancel_statement(pg_extractor *x)
+{
+	PGcancel *c = x->conn ? PQgetCancel(x->conn) : NULL;
+	char msg[256];
+	if (c) {
+		PQcancel(c, msg, sizeof msg);
+		PQfreeCancel(c);
+	}
+}
+
+/* 0, or SL_ECANCELLED / SL_ETIMEOUT with err set (and the statement under
+ * way cancelled at the server) once the extraction's token fired. */
+static int pg_cancelled(pg_extractor *x, sl_error *err)
+{
+	int r = sl_cancelled(x->opts.cancel);
+	if (!r)
+		return 0;
+	if (x->conn && PQtransactionStatus(x->conn) == PQTRANS_ACTIVE)
+		pg_cancel_statement(x);
+	return sl_error_set(err, r, "postgres source %s: %s", x->key,
+			    r == SL_ETIMEOUT ? "timed out" : "cancelled");
+}
+
+/* Waits for input from the server (a fifth of a second at a time, polling
+ * the cancellation token) and reads it into libpq. */
+static int pg_wait_input(pg_extractor *x, sl_error *err)
+{
+	struct pollfd p = {.fd = PQsocket(x->conn), .events = POLLIN};
+	for (;;) {
+		int rc = pg_cancelled(x, err);
+		if (rc < 0)
+			return rc;
+		int n = poll(&p, 1, 200);
+		if (n < 0 && errno != EINTR)
+			return sl_error_set(err, SL_EDB, "postgres source %s: waiting for the "
+					    "server: %s", x->key, strerror(errno));
+		if (n > 0)
+			break;
+	}
+	return PQconsumeInput(x->conn) ? 0 : pg_fail(x, err, "reading from the server");
 }
 
 /* Runs a command that returns no rows. */
@@ -129,8 +163,8 @@ static int build_rel(pg_extractor *x, sl_error *err)
 {
 	sl_buf b = SL_BUF_INIT;
 	int rc = 0;
-	if (x->t->query) {
-		const char *q = x->t->query;
+	if (x->o.query) {
+		const char *q = x->o.query;
 		size_t n = strlen(q);
 		while (n && (q[n - 1] == ';' || q[n - 1] == ' ' || q[n - 1] == '\n'))
 			n--;
@@ -139,7 +173,7 @@ static int build_rel(pg_extractor *x, sl_error *err)
 		if (rc)
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	} else {
-		rc = put_ident(x, &b, x->t->schema_name ? x->t->schema_name : "public", err);
+		rc = put_ident(x, &b, x->o.schema_name ? x->o.schema_name : "public", err);
 		if (rc == 0 && sl_buf_putc(&b, '.') < 0)
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		if (rc == 0)
@@ -191,7 +225,7 @@ static int describe_types(pg_extractor *x, const PGresult *d, sl_error *err)
 		}
 		c->array = cat == 'A';
 		if (sl_pg_map_type(c->oid, c->typmod, cat, &c->type) < 0) {
-			if (!x->t->cast_unsupported_to_text &&
+			if (!x->o.cast_unsupported_to_text &&
 			    sl_kvs_get(&x->t->columns, c->name) == NULL)
 				rc = sl_error_set(
 					err, SL_ECONFIG,
@@ -215,7 +249,7 @@ done:
 /* NOT NULL flags of a table's columns (queries are left nullable). */
 static int describe_nullability(pg_extractor *x, const PGresult *d, sl_error *err)
 {
-	if (x->t->query || x->ncols == 0 || PQftable(d, 0) == InvalidOid)
+	if (x->o.query || x->ncols == 0 || PQftable(d, 0) == InvalidOid)
 		return 0;
 	char rel[32];
 	snprintf(rel, sizeof rel, "%u", (unsigned)PQftable(d, 0));
@@ -372,7 +406,7 @@ static int build_schema(pg_extractor *x, sl_error *err)
 static int plan_incremental(pg_extractor *x, const sl_extract_opts *opts, sl_error *err)
 {
 	const char *file = x->src->file ? x->src->file : "?";
-	char *wm = NULL;
+	const char *wm = opts->watermark;
 	int rc;
 
 	x->cursor_idx = -1;
@@ -395,11 +429,7 @@ static int plan_incremental(pg_extractor *x, const sl_extract_opts *opts, sl_err
 			 x->t->name);
 		goto keyset;
 	}
-	rc = wm_get(x->state, x->key, &wm, err);
-	if (rc < 0)
-		return rc;
 	if (!wm || !*wm) {
-		sl_free(wm);
 		snprintf(x->base.description, sizeof x->base.description,
 			 "%s (all rows, first run)", x->t->name);
 		return 0;
@@ -410,16 +440,14 @@ static int plan_incremental(pg_extractor *x, const sl_extract_opts *opts, sl_err
 				  "postgres source %s: stored watermark \"%s\" is not a valid value of "
 				  "cursor \"%s\"; rerun with --full-refresh",
 				  x->key, wm, x->t->cursor);
-		sl_free(wm);
 		return rc;
 	}
-	sl_free(wm);
 	x->have_old = true;
 	int64_t lower = x->old_cursor;
 	if (ct.id == SL_TIMESTAMP)
-		lower -= x->t->lookback_micros;
+		lower -= x->o.lookback_micros;
 	else if (ct.id == SL_DATE)
-		lower -= (x->t->lookback_micros + SL_MICROS_PER_DAY - 1) / SL_MICROS_PER_DAY;
+		lower -= (x->o.lookback_micros + SL_MICROS_PER_DAY - 1) / SL_MICROS_PER_DAY;
 	char lit[64];
 	sl_pg_cursor_format(ct, lower, lit, sizeof lit);
 	sl_buf w = SL_BUF_INIT;
@@ -439,7 +467,7 @@ static int plan_incremental(pg_extractor *x, const sl_extract_opts *opts, sl_err
 
 keyset:
 	/* Whole extraction: page by primary key when there is one. */
-	if (x->t->nprimary_key > 0 && !x->t->query) {
+	if (x->t->nprimary_key > 0 && !x->o.query) {
 		x->npk = x->t->nprimary_key;
 		x->pk_idx = sl_calloc((size_t)x->npk, sizeof *x->pk_idx);
 		x->pk_last = sl_calloc((size_t)x->npk, sizeof *x->pk_last);
@@ -468,10 +496,14 @@ static int start_copy(pg_extractor *x, sl_error *err)
 {
 	sl_buf sql = SL_BUF_INIT;
 	int rc = 0;
+	/* The user's where: condition is their SQL, ANDed in parentheses. */
+	const char *user_where = x->o.where && *x->o.where ? x->o.where : NULL;
 	sl_buf_printf(&sql, "COPY (SELECT %s FROM %s", x->select_list, x->rel);
+	if (user_where)
+		sl_buf_printf(&sql, " WHERE (%s)", user_where);
 	if (x->pk_idx) {
 		if (x->keyset_started) {
-			sl_buf_puts(&sql, " WHERE (");
+			sl_buf_puts(&sql, user_where ? " AND (" : " WHERE (");
 			for (int k = 0; k < x->npk && rc == 0; k++) {
 				if (k)
 					sl_buf_puts(&sql, ", ");
@@ -496,7 +528,7 @@ static int start_copy(pg_extractor *x, sl_error *err)
 		x->keyset_started = true;
 		x->chunk_rows = 0;
 	} else if (x->where) {
-		sl_buf_printf(&sql, " WHERE %s", x->where);
+		sl_buf_printf(&sql, "%s%s", user_where ? " AND " : " WHERE ", x->where);
 	}
 	if (rc == 0 && sl_buf_puts(&sql, ") TO STDOUT") < 0)
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -505,8 +537,17 @@ static int start_copy(pg_extractor *x, sl_error *err)
 		return rc;
 	}
 	sl_debug("postgres source %s: %s", x->key, sql.data);
-	PGresult *r = PQexec(x->conn, sql.data);
+	if (!PQsendQuery(x->conn, sql.data)) {
+		sl_buf_free(&sql);
+		return pg_fail(x, err, "sending COPY");
+	}
 	sl_buf_free(&sql);
+	/* The query runs (a sort, a scan) before its first row: wait for it
+	 * polling the token. */
+	while (PQisBusy(x->conn))
+		if ((rc = pg_wait_input(x, err)) < 0)
+			return rc;
+	PGresult *r = PQgetResult(x->conn);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
 		rc = sl_error_set(err, SL_EDB, "postgres source %s: %s", x->key,
 				  PQresultErrorMessage(r));
@@ -626,6 +667,8 @@ static int pg_next(sl_extractor *base, sl_batch **out, sl_error *err)
 	int rc;
 	*out = NULL;
 	sl_batch_reset(x->batch);
+	if ((rc = pg_cancelled(x, err)) < 0)
+		return rc;
 	while (!x->done && !sl_batch_full(x->batch)) {
 		if (!x->copy_active) {
 			rc = start_copy(x, err);
@@ -633,7 +676,13 @@ static int pg_next(sl_extractor *base, sl_batch **out, sl_error *err)
 				return rc;
 		}
 		char *row = NULL;
-		int n = PQgetCopyData(x->conn, &row, 0);
+		int n = PQgetCopyData(x->conn, &row, 1);
+		if (n == 0) {
+			/* No whole row buffered: wait for more. */
+			if ((rc = pg_wait_input(x, err)) < 0)
+				return rc;
+			continue;
+		}
 		if (n == -1) {
 			rc = finish_copy(x, err);
 			if (rc < 0)
@@ -680,27 +729,14 @@ static bool pg_watermark(pg_extractor *x, char *out, size_t n)
 	return true;
 }
 
-static int pg_progress(sl_extractor *base, sl_buf *out, sl_error *err)
+static int pg_progress(sl_extractor *base, sl_source_progress *out, sl_error *err)
 {
 	pg_extractor *x = (pg_extractor *)base;
 	char text[64];
 	if (!pg_watermark(x, text, sizeof text))
 		return 0;
-	if (sl_buf_puts(out, "{\"watermark\":") < 0 ||
-	    sl_buf_put_json_string(out, text, strlen(text)) < 0 || sl_buf_putc(out, '}') < 0)
+	if (sl_source_progress_set_watermark(out, text) < 0)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	return 0;
-}
-
-static int pg_checkpoint(sl_extractor *base, sl_error *err)
-{
-	pg_extractor *x = (pg_extractor *)base;
-	char text[64];
-	if (!x->state || !pg_watermark(x, text, sizeof text))
-		return 0;
-	int rc = wm_set(x->state, x->key, text, err);
-	if (rc < 0)
-		return sl_error_prefix(err, "postgres source %s: saving watermark: ", x->key);
 	return 0;
 }
 
@@ -728,12 +764,12 @@ static void pg_close(sl_extractor *base)
 	sl_buf_free(&x->field);
 	sl_schema_free(x->base.schema);
 	sl_free(x->key);
+	sl_arena_free(&x->arena);
 	sl_free(x);
 }
 
 static const sl_extractor_ops pg_ops = {
 	.next = pg_next,
-	.checkpoint = pg_checkpoint,
 	.progress = pg_progress,
 	.close = pg_close,
 };
@@ -742,9 +778,11 @@ int sl_postgres_source_open(sl_extractor **out, const sl_source *src, const sl_s
 			    const sl_extract_opts *opts, sl_error *err)
 {
 	pg_extractor *x = NULL;
+	const sl_pg_source_opts *so = src->opts;
+	const char *conninfo = so ? so->connection : NULL;
 	int rc;
 	*out = NULL;
-	if (!src->connection || !*src->connection)
+	if (!conninfo || !*conninfo)
 		return sl_error_set(err, SL_ECONFIG,
 				    "%s: source \"%s\": connection is missing; set it to a libpq "
 				    "URI or conninfo, e.g. connection: ${SHOP_DB_URL}",
@@ -754,8 +792,17 @@ int sl_postgres_source_open(sl_extractor **out, const sl_source *src, const sl_s
 		return rc;
 	x->base.ops = &pg_ops;
 	x->src = src;
+	x->opts = *opts;
+	sl_arena_init(&x->arena, 1024);
 	x->t = t;
-	x->state = opts->state;
+	x->o = *(const sl_pg_opts *)t->opts;
+	sl_render_vars vars;
+	sl_render_vars_of(&vars, opts);
+	if ((rc = sl_source_render_str(&x->o.query, &vars, false, &x->arena, src, t->line,
+				       err)) < 0 ||
+	    (rc = sl_source_render_str(&x->o.where, &vars, false, &x->arena, src, t->line,
+				       err)) < 0)
+		goto fail;
 	x->cursor_idx = -1;
 	x->chunk_limit = PG_KEYSET_CHUNK_ROWS;
 	x->key = sl_source_table_key(src, t);
@@ -764,7 +811,7 @@ int sl_postgres_source_open(sl_extractor **out, const sl_source *src, const sl_s
 		goto fail;
 	}
 
-	x->conn = PQconnectdb(src->connection);
+	x->conn = PQconnectdb(conninfo);
 	if (PQstatus(x->conn) != CONNECTION_OK) {
 		rc = pg_fail(x, err, "connecting");
 		goto fail;

@@ -1,12 +1,16 @@
 /*
  * state.c: opening .sluice/state.db (WAL, busy timeout, versioned schema),
- * transactions, statement helpers, runs and task attempts.
+ * transactions, statement helpers, runs (and the reaping of runs whose
+ * process died) and task attempts.
  */
 #include "state/state_int.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Version 1 of the schema. Times are microseconds since the epoch, UTC. */
 static const char schema_v1[] =
@@ -72,6 +76,30 @@ static const char schema_v3[] =
 	"DROP TABLE ledger;"
 	"ALTER TABLE ledger_v3 RENAME TO ledger;"
 	"CREATE INDEX ledger_table ON ledger(table_name, run_id);";
+
+/*
+ * Version 4: the DAG's runs and attempts. A run records its logical date,
+ * data interval, trigger, the run it resumes, what it selected, and its
+ * process (pid and host, so that a run whose process died can be told
+ * from one still going); an attempt records the rows it moved and the
+ * bytes it read. loaded_versions (written, never the authority: the
+ * warehouse's _sluice_loads is) goes.
+ */
+static const char *const schema_v4_columns[][2] = {
+	{"runs", "logical_date INTEGER"},
+	{"runs", "data_interval_start INTEGER"},
+	{"runs", "data_interval_end INTEGER"},
+	{"runs", "trigger TEXT"},
+	{"runs", "resumed_from TEXT"},
+	{"runs", "params TEXT"},
+	{"runs", "pid INTEGER"},
+	{"runs", "host TEXT"},
+	{"tasks", "rows INTEGER"},
+	{"tasks", "bytes INTEGER"},
+};
+static const char schema_v4[] =
+	"CREATE INDEX IF NOT EXISTS runs_status ON runs(status);"
+	"DROP TABLE IF EXISTS loaded_versions;";
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -182,6 +210,30 @@ static int exec_sql(sl_state *st, const char *sql, const char *what, sl_error *e
 
 /* ---------------------------------------------------------------- opening */
 
+/* ALTER TABLE table ADD COLUMN def, unless the column is there already (a
+ * database a newer sluice opened and an older one wrote to again). */
+static int add_column(sl_state *st, const char *table, const char *def, sl_error *err)
+{
+	sqlite3_stmt *s;
+	char sql[160];
+	size_t name_len = strcspn(def, " ");
+	bool found = false;
+	snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?1", table);
+	int rc = st_prepare(st, &s, sql, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, def, (int)name_len, SQLITE_TRANSIENT);
+	int step = sqlite3_step(s);
+	found = step == SQLITE_ROW;
+	sqlite3_finalize(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return st_db_err(st, err, "read the schema");
+	if (found)
+		return 0;
+	snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s", table, def);
+	return exec_sql(st, sql, "migrate schema to version 4", err);
+}
+
 static int migrate(sl_state *st, sl_error *err)
 {
 	sqlite3_stmt *s;
@@ -216,7 +268,16 @@ static int migrate(sl_state *st, sl_error *err)
 		if (rc < 0)
 			goto fail;
 	}
-	/* Later versions: if (version < 4) { ALTER TABLE ... } */
+	if (version < 4) {
+		for (size_t i = 0; i < sizeof schema_v4_columns / sizeof schema_v4_columns[0]; i++)
+			if ((rc = add_column(st, schema_v4_columns[i][0], schema_v4_columns[i][1],
+					     err)) < 0)
+				goto fail;
+		rc = exec_sql(st, schema_v4, "migrate schema to version 4", err);
+		if (rc < 0)
+			goto fail;
+	}
+	/* Later versions: if (version < 5) { ALTER TABLE ... } */
 	if (version < SL_STATE_SCHEMA_VERSION) {
 		char sql[64];
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SL_STATE_SCHEMA_VERSION);
@@ -336,7 +397,7 @@ static void format_ms(int64_t ms, char *out, size_t n)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
-int sl_state_run_begin(sl_state *st, const char *command, const char *target,
+int sl_state_run_start(sl_state *st, const sl_state_run_info *info,
 		       char run_id_out[SL_RUN_ID_MAX], int64_t *seq_out, sl_error *err)
 {
 	sqlite3_stmt *s;
@@ -369,14 +430,25 @@ int sl_state_run_begin(sl_state *st, const char *command, const char *target,
 	if ((rc = st_run(st, s, "store run sequence", err)) < 0)
 		goto fail;
 	rc = st_prepare(st, &s, "INSERT INTO runs(run_id, seq, command, target, status, "
-			"started_at) VALUES(?1, ?2, ?3, ?4, 'running', ?5)", err);
+			"started_at, logical_date, data_interval_start, data_interval_end, "
+			"trigger, resumed_from, params, pid, host) VALUES(?1, ?2, ?3, ?4, "
+			"'running', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", err);
 	if (rc < 0)
 		goto fail;
+	int64_t logical = info->logical_date ? info->logical_date : now;
 	st_bind_text(s, 1, run_id_out);
 	sqlite3_bind_int64(s, 2, seq);
-	st_bind_text(s, 3, command ? command : "");
-	st_bind_text(s, 4, target);
+	st_bind_text(s, 3, info->command ? info->command : "");
+	st_bind_text(s, 4, info->target);
 	sqlite3_bind_int64(s, 5, now);
+	sqlite3_bind_int64(s, 6, logical);
+	sqlite3_bind_int64(s, 7, info->data_interval_start ? info->data_interval_start : logical);
+	sqlite3_bind_int64(s, 8, info->data_interval_end ? info->data_interval_end : logical);
+	st_bind_text(s, 9, info->trigger ? info->trigger : "cli");
+	st_bind_text(s, 10, info->resumed_from);
+	st_bind_redacted(s, 11, info->params);
+	sqlite3_bind_int64(s, 12, (sqlite3_int64)getpid());
+	st_bind_text(s, 13, st->host);
 	if ((rc = st_run(st, s, "insert run", err)) < 0)
 		goto fail;
 	if (own_tx && (rc = sl_state_tx_commit(st, err)) < 0)
@@ -389,6 +461,13 @@ fail:
 		sl_state_tx_rollback(st);
 	run_id_out[0] = '\0';
 	return rc;
+}
+
+int sl_state_run_begin(sl_state *st, const char *command, const char *target,
+		       char run_id_out[SL_RUN_ID_MAX], int64_t *seq_out, sl_error *err)
+{
+	sl_state_run_info info = {.command = command, .target = target};
+	return sl_state_run_start(st, &info, run_id_out, seq_out, err);
 }
 
 int sl_state_run_end(sl_state *st, const char *run_id, const char *status,
@@ -410,6 +489,67 @@ int sl_state_run_end(sl_state *st, const char *run_id, const char *status,
 	return rc;
 }
 
+/* True when a process recorded as pid on host certainly ended: the same
+ * host as this handle's, and no such pid. */
+static bool process_gone(const sl_state *st, const char *host, int64_t pid)
+{
+	if (!host || strcmp(host, st->host) != 0 || pid <= 0 || pid == (int64_t)getpid())
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+#define REAPED_MESSAGE "the process ended without finishing the run"
+
+int sl_state_runs_reap(sl_state *st, int *n, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int reaped = 0, rc;
+	char ids[64][SL_RUN_ID_MAX];
+	int nids = 0;
+
+	if (n)
+		*n = 0;
+	rc = st_prepare(st, &s, "SELECT run_id, host, pid FROM runs WHERE status = 'running' "
+			"AND pid IS NOT NULL ORDER BY seq LIMIT 64", err);
+	if (rc < 0)
+		return rc;
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		const char *host = (const char *)sqlite3_column_text(s, 1);
+		if (id && process_gone(st, host, sqlite3_column_int64(s, 2)))
+			snprintf(ids[nids++], SL_RUN_ID_MAX, "%s", id);
+	}
+	rc = step == SQLITE_DONE ? 0 : st_db_err(st, err, "read runs");
+	sqlite3_finalize(s);
+	for (int i = 0; i < nids && rc == 0; i++) {
+		int64_t now = sl_now_micros();
+		bool found = false;
+		rc = st_prepare(st, &s, "UPDATE tasks SET status = 'failed', message = ?2, "
+				"ended_at = ?3 WHERE run_id = ?1 AND status = 'running'", err);
+		if (rc < 0)
+			break;
+		st_bind_text(s, 1, ids[i]);
+		st_bind_text(s, 2, REAPED_MESSAGE);
+		sqlite3_bind_int64(s, 3, now);
+		if ((rc = st_run(st, s, "end tasks of a dead run", err)) < 0)
+			break;
+		rc = st_prepare(st, &s, "UPDATE runs SET status = 'failed', message = ?2, "
+				"ended_at = ?3 WHERE run_id = ?1 AND status = 'running' RETURNING 1",
+				err);
+		if (rc < 0)
+			break;
+		st_bind_text(s, 1, ids[i]);
+		st_bind_text(s, 2, REAPED_MESSAGE);
+		sqlite3_bind_int64(s, 3, now);
+		rc = st_run_one(st, s, "end a dead run", &found, err);
+		reaped += found;
+	}
+	if (n)
+		*n = reaped;
+	return rc;
+}
+
 static void fill_run(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
 {
 	sl_state_run *r = item;
@@ -422,6 +562,21 @@ static void fill_run(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
 	r->message = st_col_text(a, s, 5, oom);
 	r->started_at = sqlite3_column_int64(s, 6);
 	r->ended_at = sqlite3_column_int64(s, 7);
+	/* Runs recorded before version 4: a cli run whose logical date is
+	 * its start. */
+	r->logical_date = sqlite3_column_type(s, 8) == SQLITE_NULL ? r->started_at
+								    : sqlite3_column_int64(s, 8);
+	r->data_interval_start = sqlite3_column_type(s, 9) == SQLITE_NULL
+					 ? r->logical_date : sqlite3_column_int64(s, 9);
+	r->data_interval_end = sqlite3_column_type(s, 10) == SQLITE_NULL
+				       ? r->logical_date : sqlite3_column_int64(s, 10);
+	r->trigger = st_col_text(a, s, 11, oom);
+	if (!r->trigger)
+		r->trigger = "cli";
+	r->resumed_from = st_col_text(a, s, 12, oom);
+	r->params = st_col_text(a, s, 13, oom);
+	r->pid = sqlite3_column_int64(s, 14);
+	r->host = st_col_text(a, s, 15, oom);
 }
 
 static int read_runs(sl_state *st, sqlite3_stmt *s, sl_state_runs *out, sl_error *err)
@@ -434,7 +589,10 @@ static int read_runs(sl_state *st, sqlite3_stmt *s, sl_state_runs *out, sl_error
 	return rc;
 }
 
-#define RUN_COLS "run_id, seq, command, target, status, message, started_at, ended_at"
+#define RUN_COLS                                                                 \
+	"run_id, seq, command, target, status, message, started_at, ended_at, "  \
+	"logical_date, data_interval_start, data_interval_end, trigger, "        \
+	"resumed_from, params, pid, host"
 
 int sl_state_runs_list(sl_state *st, int limit, sl_state_runs *out, sl_error *err)
 {
@@ -496,19 +654,29 @@ int sl_state_task_begin(sl_state *st, const char *run_id, const char *task, int 
 	return rc;
 }
 
-int sl_state_task_end(sl_state *st, int64_t task_id, const char *status,
-		      const char *message, sl_error *err)
+static void bind_count(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int sl_state_task_end(sl_state *st, int64_t task_id, const char *status, int64_t rows,
+		      int64_t bytes, const char *message, sl_error *err)
 {
 	sqlite3_stmt *s;
 	bool found;
-	int rc = st_prepare(st, &s, "UPDATE tasks SET status = ?2, message = ?3, ended_at = ?4 "
-			    "WHERE task_id = ?1 RETURNING 1", err);
+	int rc = st_prepare(st, &s, "UPDATE tasks SET status = ?2, message = ?3, ended_at = ?4, "
+			    "rows = ?5, bytes = ?6 WHERE task_id = ?1 RETURNING 1", err);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, task_id);
 	st_bind_text(s, 2, status);
 	st_bind_redacted(s, 3, message);
 	sqlite3_bind_int64(s, 4, sl_now_micros());
+	bind_count(s, 5, rows);
+	bind_count(s, 6, bytes);
 	rc = st_run_one(st, s, "end task", &found, err);
 	if (rc == 0 && !found)
 		return sl_error_set(err, SL_ENOTFOUND, "state db: no task %lld",
@@ -527,6 +695,8 @@ static void fill_task(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
 	t->message = st_col_text(a, s, 5, oom);
 	t->started_at = sqlite3_column_int64(s, 6);
 	t->ended_at = sqlite3_column_int64(s, 7);
+	t->rows = sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 8);
+	t->bytes = sqlite3_column_type(s, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 9);
 }
 
 int sl_state_tasks_list(sl_state *st, const char *run_id, sl_state_tasks *out, sl_error *err)
@@ -537,7 +707,8 @@ int sl_state_tasks_list(sl_state *st, const char *run_id, sl_state_tasks *out, s
 	memset(out, 0, sizeof *out);
 	sl_arena_init(&out->arena, 16 * 1024);
 	int rc = st_prepare(st, &s, "SELECT task_id, run_id, task, attempt, status, message, "
-			    "started_at, ended_at FROM tasks WHERE run_id = ?1 ORDER BY task_id",
+			    "started_at, ended_at, rows, bytes FROM tasks WHERE run_id = ?1 "
+			    "ORDER BY task_id",
 			    err);
 	if (rc < 0)
 		return rc;

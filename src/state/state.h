@@ -1,10 +1,11 @@
 /*
  * state: the project's metadata store, .sluice/state.db (SQLite, WAL):
  * runs, task attempts, per-table row ledgers, watermarks, extracted files,
- * the lake commit each table's progress came from (lake marks), loaded
- * lake versions per target, test results, metrics and logs. It records
- * what happened; the data itself lives in the lake and warehouse. Every
- * message text it stores is redacted of registered secrets first.
+ * the lake commit each table's progress came from (lake marks), test
+ * results, metrics and logs. It records what happened; the data itself
+ * lives in the lake and warehouse (the warehouse's own _sluice_loads table
+ * records which lake versions it loaded). Every message text it stores is
+ * redacted of registered secrets first.
  */
 #ifndef SL_STATE_H
 #define SL_STATE_H
@@ -15,8 +16,10 @@ typedef struct sl_state sl_state;
 
 /* Schema version stored in PRAGMA user_version; migrations run on open.
  * 2 added the locks table; 3 the lake marks, and the ledger's status and
- * message (its rows_loaded became NULL when no load ran). */
-#define SL_STATE_SCHEMA_VERSION 3
+ * message (its rows_loaded became NULL when no load ran); 4 the runs'
+ * logical date, data interval, trigger, process and selection, the task
+ * attempts' rows and bytes, and dropped loaded_versions. */
+#define SL_STATE_SCHEMA_VERSION 4
 /* Size of a run id buffer: "YYYYMMDDTHHMMSS.mmmZ-xxxxxx" plus NUL fits. */
 #define SL_RUN_ID_MAX 40
 
@@ -25,10 +28,11 @@ typedef struct sl_state sl_state;
  * busy timeout so that `sluice serve` and a manual run can share it, and
  * the schema created or migrated. Close with sl_state_close.
  *
- * Threads: one handle may be called from several threads (SQLite
- * serializes the calls), but sl_state_tx_* transactions belong to the
- * handle, not the thread — a thread that groups writes in a transaction
- * should use its own handle (opening one is cheap).
+ * Threads: a handle belongs to one thread at a time. Its transactions
+ * (sl_state_tx_*), its lock token and SQLite's last error message are the
+ * handle's, so work running in parallel opens a handle each (cheap: one
+ * file open; WAL lets readers run beside the one writer, and the busy
+ * timeout queues writers).
  */
 int sl_state_open(sl_state **out, const char *project_dir, sl_error *err);
 /* Opens a state database at an explicit path (":memory:" for tests). */
@@ -83,29 +87,61 @@ void sl_state_set_lock_lease(sl_state *st, int64_t lease_ms);
 
 /* ------------------------------------------------------------------- runs */
 
+/* What a run is, recorded when it starts (strings borrowed for the call). */
+typedef struct sl_state_run_info {
+	const char *command;          /* "run", "extract", "load", "backfill"... */
+	const char *target;           /* may be NULL */
+	const char *trigger;          /* cli | schedule | api | backfill; NULL: cli */
+	int64_t logical_date;         /* micros since the epoch, UTC */
+	int64_t data_interval_start;  /* micros */
+	int64_t data_interval_end;    /* micros */
+	const char *resumed_from;     /* the run this one resumes, or NULL */
+	const char *params;           /* what the run selected (JSON text), or NULL */
+} sl_state_run_info;
+
 /*
- * Starts a run with status "running". run_id_out gets a time-sortable,
- * unique id ("20261122T153000.123Z-a1b2c3": later runs sort after earlier
- * ones, also within one millisecond). seq_out gets the run's sequence
- * number: strictly greater than every earlier run's and never below the
- * current Unix time in milliseconds, so it keeps growing even if state.db
- * is deleted. Lake commits use it as the Delta txn version.
+ * Starts a run with status "running", recording this process's pid and
+ * host. run_id_out gets a time-sortable, unique id
+ * ("20261122T153000.123Z-a1b2c3": later runs sort after earlier ones, also
+ * within one millisecond). seq_out gets the run's sequence number: strictly
+ * greater than every earlier run's and never below the current Unix time
+ * in milliseconds, so it keeps growing even if state.db is deleted. Lake
+ * commits use it as the Delta txn version.
  */
+int sl_state_run_start(sl_state *st, const sl_state_run_info *info,
+		       char run_id_out[SL_RUN_ID_MAX], int64_t *seq_out, sl_error *err);
+/* sl_state_run_start with trigger cli and the logical date now. */
 int sl_state_run_begin(sl_state *st, const char *command, const char *target,
 		       char run_id_out[SL_RUN_ID_MAX], int64_t *seq_out, sl_error *err);
-/* Ends a run: status "success" or "failed" (message may be NULL). */
+/* Ends a run: status "success", "failed" or "cancelled" (message may be NULL). */
 int sl_state_run_end(sl_state *st, const char *run_id, const char *status,
 		     const char *message, sl_error *err);
+/*
+ * Runs still "running" whose process is gone (same host, no such pid: it
+ * was killed hard) become "failed" with the message "the process ended
+ * without finishing the run", and so do their attempts still running.
+ * *n (may be NULL) gets how many runs.
+ */
+int sl_state_runs_reap(sl_state *st, int *n, sl_error *err);
 
 typedef struct sl_state_run {
 	char run_id[SL_RUN_ID_MAX];
 	int64_t seq;
 	char *command;
 	char *target;    /* may be NULL */
-	char *status;    /* running | success | failed */
+	char *status;    /* running | success | failed | cancelled */
 	char *message;   /* may be NULL */
 	int64_t started_at; /* micros since the epoch */
 	int64_t ended_at;   /* 0 while running */
+	char *trigger;      /* cli | schedule | api | backfill ("cli" for runs
+			       recorded before triggers existed) */
+	int64_t logical_date;        /* started_at for runs recorded before */
+	int64_t data_interval_start; /* logical_date when not recorded */
+	int64_t data_interval_end;
+	char *resumed_from; /* may be NULL */
+	char *params;       /* may be NULL */
+	int64_t pid;        /* 0 when not recorded */
+	char *host;         /* may be NULL */
 } sl_state_run;
 
 typedef struct sl_state_runs {
@@ -122,12 +158,19 @@ void sl_state_runs_free(sl_state_runs *l);
 
 /* ------------------------------------------------------------------ tasks */
 
-/* Records the start of one attempt of a task ("extract:shop_files.customers"). */
+/* Records the start of one attempt of a task ("extract:shop_files.customers"),
+ * status "running". Attempts count from 1; attempt 0 records a task that
+ * never ran (skipped, cancelled before it started). */
 int sl_state_task_begin(sl_state *st, const char *run_id, const char *task, int attempt,
 			int64_t *task_id, sl_error *err);
-/* Ends an attempt: status "success", "failed", "skipped"... */
-int sl_state_task_end(sl_state *st, int64_t task_id, const char *status,
-		      const char *message, sl_error *err);
+/*
+ * Ends an attempt: status as sl_task_status_name says ("success",
+ * "failed", "up_for_retry", "timed_out", "cancelled", "skipped"), the rows
+ * it moved and bytes it read (< 0: unknown, stored as NULL) and its error
+ * message (may be NULL; redacted).
+ */
+int sl_state_task_end(sl_state *st, int64_t task_id, const char *status, int64_t rows,
+		      int64_t bytes, const char *message, sl_error *err);
 
 typedef struct sl_state_task {
 	int64_t task_id;
@@ -137,7 +180,9 @@ typedef struct sl_state_task {
 	char *status;
 	char *message;
 	int64_t started_at;
-	int64_t ended_at;
+	int64_t ended_at;   /* 0 while running */
+	int64_t rows;       /* -1 when not recorded */
+	int64_t bytes;      /* -1 when not recorded */
 } sl_state_task;
 
 typedef struct sl_state_tasks {
@@ -237,19 +282,6 @@ int sl_state_file_seen(sl_state *st, const char *table_key, const char *path, bo
 int sl_state_files_reset(sl_state *st, const char *table_key, sl_error *err);
 /* Number of files recorded for table_key. */
 int sl_state_files_count(sl_state *st, const char *table_key, int64_t *n, sl_error *err);
-
-/* -------------------------------------------------------- loaded versions */
-
-/*
- * Lake version of table loaded into target, for display. The authority is
- * the warehouse's own _sluice_loads table, written in the same transaction
- * as the load (one transaction cannot span state.db and the warehouse);
- * this copy is set after that commit. *version = -1 when none.
- */
-int sl_state_loaded_version_get(sl_state *st, const char *target, const char *table,
-				int64_t *version, sl_error *err);
-int sl_state_loaded_version_set(sl_state *st, const char *target, const char *table,
-				int64_t version, sl_error *err);
 
 /* ------------------------------------------------------------- lake marks */
 

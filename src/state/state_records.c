@@ -1,7 +1,7 @@
 /*
  * state_records.c: what runs leave behind in the state db — row ledgers,
- * watermarks, extracted files, loaded lake versions, test results, metrics
- * and log lines.
+ * watermarks, extracted files, lake marks, test results, metrics and log
+ * lines.
  */
 #include "state/state_int.h"
 
@@ -270,44 +270,6 @@ int sl_state_files_count(sl_state *st, const char *table_key, int64_t *n, sl_err
 	rc = rc == SQLITE_ROW ? 0 : st_db_err(st, err, "count files");
 	sqlite3_finalize(s);
 	return rc;
-}
-
-/* -------------------------------------------------------- loaded versions */
-
-int sl_state_loaded_version_get(sl_state *st, const char *target, const char *table,
-				int64_t *version, sl_error *err)
-{
-	sqlite3_stmt *s;
-	*version = -1;
-	int rc = st_prepare(st, &s, "SELECT version FROM loaded_versions WHERE target = ?1 "
-			    "AND table_name = ?2", err);
-	if (rc < 0)
-		return rc;
-	st_bind_text(s, 1, target);
-	st_bind_text(s, 2, table);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*version = sqlite3_column_int64(s, 0);
-	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : st_db_err(st, err, "read version");
-	sqlite3_finalize(s);
-	return rc;
-}
-
-int sl_state_loaded_version_set(sl_state *st, const char *target, const char *table,
-				int64_t version, sl_error *err)
-{
-	sqlite3_stmt *s;
-	int rc = st_prepare(st, &s, "INSERT INTO loaded_versions(target, table_name, version, "
-			    "updated_at) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(target, table_name) "
-			    "DO UPDATE SET version = excluded.version, "
-			    "updated_at = excluded.updated_at", err);
-	if (rc < 0)
-		return rc;
-	st_bind_text(s, 1, target);
-	st_bind_text(s, 2, table);
-	sqlite3_bind_int64(s, 3, version);
-	sqlite3_bind_int64(s, 4, sl_now_micros());
-	return st_run(st, s, "store loaded version", err);
 }
 
 /* ------------------------------------------------------------- lake marks */

@@ -36,7 +36,9 @@ srcs() {
 		src/batch/*.c src/base/*.c -lzstd -lz -lsnappy" ;;
 	thrift) echo "src/formats/parquet/reader_meta.c src/formats/parquet/thrift_read.c \
 		src/batch/*.c src/base/*.c" ;;
-	project) echo "src/project/*.c src/warehouse/*.c src/batch/*.c src/base/*.c -I/usr/include/postgresql -lyaml -lsqlite3 -lpq -lcrypto" ;;
+	project) echo "src/project/*.c src/sources/*.c src/formats/csv/*.c src/formats/parquet/*.c \
+		src/store/*.c src/warehouse/*.c src/batch/*.c src/base/*.c -I/usr/include/postgresql \
+		-lyaml -lsqlite3 -lpq -lcrypto -lssl -lcurl -ljansson -lyajl -lxxhash -lzstd -lz -lsnappy -lm" ;;
 	http_json) echo "src/sources/http_json.c src/sources/http_stream.c src/batch/*.c \
 		src/base/*.c -ljansson -lyajl -lxxhash -lcurl" ;;
 	value) echo "src/batch/*.c src/base/*.c" ;;

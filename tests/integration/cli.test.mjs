@@ -214,7 +214,9 @@ test('runs says what happened to a task refused by max_bad_rows', () => {
   const show = sluice(['runs', 'show', id, '--project-dir', dir]);
   assert.equal(show.code, 0, show.stderr);
   assert.equal(show.stdout.split('\n')[0].split(/\s+/)[0], id);
-  assert.match(show.stdout, /^\s+extract:s\.t\s+1\s+failed\s+[\d.]+\s+extract s\.t: 1 bad row exceeds max_bad_rows=0/m);
+  // task, attempt, status, start, end, seconds, rows, bytes, error
+  assert.match(show.stdout, /^\s+extract:s\.t\s+1\s+failed\s+[\d:.]+\s+[\d:.]+\s+[\d.]+\s+\d+\s+\d+(\.\d)? [KM]?B\s+extract s\.t: 1 bad row exceeds max_bad_rows=0/m);
+  assert.match(show.stdout, /^\s+extract:s\.t\s+\|[x ]+\| failed$/m);
   const unknown = sluice(['runs', 'show', 'no-such-run', '--project-dir', dir]);
   assert.notEqual(unknown.code, 0);
   assert.match(unknown.stderr, /no-such-run/);

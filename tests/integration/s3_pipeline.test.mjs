@@ -379,6 +379,39 @@ test('an s3 source reads CSV, gzip and zstd CSV and DuckDB Parquet objects match
   assert.deepEqual(summary(r.stdout, 'drops.sales'), { files: 2, read: 1005, landed: 1005, quarantined: 0, loaded: 1005 });
 });
 
+test('an s3 source reads JSON lines objects (plain and gzip) with {{ ds }} in the url; bad lines are quarantined with URL and line', async () => {
+  const dir = tmpdir('sluice-s3jsonl-');
+  writeFiles(dir, {
+    'sluice.yml': 'name: t\nlake: ./lake\n',
+    'sources/clicks.yml': `source: clicks
+kind: s3
+tables:
+  - name: clicks
+    url: "s3://landing/clicks/{{ ds }}/*"
+    format: jsonl
+    columns: {id: int64}
+    max_bad_rows: 5
+`,
+  });
+  const day = new Date().toISOString().slice(0, 10);
+  await putObject('landing', `clicks/${day}/a.jsonl`,
+    '{"id": 1, "page": {"path": "/a"}}\n{"id": 2, "page": {"path": "/b"}}\n');
+  await putObject('landing', `clicks/${day}/b.ndjson.gz`,
+    zlib.gzipSync('{"id": 3, "page": {"path": "/c"}}\n{"id": "x"}\n'));
+  await putObject('landing', 'clicks/2000-01-01/old.jsonl', '{"id": 99}\n');
+  let r = await runOk(['run', '--project-dir', dir]);
+  assert.deepEqual(summary(r.stdout, 'clicks.clicks'), { files: 2, read: 4, landed: 3, quarantined: 1, loaded: 3 });
+  const db = path.join(dir, 'warehouse.raw.db');
+  assert.deepEqual(sqlite(db, 'SELECT id, page__path FROM clicks__clicks ORDER BY id'), [
+    { id: 1, page__path: '/a' }, { id: 2, page__path: '/b' }, { id: 3, page__path: '/c' },
+  ]);
+  const q = await duck(`SELECT source_file, line::INT AS line, raw FROM read_parquet('${dir}/lake/quarantine/clicks/clicks/data/*.parquet')`);
+  assert.deepEqual(q.map(x => [x.source_file, x.line, x.raw]), [[`s3://landing/clicks/${day}/b.ndjson.gz`, 2, '{"id": "x"}']]);
+  // incremental by ETag, as for CSV
+  r = await runOk(['run', '--project-dir', dir]);
+  assert.deepEqual(summary(r.stdout, 'clicks.clicks'), { files: 0, read: 0, landed: 0, quarantined: 0, loaded: 0 });
+});
+
 test('a large object is streamed with a few large ranged GETs', async () => {
   const dir = tmpdir('sluice-s3src-');
   writeFiles(dir, {

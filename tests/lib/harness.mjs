@@ -147,7 +147,7 @@ export function liveFiles(dir, table) {
 export function runSummary(stdout, table) {
   const line = stdout.split('\n').find(l => l.startsWith(table + ' '));
   if (!line) throw new Error(`no summary line for ${table} in:\n${stdout}`);
-  const m = line.match(/^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.+?)\s+([\d.]+)\s+(\d+)\s+(ok|FAILED|already landed)\s*$/);
+  const m = line.match(/^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.+?)\s+([\d.]+)\s+(\d+)\s+(ok|FAILED|already landed|skipped|cancelled|TIMED OUT)\s*$/);
   if (!m) throw new Error(`unparsable summary line: ${line}`);
   return { files: m[2], read: m[3], landed: m[4], quarantined: m[5], loaded: m[6], status: m[10] };
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "project/project.h"
+#include "sources/http_int.h"
+#include "sources/pg_int.h"
 
 #include "../lib/unit_tmp.h"
 
@@ -179,13 +181,15 @@ static void test_full_project_every_kind(void **state)
 	assert_string_equal(p->sources[3].name, "shop_files");
 
 	const sl_source *files = sl_project_source(p, "shop_files");
-	assert_int_equal(files->kind, SL_SOURCE_CSV);
+	assert_string_equal(files->kind->name, "csv");
+	assert_ptr_equal(files->kind, sl_source_kind_find("csv"));
 	assert_int_equal(files->ntables, 2);
 	const sl_source_table *c = &files->tables[0];
+	const sl_file_opts *co = c->opts;
 	assert_string_equal(c->name, "customers");
 	assert_int_equal(c->line, 4);
-	assert_string_equal(c->path, "data/customers*.csv");
-	assert_string_equal(c->format, "csv");
+	assert_string_equal(co->location, "data/customers*.csv");
+	assert_string_equal(co->format, "csv");
 	assert_int_equal(c->nprimary_key, 1);
 	assert_string_equal(c->primary_key[0], "customer_id");
 	assert_int_equal(c->columns.n, 3);
@@ -195,54 +199,57 @@ static void test_full_project_every_kind(void **state)
 	assert_int_equal(c->columns.items[1].line, 7);
 	assert_int_equal(c->write, SL_WRITE_MERGE);
 	assert_int_equal(c->max_bad_rows, 100);
-	assert_int_equal(c->delimiter, ';');
-	assert_false(c->header);
-	assert_int_equal(c->nnulls, 2);
-	assert_string_equal(c->nulls[0], "NA");
-	assert_string_equal(c->nulls[1], "");
+	assert_int_equal(co->delimiter, ';');
+	assert_false(co->header);
+	assert_int_equal(co->nnulls, 2);
+	assert_string_equal(co->nulls[0], "NA");
+	assert_string_equal(co->nulls[1], "");
 	const sl_source_table *prod = &files->tables[1];
-	assert_string_equal(prod->format, "parquet");
+	const sl_file_opts *po = prod->opts;
+	assert_string_equal(po->format, "parquet");
 	assert_int_equal(prod->nprimary_key, 1);
 	assert_string_equal(prod->primary_key[0], "sku");
 	assert_int_equal(prod->write, SL_WRITE_REPLACE);
-	assert_int_equal(prod->delimiter, '\t');
-	assert_int_equal(prod->quote, '\0');
+	assert_int_equal(po->delimiter, '\t');
+	assert_int_equal(po->quote, '\0');
 
 	const sl_source *db = sl_project_source(p, "shop_db");
-	assert_int_equal(db->kind, SL_SOURCE_POSTGRES);
-	assert_string_equal(db->connection, "postgres://app:s3cretpw@db/shop");
+	assert_string_equal(db->kind->name, "postgres");
+	assert_string_equal(((const sl_pg_source_opts *)db->opts)->connection,
+			    "postgres://app:s3cretpw@db/shop");
 	assert_string_equal(db->tables[0].cursor, "updated_at");
-	assert_int_equal(db->tables[0].lookback_micros, 2 * 3600 * SL_MICROS_PER_SEC);
-	assert_string_equal(db->tables[0].schema_name, "public");
-	assert_string_equal(db->tables[1].query, "select * from orders where total > 100");
-	assert_string_equal(db->tables[1].schema_name, "sales");
-	assert_true(db->tables[1].cast_unsupported_to_text);
+	assert_int_equal(((const sl_pg_opts *)db->tables[0].opts)->lookback_micros, 2 * 3600 * SL_MICROS_PER_SEC);
+	assert_string_equal(((const sl_pg_opts *)db->tables[0].opts)->schema_name, "public");
+	assert_string_equal(((const sl_pg_opts *)db->tables[1].opts)->query, "select * from orders where total > 100");
+	assert_string_equal(((const sl_pg_opts *)db->tables[1].opts)->schema_name, "sales");
+	assert_true(((const sl_pg_opts *)db->tables[1].opts)->cast_unsupported_to_text);
 
 	const sl_source *rates = sl_project_source(p, "rates");
 	const sl_source_table *r = &rates->tables[0];
-	assert_int_equal(rates->kind, SL_SOURCE_HTTP);
-	assert_string_equal(r->url, "http://127.0.0.1:8765/rates");
-	assert_string_equal(r->method, "POST");
-	assert_string_equal(sl_kvs_get(&r->params, "base"), "EUR");
-	assert_string_equal(sl_kvs_get(&r->params, "updated_since"), "{{ watermark }}");
-	assert_string_equal(sl_kvs_get(&r->headers, "X-Api-Token"), "tok-abcdef");
-	assert_string_equal(r->body, "{\"q\": 1}");
-	assert_string_equal(sl_kvs_get(&r->auth, "bearer"), "tok-abcdef");
-	assert_string_equal(r->records, "data.items");
-	assert_string_equal(sl_kvs_get(&r->pagination, "type"), "cursor");
-	assert_string_equal(sl_kvs_get(&r->pagination, "next"), "meta.next_cursor");
+	const sl_http_opts *ro = r->opts;
+	assert_string_equal(rates->kind->name, "http");
+	assert_string_equal(ro->url, "http://127.0.0.1:8765/rates");
+	assert_string_equal(ro->method, "POST");
+	assert_string_equal(sl_kvs_get(&ro->params, "base"), "EUR");
+	assert_string_equal(sl_kvs_get(&ro->params, "updated_since"), "{{ watermark }}");
+	assert_string_equal(sl_kvs_get(&ro->headers, "X-Api-Token"), "tok-abcdef");
+	assert_string_equal(ro->body, "{\"q\": 1}");
+	assert_string_equal(sl_kvs_get(&ro->auth, "bearer"), "tok-abcdef");
+	assert_string_equal(ro->records, "data.items");
+	assert_string_equal(sl_kvs_get(&ro->pagination, "type"), "cursor");
+	assert_string_equal(sl_kvs_get(&ro->pagination, "next"), "meta.next_cursor");
 	assert_int_equal(r->nprimary_key, 2);
 	assert_string_equal(r->primary_key[1], "day");
-	assert_string_equal(r->flatten, "json");
-	assert_true(r->rate_limit == 2.5);
-	assert_int_equal(r->max_retries, 3);
-	assert_string_equal(r->on_bad_page, "fail");
+	assert_string_equal(ro->flatten, "json");
+	assert_true(ro->rate_limit == 2.5);
+	assert_int_equal(ro->max_retries, 3);
+	assert_string_equal(ro->on_bad_page, "fail");
 
 	const sl_source *drops = sl_project_source(p, "drops");
-	assert_int_equal(drops->kind, SL_SOURCE_S3);
-	assert_string_equal(drops->tables[0].url, "s3://landing/events/*.csv.gz");
-	assert_string_equal(drops->tables[0].format, "csv");
-	assert_string_equal(drops->tables[1].format, "jsonl");
+	assert_string_equal(drops->kind->name, "s3");
+	assert_string_equal(((const sl_file_opts *)drops->tables[0].opts)->location, "s3://landing/events/*.csv.gz");
+	assert_string_equal(((const sl_file_opts *)drops->tables[0].opts)->format, "csv");
+	assert_string_equal(((const sl_file_opts *)drops->tables[1].opts)->format, "jsonl");
 	assert_null(sl_project_source(p, "nope"));
 
 	/* Secrets never reach logs. */
@@ -286,17 +293,18 @@ static void test_defaults_filled(void **state)
 	assert_int_equal(p->vars.n, 0);
 
 	const sl_source_table *t = &p->sources[0].tables[0];
+	const sl_file_opts *to = t->opts;
 	assert_int_equal(t->write, SL_WRITE_APPEND);
 	assert_int_equal(t->max_bad_rows, 0);
-	assert_int_equal(t->delimiter, ',');
-	assert_int_equal(t->quote, '"');
-	assert_int_equal(t->escape, '"');
-	assert_true(t->header);
-	assert_int_equal(t->nnulls, 1);
-	assert_string_equal(t->nulls[0], "");
+	assert_int_equal(to->delimiter, ',');
+	assert_int_equal(to->quote, '"');
+	assert_int_equal(to->escape, '"');
+	assert_true(to->header);
+	assert_int_equal(to->nnulls, 1);
+	assert_string_equal(to->nulls[0], "");
 	assert_int_equal(t->nprimary_key, 0);
 	assert_int_equal(t->columns.n, 0);
-	const sl_source_table *h = &p->sources[1].tables[0];
+	const sl_http_opts *h = p->sources[1].tables[0].opts;
 	assert_string_equal(h->method, "GET");
 	assert_string_equal(h->flatten, "columns");
 	assert_int_equal(h->max_retries, 5);
@@ -387,7 +395,7 @@ static void test_unknown_project_key_suggests(void **state)
 	write_file("sluice.yml", "name: shop\nwarehouse: x\n");
 	assert_string_equal(load_fails(&err),
 			    "sluice.yml:2: unknown key \"warehouse\"; valid keys are: name, lake, "
-			    "target, targets, schedule, vars, lake_commit_lock");
+			    "target, targets, schedule, vars, lake_commit_lock, defaults");
 	write_file("sluice.yml", "name: shop\ntargets:\n  pg:\n    type: postgres\n    pasword: x\n");
 	assert_string_equal(load_fails(&err),
 			    "sluice.yml:5: unknown key \"pasword\" in target \"pg\"; did you mean "
@@ -765,6 +773,98 @@ static void test_key_not_for_kind_and_auth_keys(void **state)
 			    "2h, 15m, 90s or 1d, not \"2 hours\"");
 }
 
+static void test_logical_date_variables_checked_at_load(void **state)
+{
+	(void)state;
+	sl_error err = SL_ERROR_INIT;
+	write_file("sluice.yml", MINIMAL);
+	write_file("sources/db.yml",
+		   "source: db\nkind: postgres\nconnection: x\ntables:\n  - name: orders\n"
+		   "    where: \"day = '{{ ds }}' and at < '{{data_interval_end}}'\"\n");
+	sl_project *p = load_ok();
+	assert_string_equal(((const sl_pg_opts *)p->sources[0].tables[0].opts)->where,
+			    "day = '{{ ds }}' and at < '{{data_interval_end}}'");
+	sl_project_free(p);
+	write_file("sources/db.yml",
+		   "source: db\nkind: postgres\nconnection: x\ntables:\n  - name: orders\n"
+		   "    where: \"day = '{{ dt }}'\"\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/db.yml:6: unknown variable {{ dt }} in \"where\" in table "
+			    "\"orders\"; use {{ ds }}, {{ data_interval_start }} or "
+			    "{{ data_interval_end }}");
+	/* {{ watermark }} is the http source's, in its params. */
+	write_file("sources/db.yml",
+		   "source: db\nkind: http\ntables:\n  - name: rates\n    url: http://x/{{ ds }}\n"
+		   "    params:\n      since: '{{ watermark }}'\n      day: '{{ logical_date }}'\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/db.yml:8: unknown variable {{ logical_date }} in \"params\" in "
+			    "table \"rates\"; use {{ ds }}, {{ data_interval_start }} or "
+			    "{{ data_interval_end }} (or {{ watermark }})");
+	write_file("sources/db.yml",
+		   "source: db\nkind: csv\ntables:\n  - name: t\n    path: d/{{ watermark }}.csv\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/db.yml:5: unknown variable {{ watermark }} in \"path\" in table "
+			    "\"t\"; use {{ ds }}, {{ data_interval_start }} or {{ data_interval_end }}");
+	write_file("sources/db.yml",
+		   "source: db\nkind: csv\ntables:\n  - name: t\n    path: d/x.csv\n"
+		   "    where: a = 1\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/db.yml:6: key \"where\" in table \"t\" does not apply to csv "
+			    "sources; remove it");
+}
+
+/* A kind's keys are read by the kind (sources/ registry) through the
+ * project's YAML: the same file:line errors as the shared keys. */
+static void test_kind_keys_through_the_registry(void **state)
+{
+	(void)state;
+	sl_error err = SL_ERROR_INIT;
+	write_file("sluice.yml", MINIMAL);
+	write_file("sources/s.yml",
+		   "source: s\nkind: http\ntables:\n  - name: t\n    url: http://x\n"
+		   "    max_pages: lots\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/s.yml:6: \"max_pages\" in table \"t\" must be an integer, not "
+			    "\"lots\"");
+	write_file("sources/s.yml",
+		   "source: s\nkind: csv\ntables:\n  - name: t\n    path: x.csv\n"
+		   "    delimter: ';'\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/s.yml:6: unknown key \"delimter\" in table \"t\"; did you mean "
+			    "\"delimiter\"?");
+	write_file("sources/s.yml",
+		   "source: s\nkind: csv\ntables:\n  - name: t\n    path: x.csv\n"
+		   "    nulls: {a: b}\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/s.yml:6: \"nulls\" in table \"t\" must be a string or a list "
+			    "of strings, not a mapping");
+	write_file("sources/s.yml",
+		   "source: s\nkind: s3\ntables:\n  - name: t\n    url: s3://b/x.csv\n"
+		   "    format: avro\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/s.yml:6: \"format\" in table \"t\" must be one of csv, parquet, "
+			    "jsonl, not \"avro\"");
+	write_file("sources/s.yml", "source: s\nkind: csv\nconnection: x\ntables: []\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/s.yml:3: \"connection\" does not apply to csv sources; remove it");
+	write_file("sources/s.yml", "source: s\nkind: csv\nconection: x\ntables: []\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/s.yml:3: unknown key \"conection\"; did you mean "
+			    "\"connection\"?");
+	write_file("sources/s.yml", "source: s\ntables: []\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/s.yml:1: missing required key \"kind\" in source \"s\"; use "
+			    "csv, postgres, http or s3");
+	/* A json lines table on a csv source reads its flatten key. */
+	write_file("sources/s.yml",
+		   "source: s\nkind: csv\ntables:\n  - {name: t, path: e.jsonl, flatten: json}\n");
+	sl_project *p = load_ok();
+	const sl_file_opts *o = p->sources[0].tables[0].opts;
+	assert_string_equal(o->format, "jsonl");
+	assert_string_equal(o->flatten, "json");
+	sl_project_free(p);
+}
+
 static void test_missing_project_file(void **state)
 {
 	(void)state;
@@ -800,6 +900,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicates_name_both_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_and_schedule_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_not_for_kind_and_auth_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_logical_date_variables_checked_at_load, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_kind_keys_through_the_registry, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_project_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -546,6 +546,13 @@ static void test_http_watermark_template(void **state)
 	assert_int_equal(sl_http_template(&b, "", "x"), 0);
 	assert_string_equal(b.data, "");
 	sl_buf_free(&b);
+	/* An empty value into a fresh buffer is a terminated empty string
+	 * (it was allocated without its terminating NUL). */
+	sl_buf fresh = SL_BUF_INIT;
+	assert_int_equal(sl_http_template(&fresh, "", "x"), 0);
+	assert_non_null(fresh.data);
+	assert_string_equal(fresh.data, "");
+	sl_buf_free(&fresh);
 }
 
 /* The next link of a Link header, or NULL. */

@@ -14,8 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sources/sources.h"
-#include "state/state.h"
+#include "sources/pg_int.h"
 
 static const char *conninfo;
 static bool skip_all;
@@ -85,23 +84,28 @@ static int group_teardown(void **state)
 typedef struct fixture {
 	sl_source src;
 	sl_source_table t;
+	sl_pg_source_opts so;
+	sl_pg_opts o;
 	sl_kv cols[8];
 	char *pk[2];
 	sl_extract_opts opts;
+	char wm[64];       /* the watermark the "engine" keeps between runs */
 } fixture;
 
 static void fixture_init(fixture *f, const char *table)
 {
 	memset(f, 0, sizeof *f);
 	f->src.name = "db";
-	f->src.kind = SL_SOURCE_POSTGRES;
+	f->src.kind = sl_source_kind_find("postgres");
+	f->src.opts = &f->so;
+	f->t.opts = &f->o;
 	f->src.file = "sources/db.yml";
-	f->src.connection = (char *)conninfo;
+	f->so.connection = (char *)conninfo;
 	f->src.ntables = 1;
 	f->src.tables = &f->t;
 	f->t.name = (char *)table;
 	f->t.line = 7;
-	f->t.schema_name = schema;
+	f->o.schema_name = schema;
 	f->opts.batch_rows = 1000;
 }
 
@@ -226,7 +230,7 @@ static void test_pg_unsupported_type_names_column_or_casts_to_text(void **state)
 	assert_non_null(strstr(err.message, "column \"span\" has type interval"));
 	assert_non_null(strstr(err.message, "cast_unsupported_to_text"));
 
-	f.t.cast_unsupported_to_text = true;
+	f.o.cast_unsupported_to_text = true;
 	sl_error_clear(&err);
 	if (sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err) < 0)
 		fail_msg("open: %s", err.message);
@@ -307,7 +311,10 @@ static void test_pg_keyset_pagination_returns_every_row_once(void **state)
 	}
 	assert_int_equal(*p, '\0');
 	sl_buf_free(&out);
-	assert_int_equal(sl_extractor_checkpoint(x, &err), 0);
+	sl_source_progress prog = {0};
+	assert_int_equal(sl_extractor_progress(x, &prog, &err), 0);
+	assert_null(prog.watermark); /* no cursor */
+	assert_int_equal(prog.nfiles, 0);
 	sl_extractor_close(x);
 }
 
@@ -353,9 +360,9 @@ static void test_pg_query_source_with_cursor_first_run_reads_all(void **state)
 	fixture_init(&f, "ev_q");
 	char q[256];
 	snprintf(q, sizeof q, "SELECT id, updated_at, qty * 10 AS qty10 FROM %s.ev;", schema);
-	f.t.query = q;
+	f.o.query = q;
 	f.t.cursor = "updated_at";
-	f.t.lookback_micros = 2 * 3600 * SL_MICROS_PER_SEC;
+	f.o.lookback_micros = 2 * 3600 * SL_MICROS_PER_SEC;
 	sl_extractor *x = NULL;
 	sl_error err = SL_ERROR_INIT;
 	if (sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err) < 0)
@@ -365,8 +372,11 @@ static void test_pg_query_source_with_cursor_first_run_reads_all(void **state)
 	sl_buf out = SL_BUF_INIT;
 	assert_int_equal(drain(x, &out, NULL), 4);
 	assert_non_null(strstr(out.data, "3|\\N|40\n"));
-	/* No state store: checkpoint is a no-op. */
-	assert_int_equal(sl_extractor_checkpoint(x, &err), 0);
+	/* The progress is the largest cursor read. */
+	sl_source_progress prog = {0};
+	assert_int_equal(sl_extractor_progress(x, &prog, &err), 0);
+	assert_string_equal(prog.watermark, "2024-01-03 10:00:00");
+	sl_source_progress_clear(&prog);
 	sl_buf_free(&out);
 	sl_extractor_close(x);
 
@@ -375,25 +385,25 @@ static void test_pg_query_source_with_cursor_first_run_reads_all(void **state)
 	assert_non_null(strstr(err.message, "cursor \"qty10_missing\" is not a column"));
 }
 
-static char *watermark(sl_state *st)
-{
-	char *v = NULL;
-	sl_error err = SL_ERROR_INIT;
-	assert_int_equal(sl_state_watermark_get(st, "db.inc", &v, &err), 0);
-	return v;
-}
-
-/* Runs one extraction with checkpoint; returns the rows as text. */
+/*
+ * Runs one extraction from the fixture's watermark and keeps the one its
+ * typed progress returns, as the engine does; returns the rows as text.
+ */
 static int64_t run_once(fixture *f, sl_buf *out)
 {
 	sl_extractor *x = NULL;
 	sl_error err = SL_ERROR_INIT;
+	sl_source_progress prog = {0};
 	sl_buf_reset(out);
+	f->opts.watermark = f->wm[0] ? f->wm : NULL;
 	if (sl_postgres_source_open(&x, &f->src, &f->t, &f->opts, &err) < 0)
 		fail_msg("open: %s", err.message);
 	int64_t n = drain(x, out, NULL);
-	if (sl_extractor_checkpoint(x, &err) < 0)
-		fail_msg("checkpoint: %s", err.message);
+	if (sl_extractor_progress(x, &prog, &err) < 0)
+		fail_msg("progress: %s", err.message);
+	if (prog.watermark)
+		snprintf(f->wm, sizeof f->wm, "%s", prog.watermark);
+	sl_source_progress_clear(&prog);
 	sl_extractor_close(x);
 	return n;
 }
@@ -402,10 +412,7 @@ static void test_pg_incremental_watermark_lookback_and_full_refresh(void **state
 {
 	(void)state;
 	SKIP_IF_NEEDED();
-	sl_state *st = NULL;
 	sl_error err = SL_ERROR_INIT;
-	if (sl_state_open_path(&st, ":memory:", &err) < 0)
-		fail_msg("state: %s", err.message);
 	sql("CREATE TABLE inc (id int PRIMARY KEY, updated_at timestamptz, v text)");
 	sql("INSERT INTO inc VALUES (1, '2024-05-01 10:00:00+00', 'a'), "
 	    "(2, '2024-05-01 12:00:00+00', 'b'), (3, '2024-05-01 11:00:00+00', 'c')");
@@ -413,14 +420,11 @@ static void test_pg_incremental_watermark_lookback_and_full_refresh(void **state
 	fixture_init(&f, "inc");
 	set_pk(&f, "id");
 	f.t.cursor = "updated_at";
-	f.t.lookback_micros = 2 * 3600 * SL_MICROS_PER_SEC;
-	f.opts.state = st;
+	f.o.lookback_micros = 2 * 3600 * SL_MICROS_PER_SEC;
 	sl_buf out = SL_BUF_INIT;
 
 	assert_int_equal(run_once(&f, &out), 3);
-	char *wm = watermark(st);
-	assert_string_equal(wm, "2024-05-01 12:00:00");
-	sl_free(wm);
+	assert_string_equal(f.wm, "2024-05-01 12:00:00");
 
 	/* An update, a new row, a late row inside the 2h lookback (10:30) and
 	 * one outside it (09:00, lost by design: lookback is the contract). */
@@ -431,28 +435,23 @@ static void test_pg_incremental_watermark_lookback_and_full_refresh(void **state
 	assert_non_null(strstr(out.data, "2|2024-05-01 13:00:00|b2\n"));
 	assert_non_null(strstr(out.data, "5|2024-05-01 10:30:00|late\n"));
 	assert_null(strstr(out.data, "old"));
-	wm = watermark(st);
-	assert_string_equal(wm, "2024-05-01 13:30:00");
-	sl_free(wm);
+	assert_string_equal(f.wm, "2024-05-01 13:30:00");
 
 	/* Nothing new: only the lookback window is re-read; the watermark
 	 * does not move back. */
 	assert_int_equal(run_once(&f, &out), 2); /* 13:00 and 13:30 > 11:30 */
-	wm = watermark(st);
-	assert_string_equal(wm, "2024-05-01 13:30:00");
-	sl_free(wm);
+	assert_string_equal(f.wm, "2024-05-01 13:30:00");
 
 	f.opts.full_refresh = true;
 	assert_int_equal(run_once(&f, &out), 6);
 	sl_buf_free(&out);
 
 	/* A watermark that is not a timestamp says how to recover. */
-	assert_int_equal(sl_state_watermark_set(st, "db.inc", "garbage", &err), 0);
+	f.opts.watermark = "garbage";
 	f.opts.full_refresh = false;
 	sl_extractor *x = NULL;
 	assert_int_equal(sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err), SL_ECONFIG);
 	assert_non_null(strstr(err.message, "--full-refresh"));
-	sl_state_close(st);
 }
 
 static void test_pg_bad_connection_error_hides_password(void **state)
@@ -461,13 +460,13 @@ static void test_pg_bad_connection_error_hides_password(void **state)
 	SKIP_IF_NEEDED();
 	fixture f;
 	fixture_init(&f, "x");
-	f.src.connection = "host=/nonexistent-dir port=1 user=u password=hunter2 connect_timeout=2";
+	f.so.connection = "host=/nonexistent-dir port=1 user=u password=hunter2 connect_timeout=2";
 	sl_extractor *x = NULL;
 	sl_error err = SL_ERROR_INIT;
 	assert_int_equal(sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err), SL_EDB);
 	assert_non_null(strstr(err.message, "postgres source db.x: connecting:"));
 	assert_null(strstr(err.message, "hunter2"));
-	f.src.connection = NULL;
+	f.so.connection = NULL;
 	assert_int_equal(sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err), SL_ECONFIG);
 	assert_non_null(strstr(err.message, "connection is missing"));
 }
@@ -483,6 +482,68 @@ static void test_pg_missing_table_is_an_error(void **state)
 	assert_int_equal(sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err), SL_EDB);
 	assert_non_null(strstr(err.message, "no_such_table"));
 	assert_non_null(strstr(err.message, "does not exist"));
+}
+
+/* where: is the user's SQL condition, with the run's logical date
+ * rendered, ANDed to the extraction (also to keyset chunks and cursors). */
+static void test_pg_where_condition_with_logical_date(void **state)
+{
+	(void)state;
+	SKIP_IF_NEEDED();
+	sql("CREATE TABLE daily (id int PRIMARY KEY, day date, v text)");
+	sql("INSERT INTO daily SELECT g, date '2024-03-01' + (g % 5), 'v' || g "
+	    "FROM generate_series(1, 100) g");
+	fixture f;
+	fixture_init(&f, "daily");
+	set_pk(&f, "id");
+	f.o.where = "day = '{{ ds }}' OR id = 1";
+	f.opts.ds = "2024-03-03"; /* g % 5 == 2: 20 rows, and id 1 */
+	f.opts.batch_rows = 2;    /* keyset chunks of 16 */
+	sl_extractor *x = NULL;
+	sl_error err = SL_ERROR_INIT;
+	if (sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err) < 0)
+		fail_msg("open: %s", err.message);
+	sl_buf out = SL_BUF_INIT;
+	assert_int_equal(drain(x, &out, NULL), 21);
+	assert_non_null(strstr(out.data, "1|2024-03-02|v1\n"));
+	assert_non_null(strstr(out.data, "97|2024-03-03|v97\n"));
+	sl_buf_free(&out);
+	sl_extractor_close(x);
+
+	/* With a cursor: both conditions hold. */
+	fixture_init(&f, "daily");
+	f.t.cursor = "id";
+	f.o.where = "day = '{{ds}}'";
+	f.opts.ds = "2024-03-03";
+	f.opts.watermark = "90";
+	if (sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err) < 0)
+		fail_msg("open: %s", err.message);
+	assert_int_equal(drain(x, &out, NULL), 2); /* 92 and 97 */
+	sl_buf_free(&out);
+	sl_extractor_close(x);
+}
+
+/* A statement the server is still running when the task's deadline
+ * passes is cancelled at the server, and the extraction times out. */
+static void test_pg_slow_query_times_out_and_is_cancelled(void **state)
+{
+	(void)state;
+	SKIP_IF_NEEDED();
+	fixture f;
+	fixture_init(&f, "slow");
+	f.o.query = "SELECT 1 AS a FROM pg_sleep(60)";
+	sl_cancel token;
+	sl_cancel_init(&token, NULL);
+	sl_cancel_set_timeout(&token, 0.5);
+	f.opts.cancel = &token;
+	sl_extractor *x = NULL;
+	sl_batch *b = NULL;
+	sl_error err = SL_ERROR_INIT;
+	if (sl_postgres_source_open(&x, &f.src, &f.t, &f.opts, &err) < 0)
+		fail_msg("open: %s", err.message);
+	assert_int_equal(sl_extractor_next(x, &b, &err), SL_ETIMEOUT);
+	assert_string_equal(err.message, "postgres source db.slow: timed out");
+	sl_extractor_close(x);
 }
 
 int main(void)
@@ -502,6 +563,8 @@ int main(void)
 		cmocka_unit_test(test_pg_incremental_watermark_lookback_and_full_refresh),
 		cmocka_unit_test(test_pg_bad_connection_error_hides_password),
 		cmocka_unit_test(test_pg_missing_table_is_an_error),
+		cmocka_unit_test(test_pg_slow_query_times_out_and_is_cancelled),
+		cmocka_unit_test(test_pg_where_condition_with_logical_date),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -66,7 +66,7 @@ static void test_open_creates_wal_db_with_schema_version(void **state)
 	st = NULL;
 	assert_int_equal(sl_state_open(&st, tmp, &err), SL_EDB);
 	assert_null(st);
-	assert_non_null(strstr(err.message, "schema version 99, newer than this sluice knows (3); "
+	assert_non_null(strstr(err.message, "schema version 99, newer than this sluice knows (4); "
 				   "upgrade sluice"));
 }
 
@@ -167,13 +167,13 @@ static void test_tasks_attempts_recorded(void **state)
 	int64_t seq, t1, t2, t3;
 	OK(sl_state_run_begin(st, "run", NULL, run, &seq, &e_));
 	OK(sl_state_task_begin(st, run, "extract:shop_files.customers", 1, &t1, &e_));
-	OK(sl_state_task_end(st, t1, "failed", "connection refused", &e_));
+	OK(sl_state_task_end(st, t1, "up_for_retry", -1, 2048, "connection refused", &e_));
 	OK(sl_state_task_begin(st, run, "extract:shop_files.customers", 2, &t2, &e_));
-	OK(sl_state_task_end(st, t2, "success", NULL, &e_));
+	OK(sl_state_task_end(st, t2, "success", 42, 4096, NULL, &e_));
 	OK(sl_state_task_begin(st, run, "load:shop_files.customers", 1, &t3, &e_));
 	assert_true(t1 < t2 && t2 < t3);
 	sl_error err = SL_ERROR_INIT;
-	assert_int_equal(sl_state_task_end(st, 9999, "success", NULL, &err), SL_ENOTFOUND);
+	assert_int_equal(sl_state_task_end(st, 9999, "success", 0, 0, NULL, &err), SL_ENOTFOUND);
 
 	sl_state_tasks tasks;
 	OK(sl_state_tasks_list(st, run, &tasks, &e_));
@@ -181,13 +181,19 @@ static void test_tasks_attempts_recorded(void **state)
 	assert_int_equal(tasks.items[0].task_id, t1);
 	assert_string_equal(tasks.items[0].task, "extract:shop_files.customers");
 	assert_int_equal(tasks.items[0].attempt, 1);
-	assert_string_equal(tasks.items[0].status, "failed");
+	assert_string_equal(tasks.items[0].status, "up_for_retry");
 	assert_string_equal(tasks.items[0].message, "connection refused");
 	assert_string_equal(tasks.items[0].run_id, run);
+	assert_int_equal(tasks.items[0].rows, -1);
+	assert_int_equal(tasks.items[0].bytes, 2048);
 	assert_int_equal(tasks.items[1].attempt, 2);
 	assert_string_equal(tasks.items[1].status, "success");
+	assert_int_equal(tasks.items[1].rows, 42);
+	assert_int_equal(tasks.items[1].bytes, 4096);
+	assert_true(tasks.items[1].ended_at >= tasks.items[1].started_at);
 	assert_string_equal(tasks.items[2].status, "running");
 	assert_int_equal(tasks.items[2].ended_at, 0);
+	assert_int_equal(tasks.items[2].rows, -1);
 	sl_state_tasks_free(&tasks);
 	OK(sl_state_tasks_list(st, "other", &tasks, &e_));
 	assert_int_equal(tasks.n, 0);
@@ -204,7 +210,8 @@ static void test_messages_are_redacted(void **state)
 	sl_log_add_secret("hunter2secret");
 	OK(sl_state_run_begin(st, "run", NULL, run, &seq, &e_));
 	OK(sl_state_task_begin(st, run, "x", 1, &t, &e_));
-	OK(sl_state_task_end(st, t, "failed", "auth failed for password hunter2secret", &e_));
+	OK(sl_state_task_end(st, t, "failed", -1, -1, "auth failed for password hunter2secret",
+			     &e_));
 	OK(sl_state_log_add(st, run, t, "error", "using hunter2secret", &e_));
 	sl_state_tasks tasks;
 	OK(sl_state_tasks_list(st, run, &tasks, &e_));
@@ -381,27 +388,6 @@ static void test_transaction_groups_and_rolls_back(void **state)
 	sl_state_runs runs;
 	OK(sl_state_run_get(st, id, &runs, &e_));
 	sl_state_runs_free(&runs);
-	sl_state_close(st);
-}
-
-static void test_loaded_versions(void **state)
-{
-	(void)state;
-	sl_state *st = open_ok();
-	int64_t v = 0;
-	OK(sl_state_loaded_version_get(st, "local", "raw/shop_db/orders", &v, &e_));
-	assert_int_equal(v, -1);
-	OK(sl_state_loaded_version_set(st, "local", "raw/shop_db/orders", 0, &e_));
-	OK(sl_state_loaded_version_set(st, "pg", "raw/shop_db/orders", 7, &e_));
-	OK(sl_state_loaded_version_get(st, "local", "raw/shop_db/orders", &v, &e_));
-	assert_int_equal(v, 0);
-	OK(sl_state_loaded_version_set(st, "local", "raw/shop_db/orders", 3, &e_));
-	sl_state_close(st);
-	st = open_ok();
-	OK(sl_state_loaded_version_get(st, "local", "raw/shop_db/orders", &v, &e_));
-	assert_int_equal(v, 3);
-	OK(sl_state_loaded_version_get(st, "pg", "raw/shop_db/orders", &v, &e_));
-	assert_int_equal(v, 7);
 	sl_state_close(st);
 }
 
@@ -808,6 +794,168 @@ static void test_version_1_db_is_migrated_to_locks(void **state)
 	sl_state_close(a);
 }
 
+/* A run records its logical date, data interval, trigger, the run it
+ * resumes, its selection and its process; a plain begin is a cli run whose
+ * logical date is its start. */
+static void test_run_start_records_logical_date_and_trigger(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	char a[SL_RUN_ID_MAX], b[SL_RUN_ID_MAX];
+	int64_t seq;
+	sl_state_run_info info = {
+		.command = "backfill", .target = "local", .trigger = "backfill",
+		.logical_date = INT64_C(1704067200000000),         /* 2024-01-01 */
+		.data_interval_start = INT64_C(1704067200000000),
+		.data_interval_end = INT64_C(1704153600000000),    /* 2024-01-02 */
+		.params = "{\"select\":[\"s.t\"]}",
+	};
+	OK(sl_state_run_start(st, &info, a, &seq, &e_));
+	info.resumed_from = a;
+	info.trigger = NULL;
+	info.command = "run";
+	OK(sl_state_run_start(st, &info, b, &seq, &e_));
+	OK(sl_state_run_end(st, a, "cancelled", "cancelled by SIGTERM", &e_));
+	sl_state_runs runs;
+	OK(sl_state_run_get(st, a, &runs, &e_));
+	assert_string_equal(runs.items[0].trigger, "backfill");
+	assert_string_equal(runs.items[0].status, "cancelled");
+	assert_int_equal(runs.items[0].logical_date, INT64_C(1704067200000000));
+	assert_int_equal(runs.items[0].data_interval_start, INT64_C(1704067200000000));
+	assert_int_equal(runs.items[0].data_interval_end, INT64_C(1704153600000000));
+	assert_string_equal(runs.items[0].params, "{\"select\":[\"s.t\"]}");
+	assert_null(runs.items[0].resumed_from);
+	assert_int_equal(runs.items[0].pid, (int64_t)getpid());
+	assert_non_null(runs.items[0].host);
+	sl_state_runs_free(&runs);
+	OK(sl_state_run_get(st, b, &runs, &e_));
+	assert_string_equal(runs.items[0].trigger, "cli");
+	assert_string_equal(runs.items[0].resumed_from, a);
+	sl_state_runs_free(&runs);
+
+	char c[SL_RUN_ID_MAX];
+	int64_t before = sl_now_micros();
+	OK(sl_state_run_begin(st, "run", NULL, c, &seq, &e_));
+	OK(sl_state_run_get(st, c, &runs, &e_));
+	assert_string_equal(runs.items[0].trigger, "cli");
+	assert_true(runs.items[0].logical_date >= before);
+	assert_int_equal(runs.items[0].data_interval_start, runs.items[0].logical_date);
+	assert_int_equal(runs.items[0].data_interval_end, runs.items[0].logical_date);
+	sl_state_runs_free(&runs);
+	sl_state_close(st);
+}
+
+/* A run left "running" by a process that is gone is failed on the next
+ * reap, with its running attempts; one whose process lives is left alone. */
+static void test_runs_of_dead_processes_are_reaped(void **state)
+{
+	(void)state;
+	sl_state *st = open_ok();
+	char dead[SL_RUN_ID_MAX], live[SL_RUN_ID_MAX];
+	int64_t seq, t;
+	OK(sl_state_run_begin(st, "run", NULL, dead, &seq, &e_));
+	OK(sl_state_task_begin(st, dead, "extract:s.t", 1, &t, &e_));
+	OK(sl_state_run_begin(st, "run", NULL, live, &seq, &e_));
+	/* A child that exits at once gives a pid that no longer exists. */
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	assert_true(child > 0);
+	int wstatus;
+	waitpid(child, &wstatus, 0);
+	char path[512], sql[256];
+	sqlite3 *db;
+	snprintf(path, sizeof path, "%s/.sluice/state.db", tmp);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	snprintf(sql, sizeof sql, "UPDATE runs SET pid = %d WHERE run_id = '%s'", (int)child,
+		 dead);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	int n = -1;
+	OK(sl_state_runs_reap(st, &n, &e_));
+	assert_int_equal(n, 1);
+	sl_state_runs runs;
+	OK(sl_state_run_get(st, dead, &runs, &e_));
+	assert_string_equal(runs.items[0].status, "failed");
+	assert_string_equal(runs.items[0].message, "the process ended without finishing the run");
+	assert_true(runs.items[0].ended_at > 0);
+	sl_state_runs_free(&runs);
+	sl_state_tasks tasks;
+	OK(sl_state_tasks_list(st, dead, &tasks, &e_));
+	assert_string_equal(tasks.items[0].status, "failed");
+	sl_state_tasks_free(&tasks);
+	OK(sl_state_run_get(st, live, &runs, &e_));
+	assert_string_equal(runs.items[0].status, "running");
+	sl_state_runs_free(&runs);
+	OK(sl_state_runs_reap(st, &n, &e_));
+	assert_int_equal(n, 0);
+	sl_state_close(st);
+}
+
+/* A version 3 db keeps its runs and attempts (read as cli runs whose
+ * logical date is their start) and loses loaded_versions. */
+static void test_version_3_db_is_migrated(void **state)
+{
+	(void)state;
+	sl_state *a = open_ok();
+	sl_state_close(a);
+	char path[512];
+	sqlite3 *db;
+	snprintf(path, sizeof path, "%s/.sluice/state.db", tmp);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "DROP TABLE runs; DROP TABLE tasks; DROP INDEX IF EXISTS runs_status;"
+			     "CREATE TABLE runs(run_id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE,"
+			     " command TEXT NOT NULL, target TEXT, status TEXT NOT NULL, message TEXT,"
+			     " started_at INTEGER NOT NULL, ended_at INTEGER);"
+			     "CREATE TABLE tasks(task_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+			     " run_id TEXT NOT NULL, task TEXT NOT NULL, attempt INTEGER NOT NULL,"
+			     " status TEXT NOT NULL, message TEXT, started_at INTEGER NOT NULL,"
+			     " ended_at INTEGER);"
+			     "CREATE TABLE loaded_versions(target TEXT NOT NULL, table_name TEXT NOT NULL,"
+			     " version INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+			     " PRIMARY KEY(target, table_name));"
+			     "INSERT INTO loaded_versions VALUES('local', 'raw/s/t', 3, 1);"
+			     "INSERT INTO runs VALUES('r1', 5, 'run', 'local', 'success', NULL, 1000, 2000);"
+			     "INSERT INTO tasks(run_id, task, attempt, status, started_at, ended_at)"
+			     " VALUES('r1', 'extract:s.t', 1, 'success', 1000, 1500);"
+			     "PRAGMA user_version = 3",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	a = open_ok();
+	sl_state_runs runs;
+	OK(sl_state_run_get(a, "r1", &runs, &e_));
+	assert_string_equal(runs.items[0].status, "success");
+	assert_string_equal(runs.items[0].trigger, "cli");
+	assert_int_equal(runs.items[0].logical_date, 1000);
+	assert_int_equal(runs.items[0].data_interval_end, 1000);
+	assert_int_equal(runs.items[0].pid, 0);
+	assert_null(runs.items[0].host);
+	sl_state_runs_free(&runs);
+	sl_state_tasks tasks;
+	OK(sl_state_tasks_list(a, "r1", &tasks, &e_));
+	assert_int_equal(tasks.n, 1);
+	assert_int_equal(tasks.items[0].rows, -1);
+	assert_int_equal(tasks.items[0].ended_at, 1500);
+	sl_state_tasks_free(&tasks);
+	/* New runs follow the old ones. */
+	char id[SL_RUN_ID_MAX];
+	int64_t seq;
+	OK(sl_state_run_begin(a, "run", NULL, id, &seq, &e_));
+	sl_state_close(a);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = "
+					    "'loaded_versions'", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -827,7 +975,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_done_and_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transaction_groups_and_rolls_back, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_loaded_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_test_results_metrics_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles_share_the_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_survives_allocation_failures, setup,
@@ -846,6 +993,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_version_1_db_is_migrated_to_locks, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_run_start_records_logical_date_and_trigger,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs_of_dead_processes_are_reaped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_version_3_db_is_migrated, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,98 @@
+/*
+ * cmd_dag.c: `sluice dag` — the project's task graph, or the part that
+ * --select/--exclude pick, as text or Graphviz dot.
+ */
+#include "cli/cli_int.h"
+#include "engine/engine.h"
+#include "project/project.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sluice dag [--select SEL] [--exclude SEL] [--format text|dot]\n"
+		"                  [--project-dir DIR] [--target NAME]\n\n"
+		"Prints the run's task graph: an extract task per source table and a load\n"
+		"task per table that waits for it. text (default): one task per line in\n"
+		"the order they can run, with what each waits for; dot: Graphviz input\n"
+		"(`sluice dag --format dot | dot -Tsvg > dag.svg`).\n\n"
+		"options:\n"
+		"  --select SEL        only these tasks: SOURCE.TABLE (globs allowed), SOURCE\n"
+		"                      or source:SOURCE, tag:NAME, kind:extract|load; +SEL\n"
+		"                      adds what it waits for, SEL+ what waits for it (N+/+N:\n"
+		"                      N levels); spaces separate a union, commas intersect\n"
+		"  --exclude SEL       leave these out (same syntax)\n"
+		"  --format FORMAT     text (default) or dot\n"
+		"  --project-dir DIR   the project folder (default: .)\n"
+		"  --target NAME       the target the load tasks write to (default: sluice.yml's)\n"
+		"  --help              this text\n\n"
+		"Exit status: 0, or 2 on a usage or configuration error (a selection that\n"
+		"matches nothing is one).\n");
+}
+
+int sl_cmd_dag(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"project-dir", required_argument, NULL, 'p'},
+		{"target", required_argument, NULL, 't'},
+		{"select", required_argument, NULL, 's'},
+		{"exclude", required_argument, NULL, 'x'},
+		{"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = ".", *target = NULL, *format = "text";
+	sl_cli_select select = {0}, exclude = {0};
+	sl_error err = SL_ERROR_INIT;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': dir = optarg; break;
+		case 't': target = optarg; break;
+		case 's':
+		case 'x':
+			if (sl_cli_select_add(c == 's' ? &select : &exclude, optarg) < 0)
+				return sl_cli_usage_error("dag", "at most %d --select/--exclude items",
+							  SL_CLI_MAX_SELECT);
+			break;
+		case 'f': format = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			return sl_cli_usage_error("dag", "unknown or incomplete option '%s'; see "
+						  "`sluice dag --help`", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return sl_cli_usage_error("dag", "unexpected argument '%s'", argv[optind]);
+	if (strcmp(format, "text") != 0 && strcmp(format, "dot") != 0)
+		return sl_cli_usage_error("dag", "--format must be text or dot, not '%s'", format);
+
+	sl_project *p = NULL;
+	sl_dag g;
+	bool *selected = NULL;
+	sl_buf out = SL_BUF_INIT;
+	int rc = sl_project_load_target(&p, dir, target, &err);
+	sl_dag_init(&g);
+	if (rc == 0)
+		rc = sl_engine_dag(&g, p, target, true, true, &err);
+	if (rc == 0 && !(selected = sl_calloc((size_t)g.n + 1, sizeof *selected)))
+		rc = sl_error_set(&err, SL_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = sl_dag_select(&g, select.items, select.n, exclude.items, exclude.n, selected,
+				   &err);
+	if (rc == 0)
+		rc = sl_dag_format(&g, selected, format, &out, &err);
+	if (rc == 0 && out.len)
+		fwrite(out.data, 1, out.len, stdout);
+	sl_buf_free(&out);
+	sl_free(selected);
+	sl_dag_free(&g);
+	sl_project_free(p);
+	return rc < 0 ? sl_cli_fail(&err) : 0;
+}

@@ -1,0 +1,162 @@
+/*
+ * tasks.c: the extract and load task kinds. An attempt opens handles of its
+ * own — a state store connection, a lake handle (with the lake's commit
+ * lock in state.db when the project asks for it), the table's lock — runs
+ * the table's extract or load with the attempt's cancellation token, and
+ * says what it moved. Nothing an attempt touches is shared with another
+ * thread but the read-only project and the table's result, which only the
+ * table's tasks write, one after the other.
+ */
+#include "engine/engine_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* How long a commit waits for another process's commit lock: a commit
+ * holds it for one stat and one small PUT, so only a stuck store waits
+ * this long (a crashed holder's lock is taken over, see sl_state_lock). */
+#define COMMIT_LOCK_TIMEOUT_MS INT64_C(600000)
+
+/* lake_commit_lock: state — the lake's commit lock is a state.db lock
+ * named after the lake and table, shared by every process of the project. */
+static int commit_lock(void *ctx, const char *table, sl_error *err)
+{
+	engine_run *run = ctx;
+	char *name = sl_engine_printf("lake-commit:%s/%s", run->project->lake, table);
+	if (!name)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	int rc = sl_state_lock(run->state, name, COMMIT_LOCK_TIMEOUT_MS, err);
+	sl_free(name);
+	return rc;
+}
+
+static void commit_unlock(void *ctx, const char *table)
+{
+	engine_run *run = ctx;
+	char *name = sl_engine_printf("lake-commit:%s/%s", run->project->lake, table);
+	if (name)
+		sl_state_unlock(run->state, name);
+	sl_free(name);
+}
+
+/*
+ * One source table is worked on by one task at a time, in every process of
+ * the project: two runs that both saw a new file would land it twice, two
+ * loads would insert the same lake versions twice. The lock lives in
+ * state.db, so a scheduler fanning tables out with --select still runs
+ * different tables in parallel.
+ */
+#define TABLE_LOCK_TIMEOUT_MS INT64_C(600000)
+#define TABLE_LOCK_RENEW_S 60.0
+
+static int table_lock(engine_run *run, const char *key, sl_error *err)
+{
+	run->table_lock = sl_engine_printf("table:%s", key);
+	if (!run->table_lock)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	int rc = sl_state_lock(run->state, run->table_lock, TABLE_LOCK_TIMEOUT_MS, err);
+	if (rc < 0) {
+		sl_free(run->table_lock);
+		run->table_lock = NULL;
+		return sl_error_prefix(err, "another sluice process works on this table: ");
+	}
+	run->lock_renewed = sl_monotonic_seconds();
+	return 0;
+}
+
+int sl_engine_heartbeat(engine_run *run, sl_error *err)
+{
+	double now = sl_monotonic_seconds();
+	if (!run->table_lock || now - run->lock_renewed < TABLE_LOCK_RENEW_S)
+		return 0;
+	run->lock_renewed = now;
+	return sl_state_lock_renew(run->state, run->table_lock, err);
+}
+
+/* The attempt's own handles and the table's lock. */
+static int attempt_open(engine_run *run, const engine_exec *x, const sl_task *task,
+			const sl_cancel *cancel, sl_error *err)
+{
+	const sl_project *p = x->project;
+	int rc;
+
+	memset(run, 0, sizeof *run);
+	run->project = p;
+	run->opts = x->opts;
+	run->target = x->target;
+	memcpy(run->run_id, x->run_id, sizeof run->run_id);
+	run->seq = x->seq;
+	run->dates = x->dates;
+	run->cancel = cancel;
+	rc = sl_state_open(&run->state, p->dir, err);
+	if (rc == 0)
+		rc = sl_lake_open(&run->lake, p->lake, err);
+	if (rc < 0)
+		return rc;
+	if (p->lake_commit_lock && strcmp(p->lake_commit_lock, "state") == 0)
+		sl_lake_set_commit_lock(run->lake, commit_lock, commit_unlock, run);
+	rc = table_lock(run, task->node, err);
+	int why = rc == 0 ? sl_cancelled(cancel) : 0;
+	if (why)
+		rc = sl_error_set(err, why, "%s before it started",
+				  why == SL_ETIMEOUT ? "timed out" : "cancelled");
+	return rc;
+}
+
+static void attempt_close(engine_run *run)
+{
+	if (run->table_lock)
+		sl_state_unlock(run->state, run->table_lock);
+	sl_free(run->table_lock);
+	sl_wh_close(run->wh);
+	sl_lake_close(run->lake);
+	sl_state_close(run->state);
+}
+
+static int extract_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_outcome *out,
+		       sl_error *err)
+{
+	engine_exec *x = ctx;
+	const engine_table *et = task->data;
+	sl_table_result *r = &x->res->tables[et->index];
+	engine_run run;
+
+	/* What an earlier attempt said no longer holds. */
+	r->refused = false;
+	r->skipped = false;
+	r->rows_landed = 0;
+	r->lake_version = -1;
+	int rc = attempt_open(&run, x, task, cancel, err);
+	if (rc < 0)
+		sl_error_prefix(err, "extract %s: ", task->node);
+	else
+		rc = sl_engine_extract_table(&run, et->src, et->t, r, err);
+	attempt_close(&run);
+	out->rows = r->rows_landed;
+	out->bytes = r->bytes;
+	out->noop = rc == 0 && (r->skipped || (r->rows_read == 0 && r->files == 0));
+	return rc;
+}
+
+static int load_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_outcome *out,
+		    sl_error *err)
+{
+	engine_exec *x = ctx;
+	const engine_table *et = task->data;
+	sl_table_result *r = &x->res->tables[et->index];
+	engine_run run;
+
+	int rc = attempt_open(&run, x, task, cancel, err);
+	if (rc < 0)
+		sl_error_prefix(err, "load %s: ", task->node);
+	else
+		rc = sl_engine_load_table(&run, et->src, et->t, r, err);
+	attempt_close(&run);
+	out->rows = r->rows_loaded > 0 ? r->rows_loaded : 0;
+	out->bytes = 0;
+	out->noop = rc == 0 && r->rows_loaded <= 0;
+	return rc;
+}
+
+const sl_task_kind sl_engine_extract_kind = {.name = "extract", .run = extract_run};
+const sl_task_kind sl_engine_load_kind = {.name = "load", .run = load_run};
