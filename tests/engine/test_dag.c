@@ -631,6 +631,56 @@ static void test_exec_unrecorded_success_fails(void **state)
 	sl_dag_free(&g);
 }
 
+/* Every allocation of building, selecting, printing and running a graph
+ * may fail: the error is SL_ENOMEM and nothing leaks. */
+static void test_dag_out_of_memory_fails_cleanly(void **state)
+{
+	bool succeeded = false;
+	for (long n = 0; n < 400 && !succeeded; n++) {
+		sl_dag g;
+		sl_dag_init(&g);
+		sl_error err = SL_ERROR_INIT;
+		sl_buf out = SL_BUF_INIT;
+		bool selected[20];
+		sl_task_status st[20];
+		sl_alloc_fail_after(n);
+		int rc = 0;
+		for (int i = 0; rc >= 0 && i < 20; i++) {
+			char id[32];
+			snprintf(id, sizeof id, "extract:s.t%d", i);
+			const char *tags[1] = {"daily"};
+			sl_task t = {.kind = &extract_kind, .id = id, .node = id + 8, .source = "s",
+				     .tags = tags, .ntags = 1};
+			rc = sl_dag_add(&g, &t, &err);
+			if (rc >= 0 && i > 0)
+				rc = sl_dag_depend(&g, i, i / 2, &err);
+			if (rc >= 0 && i > 5)
+				rc = sl_dag_depend(&g, i, i - 5, &err);
+		}
+		const char *sel = "+s.t19 s.t3+,tag:daily", *exc = "1+s.t10";
+		if (rc >= 0)
+			rc = sl_dag_select(&g, &sel, 1, &exc, 1, selected, &err);
+		if (rc >= 0)
+			rc = sl_dag_format(&g, selected, "dot", &out, &err);
+		sl_exec_opts o = {.threads = 2};
+		if (rc >= 0)
+			rc = sl_dag_execute(&g, selected, &o, st, &err);
+		sl_alloc_fail_after(-1);
+		if (rc < 0) {
+			assert_int_equal(rc, SL_ENOMEM);
+			assert_int_equal(err.code, SL_ENOMEM);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(st[19], SL_TASK_SUCCESS);
+			assert_int_equal(st[10], SL_TASK_NOT_SELECTED);
+			succeeded = true;
+		}
+		sl_buf_free(&out);
+		sl_dag_free(&g);
+	}
+	assert_true(succeeded);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_exec_fail_fast_cancels_the_rest),
 		cmocka_unit_test(test_exec_two_threads_run_two_tasks_at_once),
 		cmocka_unit_test(test_exec_unrecorded_success_fails),
+		cmocka_unit_test(test_dag_out_of_memory_fails_cleanly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
