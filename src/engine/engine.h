@@ -226,9 +226,14 @@ typedef struct sl_exec_opts {
 	 * starts; a negative return fails the attempt before it runs. */
 	int (*on_start)(void *ctx, int task, int attempt, sl_error *err);
 	/* Called when an attempt ended: status SUCCESS, FAILED, UP_FOR_RETRY,
-	 * TIMED_OUT or CANCELLED, err its error (code 0 on success); a negative
-	 * return turns a success into a failure. Also called once (attempt 0)
-	 * for every task that never ran: SKIPPED or CANCELLED. */
+	 * TIMED_OUT or CANCELLED, err its error (code 0 on success); a failed
+	 * or timed-out attempt with retries left is UP_FOR_RETRY (err tells
+	 * which: SL_ETIMEOUT for a timeout). A negative return turns a success
+	 * into a failure (not retried; downstream skipped). Also called once
+	 * (attempt 0) for every task that ends without an attempt of its own:
+	 * SKIPPED (err names the upstream task, code 0) or CANCELLED (code
+	 * SL_ECANCELLED; also a task that was waiting for its retry). The
+	 * callbacks run on the thread that called sl_dag_execute. */
 	int (*on_end)(void *ctx, int task, int attempt, sl_task_status status,
 		      const sl_task_outcome *out, const sl_error *err, sl_error *rec_err);
 } sl_exec_opts;
@@ -236,9 +241,11 @@ typedef struct sl_exec_opts {
 /*
  * Runs the selected tasks (selected NULL: all) in dependency order, at most
  * opts->threads at once. A task runs once every task it waits for succeeded
- * (an unselected upstream counts as done); a failed one is retried as its
- * retries say, then everything downstream of it is skipped while other
- * branches go on. status[g->n] gets each task's final status. Returns 0
+ * (an unselected upstream counts as done, though a selected task still
+ * waits for the selected ones beyond it); a failed one is retried as its
+ * retries say (the wait doubles after each retry, with ±25% jitter),
+ * then everything downstream of it is skipped while other branches go on.
+ * status[g->n] gets each task's final status. Returns 0
  * when every selected task succeeded, 1 when one failed, was skipped,
  * timed out or cancelled, or a negative code when the executor itself
  * could not go on (threads).
