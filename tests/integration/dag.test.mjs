@@ -373,3 +373,23 @@ test('a run whose process was killed is marked failed by the next run', async ()
   assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
   assert.equal(count(dir, 'api__items'), 1);
 });
+
+test('an attempt whose start cannot be recorded does not run and fails its task', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const path = (await import('node:path')).default;
+  const dir = project({
+    'sources/s.yml': 'source: s\nkind: csv\ntables:\n  - name: t\n    path: data/t.csv\n',
+    'data/t.csv': 'id\n1\n',
+  });
+  assert.equal(run(dir, ['dag']).code, 0);
+  assert.equal(run(dir, ['run', '--select', 'nothing*']).code, 2); // creates state.db, runs nothing
+  execFileSync('sqlite3', [path.join(dir, '.sluice', 'state.db'),
+    "CREATE TRIGGER no_extract BEFORE INSERT ON tasks WHEN NEW.task LIKE 'extract:%' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;"]);
+  const r = run(dir, ['run']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^error: s\.t: extract: not started: recording its start failed: state db \S+: insert task: disk I\/O error/m);
+  // nothing was extracted, and the load was skipped
+  assert.equal(run(dir, ['lake', 'ls']).stdout.includes('raw/s/t'), false);
+  const show = runsJson(dir)[0];
+  assert.equal(show.status, 'failed');
+});
