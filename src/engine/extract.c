@@ -343,7 +343,7 @@ static int set_lake_mark(engine_run *run, const char *key, const char *lake_tabl
  * Recovery: each commit of the table carries the progress its run reached
  * (files done, watermark). Applying again the progress of every commit
  * from the state's lake mark on is harmless, and repairs a run that died
- * between its commit and its checkpoint; with no mark (a state.db that is
+ * between its commit and the state update; with no mark (a state.db that is
  * new, deleted or older than the lake) every commit's progress is applied,
  * so files landed by earlier runs are not extracted a second time.
  */

@@ -2,7 +2,7 @@
  * project_sources.c: loading sources/NAME.yml (one source per file, in file
  * name order) into sl_source values. This file reads the keys every source
  * and table has (source, kind, tables; name, primary_key, columns, write,
- * max_bad_rows) and hands the rest of each mapping to the source kind from
+ * max_bad_rows, cursor) and hands the rest of each mapping to the source kind from
  * the registry in sources/, through an sl_config over the YAML: unknown keys
  * and keys of another kind are refused here, the kind's own keys are read and
  * checked by the kind.
@@ -24,7 +24,7 @@ static const char *const source_keys[] = {"source", "kind", "tables",
 					  /* task policy and tags (project_policy.c) */
 					  "retries", "retry_delay", "timeout", "tags", NULL};
 static const char *const table_keys[] = {"name", "primary_key", "columns", "write",
-					 "max_bad_rows",
+					 "max_bad_rows", "cursor",
 					 /* task policy and tags (project_policy.c) */
 					 "retries", "retry_delay", "timeout", "tags", NULL};
 
@@ -270,7 +270,11 @@ static int load_table(pj_file *f, sl_source *s, yaml_node_t *n, int idx, sl_sour
 				 &t->nprimary_key)) < 0 ||
 	    (rc = pj_get_kvs(f, n, "columns", where, false, &t->columns)) < 0 ||
 	    (rc = check_columns(f, t, where)) < 0 ||
-	    (rc = pj_get_int(f, n, "max_bad_rows", where, 0, INT64_MAX, &t->max_bad_rows)) < 0)
+	    (rc = pj_get_int(f, n, "max_bad_rows", where, 0, INT64_MAX, &t->max_bad_rows)) < 0 ||
+	    (rc = pj_get_str(f, n, "cursor", where, &t->cursor)) < 0)
+		return rc;
+	if (t->cursor && (rc = pj_check_name_len(f, pj_line(pj_get(f, n, "cursor", NULL)),
+						  "cursor column", t->cursor)) < 0)
 		return rc;
 	for (int i = 0; i < t->nprimary_key; i++) {
 		int line = pj_line(pj_get(f, n, "primary_key", NULL));

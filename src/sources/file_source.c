@@ -1,6 +1,6 @@
 /*
- * file_source.c: the file source — kinds csv and s3 (and files), one
- * mechanism for local paths and s3:// URLs through sl_store. It lists the
+ * file_source.c: the file source — kinds csv and s3 — one mechanism for
+ * local paths and s3:// URLs through sl_store. It lists the
  * files a table's glob matches, asks the engine which were extracted
  * before (same path, size and version: mtime locally, ETag on S3; a
  * changed file is extracted again whole), infers or reads the schema from
@@ -718,10 +718,9 @@ done:
 	if (in)
 		in->close(in);
 	sl_schema_free(s);
+	/* Readers' errors name the file; say which file when they do not. */
 	if (rc < 0 && rc != SL_ECONFIG && !strstr(err->message, origin))
 		sl_error_prefix(err, "%s: ", origin);
-	else if (rc < 0 && rc != SL_ECONFIG && x->format == SL_FILE_CSV && !x->remote)
-		sl_error_prefix(err, "source %s table %s: ", x->src->name, x->t->name);
 	sl_free(origin);
 	return rc;
 }

@@ -355,7 +355,7 @@ typedef struct sl_http_extractor {
 	const sl_cancel *cancel;
 	sl_quarantine_fn on_bad;
 	void *on_bad_ctx;
-	char *key;         /* "source.table" in the state store */
+	char *key;         /* "source.table" */
 	char *label;       /* "source.table", for messages */
 	sl_http_client client;
 	struct curl_slist *headers;

@@ -19,7 +19,6 @@ static const char *const pagination_types[] = {"page", "offset", "cursor", "link
 
 static const sl_source_key table_keys[] = {
 	{"url", SL_KEY_STRING, NULL},
-	{"cursor", SL_KEY_STRING, NULL},
 	{"lookback", SL_KEY_DURATION, NULL},
 	{"method", SL_KEY_STRING, NULL},
 	{"params", SL_KEY_MAPPING, NULL},
@@ -164,11 +163,7 @@ static int http_parse_table(sl_config *c, const sl_source *src, sl_source_table 
 	o->max_retry_micros = 600 * SL_MICROS_PER_SEC;
 	if ((rc = c->ops->str(c, "url", &o->url)) < 0 ||
 	    (rc = c->ops->integer(c, "max_columns", 1, INT32_MAX, &o->max_columns)) < 0 ||
-	    (rc = c->ops->str(c, "cursor", &t->cursor)) < 0 ||
 	    (rc = c->ops->str(c, "lookback", &lookback)) < 0)
-		return rc;
-	if (t->cursor &&
-	    (rc = c->ops->check_name(c, c->ops->line(c, "cursor"), "cursor column", t->cursor)) < 0)
 		return rc;
 	if (lookback && (rc = sl_config_duration(c, "lookback", &o->lookback_micros)) < 0)
 		return rc;

@@ -59,7 +59,7 @@ int sl_pg_copy_field(const char *s, size_t n, sl_buf *out);
 
 /* A cursor value as an ordered int64: days, micros or the integer. */
 int sl_pg_cursor_parse(sl_type t, const char *s, int64_t *out);
-/* Writes the cursor value as text for the state store and SQL literals. */
+/* Writes the cursor value as text for the watermark and SQL literals. */
 void sl_pg_cursor_format(sl_type t, int64_t v, char *out, size_t n);
 /* True when t can be a cursor: int32, int64, date, timestamp. */
 bool sl_pg_cursor_type_ok(sl_type t);

@@ -1,6 +1,6 @@
 /*
  * postgres_config.c: the postgres kind — its source key (connection), its
- * table keys (cursor, lookback, query, where, schema,
+ * table keys (lookback, query, where, schema,
  * cast_unsupported_to_text), how they are read and checked, and its
  * registry entry.
  */
@@ -11,7 +11,6 @@
 
 static const sl_source_key source_keys[] = {{"connection", SL_KEY_STRING, NULL}, {NULL}};
 static const sl_source_key table_keys[] = {
-	{"cursor", SL_KEY_STRING, NULL},
 	{"lookback", SL_KEY_DURATION, NULL},
 	{"query", SL_KEY_STRING, NULL},
 	{"where", SL_KEY_STRING, NULL},
@@ -78,15 +77,11 @@ static int pg_parse_table(sl_config *c, const sl_source *src, sl_source_table *t
 	int rc;
 	if (!o)
 		return sl_error_set(c->err, SL_ENOMEM, "out of memory");
-	if ((rc = c->ops->str(c, "cursor", &t->cursor)) < 0 ||
-	    (rc = c->ops->str(c, "lookback", &lookback)) < 0 ||
+	if ((rc = c->ops->str(c, "lookback", &lookback)) < 0 ||
 	    (rc = c->ops->str(c, "query", &o->query)) < 0 ||
 	    (rc = c->ops->str(c, "where", &o->where)) < 0 ||
 	    (rc = c->ops->str(c, "schema", &o->schema_name)) < 0 ||
 	    (rc = c->ops->boolean(c, "cast_unsupported_to_text", &o->cast_unsupported_to_text)) < 0)
-		return rc;
-	if (t->cursor &&
-	    (rc = c->ops->check_name(c, c->ops->line(c, "cursor"), "cursor column", t->cursor)) < 0)
 		return rc;
 	if (lookback && (rc = sl_config_duration(c, "lookback", &o->lookback_micros)) < 0)
 		return rc;

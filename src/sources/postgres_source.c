@@ -3,7 +3,7 @@
  * COPY (SELECT ...) TO STDOUT (text format) into one reusable batch, inside
  * one REPEATABLE READ READ ONLY transaction. Incremental by a cursor column
  * (rows with cursor > watermark - lookback; the max cursor seen becomes the
- * watermark at checkpoint), else whole, in primary-key keyset chunks.
+ * watermark the extraction returns as its progress), else whole, in primary-key keyset chunks.
  *
  * Choices: numeric without a precision lands as decimal(38,9) and a value
  * with more digits is an error naming the column (declare it in columns:);

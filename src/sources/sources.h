@@ -50,8 +50,9 @@ typedef struct sl_source_table {
 	char **primary_key;
 	sl_kvs columns;       /* declared column types, in file order: name -> type text */
 	int64_t max_bad_rows; /* default 0 */
-	char *cursor;         /* the incremental cursor column, for kinds that have
-				 one (set by the kind; loads order merges by it) */
+	char *cursor;         /* postgres and http: the incremental cursor column;
+				 every kind: with write: merge, the column whose
+				 greatest value wins */
 	/* Orchestration keys (tags, retries, retry_delay, timeout) are the
 	 * engine's and are read by project/ next to the keys above. */
 	const void *opts;     /* the kind's options (sl_source_kind.parse_table) */

@@ -855,13 +855,16 @@ static void test_kind_keys_through_the_registry(void **state)
 	assert_string_equal(load_fails(&err),
 			    "sources/s.yml:1: missing required key \"kind\" in source \"s\"; use "
 			    "csv, postgres, http or s3");
-	/* A json lines table on a csv source reads its flatten key. */
+	/* A json lines table on a csv source reads its flatten key; cursor is
+	 * every table's (merges keep the row with the greatest). */
 	write_file("sources/s.yml",
-		   "source: s\nkind: csv\ntables:\n  - {name: t, path: e.jsonl, flatten: json}\n");
+		   "source: s\nkind: csv\ntables:\n  - {name: t, path: e.jsonl, flatten: json, "
+		   "cursor: at}\n");
 	sl_project *p = load_ok();
 	const sl_file_opts *o = p->sources[0].tables[0].opts;
 	assert_string_equal(o->format, "jsonl");
 	assert_string_equal(o->flatten, "json");
+	assert_string_equal(p->sources[0].tables[0].cursor, "at");
 	sl_project_free(p);
 }
 
