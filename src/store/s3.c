@@ -19,6 +19,7 @@
 #include "store/s3_int.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,9 +536,12 @@ static const sl_store_ops s3_ops = {
 
 static const char *real_getenv(const char *name) { return getenv(name); }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+static void curl_init_once(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
 int sl_store_s3_open(sl_store **out, const char *url, sl_error *err)
 {
-	static bool curl_ready;
 	s3_store *s = NULL;
 	int rc;
 
@@ -549,12 +553,12 @@ int sl_store_s3_open(sl_store **out, const char *url, sl_error *err)
 	/* every later log line hides these */
 	sl_log_add_secret(s->cfg.secret_key);
 	sl_log_add_secret(s->cfg.session_token);
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			rc = sl_error_set(err, SL_ENET, "%s: cannot initialise libcurl", url);
-			goto fail;
-		}
-		curl_ready = true;
+	/* Once per process, whichever thread (a run's tasks open stores in
+	 * parallel) comes first. */
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_rc != CURLE_OK) {
+		rc = sl_error_set(err, SL_ENET, "%s: cannot initialise libcurl", url);
+		goto fail;
 	}
 	s->curl = curl_easy_init();
 	if (!s->curl) {

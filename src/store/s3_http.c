@@ -227,9 +227,10 @@ static void amz_now(char out[17])
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
+/* Retry jitter; one generator per thread (tasks run requests in parallel). */
 static unsigned next_rand(void)
 {
-	static unsigned state;
+	static _Thread_local unsigned state;
 	if (!state)
 		state = (unsigned)sl_now_micros() ^ ((unsigned)getpid() << 16) ^ 0x9e3779b9u;
 	state ^= state << 13;

@@ -326,3 +326,70 @@ test('table wins over source wins over defaults for retries and timeout', () => 
   assert.equal(attemptsOf(show, 'extract:s.a').length, 2);
   assert.equal(attemptsOf(show, 'extract:s.b').length, 1);
 });
+
+test('--fail-fast: the first failure cancels a task still running', { timeout: 120000 }, async () => {
+  const srv = await api(() => null); // never answers: the task runs until cancelled
+  const dir = project({
+    'sources/api.yml': `source: api\nkind: http\ntables:\n  - name: slow\n    url: ${srv.url}/slow\n    max_retries: 0\n`,
+    'sources/s.yml': 'source: s\nkind: csv\ntables:\n  - name: bad\n    path: data/missing*.csv\n',
+  });
+  const r = await runAsync(dir, ['run', '--threads', '2', '--fail-fast']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const show = showJson(dir, runId(r.stdout));
+  assert.equal(show.status, 'failed');
+  assert.deepEqual(attemptsOf(show, 'extract:s.bad').map(x => x.status), ['failed']);
+  assert.deepEqual(attemptsOf(show, 'extract:api.slow').map(x => x.status), ['cancelled']);
+  assert.deepEqual(attemptsOf(show, 'load:api.slow').map(x => x.status), ['cancelled']);
+  assert.match(r.stdout, /^api\.slow\s.*cancelled$/m);
+});
+
+test('a run whose process was killed is marked failed by the next run', async () => {
+  let child = null;
+  const srv = await api(async () => {
+    child.kill('SIGKILL');
+    return null;
+  });
+  const dir = project({
+    'sources/api.yml': `source: api\nkind: http\ntables:\n  - name: items\n    url: ${srv.url}/items\n    max_retries: 0\n`,
+  });
+  child = sluiceSpawn(['run', '--project-dir', dir]);
+  const signal = await new Promise(r => child.on('exit', (c, s) => r(s)));
+  assert.equal(signal, 'SIGKILL');
+  const killed = runsJson(dir)[0];
+  assert.equal(killed.status, 'running');
+  const r = run(dir, ['dag']); // reading the graph reaps nothing
+  assert.equal(r.code, 0);
+  assert.equal(runsJson(dir)[0].status, 'running');
+  writeFiles(dir, { 'sources/api.yml': 'source: api\nkind: csv\ntables:\n  - name: items\n    path: data/i.csv\n', 'data/i.csv': 'id\n1\n' });
+  const again = run(dir, ['run']);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stderr, /1 earlier run marked failed: the process ended without finishing/);
+  const show = showJson(dir, killed.run_id);
+  assert.equal(show.status, 'failed');
+  assert.equal(show.message, 'the process ended without finishing the run');
+  assert.deepEqual(show.attempts.map(a => [a.task, a.status]), [['extract:api.items', 'failed']]);
+  // and it can be resumed
+  const resumed = run(dir, ['run', '--resume', killed.run_id]);
+  assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+  assert.equal(count(dir, 'api__items'), 1);
+});
+
+test('an attempt whose start cannot be recorded does not run and fails its task', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const path = (await import('node:path')).default;
+  const dir = project({
+    'sources/s.yml': 'source: s\nkind: csv\ntables:\n  - name: t\n    path: data/t.csv\n',
+    'data/t.csv': 'id\n1\n',
+  });
+  assert.equal(run(dir, ['dag']).code, 0);
+  assert.equal(run(dir, ['run', '--select', 'nothing*']).code, 2); // creates state.db, runs nothing
+  execFileSync('sqlite3', [path.join(dir, '.sluice', 'state.db'),
+    "CREATE TRIGGER no_extract BEFORE INSERT ON tasks WHEN NEW.task LIKE 'extract:%' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;"]);
+  const r = run(dir, ['run']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^error: s\.t: extract: not started: recording its start failed: state db \S+: insert task: disk I\/O error/m);
+  // nothing was extracted, and the load was skipped
+  assert.equal(run(dir, ['lake', 'ls']).stdout.includes('raw/s/t'), false);
+  const show = runsJson(dir)[0];
+  assert.equal(show.status, 'failed');
+});
