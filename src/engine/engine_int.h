@@ -7,10 +7,12 @@
 #include "state/state.h"
 #include "warehouse/warehouse.h"
 
+#include <pthread.h>
+
 /*
  * One task attempt's view of the run: the run's settings (shared, read
- * only) and handles of its own — a state store connection, a lake handle,
- * a warehouse connection and the table lock — so that attempts running in
+ * only), the run's lake handle (thread-safe, shared) and handles of its
+ * own — a state store connection, a warehouse connection and the table lock — so that attempts running in
  * parallel share no mutable handle (SQLite connections, curl handles and
  * warehouse connections each belong to one thread).
  */
@@ -19,7 +21,7 @@ typedef struct engine_run {
 	const sl_run_opts *opts;
 	const sl_target *target;
 	sl_state *state;
-	sl_lake *lake;
+	sl_lake *lake;        /* the run's (engine_exec.lake), borrowed */
 	char run_id[SL_RUN_ID_MAX];
 	int64_t seq;
 	sl_logical_dates dates; /* for {{ ds }} and the data interval in sources */
@@ -67,7 +69,17 @@ typedef struct engine_exec {
 	int64_t *attempt_ids;    /* per task: its current attempt's row in state.db */
 	sl_task_status *ended;   /* per task: its final status once it ended */
 	int *table_left;         /* per table: its selected tasks not ended yet */
+	sl_lake *lake;           /* the run's lake handle, shared by every attempt: it
+				    replays each table's log once per run (see lake.h) */
+	sl_state *lock_state;    /* lake_commit_lock: state — the connection that holds
+				    commit locks, behind lock_mu */
+	pthread_mutex_t lock_mu;
 } engine_exec;
+
+/* Opens the run's lake handle (x->lake) and, when the project asks for
+ * lake_commit_lock: state, the connection its commit locks go through. */
+int engine_lake_open(engine_exec *x, sl_error *err);
+void engine_lake_close(engine_exec *x);
 
 /* -------------------------------------------------------------- resume.c */
 

@@ -389,15 +389,11 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 			: sl_error_set(err, SL_EUSAGE, "the selection matched no task");
 		goto out;
 	}
-	/* A lake that cannot be opened stops the run before it starts (each
-	 * task opens its own handle afterwards). */
-	{
-		sl_lake *lake = NULL;
-		rc = sl_lake_open(&lake, p->lake, err);
-		sl_lake_close(lake);
-		if (rc < 0)
-			goto out;
-	}
+	/* A lake that cannot be opened stops the run before it starts; its
+	 * handle then serves every task of the run. */
+	rc = engine_lake_open(&x, err);
+	if (rc < 0)
+		goto out;
 
 	/* The results, one per table with a selected task. */
 	for (int i = 0; i < g.n; i++) {
@@ -510,6 +506,7 @@ out:
 	}
 	if (rc < 0)
 		sl_run_result_free(res);
+	engine_lake_close(&x);
 	sl_free(msg);
 	sl_free(params);
 	sl_free(table_tasks);

@@ -1,11 +1,12 @@
 /*
- * tasks.c: the extract and load task kinds. An attempt opens handles of its
- * own — a state store connection, a lake handle (with the lake's commit
- * lock in state.db when the project asks for it), the table's lock — runs
- * the table's extract or load with the attempt's cancellation token, and
- * says what it moved. Nothing an attempt touches is shared with another
- * thread but the read-only project and the table's result, which only the
- * table's tasks write, one after the other.
+ * tasks.c: the extract and load task kinds, and the run's lake handle
+ * (with the lake's commit lock in state.db when the project asks for it).
+ * An attempt opens handles of its own — a state store connection, the
+ * table's lock, a warehouse connection — runs the table's extract or load
+ * with the attempt's cancellation token, and says what it moved. Nothing
+ * an attempt touches is shared with another thread but the read-only
+ * project, the lake handle (thread-safe: one lock per table) and the
+ * table's result, which only the table's tasks write, one after the other.
  */
 #include "engine/engine_int.h"
 
@@ -18,25 +19,57 @@
 #define COMMIT_LOCK_TIMEOUT_MS INT64_C(600000)
 
 /* lake_commit_lock: state — the lake's commit lock is a state.db lock
- * named after the lake and table, shared by every process of the project. */
+ * named after the lake and table, shared by every process of the project.
+ * The run's lake handle serves every attempt, so its locks go through one
+ * connection of their own, used by one thread at a time. */
 static int commit_lock(void *ctx, const char *table, sl_error *err)
 {
-	engine_run *run = ctx;
-	char *name = sl_engine_printf("lake-commit:%s/%s", run->project->lake, table);
+	engine_exec *x = ctx;
+	char *name = sl_engine_printf("lake-commit:%s/%s", x->project->lake, table);
 	if (!name)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	int rc = sl_state_lock(run->state, name, COMMIT_LOCK_TIMEOUT_MS, err);
+	pthread_mutex_lock(&x->lock_mu);
+	int rc = sl_state_lock(x->lock_state, name, COMMIT_LOCK_TIMEOUT_MS, err);
+	pthread_mutex_unlock(&x->lock_mu);
 	sl_free(name);
 	return rc;
 }
 
 static void commit_unlock(void *ctx, const char *table)
 {
-	engine_run *run = ctx;
-	char *name = sl_engine_printf("lake-commit:%s/%s", run->project->lake, table);
-	if (name)
-		sl_state_unlock(run->state, name);
+	engine_exec *x = ctx;
+	char *name = sl_engine_printf("lake-commit:%s/%s", x->project->lake, table);
+	if (name) {
+		pthread_mutex_lock(&x->lock_mu);
+		sl_state_unlock(x->lock_state, name);
+		pthread_mutex_unlock(&x->lock_mu);
+	}
 	sl_free(name);
+}
+
+int engine_lake_open(engine_exec *x, sl_error *err)
+{
+	const sl_project *p = x->project;
+	int rc = sl_lake_open(&x->lake, p->lake, err);
+	if (rc < 0 || !p->lake_commit_lock || strcmp(p->lake_commit_lock, "state") != 0)
+		return rc;
+	rc = sl_state_open(&x->lock_state, p->dir, err);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_init(&x->lock_mu, NULL);
+	sl_lake_set_commit_lock(x->lake, commit_lock, commit_unlock, x);
+	return 0;
+}
+
+void engine_lake_close(engine_exec *x)
+{
+	sl_lake_close(x->lake);
+	x->lake = NULL;
+	if (x->lock_state) {
+		sl_state_close(x->lock_state);
+		pthread_mutex_destroy(&x->lock_mu);
+	}
+	x->lock_state = NULL;
 }
 
 /*
@@ -88,13 +121,10 @@ static int attempt_open(engine_run *run, const engine_exec *x, const sl_task *ta
 	run->seq = x->seq;
 	run->dates = x->dates;
 	run->cancel = cancel;
+	run->lake = x->lake;
 	rc = sl_state_open(&run->state, p->dir, err);
-	if (rc == 0)
-		rc = sl_lake_open(&run->lake, p->lake, err);
 	if (rc < 0)
 		return rc;
-	if (p->lake_commit_lock && strcmp(p->lake_commit_lock, "state") == 0)
-		sl_lake_set_commit_lock(run->lake, commit_lock, commit_unlock, run);
 	rc = table_lock(run, task->node, err);
 	int why = rc == 0 ? sl_cancelled(cancel) : 0;
 	if (why)
@@ -109,7 +139,6 @@ static void attempt_close(engine_run *run)
 		sl_state_unlock(run->state, run->table_lock);
 	sl_free(run->table_lock);
 	sl_wh_close(run->wh);
-	sl_lake_close(run->lake);
 	sl_state_close(run->state);
 }
 

@@ -20,6 +20,8 @@ struct sl_lake_cached {
 	pthread_mutex_t mu; /* held while the state is advanced or read */
 	int refs;           /* users between acquire and release */
 	uint64_t used;      /* lake->tick at the last use */
+	char *key;          /* the table: set once, read under cache_mu only (st,
+			       and st.table with it, changes under mu) */
 	sl_lake_state st;
 };
 
@@ -27,6 +29,7 @@ static void cached_free(sl_lake_cached *c)
 {
 	sl_lake_state_free(&c->st);
 	pthread_mutex_destroy(&c->mu);
+	sl_free(c->key);
 	sl_free(c);
 }
 
@@ -66,11 +69,16 @@ static int cache_acquire(sl_lake *lake, const char *table, sl_lake_cached **out,
 	*out = NULL;
 	pthread_mutex_lock(&lake->cache_mu);
 	for (c = lake->cache; c; c = c->next)
-		if (c->st.table && strcmp(c->st.table, table) == 0)
+		if (strcmp(c->key, table) == 0)
 			break;
 	if (!c) {
 		rc = sl_alloc_zeroed((void **)&c, sizeof *c, err);
-		if (rc == 0 && (rc = sl_lake_state_init(&c->st, table, err)) < 0) {
+		if (rc == 0 && !(c->key = sl_strdup(table)))
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		if (rc == 0)
+			rc = sl_lake_state_init(&c->st, table, err);
+		if (rc < 0 && c) {
+			sl_free(c->key);
 			sl_free(c);
 			c = NULL;
 		}

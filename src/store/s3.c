@@ -511,13 +511,38 @@ static int s3_open_input(sl_store *st, const char *key, sl_input **out, sl_error
 
 /* ------------------------------------------------------------ lifecycle */
 
+CURL *sl_s3_handle_take(s3_store *s)
+{
+	CURL *h = NULL;
+	pthread_mutex_lock(&s->mu);
+	if (s->nidle > 0)
+		h = s->idle[--s->nidle];
+	pthread_mutex_unlock(&s->mu);
+	return h ? h : curl_easy_init();
+}
+
+void sl_s3_handle_give(s3_store *s, CURL *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&s->mu);
+	if (s->nidle < SL_S3_IDLE_HANDLES) {
+		s->idle[s->nidle++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (h)
+		curl_easy_cleanup(h);
+}
+
 static void s3_free(sl_store *st)
 {
 	s3_store *s = (s3_store *)st;
 	if (!s)
 		return;
-	if (s->curl)
-		curl_easy_cleanup(s->curl);
+	for (int i = 0; i < s->nidle; i++)
+		curl_easy_cleanup(s->idle[i]);
+	pthread_mutex_destroy(&s->mu);
 	sl_s3_config_reset(&s->cfg);
 	sl_free(s);
 }
@@ -560,11 +585,14 @@ int sl_store_s3_open(sl_store **out, const char *url, sl_error *err)
 		rc = sl_error_set(err, SL_ENET, "%s: cannot initialise libcurl", url);
 		goto fail;
 	}
-	s->curl = curl_easy_init();
-	if (!s->curl) {
+	pthread_mutex_init(&s->mu, NULL);
+	s->idle[0] = curl_easy_init();
+	if (!s->idle[0]) {
 		rc = sl_error_set(err, SL_ENOMEM, "%s: cannot create a curl handle", url);
+		pthread_mutex_destroy(&s->mu);
 		goto fail;
 	}
+	s->nidle = 1;
 	s->base.ops = &s3_ops;
 	snprintf(s->base.url, sizeof s->base.url, "s3://%s%s%s", s->cfg.bucket,
 		 s->cfg.prefix[0] ? "/" : "", s->cfg.prefix);

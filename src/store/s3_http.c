@@ -308,9 +308,13 @@ int sl_s3_request(s3_store *s, s3_req *r, sl_error *err)
 	size_t out_base = r->out ? r->out->len : 0;
 	int rc = 0;
 	CURLcode cc = CURLE_OK;
+	CURL *h = sl_s3_handle_take(s);
 
 	r->attempts = 0;
 	r->code[0] = '\0';
+	if (!h)
+		return sl_error_set(err, SL_ENOMEM, "s3://%s: cannot create a curl handle",
+				    c->bucket);
 	if (r->key && !r->raw_key)
 		rc = sl_s3_full_key(c, r->key, &fullkey);
 	else if (r->key)
@@ -340,7 +344,6 @@ int sl_s3_request(s3_store *s, s3_req *r, sl_error *err)
 
 	for (;;) {
 		struct curl_slist *hdrs = NULL;
-		CURL *h = s->curl;
 		double t0 = sl_monotonic_seconds();
 
 		r->attempts++;
@@ -435,6 +438,7 @@ int sl_s3_request(s3_store *s, s3_req *r, sl_error *err)
 			;
 	}
 done:
+	sl_s3_handle_give(s, h);
 	sl_buf_free(&x.errbody);
 	sl_buf_free(&fullkey);
 	sl_buf_free(&path);

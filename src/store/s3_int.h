@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 
 /* ------------------------------------------------------------ config */
 
@@ -156,11 +157,25 @@ void sl_s3_parse_error(const char *xml, size_t n, char *code, size_t codesz, cha
 
 /* ------------------------------------------------------------ requests */
 
+/* Idle curl handles a store keeps (each keeps its connections). */
+#define SL_S3_IDLE_HANDLES 8
+
+/*
+ * A store may serve several threads at once (a run's tasks share the lake
+ * handle): a request takes a curl handle of its own from the idle ones
+ * (or a new one) and gives it back when done.
+ */
 typedef struct s3_store {
 	sl_store base;
 	sl_s3_config cfg;
-	CURL *curl;
+	pthread_mutex_t mu;  /* guards idle */
+	CURL *idle[SL_S3_IDLE_HANDLES];
+	int nidle;
 } s3_store;
+
+/* A curl handle for one request (NULL when out of memory), and back. */
+CURL *sl_s3_handle_take(s3_store *s);
+void sl_s3_handle_give(s3_store *s, CURL *h);
 
 /*
  * One S3 request. The engine signs it, sends it, retries transient
