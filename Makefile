@@ -33,6 +33,7 @@ demo: build
 
 bench: build
 	@bash bench/csv_to_parquet
+	@bash bench/dag/run
 
 # libFuzzer targets for every parser (clang); FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60
