@@ -7,6 +7,7 @@
  */
 #include "cli/cli_int.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,9 @@ static void on_signal(int sig)
 	static const char first[] = "\nsluice: stopping at the next safe point; press Ctrl-C "
 				    "again to exit at once\n";
 	static const char second[] = "\nsluice: exiting now\n";
+	/* The handler may interrupt code that is about to read errno; the
+	 * write below must not change what it reads. */
+	int saved = errno;
 	if (received) {
 		ssize_t w = write(STDERR_FILENO, second, sizeof second - 1);
 		(void)w;
@@ -30,6 +34,7 @@ static void on_signal(int sig)
 		sl_cancel_request(token);
 	ssize_t w = write(STDERR_FILENO, first, sizeof first - 1);
 	(void)w;
+	errno = saved;
 }
 
 void sl_cli_signals_install(sl_cancel *c)
