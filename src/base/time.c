@@ -218,6 +218,9 @@ int sl_duration_parse(const char *s, int64_t *micros)
 		default: return SL_EINVAL;
 		}
 		s++;
+		/* "106751992d" and the like do not fit in 64 bits of microseconds. */
+		if (v > INT64_MAX / unit || total > INT64_MAX - v * unit)
+			return SL_EINVAL;
 		total += v * unit;
 	}
 	*micros = total;

@@ -131,6 +131,9 @@ int sl_cmd_backfill(int argc, char **argv)
 	if (end < start)
 		return sl_cli_usage_error("backfill", "--end %s is before --start %s", end_s,
 					  start_s);
+	/* Each run's interval ends a step after its date: that must fit too. */
+	if (step > INT64_MAX - end)
+		return sl_cli_usage_error("backfill", "--step is too long");
 	if ((end - start) / step >= MAX_RUNS)
 		return sl_cli_usage_error("backfill", "%s to %s every --step makes more than %d "
 					  "runs; use a longer --step", start_s, end_s, MAX_RUNS);

@@ -202,6 +202,12 @@ static void test_duration_parse(void **state)
 	assert_int_equal(sl_duration_parse("1h30m", &us), 0);
 	assert_true(us == 5400 * SL_MICROS_PER_SEC);
 	assert_int_equal(sl_duration_parse("2 hours", &us), SL_EINVAL);
+	/* The largest whole number of days that fits, and the first that does not. */
+	assert_int_equal(sl_duration_parse("106751991d", &us), 0);
+	assert_true(us == INT64_C(106751991) * SL_MICROS_PER_DAY);
+	assert_int_equal(sl_duration_parse("106751992d", &us), SL_EINVAL);
+	assert_int_equal(sl_duration_parse("106751991d1d", &us), SL_EINVAL);
+	assert_int_equal(sl_duration_parse("9223372036854775s", &us), SL_EINVAL);
 }
 
 static void test_log_redacts_secrets(void **state)

@@ -243,6 +243,21 @@ test('a backfill stops at the first failed run unless --continue-on-failure', ()
   assert.match(r.stderr, /--end 2024-01-01 is before --start 2024-01-03/);
 });
 
+test('a backfill --step whose run would end past the last representable time is a usage error', () => {
+  const dir = project({
+    'sources/s.yml': 'source: s\nkind: csv\ntables:\n  - name: bad\n    path: data/bad*.csv\n',
+  });
+  // 106751990 days fits in 64 bits of microseconds, but 2024 plus it does not.
+  let r = run(dir, ['backfill', '--start', '2024-01-01', '--end', '2024-01-02', '--step', '106751990d']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /--step is too long/);
+  assert.match(run(dir, ['runs']).stderr, /has no runs yet/);
+  // 106751992 days does not fit at all.
+  r = run(dir, ['backfill', '--start', '2024-01-01', '--end', '2024-01-02', '--step', '106751992d']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /--step must be a duration like 1d, 6h or 15m, not '106751992d'/);
+});
+
 function dagProject() {
   return project({
     'sources/shop.yml': 'source: shop\nkind: csv\ntags: [nightly]\ntables:\n' +
