@@ -10,8 +10,8 @@
  * no body holding a credential, and a target URL holding one is refused.
  */
 #include "sources/http_int.h"
+#include "store/store.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -21,8 +21,6 @@
 #define HTTP_MAX_REDIRECTS 5
 /* Bytes of an error response's body echoed in its message. */
 #define HTTP_ERROR_ECHO 200
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 /* Poll period of waits, in seconds: how late a cancellation is seen. */
 #define HTTP_POLL_SECS 0.2
@@ -130,7 +128,9 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 int sl_http_client_init(sl_http_client *c, sl_extract_stats *stats, sl_error *err)
 {
 	memset(c, 0, sizeof *c);
-	pthread_once(&curl_once, curl_init_once);
+	int rc = sl_curl_global_init(err);
+	if (rc < 0)
+		return rc;
 	c->curl = curl_easy_init();
 	c->multi = curl_multi_init();
 	if (!c->curl || !c->multi)

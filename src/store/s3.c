@@ -565,6 +565,15 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 static void curl_init_once(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+int sl_curl_global_init(sl_error *err)
+{
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_rc != CURLE_OK)
+		return sl_error_set(err, SL_ENET, "cannot initialise libcurl: %s",
+				    curl_easy_strerror(curl_init_rc));
+	return 0;
+}
+
 int sl_store_s3_open(sl_store **out, const char *url, sl_error *err)
 {
 	s3_store *s = NULL;
@@ -578,11 +587,8 @@ int sl_store_s3_open(sl_store **out, const char *url, sl_error *err)
 	/* every later log line hides these */
 	sl_log_add_secret(s->cfg.secret_key);
 	sl_log_add_secret(s->cfg.session_token);
-	/* Once per process, whichever thread (a run's tasks open stores in
-	 * parallel) comes first. */
-	pthread_once(&curl_once, curl_init_once);
-	if (curl_init_rc != CURLE_OK) {
-		rc = sl_error_set(err, SL_ENET, "%s: cannot initialise libcurl", url);
+	if ((rc = sl_curl_global_init(err)) < 0) {
+		sl_error_prefix(err, "%s: ", url);
 		goto fail;
 	}
 	pthread_mutex_init(&s->mu, NULL);

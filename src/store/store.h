@@ -107,6 +107,13 @@ static inline int sl_store_stat(sl_store *s, const char *key, sl_store_entry *ou
 	return s->ops->stat(s, key, out, err);
 }
 
+/*
+ * libcurl's global initialisation, once per process whichever thread comes
+ * first; every module that makes curl handles (the S3 store, the http
+ * source) calls it before its first one. 0, or SL_ENET with err set.
+ */
+int sl_curl_global_init(sl_error *err);
+
 /* Backends, used by sl_store_open. */
 int sl_store_local_open(sl_store **out, const char *root, sl_error *err);
 int sl_store_s3_open(sl_store **out, const char *url, sl_error *err);
