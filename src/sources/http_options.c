@@ -149,7 +149,7 @@ static int check_vars(sl_config *c, const sl_http_opts *o)
 static int http_parse_table(sl_config *c, const sl_source *src, sl_source_table *t)
 {
 	sl_http_opts *o = c->ops->alloc(c, sizeof *o);
-	char *lookback = NULL, *method = NULL, *retry_time = NULL;
+	char *method = NULL, *retry_time = NULL;
 	int64_t retries = 5;
 	int rc, e = 0;
 	if (!o)
@@ -163,14 +163,8 @@ static int http_parse_table(sl_config *c, const sl_source *src, sl_source_table 
 	o->max_retry_micros = 600 * SL_MICROS_PER_SEC;
 	if ((rc = c->ops->str(c, "url", &o->url)) < 0 ||
 	    (rc = c->ops->integer(c, "max_columns", 1, INT32_MAX, &o->max_columns)) < 0 ||
-	    (rc = c->ops->str(c, "lookback", &lookback)) < 0)
+	    (rc = sl_config_lookback(c, t, &o->lookback_micros)) < 0)
 		return rc;
-	if (lookback && (rc = sl_config_duration(c, "lookback", &o->lookback_micros)) < 0)
-		return rc;
-	if (lookback && !t->cursor)
-		return sl_config_fail(c, c->ops->line(c, "lookback"),
-				      "\"lookback\"%s needs a cursor (the column that grows with each "
-				      "change, e.g. cursor: updated_at)", c->where);
 	if ((rc = c->ops->str(c, "method", &method)) < 0 ||
 	    (rc = c->ops->mapping(c, "params", &o->params)) < 0 ||
 	    (rc = c->ops->mapping(c, "headers", &o->headers)) < 0 ||

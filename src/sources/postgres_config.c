@@ -73,22 +73,15 @@ static int pg_parse_source(sl_config *c, sl_source *src)
 static int pg_parse_table(sl_config *c, const sl_source *src, sl_source_table *t)
 {
 	sl_pg_opts *o = c->ops->alloc(c, sizeof *o);
-	char *lookback = NULL;
 	int rc;
 	if (!o)
 		return sl_error_set(c->err, SL_ENOMEM, "out of memory");
-	if ((rc = c->ops->str(c, "lookback", &lookback)) < 0 ||
+	if ((rc = sl_config_lookback(c, t, &o->lookback_micros)) < 0 ||
 	    (rc = c->ops->str(c, "query", &o->query)) < 0 ||
 	    (rc = c->ops->str(c, "where", &o->where)) < 0 ||
 	    (rc = c->ops->str(c, "schema", &o->schema_name)) < 0 ||
 	    (rc = c->ops->boolean(c, "cast_unsupported_to_text", &o->cast_unsupported_to_text)) < 0)
 		return rc;
-	if (lookback && (rc = sl_config_duration(c, "lookback", &o->lookback_micros)) < 0)
-		return rc;
-	if (lookback && !t->cursor)
-		return sl_config_fail(c, c->ops->line(c, "lookback"),
-				      "\"lookback\"%s needs a cursor (the column that grows with each "
-				      "change, e.g. cursor: updated_at)", c->where);
 	if ((rc = sl_config_check_vars(c, "query", 0, o->query, false)) < 0 ||
 	    (rc = sl_config_check_vars(c, "where", 0, o->where, false)) < 0)
 		return rc;

@@ -70,6 +70,21 @@ int sl_config_duration(sl_config *c, const char *key, int64_t *micros)
 	return 0;
 }
 
+int sl_config_lookback(sl_config *c, const sl_source_table *t, int64_t *micros)
+{
+	char *s = NULL;
+	int rc = c->ops->str(c, "lookback", &s);
+	if (rc < 0 || !s)
+		return rc;
+	if ((rc = sl_config_duration(c, "lookback", micros)) < 0)
+		return rc;
+	if (!t->cursor)
+		return sl_config_fail(c, c->ops->line(c, "lookback"),
+				      "\"lookback\"%s needs a cursor (the column that grows with each "
+				      "change, e.g. cursor: updated_at)", c->where);
+	return 0;
+}
+
 int sl_config_check_vars(sl_config *c, const char *key, int line, const char *value,
 			 bool allow_watermark)
 {

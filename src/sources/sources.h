@@ -132,6 +132,8 @@ int sl_config_fail(sl_config *c, int line, const char *fmt, ...) SL_PRINTF(3, 4)
 int sl_config_char(sl_config *c, const char *key, bool allow_empty, char *out);
 /* A duration key into *micros, "must be a duration like 2h, 15m, 90s or 1d". */
 int sl_config_duration(sl_config *c, const char *key, int64_t *micros);
+/* The "lookback" key (a duration) into *micros; it needs t's cursor. */
+int sl_config_lookback(sl_config *c, const sl_source_table *t, int64_t *micros);
 /*
  * Checks {{ name }} in a string option: a logical date ({{ ds }},
  * {{ data_interval_start }}, {{ data_interval_end }}) or, when

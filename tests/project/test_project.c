@@ -771,6 +771,25 @@ static void test_key_not_for_kind_and_auth_keys(void **state)
 	assert_string_equal(load_fails(&err),
 			    "sources/s.yml:6: \"lookback\" in table \"t\" must be a duration like "
 			    "2h, 15m, 90s or 1d, not \"2 hours\"");
+	/* Both kinds with a lookback say the same when it has no cursor. */
+	write_file("sources/s.yml",
+		   "source: s\nkind: postgres\nconnection: x\ntables:\n  - name: t\n"
+		   "    lookback: 2h\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/s.yml:6: \"lookback\" in table \"t\" needs a cursor (the column "
+			    "that grows with each change, e.g. cursor: updated_at)");
+	write_file("sources/s.yml",
+		   "source: s\nkind: http\ntables:\n  - name: t\n    url: http://x\n"
+		   "    lookback: 2h\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/s.yml:6: \"lookback\" in table \"t\" needs a cursor (the column "
+			    "that grows with each change, e.g. cursor: updated_at)");
+	write_file("sources/s.yml",
+		   "source: s\nkind: http\ntables:\n  - name: t\n    url: http://x\n"
+		   "    lookback: 2 hours\n    cursor: u\n");
+	assert_string_equal(load_fails(&err),
+			    "sources/s.yml:6: \"lookback\" in table \"t\" must be a duration like "
+			    "2h, 15m, 90s or 1d, not \"2 hours\"");
 }
 
 static void test_logical_date_variables_checked_at_load(void **state)
