@@ -582,6 +582,8 @@ int sl_store_s3_open(sl_store **out, const char *url, sl_error *err)
 	*out = NULL;
 	if ((rc = sl_alloc_zeroed((void **)&s, sizeof *s, err)) < 0)
 		return rc;
+	/* Before the first goto fail: s3_free destroys it. */
+	pthread_mutex_init(&s->mu, NULL);
 	if ((rc = sl_s3_config_init(&s->cfg, url, real_getenv, err)) < 0)
 		goto fail;
 	/* every later log line hides these */
@@ -591,11 +593,9 @@ int sl_store_s3_open(sl_store **out, const char *url, sl_error *err)
 		sl_error_prefix(err, "%s: ", url);
 		goto fail;
 	}
-	pthread_mutex_init(&s->mu, NULL);
 	s->idle[0] = curl_easy_init();
 	if (!s->idle[0]) {
 		rc = sl_error_set(err, SL_ENOMEM, "%s: cannot create a curl handle", url);
-		pthread_mutex_destroy(&s->mu);
 		goto fail;
 	}
 	s->nidle = 1;
