@@ -590,14 +590,7 @@ static const sl_wh_key sqlite_keys[] = {
 	 .example = "./warehouse.db"},
 	{.name = "schema", .type = SL_WH_KEY_TEXT, .def = "main", .example = "main"},
 	{.name = "raw_schema", .type = SL_WH_KEY_TEXT, .def = "raw", .example = "raw"},
-	/* Connection keys of a server warehouse: accepted and ignored, so a
-	 * target can switch to or from postgres by its type alone. */
-	{.name = "host", .type = SL_WH_KEY_TEXT, .ignored = true},
-	{.name = "port", .type = SL_WH_KEY_INT, .min = 1, .max = 65535, .ignored = true},
-	{.name = "dbname", .type = SL_WH_KEY_TEXT, .ignored = true},
-	{.name = "user", .type = SL_WH_KEY_TEXT, .ignored = true},
-	{.name = "password", .type = SL_WH_KEY_SECRET, .ignored = true},
-	{.name = "sslmode", .type = SL_WH_KEY_TEXT, .ignored = true},
+	SL_WH_SERVER_KEYS_IGNORED,
 	{.name = NULL},
 };
 

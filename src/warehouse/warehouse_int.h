@@ -94,6 +94,19 @@ int sl_wh_bload_open(sl_wh_bload **out, sl_wh *wh, const char *schema, const cha
 /* Checks that b has the loader's columns (by position, name and type). */
 int sl_wh_check_batch(const sl_schema *cols, const sl_batch *b, sl_error *err);
 
+/*
+ * The connection keys of a server warehouse, for the key table of a file
+ * warehouse (sqlite, duckdb): accepted and ignored, so a target can switch
+ * to or from postgres by its type alone.
+ */
+#define SL_WH_SERVER_KEYS_IGNORED                                                           \
+	{.name = "host", .type = SL_WH_KEY_TEXT, .ignored = true},                          \
+	{.name = "port", .type = SL_WH_KEY_INT, .min = 1, .max = 65535, .ignored = true},   \
+	{.name = "dbname", .type = SL_WH_KEY_TEXT, .ignored = true},                        \
+	{.name = "user", .type = SL_WH_KEY_TEXT, .ignored = true},                          \
+	{.name = "password", .type = SL_WH_KEY_SECRET, .ignored = true},                    \
+	{.name = "sslmode", .type = SL_WH_KEY_TEXT, .ignored = true}
+
 /* Writes name into out (n bytes) for messages: control bytes escaped. */
 const char *sl_wh_printable(const char *name, char *out, size_t n);
 

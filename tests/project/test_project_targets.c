@@ -93,6 +93,15 @@ static void test_key_of_another_type_is_refused(void **state)
 	assert_string_equal(load_fails(&err),
 			    "sluice.yml:3: \"port\" in target \"lite\" must be between 1 and "
 			    "65535, not 0");
+	/* the same keys, from the same list, on duckdb */
+	write_file("sluice.yml", "name: shop\ntargets:\n  duck: {type: duckdb, port: 0}\n");
+	assert_string_equal(load_fails(&err),
+			    "sluice.yml:3: \"port\" in target \"duck\" must be between 1 and "
+			    "65535, not 0");
+	write_file("sluice.yml", "name: shop\ntargets:\n  duck: {type: duckdb, sslmod: x}\n");
+	assert_string_equal(load_fails(&err),
+			    "sluice.yml:3: unknown key \"sslmod\" in target \"duck\"; did you mean "
+			    "\"sslmode\"?");
 	write_file("sluice.yml", "name: shop\ntargets:\n  lite: {type: sqlite, host: db, "
 				 "port: 5433}\n");
 	sl_project *p = load_ok();
