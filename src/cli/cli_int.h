@@ -43,9 +43,10 @@ int sl_cli_select_add(sl_cli_select *s, char *arg);
 
 /* A --threads value: 1 to 1024; -1 (after a usage error) otherwise. */
 int sl_cli_parse_threads(const char *cmd, const char *v);
-/* A --logical-date value: YYYY-MM-DD (midnight UTC) or an ISO-8601
- * timestamp, into *at (micros). -1 after a usage error. */
-int sl_cli_parse_logical_date(const char *cmd, const char *v, int64_t *at);
+/* A date flag's value (--logical-date, --start, --end): YYYY-MM-DD
+ * (midnight UTC) or an ISO-8601 timestamp, into *at (micros). -1 after a
+ * usage error. */
+int sl_cli_parse_when(const char *cmd, const char *flag, const char *v, int64_t *at);
 
 /*
  * Prints "sluice: <message>" to stderr (redacted; a JSON line like the

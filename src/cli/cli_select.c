@@ -27,7 +27,7 @@ int sl_cli_parse_threads(const char *cmd, const char *v)
 	return (int)n;
 }
 
-int sl_cli_parse_logical_date(const char *cmd, const char *v, int64_t *at)
+int sl_cli_parse_when(const char *cmd, const char *flag, const char *v, int64_t *at)
 {
 	int32_t days;
 	size_t n = strlen(v);
@@ -37,7 +37,7 @@ int sl_cli_parse_logical_date(const char *cmd, const char *v, int64_t *at)
 	}
 	if (sl_timestamp_parse(v, n, at) == 0)
 		return 0;
-	sl_cli_usage_error(cmd, "--logical-date must be a date (2024-01-31) or an ISO-8601 "
-			   "timestamp (2024-01-31T06:00:00Z), not '%s'", v);
+	sl_cli_usage_error(cmd, "%s must be a date (2024-01-31) or an ISO-8601 timestamp "
+			   "(2024-01-31T06:00:00Z), not '%s'", flag, v);
 	return -1;
 }

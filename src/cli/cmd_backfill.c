@@ -43,21 +43,6 @@ static void usage(FILE *f)
 		"progress is recorded cancelled and no later date starts).\n");
 }
 
-/* A --start/--end value: a date (midnight UTC) or a timestamp. */
-static int parse_when(const char *flag, const char *v, int64_t *out)
-{
-	int32_t days;
-	if (sl_date_parse(v, strlen(v), &days) == 0) {
-		*out = (int64_t)days * SL_MICROS_PER_DAY;
-		return 0;
-	}
-	if (sl_timestamp_parse(v, strlen(v), out) == 0)
-		return 0;
-	sl_cli_usage_error("backfill", "%s must be a date (2024-01-31) or an ISO-8601 "
-			   "timestamp, not '%s'", flag, v);
-	return -1;
-}
-
 /* Runs at most this many dates: a typo in --step must not start a million runs. */
 #define MAX_RUNS 100000
 
@@ -92,12 +77,12 @@ int sl_cmd_backfill(int argc, char **argv)
 		case 't': target = optarg; break;
 		case 'a':
 			start_s = optarg;
-			if (parse_when("--start", optarg, &start) < 0)
+			if (sl_cli_parse_when("backfill", "--start", optarg, &start) < 0)
 				return 2;
 			break;
 		case 'b':
 			end_s = optarg;
-			if (parse_when("--end", optarg, &end) < 0)
+			if (sl_cli_parse_when("backfill", "--end", optarg, &end) < 0)
 				return 2;
 			break;
 		case 'S':

@@ -293,7 +293,7 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 		case 'F': fail_fast = true; break;
 		case 'd':
 			date = optarg;
-			if (sl_cli_parse_logical_date(argv[0], optarg, &at) < 0)
+			if (sl_cli_parse_when(argv[0], "--logical-date", optarg, &at) < 0)
 				return 2;
 			break;
 		case 'r': resume = optarg; break;

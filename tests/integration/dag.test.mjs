@@ -258,6 +258,22 @@ test('a backfill --step whose run would end past the last representable time is 
   assert.match(r.stderr, /--step must be a duration like 1d, 6h or 15m, not '106751992d'/);
 });
 
+test('run --logical-date and backfill --start/--end read dates alike and name the flag that is wrong', () => {
+  const dir = project({
+    'sources/s.yml': 'source: s\nkind: csv\ntables:\n  - name: bad\n    path: data/bad*.csv\n',
+  });
+  const said = "must be a date \\(2024-01-31\\) or an ISO-8601 timestamp \\(2024-01-31T06:00:00Z\\), not '2024-13-01'";
+  let r = run(dir, ['run', '--logical-date', '2024-13-01']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`run: --logical-date ${said}`));
+  r = run(dir, ['backfill', '--start', '2024-13-01', '--end', '2024-01-02']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`backfill: --start ${said}`));
+  r = run(dir, ['backfill', '--start', '2024-01-01', '--end', '2024-13-01']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, new RegExp(`backfill: --end ${said}`));
+});
+
 function dagProject() {
   return project({
     'sources/shop.yml': 'source: shop\nkind: csv\ntags: [nightly]\ntables:\n' +
