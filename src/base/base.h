@@ -258,6 +258,13 @@ int sl_parse_double(const char *s, size_t n, double *out);
 void sl_format_bytes(uint64_t bytes, char *out, size_t outsz);
 /* Random hex id of n bytes of entropy into out (2n+1 bytes). */
 void sl_random_hex(char *out, size_t nbytes);
+/*
+ * Not for secrets: a fast generator for retry jitter, one per thread (so
+ * threads may call it at once), seeded apart so that tasks retrying
+ * together do not wait the same. A value in [0, 1), or 64 random bits.
+ */
+double sl_random01(void);
+uint64_t sl_random_u64(void);
 
 /* -------------------------------------------------------------- files */
 

@@ -167,3 +167,41 @@ void sl_random_hex(char *out, size_t nbytes)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 	out[2 * nbytes] = '\0';
 }
+
+/* splitmix64: spreads a seed's bits so that near seeds give unrelated streams. */
+static uint64_t mix64(uint64_t z)
+{
+	z += UINT64_C(0x9E3779B97F4A7C15);
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+uint64_t sl_random_u64(void)
+{
+	static _Thread_local uint64_t x;
+	if (!x) {
+		/* Seeded once per thread: from the kernel when it answers, else
+		 * from the clock, the process and the thread's own address. */
+		uint64_t seed = 0;
+		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (read(fd, &seed, sizeof seed) != (ssize_t)sizeof seed)
+				seed = 0;
+			close(fd);
+		}
+		seed ^= (uint64_t)sl_now_micros() ^ ((uint64_t)getpid() << 32) ^
+			(uint64_t)(uintptr_t)&x;
+		x = mix64(seed) | 1;
+	}
+	/* xorshift64*: retry jitter needs no more. */
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	return x * UINT64_C(2685821657736338717);
+}
+
+double sl_random01(void)
+{
+	return (double)(sl_random_u64() >> 11) / 9007199254740992.0;
+}

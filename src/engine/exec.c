@@ -78,7 +78,6 @@ struct exec {
 	sl_dag_heap retry;
 	int running;
 	bool stopping;
-	uint64_t rng;
 };
 
 const char *sl_task_status_name(sl_task_status s)
@@ -226,24 +225,15 @@ static void stop_pending(exec *x)
 	}
 }
 
-static double random01(exec *x)
-{
-	/* xorshift64*: jitter needs no more. */
-	x->rng ^= x->rng >> 12;
-	x->rng ^= x->rng << 25;
-	x->rng ^= x->rng >> 27;
-	return (double)((x->rng * UINT64_C(2685821657736338717)) >> 11) / 9007199254740992.0;
-}
-
 /* Seconds before the retry after attempt (1: the first retry). */
-static double retry_wait(exec *x, const sl_task *t, int attempt)
+static double retry_wait(const sl_task *t, int attempt)
 {
 	if (t->retry_delay <= 0)
 		return 0;
 	double d = t->retry_delay;
 	for (int i = 1; i < attempt && d < MAX_RETRY_DELAY; i++)
 		d *= 2;
-	d *= 0.75 + 0.5 * random01(x);
+	d *= 0.75 + 0.5 * sl_random01();
 	return d < MAX_RETRY_DELAY ? d : MAX_RETRY_DELAY;
 }
 
@@ -288,7 +278,7 @@ static void attempt_ended(exec *x, int t, int attempt, int rc, bool deadline_pas
 		break;
 	case SL_TASK_UP_FOR_RETRY:
 		x->state[t] = ST_RETRY;
-		sl_dag_heap_push(&x->retry, t, sl_monotonic_seconds() + retry_wait(x, task, attempt));
+		sl_dag_heap_push(&x->retry, t, sl_monotonic_seconds() + retry_wait(task, attempt));
 		break;
 	case SL_TASK_FAILED:
 	case SL_TASK_TIMED_OUT:
@@ -466,9 +456,6 @@ int sl_dag_execute(const sl_dag *g, const bool *selected, const sl_exec_opts *op
 	pthread_condattr_destroy(&ca);
 	sync = true;
 	sl_cancel_init(&x.stop, opts->cancel);
-	x.rng = (uint64_t)sl_now_micros() ^ (uint64_t)(uintptr_t)&x;
-	if (!x.rng)
-		x.rng = 1;
 	for (; started < x.nw; started++) {
 		worker *w = &x.w[started];
 		w->x = &x;

@@ -63,17 +63,6 @@ static int on_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	return sl_cancelled(c->cancel) != 0;
 }
 
-static double jitter(void)
-{
-	static __thread uint64_t x;
-	if (!x)
-		x = (uint64_t)sl_now_micros() | 1;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return (double)(x >> 11) / 9007199254740992.0;
-}
-
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
 	sl_http_client *c = ud;
@@ -342,7 +331,7 @@ static int retry(sl_http_client *c, const char *cause, double wait, sl_error *er
 		return sl_error_set(err, SL_ENET, "http source %s: %s: %s, still failing after %d "
 				    "retries", req->label, c->hop_safe, cause, c->max_retries);
 	if (wait < 0)
-		wait = sl_http_backoff(c->attempt, c->backoff_base, c->backoff_cap, jitter());
+		wait = sl_http_backoff(c->attempt, c->backoff_base, c->backoff_cap, sl_random01());
 	c->retry_spent += sl_monotonic_seconds() - c->attempt_start;
 	if (c->retry_budget > 0 && c->retry_spent + wait > c->retry_budget) {
 		char budget[32];

@@ -227,18 +227,6 @@ static void amz_now(char out[17])
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-/* Retry jitter; one generator per thread (tasks run requests in parallel). */
-static unsigned next_rand(void)
-{
-	static _Thread_local unsigned state;
-	if (!state)
-		state = (unsigned)sl_now_micros() ^ ((unsigned)getpid() << 16) ^ 0x9e3779b9u;
-	state ^= state << 13;
-	state ^= state >> 17;
-	state ^= state << 5;
-	return state;
-}
-
 /* Builds the signed header list of one attempt. */
 static int build_headers(s3_store *s, s3_req *r, const char *host, const char *path,
 			 const char *payload_hash, struct curl_slist **out)
@@ -424,7 +412,7 @@ int sl_s3_request(s3_store *s, s3_req *r, sl_error *err)
 			rc = fail(s, r, what, cc, curlmsg, msg, err);
 			goto done;
 		}
-		long ms = sl_s3_backoff_ms(r->attempts, c->retry_base_ms, next_rand());
+		long ms = sl_s3_backoff_ms(r->attempts, c->retry_base_ms, (unsigned)(sl_random_u64() >> 32));
 		char why[128];
 		if (cc != CURLE_OK)
 			snprintf(why, sizeof why, "%s", curl_easy_strerror(cc));

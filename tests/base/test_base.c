@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -210,6 +211,35 @@ static void test_duration_parse(void **state)
 	assert_int_equal(sl_duration_parse("9223372036854775s", &us), SL_EINVAL);
 }
 
+static void *first_randoms(void *arg)
+{
+	uint64_t *out = arg;
+	for (int i = 0; i < 4; i++)
+		out[i] = sl_random_u64();
+	return NULL;
+}
+
+/* Jitter: values in [0, 1), and each thread a stream of its own, even
+ * threads started in the same microsecond. */
+static void test_random_per_thread(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 10000; i++) {
+		double d = sl_random01();
+		assert_true(d >= 0.0 && d < 1.0);
+	}
+	enum { N = 8 };
+	pthread_t th[N];
+	uint64_t got[N][4];
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, first_randoms, got[i]), 0);
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < N; i++)
+		for (int j = i + 1; j < N; j++)
+			assert_true(memcmp(got[i], got[j], sizeof got[i]) != 0);
+}
+
 static void test_log_redacts_secrets(void **state)
 {
 	char out[128];
@@ -375,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_validation),
 		cmocka_unit_test(test_hex_digit),
 		cmocka_unit_test(test_duration_parse),
+		cmocka_unit_test(test_random_per_thread),
 		cmocka_unit_test(test_log_redacts_secrets),
 		cmocka_unit_test(test_log_redacts_many_and_overlapping_secrets),
 		cmocka_unit_test(test_log_redacts_json_escaped_secrets),
