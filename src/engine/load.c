@@ -109,16 +109,21 @@ static int check_lake_gone(engine_run *run, const sl_source *src, const sl_sourc
 {
 	int64_t loaded = -1;
 	char *wh_table = NULL;
-	sl_error e = SL_ERROR_INIT;
 	sl_state_lake_mark mark;
 	bool extracted = false;
-	char *key = sl_engine_printf("%s.%s", src->name, t->name);
-	if (key && sl_state_lake_mark_get(run->state, key, &mark, &extracted, &e) == 0)
-		sl_state_lake_mark_clear(&mark);
+	char *key = sl_source_table_key(src, t);
+	if (!key)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	/* A mark that cannot be read says nothing: fail rather than load
+	 * nothing while the warehouse may hold loads of a lake gone. */
+	int rc = sl_state_lake_mark_get(run->state, key, &mark, &extracted, err);
 	sl_free(key);
+	if (rc < 0)
+		return sl_error_prefix(err, "reading the table's lake mark: ");
+	sl_state_lake_mark_clear(&mark);
 	if (!extracted)
 		return 0;
-	int rc = open_warehouse(run, err);
+	rc = open_warehouse(run, err);
 	if (rc < 0)
 		return rc;
 	wh_table = sl_wh_raw_table_name(src->name, t->name);

@@ -101,6 +101,18 @@ test('a Delta log that adds one path with two sizes is refused as corrupt, loadi
 
 // ------------------------------------------- lake lost under state (item 4)
 
+test('a load that cannot read the lake mark of a lost lake table fails, instead of loading nothing', async () => {
+  const dir = project({ 'sources/s.yml': csvTable(), 'data/t1.csv': 'id\n1\n2\n' });
+  await runOk(dir);
+  fs.rmSync(path.join(dir, 'lake'), { recursive: true });
+  // state.db's lake marks become unreadable (a column renamed under it).
+  execFileSync('sqlite3', [path.join(dir, '.sluice', 'state.db'),
+    'ALTER TABLE lake_marks RENAME COLUMN version TO version_moved;']);
+  const l = await run(dir, ['load']);
+  assert.equal(l.code, 1, l.out);
+  assert.match(l.stdout, /error: s\.t: load: reading the table's lake mark: state db \S+: prepare: no such column: version/);
+});
+
 test('a deleted lake fails the next run with --full-refresh as the fix, which restores every row', async () => {
   const dir = project({ 'sources/s.yml': csvTable(), 'data/t1.csv': 'id\n1\n2\n' });
   await runOk(dir);
