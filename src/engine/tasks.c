@@ -87,7 +87,10 @@ static int table_lock(engine_run *run, const char *key, sl_error *err)
 	run->table_lock = sl_engine_printf("table:%s", key);
 	if (!run->table_lock)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	int rc = sl_state_lock(run->state, run->table_lock, TABLE_LOCK_TIMEOUT_MS, err);
+	/* The wait ends with the attempt's token: Ctrl-C or the task's
+	 * timeout stops it like any other work. */
+	int rc = sl_state_lock_wait(run->state, run->table_lock, TABLE_LOCK_TIMEOUT_MS,
+				    run->cancel, err);
 	if (rc < 0) {
 		sl_free(run->table_lock);
 		run->table_lock = NULL;

@@ -76,6 +76,10 @@ void sl_state_tx_rollback(sl_state *st);
  * inside an sl_state_tx_* transaction.
  */
 int sl_state_lock(sl_state *st, const char *name, int64_t timeout_ms, sl_error *err);
+/* sl_state_lock that stops waiting once cancel (may be NULL) is cancelled
+ * or runs out of time: SL_ECANCELLED or SL_ETIMEOUT, naming the holder. */
+int sl_state_lock_wait(sl_state *st, const char *name, int64_t timeout_ms,
+		       const sl_cancel *cancel, sl_error *err);
 /* Extends the lease of a lock this handle holds; SL_ECONFLICT when it was
  * lost (expired and taken over). */
 int sl_state_lock_renew(sl_state *st, const char *name, sl_error *err);

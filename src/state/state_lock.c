@@ -136,6 +136,12 @@ static void sleep_ms(long ms)
 
 int sl_state_lock(sl_state *st, const char *name, int64_t timeout_ms, sl_error *err)
 {
+	return sl_state_lock_wait(st, name, timeout_ms, NULL, err);
+}
+
+int sl_state_lock_wait(sl_state *st, const char *name, int64_t timeout_ms,
+		       const sl_cancel *cancel, sl_error *err)
+{
 	double t0 = sl_monotonic_seconds();
 	long pause = 10;
 	holder h;
@@ -164,6 +170,13 @@ int sl_state_lock(sl_state *st, const char *name, int64_t timeout_ms, sl_error *
 		double waited_ms = (sl_monotonic_seconds() - t0) * 1000.0;
 		if (waited_ms >= (double)timeout_ms)
 			break;
+		int why = sl_cancelled(cancel);
+		if (why)
+			return sl_error_set(err, why,
+					    "state db %s: %s while waiting for lock \"%s\", held by "
+					    "pid %lld on %s",
+					    st->path, why == SL_ETIMEOUT ? "timed out" : "cancelled",
+					    name, (long long)h.pid, h.found ? h.host : "?");
 		long left = (long)((double)timeout_ms - waited_ms) + 1;
 		sleep_ms(pause < left ? pause : left);
 		if (pause < 100)

@@ -8,6 +8,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { sluice, sluiceSpawn, tmpdir, writeFiles, warehouseSql } from '../lib/harness.mjs';
 
 const servers = [];
@@ -126,6 +129,27 @@ test('a timeout ends a task reading a stalled HTTP server and is recorded timed_
   assert.deepEqual(attemptsOf(show, 'extract:api.items').map(x => x.status), ['timed_out']);
   assert.match(attemptsOf(show, 'extract:api.items')[0].error, /timed out.*\(timeout: 1s per attempt\)/);
   assert.deepEqual(attemptsOf(show, 'load:api.items').map(x => x.status), ['skipped']);
+});
+
+test('a timeout ends a task waiting for a table lock another live process holds', { timeout: 120000 }, async () => {
+  const dir = project({
+    'sources/s.yml': 'source: s\nkind: csv\ntables:\n  - name: t\n    path: data/t.csv\n    timeout: 1s\n',
+    'data/t.csv': 'id\n1\n',
+  });
+  let r = await runAsync(dir, ['run']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  // This test process (alive, same host) holds the table's lock for an hour.
+  const now = Date.now() * 1000;
+  execFileSync('sqlite3', [path.join(dir, '.sluice', 'state.db'),
+    `INSERT INTO locks(name, owner, host, pid, acquired_at, expires_at) VALUES ('table:s.t', 'other', '${os.hostname()}', ${process.pid}, ${now}, ${now + 3600e6});`]);
+  r = await runAsync(dir, ['run']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^s\.t\s.*TIMED OUT$/m);
+  const show = showJson(dir, runId(r.stdout));
+  const x = attemptsOf(show, 'extract:s.t');
+  assert.deepEqual(x.map(a => a.status), ['timed_out']);
+  assert.match(x[0].error, new RegExp(`another sluice process works on this table: state db \\S+: timed out while waiting for lock "table:s\\.t", held by pid ${process.pid} on `));
+  assert.deepEqual(attemptsOf(show, 'load:s.t').map(a => a.status), ['skipped']);
 });
 
 test('SIGTERM in the middle of a run leaves it cancelled; the rerun lands every row exactly once', async () => {
