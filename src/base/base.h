@@ -203,6 +203,8 @@ int sl_date_format(int32_t days, char *out);
 int sl_timestamp_format(int64_t micros, char *out);
 /* Same with a 'T' separator and a trailing 'Z' (ISO-8601, for JSON/logs). */
 int sl_timestamp_format_iso(int64_t micros, char *out);
+/* Same with all six fractional digits, zeros included (Delta statistics). */
+int sl_timestamp_format_iso6(int64_t micros, char *out);
 /* Wall clock, microseconds since the epoch. */
 int64_t sl_now_micros(void);
 /* Monotonic clock in seconds, for durations. */

@@ -159,7 +159,7 @@ int sl_date_format(int32_t days, char *out)
 	return snprintf(out, 16, "%04lld-%02u-%02u", (long long)y, m, d);
 }
 
-static int ts_format(int64_t micros, char *out, char sep, bool zulu)
+static int ts_format(int64_t micros, char *out, char sep, bool zulu, bool always_us)
 {
 	int64_t days = micros / SL_MICROS_PER_DAY;
 	int64_t rem = micros % SL_MICROS_PER_DAY;
@@ -171,15 +171,16 @@ static int ts_format(int64_t micros, char *out, char sep, bool zulu)
 	int n = sl_date_format((int32_t)days, out);
 	n += snprintf(out + n, 40 - n, "%c%02d:%02d:%02d", sep, (int)(secs / 3600),
 		      (int)(secs / 60 % 60), (int)(secs % 60));
-	if (us)
+	if (us || always_us)
 		n += snprintf(out + n, 40 - n, ".%06lld", (long long)us);
 	if (zulu)
 		n += snprintf(out + n, 40 - n, "Z");
 	return n;
 }
 
-int sl_timestamp_format(int64_t micros, char *out) { return ts_format(micros, out, ' ', false); }
-int sl_timestamp_format_iso(int64_t micros, char *out) { return ts_format(micros, out, 'T', true); }
+int sl_timestamp_format(int64_t micros, char *out) { return ts_format(micros, out, ' ', false, false); }
+int sl_timestamp_format_iso(int64_t micros, char *out) { return ts_format(micros, out, 'T', true, false); }
+int sl_timestamp_format_iso6(int64_t micros, char *out) { return ts_format(micros, out, 'T', true, true); }
 
 int64_t sl_now_micros(void)
 {

@@ -146,19 +146,8 @@ static int render(const sl_column *c, int64_t r, sl_buf *b)
 		return sl_buf_printf(b, "\"%.*s\"", n, tmp);
 	}
 	case SL_TIMESTAMP: {
-		int64_t micros = c->v.i64[r];
-		int64_t days = micros / SL_MICROS_PER_DAY, rem = micros % SL_MICROS_PER_DAY;
-		if (rem < 0) {
-			rem += SL_MICROS_PER_DAY;
-			days--;
-		}
-		int64_t y;
-		unsigned mo, d;
-		sl_civil_from_days((int32_t)days, &y, &mo, &d);
-		int64_t secs = rem / SL_MICROS_PER_SEC, us = rem % SL_MICROS_PER_SEC;
-		return sl_buf_printf(b, "\"%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ\"", (long long)y, mo,
-				     d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
-				     (int)us);
+		int n = sl_timestamp_format_iso6(c->v.i64[r], tmp);
+		return sl_buf_printf(b, "\"%.*s\"", n, tmp);
 	}
 	case SL_STRING: {
 		size_t n;

@@ -221,6 +221,20 @@ static void *first_randoms(void *arg)
 
 /* Jitter: values in [0, 1), and each thread a stream of its own, even
  * threads started in the same microsecond. */
+static void test_timestamp_iso6_keeps_every_digit(void **state)
+{
+	(void)state;
+	char out[48];
+	assert_int_equal(sl_timestamp_format_iso6(0, out), 27);
+	assert_string_equal(out, "1970-01-01T00:00:00.000000Z");
+	sl_timestamp_format_iso6(-1, out);
+	assert_string_equal(out, "1969-12-31T23:59:59.999999Z");
+	sl_timestamp_format_iso6(INT64_C(1706695200000000), out);
+	assert_string_equal(out, "2024-01-31T10:00:00.000000Z");
+	sl_timestamp_format_iso(INT64_C(1706695200000000), out);
+	assert_string_equal(out, "2024-01-31T10:00:00Z");
+}
+
 static void test_random_per_thread(void **state)
 {
 	(void)state;
@@ -406,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_hex_digit),
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_random_per_thread),
+		cmocka_unit_test(test_timestamp_iso6_keeps_every_digit),
 		cmocka_unit_test(test_log_redacts_secrets),
 		cmocka_unit_test(test_log_redacts_many_and_overlapping_secrets),
 		cmocka_unit_test(test_log_redacts_json_escaped_secrets),

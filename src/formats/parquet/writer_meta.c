@@ -96,22 +96,6 @@ void pq_stats_encode(const pq_col *c, const pq_minmax *m, pq_stat_bytes *out)
 	}
 }
 
-/* Timestamps as "2024-01-31T10:00:00.000000Z". */
-static int format_ts(int64_t micros, char *out, size_t outsz)
-{
-	int64_t days = micros / SL_MICROS_PER_DAY, rem = micros % SL_MICROS_PER_DAY;
-	if (rem < 0) {
-		rem += SL_MICROS_PER_DAY;
-		days--;
-	}
-	int64_t y;
-	unsigned mo, d;
-	sl_civil_from_days((int32_t)days, &y, &mo, &d);
-	int64_t secs = rem / SL_MICROS_PER_SEC, us = rem % SL_MICROS_PER_SEC;
-	return snprintf(out, outsz, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, mo, d,
-			(int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), (int)us);
-}
-
 /* Length of the first max_chars UTF-8 characters of s[0..n). */
 static size_t utf8_prefix(const char *s, size_t n, size_t max_chars, bool *cut)
 {
@@ -167,7 +151,7 @@ static int render(const pq_col *c, const pq_minmax *m, bool is_max, sl_buf *b)
 		break;
 	}
 	case SL_TIMESTAMP:
-		format_ts(is_max ? m->max.i : m->min.i, tmp, sizeof tmp);
+		sl_timestamp_format_iso6(is_max ? m->max.i : m->min.i, tmp);
 		rc = sl_buf_printf(b, "\"%s\"", tmp);
 		break;
 	case SL_STRING: {
