@@ -71,8 +71,9 @@ typedef struct engine_exec {
 	int *table_left;         /* per table: its selected tasks not ended yet */
 	sl_lake *lake;           /* the run's lake handle, shared by every attempt: it
 				    replays each table's log once per run (see lake.h) */
-	sl_state *lock_state;    /* lake_commit_lock: state — the connection that holds
-				    commit locks, behind lock_mu */
+	bool commit_locks;       /* lake_commit_lock: state */
+	struct engine_commit_hold *holds; /* the commit locks held, each through a
+				    connection of its own; the list behind lock_mu */
 	pthread_mutex_t lock_mu;
 } engine_exec;
 

@@ -20,31 +20,68 @@
 
 /* lake_commit_lock: state — the lake's commit lock is a state.db lock
  * named after the lake and table, shared by every process of the project.
- * The run's lake handle serves every attempt, so its locks go through one
- * connection of their own, used by one thread at a time. */
+ * The run's lake handle serves every task, and a lock belongs to the
+ * connection that took it: each commit lock is taken through a connection
+ * of its own, kept until it is released, so a commit that waits for another
+ * process's lock holds up no other table's commit. */
+typedef struct engine_commit_hold {
+	struct engine_commit_hold *next;
+	char *name;
+	sl_state *st;
+} engine_commit_hold;
+
+static char *commit_lock_name(const engine_exec *x, const char *table)
+{
+	return sl_engine_printf("lake-commit:%s/%s", x->project->lake, table);
+}
+
 static int commit_lock(void *ctx, const char *table, sl_error *err)
 {
 	engine_exec *x = ctx;
-	char *name = sl_engine_printf("lake-commit:%s/%s", x->project->lake, table);
-	if (!name)
-		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	engine_commit_hold *h = NULL;
+	int rc = sl_alloc_zeroed((void **)&h, sizeof *h, err);
+	if (rc == 0 && !(h->name = commit_lock_name(x, table)))
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = sl_state_open(&h->st, x->project->dir, err);
+	if (rc == 0)
+		rc = sl_state_lock(h->st, h->name, COMMIT_LOCK_TIMEOUT_MS, err);
+	if (rc < 0) {
+		if (h) {
+			sl_state_close(h->st);
+			sl_free(h->name);
+		}
+		sl_free(h);
+		return rc;
+	}
 	pthread_mutex_lock(&x->lock_mu);
-	int rc = sl_state_lock(x->lock_state, name, COMMIT_LOCK_TIMEOUT_MS, err);
+	h->next = x->holds;
+	x->holds = h;
 	pthread_mutex_unlock(&x->lock_mu);
-	sl_free(name);
-	return rc;
+	return 0;
 }
 
 static void commit_unlock(void *ctx, const char *table)
 {
 	engine_exec *x = ctx;
-	char *name = sl_engine_printf("lake-commit:%s/%s", x->project->lake, table);
-	if (name) {
-		pthread_mutex_lock(&x->lock_mu);
-		sl_state_unlock(x->lock_state, name);
-		pthread_mutex_unlock(&x->lock_mu);
+	engine_commit_hold *h = NULL;
+	char *name = commit_lock_name(x, table);
+	pthread_mutex_lock(&x->lock_mu);
+	for (engine_commit_hold **p = &x->holds; name && *p; p = &(*p)->next) {
+		if (strcmp((*p)->name, name) == 0) {
+			h = *p;
+			*p = h->next;
+			break;
+		}
 	}
+	pthread_mutex_unlock(&x->lock_mu);
 	sl_free(name);
+	if (!h)
+		return;
+	sl_state_unlock(h->st, h->name);
+	sl_state_close(h->st);
+	sl_free(h->name);
+	sl_free(h);
 }
 
 int engine_lake_open(engine_exec *x, sl_error *err)
@@ -53,10 +90,8 @@ int engine_lake_open(engine_exec *x, sl_error *err)
 	int rc = sl_lake_open(&x->lake, p->lake, err);
 	if (rc < 0 || !p->lake_commit_lock || strcmp(p->lake_commit_lock, "state") != 0)
 		return rc;
-	rc = sl_state_open(&x->lock_state, p->dir, err);
-	if (rc < 0)
-		return rc;
 	pthread_mutex_init(&x->lock_mu, NULL);
+	x->commit_locks = true;
 	sl_lake_set_commit_lock(x->lake, commit_lock, commit_unlock, x);
 	return 0;
 }
@@ -65,11 +100,20 @@ void engine_lake_close(engine_exec *x)
 {
 	sl_lake_close(x->lake);
 	x->lake = NULL;
-	if (x->lock_state) {
-		sl_state_close(x->lock_state);
-		pthread_mutex_destroy(&x->lock_mu);
+	if (!x->commit_locks)
+		return;
+	/* Every commit releases its lock; one left here would be a bug, and
+	 * its lease ends it anyway. */
+	for (engine_commit_hold *h = x->holds, *next; h; h = next) {
+		next = h->next;
+		sl_state_unlock(h->st, h->name);
+		sl_state_close(h->st);
+		sl_free(h->name);
+		sl_free(h);
 	}
-	x->lock_state = NULL;
+	x->holds = NULL;
+	pthread_mutex_destroy(&x->lock_mu);
+	x->commit_locks = false;
 }
 
 /*

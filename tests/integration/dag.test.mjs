@@ -448,3 +448,17 @@ test('an attempt whose start cannot be recorded does not run and fails its task'
   const show = runsJson(dir)[0];
   assert.equal(show.status, 'failed');
 });
+
+test('with lake_commit_lock: state, tasks running at once each commit under a lock of their own, and none is left held', () => {
+  const dir = project({
+    'sluice.yml': 'name: t\nlake: ./lake\nlake_commit_lock: state\n',
+    'sources/s.yml': 'source: s\nkind: csv\ntables:\n' +
+      [1, 2, 3, 4].map(i => `  - name: t${i}\n    path: data/t${i}.csv\n`).join(''),
+    'data/t1.csv': 'id\n1\n', 'data/t2.csv': 'id\n2\n3\n', 'data/t3.csv': 'id\n4\n5\n6\n', 'data/t4.csv': 'id\n7\n',
+  });
+  const r = sluice(['run', '--threads', '2', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(warehouseSql(dir, "SELECT (SELECT count(*) FROM raw.s__t1) || ',' || (SELECT count(*) FROM raw.s__t2) || ',' || (SELECT count(*) FROM raw.s__t3) || ',' || (SELECT count(*) FROM raw.s__t4)").trim(), "1,2,3,1");
+  const held = execFileSync('sqlite3', [path.join(dir, '.sluice', 'state.db'), "SELECT count(*) FROM locks WHERE name LIKE 'lake-commit:%'"]).toString().trim();
+  assert.equal(held, '0');
+});
