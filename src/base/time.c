@@ -218,6 +218,10 @@ int sl_duration_parse(const char *s, int64_t *micros)
 		default: return SL_EINVAL;
 		}
 		s++;
+		/* Refuse what does not fit rather than wrap to a negative or
+		 * tiny duration. */
+		if (v > (INT64_MAX - total) / unit)
+			return SL_EINVAL;
 		total += v * unit;
 	}
 	*micros = total;

@@ -202,6 +202,12 @@ static void test_duration_parse(void **state)
 	assert_int_equal(sl_duration_parse("1h30m", &us), 0);
 	assert_true(us == 5400 * SL_MICROS_PER_SEC);
 	assert_int_equal(sl_duration_parse("2 hours", &us), SL_EINVAL);
+	/* A value whose microseconds do not fit in 64 bits is refused, not
+	 * wrapped around (a negative or tiny timeout, step or retention). */
+	assert_int_equal(sl_duration_parse("99999999999d", &us), SL_EINVAL);
+	assert_int_equal(sl_duration_parse("9223372036854s", &us), 0);
+	assert_int_equal(sl_duration_parse("9223372036855s", &us), SL_EINVAL);
+	assert_int_equal(sl_duration_parse("106751991d106751991d", &us), SL_EINVAL);
 }
 
 static void test_log_redacts_secrets(void **state)
