@@ -64,6 +64,12 @@ void sl_run_result_free(sl_run_result *r)
 /* Marks r failed with msg; a second failure is added to the first. */
 static void table_fail(sl_table_result *r, int code, const char *msg)
 {
+	if (r->message && strcmp(r->message, msg) == 0) {
+		/* The load cancelled like its extract: said once is enough. */
+		if (!r->status)
+			r->status = code ? code : SL_EINTERNAL;
+		return;
+	}
 	char *m = r->message ? sl_engine_printf("%s; then: %s", r->message, msg)
 			     : sl_strdup(msg);
 	if (!r->status)
