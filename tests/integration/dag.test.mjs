@@ -262,6 +262,22 @@ test('a backfill over three dates makes three runs with the right logical dates 
   ]);
 });
 
+test('a backfill --step that would end a data interval after the year 9999 is a usage error', () => {
+  const dir = project({
+    'sources/a.yml': 'source: a\nkind: csv\ntables:\n  - name: a\n    path: data/a.csv\n',
+    'data/a.csv': 'id\n1\n',
+  });
+  for (const [start, end, step] of [['2024-01-01', '2024-01-02', '106751991d'], ['9999-12-31', '9999-12-31', '2d']]) {
+    const r = run(dir, ['backfill', '--start', start, '--end', end, '--step', step]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.equal(r.stderr, `sluice: backfill: --step ${step} puts the last data interval's end after the year 9999; use a shorter --step\n`);
+  }
+  // The last interval may end on 10000-01-01 itself.
+  const ok = run(dir, ['backfill', '--start', '9999-12-30', '--end', '9999-12-31', '--step', '1d']);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /^2 runs, 0 failed$/m);
+});
+
 test('a backfill stops at the first failed run unless --continue-on-failure', () => {
   const dir = project({
     'sources/s.yml': 'source: s\nkind: csv\ntables:\n  - name: bad\n    path: data/bad*.csv\n',
