@@ -157,6 +157,9 @@ test('SIGTERM in the middle of a run leaves it cancelled; the rerun lands every 
   assert.match(out, /cancelled by SIGTERM/);
   // A table whose two tasks were both cancelled says so once.
   assert.doesNotMatch(out, /cancelled before it started; then: cancelled before it started/);
+  // The extract stopped in flight is named first, though its load (never
+  // started) was reported cancelled before the extract stopped.
+  assert.match(out, /^error: api\.c: extract: .*cancelled; then: cancelled before it started$/m);
   const first = runsJson(dir)[0];
   assert.equal(first.status, 'cancelled');
   const show = showJson(dir, first.run_id);
