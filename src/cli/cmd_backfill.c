@@ -43,6 +43,9 @@ static void usage(FILE *f)
 		"progress is recorded cancelled and no later date starts).\n");
 }
 
+/* 10000-01-01T00:00:00Z: data intervals end at the latest there. */
+#define MAX_INTERVAL_END (INT64_C(253402300800) * SL_MICROS_PER_SEC)
+
 /* Runs at most this many dates: a typo in --step must not start a million runs. */
 #define MAX_RUNS 100000
 
@@ -62,7 +65,7 @@ int sl_cmd_backfill(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = ".", *target = NULL, *start_s = NULL, *end_s = NULL;
+	const char *dir = ".", *target = NULL, *start_s = NULL, *end_s = NULL, *step_s = "1d";
 	sl_cli_select select = {0}, exclude = {0};
 	int64_t start = 0, end = 0, step = SL_MICROS_PER_DAY;
 	int c, threads = 0;
@@ -86,6 +89,7 @@ int sl_cmd_backfill(int argc, char **argv)
 				return 2;
 			break;
 		case 'S':
+			step_s = optarg;
 			if (sl_duration_parse(optarg, &step) < 0 || step <= 0)
 				return sl_cli_usage_error("backfill", "--step must be a duration like "
 							  "1d, 6h or 15m, not '%s'", optarg);
@@ -122,6 +126,13 @@ int sl_cmd_backfill(int argc, char **argv)
 	if ((end - start) / step >= MAX_RUNS)
 		return sl_cli_usage_error("backfill", "%s to %s every --step makes more than %d "
 					  "runs; use a longer --step", start_s, end_s, MAX_RUNS);
+	/* The last run's data interval ends at last + step: keep it a date
+	 * that can be written (and computed without overflow). */
+	int64_t last = start + (end - start) / step * step;
+	if (step > MAX_INTERVAL_END - last)
+		return sl_cli_usage_error("backfill", "--step %s puts the last data interval's "
+					  "end after the year 9999; use a shorter --step",
+					  step_s);
 
 	sl_project *p = NULL;
 	if (sl_project_load_target(&p, dir, target, &err) < 0)

@@ -212,13 +212,19 @@ static void skip_downstream(exec *x, int t)
 static void stop_pending(exec *x)
 {
 	sl_error why = SL_ERROR_INIT;
-	sl_error_set(&why, SL_ECANCELLED, "cancelled before it started");
 	x->stopping = true;
 	x->ready.n = 0;
 	x->retry.n = 0;
 	for (int t = 0; t < x->g->n; t++) {
 		if (x->state[t] == ST_RUNNING || x->state[t] == ST_DONE)
 			continue;
+		/* A task waiting for its retry did start: say so. */
+		if (x->attempts[t] > 0)
+			sl_error_set(&why, SL_ECANCELLED,
+				     "cancelled while waiting to retry (after attempt %d)",
+				     x->attempts[t]);
+		else
+			sl_error_set(&why, SL_ECANCELLED, "cancelled before it started");
 		x->state[t] = ST_DONE;
 		if (is_selected(x, t))
 			report_final(x, t, SL_TASK_CANCELLED, &why);

@@ -61,11 +61,20 @@ void sl_run_result_free(sl_run_result *r)
 	r->n = 0;
 }
 
-/* Marks r failed with msg; a second failure is added to the first. */
-static void table_fail(sl_table_result *r, int code, const char *msg)
+/* Marks r failed with msg; a second failure is added to the first (before
+ * it when first: an extract's reason goes before its load's, which a
+ * cancelled run may report while the extract is still stopping). */
+static void table_fail_at(sl_table_result *r, int code, const char *msg, bool first)
 {
-	char *m = r->message ? sl_engine_printf("%s; then: %s", r->message, msg)
-			     : sl_strdup(msg);
+	if (r->message && strcmp(r->message, msg) == 0) {
+		/* The load cancelled like its extract: said once is enough. */
+		if (!r->status)
+			r->status = code ? code : SL_EINTERNAL;
+		return;
+	}
+	char *m = !r->message ? sl_strdup(msg)
+		  : first     ? sl_engine_printf("%s; then: %s", msg, r->message)
+			      : sl_engine_printf("%s; then: %s", r->message, msg);
 	if (!r->status)
 		r->status = code ? code : SL_EINTERNAL;
 	if (m) {
@@ -73,6 +82,11 @@ static void table_fail(sl_table_result *r, int code, const char *msg)
 		r->message = m;
 	}
 	/* Logged once, in the table's "table failed" line (log_table). */
+}
+
+static void table_fail(sl_table_result *r, int code, const char *msg)
+{
+	table_fail_at(r, code, msg, false);
 }
 
 /* Two source tables must not share a warehouse table ("a"."b__c" and
@@ -216,8 +230,8 @@ static int on_end(void *ctx, int task, int attempt, sl_task_status status,
 			r->load_status = status;
 	}
 	if (final && status != SL_TASK_SUCCESS && status != SL_TASK_SKIPPED)
-		table_fail(r, err && err->code ? err->code : SL_ECANCELLED,
-			   msg ? msg : sl_task_status_name(status));
+		table_fail_at(r, err && err->code ? err->code : SL_ECANCELLED,
+			      msg ? msg : sl_task_status_name(status), extract);
 	if (final && --x->table_left[et->index] == 0 && table_done(x, t, r, rec_err) < 0) {
 		table_fail(r, rec_err->code, rec_err->message);
 		if (status == SL_TASK_SUCCESS) {

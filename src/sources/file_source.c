@@ -282,8 +282,13 @@ static int open_file(file_source *x, const pending_file *f, sl_error *err)
 static void finish_file(file_source *x)
 {
 	const pending_file *f = &x->files[x->next_file - 1];
+	/* Bytes read are decompressed bytes for CSV and JSON lines (as counted
+	 * while the file is read), the file's size for Parquet. */
+	uint64_t n = x->csv_reader ? sl_csv_reader_bytes(x->csv_reader)
+		     : x->jsonl    ? sl_file_jsonl_bytes(x->jsonl)
+				   : f->size;
 	close_current(x);
-	x->bytes_done += f->size;
+	x->bytes_done += n;
 	x->base.stats.bytes = x->bytes_done;
 	x->done_files++;
 	x->base.stats.files = x->done_files;
@@ -415,8 +420,8 @@ static int file_next(sl_extractor *base, sl_batch **out, sl_error *err)
 				return (int)n;
 			x->base.stats.rows_read += n;
 			if (n > 0) {
-				x->base.stats.bytes = x->remote ? x->bytes_done
-						      : x->bytes_done + sl_csv_reader_bytes(x->csv_reader);
+				x->base.stats.bytes =
+					x->bytes_done + sl_csv_reader_bytes(x->csv_reader);
 				*out = x->batch;
 				return 1;
 			}

@@ -57,6 +57,8 @@ int sl_config_char(sl_config *c, const char *key, bool allow_empty, char *out)
 			      "\"%s\"%s must be a single character, not \"%s\"", key, c->where, s);
 }
 
+#define SL_CONFIG_MAX_DURATION (INT64_C(36500) * SL_MICROS_PER_DAY)
+
 int sl_config_duration(sl_config *c, const char *key, int64_t *micros)
 {
 	char *s = NULL;
@@ -67,6 +69,12 @@ int sl_config_duration(sl_config *c, const char *key, int64_t *micros)
 		return sl_config_fail(c, c->ops->line(c, key),
 				      "\"%s\"%s must be a duration like 2h, 15m, 90s or 1d, not "
 				      "\"%s\"", key, c->where, s);
+	/* A watermark minus a lookback, a deadline: sums that must not
+	 * overflow, and nothing needs more than a century. */
+	if (*micros > SL_CONFIG_MAX_DURATION)
+		return sl_config_fail(c, c->ops->line(c, key),
+				      "\"%s\"%s must be at most 36500d (100 years), not \"%s\"",
+				      key, c->where, s);
 	return 0;
 }
 

@@ -209,6 +209,12 @@ static void test_duration_parse(void **state)
 	assert_int_equal(sl_duration_parse("106751992d", &us), SL_EINVAL);
 	assert_int_equal(sl_duration_parse("106751991d1d", &us), SL_EINVAL);
 	assert_int_equal(sl_duration_parse("9223372036854775s", &us), SL_EINVAL);
+	/* A value whose microseconds do not fit in 64 bits is refused, not
+	 * wrapped around (a negative or tiny timeout, step or retention). */
+	assert_int_equal(sl_duration_parse("99999999999d", &us), SL_EINVAL);
+	assert_int_equal(sl_duration_parse("9223372036854s", &us), 0);
+	assert_int_equal(sl_duration_parse("9223372036855s", &us), SL_EINVAL);
+	assert_int_equal(sl_duration_parse("106751991d106751991d", &us), SL_EINVAL);
 }
 
 static void *first_randoms(void *arg)
@@ -219,8 +225,6 @@ static void *first_randoms(void *arg)
 	return NULL;
 }
 
-/* Jitter: values in [0, 1), and each thread a stream of its own, even
- * threads started in the same microsecond. */
 static void test_timestamp_iso6_keeps_every_digit(void **state)
 {
 	(void)state;
@@ -235,6 +239,8 @@ static void test_timestamp_iso6_keeps_every_digit(void **state)
 	assert_string_equal(out, "2024-01-31T10:00:00Z");
 }
 
+/* Jitter: values in [0, 1), and each thread a stream of its own, even
+ * threads started in the same microsecond. */
 static void test_random_per_thread(void **state)
 {
 	(void)state;

@@ -179,6 +179,11 @@ test('SIGTERM in the middle of a run leaves it cancelled; the rerun lands every 
   const code = await new Promise(r => child.on('exit', (c, s) => r(c ?? s)));
   assert.equal(code, 143, out);
   assert.match(out, /cancelled by SIGTERM/);
+  // A table whose two tasks were both cancelled says so once.
+  assert.doesNotMatch(out, /cancelled before it started; then: cancelled before it started/);
+  // The extract stopped in flight is named first, though its load (never
+  // started) was reported cancelled before the extract stopped.
+  assert.match(out, /^error: api\.c: extract: .*cancelled; then: cancelled before it started$/m);
   const first = runsJson(dir)[0];
   assert.equal(first.status, 'cancelled');
   const show = showJson(dir, first.run_id);
@@ -193,6 +198,40 @@ test('SIGTERM in the middle of a run leaves it cancelled; the rerun lands every 
   // A third run lands nothing twice.
   assert.equal((await runAsync(dir, ['run'])).code, 0);
   assert.deepEqual([count(dir, 'a__a'), count(dir, 'a__b'), count(dir, 'z__d')], [2, 3, 1]);
+});
+
+test('SIGTERM while a task waits for its retry records that it was cancelled after its attempt, once per table', async () => {
+  const srv = await api(() => ({ status: 500, body: { error: 'boom' } }));
+  const dir = project({
+    'sources/api.yml': `source: api\nkind: http\nretries: 3\nretry_delay: 1h\ntables:\n` +
+      `  - name: c\n    url: ${srv.url}/c\n    max_retries: 0\n`,
+  });
+  const child = sluiceSpawn(['run', '--threads', '1', '--project-dir', dir]);
+  let out = '';
+  child.stdout.on('data', d => { out += d; });
+  child.stderr.on('data', d => { out += d; });
+  const exited = new Promise(r => child.on('exit', (c, s) => r(c ?? s)));
+  // Signal once the first attempt is recorded up_for_retry (the task then
+  // waits an hour for its retry).
+  for (;;) {
+    const r = run(dir, ['runs', '--format', 'json']);
+    if (r.code === 0) {
+      const id = JSON.parse(r.stdout)[0]?.run_id;
+      const s = id && run(dir, ['runs', 'show', id, '--format', 'json']);
+      if (s && s.code === 0 && JSON.parse(s.stdout).attempts
+        .some(a => a.task === 'extract:api.c' && a.status === 'up_for_retry')) break;
+    }
+    await new Promise(r => setTimeout(r, 50));
+  }
+  child.kill('SIGTERM');
+  assert.equal(await exited, 143, out);
+  const show = showJson(dir, runsJson(dir)[0].run_id);
+  const c = attemptsOf(show, 'extract:api.c');
+  assert.deepEqual(c.map(x => x.status), ['up_for_retry', 'cancelled']);
+  assert.equal(c[1].error, 'cancelled while waiting to retry (after attempt 1)');
+  assert.equal(attemptsOf(show, 'load:api.c')[0].error, 'cancelled before it started');
+  assert.match(out, /error: api\.c: cancelled while waiting to retry \(after attempt 1\); then: cancelled before it started\n/);
+  assert.equal(srv.log.length, 1);
 });
 
 test('--resume reruns only the failed and skipped tasks, with the same logical date', () => {
@@ -248,6 +287,22 @@ test('a backfill over three dates makes three runs with the right logical dates 
     ['2024-01-02', '2024-01-02T00:00:00Z', '2024-01-03T00:00:00Z'],
     ['2024-01-03', '2024-01-03T00:00:00Z', '2024-01-04T00:00:00Z'],
   ]);
+});
+
+test('a backfill --step that would end a data interval after the year 9999 is a usage error', () => {
+  const dir = project({
+    'sources/a.yml': 'source: a\nkind: csv\ntables:\n  - name: a\n    path: data/a.csv\n',
+    'data/a.csv': 'id\n1\n',
+  });
+  for (const [start, end, step] of [['2024-01-01', '2024-01-02', '106751991d'], ['9999-12-31', '9999-12-31', '2d']]) {
+    const r = run(dir, ['backfill', '--start', start, '--end', end, '--step', step]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.equal(r.stderr, `sluice: backfill: --step ${step} puts the last data interval's end after the year 9999; use a shorter --step\n`);
+  }
+  // The last interval may end on 10000-01-01 itself.
+  const ok = run(dir, ['backfill', '--start', '9999-12-30', '--end', '9999-12-31', '--step', '1d']);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /^2 runs, 0 failed$/m);
 });
 
 test('a backfill stops at the first failed run unless --continue-on-failure', () => {

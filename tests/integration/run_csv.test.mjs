@@ -255,3 +255,21 @@ test('a task that fails while reading reports the rows it read, and that none la
   const runs = sluice(['runs', '--project-dir', dir]);
   assert.match(runs.stdout, /read 2; landed 0, quarantined 0: 2 rows neither landed nor quarantined \(the task failed\); not loaded/);
 });
+
+test('bytes read count decompressed bytes, for a gzip CSV and a gzip JSON lines file alike', async () => {
+  const zlib = await import('node:zlib');
+  const csv = 'id,v\n' + Array.from({ length: 2000 }, (_, i) => `${i},value ${i}`).join('\n') + '\n';
+  const jsonl = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ id: i, v: `value ${i}` })).join('\n') + '\n';
+  const dir = project({
+    'sources/f.yml': 'source: f\nkind: csv\ntables:\n  - name: a\n    path: data/a.csv.gz\n  - name: b\n    path: data/b.jsonl.gz\n',
+  });
+  fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'data/a.csv.gz'), zlib.gzipSync(csv));
+  fs.writeFileSync(path.join(dir, 'data/b.jsonl.gz'), zlib.gzipSync(jsonl));
+  const r = sluice(['extract', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const id = r.stdout.match(/^run (\S+)/m)[1];
+  const show = JSON.parse(sluice(['runs', 'show', id, '--format', 'json', '--project-dir', dir]).stdout);
+  const bytes = t => show.attempts.find(a => a.task === `extract:${t}`).bytes;
+  assert.deepEqual([bytes('f.a'), bytes('f.b')], [Buffer.byteLength(csv), Buffer.byteLength(jsonl)]);
+});

@@ -207,6 +207,14 @@ static void test_http_kind_reads_defaults_and_refuses_bad_values(void **state)
 	assert_string_equal(err.message, "sources/s.yml:11: \"lookback\" in table \"t\" must be a "
 			    "duration like 2h, 15m, 90s or 1d, not \"2 hours\"");
 	mem_free(&m);
+
+	/* A lookback that would overflow the watermark minus it. */
+	const char *huge[] = {"url", "https://x", "lookback", "106751991d", NULL};
+	mem_init(&m, huge, &err);
+	assert_int_equal(sl_kind_http.parse_table(&m.base, &src, &t), SL_ECONFIG);
+	assert_string_equal(err.message, "sources/s.yml:11: \"lookback\" in table \"t\" must be at "
+			    "most 36500d (100 years), not \"106751991d\"");
+	mem_free(&m);
 }
 
 static void test_postgres_kind_source_and_unnamed_tables(void **state)

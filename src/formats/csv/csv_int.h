@@ -16,6 +16,17 @@
 #define CSV_PAD 64
 /* Longest raw text kept for a record that is reported as too long. */
 #define CSV_BAD_RAW_MAX 4096
+/* Bad records (too long, unterminated) kept while a reader without a header
+ * looks for its first good record; more before it fails the open. */
+#define CSV_PENDING_BAD_MAX 64
+
+/* A bad record read ahead at open, handed back by next() before the rest. */
+typedef struct csv_bad {
+	int64_t line;
+	char *raw; /* in the reader's arena */
+	size_t raw_len;
+	char *message;
+} csv_bad;
 
 typedef enum { CSV_CODEC_NONE = 0, CSV_CODEC_GZIP, CSV_CODEC_ZSTD } csv_codec;
 
@@ -69,6 +80,8 @@ struct sl_csv_reader {
 	bool *quoted;
 	bool replay; /* next() returns the record already parsed (no header) */
 	sl_csv_record last;
+	csv_bad *pending; /* bad records before the first good one (no header) */
+	int npending, pending_pos;
 
 	int64_t line;      /* physical line of the next record */
 	int64_t record_no; /* data records returned so far */

@@ -511,6 +511,15 @@ int sl_csv_reader_next(sl_csv_reader *r, sl_csv_record *rec, sl_error *err)
 			*err = r->fail_err;
 		return r->failed;
 	}
+	if (r->pending_pos < r->npending) {
+		const csv_bad *b = &r->pending[r->pending_pos++];
+		memset(rec, 0, sizeof *rec);
+		rec->line = b->line;
+		rec->raw = b->raw;
+		rec->raw_len = b->raw_len;
+		rec->record_no = ++r->record_no;
+		return sl_error_set(err, SL_EFORMAT, "%s", b->message);
+	}
 	if (r->replay) {
 		r->replay = false;
 		*rec = r->last;
@@ -582,6 +591,31 @@ static int check_opts(const sl_csv_opts *o, const char *path, sl_error *err)
 	return 0;
 }
 
+/*
+ * Without a header the first good record gives the column count, so a bad
+ * record before it (too long, an unterminated quote) is kept to be handed
+ * back by next() in its turn, as it would be later in the file.
+ */
+static int keep_pending_bad(sl_csv_reader *r, const sl_csv_record *rec, sl_error *err)
+{
+	if (!r->pending) {
+		r->pending = sl_arena_alloc(&r->arena, CSV_PENDING_BAD_MAX * sizeof *r->pending);
+		if (!r->pending)
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+	}
+	csv_bad *b = &r->pending[r->npending];
+	b->line = rec->line;
+	b->raw_len = rec->raw_len;
+	b->raw = sl_arena_alloc(&r->arena, rec->raw_len ? rec->raw_len : 1);
+	b->message = sl_arena_strdup(&r->arena, err->message);
+	if (!b->raw || !b->message)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	memcpy(b->raw, rec->raw, rec->raw_len);
+	r->npending++;
+	sl_error_clear(err);
+	return 0;
+}
+
 static int reader_start(sl_csv_reader *r, const sl_csv_opts *opts, sl_error *err)
 {
 	sl_csv_opts def = SL_CSV_OPTS_INIT;
@@ -641,9 +675,18 @@ static int reader_start(sl_csv_reader *r, const sl_csv_opts *opts, sl_error *err
 
 	/* The first record: the header, or the first data row kept for replay. */
 	sl_csv_record rec;
-	rc = next_record(r, &rec, err);
-	if (rc < 0)
+	sl_error ferr = SL_ERROR_INIT;
+	rc = next_record(r, &rec, &ferr);
+	while (rc == SL_EFORMAT && !r->header && r->npending < CSV_PENDING_BAD_MAX) {
+		rc = keep_pending_bad(r, &rec, &ferr);
+		if (rc == 0)
+			rc = next_record(r, &rec, &ferr);
+	}
+	if (rc < 0) {
+		if (err)
+			*err = ferr;
 		return rc;
+	}
 	if (rc == 0) {
 		r->ncols = 0;
 		return 0;

@@ -588,6 +588,31 @@ static void test_csv_record_over_max_record_is_error_then_resumes(void **state)
 	sl_buf_free(&text);
 }
 
+/*
+ * Without a header the first good record gives the column count; bad
+ * records before it (too long, an unterminated quote) are handed back in
+ * their turn, not a failure of the whole file (a JSON lines file whose
+ * first line is over the limit).
+ */
+static void test_csv_no_header_bad_first_records_are_bad_rows(void **state)
+{
+	(void)state;
+	sl_buf text = SL_BUF_INIT;
+	for (int i = 0; i < 50; i++)
+		sl_buf_puts(&text, "xxxxxxxxxx");
+	sl_buf_puts(&text, "\n\"open\n1,2\n3,4\n");
+	sl_csv_opts o = SL_CSV_OPTS_INIT;
+	o.max_record = 100;
+	o.header = false;
+	assert_records(text.data, &o,
+		       "1:!mem.csv:1: record is longer than max_record (100 bytes)\n"
+		       "2:!mem.csv:2: unterminated quoted field\n"
+		       "3:1|2\n4:3|4\n");
+	/* Only bad records: nothing but them. */
+	assert_records("\"a\n", &o, "1:!mem.csv:1: unterminated quoted field\n");
+	sl_buf_free(&text);
+}
+
 static void test_csv_unterminated_quote_resumes_next_line(void **state)
 {
 	(void)state;
@@ -1201,6 +1226,7 @@ int main(void)
 		cmocka_unit_test(test_csv_records_cross_read_buffer_boundaries),
 		cmocka_unit_test(test_csv_large_file_over_default_buffer),
 		cmocka_unit_test(test_csv_record_over_max_record_is_error_then_resumes),
+		cmocka_unit_test(test_csv_no_header_bad_first_records_are_bad_rows),
 		cmocka_unit_test(test_csv_unterminated_quote_resumes_next_line),
 		cmocka_unit_test(test_csv_text_after_closing_quote_is_kept),
 		cmocka_unit_test(test_csv_gzip_multi_member_read_transparently),
