@@ -120,14 +120,13 @@ int sl_cmd_backfill(int argc, char **argv)
 	if (end < start)
 		return sl_cli_usage_error("backfill", "--end %s is before --start %s", end_s,
 					  start_s);
-	/* Each run's interval ends a step after its date: that must fit too. */
-	if (step > INT64_MAX - end)
-		return sl_cli_usage_error("backfill", "--step is too long");
 	if ((end - start) / step >= MAX_RUNS)
 		return sl_cli_usage_error("backfill", "%s to %s every --step makes more than %d "
 					  "runs; use a longer --step", start_s, end_s, MAX_RUNS);
 	/* The last run's data interval ends at last + step: keep it a date
-	 * that can be written (and computed without overflow). */
+	 * that can be written, and computed without overflow (last <= end, so
+	 * MAX_INTERVAL_END - last cannot overflow, and the sum is never made
+	 * when it would pass it). */
 	int64_t last = start + (end - start) / step * step;
 	if (step > MAX_INTERVAL_END - last)
 		return sl_cli_usage_error("backfill", "--step %s puts the last data interval's "
@@ -158,7 +157,8 @@ int sl_cmd_backfill(int argc, char **argv)
 			return sl_cli_fail(&err);
 		}
 		runs++;
-		const char *st = res.cancelled ? "cancelled" : res.failed ? "failed" : "success";
+		const char *st = res.cancelled ? "cancelled"
+				 : res.failed || res.tables_cancelled ? "failed" : "success";
 		printf("%s  %s  %-9s %d/%d tasks succeeded  %.2f s\n", ld, res.run_id, st,
 		       res.tasks_succeeded, res.tasks, res.seconds);
 		for (int i = 0; i < res.n; i++)
@@ -169,7 +169,7 @@ int sl_cmd_backfill(int argc, char **argv)
 				sl_free(clean);
 			}
 		fflush(stdout);
-		bool bad = res.failed || res.cancelled;
+		bool bad = res.failed || res.tables_cancelled || res.cancelled;
 		sl_run_result_free(&res);
 		if (bad) {
 			failed++;

@@ -235,13 +235,15 @@ static void print_summary(const sl_run_result *res, const char *cmd, bool extrac
 	if (res->n == 0)
 		printf("no source tables: add a source in sources/ (see `%s demo` for an "
 		       "example)\n", sl_cli_prog());
-	printf("%d %s, %d failed, %.2f s\n", res->n, sl_cli_plural(res->n, "table", "tables"),
-	       res->failed, res->seconds);
+	printf("%d %s, %d failed", res->n, sl_cli_plural(res->n, "table", "tables"), res->failed);
+	if (res->tables_cancelled)
+		printf(", %d cancelled", res->tables_cancelled);
+	printf(", %.2f s\n", res->seconds);
 	if (res->tasks_skipped || res->tasks_cancelled || res->tasks_failed)
 		printf("tasks: %d succeeded, %d failed, %d skipped, %d cancelled\n",
 		       res->tasks_succeeded, res->tasks_failed, res->tasks_skipped,
 		       res->tasks_cancelled);
-	if (res->failed || res->cancelled)
+	if (res->failed || res->tables_cancelled || res->cancelled)
 		printf("to rerun what did not succeed: %s %s --resume %s\n", sl_cli_prog(), cmd,
 		       res->run_id);
 }
@@ -337,7 +339,7 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 	if (rc < 0)
 		return sl_cli_fail(&err);
 	print_summary(&res, argv[0], extract, load);
-	int status = res.failed ? 1 : 0;
+	int status = res.failed || res.tables_cancelled ? 1 : 0;
 	if (res.cancelled && sig) {
 		printf("cancelled by %s\n", sig == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM");
 		status = 128 + sig;

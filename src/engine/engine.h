@@ -50,8 +50,9 @@ typedef struct sl_run_result {
 	int64_t logical_date;    /* micros since the epoch, UTC */
 	int n;
 	sl_table_result *tables; /* sl_free */
-	int failed;              /* tables with a task that failed, timed out or
-				    was cancelled, or whose outcome was not recorded */
+	int failed;              /* tables with a task that failed or timed out, or
+				    whose outcome was not recorded */
+	int tables_cancelled;    /* tables stopped by a cancellation, none failed */
 	int tasks;               /* tasks selected */
 	int tasks_succeeded;
 	int tasks_failed;        /* failed or timed out */

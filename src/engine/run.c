@@ -135,7 +135,9 @@ static void log_table(const engine_exec *x, const char *key, const sl_table_resu
 	snprintf(n[3], sizeof n[3], "%lld", (long long)r->rows_loaded);
 	snprintf(n[4], sizeof n[4], "%lld", (long long)r->lake_version);
 	snprintf(n[5], sizeof n[5], "%.3f", r->seconds);
-	sl_log_kv(r->status ? SL_LOG_ERROR : SL_LOG_INFO, r->status ? "table failed" : "table done",
+	bool cancelled = r->status == SL_ECANCELLED;
+	sl_log_kv(cancelled ? SL_LOG_WARN : r->status ? SL_LOG_ERROR : SL_LOG_INFO,
+		  cancelled ? "table cancelled" : r->status ? "table failed" : "table done",
 		  "run_id", x->run_id, "table", key, "rows_read", n[0], "rows_landed", n[1],
 		  "rows_quarantined", n[2], "rows_loaded", r->rows_loaded >= 0 ? n[3] : NULL,
 		  "lake_version", r->lake_version >= 0 ? n[4] : NULL,
@@ -296,12 +298,13 @@ static char *run_message(const sl_run_result *res)
 					"failed, %d skipped", res->tasks_succeeded, res->tasks,
 					res->tasks_cancelled, res->tasks_failed,
 					res->tasks_skipped);
-	if (res->failed == 0)
+	if (res->failed == 0 && res->tables_cancelled == 0)
 		return NULL;
-	return sl_engine_printf("%d of %d %s failed (%d of %d tasks failed, %d skipped, %d "
-				"cancelled)", res->failed, res->n,
-				res->n == 1 ? "table" : "tables", res->tasks_failed, res->tasks,
-				res->tasks_skipped, res->tasks_cancelled);
+	return sl_engine_printf("%d of %d %s failed, %d cancelled (%d of %d tasks failed, %d "
+				"skipped, %d cancelled)", res->failed, res->n,
+				res->n == 1 ? "table" : "tables", res->tables_cancelled,
+				res->tasks_failed, res->tasks, res->tasks_skipped,
+				res->tasks_cancelled);
 }
 
 int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *res,
@@ -494,16 +497,23 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 		}
 	}
 	res->cancelled = opts->cancel && sl_cancelled(opts->cancel) != 0;
-	for (int i = 0; i < total; i++)
-		if (table_tasks[i] && res->tables[i].status)
+	for (int i = 0; i < total; i++) {
+		if (!table_tasks[i] || !res->tables[i].status)
+			continue;
+		if (res->tables[i].status == SL_ECANCELLED)
+			res->tables_cancelled++;
+		else
 			res->failed++;
+	}
 	compact_results(res, total, table_tasks);
 	res->seconds = sl_monotonic_seconds() - t0;
-	sl_log(res->failed ? SL_LOG_WARN : SL_LOG_INFO, "run %s finished: %d %s, %d failed",
-	       x.run_id, res->n, res->n == 1 ? "table" : "tables", res->failed);
+	sl_log(res->failed || res->tables_cancelled ? SL_LOG_WARN : SL_LOG_INFO,
+	       "run %s finished: %d %s, %d failed, %d cancelled", x.run_id, res->n,
+	       res->n == 1 ? "table" : "tables", res->failed, res->tables_cancelled);
 	msg = run_message(res);
 	rc = sl_state_run_end(state, x.run_id,
-			      res->cancelled ? "cancelled" : res->failed ? "failed" : "success",
+			      res->cancelled ? "cancelled"
+			      : res->failed || res->tables_cancelled ? "failed" : "success",
 			      msg, err);
 	if (rc < 0) {
 		/* The tables' work is done (see their log lines) but the run
