@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 typedef struct sqlite_wh {
 	sl_wh base;
@@ -22,6 +23,9 @@ typedef struct sqlite_load {
 	sqlite3_stmt *stmt;
 	const sl_schema *cols; /* borrowed from the caller until finish/abort */
 } sqlite_load;
+
+/* How long a statement waits for another connection's lock. */
+#define SQ_BUSY_TIMEOUT_MS 10000
 
 static sqlite3 *db_of(sl_wh *wh) { return ((sqlite_wh *)wh)->db; }
 
@@ -49,6 +53,27 @@ static int sq_exec(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err)
 	if (changes)
 		*changes = sqlite3_changes64(db_of(wh));
 	return 0;
+}
+
+/*
+ * Sets a database file's journal mode and syncing (sql: the PRAGMAs).
+ * Turning a new file to WAL needs it to itself, and SQLite answers BUSY at
+ * once there instead of calling the busy handler: tasks that open a new
+ * warehouse at the same moment (parallel loads) wait their turn here, as
+ * long as the busy timeout.
+ */
+static int sq_set_journal(sl_wh *wh, const char *sql, sl_error *err)
+{
+	double until = sl_monotonic_seconds() + SQ_BUSY_TIMEOUT_MS / 1000.0;
+	for (;;) {
+		int rc = sqlite3_exec(db_of(wh), sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || sl_monotonic_seconds() >= until)
+			return sq_exec(wh, sql, NULL, err); /* once more, for its message */
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* Column i's bytes as "\x0a1b..." (PostgreSQL's text of a bytea) into out. */
@@ -291,7 +316,7 @@ static int sq_ensure_schema(sl_wh *wh, const char *schema, sl_error *err)
 				  "PRAGMA \"%s\".synchronous=NORMAL", schema, schema) < 0)
 			rc = SL_ENOMEM;
 		else
-			rc = sq_query(wh, sql.data, false, NULL, NULL, err);
+			rc = sq_set_journal(wh, sql.data, err);
 	}
 	if (rc == SL_ENOMEM)
 		sl_error_set(err, rc, "out of memory");
@@ -639,9 +664,8 @@ int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(w->db, 0);
-	sqlite3_busy_timeout(w->db, 10000);
-	rc = sq_query(&w->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", false, NULL,
-		      NULL, err);
+	sqlite3_busy_timeout(w->db, SQ_BUSY_TIMEOUT_MS);
+	rc = sq_set_journal(&w->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", err);
 	if (rc == 0)
 		rc = sq_ensure_schema(&w->base, w->base.raw_schema, err);
 	if (rc == 0)

@@ -3,6 +3,7 @@
 #include "wh_cases.h"
 
 #include <ftw.h>
+#include <pthread.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -124,6 +125,58 @@ static void test_sqlite_stores_decimals_as_exact_text(void **state)
 	sl_wh_close(wh);
 }
 
+/* Opens the warehouse at arg once the starting gun fires; NULL or the error. */
+typedef struct {
+	const char *path;
+	pthread_barrier_t *gun;
+	char error[512];
+} open_race;
+
+static void *open_at_once(void *arg)
+{
+	open_race *o = arg;
+	sl_wh_config cfg = SL_WH_CONFIG_INIT;
+	sl_error err = SL_ERROR_INIT;
+	sl_wh *wh = NULL;
+	cfg.type = "sqlite";
+	cfg.path = o->path;
+	pthread_barrier_wait(o->gun);
+	if (sl_wh_open(&wh, &cfg, &err) < 0)
+		snprintf(o->error, sizeof o->error, "%s", err.message);
+	sl_wh_close(wh);
+	sl_error_clear(&err);
+	return NULL;
+}
+
+/*
+ * Load tasks that open a new warehouse at the same moment: turning the new
+ * file to WAL needs it alone, and SQLite answers BUSY at once to a
+ * connection that would deadlock waiting; the open waits its turn instead
+ * of failing "database is locked".
+ */
+static void test_sqlite_new_file_opened_by_many_at_once(void **state)
+{
+	enum { THREADS = 8, ROUNDS = 30 };
+	for (int r = 0; r < ROUNDS; r++) {
+		char path[600];
+		pthread_t th[THREADS];
+		open_race o[THREADS];
+		pthread_barrier_t gun;
+		snprintf(path, sizeof path, "%s/race%d.db", tmpdir, ++seq);
+		pthread_barrier_init(&gun, NULL, THREADS);
+		for (int i = 0; i < THREADS; i++) {
+			o[i] = (open_race){.path = path, .gun = &gun};
+			assert_int_equal(pthread_create(&th[i], NULL, open_at_once, &o[i]), 0);
+		}
+		for (int i = 0; i < THREADS; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&gun);
+		for (int i = 0; i < THREADS; i++)
+			if (o[i].error[0])
+				fail_msg("round %d: %s", r, o[i].error);
+	}
+}
+
 static void test_sqlite_open_errors_name_the_problem(void **state)
 {
 	sl_wh_config cfg = SL_WH_CONFIG_INIT;
@@ -190,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_sqlite_schemas_are_attached_files_that_persist),
 		cmocka_unit_test(test_sqlite_stores_decimals_as_exact_text),
 		cmocka_unit_test(test_sqlite_open_errors_name_the_problem),
+		cmocka_unit_test(test_sqlite_new_file_opened_by_many_at_once),
 		cmocka_unit_test(test_sqlite_allocation_failures_are_clean),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
