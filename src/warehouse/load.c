@@ -189,7 +189,26 @@ static int check_opts(sl_wh_table_load *t, const sl_wh_load_opts *o, sl_error *e
 	return rc;
 }
 
+static int create_loads_table_once(sl_wh_table_load *t, sl_error *err);
+
+/*
+ * The bookkeeping table, made before the load's transaction: loads of
+ * several tables running at once race to create it, and PostgreSQL fails
+ * the loser of CREATE TABLE IF NOT EXISTS with a duplicate key (in a
+ * transaction, the whole load with it); outside one, the second try finds
+ * the table there.
+ */
 static int create_loads_table(sl_wh_table_load *t, sl_error *err)
+{
+	int rc = create_loads_table_once(t, err);
+	if (rc == SL_EDB) {
+		sl_error_clear(err);
+		rc = create_loads_table_once(t, err);
+	}
+	return rc;
+}
+
+static int create_loads_table_once(sl_wh_table_load *t, sl_error *err)
 {
 	char i64[32], ts[32];
 	sqlb s;
@@ -296,9 +315,9 @@ int sl_wh_table_load_begin(sl_wh_table_load **out, sl_wh *wh, const char *schema
 
 	rc = sl_wh_ensure_schema(wh, schema, err);
 	if (rc == 0)
-		rc = sl_wh_begin(wh, err);
-	if (rc == 0)
 		rc = create_loads_table(t, err);
+	if (rc == 0)
+		rc = sl_wh_begin(wh, err);
 	if (rc < 0)
 		goto fail;
 	rc = sl_wh_evolve_table(wh, schema, table, cols, &t->res.table_created, err);

@@ -157,17 +157,23 @@ static int pg_table_exists(sl_wh *wh, const char *schema, const char *table, boo
 	return rc;
 }
 
-static int pg_ensure_schema(sl_wh *wh, const char *schema, sl_error *err)
+static int pg_schema_exists(sl_wh *wh, const char *schema, bool *exists, sl_error *err)
 {
 	static const char sql[] = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1";
 	PGresult *res = exec_params(wh, sql, schema, NULL);
 	int rc = 0;
-	bool exists = false;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		rc = pg_error(wh, res, sql, err);
 	else
-		exists = PQntuples(res) > 0;
+		*exists = PQntuples(res) > 0;
 	PQclear(res);
+	return rc;
+}
+
+static int pg_ensure_schema(sl_wh *wh, const char *schema, sl_error *err)
+{
+	bool exists = false;
+	int rc = pg_schema_exists(wh, schema, &exists, err);
 	if (rc < 0 || exists)
 		return rc;
 	/* Check existence first: CREATE SCHEMA IF NOT EXISTS needs the CREATE
@@ -180,6 +186,16 @@ static int pg_ensure_schema(sl_wh *wh, const char *schema, sl_error *err)
 	if (rc == 0)
 		rc = pg_exec(wh, q.data, NULL, err);
 	sl_buf_free(&q);
+	/* Loads running at once race to create it, and PostgreSQL fails the
+	 * loser of IF NOT EXISTS with a duplicate key: there it is now. */
+	if (rc == SL_EDB && !wh->in_tx) {
+		sl_error e = SL_ERROR_INIT;
+		if (pg_schema_exists(wh, schema, &exists, &e) == 0 && exists) {
+			sl_error_clear(err);
+			rc = 0;
+		}
+		sl_error_clear(&e);
+	}
 	return rc;
 }
 

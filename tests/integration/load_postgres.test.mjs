@@ -323,3 +323,21 @@ test('PostgreSQL: a hostile CSV header becomes a quoted column and drops nothing
   assert.deepEqual(pgRows(db, ['id::text', `"a""; DROP TABLE x; --"`, `"'); DROP TABLE x; --"`], 'raw.shop__evil', 'id'),
     [['1', 'boom', 'bang'], ['2', null, '']]);
 });
+
+test('loads of many tables at once into a new PostgreSQL database all land (schema and _sluice_loads made once, not raced)', () => {
+  // Each round is a new database: the raw schema and raw._sluice_loads do
+  // not exist yet, and eight loads start together to create them.
+  for (let round = 0; round < 3; round++) {
+    const names = [1, 2, 3, 4, 5, 6, 7, 8].map(i => `t${i}`);
+    const files = {
+      'sources/s.yml': 'source: s\nkind: csv\ntables:\n' + names.map(n => `  - name: ${n}\n    path: data/${n}.csv\n`).join(''),
+    };
+    names.forEach((n, i) => { files[`data/${n}.csv`] = 'id\n' + Array.from({ length: i + 1 }, (_, k) => k).join('\n') + '\n'; });
+    const { dir, db } = project(files);
+    const r = sluice(['run', '--project-dir', dir, '--target', 'pg', '--threads', '8']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const counts = names.map(n => pgRows(db, ['count(*)'], `raw.s__${n}`)[0][0]);
+    assert.deepEqual(counts, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(pgRows(db, ['count(DISTINCT table_name)'], 'raw._sluice_loads'), [[8]]);
+  }
+});
