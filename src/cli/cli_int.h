@@ -38,8 +38,9 @@ typedef struct sl_cli_select {
 	const char *items[SL_CLI_MAX_SELECT];
 	int n;
 } sl_cli_select;
-/* Adds the items of arg (modified in place); -1 when there are too many. */
-int sl_cli_select_add(sl_cli_select *s, char *arg);
+/* Adds the items of arg (modified in place); -1 (after cmd's usage error)
+ * when there are too many. */
+int sl_cli_select_add(const char *cmd, sl_cli_select *s, char *arg);
 
 /* A --threads value: 1 to 1024; -1 (after a usage error) otherwise. */
 int sl_cli_parse_threads(const char *cmd, const char *v);

@@ -6,11 +6,14 @@
 
 #include <string.h>
 
-int sl_cli_select_add(sl_cli_select *s, char *arg)
+int sl_cli_select_add(const char *cmd, sl_cli_select *s, char *arg)
 {
 	for (char *tok = strtok(arg, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
-		if (s->n >= SL_CLI_MAX_SELECT)
+		if (s->n >= SL_CLI_MAX_SELECT) {
+			sl_cli_usage_error(cmd, "at most %d --select/--exclude items",
+					   SL_CLI_MAX_SELECT);
 			return -1;
+		}
 		s->items[s->n++] = tok;
 	}
 	return 0;

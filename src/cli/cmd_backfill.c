@@ -100,9 +100,9 @@ int sl_cmd_backfill(int argc, char **argv)
 			break;
 		case 's':
 		case 'x':
-			if (sl_cli_select_add(c == 's' ? &select : &exclude, optarg) < 0)
-				return sl_cli_usage_error("backfill", "at most %d --select/--exclude "
-							  "items", SL_CLI_MAX_SELECT);
+			if (sl_cli_select_add("backfill", c == 's' ? &select : &exclude,
+					      optarg) < 0)
+				return 2;
 			break;
 		case 'F': fail_fast = true; break;
 		case 'C': go_on = true; break;

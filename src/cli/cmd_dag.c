@@ -57,9 +57,8 @@ int sl_cmd_dag(int argc, char **argv)
 		case 't': target = optarg; break;
 		case 's':
 		case 'x':
-			if (sl_cli_select_add(c == 's' ? &select : &exclude, optarg) < 0)
-				return sl_cli_usage_error("dag", "at most %d --select/--exclude items",
-							  SL_CLI_MAX_SELECT);
+			if (sl_cli_select_add("dag", c == 's' ? &select : &exclude, optarg) < 0)
+				return 2;
 			break;
 		case 'f': format = optarg; break;
 		case 'h': usage(stdout); return 0;

@@ -279,12 +279,9 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 		case 'p': dir = optarg; break;
 		case 't': target = optarg; break;
 		case 's':
-			if (sl_cli_select_add(&select, optarg) < 0)
-				goto too_many;
-			break;
 		case 'x':
-			if (sl_cli_select_add(&exclude, optarg) < 0)
-				goto too_many;
+			if (sl_cli_select_add(argv[0], c == 's' ? &select : &exclude, optarg) < 0)
+				return 2;
 			break;
 		case 'f': full_refresh = true; break;
 		case 'v': break;
@@ -346,9 +343,6 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 	}
 	sl_run_result_free(&res);
 	return status;
-too_many:
-	return sl_cli_usage_error(argv[0], "at most %d --select/--exclude items",
-				  SL_CLI_MAX_SELECT);
 }
 
 int sl_cmd_run(int argc, char **argv) { return run_command(argc, argv, true, true); }
