@@ -251,6 +251,10 @@ static int parse_primary(parser *p, tpl_node **out)
 		} else {
 			break;
 		}
+		if (m->kind == N_CALL) { /* a call is where its callee starts */
+			m->line = n->line;
+			m->col = n->col;
+		}
 		m->a = n;
 		n = m;
 	}
