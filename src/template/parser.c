@@ -282,8 +282,30 @@ static int parse_unary(parser *p, tpl_node **out)
 	} else if ((rc = parse_primary(p, &n)) < 0) {
 		return rc;
 	}
-	/* filters */
-	while (is_op(p, "|")) {
+	/* filters and `is [not] test` */
+	while (is_op(p, "|") || is_name(p, "is")) {
+		if (is_name(p, "is")) {
+			tpl_node *m = mk(p, N_TEST, cur(p));
+			if (!m)
+				return oom(p);
+			p->pos++;
+			if (is_name(p, "not")) {
+				m->lit = sl_tpl_bool(true); /* negated */
+				p->pos++;
+			}
+			tpl_token *tt = cur(p);
+			if (tt->type != TK_NAME)
+				return unexpected(p, "a test name");
+			if (!(m->s = tokstr(p, tt)))
+				return oom(p);
+			if (!tpl_test_known(m->s))
+				return sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: unknown test '%s'",
+						    p->name, tt->line, tt->col, m->s);
+			p->pos++;
+			m->a = n;
+			n = m;
+			continue;
+		}
 		p->pos++;
 		tpl_token *ft = cur(p);
 		if (ft->type != TK_NAME)
@@ -553,6 +575,9 @@ static int parse_for(parser *p, tpl_node **out, tpl_token *open)
 	return 0;
 }
 
+static int parse_body(parser *p, tpl_nodes *body, const char *const *ends, tpl_token *open,
+		      const char *open_tag);
+
 static int parse_set(parser *p, tpl_node **out, tpl_token *open)
 {
 	tpl_node *n = mk(p, N_SET, open);
@@ -564,6 +589,17 @@ static int parse_set(parser *p, tpl_node **out, tpl_token *open)
 	if (!(n->s = tokstr(p, cur(p))))
 		return oom(p);
 	p->pos++;
+	if (cur(p)->type == TK_BLOCK_END) { /* {% set x %}...{% endset %} */
+		static const char *const ends[] = {"endset", NULL};
+		p->pos++;
+		if ((rc = parse_body(p, &n->args, ends, open, "set")) < 0)
+			return rc;
+		p->pos++;
+		if ((rc = expect_block_end(p, "endset")) < 0)
+			return rc;
+		*out = n;
+		return 0;
+	}
 	if ((rc = expect_op(p, "=", "'='")) < 0 || (rc = parse_expr(p, &n->a)) < 0 ||
 	    (rc = expect_block_end(p, "set")) < 0)
 		return rc;
@@ -609,7 +645,7 @@ static int parse_body(parser *p, tpl_nodes *body, const char *const *ends, tpl_t
 				for (size_t k = 0; ends[k]; k++)
 					if (is_name(p, ends[k]))
 						return 0;
-			static const char *const closers[] = {"endif", "endfor", "elif", "else", NULL};
+			static const char *const closers[] = {"endif", "endfor", "endset", "elif", "else", NULL};
 			for (size_t k = 0; closers[k]; k++) {
 				if (!is_name(p, closers[k]))
 					continue;

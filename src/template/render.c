@@ -67,6 +67,44 @@ static const char *type_name(const sl_tpl_value *v)
 
 static int eval(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out);
 
+static const char *const tests[] = {"defined", "undefined", "none", "string", "number",
+				    "mapping", "iterable", "sequence", "callable", "boolean",
+				    "integer", "float", NULL};
+
+int tpl_test_known(const char *name)
+{
+	for (size_t i = 0; tests[i]; i++)
+		if (strcmp(tests[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static bool tpl_test_apply(const char *name, const sl_tpl_value *v)
+{
+	sl_tpl_type t = v->type;
+	switch (name[0]) {
+	case 'd': return t != SL_TPL_UNDEFINED;
+	case 'u': return t == SL_TPL_UNDEFINED;
+	case 'n':
+		if (name[1] == 'o')
+			return t == SL_TPL_NONE;
+		return t == SL_TPL_INT || t == SL_TPL_FLOAT; /* number */
+	case 's':
+		if (name[1] == 't')
+			return t == SL_TPL_STRING;
+		return t == SL_TPL_STRING || t == SL_TPL_LIST || t == SL_TPL_DICT; /* sequence */
+	case 'm': return t == SL_TPL_DICT;
+	case 'i':
+		if (name[1] == 't')
+			return t == SL_TPL_STRING || t == SL_TPL_LIST || t == SL_TPL_DICT;
+		return t == SL_TPL_INT; /* integer */
+	case 'c': return t == SL_TPL_CALLABLE;
+	case 'b': return t == SL_TPL_BOOL;
+	case 'f': return t == SL_TPL_FLOAT;
+	}
+	return false;
+}
+
 static int lookup(render *r, scope *sc, const char *name, sl_tpl_value *out)
 {
 	for (; sc; sc = sc->up) {
@@ -505,6 +543,12 @@ static int eval(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out)
 		rc = tpl_filter_apply(n->s, out, &x, args, n->args.len, kw, n->kwvals.len, &r->a, r->err);
 		return rc < 0 ? prefix_at(r, n, rc) : 0;
 	}
+	case N_TEST:
+		if ((rc = eval(r, sc, n->a, &x)) < 0)
+			return rc;
+		b = tpl_test_apply(n->s, &x);
+		*out = sl_tpl_bool(b != n->lit.u.b);
+		return 0;
 	default:
 		return fail_at(r, n, SL_EINTERNAL, "not an expression");
 	}
@@ -616,8 +660,23 @@ static int exec_body(render *r, scope *sc, const tpl_nodes *body)
 				return rc;
 			break;
 		case N_SET:
-			if ((rc = eval(r, sc, n->a, &v)) < 0)
+			if (!n->a) {
+				/* block set: the body's output, as a string */
+				sl_buf *outer = r->out, inner = SL_BUF_INIT;
+				r->out = &inner;
+				rc = exec_body(r, sc, &n->args);
+				r->out = outer;
+				if (rc == 0) {
+					v = sl_tpl_string(&r->a, inner.data ? inner.data : "", inner.len);
+					if (v.type != SL_TPL_STRING)
+						rc = oom(r);
+				}
+				sl_buf_free(&inner);
+				if (rc < 0)
+					return rc;
+			} else if ((rc = eval(r, sc, n->a, &v)) < 0) {
 				return rc;
+			}
 			if (sl_tpl_dict_set(&r->a, sc->vars, n->s, v) < 0)
 				return oom(r);
 			break;

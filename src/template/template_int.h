@@ -41,7 +41,7 @@ typedef enum {
 	N_TEXT, N_OUTPUT, N_IF, N_FOR, N_SET,
 	/* expressions */
 	N_LIT, N_LIST, N_DICT, N_NAME, N_ATTR, N_ITEM, N_CALL, N_BINOP, N_NEG,
-	N_NOT, N_AND, N_OR, N_COND, N_FILTER
+	N_NOT, N_AND, N_OR, N_COND, N_FILTER, N_TEST
 } node_kind;
 
 typedef struct tpl_node tpl_node;
@@ -71,6 +71,9 @@ struct sl_tpl {
 	const char *name;
 	tpl_nodes body;
 };
+
+/* `is` tests: 1 when name is a known test. */
+int tpl_test_known(const char *name);
 
 int tpl_nodes_push(sl_arena *a, tpl_nodes *l, tpl_node *n);
 

@@ -212,6 +212,47 @@ static void test_render_set(void **state)
 	expect_render("{% set name = 'shadow' %}{{ name }}", "shadow");
 }
 
+static void test_render_is_tests(void **state)
+{
+	expect_render("{{ name is defined }} {{ missing is defined }} {{ missing is not defined }} "
+		      "{{ missing is undefined }}", "True False True True");
+	expect_render("{{ none is none }} {{ 1 is number }} {{ 1.5 is number }} {{ 'a' is string }} "
+		      "{{ cfg is mapping }} {{ cols is iterable }} {{ 1 is iterable }} {{ ref is callable }}",
+		      "True True True True True True False True");
+	expect_render("{% if cfg.nope is not defined and cols is not string %}ok{% endif %}", "ok");
+	expect_parse_error("{{ 1 is odd }}", "m.sql:1:9: unknown test 'odd'");
+}
+
+static void test_render_block_set(void **state)
+{
+	expect_render("{% set sql %}select {{ cols | join(', ') }}{% endset %}[{{ sql | upper }}]",
+		      "[SELECT ID, AMOUNT, STATUS]");
+	expect_parse_error("{% set x %}a", "m.sql:1:1: unclosed 'set' block: no '{% endset %}' before the end");
+}
+
+static void test_render_out_of_memory_fails_cleanly(void **state)
+{
+	const char *src = "{% set xs = [] %}{% for c in cols %}{{ loop.index }}{{ c | upper }}"
+			  "{% set s %}{{ {'a': [c, 1]} }}{% endset %}{{ s }}{% endfor %}{{ ref('a') }}";
+	for (long n = 0; n < 400; n++) {
+		sl_buf out = SL_BUF_INIT;
+		sl_error err = SL_ERROR_INIT;
+		sl_alloc_fail_after(n);
+		int rc = render_src(src, &out, &err);
+		sl_alloc_fail_after(-1);
+		if (rc < 0)
+			assert_int_equal(rc, SL_ENOMEM);
+		else
+			assert_string_equal(out.data, "1ID{'a': ['id', 1]}2AMOUNT{'a': ['amount', 1]}"
+						      "3STATUS{'a': ['status', 1]}\"main\".\"a\"");
+		sl_buf_free(&out);
+		if (rc == 0) {
+			assert_true(n > 2); /* some allocations did fail first */
+			break;
+		}
+	}
+}
+
 static void test_render_filters(void **state)
 {
 	expect_render("{{ name | lower }} {{ name | upper }} [{{ '  a b \n' | trim }}]", "orders ORDERS [a b]");
@@ -258,6 +299,9 @@ int main(void)
 		cmocka_unit_test(test_render_for_loop),
 		cmocka_unit_test(test_render_set),
 		cmocka_unit_test(test_render_filters),
+		cmocka_unit_test(test_render_is_tests),
+		cmocka_unit_test(test_render_block_set),
+		cmocka_unit_test(test_render_out_of_memory_fails_cleanly),
 		cmocka_unit_test(test_render_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
