@@ -14,7 +14,12 @@ typedef struct parser {
 	size_t pos, n;
 	sl_arena *a;
 	sl_error *err;
+	int depth; /* nesting of expressions and blocks, bounded so the stack is */
 } parser;
+
+#define MAX_DEPTH 200
+
+static int enter(parser *p);
 
 int tpl_nodes_push(sl_arena *a, tpl_nodes *l, tpl_node *n)
 {
@@ -270,7 +275,11 @@ static int parse_unary(parser *p, tpl_node **out)
 		tpl_token *at = cur(p);
 		bool neg = at->s[0] == '-';
 		p->pos++;
-		if ((rc = parse_unary(p, &n)) < 0)
+		if ((rc = enter(p)) < 0)
+			return rc;
+		rc = parse_unary(p, &n);
+		p->depth--;
+		if (rc < 0)
 			return rc;
 		if (neg) {
 			tpl_node *m = mk(p, N_NEG, at);
@@ -419,13 +428,18 @@ static int parse_compare(parser *p, tpl_node **out)
 
 static int parse_not(parser *p, tpl_node **out)
 {
+	int rc;
 	if (is_name(p, "not")) {
 		tpl_node *m = mk(p, N_NOT, cur(p));
 		if (!m)
 			return oom(p);
 		p->pos++;
 		*out = m;
-		return parse_not(p, &m->a);
+		if ((rc = enter(p)) < 0)
+			return rc;
+		rc = parse_not(p, &m->a);
+		p->depth--;
+		return rc;
 	}
 	return parse_compare(p, out);
 }
@@ -453,12 +467,24 @@ static int logic(parser *p, tpl_node **out, level_fn next, const char *w, node_k
 static int parse_and(parser *p, tpl_node **out) { return logic(p, out, parse_not, "and", N_AND); }
 static int parse_or(parser *p, tpl_node **out) { return logic(p, out, parse_and, "or", N_OR); }
 
+static int enter(parser *p)
+{
+	if (++p->depth <= MAX_DEPTH)
+		return 0;
+	return sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: nested more than %d deep", p->name,
+			    cur(p)->line, cur(p)->col, MAX_DEPTH);
+}
+
 /* expr: or_expr [ 'if' or_expr [ 'else' expr ] ] */
 static int parse_expr(parser *p, tpl_node **out)
 {
 	int rc;
 	tpl_node *n;
-	if ((rc = parse_or(p, &n)) < 0)
+	if ((rc = enter(p)) < 0)
+		return rc;
+	rc = parse_or(p, &n);
+	p->depth--;
+	if (rc < 0)
 		return rc;
 	if (is_name(p, "if")) {
 		tpl_node *m = mk(p, N_COND, cur(p));
@@ -659,6 +685,8 @@ static int parse_body(parser *p, tpl_nodes *body, const char *const *ends, tpl_t
 						    open->line, open->col, open_tag);
 			}
 			p->pos++;
+			if ((rc = enter(p)) < 0)
+				return rc;
 			if (tag->len == 2 && !memcmp(tag->s, "if", 2))
 				rc = parse_if(p, &n, t);
 			else if (tag->len == 3 && !memcmp(tag->s, "for", 3))
@@ -669,6 +697,7 @@ static int parse_body(parser *p, tpl_nodes *body, const char *const *ends, tpl_t
 				rc = sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: unknown tag '%.*s'%s",
 						  p->name, tag->line, tag->col, (int)tag->len, tag->s,
 						  ends ? "" : " outside any block");
+			p->depth--;
 			if (rc < 0)
 				return rc;
 		} else {
@@ -693,7 +722,7 @@ int sl_tpl_parse(sl_tpl **out, const char *name, const char *src, size_t len, sl
 	}
 	if ((rc = tpl_lex(&toks, &t->arena, t->name, src, len, err)) < 0)
 		goto fail;
-	parser p = {t->name, toks.v, 0, toks.len, &t->arena, err};
+	parser p = {t->name, toks.v, 0, toks.len, &t->arena, err, 0};
 	if ((rc = parse_body(&p, &t->body, NULL, NULL, NULL)) < 0)
 		goto fail;
 	*out = t;

@@ -284,6 +284,29 @@ static void test_render_errors(void **state)
 	expect_render_error("{{ cols() }}", "m.sql:1:4: list is not callable");
 }
 
+static void test_parse_error_nesting_is_bounded(void **state)
+{
+	char src[2048] = "{{ ";
+	for (int i = 0; i < 300; i++)
+		strcat(src, "(");
+	strcat(src, " }}");
+	expect_parse_error(src, "m.sql:1:204: nested more than 200 deep");
+	src[0] = 0;
+	for (int i = 0; i < 201; i++)
+		strcat(src, "{% if a %}");
+	expect_parse_error(src, "m.sql:1:1997: nested more than 200 deep");
+	char ok[1200] = "";
+	for (int i = 0; i < 50; i++)
+		strcat(ok, "{% if 1 %}");
+	strcat(ok, "x");
+	for (int i = 0; i < 50; i++)
+		strcat(ok, "{% endif %}");
+	sl_tpl *t = NULL;
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_tpl_parse(&t, "m.sql", ok, strlen(ok), &err), 0);
+	sl_tpl_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_parse_error_unclosed_block),
 		cmocka_unit_test(test_parse_error_unknown_filter),
 		cmocka_unit_test(test_parse_error_unexpected_token),
+		cmocka_unit_test(test_parse_error_nesting_is_bounded),
 		cmocka_unit_test(test_render_text_output_and_comments),
 		cmocka_unit_test(test_render_whitespace_control),
 		cmocka_unit_test(test_render_expressions),
