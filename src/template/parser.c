@@ -1,0 +1,741 @@
+/*
+ * parser.c: turns the token list into a tree of statements (text, output,
+ * if, for, set) and expressions, with Jinja's operator precedence. Every
+ * error names the file, line and column and the construct.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "template/template_int.h"
+
+typedef struct parser {
+	const char *name;
+	tpl_token *t;
+	size_t pos, n;
+	sl_arena *a;
+	sl_error *err;
+	int depth; /* nesting of expressions and blocks, bounded so the stack is */
+} parser;
+
+#define MAX_DEPTH 200
+
+static int enter(parser *p);
+
+int tpl_nodes_push(sl_arena *a, tpl_nodes *l, tpl_node *n)
+{
+	if (l->len == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4;
+		tpl_node **v = sl_arena_alloc(a, cap * sizeof *v);
+		if (!v)
+			return SL_ENOMEM;
+		if (l->len)
+			memcpy(v, l->v, l->len * sizeof *v);
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->len++] = n;
+	return 0;
+}
+
+static tpl_token *cur(parser *p) { return &p->t[p->pos]; }
+
+static bool is_op(parser *p, const char *op)
+{
+	tpl_token *t = cur(p);
+	return t->type == TK_OP && t->len == strlen(op) && memcmp(t->s, op, t->len) == 0;
+}
+
+static bool is_name(parser *p, const char *w)
+{
+	tpl_token *t = cur(p);
+	return t->type == TK_NAME && t->len == strlen(w) && memcmp(t->s, w, t->len) == 0;
+}
+
+static const char *tok_desc(tpl_token *t, char *buf, size_t n)
+{
+	switch (t->type) {
+	case TK_EOF: return "end of template";
+	case TK_TEXT: return "text";
+	case TK_VAR_BEGIN: return "'{{'";
+	case TK_VAR_END: return "'}}'";
+	case TK_BLOCK_BEGIN: return "'{%'";
+	case TK_BLOCK_END: return "'%}'";
+	case TK_STRING: return "string";
+	default: snprintf(buf, n, "'%.*s'", (int)(t->len > 40 ? 40 : t->len), t->s); return buf;
+	}
+}
+
+static int unexpected(parser *p, const char *expected)
+{
+	char b[64];
+	tpl_token *t = cur(p);
+	return sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: unexpected %s, expected %s", p->name,
+			    t->line, t->col, tok_desc(t, b, sizeof b), expected);
+}
+
+static int oom(parser *p) { return sl_error_set(p->err, SL_ENOMEM, "out of memory"); }
+
+static int expect_op(parser *p, const char *op, const char *expected)
+{
+	if (!is_op(p, op))
+		return unexpected(p, expected);
+	p->pos++;
+	return 0;
+}
+
+static tpl_node *mk(parser *p, node_kind k, tpl_token *at)
+{
+	tpl_node *n = sl_arena_alloc(p->a, sizeof *n);
+	if (!n)
+		return NULL;
+	memset(n, 0, sizeof *n);
+	n->kind = k;
+	n->line = at->line;
+	n->col = at->col;
+	return n;
+}
+
+static char *tokstr(parser *p, tpl_token *t) { return sl_arena_strndup(p->a, t->s, t->len); }
+
+static int parse_expr(parser *p, tpl_node **out);
+
+/* args of a call or filter: ( expr, ..., name=expr, ... ) with '(' consumed */
+static int parse_args(parser *p, tpl_node *n)
+{
+	size_t kwcap = 0;
+	while (!is_op(p, ")")) {
+		int rc;
+		if (n->args.len + n->kwvals.len > 0 && (rc = expect_op(p, ",", "',' or ')'")) < 0)
+			return rc;
+		if (is_op(p, ")"))
+			break;
+		if (cur(p)->type == TK_NAME && p->t[p->pos + 1].type == TK_OP &&
+		    p->t[p->pos + 1].len == 1 && p->t[p->pos + 1].s[0] == '=') {
+			const char *kn = tokstr(p, cur(p));
+			p->pos += 2;
+			tpl_node *v;
+			if ((rc = parse_expr(p, &v)) < 0)
+				return rc;
+			if (n->kwvals.len == kwcap) {
+				size_t cap = kwcap ? kwcap * 2 : 4;
+				const char **k = sl_arena_alloc(p->a, cap * sizeof *k);
+				if (!k || !kn)
+					return oom(p);
+				if (kwcap)
+					memcpy(k, n->kwnames, kwcap * sizeof *k);
+				n->kwnames = k;
+				kwcap = cap;
+			}
+			n->kwnames[n->kwvals.len] = kn;
+			if (tpl_nodes_push(p->a, &n->kwvals, v) < 0)
+				return oom(p);
+		} else {
+			if (n->kwvals.len)
+				return sl_error_set(p->err, SL_EFORMAT,
+						    "%s:%d:%d: positional argument after keyword argument",
+						    p->name, cur(p)->line, cur(p)->col);
+			tpl_node *v;
+			if ((rc = parse_expr(p, &v)) < 0)
+				return rc;
+			if (tpl_nodes_push(p->a, &n->args, v) < 0)
+				return oom(p);
+		}
+	}
+	p->pos++;
+	return 0;
+}
+
+static int parse_primary(parser *p, tpl_node **out)
+{
+	tpl_token *t = cur(p);
+	tpl_node *n = NULL;
+	int rc;
+	if (t->type == TK_INT || t->type == TK_FLOAT || t->type == TK_STRING) {
+		if (!(n = mk(p, N_LIT, t)))
+			return oom(p);
+		n->lit = t->type == TK_INT ? sl_tpl_int(t->i)
+			 : t->type == TK_FLOAT ? sl_tpl_float(t->f)
+					       : (sl_tpl_value){.type = SL_TPL_STRING,
+								.u.str = {t->s, t->len}};
+		p->pos++;
+		/* adjacent string literals concatenate */
+		while (n->lit.type == SL_TPL_STRING && cur(p)->type == TK_STRING) {
+			char *s = sl_arena_sprintf(p->a, "%s%s", n->lit.u.str.s, cur(p)->s);
+			if (!s)
+				return oom(p);
+			n->lit.u.str.s = s;
+			n->lit.u.str.len = strlen(s);
+			p->pos++;
+		}
+	} else if (t->type == TK_NAME) {
+		static const char *const kw[] = {"true", "True", "false", "False", "none", "None"};
+		size_t k;
+		for (k = 0; k < 6; k++)
+			if (is_name(p, kw[k]))
+				break;
+		if (!(n = mk(p, k < 6 ? N_LIT : N_NAME, t)))
+			return oom(p);
+		if (k < 4)
+			n->lit = sl_tpl_bool(k < 2);
+		else if (k < 6)
+			n->lit = sl_tpl_none();
+		else if (!(n->s = tokstr(p, t)))
+			return oom(p);
+		p->pos++;
+	} else if (is_op(p, "(")) {
+		p->pos++;
+		if ((rc = parse_expr(p, &n)) < 0)
+			return rc;
+		if ((rc = expect_op(p, ")", "')'")) < 0)
+			return rc;
+	} else if (is_op(p, "[")) {
+		p->pos++;
+		if (!(n = mk(p, N_LIST, t)))
+			return oom(p);
+		while (!is_op(p, "]")) {
+			if (n->args.len && (rc = expect_op(p, ",", "',' or ']'")) < 0)
+				return rc;
+			if (is_op(p, "]"))
+				break;
+			tpl_node *v;
+			if ((rc = parse_expr(p, &v)) < 0)
+				return rc;
+			if (tpl_nodes_push(p->a, &n->args, v) < 0)
+				return oom(p);
+		}
+		p->pos++;
+	} else if (is_op(p, "{")) {
+		p->pos++;
+		if (!(n = mk(p, N_DICT, t)))
+			return oom(p);
+		while (!is_op(p, "}")) {
+			if (n->args.len && (rc = expect_op(p, ",", "',' or '}'")) < 0)
+				return rc;
+			if (is_op(p, "}"))
+				break;
+			tpl_node *k, *v;
+			if ((rc = parse_expr(p, &k)) < 0)
+				return rc;
+			if ((rc = expect_op(p, ":", "':'")) < 0)
+				return rc;
+			if ((rc = parse_expr(p, &v)) < 0)
+				return rc;
+			if (tpl_nodes_push(p->a, &n->args, k) < 0 ||
+			    tpl_nodes_push(p->a, &n->kwvals, v) < 0)
+				return oom(p);
+		}
+		p->pos++;
+	} else {
+		return unexpected(p, "an expression");
+	}
+	/* postfix: .name, [expr], (args) */
+	for (;;) {
+		tpl_token *at = cur(p);
+		tpl_node *m;
+		if (is_op(p, ".")) {
+			p->pos++;
+			if (cur(p)->type != TK_NAME && cur(p)->type != TK_INT)
+				return unexpected(p, "an attribute name");
+			if (!(m = mk(p, N_ATTR, at)) || !(m->s = tokstr(p, cur(p))))
+				return oom(p);
+			p->pos++;
+		} else if (is_op(p, "[")) {
+			p->pos++;
+			if (!(m = mk(p, N_ITEM, at)))
+				return oom(p);
+			if ((rc = parse_expr(p, &m->b)) < 0)
+				return rc;
+			if ((rc = expect_op(p, "]", "']'")) < 0)
+				return rc;
+		} else if (is_op(p, "(")) {
+			p->pos++;
+			if (!(m = mk(p, N_CALL, at)))
+				return oom(p);
+			if ((rc = parse_args(p, m)) < 0)
+				return rc;
+		} else {
+			break;
+		}
+		if (m->kind == N_CALL) { /* a call is where its callee starts */
+			m->line = n->line;
+			m->col = n->col;
+		}
+		m->a = n;
+		n = m;
+	}
+	*out = n;
+	return 0;
+}
+
+static int parse_unary(parser *p, tpl_node **out)
+{
+	int rc;
+	tpl_node *n;
+	if (is_op(p, "-") || is_op(p, "+")) {
+		tpl_token *at = cur(p);
+		bool neg = at->s[0] == '-';
+		p->pos++;
+		if ((rc = enter(p)) < 0)
+			return rc;
+		rc = parse_unary(p, &n);
+		p->depth--;
+		if (rc < 0)
+			return rc;
+		if (neg) {
+			tpl_node *m = mk(p, N_NEG, at);
+			if (!m)
+				return oom(p);
+			m->a = n;
+			n = m;
+		}
+	} else if ((rc = parse_primary(p, &n)) < 0) {
+		return rc;
+	}
+	/* filters and `is [not] test` */
+	while (is_op(p, "|") || is_name(p, "is")) {
+		if (is_name(p, "is")) {
+			tpl_node *m = mk(p, N_TEST, cur(p));
+			if (!m)
+				return oom(p);
+			p->pos++;
+			if (is_name(p, "not")) {
+				m->lit = sl_tpl_bool(true); /* negated */
+				p->pos++;
+			}
+			tpl_token *tt = cur(p);
+			if (tt->type != TK_NAME)
+				return unexpected(p, "a test name");
+			if (!(m->s = tokstr(p, tt)))
+				return oom(p);
+			if (!tpl_test_known(m->s))
+				return sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: unknown test '%s'",
+						    p->name, tt->line, tt->col, m->s);
+			p->pos++;
+			m->a = n;
+			n = m;
+			continue;
+		}
+		p->pos++;
+		tpl_token *ft = cur(p);
+		if (ft->type != TK_NAME)
+			return unexpected(p, "a filter name");
+		tpl_node *m = mk(p, N_FILTER, ft);
+		if (!m || !(m->s = tokstr(p, ft)))
+			return oom(p);
+		if (!tpl_filter_known(m->s))
+			return sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: unknown filter '%s'",
+					    p->name, ft->line, ft->col, m->s);
+		p->pos++;
+		if (is_op(p, "(")) {
+			p->pos++;
+			if ((rc = parse_args(p, m)) < 0)
+				return rc;
+		}
+		m->a = n;
+		n = m;
+	}
+	*out = n;
+	return 0;
+}
+
+typedef int (*level_fn)(parser *, tpl_node **);
+
+static int binary(parser *p, tpl_node **out, level_fn next, const char *const *ops)
+{
+	int rc;
+	tpl_node *l;
+	if ((rc = next(p, &l)) < 0)
+		return rc;
+	for (;;) {
+		size_t k;
+		for (k = 0; ops[k] && !is_op(p, ops[k]); k++)
+			;
+		if (!ops[k])
+			break;
+		tpl_node *m = mk(p, N_BINOP, cur(p));
+		if (!m)
+			return oom(p);
+		m->s = ops[k];
+		p->pos++;
+		m->a = l;
+		if ((rc = next(p, &m->b)) < 0)
+			return rc;
+		l = m;
+	}
+	*out = l;
+	return 0;
+}
+
+static int parse_pow(parser *p, tpl_node **out)
+{
+	static const char *const o[] = {"**", NULL};
+	return binary(p, out, parse_unary, o);
+}
+static int parse_mul(parser *p, tpl_node **out)
+{
+	static const char *const o[] = {"*", "//", "/", "%", NULL};
+	return binary(p, out, parse_pow, o);
+}
+static int parse_concat(parser *p, tpl_node **out)
+{
+	static const char *const o[] = {"~", NULL};
+	return binary(p, out, parse_mul, o);
+}
+static int parse_add(parser *p, tpl_node **out)
+{
+	static const char *const o[] = {"+", "-", NULL};
+	return binary(p, out, parse_concat, o);
+}
+
+static int parse_compare(parser *p, tpl_node **out)
+{
+	static const char *const o[] = {"==", "!=", "<=", ">=", "<", ">", NULL};
+	int rc;
+	tpl_node *l;
+	if ((rc = parse_add(p, &l)) < 0)
+		return rc;
+	for (;;) {
+		tpl_token *at = cur(p);
+		const char *op = NULL;
+		size_t k;
+		for (k = 0; o[k]; k++)
+			if (is_op(p, o[k]))
+				op = o[k];
+		if (op) {
+			p->pos++;
+		} else if (is_name(p, "in")) {
+			op = "in";
+			p->pos++;
+		} else if (is_name(p, "not") && p->t[p->pos + 1].type == TK_NAME &&
+			   p->t[p->pos + 1].len == 2 && memcmp(p->t[p->pos + 1].s, "in", 2) == 0) {
+			op = "not in";
+			p->pos += 2;
+		} else {
+			break;
+		}
+		tpl_node *m = mk(p, N_BINOP, at);
+		if (!m)
+			return oom(p);
+		m->s = op;
+		m->a = l;
+		if ((rc = parse_add(p, &m->b)) < 0)
+			return rc;
+		l = m;
+	}
+	*out = l;
+	return 0;
+}
+
+static int parse_not(parser *p, tpl_node **out)
+{
+	int rc;
+	if (is_name(p, "not")) {
+		tpl_node *m = mk(p, N_NOT, cur(p));
+		if (!m)
+			return oom(p);
+		p->pos++;
+		*out = m;
+		if ((rc = enter(p)) < 0)
+			return rc;
+		rc = parse_not(p, &m->a);
+		p->depth--;
+		return rc;
+	}
+	return parse_compare(p, out);
+}
+
+static int logic(parser *p, tpl_node **out, level_fn next, const char *w, node_kind k)
+{
+	int rc;
+	tpl_node *l;
+	if ((rc = next(p, &l)) < 0)
+		return rc;
+	while (is_name(p, w)) {
+		tpl_node *m = mk(p, k, cur(p));
+		if (!m)
+			return oom(p);
+		p->pos++;
+		m->a = l;
+		if ((rc = next(p, &m->b)) < 0)
+			return rc;
+		l = m;
+	}
+	*out = l;
+	return 0;
+}
+
+static int parse_and(parser *p, tpl_node **out) { return logic(p, out, parse_not, "and", N_AND); }
+static int parse_or(parser *p, tpl_node **out) { return logic(p, out, parse_and, "or", N_OR); }
+
+static int enter(parser *p)
+{
+	if (++p->depth <= MAX_DEPTH)
+		return 0;
+	return sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: nested more than %d deep", p->name,
+			    cur(p)->line, cur(p)->col, MAX_DEPTH);
+}
+
+/* expr: or_expr [ 'if' or_expr [ 'else' expr ] ] */
+static int parse_expr(parser *p, tpl_node **out)
+{
+	int rc;
+	tpl_node *n;
+	if ((rc = enter(p)) < 0)
+		return rc;
+	rc = parse_or(p, &n);
+	p->depth--;
+	if (rc < 0)
+		return rc;
+	if (is_name(p, "if")) {
+		tpl_node *m = mk(p, N_COND, cur(p));
+		if (!m)
+			return oom(p);
+		p->pos++;
+		m->a = n;
+		if ((rc = parse_or(p, &m->b)) < 0)
+			return rc;
+		if (is_name(p, "else")) {
+			p->pos++;
+			if ((rc = parse_expr(p, &m->c)) < 0)
+				return rc;
+		}
+		n = m;
+	}
+	*out = n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- statements */
+
+static int expect_block_end(parser *p, const char *tag)
+{
+	if (cur(p)->type == TK_BLOCK_END) {
+		p->pos++;
+		return 0;
+	}
+	char want[64];
+	snprintf(want, sizeof want, "'%%}' to end '%s'", tag);
+	return unexpected(p, want);
+}
+
+/*
+ * Parses statements into body until a block tag whose name is one of ends;
+ * leaves pos on that name (after '{%'). ends NULL: until end of template.
+ * open names the block for "unclosed" messages.
+ */
+static int parse_body(parser *p, tpl_nodes *body, const char *const *ends, tpl_token *open,
+		      const char *open_tag);
+
+static int parse_if(parser *p, tpl_node **out, tpl_token *open)
+{
+	static const char *const ends[] = {"elif", "else", "endif", NULL};
+	tpl_node *n = mk(p, N_IF, open), *cur_if;
+	int rc;
+	if (!n)
+		return oom(p);
+	cur_if = n;
+	if ((rc = parse_expr(p, &n->a)) < 0 || (rc = expect_block_end(p, "if")) < 0)
+		return rc;
+	for (;;) {
+		if ((rc = parse_body(p, &cur_if->args, ends, open, "if")) < 0)
+			return rc;
+		if (is_name(p, "endif")) {
+			p->pos++;
+			if ((rc = expect_block_end(p, "endif")) < 0)
+				return rc;
+			break;
+		}
+		bool is_else = is_name(p, "else");
+		if (cur_if->a == NULL)
+			return unexpected(p, "'endif' after 'else'");
+		tpl_node *m = mk(p, N_IF, cur(p));
+		if (!m)
+			return oom(p);
+		p->pos++;
+		if (!is_else && (rc = parse_expr(p, &m->a)) < 0)
+			return rc;
+		if ((rc = expect_block_end(p, is_else ? "else" : "elif")) < 0)
+			return rc;
+		cur_if->next_elif = m;
+		cur_if = m;
+	}
+	*out = n;
+	return 0;
+}
+
+static int parse_for(parser *p, tpl_node **out, tpl_token *open)
+{
+	static const char *const ends[] = {"else", "endfor", NULL};
+	static const char *const ends2[] = {"endfor", NULL};
+	tpl_node *n = mk(p, N_FOR, open);
+	int rc;
+	if (!n)
+		return oom(p);
+	for (;;) {
+		if (cur(p)->type != TK_NAME || n->ntargets == 2)
+			return unexpected(p, "a loop variable name");
+		if (!(n->targets[n->ntargets++] = tokstr(p, cur(p))))
+			return oom(p);
+		p->pos++;
+		if (!is_op(p, ","))
+			break;
+		p->pos++;
+	}
+	if (!is_name(p, "in"))
+		return unexpected(p, "'in'");
+	p->pos++;
+	if ((rc = parse_or(p, &n->a)) < 0 || (rc = expect_block_end(p, "for")) < 0)
+		return rc;
+	if ((rc = parse_body(p, &n->args, ends, open, "for")) < 0)
+		return rc;
+	if (is_name(p, "else")) {
+		p->pos++;
+		if ((rc = expect_block_end(p, "else")) < 0 ||
+		    (rc = parse_body(p, &n->kwvals, ends2, open, "for")) < 0)
+			return rc;
+	}
+	p->pos++; /* endfor */
+	if ((rc = expect_block_end(p, "endfor")) < 0)
+		return rc;
+	*out = n;
+	return 0;
+}
+
+static int parse_body(parser *p, tpl_nodes *body, const char *const *ends, tpl_token *open,
+		      const char *open_tag);
+
+static int parse_set(parser *p, tpl_node **out, tpl_token *open)
+{
+	tpl_node *n = mk(p, N_SET, open);
+	int rc;
+	if (!n)
+		return oom(p);
+	if (cur(p)->type != TK_NAME)
+		return unexpected(p, "a variable name");
+	if (!(n->s = tokstr(p, cur(p))))
+		return oom(p);
+	p->pos++;
+	if (cur(p)->type == TK_BLOCK_END) { /* {% set x %}...{% endset %} */
+		static const char *const ends[] = {"endset", NULL};
+		p->pos++;
+		if ((rc = parse_body(p, &n->args, ends, open, "set")) < 0)
+			return rc;
+		p->pos++;
+		if ((rc = expect_block_end(p, "endset")) < 0)
+			return rc;
+		*out = n;
+		return 0;
+	}
+	if ((rc = expect_op(p, "=", "'='")) < 0 || (rc = parse_expr(p, &n->a)) < 0 ||
+	    (rc = expect_block_end(p, "set")) < 0)
+		return rc;
+	*out = n;
+	return 0;
+}
+
+static int parse_body(parser *p, tpl_nodes *body, const char *const *ends, tpl_token *open,
+		      const char *open_tag)
+{
+	int rc;
+	for (;;) {
+		tpl_token *t = cur(p);
+		tpl_node *n = NULL;
+		if (t->type == TK_EOF) {
+			if (!ends)
+				return 0;
+			return sl_error_set(p->err, SL_EFORMAT,
+					    "%s:%d:%d: unclosed '%s' block: no '{%% end%s %%}' before the end",
+					    p->name, open->line, open->col, open_tag, open_tag);
+		}
+		if (t->type == TK_TEXT) {
+			if (!(n = mk(p, N_TEXT, t)))
+				return oom(p);
+			n->s = t->s;
+			n->len = t->len;
+			p->pos++;
+		} else if (t->type == TK_VAR_BEGIN) {
+			p->pos++;
+			if (!(n = mk(p, N_OUTPUT, t)))
+				return oom(p);
+			if ((rc = parse_expr(p, &n->a)) < 0)
+				return rc;
+			if (cur(p)->type != TK_VAR_END)
+				return unexpected(p, "'}}'");
+			p->pos++;
+		} else if (t->type == TK_BLOCK_BEGIN) {
+			p->pos++;
+			tpl_token *tag = cur(p);
+			if (tag->type != TK_NAME)
+				return unexpected(p, "a tag name");
+			if (ends)
+				for (size_t k = 0; ends[k]; k++)
+					if (is_name(p, ends[k]))
+						return 0;
+			static const char *const closers[] = {"endif", "endfor", "endset", "elif", "else", NULL};
+			for (size_t k = 0; closers[k]; k++) {
+				if (!is_name(p, closers[k]))
+					continue;
+				if (!ends)
+					return sl_error_set(p->err, SL_EFORMAT,
+							    "%s:%d:%d: unexpected '%s' outside any block",
+							    p->name, tag->line, tag->col, closers[k]);
+				return sl_error_set(p->err, SL_EFORMAT,
+						    "%s:%d:%d: unexpected '%s' inside the '%s' block opened at %d:%d, expected '{%% end%s %%}'",
+						    p->name, tag->line, tag->col, closers[k], open_tag,
+						    open->line, open->col, open_tag);
+			}
+			p->pos++;
+			if ((rc = enter(p)) < 0)
+				return rc;
+			if (tag->len == 2 && !memcmp(tag->s, "if", 2))
+				rc = parse_if(p, &n, t);
+			else if (tag->len == 3 && !memcmp(tag->s, "for", 3))
+				rc = parse_for(p, &n, t);
+			else if (tag->len == 3 && !memcmp(tag->s, "set", 3))
+				rc = parse_set(p, &n, t);
+			else
+				rc = sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: unknown tag '%.*s'%s",
+						  p->name, tag->line, tag->col, (int)tag->len, tag->s,
+						  ends ? "" : " outside any block");
+			p->depth--;
+			if (rc < 0)
+				return rc;
+		} else {
+			return unexpected(p, "text or a tag");
+		}
+		if (tpl_nodes_push(p->a, body, n) < 0)
+			return oom(p);
+	}
+}
+
+int sl_tpl_parse(sl_tpl **out, const char *name, const char *src, size_t len, sl_error *err)
+{
+	sl_tpl *t = NULL;
+	tpl_tokens toks = {0};
+	int rc = sl_alloc_zeroed((void **)&t, sizeof *t, err);
+	if (rc < 0)
+		return rc;
+	sl_arena_init(&t->arena, 64 * 1024);
+	if (!(t->name = sl_arena_strdup(&t->arena, name ? name : "<template>"))) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = tpl_lex(&toks, &t->arena, t->name, src, len, err)) < 0)
+		goto fail;
+	parser p = {t->name, toks.v, 0, toks.len, &t->arena, err, 0};
+	if ((rc = parse_body(&p, &t->body, NULL, NULL, NULL)) < 0)
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	sl_tpl_free(t);
+	return rc;
+}
+
+void sl_tpl_free(sl_tpl *t)
+{
+	if (!t)
+		return;
+	sl_arena_free(&t->arena);
+	sl_free(t);
+}

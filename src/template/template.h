@@ -1,0 +1,124 @@
+/*
+ * template.h: a Jinja engine for the subset SQL projects use. Parses a
+ * template once to a tree and renders it against a host environment that
+ * supplies globals and functions through callbacks; knows nothing of dbt.
+ */
+#ifndef SL_TEMPLATE_H
+#define SL_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+
+typedef enum {
+	SL_TPL_UNDEFINED = 0, /* a name nobody defined; `default` and `is defined` see it */
+	SL_TPL_NONE,
+	SL_TPL_BOOL,
+	SL_TPL_INT,
+	SL_TPL_FLOAT,
+	SL_TPL_STRING,
+	SL_TPL_LIST,
+	SL_TPL_DICT,
+	SL_TPL_CALLABLE /* supplied by the host; calls go to sl_tpl_env.call */
+} sl_tpl_type;
+
+typedef struct sl_tpl_list sl_tpl_list;
+typedef struct sl_tpl_dict sl_tpl_dict;
+
+/*
+ * A value. Strings, lists and dicts point into an arena (the render's, or
+ * one the host owns for values that outlive renders); values never own.
+ */
+typedef struct sl_tpl_value {
+	sl_tpl_type type;
+	union {
+		bool b;
+		int64_t i;
+		double f;
+		struct {
+			const char *s; /* NUL-terminated */
+			size_t len;
+		} str;
+		sl_tpl_list *list;
+		sl_tpl_dict *dict;
+		struct {
+			const char *name; /* for messages */
+			void *data;       /* host's */
+		} fn;
+	} u;
+} sl_tpl_value;
+
+struct sl_tpl_list {
+	sl_tpl_value *items;
+	size_t len, cap;
+};
+
+/* Insertion-ordered; keys are strings. */
+struct sl_tpl_dict {
+	const char **keys;
+	sl_tpl_value *vals;
+	size_t len, cap;
+};
+
+typedef struct sl_tpl_kwarg {
+	const char *name;
+	sl_tpl_value value;
+} sl_tpl_kwarg;
+
+/* Constructors: the value borrows or allocates from `a`. */
+sl_tpl_value sl_tpl_none(void);
+sl_tpl_value sl_tpl_bool(bool b);
+sl_tpl_value sl_tpl_int(int64_t i);
+sl_tpl_value sl_tpl_float(double f);
+/* Copies s into a; UNDEFINED when out of memory. */
+sl_tpl_value sl_tpl_string(sl_arena *a, const char *s, size_t len);
+sl_tpl_value sl_tpl_callable(const char *name, void *data);
+/* New empty list/dict in a; UNDEFINED when out of memory. */
+sl_tpl_value sl_tpl_list_new(sl_arena *a);
+sl_tpl_value sl_tpl_dict_new(sl_arena *a);
+/* Append / set (replacing an existing key). 0 or SL_ENOMEM. */
+int sl_tpl_list_push(sl_arena *a, sl_tpl_list *l, sl_tpl_value v);
+int sl_tpl_dict_set(sl_arena *a, sl_tpl_dict *d, const char *key, sl_tpl_value v);
+/* Borrowed pointer into d, or NULL. */
+const sl_tpl_value *sl_tpl_dict_get(const sl_tpl_dict *d, const char *key);
+/* Jinja truthiness. */
+bool sl_tpl_truthy(const sl_tpl_value *v);
+/* Appends v as Jinja prints it (None, True, 1.5, ['a', 1], ...). */
+int sl_tpl_value_write(sl_buf *out, const sl_tpl_value *v);
+
+/*
+ * The host. lookup: 1 and *out filled when the host knows the name, 0 when
+ * it does not (the name is then undefined), <0 with err on failure.
+ * call: invoked for every call of a SL_TPL_CALLABLE value; returns 0 or <0
+ * with err filled (the renderer prefixes file:line:column). Both allocate
+ * any result in `a`, the render's arena. Either callback may be NULL.
+ */
+typedef struct sl_tpl_env {
+	void *ud;
+	int (*lookup)(void *ud, const char *name, sl_tpl_value *out, sl_arena *a,
+		      sl_error *err);
+	int (*call)(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args,
+		    size_t nargs, const sl_tpl_kwarg *kwargs, size_t nkwargs,
+		    sl_tpl_value *out, sl_arena *a, sl_error *err);
+} sl_tpl_env;
+
+typedef struct sl_tpl sl_tpl;
+
+/*
+ * Parses src (len bytes) into a tree. name is used in messages
+ * ("models/a.sql:3:7: unknown filter 'foo'"). *out must be freed with
+ * sl_tpl_free. Returns 0 or SL_EFORMAT / SL_ENOMEM with err filled.
+ */
+int sl_tpl_parse(sl_tpl **out, const char *name, const char *src, size_t len,
+		 sl_error *err);
+void sl_tpl_free(sl_tpl *t);
+
+/*
+ * Renders t, appending to out. env may be NULL. Returns 0 or <0 with err
+ * filled as "name:line:column: what".
+ */
+int sl_tpl_render(const sl_tpl *t, const sl_tpl_env *env, sl_buf *out, sl_error *err);
+
+#endif
