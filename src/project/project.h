@@ -79,6 +79,10 @@ typedef struct sl_project {
 	 * table's keys, index for index with sources (project_policy.c) */
 	sl_task_policy defaults;
 	sl_source_policy *policies;
+	/* A dbt project (dbt_project.yml; no lake, no sources): its profile
+	 * name and the profiles.yml its targets came from. NULL otherwise. */
+	char *dbt_profile;
+	char *profiles_file;
 	sl_arena arena;       /* owns every string above */
 } sl_project;
 
@@ -95,6 +99,22 @@ typedef struct sl_project {
  */
 int sl_project_load_target(sl_project **out, const char *dir, const char *target,
 			   sl_error *err);
+/*
+ * Loads a dbt project: dir/dbt_project.yml's name and profile, and that
+ * profile's outputs from profiles.yml, found as dbt finds it: profiles_dir
+ * (--profiles-dir; NULL: none), $DBT_PROFILES_DIR, dir, ~/.dbt/. target
+ * NULL: the profile's `target:`. Output types postgres (dbt-postgres keys)
+ * and sqlite (dbt-sqlite keys: schemas_and_paths, schema_directory, and
+ * sluice's path) become sl_targets; env_var() in profiles.yml reads the
+ * environment (values registered as secrets as for ${VAR}). p->lake is
+ * NULL and p->nsources 0. Errors SL_ECONFIG "path:line: what; what to do".
+ */
+int sl_project_load_dbt(sl_project **out, const char *dir, const char *profiles_dir,
+			const char *target, sl_error *err);
+/* dir/sluice.yml when there is one (profiles_dir unused), else
+ * dir/dbt_project.yml; SL_ECONFIG naming both when neither exists. */
+int sl_project_open(sl_project **out, const char *dir, const char *profiles_dir,
+		    const char *target, sl_error *err);
 /* sl_project_load_target with the default target. */
 int sl_project_load(sl_project **out, const char *dir, sl_error *err);
 void sl_project_free(sl_project *p);

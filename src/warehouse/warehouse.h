@@ -397,4 +397,130 @@ int sl_wh_loaded_version_of(sl_wh *wh, const char *schema, const char *table,
 			    const char *lake_table_id, int64_t *out, bool *other,
 			    sl_error *err);
 
+/* ------------------------------------------------------- materializations */
+
+/*
+ * SQL models built in the warehouse from a SELECT, as dbt materializes
+ * them (models/ renders the SQL; the warehouse knows how each dialect
+ * creates, swaps and merges). Each call runs its own transaction (none may
+ * be open on wh) and, when it fails, leaves the relation as it was: a
+ * failed model keeps the previous table readable. Names are quoted here;
+ * sql is the rendered SELECT, used as given.
+ */
+typedef enum {
+	SL_WH_REL_NONE = 0,
+	SL_WH_REL_TABLE,
+	SL_WH_REL_VIEW
+} sl_wh_relation;
+
+/* What schema.name is in the warehouse. */
+int sl_wh_relation_kind(sl_wh *wh, const char *schema, const char *name, sl_wh_relation *out,
+			sl_error *err);
+/* DROP VIEW or TABLE schema.name, whichever it is; nothing when absent. */
+int sl_wh_drop_relation(sl_wh *wh, const char *schema, const char *name, sl_error *err);
+
+typedef struct sl_wh_build_result {
+	int64_t rows_inserted; /* -1 when unknown (views) */
+	int64_t rows_updated;  /* merge: rows replaced; snapshot: rows closed */
+	int64_t rows_deleted;  /* delete+insert: rows removed first */
+	bool created;          /* the relation did not exist before */
+	bool as_table;         /* a view built as a table (SQLite cannot keep a
+				  view that reads another schema) */
+	char message[64];      /* for the run summary: "CREATE VIEW",
+				  "SELECT 42", "MERGE 10", "INSERT 0 3" */
+} sl_wh_build_result;
+
+/*
+ * View: CREATE VIEW schema.name AS sql, replacing a view or table of that
+ * name in one transaction. SQLite cannot keep a view that reads a table
+ * of another schema (attached database): the view is then built as a
+ * table (res->as_table) and a warning logged.
+ */
+int sl_wh_build_view(sl_wh *wh, const char *schema, const char *name, const char *sql,
+		     sl_wh_build_result *res, sl_error *err);
+/*
+ * Table: CREATE TABLE under a temporary name in schema AS sql, then in one
+ * transaction the old relation dropped and the new one renamed into place.
+ */
+int sl_wh_build_table(sl_wh *wh, const char *schema, const char *name, const char *sql,
+		      sl_wh_build_result *res, sl_error *err);
+
+typedef enum {
+	SL_WH_INC_APPEND = 0,
+	SL_WH_INC_MERGE,         /* update rows matching unique_key, insert the others */
+	SL_WH_INC_DELETE_INSERT  /* delete rows matching unique_key, insert all */
+} sl_wh_inc_strategy;
+
+typedef enum {
+	SL_WH_OSC_IGNORE = 0,    /* new columns of sql dropped, missing ones NULL */
+	SL_WH_OSC_FAIL,          /* any difference in columns is an error */
+	SL_WH_OSC_APPEND_NEW,    /* new columns added; removed ones kept */
+	SL_WH_OSC_SYNC_ALL       /* added and removed, types changed */
+} sl_wh_on_schema_change;
+
+typedef struct sl_wh_incremental {
+	sl_wh_inc_strategy strategy;
+	const char *const *unique_key; /* merge and delete+insert: columns */
+	int nunique_key;
+	sl_wh_on_schema_change on_schema_change;
+	const char *const *predicates; /* incremental_predicates: SQL ANDed to
+					  the match (DBT_INTERNAL_DEST alias) */
+	int npredicates;
+	bool full_refresh;             /* rebuild as a table */
+} sl_wh_incremental;
+
+/*
+ * Incremental: when schema.name does not exist (or full_refresh, or it
+ * is a view), as sl_wh_build_table. Otherwise the new rows (sql) go to a
+ * temporary table, columns are reconciled per on_schema_change, and they
+ * are appended, merged or deleted+inserted, in one transaction.
+ */
+int sl_wh_build_incremental(sl_wh *wh, const char *schema, const char *name, const char *sql,
+			    const sl_wh_incremental *inc, sl_wh_build_result *res,
+			    sl_error *err);
+
+typedef enum { SL_WH_SNAP_TIMESTAMP = 0, SL_WH_SNAP_CHECK } sl_wh_snap_strategy;
+typedef enum {
+	SL_WH_HARD_IGNORE = 0,
+	SL_WH_HARD_INVALIDATE,   /* a key gone from sql gets dbt_valid_to = now */
+	SL_WH_HARD_NEW_RECORD    /* ... and a new row with dbt_is_deleted = 'True' */
+} sl_wh_hard_deletes;
+
+typedef struct sl_wh_snapshot {
+	sl_wh_snap_strategy strategy;
+	const char *const *unique_key;
+	int nunique_key;
+	const char *updated_at;        /* timestamp strategy: column */
+	const char *const *check_cols; /* check strategy: columns; 0: all */
+	int ncheck_cols;
+	sl_wh_hard_deletes hard_deletes;
+	const char *now;               /* the snapshot time, UTC
+					  'YYYY-MM-DD HH:MM:SS.ffffff' */
+} sl_wh_snapshot;
+
+/*
+ * Snapshot (SCD type 2, dbt's columns dbt_scd_id, dbt_updated_at,
+ * dbt_valid_from, dbt_valid_to): the first run creates the table from sql
+ * with every row current; later runs close the current row of each key
+ * whose record changed (timestamp: updated_at is newer; check: a check
+ * column differs, NULLs equal) and insert its new version, insert new
+ * keys, and handle keys gone from sql per hard_deletes; one transaction.
+ */
+int sl_wh_build_snapshot(sl_wh *wh, const char *schema, const char *name, const char *sql,
+			 const sl_wh_snapshot *snap, sl_wh_build_result *res, sl_error *err);
+
+/* Next batch for sl_wh_build_table_from: *out NULL at the end. */
+typedef int (*sl_wh_batch_next)(void *ud, const sl_batch **out, sl_error *err);
+
+/*
+ * Seeds: schema.name becomes exactly the batches next yields (schema
+ * cols), built under a temporary name with the bulk loader and swapped in
+ * as sl_wh_build_table does. sql_types (may be NULL; entries may be NULL)
+ * overrides a column's SQL type with the text given (dbt's column_types).
+ */
+int sl_wh_build_table_from(sl_wh *wh, const char *schema, const char *name,
+			   const sl_schema *cols, const char *const *sql_types,
+			   sl_wh_batch_next next, void *ud, sl_wh_build_result *res,
+			   sl_error *err);
+
 #endif
