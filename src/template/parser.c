@@ -739,3 +739,44 @@ void sl_tpl_free(sl_tpl *t)
 	sl_arena_free(&t->arena);
 	sl_free(t);
 }
+
+int sl_tpl_parse_ex(sl_tpl **out, const char *name, const char *src, size_t len,
+		    const sl_tpl_syntax *syn, sl_error *err)
+{
+	(void)syn;
+	return sl_tpl_parse(out, name, src, len, err);
+}
+
+const char *sl_tpl_name(const sl_tpl *t) { return t->name; }
+
+int sl_tpl_each_macro(const sl_tpl *t,
+		      int (*fn)(void *ud, const char *tag, const char *name,
+				const sl_tpl_value *macro),
+		      void *ud)
+{
+	(void)t, (void)fn, (void)ud;
+	return 0;
+}
+
+int sl_tpl_each_block(const sl_tpl *t,
+		      int (*fn)(void *ud, const char *tag, const char *name, int index),
+		      void *ud)
+{
+	(void)t, (void)fn, (void)ud;
+	return 0;
+}
+
+int sl_tpl_render_block(const sl_tpl *t, int index, const sl_tpl_env *env, sl_buf *out,
+			sl_error *err)
+{
+	(void)t, (void)index, (void)env, (void)out;
+	return sl_error_set(err, SL_EINTERNAL, "named blocks are not implemented yet");
+}
+
+int sl_tpl_call(const sl_tpl_value *fn, const sl_tpl_value *args, size_t nargs,
+		const sl_tpl_kwarg *kwargs, size_t nkwargs, const sl_tpl_env *env,
+		sl_arena *a, sl_tpl_value *out, sl_error *err)
+{
+	(void)fn, (void)args, (void)nargs, (void)kwargs, (void)nkwargs, (void)env, (void)a, (void)out;
+	return sl_error_set(err, SL_EINTERNAL, "macros are not implemented yet");
+}

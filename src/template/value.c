@@ -104,6 +104,7 @@ bool sl_tpl_truthy(const sl_tpl_value *v)
 	case SL_TPL_LIST: return v->u.list->len > 0;
 	case SL_TPL_DICT: return v->u.dict->len > 0;
 	case SL_TPL_CALLABLE: return true;
+	case SL_TPL_MACRO: return true;
 	default: return false;
 	}
 }
@@ -163,6 +164,8 @@ static int write_value(sl_buf *out, const sl_tpl_value *v, bool nested)
 		return rc ? rc : sl_buf_putc(out, '}');
 	case SL_TPL_CALLABLE:
 		return sl_buf_printf(out, "<function %s>", v->u.fn.name ? v->u.fn.name : "?");
+	case SL_TPL_MACRO:
+		return sl_buf_puts(out, "<macro>");
 	}
 	return 0;
 }
