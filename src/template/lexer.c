@@ -136,15 +136,31 @@ static int lex_tag(lexer *lx, char close, int open_line, int open_col, bool *rst
 			if (q + 1 < lx->end && *q == '.' && isdigit((unsigned char)q[1])) {
 				fl = true;
 				q++;
-				while (q < lx->end && isdigit((unsigned char)*q))
+				while (q < lx->end && (isdigit((unsigned char)*q) || *q == '_'))
 					q++;
+			}
+			if (q < lx->end && (*q == 'e' || *q == 'E')) { /* 1e20, 2.5e-3 */
+				const char *e = q + 1;
+				if (e < lx->end && (*e == '+' || *e == '-'))
+					e++;
+				if (e < lx->end && isdigit((unsigned char)*e)) {
+					fl = true;
+					q = e;
+					while (q < lx->end && isdigit((unsigned char)*q))
+						q++;
+				}
 			}
 			tpl_token *t;
 			int rc = push(lx, fl ? TK_FLOAT : TK_INT, p, (size_t)(q - p), line, col, &t);
 			if (rc < 0)
 				return rc;
-			if (fl ? sl_parse_double(p, (size_t)(q - p), &t->f) < 0
-			       : sl_parse_int64(p, (size_t)(q - p), &t->i) < 0)
+			char digits[128]; /* without the '_' separators */
+			size_t nd = 0;
+			for (const char *c = p; c < q && nd < sizeof digits; c++)
+				if (*c != '_')
+					digits[nd++] = *c;
+			if (nd == sizeof digits || (fl ? sl_parse_double(digits, nd, &t->f) < 0
+						       : sl_parse_int64(digits, nd, &t->i) < 0))
 				return sl_error_set(lx->err, SL_EFORMAT, "%s:%d:%d: bad number '%.*s'",
 						    lx->name, line, col, (int)(q - p), p);
 			advance(lx, (size_t)(q - p));

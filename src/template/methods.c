@@ -453,6 +453,8 @@ static int dict_method(mctx *m, const sl_tpl_value *o, sl_tpl_value *out)
 		sl_tpl_value item = nm[0] == 'k' ? k : d->vals[i];
 		if (nm[0] == 'i') {
 			item = sl_tpl_list_new(m->a);
+			if (item.type == SL_TPL_LIST)
+				item.u.list->tuple = true;
 			if (item.type != SL_TPL_LIST || sl_tpl_list_push(m->a, item.u.list, k) < 0 ||
 			    sl_tpl_list_push(m->a, item.u.list, d->vals[i]) < 0)
 				return oom(m);

@@ -198,6 +198,7 @@ static int parse_primary(parser *p, tpl_node **out)
 		if (is_op(p, ")")) { /* () : an empty tuple */
 			if (!(n = mk(p, N_LIST, t)))
 				return oom(p);
+			n->flags = 1;
 		} else {
 			if ((rc = parse_expr(p, &n)) < 0)
 				return rc;
@@ -205,6 +206,7 @@ static int parse_primary(parser *p, tpl_node **out)
 				tpl_node *l = mk(p, N_LIST, t);
 				if (!l || tpl_nodes_push(p->a, &l->args, n) < 0)
 					return oom(p);
+				l->flags = 1; /* a tuple */
 				while (is_op(p, ",")) {
 					p->pos++;
 					if (is_op(p, ")"))
@@ -325,7 +327,12 @@ static bool starts_test_arg(parser *p)
 	return is_op(p, "[") || is_op(p, "{");
 }
 
-static int parse_unary(parser *p, tpl_node **out)
+static int parse_unary_f(parser *p, tpl_node **out, bool with_filter);
+
+static int parse_unary(parser *p, tpl_node **out) { return parse_unary_f(p, out, true); }
+
+/* Jinja's: a sign applies before the filters ((-3)|abs) */
+static int parse_unary_f(parser *p, tpl_node **out, bool with_filter)
 {
 	int rc;
 	tpl_node *n;
@@ -335,7 +342,7 @@ static int parse_unary(parser *p, tpl_node **out)
 		p->pos++;
 		if ((rc = enter(p)) < 0)
 			return rc;
-		rc = parse_unary(p, &n);
+		rc = parse_unary_f(p, &n, false);
 		p->depth--;
 		if (rc < 0)
 			return rc;
@@ -350,7 +357,7 @@ static int parse_unary(parser *p, tpl_node **out)
 		return rc;
 	}
 	/* filters and `is [not] test` */
-	while (is_op(p, "|") || is_name(p, "is")) {
+	while (with_filter && (is_op(p, "|") || is_name(p, "is"))) {
 		if (is_name(p, "is")) {
 			tpl_node *m = mk(p, N_TEST, cur(p));
 			if (!m)
@@ -730,8 +737,24 @@ static int parse_set(parser *p, tpl_node **out, tpl_token *open)
 		*out = n;
 		return 0;
 	}
-	if ((rc = expect_op(p, "=", "'='")) < 0 || (rc = parse_expr(p, &n->a)) < 0 ||
-	    (rc = expect_block_end(p, "set")) < 0)
+	if ((rc = expect_op(p, "=", "'='")) < 0 || (rc = parse_expr(p, &n->a)) < 0)
+		return rc;
+	if (is_op(p, ",")) { /* set a, b = 1, 2: a tuple */
+		tpl_node *l = mk(p, N_LIST, open);
+		if (!l || tpl_nodes_push(p->a, &l->args, n->a) < 0)
+			return oom(p);
+		l->flags = 1;
+		while (is_op(p, ",")) {
+			p->pos++;
+			tpl_node *v;
+			if ((rc = parse_expr(p, &v)) < 0)
+				return rc;
+			if (tpl_nodes_push(p->a, &l->args, v) < 0)
+				return oom(p);
+		}
+		n->a = l;
+	}
+	if ((rc = expect_block_end(p, "set")) < 0)
 		return rc;
 	*out = n;
 	return 0;

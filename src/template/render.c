@@ -37,6 +37,7 @@ typedef struct render {
 	sl_error *err;
 	sl_tpl_value retval; /* UNWIND_RETURN: the value */
 	const tpl_node *ret_at;
+	sl_tpl_dict *globals; /* the host's answers so far: one value per name per render */
 } render;
 
 /* macros being rendered in this thread, across nested renders */
@@ -109,12 +110,26 @@ static int lookup(render *r, scope *sc, const char *name, sl_tpl_value *out)
 			return 0;
 		}
 	}
+	if (r->globals) {
+		const sl_tpl_value *v = sl_tpl_dict_get(r->globals, name);
+		if (v) {
+			*out = *v;
+			return 0;
+		}
+	}
 	if (r->env && r->env->lookup) {
 		int rc = r->env->lookup(r->env->ud, name, out, r->a, r->err);
 		if (rc < 0)
 			return rc;
-		if (rc > 0)
-			return 0;
+		if (rc > 0) {
+			if (!r->globals) {
+				sl_tpl_value g = sl_tpl_dict_new(r->a);
+				if (g.type != SL_TPL_DICT)
+					return oom(r);
+				r->globals = g.u.dict;
+			}
+			return sl_tpl_dict_set(r->a, r->globals, name, *out) < 0 ? oom(r) : 0;
+		}
 	}
 	if (host_scope && r->t) /* the macros of the template defining it */
 		for (size_t i = 0; i < r->t->macros.len; i++)
@@ -508,6 +523,7 @@ static int call_macro(render *r, const tpl_node *n, const sl_tpl_value *m, const
 		varargs = sl_tpl_list_new(r->a);
 		if (varargs.type != SL_TPL_LIST)
 			return oom(r);
+		varargs.u.list->tuple = true;
 	}
 	if (def->flags & MF_KWARGS) {
 		kwargs = sl_tpl_dict_new(r->a);
@@ -766,6 +782,7 @@ static int eval(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out)
 		*out = sl_tpl_list_new(r->a);
 		if (out->type != SL_TPL_LIST)
 			return oom(r);
+		out->u.list->tuple = n->flags != 0;
 		for (size_t i = 0; i < n->args.len; i++) {
 			if ((rc = eval(r, sc, n->args.v[i], &x)) < 0)
 				return rc;

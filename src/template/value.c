@@ -139,14 +139,16 @@ static int write_value(sl_buf *out, const sl_tpl_value *v, bool nested)
 		return nested ? write_repr_str(out, v->u.str.s, v->u.str.len)
 			      : sl_buf_append(out, v->u.str.s, v->u.str.len);
 	case SL_TPL_LIST:
-		rc = sl_buf_putc(out, '[');
+		rc = sl_buf_putc(out, v->u.list->tuple ? '(' : '[');
 		for (size_t i = 0; rc == 0 && i < v->u.list->len; i++) {
 			if (i)
 				rc = sl_buf_puts(out, ", ");
 			if (rc == 0)
 				rc = write_value(out, &v->u.list->items[i], true);
 		}
-		return rc ? rc : sl_buf_putc(out, ']');
+		if (rc == 0 && v->u.list->tuple && v->u.list->len == 1)
+			rc = sl_buf_putc(out, ',');
+		return rc ? rc : sl_buf_putc(out, v->u.list->tuple ? ')' : ']');
 	case SL_TPL_DICT:
 		if (v->u.dict->repr)
 			return sl_buf_puts(out, v->u.dict->repr);
