@@ -163,7 +163,10 @@ static double num(const sl_tpl_value *v)
 	return v->type == SL_TPL_FLOAT ? v->u.f : v->type == SL_TPL_INT ? (double)v->u.i : v->u.b;
 }
 
-static int64_t inum(const sl_tpl_value *v) { return v->type == SL_TPL_INT ? v->u.i : v->u.b; }
+static int64_t inum(const sl_tpl_value *v)
+{
+	return v->type == SL_TPL_INT ? v->u.i : v->type == SL_TPL_BOOL ? v->u.b : 0;
+}
 
 static int contains(render *r, const tpl_node *n, const sl_tpl_value *hay,
 		    const sl_tpl_value *needle, bool *out)
