@@ -347,10 +347,10 @@ int sl_wh_build_view(sl_wh *wh, const char *schema, const char *name, const char
 		sl_wh_rollback(wh);
 		if (!wh->ops->view_needs_table || !wh->ops->view_needs_table(err))
 			return rc;
-		sl_warn("%s: view %s.%s is built as a table: %s cannot keep a view that reads "
-			"another schema (%s)",
+		sl_warn("%s: view %s.%s is built as a table: a %s view cannot read the tables "
+			"of another schema",
 			wh->target, sl_wh_printable(schema, sn, sizeof sn),
-			sl_wh_printable(name, nn, sizeof nn), wh->ops->name, err->message);
+			sl_wh_printable(name, nn, sizeof nn), wh->ops->name);
 		sl_error_clear(err);
 		rc = sl_wh_build_table(wh, schema, name, sql, res, err);
 		if (rc == 0)
