@@ -62,6 +62,7 @@ typedef struct sl_tpl_value {
 struct sl_tpl_list {
 	sl_tpl_value *items;
 	size_t len, cap;
+	bool tuple; /* prints as (a, b): varargs, items(), (a, b) literals */
 };
 
 /*

@@ -347,10 +347,10 @@ int sl_wh_build_view(sl_wh *wh, const char *schema, const char *name, const char
 		sl_wh_rollback(wh);
 		if (!wh->ops->view_needs_table || !wh->ops->view_needs_table(err))
 			return rc;
-		sl_warn("%s: view %s.%s is built as a table: %s cannot keep a view that reads "
-			"another schema (%s)",
+		sl_warn("%s: view %s.%s is built as a table: a %s view cannot read the tables "
+			"of another schema",
 			wh->target, sl_wh_printable(schema, sn, sizeof sn),
-			sl_wh_printable(name, nn, sizeof nn), wh->ops->name, err->message);
+			sl_wh_printable(name, nn, sizeof nn), wh->ops->name);
 		sl_error_clear(err);
 		rc = sl_wh_build_table(wh, schema, name, sql, res, err);
 		if (rc == 0)
@@ -506,9 +506,9 @@ done:
 }
 
 /* Moves the stage's rows into the table per strategy. */
-static int apply_strategy(sl_wh *wh, const char *schema, const char *name, const char *stage,
-			  const sl_wh_incremental *inc, const sl_wh_cols *ins,
-			  sl_wh_build_result *res, sl_error *err)
+int sl_wh_incremental_write(sl_wh *wh, const char *schema, const char *name, const char *stage,
+			    const sl_wh_incremental *inc, const sl_wh_cols *ins,
+			    sl_wh_build_result *res, sl_error *err)
 {
 	sl_buf q = SL_BUF_INIT;
 	bool keyed = inc->nunique_key > 0 && inc->strategy != SL_WH_INC_APPEND;
@@ -604,7 +604,9 @@ int sl_wh_build_incremental(sl_wh *wh, const char *schema, const char *name, con
 	if (rc == 0)
 		rc = reconcile(wh, schema, name, stage, inc->on_schema_change, &ins, err);
 	if (rc == 0)
-		rc = apply_strategy(wh, schema, name, stage, inc, &ins, res, err);
+		rc = (wh->ops->incremental_write ? wh->ops->incremental_write
+						 : sl_wh_incremental_write)(wh, schema, name, stage,
+									     inc, &ins, res, err);
 	if (rc == 0)
 		rc = sl_wh_drop_kind(wh, schema, stage, SL_WH_REL_TABLE, err);
 	if (rc == 0)

@@ -94,6 +94,15 @@ typedef struct sl_wh_ops {
 	/* Appends timestamp text ts (UTC "YYYY-MM-DD HH:MM:SS.ffffff") as an
 	 * SQL expression of the warehouse's timestamp type. */
 	int (*timestamp_literal)(sl_buf *out, const char *ts);
+	/* Writes the staged rows of an incremental model into its table
+	 * (inside the build's transaction), setting res's counts and message;
+	 * NULL: sl_wh_incremental_write's UPDATE ... FROM, DELETE ... WHERE
+	 * EXISTS and INSERT ... WHERE NOT EXISTS, which SQLite and PostgreSQL
+	 * both run. ins: the columns to write. */
+	int (*incremental_write)(sl_wh *wh, const char *schema, const char *name,
+				 const char *stage, const sl_wh_incremental *inc,
+				 const struct sl_wh_cols *ins, sl_wh_build_result *res,
+				 sl_error *err);
 } sl_wh_ops;
 
 /* A relation's columns with their declared SQL types (materialize.c). */
@@ -107,6 +116,10 @@ int sl_wh_cols_add(sl_wh_cols *c, const char *name, const char *type);
 void sl_wh_cols_free(sl_wh_cols *c);
 /* Index of name in c (ASCII case ignored when fold), or -1. */
 int sl_wh_cols_find(const sl_wh_cols *c, const char *name, bool fold);
+/* The portable incremental write (see sl_wh_ops.incremental_write). */
+int sl_wh_incremental_write(sl_wh *wh, const char *schema, const char *name, const char *stage,
+			    const sl_wh_incremental *inc, const sl_wh_cols *ins,
+			    sl_wh_build_result *res, sl_error *err);
 /* The SQL types of schema.table per ops->columns; empty when absent. */
 int sl_wh_columns(sl_wh *wh, const char *schema, const char *table, sl_wh_cols *out,
 		  sl_error *err);
