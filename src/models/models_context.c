@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int oom(sl_error *err) { return sl_error_set(err, SL_ENOMEM, "out of memory"); }
 
@@ -518,6 +519,75 @@ static int fn_adapter(m_ctx *ctx, const char *what, const sl_tpl_value *args, si
 
 static sl_tpl_value callable(const char *name) { return sl_tpl_callable(name, NULL); }
 
+/* The run's start (UTC) in microseconds: opts' run_started_at, else now. */
+static int64_t started_micros(sl_models *m)
+{
+	int64_t us;
+	const char *s = m->o.run_started_at;
+	if (s && sl_timestamp_parse(s, strlen(s), &us) == 0)
+		return us;
+	return sl_now_micros();
+}
+
+static void to_tm(int64_t us, struct tm *tm, int64_t *frac)
+{
+	time_t secs = (time_t)(us / SL_MICROS_PER_SEC);
+	*frac = us % SL_MICROS_PER_SEC;
+	if (*frac < 0) {
+		*frac += SL_MICROS_PER_SEC;
+		secs--;
+	}
+	gmtime_r(&secs, tm);
+}
+
+/* run_started_at as dbt's datetime: prints "2024-05-01 10:00:00.000000+00:00",
+ * with strftime() and isoformat(). */
+static int run_started_at(sl_models *m, sl_tpl_value *out, sl_arena *a)
+{
+	int64_t us = started_micros(m), frac;
+	struct tm tm;
+	char buf[64];
+	to_tm(us, &tm, &frac);
+	snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00:00", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
+	int64_t *data = sl_arena_alloc(a, sizeof *data);
+	*out = sl_tpl_dict_new(a);
+	if (!data || out->type != SL_TPL_DICT || !(out->u.dict->repr = sl_arena_strdup(a, buf)))
+		return SL_ENOMEM;
+	*data = us;
+	if (sl_tpl_dict_set(a, out->u.dict, "strftime", sl_tpl_callable("datetime.strftime", data)) <
+		    0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "isoformat",
+			    sl_tpl_callable("datetime.isoformat", data)) < 0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "year", sl_tpl_int(tm.tm_year + 1900)) < 0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "month", sl_tpl_int(tm.tm_mon + 1)) < 0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "day", sl_tpl_int(tm.tm_mday)) < 0)
+		return SL_ENOMEM;
+	return 0;
+}
+
+static int datetime_call(const char *what, const int64_t *us, const sl_tpl_value *args,
+			 size_t nargs, sl_tpl_value *out, sl_arena *a, sl_error *err)
+{
+	struct tm tm;
+	int64_t frac;
+	char buf[256];
+	to_tm(*us, &tm, &frac);
+	if (strcmp(what, "isoformat") == 0) {
+		snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lld+00:00",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (long long)frac);
+	} else {
+		if (nargs != 1 || args[0].type != SL_TPL_STRING)
+			return sl_error_set(err, SL_ECONFIG, "strftime takes a format: "
+					    "run_started_at.strftime('%%Y-%%m-%%d')");
+		if (strftime(buf, sizeof buf, args[0].u.str.s, &tm) == 0)
+			buf[0] = '\0';
+	}
+	*out = str(a, buf);
+	return out->type == SL_TPL_STRING ? 0 : oom(err);
+}
+
 static int dict_fn(sl_arena *a, sl_tpl_value *d, const char *key, const char *full)
 {
 	return sl_tpl_dict_set(a, d->u.dict, key, callable(full));
@@ -551,10 +621,8 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 		*out = m->target;
 		return 1;
 	}
-	if (strcmp(name, "run_started_at") == 0) {
-		*out = str(a, m->o.run_started_at ? m->o.run_started_at : "");
-		return 1;
-	}
+	if (strcmp(name, "run_started_at") == 0)
+		return run_started_at(m, out, a) < 0 ? oom(err) : 1;
 	if (strcmp(name, "invocation_id") == 0) {
 		*out = str(a, m->o.invocation_id ? m->o.invocation_id : "");
 		return 1;
@@ -660,6 +728,8 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 	} else if (strcmp(name, "return") == 0) {
 		*out = nargs ? args[0] : sl_tpl_none();
 		rc = SL_TPL_RETURN;
+	} else if (strncmp(name, "datetime.", 9) == 0) {
+		rc = datetime_call(name + 9, fn->u.fn.data, args, nargs, out, a, err);
 	} else if (strcmp(name, "relation.render") == 0) {
 		*out = str(a, fn->u.fn.data);
 	} else if (strcmp(name, "relation.include") == 0) {
