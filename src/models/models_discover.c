@@ -110,6 +110,11 @@ static int read_package(sl_models *m, m_package *pkg, const char *dir, bool root
 	    (rc = path_list(m, &doc, r, "macro-paths", NULL, "macros", &pkg->macro_paths,
 			    &pkg->nmacro_paths, err)) < 0)
 		goto done;
+	const char *tp = m_yaml_str(m_yaml_get(&doc, r, "target-path"));
+	if (root && tp && *tp && !(m->target_path = m_strdup(m, tp))) {
+		rc = oom(err);
+		goto done;
+	}
 	pkg->models_tree = m_yaml_value(&doc, m_yaml_get(&doc, r, "models"), &m->arena);
 	pkg->seeds_tree = m_yaml_value(&doc, m_yaml_get(&doc, r, "seeds"), &m->arena);
 	pkg->snapshots_tree = m_yaml_value(&doc, m_yaml_get(&doc, r, "snapshots"), &m->arena);
