@@ -228,10 +228,17 @@ static void test_config_precedence(void **state)
 	put("models/marts/b.sql", "{{ config(materialized='incremental') }}select 2 as x");
 	put("models/marts/off.sql", "select 3 as x");
 	put("models/c.sql", "{{ config(schema='  spaced ') }}select * from {{ ref('a') }}");
+	put("models/j/props.yml", "models:\n  - name: jin\n    config:\n"
+				  "      enabled: \"{{ target.name == 'dev' }}\"\n"
+				  "      schema: \"s_{{ var('min_amount') }}\"\n");
+	put("models/j/jin.sql", "select 1");
+	put("models/j/jout.sql", "{{ config(enabled=target.name == 'prod') }}select 1");
 	proj pr;
 	open_ok(&pr, NULL);
-	assert_int_equal(sl_models_count(pr.m), 3);
+	assert_int_equal(sl_models_count(pr.m), 4);
 	assert_int_equal(sl_models_find(pr.m, "model.shop.off"), -1);
+	assert_int_equal(sl_models_find(pr.m, "model.shop.jout"), -1);
+	assert_string_equal(node(&pr, "model.shop.jin")->schema, "main_s_10");
 	const sl_node *a = node(&pr, "model.shop.a");
 	assert_int_equal(a->materialized, SL_MAT_VIEW);
 	assert_string_equal(a->alias, "a_alias");
