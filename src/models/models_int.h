@@ -105,8 +105,9 @@ struct sl_models {
 
 /* ------------------------------------------------------------ yaml.c */
 
-/* Node n of doc as a template value in a (plain scalars typed as YAML 1.2
- * core: null, true/false, integers, floats; others strings). */
+/* Node n of doc as a template value in a (plain scalars typed as dbt's
+ * YAML 1.1 reader types them: null, true/false/yes/no/on/off, integers,
+ * floats; others strings). */
 sl_tpl_value m_yaml_value(yaml_document_t *doc, yaml_node_t *n, sl_arena *a);
 /* Parses text (YAML or JSON) into *out; name for messages. */
 int m_yaml_parse_text(sl_tpl_value *out, const char *text, const char *name, sl_arena *a,

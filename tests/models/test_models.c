@@ -535,6 +535,60 @@ static void test_build_sqlite_end_to_end(void **state)
 	close_proj(&pr);
 }
 
+static const char *build_fails(proj *pr, sl_wh *wh, const char *id, sl_error *err)
+{
+	if (sl_models_build(pr->m, sl_models_find(pr->m, id), wh, NULL, NULL, err) == 0)
+		fail_msg("expected %s to fail", id);
+	return err->message;
+}
+
+/* Seed types (timestamps, column_types, a delimiter from the tree), the
+ * default strategy with a unique_key, and config errors at build. */
+static void test_build_seed_types_and_config_errors(void **state)
+{
+	(void)state;
+	base_project();
+	put("dbt_project.yml", "name: shop\nprofile: shop\nseeds:\n  shop:\n"
+			       "    +delimiter: ';'\n    +column_types: {code: varchar(3)}\n");
+	put("seeds/t.csv", "code;at;n;x\n007;2024-01-02 03:04:05;1.5;NULL\n8;2024-01-02T03:04:05Z;2;\n");
+	put("models/inc.sql", "{{ config(materialized='incremental', unique_key=['code']) }}"
+			      "select code, n from {{ ref('t') }}");
+	put("models/bad.sql", "{{ config(materialized='incremental', "
+			      "incremental_strategy='upsert') }}select 1 as a");
+	put("models/nokey.sql", "{{ config(materialized='incremental', "
+				"incremental_strategy='merge') }}select 1 as a");
+	put("snapshots/s.sql", "{% snapshot s1 %}{{ config(unique_key='code') }}"
+			       "select * from {{ ref('t') }}{% endsnapshot %}"
+			       "{% snapshot s2 %}{{ config(unique_key='code', strategy='timestamp') }}"
+			       "select * from {{ ref('t') }}{% endsnapshot %}");
+	proj pr;
+	open_ok(&pr, NULL);
+	sl_wh *wh = open_wh(&pr);
+	sl_node_result res;
+	build(&pr, wh, "seed.shop.t", &res);
+	assert_value(wh, "select code || '|' || at || '|' || n || '|' || coalesce(x, 'null') "
+			 "from main.t where code = '007'",
+		     "007|2024-01-02 03:04:05.000000|1.5|null");
+	assert_value(wh, "select count(*) from main.t where x is null", "2");
+	build(&pr, wh, "model.shop.inc", &res);
+	build(&pr, wh, "model.shop.inc", &res);
+	assert_value(wh, "select count(*) from main.inc", "2");
+	sl_error err = SL_ERROR_INIT;
+	assert_string_equal(build_fails(&pr, wh, "model.shop.bad", &err),
+			    "models/bad.sql: incremental_strategy 'upsert' is not supported; use "
+			    "append, merge or delete+insert");
+	assert_string_equal(build_fails(&pr, wh, "model.shop.nokey", &err),
+			    "models/nokey.sql: incremental_strategy 'merge' needs a unique_key (a "
+			    "column or a list of columns)");
+	assert_string_equal(build_fails(&pr, wh, "snapshot.shop.s1", &err),
+			    "snapshots/s.sql: snapshot s1 needs strategy: timestamp or check");
+	assert_string_equal(build_fails(&pr, wh, "snapshot.shop.s2", &err),
+			    "snapshots/s.sql: snapshot s2 uses strategy timestamp and needs "
+			    "updated_at: the column holding when a row changed");
+	sl_wh_close(wh);
+	close_proj(&pr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +600,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_macros_dispatch_and_packages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sluice_project_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_sqlite_end_to_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build_seed_types_and_config_errors, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
