@@ -528,6 +528,16 @@ static void test_build_sqlite_end_to_end(void **state)
 	build(&pr, wh, "snapshot.shop.snap", &res);
 	assert_value(wh, "select count(*) from main.snap where dbt_valid_to is null", "3");
 	assert_value(wh, "select min(dbt_valid_from) from main.snap", "2024-05-01 10:00:00.000000");
+	/* run_query at compile: rows and columns[i].values() */
+	put("models/q.sql", "{% if execute %}{% set r = run_query('select id, paid from "
+			    "main.raw_orders order by id') %}{% for v in r.columns[0].values() %}"
+			    "{{ v + 1 }},{% endfor %}{{ r.rows[2][1] }}{% endif %}");
+	proj q;
+	open_ok(&q, NULL);
+	sql = compile(&q, "model.shop.q", wh);
+	assert_string_equal(sql, "2,3,4,1");
+	sl_free(sql);
+	close_proj(&q);
 	char *run = slurp("target/run/shop/models/marts/inc.sql");
 	assert_non_null(strstr(run, "select id, amount * 2 as dbl from \"main\".\"stg\""));
 	sl_free(run);
