@@ -182,7 +182,7 @@ static int load_package_dir(sl_models *m, const char *dir, sl_error *err)
 		return rc;
 	if (have_package(m, tmp.name))
 		return 0;
-	m_package *p;
+	m_package *p = NULL;
 	if ((rc = add_package(m, &p, err)) < 0)
 		return rc;
 	*p = tmp;
@@ -309,7 +309,7 @@ static int load_installed(sl_models *m, sl_error *err)
 
 int m_load_packages(sl_models *m, sl_error *err)
 {
-	m_package *root;
+	m_package *root = NULL;
 	int rc = add_package(m, &root, err);
 	if (rc < 0)
 		return rc;
