@@ -365,11 +365,18 @@ static int fn_var(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_tpl_val
 		return sl_error_set(err, SL_ECONFIG, "var takes a name and an optional default: "
 				    "var('start_date', '2020-01-01')");
 	const char *name = args[0].u.str.s;
+	/* --vars, then the root project's vars scoped to the node's package
+	 * (vars: {pkg: {x: 1}}), its global vars, then the package's own */
+	const m_package *pkg = ctx->node->pkg, *root = &ctx->m->pkgs[0];
 	const sl_tpl_value *v = m_dict_get(&ctx->m->cli_vars, name);
 	if (!v)
-		v = m_dict_get(&ctx->node->pkg->vars, name);
-	if (!v && !ctx->node->pkg->root)
-		v = m_dict_get(&ctx->m->pkgs[0].vars, name);
+		v = m_dict_get(m_dict_get(&root->vars, pkg->name), name);
+	if (!v)
+		v = m_dict_get(&root->vars, name);
+	if (!v && pkg != root)
+		v = m_dict_get(m_dict_get(&pkg->vars, pkg->name), name);
+	if (!v && pkg != root)
+		v = m_dict_get(&pkg->vars, name);
 	if (v) {
 		*out = *v;
 		return 0;

@@ -57,6 +57,7 @@ typedef struct proj {
 static void base_project(void)
 {
 	put("dbt_project.yml", "name: shop\nprofile: shop\nvars:\n  min_amount: 10\n"
+			       "  util: {greeting: scoped}\n"
 			       "models:\n  shop:\n    +materialized: view\n    marts:\n"
 			       "      +materialized: table\n      +schema: marts\n"
 			       "      +tags: ['nightly']\n");
@@ -350,7 +351,8 @@ static void test_macros_dispatch_and_packages(void **state)
 	put("libs/util/dbt_project.yml", "name: util\n");
 	put("libs/util/macros/u.sql", "{% macro shout(x) %}upper({{ x }}){% endmacro %}\n"
 				      "{% macro default__my_concat(a, b) %}pkg{% endmacro %}");
-	put("libs/util/models/util_model.sql", "select {{ shout(\"'a'\") }} as a");
+	put("libs/util/models/util_model.sql",
+	    "select {{ shout(\"'a'\") }} as a -- {{ var('greeting') }} {{ var('min_amount') }}");
 	put("macros/cents.sql",
 	    "{% macro cents_to_dollars(col, scale=2) %}round({{ col }} / 100.0, {{ scale }})"
 	    "{% endmacro %}\n"
@@ -382,9 +384,9 @@ static void test_macros_dispatch_and_packages(void **state)
 	assert_compiles(&pr, "model.shop.m",
 			"select round(amount / 100.0, 2), sq(a, b), upper(c), x || y, "
 			"datetime('now'), yesno, custom.m, util_model from \"main\".\"util_model\"");
-	assert_compiles(&pr, "model.util.util_model", "select upper('a') as a");
+	assert_compiles(&pr, "model.util.util_model", "select upper('a') as a -- scoped 10");
 	char *f = slurp("target/compiled/util/models/util_model.sql");
-	assert_string_equal(f, "select upper('a') as a");
+	assert_string_equal(f, "select upper('a') as a -- scoped 10");
 	sl_free(f);
 	close_proj(&pr);
 
