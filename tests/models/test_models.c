@@ -534,8 +534,22 @@ static void test_build_sqlite_end_to_end(void **state)
 	put("models/q.sql", "{% if execute %}{% set r = run_query('select id, paid from "
 			    "main.raw_orders order by id') %}{% for v in r.columns[0].values() %}"
 			    "{{ v + 1 }},{% endfor %}{{ r.rows[2][1] }}{% endif %}");
+	put("macros/values.sql",
+	    "{% macro col_values(rel, col) %}{% call statement('v', fetch_result=True) %}"
+	    "select distinct {{ col }} from {{ rel }} order by 1{% endcall %}"
+	    "{% if execute %}{{ return(load_result('v')['data'] | map(attribute=0) | list) }}"
+	    "{% else %}{{ return([]) }}{% endif %}{% endmacro %}");
+	put("models/pivot.sql",
+	    "select {% for v in col_values(ref('raw_orders'), 'amount') %}sum(case when amount = "
+	    "{{ v }} then 1 else 0 end) as a{{ loop.index }}{% if not loop.last %}, {% endif %}"
+	    "{% endfor %} from {{ ref('raw_orders') }}");
 	proj q;
 	open_ok(&q, NULL);
+	sql = compile(&q, "model.shop.pivot", wh);
+	assert_string_equal(sql, "select sum(case when amount = 10.5 then 1 else 0 end) as a1, "
+				 "sum(case when amount = 20 then 1 else 0 end) as a2, sum(case when "
+				 "amount = 30 then 1 else 0 end) as a3 from \"main\".\"raw_orders\"");
+	sl_free(sql);
 	sql = compile(&q, "model.shop.q", wh);
 	assert_string_equal(sql, "2,3,4,1");
 	sl_free(sql);
