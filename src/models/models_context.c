@@ -771,7 +771,7 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 	m_node *n = ctx->node;
 	static const char *const fns[] = {"ref", "source", "config", "var", "env_var",
 					  "is_incremental", "return", "log", "print", "run_query",
-					  "statement", "load_result", NULL};
+					  "statement", "load_result", "doc", "load_relation", NULL};
 	for (int i = 0; fns[i]; i++)
 		if (strcmp(name, fns[i]) == 0) {
 			*out = callable(fns[i]);
@@ -874,6 +874,29 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 		return fn_statement(ctx, args, nargs, kw, nkw, out, a, err);
 	if (strcmp(name, "load_result") == 0)
 		return fn_load_result(ctx, args, nargs, out, err);
+	if (strcmp(name, "doc") == 0) {
+		const sl_tpl_value *d = nargs && args[0].type == SL_TPL_STRING
+						? m_dict_get(&ctx->m->docs, args[0].u.str.s)
+						: NULL;
+		if (!d)
+			return sl_error_set(err, SL_ECONFIG, "doc('%s') not found; define it in a .md "
+					    "file: {%% docs %s %%}...{%% enddocs %%}",
+					    nargs && args[0].type == SL_TPL_STRING ? args[0].u.str.s : "",
+					    nargs && args[0].type == SL_TPL_STRING ? args[0].u.str.s
+										   : "name");
+		*out = *d;
+		return 0;
+	}
+	if (strcmp(name, "load_relation") == 0) {
+		/* load_relation(relation): the relation when it exists, else none */
+		sl_tpl_value a3[3];
+		const sl_tpl_value *rel = nargs ? &args[0] : NULL;
+		const sl_tpl_value *sc = m_dict_get(rel, "schema"), *id = m_dict_get(rel, "identifier");
+		a3[0] = sl_tpl_none();
+		a3[1] = sc ? *sc : sl_tpl_none();
+		a3[2] = id ? *id : sl_tpl_none();
+		return fn_adapter(ctx, "get_relation", a3, 3, NULL, 0, out, a, err);
+	}
 	sl_buf t = SL_BUF_INIT;
 	const char *msg = NULL;
 	rc = 0;

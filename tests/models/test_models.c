@@ -160,12 +160,14 @@ static void test_compile_exact_sql(void **state)
 	put("models/marts/uses_eph.sql", "select * from {{ ref('eph2') }}, {{ ref('eph') }}");
 	put("models/marts/with_cte.sql",
 	    "-- note\nwith x as (select * from {{ ref('eph') }}) select * from x");
+	put("models/docs.md", "{% docs why %}Because.{% enddocs %}\n");
 	put("models/info.sql",
 	    "select '{{ target.name }}' as t, '{{ target.type }}' as ty, {{ target.threads }} "
 	    "as th, '{{ invocation_id }}' as i, '{{ var(\"who\", \"nobody\") }}' as w, "
 	    "'{{ env_var(\"SL_TEST_NO_SUCH\", \"d\") }}' as e, {{ execute }} as x, "
 	    "'{{ this }}' as me, '{{ run_started_at }}' as r, "
-	    "'{{ run_started_at.strftime(\"%Y%m%d\") }}' as d");
+	    "'{{ run_started_at.strftime(\"%Y%m%d\") }}' as d, '{{ doc(\"why\") }}' as w2, "
+	    "{{ load_relation(this) }} as lr");
 	proj pr;
 	open_ok(&pr, "{who: cli}");
 	assert_int_equal(sl_models_count(pr.m), 7);
@@ -182,7 +184,7 @@ static void test_compile_exact_sql(void **state)
 	assert_compiles(&pr, "model.shop.info",
 			"select 'dev' as t, 'sqlite' as ty, 3 as th, 'inv-1' as i, 'cli' as w, "
 			"'d' as e, True as x, '\"main\".\"info\"' as me, '2024-05-01 10:00:00.000000+00:00' "
-			"as r, '20240501' as d");
+			"as r, '20240501' as d, 'Because.' as w2, None as lr");
 
 	const sl_node *o = node(&pr, "model.shop.orders");
 	assert_int_equal(o->type, SL_NODE_MODEL);
