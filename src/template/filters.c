@@ -852,6 +852,28 @@ static int f_items(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 	return tpl_method_call(&d, "items", NULL, 0, NULL, 0, out, f->a, f->err);
 }
 
+/* dictsort(case_sensitive=False, by='key', reverse=False): [(k, v), ...] */
+static int f_dictsort(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
+{
+	int rc = f_items(f, in, out);
+	if (rc < 0)
+		return rc;
+	const sl_tpl_value *by = farg(f, 1);
+	bool by_value = by && by->type == SL_TPL_STRING && !strcmp(by->u.str.s, "value");
+	if (by && !by_value && !(by->type == SL_TPL_STRING && !strcmp(by->u.str.s, "key")))
+		return fbad(f, "sorts by 'key' or 'value'");
+	size_t n = out->u.list->len;
+	if (n < 2)
+		return 0;
+	sl_tpl_value *keys = sl_arena_alloc(f->a, 3 * n * sizeof *keys);
+	if (!keys)
+		return oom(f);
+	for (size_t i = 0; i < n; i++)
+		keys[i] = out->u.list->items[i].u.list->items[by_value ? 1 : 0];
+	return merge_sort(f, out->u.list->items, keys, n, keys + 2 * n, keys + n, farg_true(f, 0),
+			  farg_true(f, 2));
+}
+
 /* ----------------------------------------------------------------- json */
 
 static int json_str(sl_buf *b, const char *s, size_t n)
@@ -1123,6 +1145,7 @@ static const struct {
 	{"selectattr", f_selectattr, {NULL}, true},
 	{"rejectattr", f_rejectattr, {NULL}, true},
 	{"items", f_items, {NULL}, false},
+	{"dictsort", f_dictsort, {"case_sensitive", "by", "reverse", NULL}, false},
 	{"tojson", f_tojson, {"indent", NULL}, false},
 	{"safe", f_safe, {NULL}, false},
 	{"as_text", f_as_text, {NULL}, false},

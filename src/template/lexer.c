@@ -304,6 +304,8 @@ int tpl_lex(tpl_tokens *out, sl_arena *a, const char *name, const char *src, siz
 		int ol = lx.line, oc = lx.col;
 		char kind = open[1];
 		advance(&lx, minus ? 3 : 2);
+		if (!minus && kind == '%' && lx.p < lx.end && *lx.p == '+')
+			advance(&lx, 1); /* {%+ : keeps leading space, as it is kept anyway */
 		if (kind == '#') {
 			const char *q = lx.p;
 			while (q + 1 < lx.end && !(q[0] == '#' && q[1] == '}'))

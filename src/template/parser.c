@@ -109,10 +109,22 @@ static int parse_args(parser *p, tpl_node *n)
 	size_t kwcap = 0;
 	while (!is_op(p, ")")) {
 		int rc;
-		if (n->args.len + n->kwvals.len > 0 && (rc = expect_op(p, ",", "',' or ')'")) < 0)
+		if ((n->args.len + n->kwvals.len > 0 || n->c) && (rc = expect_op(p, ",", "',' or ')'")) < 0)
 			return rc;
 		if (is_op(p, ")"))
 			break;
+		if (is_op(p, "*") || is_op(p, "**")) { /* f(*list, **dict) */
+			bool kw = cur(p)->len == 2;
+			tpl_node **slot = kw ? &n->d : &n->c;
+			if (*slot || n->kind != N_CALL)
+				return unexpected(p, "an argument");
+			p->pos++;
+			if ((rc = parse_expr(p, slot)) < 0)
+				return rc;
+			continue;
+		}
+		if (n->d)
+			return unexpected(p, "')' after **kwargs");
 		if (cur(p)->type == TK_NAME && p->t[p->pos + 1].type == TK_OP &&
 		    p->t[p->pos + 1].len == 1 && p->t[p->pos + 1].s[0] == '=') {
 			const char *kn = tokstr(p, cur(p));
@@ -134,7 +146,7 @@ static int parse_args(parser *p, tpl_node *n)
 			if (tpl_nodes_push(p->a, &n->kwvals, v) < 0)
 				return oom(p);
 		} else {
-			if (n->kwvals.len)
+			if (n->kwvals.len || n->c)
 				return sl_error_set(p->err, SL_EFORMAT,
 						    "%s:%d:%d: positional argument after keyword argument",
 						    p->name, cur(p)->line, cur(p)->col);

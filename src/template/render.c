@@ -481,27 +481,56 @@ static int eval_slice(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out
 	return 0;
 }
 
-/* evaluates call and filter arguments */
+/*
+ * Evaluates call and filter arguments, *args and **kwargs spread in; the
+ * counts go to *na and *nk. kw has room for one more (caller).
+ */
+static int eval_args_n(render *r, scope *sc, const tpl_node *n, sl_tpl_value **args, size_t *na,
+		       sl_tpl_kwarg **kw, size_t *nk)
+{
+	sl_tpl_value dyn = {0}, dynkw = {0};
+	int rc;
+	if (n->kind == N_CALL && n->c) {
+		if ((rc = eval(r, sc, n->c, &dyn)) < 0)
+			return rc;
+		if (dyn.type != SL_TPL_LIST)
+			return fail_at(r, n->c, SL_EINVAL, "*args needs a list, not %s", tpl_type_name(&dyn));
+	}
+	if (n->kind == N_CALL && n->d) {
+		if ((rc = eval(r, sc, n->d, &dynkw)) < 0)
+			return rc;
+		if (dynkw.type != SL_TPL_DICT)
+			return fail_at(r, n->d, SL_EINVAL, "**kwargs needs a dict, not %s", tpl_type_name(&dynkw));
+	}
+	size_t pa = n->args.len, pk = n->kwvals.len;
+	*na = pa + (dyn.type == SL_TPL_LIST ? dyn.u.list->len : 0);
+	*nk = pk + (dynkw.type == SL_TPL_DICT ? dynkw.u.dict->len : 0);
+	*args = sl_arena_alloc(r->a, (*na ? *na : 1) * sizeof **args);
+	*kw = sl_arena_alloc(r->a, (*nk + 1) * sizeof **kw); /* +1: room for caller */
+	if (!*args || !*kw)
+		return oom(r);
+	for (size_t i = 0; i < pa; i++)
+		if ((rc = eval(r, sc, n->args.v[i], &(*args)[i])) < 0)
+			return rc;
+	for (size_t i = pa; i < *na; i++)
+		(*args)[i] = dyn.u.list->items[i - pa];
+	for (size_t i = 0; i < pk; i++) {
+		(*kw)[i].name = n->kwnames[i];
+		if ((rc = eval(r, sc, n->kwvals.v[i], &(*kw)[i].value)) < 0)
+			return rc;
+	}
+	for (size_t i = pk; i < *nk; i++) {
+		(*kw)[i].name = dynkw.u.dict->keys[i - pk];
+		(*kw)[i].value = dynkw.u.dict->vals[i - pk];
+	}
+	return 0;
+}
+
 static int eval_args(render *r, scope *sc, const tpl_node *n, sl_tpl_value **args,
 		     sl_tpl_kwarg **kw)
 {
-	size_t na = n->args.len, nk = n->kwvals.len;
-	*args = sl_arena_alloc(r->a, (na ? na : 1) * sizeof **args);
-	*kw = sl_arena_alloc(r->a, (nk + 1) * sizeof **kw); /* +1: room for caller */
-	if (!*args || !*kw)
-		return oom(r);
-	for (size_t i = 0; i < na; i++) {
-		int rc = eval(r, sc, n->args.v[i], &(*args)[i]);
-		if (rc < 0)
-			return rc;
-	}
-	for (size_t i = 0; i < nk; i++) {
-		(*kw)[i].name = n->kwnames[i];
-		int rc = eval(r, sc, n->kwvals.v[i], &(*kw)[i].value);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	size_t na, nk;
+	return eval_args_n(r, sc, n, args, &na, kw, &nk);
 }
 
 static int call_value(render *r, const tpl_node *n, const sl_tpl_value *fn, const sl_tpl_value *obj,
@@ -719,10 +748,10 @@ static int eval_call(render *r, scope *sc, const tpl_node *n, const sl_tpl_value
 			return fail_undefined(r, callee->a, &obj);
 		const sl_tpl_value *member = obj.type == SL_TPL_DICT ? sl_tpl_dict_get(obj.u.dict, callee->s) : NULL;
 		if (!member && (obj.type == SL_TPL_DICT || obj.type == SL_TPL_LIST || obj.type == SL_TPL_STRING)) {
-			if ((rc = eval_args(r, sc, n, &args, &kw)) < 0)
+			size_t na, nk;
+			if ((rc = eval_args_n(r, sc, n, &args, &na, &kw, &nk)) < 0)
 				return rc;
-			rc = tpl_method_call(&obj, callee->s, args, n->args.len, kw, n->kwvals.len, out,
-					     r->a, r->err);
+			rc = tpl_method_call(&obj, callee->s, args, na, kw, nk, out, r->a, r->err);
 			if (rc != SL_ENOTFOUND)
 				return rc < 0 ? prefix_at(r, n, rc) : 0;
 			fn = undefined(callee->s, obj.type == SL_TPL_DICT ? 1 : 0);
@@ -739,14 +768,14 @@ static int eval_call(render *r, scope *sc, const tpl_node *n, const sl_tpl_value
 	}
 	if (fn.type == SL_TPL_UNDEFINED)
 		return fail_undefined(r, n, &fn);
-	if ((rc = eval_args(r, sc, n, &args, &kw)) < 0)
+	size_t na, nkw;
+	if ((rc = eval_args_n(r, sc, n, &args, &na, &kw, &nkw)) < 0)
 		return rc;
-	size_t nkw = n->kwvals.len;
 	if (caller) {
 		kw[nkw].name = "caller";
 		kw[nkw++].value = *caller;
 	}
-	return call_value(r, n, &fn, has_obj ? &obj : NULL, args, n->args.len, kw, nkw, out);
+	return call_value(r, n, &fn, has_obj ? &obj : NULL, args, na, kw, nkw, out);
 }
 
 static int apply_filter(render *r, scope *sc, const tpl_node *n, const sl_tpl_value *in,

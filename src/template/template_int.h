@@ -91,6 +91,7 @@ struct tpl_node {
 	 * args body. N_CALLBLOCK: a the call, b the caller macro. N_FILTERBLOCK:
 	 * a the filter chain (innermost a NULL), args body. N_NAMED: tag, s
 	 * name, args body. N_SLICE: a[b:c:d]. N_WITH: kwnames/kwvals, args body.
+	 * N_CALL: a callee, args/kwvals, c *args and d **kwargs (or NULL).
 	 */
 };
 

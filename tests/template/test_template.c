@@ -486,6 +486,30 @@ static void test_render_filters_and_tests_as_jinja(void **state)
 			    "m.sql:1:8: filter 'round' needs a number");
 }
 
+static void test_render_dbt_idioms_as_jinja(void **state)
+{
+	expect_render("a  {%+ if true %}x{% endif %}",
+		      "a  x");
+	expect_render("{% macro m(a, b, c=3) %}{{a}}{{b}}{{c}}{% endmacro %}{{ m(*[1,2]) }}{{ m(1, **{\"b\": 5, \"c\": 6}) }}{{ m(*[1], b=2) }}",
+		      "123156123");
+	expect_render("{% macro m() %}{{ varargs }}{{ kwargs }}{% endmacro %}{% set a = [1, 2] %}{% set k = {'x': 1} %}{{ m(*a, **k) }}",
+		      "(1, 2){'x': 1}");
+	expect_render("{{ {\"b\":1, \"A\":2}|dictsort }} {{ {\"b\":1, \"a\":2}|dictsort(reverse=true) }} {{ {\"b\":1, \"a\":0}|dictsort(by=\"value\") }}",
+		      "[('A', 2), ('b', 1)] [('b', 1), ('a', 2)] [('a', 0), ('b', 1)]");
+	expect_render("{% for k, v in {'b': 1, 'a': 2}|dictsort %}{{ k }}={{ v }};{% endfor %}",
+		      "a=2;b=1;");
+	expect_render("{% set parts = [] %}{% for c in cols %}{% do parts.append(c ~ ' as ' ~ c|upper) %}{% endfor %}select {{ parts|join(',\\n  ') }}",
+		      "select id as ID,\n  amount as AMOUNT,\n  status as STATUS");
+	expect_render("{%- set cols2 = cols | reject('equalto', 'id') | list -%}\n{%- for c in cols2 %}\n  {{ c }}{% if not loop.last %},{% endif %}\n{%- endfor %}",
+		      "\n  amount,\n  status");
+	expect_render("{% macro m(x) -%}\n  {%- if x is string -%}{{ return('s:' ~ x) }}{%- endif -%}\n  other\n{%- endmacro %}[{{ m(1) }}]",
+		      "[other]");
+	expect_render("{{ \"it's\" }} {{ 'say \"hi\"' }} {{ 'a\\tb' }} {{ ['it\\'s'] }} {{ {'k': \"a'b\\\"c\"} }}",
+		      "it's say \"hi\" a\tb [\"it's\"] {'k': 'a\\'b\"c'}");
+	expect_render("{{ 'x' ~ 1.5 ~ true ~ [1] }} {{ 1 == 1.0 }} {{ 'a' < 'b' }} {{ [1, 2] == [1, 2] }} {{ true + 1 }}\n",
+		      "x1.5True[1] True True True 2");
+}
+
 static void test_parse_errors_of_new_constructs(void **state)
 {
 	expect_parse_error("{% extends 'base.sql' %}",
@@ -762,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_render_macros_as_jinja),
 		cmocka_unit_test(test_render_expressions_as_jinja),
 		cmocka_unit_test(test_render_filters_and_tests_as_jinja),
+		cmocka_unit_test(test_render_dbt_idioms_as_jinja),
 		cmocka_unit_test(test_parse_errors_of_new_constructs),
 		cmocka_unit_test(test_host_macros_from_other_templates),
 		cmocka_unit_test(test_host_named_blocks),
