@@ -629,6 +629,13 @@ static int call_macro(render *r, const tpl_node *n, const sl_tpl_value *m, const
 	macro_depth--;
 	r->t = caller_t;
 	r->out = caller_out;
+	if (rc < 0 && rc != UNWIND_RETURN && rc != UNWIND_BREAK && rc != UNWIND_CONTINUE && n &&
+	    caller_t && m->u.macro.tpl != caller_t && r->err) {
+		/* the error names the macro's file: say where it was called from */
+		size_t len = strlen(r->err->message);
+		snprintf(r->err->message + len, sizeof r->err->message - len,
+			 " (in macro '%s' called at %s:%d:%d)", def->s, caller_t->name, n->line, n->col);
+	}
 	if (rc == UNWIND_RETURN) {
 		*out = r->retval;
 		rc = 0;

@@ -677,6 +677,14 @@ static void test_host_macros_from_other_templates(void **state)
 				&err) < 0);
 	assert_string_equal(err.message, "macro 'boom' takes not more than 0 argument(s)");
 
+	sl_tpl *calls_bad = parse_ok("models/c.sql", "select\n  {{ boom() }}");
+	sl_buf cbuf = SL_BUF_INIT;
+	assert_true(sl_tpl_render(calls_bad, &env, &cbuf, &err) < 0);
+	assert_string_equal(err.message,
+			    "macros/bad.sql:2:6: 'nope' is undefined (in macro 'boom' called at models/c.sql:2:6)");
+	sl_buf_free(&cbuf);
+	sl_tpl_free(calls_bad);
+
 	/* return outside a macro */
 	sl_tpl *top = parse_ok("models/r.sql", "a\n {{ return(1) }}");
 	sl_buf buf = SL_BUF_INIT;
