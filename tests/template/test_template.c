@@ -265,6 +265,34 @@ static void test_render_filters(void **state)
 	expect_render("{{ name | lower | replace('o', '0') | upper }}", "0RDERS");
 }
 
+static void test_render_out_of_memory_in_macros_and_filters(void **state)
+{
+	const char *src = "{% macro m(a, b=2) %}{{ a }}{{ b }}{{ caller() }}{{ varargs }}{% endmacro %}"
+			  "{% call m(1, 3, 4) %}x{{ cols|sort|join(',') }}{% endcall %}{{ cfg|tojson }}"
+			  "{{ 'a,b'.split(',') }}{% filter upper %}{{ range(3)|list }}{% endfilter %}"
+			  "{% set ns = namespace(n=0) %}{% for c in cols if c %}{% set ns.n = ns.n + loop.length %}"
+			  "{% endfor %}{{ ns.n }}{{ cols|map('upper')|select|list }}{{ cols[1:]|dictsort if 0 }}";
+	const char *want = "13xamount,id,status(4,){\"schema\": \"mart\", \"threads\": 4}['a', 'b'][0, 1, 2]"
+			   "9['ID', 'AMOUNT', 'STATUS']";
+	for (long n = 0; n < 5000; n++) {
+		sl_buf out = SL_BUF_INIT;
+		sl_error err = SL_ERROR_INIT;
+		sl_alloc_fail_after(n);
+		int rc = render_src(src, &out, &err);
+		sl_alloc_fail_after(-1);
+		if (rc < 0)
+			assert_int_equal(rc, SL_ENOMEM);
+		else
+			assert_string_equal(out.data, want);
+		sl_buf_free(&out);
+		if (rc == 0) {
+			assert_true(n > 3); /* the parse, the arenas and the buffers failed first */
+			return;
+		}
+	}
+	fail_msg("never rendered");
+}
+
 static void test_render_errors(void **state)
 {
 	expect_render_error("{{ missing.x }}", "m.sql:1:4: 'missing' is undefined");
@@ -791,6 +819,7 @@ int main(void)
 		cmocka_unit_test(test_render_block_set),
 		cmocka_unit_test(test_render_out_of_memory_fails_cleanly),
 		cmocka_unit_test(test_render_errors),
+		cmocka_unit_test(test_render_out_of_memory_in_macros_and_filters),
 		cmocka_unit_test(test_render_macros_as_jinja),
 		cmocka_unit_test(test_render_expressions_as_jinja),
 		cmocka_unit_test(test_render_filters_and_tests_as_jinja),
