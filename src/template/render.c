@@ -398,6 +398,17 @@ static int get_item(render *r, const tpl_node *n, const sl_tpl_value *obj,
 		*out = v ? *v : undefined(what, 1);
 		return 0;
 	}
+	if (obj->type == SL_TPL_DICT && (key->type == SL_TPL_INT || key->type == SL_TPL_BOOL ||
+					 key->type == SL_TPL_FLOAT || key->type == SL_TPL_NONE)) {
+		const char *k; /* keys are strings: {1: 'a'}[1] finds '1' */
+		size_t kl;
+		int rc = to_string(r, key, &k, &kl);
+		if (rc < 0)
+			return rc;
+		const sl_tpl_value *v = sl_tpl_dict_get(obj->u.dict, k);
+		*out = v ? *v : undefined(k, 1);
+		return 0;
+	}
 	if ((obj->type == SL_TPL_LIST || obj->type == SL_TPL_STRING) &&
 	    (key->type == SL_TPL_INT || key->type == SL_TPL_BOOL)) {
 		int64_t len = obj->type == SL_TPL_LIST ? (int64_t)obj->u.list->len

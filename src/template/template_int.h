@@ -113,8 +113,6 @@ int tpl_test_apply(const char *name, const sl_tpl_value *v, const sl_tpl_value *
 bool tpl_values_equal(const sl_tpl_value *x, const sl_tpl_value *y);
 /* the string form of v (as {{ v }} prints it), in a */
 int tpl_to_str(const sl_tpl_value *v, sl_arena *a, const char **s, size_t *n, sl_error *err);
-/* obj.name or obj[name] (dict key, list index as string) without errors: NULL if absent */
-int tpl_getattr(const sl_tpl_value *obj, const char *name, sl_tpl_value *out);
 /* String, list and dict methods (obj.name(args)). Returns SL_ENOTFOUND without
  * touching err when obj has no such method. */
 int tpl_method_call(sl_tpl_value *obj, const char *name, const sl_tpl_value *args,
