@@ -874,6 +874,51 @@ static int f_dictsort(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 			  farg_true(f, 2));
 }
 
+/* attr(name): the dict's key name (Jinja's getattr), else undefined */
+static int f_attr(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
+{
+	const sl_tpl_value *name = farg(f, 0);
+	if (!name || name->type != SL_TPL_STRING)
+		return fbad(f, "needs an attribute name");
+	const sl_tpl_value *v = in->type == SL_TPL_DICT ? sl_tpl_dict_get(in->u.dict, name->u.str.s) : NULL;
+	*out = v ? *v : (sl_tpl_value){.type = SL_TPL_UNDEFINED};
+	return 0;
+}
+
+/* batch(n, fill_with=None): lists of n items */
+static int f_batch(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
+{
+	sl_tpl_value items, cur = {0};
+	const sl_tpl_value *nv = farg(f, 0), *fill = farg(f, 1);
+	int rc = items_of(f, in, &items);
+	if (rc < 0)
+		return rc;
+	if (!nv || nv->type != SL_TPL_INT || nv->u.i < 1)
+		return fbad(f, "needs a positive count");
+	size_t n = (size_t)nv->u.i, len = items.u.list->len;
+	if ((rc = new_list(f, out)) < 0)
+		return rc;
+	for (size_t i = 0; i < len; i++) {
+		if (i % n == 0 && ((rc = new_list(f, &cur)) < 0 || (rc = push(f, out, cur)) < 0))
+			return rc;
+		if ((rc = push(f, &cur, items.u.list->items[i])) < 0)
+			return rc;
+	}
+	if (fill && len % n)
+		for (size_t i = len % n; i < n; i++)
+			if ((rc = push(f, &cur, *fill)) < 0)
+				return rc;
+	return 0;
+}
+
+/* dbt's is_list */
+static int f_is_list(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
+{
+	(void)f;
+	*out = sl_tpl_bool(in->type == SL_TPL_LIST);
+	return 0;
+}
+
 /* ----------------------------------------------------------------- json */
 
 static int json_str(sl_buf *b, const char *s, size_t n)
@@ -1148,6 +1193,9 @@ static const struct {
 	{"dictsort", f_dictsort, {"case_sensitive", "by", "reverse", NULL}, false},
 	{"tojson", f_tojson, {"indent", NULL}, false},
 	{"safe", f_safe, {NULL}, false},
+	{"attr", f_attr, {"name", NULL}, false},
+	{"batch", f_batch, {"linecount", "fill_with", NULL}, false},
+	{"is_list", f_is_list, {NULL}, false},
 	{"as_text", f_as_text, {NULL}, false},
 	{"as_bool", f_as_bool, {NULL}, false},
 	{"as_number", f_as_number, {NULL}, false},

@@ -290,7 +290,23 @@ static int parse_primary(parser *p, tpl_node **out)
 				return oom(p);
 			if (!is_op(p, ":") && (rc = parse_expr(p, &m->b)) < 0)
 				return rc;
-			if (is_op(p, ":")) { /* a slice: [b:c:d], each optional */
+			if (m->b && is_op(p, ",")) { /* x[a, b]: the key is a tuple */
+				tpl_node *l = mk(p, N_LIST, at);
+				if (!l || tpl_nodes_push(p->a, &l->args, m->b) < 0)
+					return oom(p);
+				l->flags = 1;
+				while (is_op(p, ",")) {
+					p->pos++;
+					if (is_op(p, "]"))
+						break;
+					tpl_node *v;
+					if ((rc = parse_expr(p, &v)) < 0)
+						return rc;
+					if (tpl_nodes_push(p->a, &l->args, v) < 0)
+						return oom(p);
+				}
+				m->b = l;
+			} else if (is_op(p, ":")) { /* a slice: [b:c:d], each optional */
 				m->kind = N_SLICE;
 				p->pos++;
 				if (!is_op(p, ":") && !is_op(p, "]") && (rc = parse_expr(p, &m->c)) < 0)
@@ -597,6 +613,8 @@ static int parse_expr(parser *p, tpl_node **out)
 
 static int expect_block_end(parser *p, const char *tag)
 {
+	if (is_op(p, ":") && p->t[p->pos + 1].type == TK_BLOCK_END)
+		p->pos++; /* {% if x: %}: Jinja allows the colon */
 	if (cur(p)->type == TK_BLOCK_END) {
 		p->pos++;
 		return 0;
@@ -738,7 +756,7 @@ static int parse_set(parser *p, tpl_node **out, tpl_token *open)
 			p->pos++;
 		}
 	}
-	if (cur(p)->type == TK_BLOCK_END && !n->flags) { /* {% set x %}...{% endset %} */
+	if (cur(p)->type == TK_BLOCK_END && !(n->flags & SF_UNPACK)) { /* {% set x %}...{% endset %} */
 		static const char *const ends[] = {"endset", NULL};
 		p->pos++;
 		if ((rc = parse_body(p, &n->args, ends, open, "set")) < 0)
@@ -986,7 +1004,12 @@ static int parse_named(parser *p, tpl_node **out, tpl_token *open, const char *t
 	const char *ends[] = {end, NULL};
 	if (!end)
 		return oom(p);
-	if ((rc = tag_name(p, &n->s, "a block name")) < 0 || (rc = expect_block_end(p, tag)) < 0 ||
+	if ((rc = tag_name(p, &n->s, "a block name")) < 0)
+		return rc;
+	if (is_op(p, ",")) /* {% materialization name, adapter='x' %}: the rest is the host's */
+		while (cur(p)->type != TK_BLOCK_END && cur(p)->type != TK_EOF)
+			p->pos++;
+	if ((rc = expect_block_end(p, tag)) < 0 ||
 	    (rc = parse_body(p, &n->args, ends, open, tag)) < 0)
 		return rc;
 	p->pos++;

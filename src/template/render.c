@@ -822,9 +822,10 @@ static int apply_chain(render *r, scope *sc, const tpl_node *n, const sl_tpl_val
 /* a render that allocated or wrote too much stops */
 static int over_budget(render *r, const tpl_node *n)
 {
-	if (r->a->total <= TPL_MAX_RENDER_BYTES && r->out->len <= TPL_MAX_RENDER_BYTES)
+	if (r->a->total <= (size_t)TPL_MAX_RENDER_BYTES && r->out->len <= (size_t)TPL_MAX_RENDER_BYTES)
 		return 0;
-	return fail_at(r, n, SL_ELIMIT, "the render used more than %zu MB", TPL_MAX_RENDER_BYTES >> 20);
+	return fail_at(r, n, SL_ELIMIT, "the render used more than %zu MB",
+		       (size_t)TPL_MAX_RENDER_BYTES >> 20);
 }
 
 static int eval(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out)

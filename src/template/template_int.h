@@ -50,8 +50,12 @@ typedef enum {
  * Bounds that keep a runaway template (joins of joins, endless loops of
  * appends) from taking the machine: one string, and all a render allocates.
  */
+#ifndef TPL_MAX_STRING /* the fuzz target builds with smaller ones */
 #define TPL_MAX_STRING (64u << 20)
+#endif
+#ifndef TPL_MAX_RENDER_BYTES
 #define TPL_MAX_RENDER_BYTES ((size_t)512 << 20)
+#endif
 
 /* N_MACRO flags: the body uses these names, so the call accepts them */
 #define MF_VARARGS 1

@@ -5,10 +5,11 @@
  * printing as a relation, a callable member, return()), then calls every
  * top-level macro through sl_tpl_call with a few arguments and renders
  * every named block. Inputs that could legitimately run for ever (range,
- * '*', very long) are skipped. Build from the repository root with:
+ * '*', very long) are skipped; smaller size limits keep runs fast. Build from the repository root with:
  */
 // clang -g -O1 -fsanitize=fuzzer,address,undefined -I src tests/fuzz/fuzz_template.c \
-//   src/template/*.c src/base/*.c -lm -lpthread -o /tmp/fuzz_template
+//   src/template/*.c src/base/*.c -DTPL_MAX_STRING=1048576u \
+//   -DTPL_MAX_RENDER_BYTES=67108864u -lm -lpthread -o /tmp/fuzz_template
 // /tmp/fuzz_template -max_total_time=60 -timeout=10 /tmp/seeds-template
 #define _GNU_SOURCE /* memmem */
 #include "template/template.h"

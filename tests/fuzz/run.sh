@@ -42,7 +42,7 @@ srcs() {
 	http_json) echo "src/sources/http_json.c src/sources/http_stream.c src/batch/*.c \
 		src/base/*.c -ljansson -lyajl -lxxhash -lcurl" ;;
 	value) echo "src/batch/*.c src/base/*.c" ;;
-	template) echo "src/template/*.c src/base/*.c" ;;
+	template) echo "src/template/*.c src/base/*.c -DTPL_MAX_STRING=1048576u -DTPL_MAX_RENDER_BYTES=67108864u" ;;
 	*) return 1 ;;
 	esac
 }

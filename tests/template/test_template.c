@@ -538,6 +538,31 @@ static void test_render_dbt_idioms_as_jinja(void **state)
 		      "x1.5True[1] True True True 2");
 }
 
+/* Syntax found in dbt's own macros and packages (dbt-utils, dbt-expectations, dbt-date, adapters). */
+static void test_render_syntax_of_dbt_packages(void **state)
+{
+	expect_render("{% if true: %}yes{% endif %}{% for x in [1]: %}{{ x }}{% endfor %}",
+		      "yes1");
+	expect_render("{{ [1,2,3,4,5]|batch(2)|list }} {{ [1,2,3]|batch(2, 0)|list }}",
+		      "[[1, 2], [3, 4], [5]] [[1, 2], [3, 0]]");
+	expect_render("{% set d = {'a': 1} %}[{{ d['x', 'y'] }}]",
+		      "[]");
+	expect_render("{% set ns = namespace(msg='') %}{% set ns.msg %}hello {{ name }}{% endset %}{{ ns.msg }}\n",
+		      "hello Orders");
+	/* dicts stand for dbt's objects: attr() and numbers find their keys (Jinja: nothing) */
+	expect_render("{{ {'database': 'db'}|attr('database') }}|{{ {}|attr('x') }}|{{ {1: 'one'}[1] }}",
+		      "db||one");
+	expect_render("{{ [1]|is_list }} {{ 'a'|is_list }}", "True False");
+	/* a host may list materialization among its named blocks: the header after the name is its own */
+	sl_tpl *t = NULL;
+	sl_error err = SL_ERROR_INIT;
+	static const char *const blocks[] = {"materialization"};
+	sl_tpl_syntax syn = {NULL, 0, blocks, 1};
+	const char *src = "{% materialization mine, adapter='sqlite' %}x{% endmaterialization %}";
+	assert_int_equal(sl_tpl_parse_ex(&t, "m.sql", src, strlen(src), &syn, &err), 0);
+	sl_tpl_free(t);
+}
+
 static void test_parse_errors_of_new_constructs(void **state)
 {
 	expect_parse_error("{% extends 'base.sql' %}",
@@ -824,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_render_expressions_as_jinja),
 		cmocka_unit_test(test_render_filters_and_tests_as_jinja),
 		cmocka_unit_test(test_render_dbt_idioms_as_jinja),
+		cmocka_unit_test(test_render_syntax_of_dbt_packages),
 		cmocka_unit_test(test_parse_errors_of_new_constructs),
 		cmocka_unit_test(test_host_macros_from_other_templates),
 		cmocka_unit_test(test_host_named_blocks),
