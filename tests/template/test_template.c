@@ -563,6 +563,42 @@ static void test_render_syntax_of_dbt_packages(void **state)
 	sl_tpl_free(t);
 }
 
+static void test_render_scopes_and_whitespace_as_jinja(void **state)
+{
+	expect_render("{% set x = 1 %}{% for i in [1, 2] %}{% set x = x + i %}{{ x }}{% endfor %}{{ x }}",
+		      "231");
+	expect_render("{% set x = 1 %}{% if true %}{% set x = 5 %}{% endif %}{{ x }}",
+		      "5");
+	expect_render("{% for a in [1, 2] %}{% for b in ['x', 'y'] %}{{ loop.index }}{{ a }}{{ b }} {% endfor %}{{ loop.index }}|{% endfor %}",
+		      "11x 21y 1|12x 22y 2|");
+	expect_render("{% macro m() %}{% set x = 2 %}{{ x }}{% endmacro %}{% set x = 1 %}{{ m() }}{{ x }}",
+		      "21");
+	expect_render("  {%- if true %}  a  {% endif -%}  \nb {#- c #} c {# d -#} e",
+		      "  a  b c e");
+	expect_render("{% for c in cols -%}\n  {{ c }}\n{%- if not loop.last %},{% endif %}\n{% endfor %}",
+		      "id,\namount,\nstatus\n");
+	expect_render("{%- macro m(a) -%}\nselect\n  {{ a }}\n{%- endmacro -%}\n{{ m('x') }}",
+		      "select\n  x");
+	expect_render("{{ \"a\" ~ \"b\" if false else \"c\" ~ \"d\" }} {{ 1 + 2 if true }} {{ not true or true }} {{ -2 ** 2 }} {{ 2 ** 3 ** 2 }}",
+		      "cd 3 True 4 64");
+	expect_render("{{ [1,2,3]|length > 2 and 'yes' or 'no' }} {{ 'abc' is string and 'abc'|length }}",
+		      "yes 3");
+	expect_render("{{ cols[0]|upper ~ '_' ~ cols|last }} {{ cfg['schema'] ~ '.' ~ name|lower }}",
+		      "ID_status mart.orders");
+	expect_render("{%- set cols = ['a', 'b'] -%}\n{%- for c in cols %}\n    {{ c }}{{ \",\" if not loop.last }}\n{%- endfor %}",
+		      "\n    a,\n    b");
+	expect_render("{% set x %}\n  line1\n  line2\n{% endset %}[{{ x | trim }}] [{{ x | indent(2) }}]",
+		      "[line1\n  line2] [\n    line1\n    line2\n]");
+	expect_render("{{ 'a' 'b' }} {{ \"x\" \"y\" ~ 'z' }}",
+		      "ab xyz");
+	expect_render("{% for k, v in cfg.items() %}{{ k }}={{ v }}{% if not loop.last %}&{% endif %}{% endfor %}",
+		      "schema=mart&threads=4");
+	expect_render("{{ cols|join(', ')|upper|replace('ID', 'key') }} {{ (cols|first).upper() }}",
+		      "key, AMOUNT, STATUS ID");
+	expect_render("{{ 10 / 4 }} {{ 10 // 4 }} {{ 10.0 // 4 }} {{ -10 % 3 }} {{ 2 ** 62 }} {{ 1.5 * 2 }} {{ 0.1 * 3 }}\n",
+		      "2.5 2 2.0 2 4611686018427387904 3.0 0.30000000000000004");
+}
+
 static void test_parse_errors_of_new_constructs(void **state)
 {
 	expect_parse_error("{% extends 'base.sql' %}",
@@ -850,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_render_filters_and_tests_as_jinja),
 		cmocka_unit_test(test_render_dbt_idioms_as_jinja),
 		cmocka_unit_test(test_render_syntax_of_dbt_packages),
+		cmocka_unit_test(test_render_scopes_and_whitespace_as_jinja),
 		cmocka_unit_test(test_parse_errors_of_new_constructs),
 		cmocka_unit_test(test_host_macros_from_other_templates),
 		cmocka_unit_test(test_host_named_blocks),
