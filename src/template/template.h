@@ -197,7 +197,9 @@ int sl_tpl_call(const sl_tpl_value *fn, const sl_tpl_value *args, size_t nargs,
 
 /*
  * Renders t, appending to out. env may be NULL. Returns 0 or <0 with err
- * filled as "name:line:column: what".
+ * filled as "name:line:column: what": SL_EFORMAT for a mistake in the
+ * template (an undefined name called, a bad argument, a type error),
+ * SL_ELIMIT past a limit, SL_ENOMEM, or the code the host's callback gave.
  */
 int sl_tpl_render(const sl_tpl *t, const sl_tpl_env *env, sl_buf *out, sl_error *err);
 

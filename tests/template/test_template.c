@@ -293,6 +293,28 @@ static void test_render_out_of_memory_in_macros_and_filters(void **state)
 	fail_msg("never rendered");
 }
 
+/* A mistake in the template is SL_EFORMAT (a configuration error to the CLI); the host's code passes through. */
+static void test_render_error_codes(void **state)
+{
+	static const char *const format_errors[] = {
+		"{{ no_such_macro('a') }}", "{{ cfg.nope.x }}", "{{ 1 + 'a' }}", "{{ 1 / 0 }}",
+		"{{ [1, 'a'] | sort }}", "{{ 'a'.split(1) }}", "{% for x in none %}{% endfor %}",
+		"{% macro m() %}{% endmacro %}{{ m(1) }}", "{{ 1 is divisibleby 0 }}", "{{ 'x' | as_bool }}"};
+	for (size_t i = 0; i < sizeof format_errors / sizeof format_errors[0]; i++) {
+		sl_buf out = SL_BUF_INIT;
+		sl_error err = SL_ERROR_INIT;
+		int rc = render_src(format_errors[i], &out, &err);
+		if (rc != SL_EFORMAT)
+			fail_msg("%s: %d %s", format_errors[i], rc, err.message);
+		sl_buf_free(&out);
+	}
+	sl_buf out = SL_BUF_INIT;
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(render_src("{{ fail() }}", &out, &err), SL_EINVAL);
+	assert_int_equal(render_src("{{ 'ab' * 40000000 }}", &out, &err), SL_ELIMIT);
+	sl_buf_free(&out);
+}
+
 static void test_render_errors(void **state)
 {
 	expect_render_error("{{ missing.x }}", "m.sql:1:4: 'missing' is undefined");
@@ -880,6 +902,7 @@ int main(void)
 		cmocka_unit_test(test_render_block_set),
 		cmocka_unit_test(test_render_out_of_memory_fails_cleanly),
 		cmocka_unit_test(test_render_errors),
+		cmocka_unit_test(test_render_error_codes),
 		cmocka_unit_test(test_render_out_of_memory_in_macros_and_filters),
 		cmocka_unit_test(test_render_macros_as_jinja),
 		cmocka_unit_test(test_render_expressions_as_jinja),
