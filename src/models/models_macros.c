@@ -18,8 +18,10 @@
 static int oom(sl_error *err) { return sl_error_set(err, SL_ENOMEM, "out of memory"); }
 
 static const char *const macro_tags[] = {"test"};
-static const char *const named_blocks[] = {"docs", "snapshot"};
-static const sl_tpl_syntax dbt_syntax = {macro_tags, 1, named_blocks, 2};
+/* custom materializations parse (and are not used: a model naming one is
+ * refused with the materializations sluice builds) */
+static const char *const named_blocks[] = {"docs", "snapshot", "materialization"};
+static const sl_tpl_syntax dbt_syntax = {macro_tags, 1, named_blocks, 3};
 
 /* dbt's cross-database macros that projects call as dbt.name() or name(). */
 static const char builtin_text[] =

@@ -364,6 +364,8 @@ static void test_macros_dispatch_and_packages(void **state)
 	    "{% macro sqlite__my_concat(a, b) %}sq({{ a }}, {{ b }}){% endmacro %}\n"
 	    "{% macro pick(x) %}{% if x %}{{ return('yes') }}{% endif %}no{% endmacro %}\n"
 	    "{% test positive(model, column_name) %}select 1{% endtest %}\n");
+	put("macros/mat.sql", "{% materialization my_mat, adapter='sqlite' %}{{ return({}) }}"
+			      "{% endmaterialization %}");
 	put("macros/gsn.sql",
 	    "{% macro generate_schema_name(custom_schema_name, node) -%}\n"
 	    "  {%- if custom_schema_name is none -%}{{ target.schema }}"
