@@ -777,6 +777,13 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 			*out = callable(fns[i]);
 			return 1;
 		}
+	if (strcmp(name, "this") == 0 && ctx->mode == M_COMPILE &&
+	    n->pub.materialized == SL_MAT_EPHEMERAL) {
+		char cte[300];
+		snprintf(cte, sizeof cte, "__dbt__cte__%s", n->pub.name);
+		*out = cte_relation(a, cte);
+		return 1;
+	}
 	if (strcmp(name, "this") == 0) {
 		*out = m_relation(a, n->pub.database, n->pub.schema ? n->pub.schema
 								    : m->target_schema,

@@ -154,7 +154,8 @@ static void test_compile_exact_sql(void **state)
 	    "{{ config(materialized='incremental', unique_key='id', tags=['finance']) }}\n"
 	    "select * from {{ ref('stg_orders') }}\n"
 	    "{% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}");
-	put("models/marts/eph.sql", "{{ config(materialized='ephemeral') }}\nselect 1 as one");
+	put("models/marts/eph.sql",
+	    "{{ config(materialized='ephemeral') }}\nselect 1 as one -- {{ this }}");
 	put("models/marts/eph2.sql",
 	    "{{ config(materialized='ephemeral') }}\nselect one from {{ ref('eph') }}");
 	put("models/marts/uses_eph.sql", "select * from {{ ref('eph2') }}, {{ ref('eph') }}");
@@ -175,11 +176,11 @@ static void test_compile_exact_sql(void **state)
 			"select * from \"raw\".\"raw_orders\" where amount > 10");
 	assert_compiles(&pr, "model.shop.orders", "\nselect * from \"main\".\"stg_orders\"\n");
 	assert_compiles(&pr, "model.shop.uses_eph",
-			"with __dbt__cte__eph as (\n\nselect 1 as one\n),  __dbt__cte__eph2 as "
+			"with __dbt__cte__eph as (\n\nselect 1 as one -- __dbt__cte__eph\n),  __dbt__cte__eph2 as "
 			"(\n\nselect one from __dbt__cte__eph\n)select * from __dbt__cte__eph2, "
 			"__dbt__cte__eph");
 	assert_compiles(&pr, "model.shop.with_cte",
-			"-- note\nwith __dbt__cte__eph as (\n\nselect 1 as one\n), x as (select "
+			"-- note\nwith __dbt__cte__eph as (\n\nselect 1 as one -- __dbt__cte__eph\n), x as (select "
 			"* from __dbt__cte__eph) select * from x");
 	assert_compiles(&pr, "model.shop.info",
 			"select 'dev' as t, 'sqlite' as ty, 3 as th, 'inv-1' as i, 'cli' as w, "
