@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "models/models.h"
@@ -659,6 +660,59 @@ static void test_hooks_vars_and_refusals(void **state)
 			    "models/hooked/h.sql); rename one of them");
 }
 
+typedef struct compile_job {
+	sl_models *m;
+	char **want;
+	int n, bad;
+} compile_job;
+
+static void *compile_all(void *arg)
+{
+	compile_job *j = arg;
+	for (int round = 0; round < 20; round++)
+		for (int i = 0; i < j->n; i++) {
+			char *sql = NULL;
+			sl_error err = SL_ERROR_INIT;
+			if (sl_models_compile(j->m, i, NULL, false, &sql, &err) < 0 ||
+			    strcmp(sql, j->want[i]) != 0)
+				j->bad++;
+			sl_free(sql);
+		}
+	return NULL;
+}
+
+/* Nodes compile from several threads at once, as the engine builds them. */
+static void test_compile_from_threads(void **state)
+{
+	(void)state;
+	base_project();
+	put("macros/m.sql", "{% macro twice(x) %}{{ x }} * 2{% endmacro %}");
+	put("models/a.sql", "select {{ twice('1') }} as v, '{{ run_started_at }}' as t");
+	put("models/b.sql", "{{ config(materialized='ephemeral') }}select * from {{ ref('a') }}");
+	put("models/c.sql", "select {% for i in range(3) %}{{ i }}{{ ',' if not loop.last }}"
+			    "{% endfor %} from {{ ref('b') }}, {{ this }}");
+	proj pr;
+	open_ok(&pr, NULL);
+	int n = sl_models_count(pr.m);
+	char **want = calloc((size_t)n, sizeof *want);
+	for (int i = 0; i < n; i++)
+		want[i] = compile(&pr, sl_models_node(pr.m, i)->unique_id, NULL);
+	pthread_t th[4];
+	compile_job jobs[4];
+	for (int t = 0; t < 4; t++) {
+		jobs[t] = (compile_job){pr.m, want, n, 0};
+		assert_int_equal(pthread_create(&th[t], NULL, compile_all, &jobs[t]), 0);
+	}
+	for (int t = 0; t < 4; t++) {
+		pthread_join(th[t], NULL);
+		assert_int_equal(jobs[t].bad, 0);
+	}
+	for (int i = 0; i < n; i++)
+		sl_free(want[i]);
+	free(want);
+	close_proj(&pr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -673,6 +727,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_build_seed_types_and_config_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hooks_vars_and_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compile_from_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
