@@ -122,6 +122,32 @@ static int add_extra_sources(sl_models *m, sl_error *err)
 	return 0;
 }
 
+/* Renders node n once at parse (its ref/source/config calls recorded). */
+static int render_parse(sl_models *m, m_node *n, bool strict, sl_buf *scratch, sl_error *err)
+{
+	m_ctx ctx;
+	sl_tpl_env env;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.m = m;
+	ctx.node = n;
+	ctx.mode = M_PARSE;
+	ctx.strict = strict;
+	ctx.err = err;
+	m_ctx_env(&ctx, &env);
+	sl_buf_reset(scratch);
+	int rc = sl_tpl_render(n->tpl, &env, scratch, err);
+	m_ctx_free(&ctx);
+	return rc;
+}
+
+int m_parse_strict(sl_models *m, m_node *n, sl_error *err)
+{
+	sl_buf scratch = SL_BUF_INIT;
+	int rc = n->tpl ? render_parse(m, n, true, &scratch, err) : 0;
+	sl_buf_free(&scratch);
+	return rc;
+}
+
 /* Parses each node's template and renders it once for its calls. */
 static int parse_nodes(sl_models *m, sl_error *err)
 {
@@ -132,19 +158,8 @@ static int parse_nodes(sl_models *m, sl_error *err)
 		if (!n->text)
 			continue;
 		rc = sl_tpl_parse(&n->tpl, n->pub.path, n->text, strlen(n->text), err);
-		if (rc < 0)
-			break;
-		m_ctx ctx;
-		sl_tpl_env env;
-		memset(&ctx, 0, sizeof ctx);
-		ctx.m = m;
-		ctx.node = n;
-		ctx.mode = M_PARSE;
-		ctx.err = err;
-		m_ctx_env(&ctx, &env);
-		sl_buf_reset(&scratch);
-		rc = sl_tpl_render(n->tpl, &env, &scratch, err);
-		m_ctx_free(&ctx);
+		if (rc == 0)
+			rc = render_parse(m, n, false, &scratch, err);
 	}
 	sl_buf_free(&scratch);
 	return rc;

@@ -123,25 +123,24 @@ static bool refable(const m_node *n) { return true && n; }
 
 m_node *m_find_ref(sl_models *m, const m_node *from, const char *pkg, const char *name)
 {
-	m_node *any = NULL, *root = NULL;
+	/* enabled nodes before disabled ones; without a package, the
+	 * caller's package first, then the root project, then any */
+	m_node *best = NULL;
+	int best_rank = 99;
 	for (int i = 0; i < m->nnodes; i++) {
 		m_node *n = m->nodes[i];
 		if (!refable(n) || strcmp(n->pub.name, name) != 0)
 			continue;
-		if (pkg) {
-			if (strcmp(n->pkg->name, pkg) == 0)
-				return n;
+		if (pkg && strcmp(n->pkg->name, pkg) != 0)
 			continue;
+		int rank = pkg || (from && n->pkg == from->pkg) ? 0 : n->pkg->root ? 1 : 2;
+		rank += n->enabled ? 0 : 4;
+		if (rank < best_rank) {
+			best = n;
+			best_rank = rank;
 		}
-		/* the caller's package first, then the root project, then any */
-		if (from && n->pkg == from->pkg)
-			return n;
-		if (n->pkg->root && !root)
-			root = n;
-		if (!any)
-			any = n;
 	}
-	return pkg ? NULL : root ? root : any;
+	return best;
 }
 
 m_source *m_find_source(sl_models *m, const char *source, const char *table)
@@ -155,7 +154,8 @@ m_source *m_find_source(sl_models *m, const char *source, const char *table)
 
 /* ------------------------------------------------------------- calls */
 
-static int record_call(m_ctx *ctx, const char *a, const char *b, bool source, sl_error *err)
+static int record_call(m_ctx *ctx, const char *a, const char *b, bool source, bool missing,
+		       sl_error *err)
 {
 	m_node *n = ctx->node;
 	sl_models *m = ctx->m;
@@ -175,7 +175,8 @@ static int record_call(m_ctx *ctx, const char *a, const char *b, bool source, sl
 		n->calls = nv;
 		n->capcalls = cap;
 	}
-	m_call c = {.a = a ? m_strdup(m, a) : NULL, .b = m_strdup(m, b), .source = source};
+	m_call c = {.a = a ? m_strdup(m, a) : NULL, .b = m_strdup(m, b), .source = source,
+		    .missing = missing};
 	if ((a && !c.a) || !c.b)
 		return oom(err);
 	n->calls[n->ncalls++] = c;
@@ -247,18 +248,25 @@ static int fn_ref(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, const sl_t
 		return sl_error_set(err, SL_ECONFIG, "ref takes a name and an optional package: "
 				    "ref('orders') or ref('package', 'orders')");
 	m_node *t = m_find_ref(ctx->m, ctx->node, pkg, name);
-	if (!t)
-		return ref_not_found(ctx, pkg, name, err);
-	if (ctx->mode == M_PARSE) {
-		int rc = record_call(ctx, pkg, name, false, err);
+	if (ctx->mode == M_PARSE && !ctx->strict) {
+		/* resolved once the node is known to be enabled (m_build_graph) */
+		int rc = record_call(ctx, pkg, name, false, !t, err);
 		if (rc < 0)
 			return rc;
 		*out = m_relation(a, NULL, ctx->m->target_schema, name);
 		return 0;
 	}
+	if (!t)
+		return ref_not_found(ctx, pkg, name, err);
 	if (!t->enabled)
-		return sl_error_set(err, SL_ECONFIG, "ref('%s') names %s, which is disabled", name,
-				    t->pub.unique_id);
+		return sl_error_set(err, SL_ECONFIG, "%s '%s' depends on a node named '%s' which is "
+				    "disabled; enable it or remove the ref",
+				    ctx->node ? sl_node_type_name(ctx->node->pub.type) : "node",
+				    ctx->node ? ctx->node->pub.unique_id : "", name);
+	if (ctx->mode == M_PARSE) {
+		*out = m_relation(a, NULL, ctx->m->target_schema, name);
+		return 0;
+	}
 	if (t->pub.materialized == SL_MAT_EPHEMERAL) {
 		int rc = add_cte(ctx, t, err);
 		if (rc < 0)
@@ -281,6 +289,14 @@ static int fn_source(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_tpl_
 				    "source('shop', 'orders')");
 	const char *s = args[0].u.str.s, *t = args[1].u.str.s;
 	m_source *src = m_find_source(m, s, t);
+	if (!src && ctx->mode == M_PARSE && !ctx->strict) {
+		/* an error once the node is known to be enabled (m_build_graph) */
+		int rc = record_call(ctx, s, t, true, true, err);
+		if (rc < 0)
+			return rc;
+		*out = m_relation(a, NULL, m->target_schema, t);
+		return 0;
+	}
 	if (!src) {
 		const char **names = sl_malloc(sizeof *names * (size_t)(m->nsources + 1));
 		char **full = sl_malloc(sizeof *full * (size_t)(m->nsources + 1));
@@ -314,7 +330,7 @@ static int fn_source(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_tpl_
 		return rc;
 	}
 	if (ctx->mode == M_PARSE) {
-		int rc = record_call(ctx, s, t, true, err);
+		int rc = record_call(ctx, s, t, true, false, err);
 		if (rc < 0)
 			return rc;
 	}

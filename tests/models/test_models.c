@@ -258,11 +258,22 @@ static void test_config_precedence(void **state)
 	assert_compiles(&pr, "model.shop.c", "select * from \"main_marts\".\"a_alias\"");
 	close_proj(&pr);
 
-	put("models/d.sql", "select * from {{ ref('off') }}");
+	/* a disabled node's refs and sources are not resolved, as in dbt */
+	put("models/legacy/retired.sql",
+	    "{{ config(enabled=false) }}\nselect *\nfrom {{ ref('a_model_that_does_not_exist') }}"
+	    " join {{ source('gone', 'table') }} using (id)\n"
+	    "join {{ ref('off') }} using (id)");
+	open_ok(&pr, NULL);
+	assert_int_equal(sl_models_count(pr.m), 4);
+	assert_int_equal(sl_models_find(pr.m, "model.shop.retired"), -1);
+	close_proj(&pr);
+
+	put("models/d.sql", "select *\nfrom {{ ref('a') }}, {{ ref('off') }}");
 	sl_error err = SL_ERROR_INIT;
 	const char *msg = open_fails(&pr, &err);
-	assert_string_equal(msg, "models/d.sql: ref('off') names model.shop.off, which is "
-				 "disabled; enable it or remove the ref");
+	assert_int_equal(err.code, SL_ECONFIG);
+	assert_string_equal(msg, "models/d.sql:2:25: model 'model.shop.d' depends on a node named "
+				 "'off' which is disabled; enable it or remove the ref");
 }
 
 static void test_ref_errors_and_cycles(void **state)
