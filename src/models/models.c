@@ -238,3 +238,43 @@ int sl_models_compile(sl_models *m, int i, sl_wh *wh, bool write_file, char **sq
 	*sql = b.data ? sl_buf_detach(&b) : sl_strdup("");
 	return *sql ? 0 : oom(err);
 }
+
+int sl_models_compile_inline(sl_models *m, const char *sql, sl_wh *wh, char **out,
+			     sl_error *err)
+{
+	sl_buf b = SL_BUF_INIT;
+	sl_arena a;
+	m_node n;
+	*out = NULL;
+	sl_arena_init(&a, 1024);
+	/* a node of the root project as dbt makes one for inline SQL */
+	memset(&n, 0, sizeof n);
+	n.pkg = &m->pkgs[0];
+	n.pub.type = SL_NODE_MODEL;
+	n.pub.name = "inline_query";
+	n.pub.package = n.pkg->name;
+	n.pub.path = "--inline";
+	n.pub.schema = m->target_schema;
+	n.pub.alias = "inline_query";
+	n.pub.materialized = SL_MAT_VIEW;
+	n.fqn_path = "inline_query";
+	n.file = "--inline";
+	n.enabled = true;
+	/* its own arena: other threads may be compiling nodes of m */
+	n.cfg = sl_tpl_dict_new(&a);
+	n.file_cfg = n.cfg;
+	n.pub.unique_id = sl_arena_sprintf(&a, "sql_operation.%s.inline_query", n.pkg->name);
+	int rc = !n.pub.unique_id || n.cfg.type != SL_TPL_DICT ? oom(err) : 0;
+	if (rc == 0)
+		rc = sl_tpl_parse(&n.tpl, "--inline", sql, strlen(sql), err);
+	if (rc == 0)
+		rc = m_compile(m, &n, wh, &b, err);
+	sl_tpl_free(n.tpl);
+	sl_arena_free(&a);
+	if (rc < 0) {
+		sl_buf_free(&b);
+		return rc;
+	}
+	*out = b.data ? sl_buf_detach(&b) : sl_strdup("");
+	return *out ? 0 : oom(err);
+}

@@ -163,6 +163,7 @@ static void test_compile_exact_sql(void **state)
 	put("models/marts/with_cte.sql",
 	    "-- note\nwith x as (select * from {{ ref('eph') }}) select * from x");
 	put("models/docs.md", "{% docs why %}Because.{% enddocs %}\n");
+	put("macros/twice.sql", "{% macro twice(x) %}{{ x }} * 2{% endmacro %}");
 	put("models/info.sql",
 	    "select '{{ target.name }}' as t, '{{ target.type }}' as ty, {{ target.threads }} "
 	    "as th, '{{ invocation_id }}' as i, '{{ var(\"who\", \"nobody\") }}' as w, "
@@ -214,6 +215,24 @@ static void test_compile_exact_sql(void **state)
 	char *f = slurp("target/compiled/shop/models/staging/stg_orders.sql");
 	assert_string_equal(f, "select * from \"raw\".\"raw_orders\" where amount > 10");
 	sl_free(f);
+
+	/* show --inline: ad-hoc SQL with the project's context */
+	char *sql = NULL;
+	sl_error err = SL_ERROR_INIT;
+	if (sl_models_compile_inline(pr.m, "select {{ twice('n') }}, '{{ var('who') }}' from "
+				     "{{ ref('eph') }} join {{ source('shop', 'customers') }} on "
+				     "{{ dbt.concat(['a', 'b']) }} = '{{ this.identifier }}'",
+				     NULL, &sql, &err) < 0)
+		fail_msg("inline: %s", err.message);
+	assert_string_equal(sql, "with __dbt__cte__eph as (\n\nselect 1 as one -- __dbt__cte__eph"
+				 "\n)select n * 2, 'cli' from __dbt__cte__eph join "
+				 "\"raw\".\"customers\" on a || b = 'inline_query'");
+	sl_free(sql);
+	assert_int_equal(sl_models_compile_inline(pr.m, "select\n  {{ ref('nope') }}", NULL, &sql,
+						  &err), SL_ECONFIG);
+	assert_null(sql);
+	assert_string_equal(err.message, "--inline:2:6: ref('nope') not found: no model, seed or "
+					 "snapshot has that name");
 	close_proj(&pr);
 }
 
