@@ -7,6 +7,7 @@
 #include "models/models_int.h"
 #include "models/models_macros.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,7 +158,8 @@ static int parse_nodes(sl_models *m, sl_error *err)
 		m_node *n = m->nodes[i];
 		if (!n->text)
 			continue;
-		rc = sl_tpl_parse(&n->tpl, n->pub.path, n->text, strlen(n->text), err);
+		const char *name = m_display_path(m, n->pkg, n->pub.path);
+		rc = name ? sl_tpl_parse(&n->tpl, name, n->text, strlen(n->text), err) : oom(err);
 		if (rc == 0)
 			rc = render_parse(m, n, false, &scratch, err);
 	}
@@ -212,6 +214,7 @@ int sl_models_open(sl_models **out, const sl_models_opts *o, sl_error *err)
 	*out = m;
 	return 0;
 fail:
+	m_error_tidy(err);
 	sl_models_free(m);
 	return rc;
 }
@@ -232,6 +235,7 @@ int sl_models_compile(sl_models *m, int i, sl_wh *wh, bool write_file, char **sq
 	if (rc == 0 && write_file)
 		rc = m_write_target(m, n, "compiled", b.data ? b.data : "", b.len, err);
 	if (rc < 0) {
+		m_error_tidy(err);
 		sl_buf_free(&b);
 		return rc;
 	}
@@ -272,9 +276,66 @@ int sl_models_compile_inline(sl_models *m, const char *sql, sl_wh *wh, char **ou
 	sl_tpl_free(n.tpl);
 	sl_arena_free(&a);
 	if (rc < 0) {
+		m_error_tidy(err);
 		sl_buf_free(&b);
 		return rc;
 	}
 	*out = b.data ? sl_buf_detach(&b) : sl_strdup("");
 	return *out ? 0 : oom(err);
+}
+
+const char *m_display_path(sl_models *m, const m_package *pkg, const char *rel)
+{
+	if (!pkg || pkg->root)
+		return m_strdup(m, rel);
+	size_t n = strlen(m->project_dir);
+	const char *dir = pkg->dir;
+	if (strncmp(dir, m->project_dir, n) == 0 && dir[n] == '/')
+		dir += n + 1;
+	return sl_arena_sprintf(&m->arena, "%s/%s", dir, rel);
+}
+
+/* Length of a leading "name:line:column: " of s, or 0. */
+static size_t location_len(const char *s)
+{
+	const char *sep = strstr(s, ": ");
+	if (!sep)
+		return 0;
+	const char *p = sep;
+	for (int field = 0; field < 2; field++) {
+		const char *end = p;
+		while (p > s && isdigit((unsigned char)p[-1]))
+			p--;
+		if (p == end || p - 1 <= s || p[-1] != ':')
+			return 0;
+		p--;
+	}
+	return (size_t)(sep + 2 - s);
+}
+
+void m_error_tidy(sl_error *err)
+{
+	const char *msg = err->message;
+	size_t at[16], len[16], off = 0;
+	int k = 0;
+	for (size_t l; k < 16 && (l = location_len(msg + off)) > 0; off += l, k++) {
+		at[k] = off;
+		len[k] = l - 2;
+	}
+	if (k < 2)
+		return;
+	/* the innermost location first, the call sites after it, inner to
+	 * outer, before what the template said about the macro's caller */
+	const char *rest = msg + off, *tail = strstr(rest, " (in macro '");
+	size_t rlen = tail ? (size_t)(tail - rest) : strlen(rest);
+	sl_buf b = SL_BUF_INIT;
+	sl_buf_printf(&b, "%.*s: %.*s (called at ", (int)len[k - 1], msg + at[k - 1], (int)rlen,
+		      rest);
+	for (int i = k - 2; i >= 0; i--)
+		sl_buf_printf(&b, "%.*s%s", (int)len[i], msg + at[i], i ? ", " : tail ? ", " : ")");
+	if (tail)
+		sl_buf_puts(&b, tail + 2);
+	if (b.data)
+		snprintf(err->message, sizeof err->message, "%s", b.data);
+	sl_buf_free(&b);
 }

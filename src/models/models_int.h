@@ -128,6 +128,13 @@ const char *m_dict_str(const sl_tpl_value *d, const char *key);
 int m_value_json(sl_buf *b, const sl_tpl_value *v);
 /* Copies a text into the arena, NULL on OOM. */
 char *m_strdup(sl_models *m, const char *s);
+/* How messages name file rel of pkg: rel for the root project, else the
+ * package's folder relative to the project dir (when under it) and rel:
+ * "dbt_packages/dbt_date/macros/x.sql". In the arena; NULL on OOM. */
+const char *m_display_path(sl_models *m, const m_package *pkg, const char *rel);
+/* Rewrites "a.sql:1:2: b.sql:3:4: what" (an error located once more by
+ * each call site it crossed) as "b.sql:3:4: what (called at a.sql:1:2)". */
+void m_error_tidy(sl_error *err);
 
 /* ---------------------------------------------------------- discover.c */
 

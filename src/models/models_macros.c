@@ -137,7 +137,7 @@ int m_add_macro_file(sl_models *m, m_package *pkg, const char *file, const char 
 	sl_buf b = SL_BUF_INIT;
 	sl_tpl *t = NULL;
 	int rc = sl_file_read_all(&b, file, 16u << 20, err);
-	const char *name = pkg->root ? rel : sl_arena_sprintf(&m->arena, "%s/%s", pkg->dir, rel);
+	const char *name = m_display_path(m, pkg, rel);
 	if (rc == 0 && !name)
 		rc = oom(err);
 	if (rc == 0)

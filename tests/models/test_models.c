@@ -508,6 +508,36 @@ static void assert_value(sl_wh *wh, const char *sql, const char *want)
 	sl_free(v);
 }
 
+/* An error inside a package's macro, reached through dispatch, names the
+ * macro's file first and the call site after, once each. */
+static void test_error_in_package_macro(void **state)
+{
+	(void)state;
+	base_project();
+	put("dbt_packages/dd/dbt_project.yml", "name: dd\n");
+	put("dbt_packages/dd/macros/spine.sql",
+	    "{% macro get_spine(a) %}\n{{ return(adapter.dispatch('get_spine', 'dd')(a)) }}\n"
+	    "{% endmacro %}\n{% macro default__get_spine(a) %}\n"
+	    "{%- call statement('get', fetch_result=True) %}\n   select {{ dbt.nosuch(a) }}\n"
+	    "{%- endcall -%}{{ return(1) }}{% endmacro %}\n");
+	put("models/a.sql", "select 1\n-- x\n  from {{ dd.get_spine('x') }}\n");
+	proj pr;
+	open_ok(&pr, NULL);
+	sl_wh *wh = open_wh(&pr);
+	sl_error err = SL_ERROR_INIT;
+	char *sql = NULL;
+	assert_true(sl_models_compile(pr.m, sl_models_find(pr.m, "model.shop.a"), wh, false, &sql,
+				      &err) < 0);
+	assert_int_equal(err.code, SL_EFORMAT);
+	assert_string_equal(err.message, "dbt_packages/dd/macros/spine.sql:6:17: 'dict object' has "
+					 "no attribute 'nosuch' (called at dbt_packages/dd/macros/"
+					 "spine.sql:5:10, in macro 'get_spine' called at models/a.sql:"
+					 "3:13)");
+	assert_null(sql);
+	sl_wh_close(wh);
+	close_proj(&pr);
+}
+
 /* Seeds, a view, a table, an incremental model (two runs), hooks and a
  * snapshot, built into a SQLite file; rows checked. */
 static void test_build_sqlite_end_to_end(void **state)
@@ -749,6 +779,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_compile_exact_sql, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_precedence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ref_errors_and_cycles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_in_package_macro, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_and_seeds_discovered, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_macros_dispatch_and_packages, setup, teardown),
