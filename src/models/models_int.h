@@ -136,6 +136,12 @@ const char *m_display_path(sl_models *m, const m_package *pkg, const char *rel);
  * each call site it crossed) as "b.sql:3:4: what (called at a.sql:1:2)". */
 void m_error_tidy(sl_error *err);
 
+/* ---------------------------------------------------------- builtins.c */
+
+/* dbt's cross-database macros as template text (the `dbt` namespace). */
+extern const char m_builtin_macros[];
+extern const size_t m_builtin_macros_len;
+
 /* ---------------------------------------------------------- discover.c */
 
 /* Reads dbt_project.yml (or the sluice project's defaults) and packages. */

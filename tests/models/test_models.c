@@ -538,6 +538,166 @@ static void test_error_in_package_macro(void **state)
 	close_proj(&pr);
 }
 
+/* One of dbt's cross-database macros: the expression rendered inline and
+ * evaluated by the warehouse; pg_expr NULL: the same expression. */
+typedef struct xdb_case {
+	const char *expr, *want_sqlite, *pg_expr, *want_pg;
+} xdb_case;
+
+static const xdb_case xdb_cases[] = {
+	{"{{ dbt.datediff(\"'2024-01-31'\", \"'2024-03-01'\", 'day') }}", "30", NULL, "30"},
+	{"{{ dbt.datediff(\"'2024-03-01'\", \"'2024-01-31'\", 'day') }}", "-30", NULL, "-30"},
+	{"{{ dbt.datediff(\"'2024-01-31'\", \"'2024-03-01'\", 'month') }}", "2", NULL, "2"},
+	{"{{ dbt.datediff(\"'2023-12-31'\", \"'2024-01-01'\", 'year') }}", "1", NULL, "1"},
+	{"{{ datediff(\"'2024-03-31'\", \"'2024-04-01'\", 'quarter') }}", "1", NULL, "1"},
+	{"{{ dbt.datediff(\"'2024-03-02'\", \"'2024-03-03'\", 'week') }}", "1", NULL, "1"},
+	{"{{ dbt.datediff(\"'2024-03-03'\", \"'2024-03-09'\", 'week') }}", "0", NULL, "0"},
+	{"{{ dbt.datediff(\"'2024-03-10'\", \"'2024-03-02'\", 'week') }}", "-2", NULL, "-2"},
+	{"{{ dbt.datediff(\"'2024-01-01 23:00:00'\", \"'2024-01-02 01:30:00'\", 'hour') }}", "2",
+	 NULL, "2"},
+	{"{{ dbt.datediff(\"'2024-01-01 23:59:00'\", \"'2024-01-02 00:01:10'\", 'second') }}",
+	 "130", NULL, "130"},
+	{"{{ dbt.dateadd('day', 3, dbt.date(2024, 2, 27)) }}", "2024-03-01", NULL,
+	 "2024-03-01 00:00:00"},
+	{"{{ dbt.dateadd('quarter', 1, dbt.date(2024, 1, 15)) }}", "2024-04-15", NULL,
+	 "2024-04-15 00:00:00"},
+	{"{{ dbt.dateadd('week', -1, dbt.date(2024, 1, 15)) }}", "2024-01-08", NULL,
+	 "2024-01-08 00:00:00"},
+	{"{{ dbt.dateadd('hour', 2, \"'2024-01-15 23:00:00'\") }}", "2024-01-16 01:00:00",
+	 "{{ dbt.dateadd('hour', 2, \"timestamp '2024-01-15 23:00:00'\") }}",
+	 "2024-01-16 01:00:00"},
+	{"{{ dbt.date_trunc('month', \"'2024-05-17'\") }}", "2024-05-01",
+	 "{{ dbt.date_trunc('month', \"date '2024-05-17'\") }}::date", "2024-05-01"},
+	{"{{ dbt.date_trunc('quarter', \"'2024-05-17'\") }}", "2024-04-01",
+	 "{{ dbt.date_trunc('quarter', \"date '2024-05-17'\") }}::date", "2024-04-01"},
+	{"{{ dbt.date_trunc('week', \"'2024-05-19'\") }}", "2024-05-13",
+	 "{{ dbt.date_trunc('week', \"date '2024-05-19'\") }}::date", "2024-05-13"},
+	{"{{ dbt.date_trunc('year', \"'2024-05-17'\") }}", "2024-01-01",
+	 "{{ dbt.date_trunc('year', \"date '2024-05-17'\") }}::date", "2024-01-01"},
+	{"{{ dbt.last_day(\"'2024-02-10'\", 'month') }}", "2024-02-29",
+	 "{{ dbt.last_day(\"date '2024-02-10'\", 'month') }}", "2024-02-29"},
+	{"{{ dbt.last_day(\"'2024-05-10'\", 'quarter') }}", "2024-06-30",
+	 "{{ dbt.last_day(\"date '2024-05-10'\", 'quarter') }}", "2024-06-30"},
+	{"{{ dbt.date(2024, 3, 5) }}", "2024-03-05", NULL, "2024-03-05"},
+	{"{{ dbt.any_value('x') }} from (select 7 as x) t", "7", NULL, "7"},
+	{"{{ dbt.bool_or('x') }} from (select 1 = 1 as x union all select 1 = 0) t", "1", NULL,
+	 "t"},
+	{"{{ dbt.cast(\"'12'\", dbt.type_int()) }} + 1", "13", NULL, "13"},
+	{"{{ dbt.safe_cast(\"'2.5'\", dbt.type_float()) }} * 2", "5", NULL, "5"},
+	{"{{ dbt.cast_bool_to_text('1 = 1') }}", "true", NULL, "true"},
+	{"{{ dbt.concat([\"'a'\", \"'b'\", \"'c'\"]) }}", "abc", NULL, "abc"},
+	{"{{ dbt.hash(\"'abc'\") }}", "900150983cd24fb0d6963f7d28e17f72", NULL,
+	 "900150983cd24fb0d6963f7d28e17f72"},
+	{"{{ dbt.length(\"'abcd'\") }}", "4", NULL, "4"},
+	{"{{ dbt.position(\"'c'\", \"'abcd'\") }}", "3", NULL, "3"},
+	{"{{ dbt.replace(\"'abca'\", \"'a'\", \"'x'\") }}", "xbcx", NULL, "xbcx"},
+	{"{{ dbt.right(\"'abcd'\", 2) }}", "cd", NULL, "cd"},
+	{"{{ dbt.right(\"'abcd'\", 0) }}", "", NULL, ""},
+	{"{{ dbt.split_part(\"'a,b,c'\", \"','\", 2) }}", "b", NULL, "b"},
+	{"{{ dbt.split_part(\"'a,b,c'\", \"','\", -1) }}", "c", NULL, "c"},
+	{"{{ dbt.split_part(\"'a\\\"q,b'\", \"','\", 1) }}", "a\"q", NULL, "a\"q"},
+	{"{{ dbt.split_part(\"'a,b'\", \"','\", 5) }}", "", NULL, ""},
+	{"{{ dbt.string_literal(dbt.escape_single_quotes(\"it's\")) }}", "it's", NULL, "it's"},
+	{"{{ dbt.listagg('x', \"'-'\") }} from (select 'a' as x union all select 'b') t",
+	 "a-b", "{{ dbt.listagg('x', \"'-'\", 'order by x desc') }} from (select 'a' as x "
+	 "union all select 'b') t", "b-a"},
+	{"count(*) from (select 1 {{ dbt.except() }} select 2) t", "1", NULL, "1"},
+	{"count(*) from (select 1 {{ dbt.intersect() }} select 1) t", "1", NULL, "1"},
+	{"{{ dbt.array_construct([1, 2]) }}", "[1,2]", NULL, "{1,2}"},
+	{"{{ dbt.array_append(dbt.array_construct([1]), 5) }}", "[1,5]", NULL, "{1,5}"},
+	{"{{ dbt.array_concat(dbt.array_construct([1]), dbt.array_construct([2, 3])) }}",
+	 "[1,2,3]", NULL, "{1,2,3}"},
+	{"'{{ dbt.type_string() }} {{ dbt.type_bigint() }} {{ dbt.type_numeric() }} "
+	 "{{ dbt.type_boolean() }} {{ dbt.type_timestamp() }}'",
+	 "text bigint numeric(28,6) boolean timestamp", NULL,
+	 "text bigint numeric(28,6) boolean timestamp"},
+	{"{{ dbt.current_timestamp() }} is not null", "1", NULL, "t"},
+	{"{{ dbt.current_timestamp_backcompat() }} is not null", "1", NULL, "t"},
+	{"{{ dbt.current_timestamp_in_utc_backcompat() }} is not null", "1", NULL, "t"},
+};
+
+static void run_xdb_cases(proj *pr, sl_wh *wh, bool pg)
+{
+	for (size_t i = 0; i < sizeof xdb_cases / sizeof xdb_cases[0]; i++) {
+		const xdb_case *c = &xdb_cases[i];
+		const char *expr = pg && c->pg_expr ? c->pg_expr : c->expr;
+		char text[1024], *sql = NULL, *v = NULL;
+		sl_error err = SL_ERROR_INIT;
+		snprintf(text, sizeof text, "select %s", expr);
+		if (sl_models_compile_inline(pr->m, text, wh, &sql, &err) < 0)
+			fail_msg("%s: %s", text, err.message);
+		if (sl_wh_query_value(wh, sql, &v, &err) < 0)
+			fail_msg("%s (%s): %s", sql, pg ? "postgres" : "sqlite", err.message);
+		const char *want = pg ? c->want_pg : c->want_sqlite;
+		if (strcmp(v ? v : "(null)", want) != 0)
+			fail_msg("%s on %s: got %s, want %s", sql, pg ? "postgres" : "sqlite",
+				 v ? v : "(null)", want);
+		sl_free(v);
+		sl_free(sql);
+	}
+}
+
+/* dbt's cross-database macros (dbt.name and name) evaluated by a real
+ * SQLite, and by PostgreSQL when SL_TEST_PG names a server. */
+static void test_cross_database_macros(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/a.sql", "select 1 as x");
+	proj pr;
+	open_ok(&pr, NULL);
+	sl_wh *wh = open_wh(&pr);
+	run_xdb_cases(&pr, wh, false);
+	/* unsupported cases say so */
+	char *sql = NULL;
+	sl_error err = SL_ERROR_INIT;
+	assert_true(sl_models_compile_inline(pr.m, "select {{ dbt.listagg('x', \"','\", "
+				    "'order by x') }}", wh, &sql, &err) < 0);
+	assert_non_null(strstr(err.message, "listagg: order_by_clause and limit_num are not "
+					    "supported on sqlite"));
+	sl_wh_close(wh);
+	close_proj(&pr);
+
+	const char *pgenv = getenv("SL_TEST_PG");
+	if (!pgenv || !*pgenv || strcmp(pgenv, "skip") == 0)
+		return;
+	/* host=H port=P user=U dbname=D, as tests/lib/pg.sh exports it */
+	char host[256] = "", port[16] = "5432", user[64] = "postgres", db[64] = "postgres";
+	const char *p = pgenv;
+	while (*p) {
+		char k[16], v[256];
+		if (sscanf(p, "%15[^=]=%255s", k, v) != 2)
+			break;
+		if (strcmp(k, "host") == 0)
+			snprintf(host, sizeof host, "%s", v);
+		else if (strcmp(k, "port") == 0)
+			snprintf(port, sizeof port, "%s", v);
+		else if (strcmp(k, "user") == 0)
+			snprintf(user, sizeof user, "%s", v);
+		else if (strcmp(k, "dbname") == 0)
+			snprintf(db, sizeof db, "%s", v);
+		p = strchr(p, ' ');
+		if (!p)
+			break;
+		p++;
+	}
+	char prof[1024];
+	snprintf(prof, sizeof prof, "shop:\n  target: pg\n  outputs:\n    pg: {type: postgres, "
+		 "host: '%s', port: %s, user: %s, dbname: %s, schema: public}\n", host, port,
+		 user, db);
+	put("profiles.yml", prof);
+	open_ok(&pr, NULL);
+	sl_wh_config c = SL_WH_CONFIG_INIT;
+	c.type = "postgres";
+	c.conninfo = pgenv;
+	c.schema = "public";
+	if (sl_wh_open(&wh, &c, &err) < 0)
+		fail_msg("%s", err.message);
+	run_xdb_cases(&pr, wh, true);
+	sl_wh_close(wh);
+	close_proj(&pr);
+}
+
 /* Seeds, a view, a table, an incremental model (two runs), hooks and a
  * snapshot, built into a SQLite file; rows checked. */
 static void test_build_sqlite_end_to_end(void **state)
@@ -780,6 +940,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_precedence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ref_errors_and_cycles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_in_package_macro, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cross_database_macros, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_and_seeds_discovered, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_macros_dispatch_and_packages, setup, teardown),
