@@ -63,7 +63,7 @@ const char m_builtin_macros[] =
 	"{%- if p == 'year' -%}date({{ date }}, 'start of year')\n"
 	"{%- elif p == 'quarter' -%}date({{ date }}, 'start of month', '-' || ((cast(strftime('%m', {{ date }}) as integer) - 1) % 3) || ' months')\n"
 	"{%- elif p == 'month' -%}date({{ date }}, 'start of month')\n"
-	"{%- elif p == 'week' -%}date({{ date }}, '-' || ((cast(strftime('%w', {{ date }}) as integer) + 6) % 7) || ' days')\n"
+	"{%- elif p in ('week', 'isoweek') -%}date({{ date }}, '-' || ((cast(strftime('%w', {{ date }}) as integer) + 6) % 7) || ' days')\n"
 	"{%- elif p == 'day' -%}date({{ date }})\n"
 	"{%- elif p == 'hour' -%}strftime('%Y-%m-%d %H:00:00', {{ date }})\n"
 	"{%- elif p == 'minute' -%}strftime('%Y-%m-%d %H:%M:00', {{ date }})\n"
@@ -191,6 +191,9 @@ const char m_builtin_macros[] =
 	"{%- macro type_boolean() -%}{{ return(adapter.dispatch('type_boolean', 'dbt')()) }}{%- endmacro -%}\n"
 	"{%- macro default__type_boolean() -%}boolean{%- endmacro -%}\n"
 	"{%- macro type_timestamp() -%}{{ return(adapter.dispatch('type_timestamp', 'dbt')()) }}{%- endmacro -%}\n"
-	"{%- macro default__type_timestamp() -%}timestamp{%- endmacro -%}\n";
+	"{%- macro default__type_timestamp() -%}timestamp{%- endmacro -%}\n"
+	"{#- SQLite keeps timestamps as ISO 8601 text: a cast to timestamp would make\n"
+	"    a number of '2024-05-01 10:00:00' -#}\n"
+	"{%- macro sqlite__type_timestamp() -%}text{%- endmacro -%}\n";
 
 const size_t m_builtin_macros_len = sizeof m_builtin_macros - 1;

@@ -37,7 +37,8 @@ static void quote_ident(sl_buf *b, const char *s)
 }
 
 /*
- * A relation: a dict of database, schema, identifier (name, table) that
+ * A relation: a dict of database, schema, identifier (name, table) and
+ * metadata.type "Relation" that
  * prints as "schema"."identifier" (two-part names: both warehouses resolve
  * them), with render() and include() as dbt's Relation has.
  */
@@ -56,6 +57,12 @@ sl_tpl_value m_relation(sl_arena *a, const char *database, const char *schema,
 	if (!repr || d.type != SL_TPL_DICT)
 		return sl_tpl_none();
 	sl_tpl_dict *t = d.u.dict;
+	/* metadata.type ends with "Relation", as packages check it is one */
+	sl_tpl_value meta = sl_tpl_dict_new(a);
+	if (meta.type != SL_TPL_DICT ||
+	    sl_tpl_dict_set(a, meta.u.dict, "type", str(a, "Relation")) < 0 ||
+	    sl_tpl_dict_set(a, t, "metadata", meta) < 0)
+		return sl_tpl_none();
 	if (sl_tpl_dict_set(a, t, "database", str(a, database)) < 0 ||
 	    sl_tpl_dict_set(a, t, "schema", str(a, schema)) < 0 ||
 	    sl_tpl_dict_set(a, t, "identifier", str(a, identifier)) < 0 ||

@@ -572,6 +572,10 @@ static const xdb_case xdb_cases[] = {
 	 "{{ dbt.date_trunc('quarter', \"date '2024-05-17'\") }}::date", "2024-04-01"},
 	{"{{ dbt.date_trunc('week', \"'2024-05-19'\") }}", "2024-05-13",
 	 "{{ dbt.date_trunc('week', \"date '2024-05-19'\") }}::date", "2024-05-13"},
+	{"{{ dbt.date_trunc('isoweek', \"'2024-05-13'\") }}", "2024-05-13", "'2024-05-13'",
+	 "2024-05-13"},
+	{"{{ dbt.cast(\"'2024-05-13 10:00:00'\", dbt.type_timestamp()) }}", "2024-05-13 10:00:00",
+	 NULL, "2024-05-13 10:00:00"},
 	{"{{ dbt.date_trunc('year', \"'2024-05-17'\") }}", "2024-01-01",
 	 "{{ dbt.date_trunc('year', \"date '2024-05-17'\") }}::date", "2024-01-01"},
 	{"{{ dbt.last_day(\"'2024-02-10'\", 'month') }}", "2024-02-29",
@@ -609,9 +613,13 @@ static const xdb_case xdb_cases[] = {
 	 "[1,2,3]", NULL, "{1,2,3}"},
 	{"'{{ dbt.type_string() }} {{ dbt.type_bigint() }} {{ dbt.type_numeric() }} "
 	 "{{ dbt.type_boolean() }} {{ dbt.type_timestamp() }}'",
-	 "text bigint numeric(28,6) boolean timestamp", NULL,
+	 "text bigint numeric(28,6) boolean text", NULL,
 	 "text bigint numeric(28,6) boolean timestamp"},
 	{"{{ dbt.current_timestamp() }} is not null", "1", NULL, "t"},
+	/* a relation is a mapping whose metadata.type ends with Relation, as
+	 * dbt_utils checks (_is_relation) */
+	{"'{{ ref(\"a\") is mapping and ref(\"a\").get(\"metadata\", {}).get(\"type\", \"\")"
+	 ".endswith(\"Relation\") }}'", "True", NULL, "True"},
 	{"{{ dbt.current_timestamp_backcompat() }} is not null", "1", NULL, "t"},
 	{"{{ dbt.current_timestamp_in_utc_backcompat() }} is not null", "1", NULL, "t"},
 };
