@@ -234,9 +234,22 @@ static int relation_names(sl_models *m, m_node *n, sl_error *err)
 							 : NULL;
 	if (!db)
 		db = m_dict_str(cfg, "database");
+	/* the target's own database is the connection's: nothing to name */
+	if (db && m->target_database && strcmp(db, m->target_database) == 0)
+		db = NULL;
 	n->pub.database = db;
 	if (!n->pub.schema || !n->pub.alias)
 		return oom(err);
+	if (db && strcmp(m->adapter_type, "postgres") == 0 &&
+	    n->pub.materialized != SL_MAT_EPHEMERAL)
+		return sl_error_set(err, SL_ECONFIG, "%s: database '%s' is not the target's database "
+				    "'%s', and PostgreSQL cannot write into another database from "
+				    "this connection; remove the %s config, set it to '%s', or use "
+				    "a target whose dbname is '%s'", n->pub.path, db,
+				    m->target_database,
+				    n->pub.type == SL_NODE_SNAPSHOT && m_dict_str(cfg, "target_database")
+					    ? "target_database" : "database",
+				    m->target_database, db);
 	return 0;
 }
 

@@ -666,6 +666,22 @@ static void test_cross_database_macros(void **state)
 	sl_wh_close(wh);
 	close_proj(&pr);
 
+	/* a database config on PostgreSQL: the target's own is fine (and
+	 * left out of names), another one cannot be written from this
+	 * connection */
+	put("profiles.yml", "shop:\n  target: pg\n  outputs:\n    pg: {type: postgres, host: "
+			    "nowhere, user: u, dbname: shop, schema: public}\n");
+	put("models/indb.sql", "{{ config(database='shop') }}select 1 as x");
+	open_ok(&pr, NULL);
+	assert_null(node(&pr, "model.shop.indb")->database);
+	close_proj(&pr);
+	put("models/indb.sql", "{{ config(database='other') }}select 1 as x");
+	assert_string_equal(open_fails(&pr, &err),
+			    "models/indb.sql: database 'other' is not the target's database "
+			    "'shop', and PostgreSQL cannot write into another database from this "
+			    "connection; remove the database config, set it to 'shop', or use a "
+			    "target whose dbname is 'other'");
+
 	const char *pgenv = getenv("SL_TEST_PG");
 	if (!pgenv || !*pgenv || strcmp(pgenv, "skip") == 0)
 		return;
@@ -694,6 +710,9 @@ static void test_cross_database_macros(void **state)
 		 "host: '%s', port: %s, user: %s, dbname: %s, schema: public}\n", host, port,
 		 user, db);
 	put("profiles.yml", prof);
+	char indb[128];
+	snprintf(indb, sizeof indb, "{{ config(database='%s') }}select 1 as x", db);
+	put("models/indb.sql", indb);
 	open_ok(&pr, NULL);
 	sl_wh_config c = SL_WH_CONFIG_INIT;
 	c.type = "postgres";
@@ -702,6 +721,9 @@ static void test_cross_database_macros(void **state)
 	if (sl_wh_open(&wh, &c, &err) < 0)
 		fail_msg("%s", err.message);
 	run_xdb_cases(&pr, wh, true);
+	sl_node_result res;
+	build(&pr, wh, "model.shop.indb", &res);
+	assert_value(wh, "select x from public.indb", "1");
 	sl_wh_close(wh);
 	close_proj(&pr);
 }
