@@ -172,9 +172,24 @@ static int list_enabled(sl_models *m, sl_error *err)
 	m->enabled = sl_malloc(sizeof *m->enabled * (size_t)(m->nnodes + 1));
 	if (!m->enabled)
 		return oom(err);
-	for (int i = 0; i < m->nnodes; i++)
-		if (m->nodes[i]->enabled)
-			m->enabled[m->nenabled++] = m->nodes[i];
+	for (int i = 0; i < m->nnodes; i++) {
+		m_node *n = m->nodes[i];
+		if (!n->enabled)
+			continue;
+		/* one enabled node per name, type and package (a disabled
+		 * variant of the same name is fine, as in dbt) */
+		for (int j = 0; j < m->nenabled; j++) {
+			m_node *o = m->enabled[j];
+			if (o->pub.type == n->pub.type && o->pkg == n->pkg &&
+			    strcmp(o->pub.name, n->pub.name) == 0)
+				return sl_error_set(err, SL_ECONFIG, "%s: two %ss are named \"%s\" "
+						    "(the other is %s); rename one of them or "
+						    "disable one", n->pub.path,
+						    sl_node_type_name(n->pub.type), n->pub.name,
+						    o->pub.path);
+		}
+		m->enabled[m->nenabled++] = n;
+	}
 	return 0;
 }
 

@@ -907,7 +907,13 @@ static void test_hooks_vars_and_refusals(void **state)
 	put("models/other/h.sql", "select 2");
 	assert_string_equal(open_fails(&pr, &err),
 			    "models/other/h.sql: two models are named \"h\" (the other is "
-			    "models/hooked/h.sql); rename one of them");
+			    "models/hooked/h.sql); rename one of them or disable one");
+	/* a disabled variant of the same name is fine, as in dbt */
+	put("models/other/h.sql", "{{ config(enabled=false) }}select 2");
+	proj ok;
+	open_ok(&ok, NULL);
+	assert_string_equal(node(&ok, "model.shop.h")->path, "models/hooked/h.sql");
+	close_proj(&ok);
 }
 
 typedef struct compile_job {
