@@ -163,13 +163,9 @@ int m_seed_build(sl_models *m, m_node *n, sl_wh *wh, sl_wh_build_result *res, sl
 	if (rc < 0)
 		goto done;
 	const sl_tpl_value *ct = m_dict_get(&n->cfg, "column_types");
-	bool pg = strcmp(sl_wh_type(wh), "postgres") == 0;
 	for (int i = 0; i < s.ncols; i++) {
 		const char *name = sl_csv_reader_column(s.r, i);
 		const char *over = m_dict_str(ct, name);
-		/* dbt-postgres makes timestamps "timestamp without time zone" */
-		if (!over && pg && type_of(flags[i]).id == SL_TIMESTAMP)
-			over = "timestamp without time zone";
 		sql_types[i] = over;
 		if ((rc = sl_schema_add(cols, name, over ? sl_type_make(SL_STRING)
 							 : type_of(flags[i]),

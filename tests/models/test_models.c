@@ -713,8 +713,7 @@ static void test_cross_database_macros(void **state)
 	char indb[128];
 	snprintf(indb, sizeof indb, "{{ config(database='%s') }}select 1 as x", db);
 	put("models/indb.sql", indb);
-	put("seeds/nums.csv", "a,b,c,d\n1,3000000000,1.5,2024-01-02 03:04:05\n"
-			      "-2147483648,1,2,2024-01-02T03:04:05Z\n");
+	put("seeds/nums.csv", "a,b,c\n1,3000000000,1.5\n-2147483648,1,2\n");
 	open_ok(&pr, NULL);
 	sl_wh_config c = SL_WH_CONFIG_INIT;
 	c.type = "postgres";
@@ -731,8 +730,7 @@ static void test_cross_database_macros(void **state)
 	build(&pr, wh, "seed.shop.nums", &res);
 	assert_value(wh, "select string_agg(data_type, ',' order by ordinal_position) from "
 			 "information_schema.columns where table_name = 'nums'",
-		     "integer,bigint,double precision,timestamp without time zone");
-	assert_value(wh, "select count(distinct d) from public.nums", "1");
+		     "integer,bigint,double precision");
 	sl_wh_close(wh);
 	close_proj(&pr);
 }
