@@ -1,7 +1,6 @@
 /*
  * models_seed.c: seeds. A first pass over the CSV types each column as
- * dbt's agate does — the first of integer (bigint past its range),
- * number, date, timestamp,
+ * dbt's agate does — the first of integer, number, date, timestamp,
  * boolean (true/false) that every non-null value parses as, else text;
  * "" and "null" are NULL — with column_types overriding (the column then
  * loads as text and the warehouse gives it that type). A second pass
@@ -15,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum { T_INT = 1, T_NUM = 2, T_DATE = 4, T_TS = 8, T_BOOL = 16, T_INT32 = 32 };
+enum { T_INT = 1, T_NUM = 2, T_DATE = 4, T_TS = 8, T_BOOL = 16 };
 
 static int oom(sl_error *err) { return sl_error_set(err, SL_ENOMEM, "out of memory"); }
 
@@ -33,7 +32,7 @@ static int fits(const char *s, size_t n)
 	int32_t day;
 	int64_t us;
 	if (sl_parse_int64(s, n, &i) == 0)
-		f |= T_INT | (i >= INT32_MIN && i <= INT32_MAX ? T_INT32 : 0);
+		f |= T_INT;
 	if (strspn(s, "0123456789+-.eE") >= n && sl_parse_double(s, n, &d) == 0)
 		f |= T_NUM;
 	if (n == 10 && sl_date_parse(s, n, &day) == 0)
@@ -47,10 +46,6 @@ static int fits(const char *s, size_t n)
 
 static sl_type type_of(int f)
 {
-	/* dbt types whole numbers as integer; sluice widens to bigint only
-	 * for values integer cannot hold */
-	if (f & T_INT32)
-		return sl_type_make(SL_INT32);
 	if (f & T_INT)
 		return sl_type_make(SL_INT64);
 	if (f & T_NUM)
@@ -152,7 +147,7 @@ int m_seed_build(sl_models *m, m_node *n, sl_wh *wh, sl_wh_build_result *res, sl
 		goto done;
 	}
 	for (int i = 0; i < s.ncols; i++)
-		flags[i] = T_INT | T_INT32 | T_NUM | T_DATE | T_TS | T_BOOL;
+		flags[i] = T_INT | T_NUM | T_DATE | T_TS | T_BOOL;
 	while ((rc = sl_csv_reader_next(s.r, &rec, err)) > 0) {
 		if ((rc = check_width(&s, &rec, err)) < 0)
 			goto done;
