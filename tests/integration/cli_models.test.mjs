@@ -131,6 +131,21 @@ test('a failing model fails its node, skips what is downstream, keeps the rest a
   assert.deepEqual(relations(again.stdout), ['main.customers', 'main.orders_inc', 'main.stg_orders']);
 });
 
+test('a skipped node names the upstream node that failed, not one that had not run yet', () => {
+  const dir = dbtProject({
+    'models/a_bad.sql': 'select nope\n',
+    'models/b_ok.sql': "select * from {{ ref('stg_customers') }}\n",
+    'models/c_both.sql': "select * from {{ ref('b_ok') }}, {{ ref('a_bad') }}\n",
+  });
+  const r = sluice(['build', '--project-dir', dir, '--threads', '1', '-s', '+c_both']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const runId = r.stdout.match(/--resume (\S+)/)[1];
+  const shown = JSON.parse(sluice(['runs', 'show', runId, '--project-dir', dir, '--format', 'json']).stdout);
+  const skipped = shown.attempts.find(a => a.task === 'model.jaffle.c_both');
+  assert.equal(skipped.status, 'skipped');
+  assert.equal(skipped.error, 'upstream model.jaffle.a_bad did not succeed');
+});
+
 test('configuration and template errors exit 2 with file:line:column, before anything runs', () => {
   const dir = dbtProject({ 'models/staging/bad.sql': "select {{ 1 | lowr }}\n" });
   let r = sluice(['build', '--project-dir', dir]);
