@@ -753,11 +753,21 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 	res->seconds = sl_monotonic_seconds() - t0;
 	bool run_failed = res->failed || res->tables_cancelled || res->nodes_failed ||
 			  res->nodes_skipped || res->nodes_cancelled;
-	sl_log(run_failed ? SL_LOG_WARN : SL_LOG_INFO,
-	       "run %s finished: %d %s, %d failed, %d cancelled; %d %s, %d failed, %d skipped",
-	       x.run_id, res->n, res->n == 1 ? "table" : "tables", res->failed,
-	       res->tables_cancelled, res->nnodes, res->nnodes == 1 ? "node" : "nodes",
-	       res->nodes_failed, res->nodes_skipped);
+	if (res->nnodes == 0)
+		sl_log(run_failed ? SL_LOG_WARN : SL_LOG_INFO,
+		       "run %s finished: %d %s, %d failed, %d cancelled", x.run_id, res->n,
+		       res->n == 1 ? "table" : "tables", res->failed, res->tables_cancelled);
+	else if (res->n == 0)
+		sl_log(run_failed ? SL_LOG_WARN : SL_LOG_INFO,
+		       "run %s finished: %d %s, %d failed, %d skipped", x.run_id, res->nnodes,
+		       res->nnodes == 1 ? "node" : "nodes", res->nodes_failed, res->nodes_skipped);
+	else
+		sl_log(run_failed ? SL_LOG_WARN : SL_LOG_INFO,
+		       "run %s finished: %d %s, %d failed, %d cancelled; %d %s, %d failed, "
+		       "%d skipped", x.run_id, res->n, res->n == 1 ? "table" : "tables",
+		       res->failed, res->tables_cancelled, res->nnodes,
+		       res->nnodes == 1 ? "node" : "nodes", res->nodes_failed,
+		       res->nodes_skipped);
 	msg = run_message(res);
 	rc = sl_state_run_end(state, x.run_id,
 			      res->cancelled ? "cancelled" : run_failed ? "failed" : "success",

@@ -78,6 +78,11 @@ test('build on a dbt project: seeds, models and a snapshot in DAG order, dbt\'s 
   assert.ok(fs.existsSync(path.join(dir, '.sluice', 'state.db')));
   const runs = sluice(['runs', '--project-dir', dir, '--format', 'json']);
   assert.equal(runs.code, 0, runs.stderr);
+  assert.equal(JSON.parse(runs.stdout)[0].command, 'build');
+  // sluice sql reads a dbt project's warehouse too
+  const q = sluice(['sql', '--project-dir', dir, '--format', 'csv', 'select name from customers order by 1']);
+  assert.equal(q.code, 0, q.stderr);
+  assert.equal(q.stdout, 'name\nAnn\nBob\nCy\n');
 });
 
 test('run builds the models only, seed the seeds, snapshot the snapshots', () => {
