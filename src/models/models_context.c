@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int oom(sl_error *err) { return sl_error_set(err, SL_ENOMEM, "out of memory"); }
 
@@ -35,19 +36,45 @@ static void quote_ident(sl_buf *b, const char *s)
 	sl_buf_putc(b, '"');
 }
 
+/*
+ * A relation: a dict of database, schema, identifier (name, table) that
+ * prints as "schema"."identifier" (two-part names: both warehouses resolve
+ * them), with render() and include() as dbt's Relation has.
+ */
 sl_tpl_value m_relation(sl_arena *a, const char *database, const char *schema,
 			const char *identifier)
 {
 	sl_buf b = SL_BUF_INIT;
-	(void)database; /* two-part names: both warehouses resolve them */
 	if (schema) {
 		quote_ident(&b, schema);
 		sl_buf_putc(&b, '.');
 	}
 	quote_ident(&b, identifier);
-	sl_tpl_value v = sl_tpl_string(a, b.data ? b.data : "", b.len);
+	char *repr = b.data ? sl_arena_strndup(a, b.data, b.len) : NULL;
 	sl_buf_free(&b);
-	return v;
+	sl_tpl_value d = sl_tpl_dict_new(a);
+	if (!repr || d.type != SL_TPL_DICT)
+		return sl_tpl_none();
+	sl_tpl_dict *t = d.u.dict;
+	if (sl_tpl_dict_set(a, t, "database", str(a, database)) < 0 ||
+	    sl_tpl_dict_set(a, t, "schema", str(a, schema)) < 0 ||
+	    sl_tpl_dict_set(a, t, "identifier", str(a, identifier)) < 0 ||
+	    sl_tpl_dict_set(a, t, "name", str(a, identifier)) < 0 ||
+	    sl_tpl_dict_set(a, t, "table", str(a, identifier)) < 0 ||
+	    sl_tpl_dict_set(a, t, "render", sl_tpl_callable("relation.render", repr)) < 0 ||
+	    sl_tpl_dict_set(a, t, "include", sl_tpl_callable("relation.include", t)) < 0)
+		return sl_tpl_none();
+	t->repr = repr;
+	return d;
+}
+
+/* A CTE name that prints as itself and still has .name etc. */
+static sl_tpl_value cte_relation(sl_arena *a, const char *cte)
+{
+	sl_tpl_value d = m_relation(a, NULL, NULL, cte);
+	if (d.type == SL_TPL_DICT)
+		d.u.dict->repr = sl_arena_strdup(a, cte);
+	return d.type == SL_TPL_DICT && d.u.dict->repr ? d : sl_tpl_none();
 }
 
 /* ------------------------------------------------------------- lookups */
@@ -238,7 +265,7 @@ static int fn_ref(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, const sl_t
 			return rc;
 		char cte[300];
 		snprintf(cte, sizeof cte, "__dbt__cte__%s", t->pub.name);
-		*out = str(a, cte);
+		*out = cte_relation(a, cte);
 		return 0;
 	}
 	*out = m_relation(a, t->pub.database, t->pub.schema, t->pub.alias);
@@ -405,6 +432,8 @@ static const char *text_of(const sl_tpl_value *v, sl_buf *b)
 	return b->data ? b->data : "";
 }
 
+static int set_str(sl_arena *a, sl_tpl_value *d, const char *k, const char *v);
+
 static int fn_adapter(m_ctx *ctx, const char *what, const sl_tpl_value *args, size_t nargs,
 		      const sl_tpl_kwarg *kw, size_t nkw, sl_tpl_value *out, sl_arena *a,
 		      sl_error *err)
@@ -453,12 +482,111 @@ static int fn_adapter(m_ctx *ctx, const char *what, const sl_tpl_value *args, si
 			*out = m_relation(a, NULL, schema, ident);
 		return rc;
 	}
+	if (strcmp(what, "get_columns_in_relation") == 0) {
+		const sl_tpl_value *rel = nargs ? &args[0] : NULL;
+		*out = sl_tpl_list_new(a);
+		if (out->type != SL_TPL_LIST)
+			return oom(err);
+		const char *schema = m_dict_str(rel, "schema"), *ident = m_dict_str(rel, "identifier");
+		if (ctx->mode == M_PARSE || !ctx->wh || !ident)
+			return 0;
+		sl_schema *cols = NULL;
+		int rc = sl_wh_describe(ctx->wh, schema, ident, &cols, err);
+		if (rc == SL_ENOTFOUND)
+			return 0;
+		for (int i = 0; rc == 0 && i < cols->nfields; i++) {
+			char tb[64];
+			const char *ty = sl_wh_type_sql(ctx->wh, cols->fields[i].type, tb, sizeof tb);
+			sl_tpl_value c = sl_tpl_dict_new(a);
+			sl_buf q = SL_BUF_INIT;
+			quote_ident(&q, cols->fields[i].name);
+			if (c.type != SL_TPL_DICT ||
+			    set_str(a, &c, "name", cols->fields[i].name) < 0 ||
+			    set_str(a, &c, "column", cols->fields[i].name) < 0 ||
+			    set_str(a, &c, "quoted", q.data) < 0 ||
+			    set_str(a, &c, "data_type", ty) < 0 || set_str(a, &c, "dtype", ty) < 0 ||
+			    sl_tpl_list_push(a, out->u.list, c) < 0)
+				rc = oom(err);
+			sl_buf_free(&q);
+		}
+		sl_schema_free(cols);
+		return rc;
+	}
 	return sl_error_set(err, SL_ECONFIG, "adapter.%s is not supported by sluice", what);
 }
 
 /* ---------------------------------------------------------------- host */
 
 static sl_tpl_value callable(const char *name) { return sl_tpl_callable(name, NULL); }
+
+/* The run's start (UTC) in microseconds: opts' run_started_at, else now. */
+static int64_t started_micros(sl_models *m)
+{
+	int64_t us;
+	const char *s = m->o.run_started_at;
+	if (s && sl_timestamp_parse(s, strlen(s), &us) == 0)
+		return us;
+	return sl_now_micros();
+}
+
+static void to_tm(int64_t us, struct tm *tm, int64_t *frac)
+{
+	time_t secs = (time_t)(us / SL_MICROS_PER_SEC);
+	*frac = us % SL_MICROS_PER_SEC;
+	if (*frac < 0) {
+		*frac += SL_MICROS_PER_SEC;
+		secs--;
+	}
+	gmtime_r(&secs, tm);
+}
+
+/* run_started_at as dbt's datetime: prints "2024-05-01 10:00:00.000000+00:00",
+ * with strftime() and isoformat(). */
+static int run_started_at(sl_models *m, sl_tpl_value *out, sl_arena *a)
+{
+	int64_t us = started_micros(m), frac;
+	struct tm tm;
+	char buf[64];
+	to_tm(us, &tm, &frac);
+	snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00:00", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
+	int64_t *data = sl_arena_alloc(a, sizeof *data);
+	*out = sl_tpl_dict_new(a);
+	if (!data || out->type != SL_TPL_DICT || !(out->u.dict->repr = sl_arena_strdup(a, buf)))
+		return SL_ENOMEM;
+	*data = us;
+	if (sl_tpl_dict_set(a, out->u.dict, "strftime", sl_tpl_callable("datetime.strftime", data)) <
+		    0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "isoformat",
+			    sl_tpl_callable("datetime.isoformat", data)) < 0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "year", sl_tpl_int(tm.tm_year + 1900)) < 0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "month", sl_tpl_int(tm.tm_mon + 1)) < 0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "day", sl_tpl_int(tm.tm_mday)) < 0)
+		return SL_ENOMEM;
+	return 0;
+}
+
+static int datetime_call(const char *what, const int64_t *us, const sl_tpl_value *args,
+			 size_t nargs, sl_tpl_value *out, sl_arena *a, sl_error *err)
+{
+	struct tm tm;
+	int64_t frac;
+	char buf[256];
+	to_tm(*us, &tm, &frac);
+	if (strcmp(what, "isoformat") == 0) {
+		snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lld+00:00",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (long long)frac);
+	} else {
+		if (nargs != 1 || args[0].type != SL_TPL_STRING)
+			return sl_error_set(err, SL_ECONFIG, "strftime takes a format: "
+					    "run_started_at.strftime('%%Y-%%m-%%d')");
+		if (strftime(buf, sizeof buf, args[0].u.str.s, &tm) == 0)
+			buf[0] = '\0';
+	}
+	*out = str(a, buf);
+	return out->type == SL_TPL_STRING ? 0 : oom(err);
+}
 
 static int dict_fn(sl_arena *a, sl_tpl_value *d, const char *key, const char *full)
 {
@@ -493,10 +621,8 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 		*out = m->target;
 		return 1;
 	}
-	if (strcmp(name, "run_started_at") == 0) {
-		*out = str(a, m->o.run_started_at ? m->o.run_started_at : "");
-		return 1;
-	}
+	if (strcmp(name, "run_started_at") == 0)
+		return run_started_at(m, out, a) < 0 ? oom(err) : 1;
 	if (strcmp(name, "invocation_id") == 0) {
 		*out = str(a, m->o.invocation_id ? m->o.invocation_id : "");
 		return 1;
@@ -523,6 +649,7 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 		if (out->type != SL_TPL_DICT || dict_fn(a, out, "dispatch", "adapter.dispatch") < 0 ||
 		    dict_fn(a, out, "quote", "adapter.quote") < 0 ||
 		    dict_fn(a, out, "get_relation", "adapter.get_relation") < 0 ||
+		    dict_fn(a, out, "get_columns_in_relation", "adapter.get_columns_in_relation") < 0 ||
 		    set_str(a, out, "type", m->adapter_type) < 0)
 			return oom(err);
 		return 1;
@@ -561,9 +688,7 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 {
 	m_ctx *ctx = ud;
 	const char *name = fn->u.fn.name;
-	int rc = m_macro_call(ctx, fn, args, nargs, kw, nkw, out, a, err);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
+	int rc;
 	*out = str(a, "");
 	if (strcmp(name, "ref") == 0)
 		return fn_ref(ctx, args, nargs, kw, nkw, out, a, err);
@@ -601,7 +726,15 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 	} else if (strncmp(name, "adapter.", 8) == 0) {
 		rc = fn_adapter(ctx, name + 8, args, nargs, kw, nkw, out, a, err);
 	} else if (strcmp(name, "return") == 0) {
-		rc = sl_error_set(err, SL_EFORMAT, "return() is only allowed inside a macro");
+		*out = nargs ? args[0] : sl_tpl_none();
+		rc = SL_TPL_RETURN;
+	} else if (strncmp(name, "datetime.", 9) == 0) {
+		rc = datetime_call(name + 9, fn->u.fn.data, args, nargs, out, a, err);
+	} else if (strcmp(name, "relation.render") == 0) {
+		*out = str(a, fn->u.fn.data);
+	} else if (strcmp(name, "relation.include") == 0) {
+		out->type = SL_TPL_DICT;
+		out->u.dict = fn->u.fn.data;
 	} else {
 		rc = sl_error_set(err, SL_EINTERNAL, "%s cannot be called", name);
 	}

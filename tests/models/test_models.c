@@ -163,7 +163,8 @@ static void test_compile_exact_sql(void **state)
 	    "select '{{ target.name }}' as t, '{{ target.type }}' as ty, {{ target.threads }} "
 	    "as th, '{{ invocation_id }}' as i, '{{ var(\"who\", \"nobody\") }}' as w, "
 	    "'{{ env_var(\"SL_TEST_NO_SUCH\", \"d\") }}' as e, {{ execute }} as x, "
-	    "'{{ this }}' as me");
+	    "'{{ this }}' as me, '{{ run_started_at }}' as r, "
+	    "'{{ run_started_at.strftime(\"%Y%m%d\") }}' as d");
 	proj pr;
 	open_ok(&pr, "{who: cli}");
 	assert_int_equal(sl_models_count(pr.m), 7);
@@ -179,7 +180,8 @@ static void test_compile_exact_sql(void **state)
 			"* from __dbt__cte__eph) select * from x");
 	assert_compiles(&pr, "model.shop.info",
 			"select 'dev' as t, 'sqlite' as ty, 3 as th, 'inv-1' as i, 'cli' as w, "
-			"'d' as e, True as x, '\"main\".\"info\"' as me");
+			"'d' as e, True as x, '\"main\".\"info\"' as me, '2024-05-01 10:00:00.000000+00:00' "
+			"as r, '20240501' as d");
 
 	const sl_node *o = node(&pr, "model.shop.orders");
 	assert_int_equal(o->type, SL_NODE_MODEL);
@@ -330,6 +332,95 @@ static void test_snapshots_and_seeds_discovered(void **state)
 	close_proj(&pr);
 }
 
+/* Macros by name and by package, adapter.dispatch, the dbt namespace, a
+ * local package's macros and models, generate_schema_name overridden,
+ * return() and raise_compiler_error. */
+static void test_macros_dispatch_and_packages(void **state)
+{
+	(void)state;
+	base_project();
+	put("packages.yml", "packages:\n  - local: libs/util\n");
+	put("libs/util/dbt_project.yml", "name: util\n");
+	put("libs/util/macros/u.sql", "{% macro shout(x) %}upper({{ x }}){% endmacro %}\n"
+				      "{% macro default__my_concat(a, b) %}pkg{% endmacro %}");
+	put("libs/util/models/util_model.sql", "select {{ shout(\"'a'\") }} as a");
+	put("macros/cents.sql",
+	    "{% macro cents_to_dollars(col, scale=2) %}round({{ col }} / 100.0, {{ scale }})"
+	    "{% endmacro %}\n"
+	    "{% macro my_concat(a, b) %}{{ return(adapter.dispatch('my_concat', 'shop')(a, b)) }}"
+	    "{% endmacro %}\n"
+	    "{% macro default__my_concat(a, b) %}{{ a }} || {{ b }}{% endmacro %}\n"
+	    "{% macro sqlite__my_concat(a, b) %}sq({{ a }}, {{ b }}){% endmacro %}\n"
+	    "{% macro pick(x) %}{% if x %}{{ return('yes') }}{% endif %}no{% endmacro %}\n"
+	    "{% test positive(model, column_name) %}select 1{% endtest %}\n");
+	put("macros/gsn.sql",
+	    "{% macro generate_schema_name(custom_schema_name, node) -%}\n"
+	    "  {%- if custom_schema_name is none -%}{{ target.schema }}"
+	    "{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}\n{%- endmacro %}");
+	put("models/m.sql",
+	    "{{ config(schema='custom') }}select {{ cents_to_dollars('amount') }}, "
+	    "{{ my_concat('a', 'b') }}, {{ util.shout('c') }}, {{ dbt.concat(['x', 'y']) }}, "
+	    "{{ dbt.current_timestamp() }}, {{ pick(1) }}{{ pick(0) }}, {{ this.schema }}."
+	    "{{ this.identifier }}, {{ ref('util', 'util_model').name }} from "
+	    "{{ ref('util_model') }}");
+	proj pr;
+	open_ok(&pr, NULL);
+	const sl_node *m = node(&pr, "model.shop.m");
+	assert_string_equal(m->schema, "custom");
+	assert_string_equal(m->depends_on[0], "model.util.util_model");
+	const sl_node *u = node(&pr, "model.util.util_model");
+	assert_string_equal(u->package, "util");
+	assert_string_equal(u->schema, "main");
+	assert_string_equal(u->path, "models/util_model.sql");
+	assert_compiles(&pr, "model.shop.m",
+			"select round(amount / 100.0, 2), sq(a, b), upper(c), x || y, "
+			"datetime('now'), yesno, custom.m, util_model from \"main\".\"util_model\"");
+	assert_compiles(&pr, "model.util.util_model", "select upper('a') as a");
+	char *f = slurp("target/compiled/util/models/util_model.sql");
+	assert_string_equal(f, "select upper('a') as a");
+	sl_free(f);
+	close_proj(&pr);
+
+	put("models/m.sql", "select 1\n{{ exceptions.raise_compiler_error('bad ' ~ 1) }}");
+	sl_error err = SL_ERROR_INIT;
+	const char *msg = open_fails(&pr, &err);
+	assert_string_equal(msg, "models/m.sql:2:14: Compilation Error: bad 1");
+	put("models/m.sql", "select {{ adapter.dispatch('nothing')() }}");
+	msg = open_fails(&pr, &err);
+	assert_string_equal(msg, "models/m.sql:1:18: adapter.dispatch('nothing'): no macro "
+				 "sqlite__nothing or default__nothing found; define one of them in "
+				 "macros/");
+}
+
+/* A sluice project: its source tables are dbt sources, its vars typed. */
+static void test_sluice_project_sources(void **state)
+{
+	(void)state;
+	put("sluice.yml", "name: lakeshop\nvars:\n  limit: 5\n  names: [a, b]\n");
+	put("models/orders.sql",
+	    "select * from {{ source('shop_files', 'orders') }} limit {{ var('limit') + 1 }} "
+	    "-- {{ var('names') | join('/') }}");
+	sl_project *p = NULL;
+	sl_models *m = NULL;
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_project_open(&p, tmp, NULL, NULL, &err), 0);
+	sl_model_source src = {"shop_files", "orders", "raw", "shop_files__orders"};
+	sl_models_opts o = {0};
+	o.project = p;
+	o.target = sl_project_target(p, NULL);
+	o.extra_sources = &src;
+	o.nextra_sources = 1;
+	if (sl_models_open(&m, &o, &err) < 0)
+		fail_msg("%s", err.message);
+	proj pr = {p, m};
+	const sl_node *n = node(&pr, "model.lakeshop.orders");
+	assert_string_equal(n->sources[0], "shop_files.orders");
+	assert_string_equal(n->schema, "main");
+	assert_compiles(&pr, "model.lakeshop.orders",
+			"select * from \"raw\".\"shop_files__orders\" limit 6 -- a/b");
+	close_proj(&pr);
+}
+
 /* ---------------------------------------------------------------- build */
 
 static sl_wh *open_wh(proj *pr)
@@ -419,6 +510,14 @@ static void test_build_sqlite_end_to_end(void **state)
 	char *sql = compile(&pr, "model.shop.inc", wh);
 	assert_non_null(strstr(sql, "where id >= (select max(id) from \"main_marts\".\"inc\")"));
 	sl_free(sql);
+	/* --full-refresh: is_incremental() is false */
+	proj fr;
+	if (open_models(&fr, NULL, true, &err) < 0)
+		fail_msg("%s", err.message);
+	sql = compile(&fr, "model.shop.inc", wh);
+	assert_null(strstr(sql, "where id >="));
+	sl_free(sql);
+	close_proj(&fr);
 	build(&pr, wh, "snapshot.shop.snap", &res);
 	assert_value(wh, "select count(*) from main.snap where dbt_valid_to is null", "3");
 	assert_value(wh, "select min(dbt_valid_from) from main.snap", "2024-05-01 10:00:00.000000");
@@ -437,6 +536,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ref_errors_and_cycles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_and_seeds_discovered, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_macros_dispatch_and_packages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sluice_project_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_sqlite_end_to_end, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
