@@ -380,6 +380,19 @@ test('sluice project: build --select brings the extract and load upstream; --exc
   assert.match(r.stdout, /^Completed with 2 nodes skipped$/m);
 });
 
+test('backfill runs the models too, once per logical date', () => {
+  const dir = sluiceProject();
+  const r = sluice(['backfill', '--project-dir', dir, '--start', '2024-01-01', '--end', '2024-01-02']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^2024-01-01T00:00:00Z  \S+  success   6\/6 tasks succeeded /m);
+  assert.match(r.stdout, /^2024-01-02T00:00:00Z  \S+  success   6\/6 tasks succeeded /m);
+  writeFiles(dir, { 'models/order_totals.sql': "select nope from {{ ref('stg_orders') }}\n" });
+  const bad = sluice(['backfill', '--project-dir', dir, '--start', '2024-01-03', '--end', '2024-01-04']);
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, /^  error: model order_totals: .*no such column: nope/m);
+  assert.match(bad.stdout, /^1 run, 1 failed; stopped at the first failed run/m);
+});
+
 test('sluice project without models: run as before, no models folder needed', () => {
   const dir = sluiceProject();
   fs.rmSync(path.join(dir, 'models'), { recursive: true });
