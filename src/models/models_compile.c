@@ -217,8 +217,9 @@ int m_write_target(sl_models *m, const m_node *n, const char *sub, const char *t
 	char *path = NULL;
 	int rc = 0;
 	sl_buf b = SL_BUF_INIT;
-	if (sl_buf_printf(&b, "%s/target/%s/%s/%s", m->project_dir, sub, n->pub.package,
-			  n->pub.path) < 0)
+	const char *tp = m->target_path ? m->target_path : "target";
+	if (sl_buf_printf(&b, "%s%s%s/%s/%s/%s", tp[0] == '/' ? "" : m->project_dir,
+			  tp[0] == '/' ? "" : "/", tp, sub, n->pub.package, n->pub.path) < 0)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	path = b.data;
 	char *slash = strrchr(path, '/');

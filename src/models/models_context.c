@@ -365,11 +365,18 @@ static int fn_var(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_tpl_val
 		return sl_error_set(err, SL_ECONFIG, "var takes a name and an optional default: "
 				    "var('start_date', '2020-01-01')");
 	const char *name = args[0].u.str.s;
+	/* --vars, then the root project's vars scoped to the node's package
+	 * (vars: {pkg: {x: 1}}), its global vars, then the package's own */
+	const m_package *pkg = ctx->node->pkg, *root = &ctx->m->pkgs[0];
 	const sl_tpl_value *v = m_dict_get(&ctx->m->cli_vars, name);
 	if (!v)
-		v = m_dict_get(&ctx->node->pkg->vars, name);
-	if (!v && !ctx->node->pkg->root)
-		v = m_dict_get(&ctx->m->pkgs[0].vars, name);
+		v = m_dict_get(m_dict_get(&root->vars, pkg->name), name);
+	if (!v)
+		v = m_dict_get(&root->vars, name);
+	if (!v && pkg != root)
+		v = m_dict_get(m_dict_get(&pkg->vars, pkg->name), name);
+	if (!v && pkg != root)
+		v = m_dict_get(&pkg->vars, name);
 	if (v) {
 		*out = *v;
 		return 0;
@@ -420,6 +427,87 @@ static int fn_is_incremental(m_ctx *ctx, sl_tpl_value *out, sl_error *err)
 	if (rc < 0)
 		return rc;
 	*out = sl_tpl_bool(kind == SL_WH_REL_TABLE);
+	return 0;
+}
+
+/* run_query: rows collected as a table value. */
+typedef struct query_rows {
+	sl_arena *a;
+	sl_tpl_value rows, columns;
+	sl_tpl_value *col_values; /* per column: list */
+	int ncols;
+} query_rows;
+
+static sl_tpl_value typed_text(sl_arena *a, const char *s)
+{
+	int64_t i;
+	double d;
+	size_t n;
+	if (!s)
+		return sl_tpl_none();
+	n = strlen(s);
+	if (n && sl_parse_int64(s, n, &i) == 0)
+		return sl_tpl_int(i);
+	if (n && strspn(s, "0123456789+-.eE") == n && sl_parse_double(s, n, &d) == 0)
+		return sl_tpl_float(d);
+	return sl_tpl_string(a, s, n);
+}
+
+static int on_query_row(void *ud, int ncols, const char *const *names,
+			const char *const *values, sl_error *err)
+{
+	query_rows *q = ud;
+	sl_arena *a = q->a;
+	if (!q->col_values) {
+		q->ncols = ncols;
+		q->col_values = sl_arena_alloc(a, sizeof *q->col_values * (size_t)(ncols ? ncols : 1));
+		if (!q->col_values)
+			return oom(err);
+		for (int i = 0; i < ncols; i++) {
+			sl_tpl_value c = sl_tpl_dict_new(a);
+			q->col_values[i] = sl_tpl_list_new(a);
+			if (c.type != SL_TPL_DICT || q->col_values[i].type != SL_TPL_LIST ||
+			    sl_tpl_dict_set(a, c.u.dict, "name", str(a, names[i])) < 0 ||
+			    sl_tpl_dict_set(a, c.u.dict, "values",
+					    sl_tpl_callable("table.values", q->col_values[i].u.list)) <
+				    0 ||
+			    sl_tpl_list_push(a, q->columns.u.list, c) < 0)
+				return oom(err);
+		}
+	}
+	sl_tpl_value row = sl_tpl_list_new(a);
+	if (row.type != SL_TPL_LIST)
+		return oom(err);
+	for (int i = 0; i < ncols && i < q->ncols; i++) {
+		sl_tpl_value v = typed_text(a, values[i]);
+		if (sl_tpl_list_push(a, row.u.list, v) < 0 ||
+		    sl_tpl_list_push(a, q->col_values[i].u.list, v) < 0)
+			return oom(err);
+	}
+	return sl_tpl_list_push(a, q->rows.u.list, row) < 0 ? oom(err) : 0;
+}
+
+/* run_query(sql): at compile, the rows as a table (rows, columns[i].name,
+ * columns[i].values()); none while parsing. */
+static int fn_run_query(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_tpl_value *out,
+			sl_arena *a, sl_error *err)
+{
+	*out = sl_tpl_none();
+	if (nargs != 1 || args[0].type != SL_TPL_STRING)
+		return sl_error_set(err, SL_ECONFIG, "run_query takes one SQL string");
+	if (ctx->mode == M_PARSE || !ctx->wh)
+		return 0;
+	query_rows q = {.a = a, .rows = sl_tpl_list_new(a), .columns = sl_tpl_list_new(a)};
+	sl_tpl_value t = sl_tpl_dict_new(a);
+	if (q.rows.type != SL_TPL_LIST || q.columns.type != SL_TPL_LIST || t.type != SL_TPL_DICT)
+		return oom(err);
+	int rc = sl_wh_query(ctx->wh, args[0].u.str.s, on_query_row, &q, err);
+	if (rc < 0)
+		return rc;
+	if (sl_tpl_dict_set(a, t.u.dict, "rows", q.rows) < 0 ||
+	    sl_tpl_dict_set(a, t.u.dict, "columns", q.columns) < 0)
+		return oom(err);
+	*out = t;
 	return 0;
 }
 
@@ -605,7 +693,8 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 	sl_models *m = ctx->m;
 	m_node *n = ctx->node;
 	static const char *const fns[] = {"ref", "source", "config", "var", "env_var",
-					  "is_incremental", "return", "log", "print", NULL};
+					  "is_incremental", "return", "log", "print", "run_query",
+					  NULL};
 	for (int i = 0; fns[i]; i++)
 		if (strcmp(name, fns[i]) == 0) {
 			*out = callable(fns[i]);
@@ -702,6 +791,8 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 		return fn_env_var(args, nargs, out, a, err);
 	if (strcmp(name, "is_incremental") == 0)
 		return fn_is_incremental(ctx, out, err);
+	if (strcmp(name, "run_query") == 0)
+		return fn_run_query(ctx, args, nargs, out, a, err);
 	sl_buf t = SL_BUF_INIT;
 	const char *msg = NULL;
 	rc = 0;
@@ -730,6 +821,9 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 		rc = SL_TPL_RETURN;
 	} else if (strncmp(name, "datetime.", 9) == 0) {
 		rc = datetime_call(name + 9, fn->u.fn.data, args, nargs, out, a, err);
+	} else if (strcmp(name, "table.values") == 0) {
+		out->type = SL_TPL_LIST;
+		out->u.list = fn->u.fn.data;
 	} else if (strcmp(name, "relation.render") == 0) {
 		*out = str(a, fn->u.fn.data);
 	} else if (strcmp(name, "relation.include") == 0) {

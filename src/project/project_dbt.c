@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ env_var() */
 
@@ -173,10 +174,15 @@ static char *find_profiles(sl_project *p, const char *profiles_dir, sl_buf *trie
 	dirs[1] = env && *env ? env : NULL;
 	dirs[2] = p->dir;
 	dirs[3] = home[0] ? home : NULL;
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd))
+		snprintf(cwd, sizeof cwd, "%s", p->dir);
 	for (int i = 0; i < 4; i++) {
 		if (!dirs[i])
 			continue;
-		char *path = pj_abs_path(&p->arena, p->dir, dirs[i]);
+		/* --profiles-dir and DBT_PROFILES_DIR are relative to where
+		 * sluice runs, as for dbt */
+		char *path = pj_abs_path(&p->arena, i < 2 ? cwd : p->dir, dirs[i]);
 		char *file = path ? sl_arena_sprintf(&p->arena, "%s/profiles.yml", path) : NULL;
 		if (!file)
 			return NULL;

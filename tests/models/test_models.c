@@ -57,6 +57,7 @@ typedef struct proj {
 static void base_project(void)
 {
 	put("dbt_project.yml", "name: shop\nprofile: shop\nvars:\n  min_amount: 10\n"
+			       "  util: {greeting: scoped}\n"
 			       "models:\n  shop:\n    +materialized: view\n    marts:\n"
 			       "      +materialized: table\n      +schema: marts\n"
 			       "      +tags: ['nightly']\n");
@@ -228,10 +229,17 @@ static void test_config_precedence(void **state)
 	put("models/marts/b.sql", "{{ config(materialized='incremental') }}select 2 as x");
 	put("models/marts/off.sql", "select 3 as x");
 	put("models/c.sql", "{{ config(schema='  spaced ') }}select * from {{ ref('a') }}");
+	put("models/j/props.yml", "models:\n  - name: jin\n    config:\n"
+				  "      enabled: \"{{ target.name == 'dev' }}\"\n"
+				  "      schema: \"s_{{ var('min_amount') }}\"\n");
+	put("models/j/jin.sql", "select 1");
+	put("models/j/jout.sql", "{{ config(enabled=target.name == 'prod') }}select 1");
 	proj pr;
 	open_ok(&pr, NULL);
-	assert_int_equal(sl_models_count(pr.m), 3);
+	assert_int_equal(sl_models_count(pr.m), 4);
 	assert_int_equal(sl_models_find(pr.m, "model.shop.off"), -1);
+	assert_int_equal(sl_models_find(pr.m, "model.shop.jout"), -1);
+	assert_string_equal(node(&pr, "model.shop.jin")->schema, "main_s_10");
 	const sl_node *a = node(&pr, "model.shop.a");
 	assert_int_equal(a->materialized, SL_MAT_VIEW);
 	assert_string_equal(a->alias, "a_alias");
@@ -343,7 +351,8 @@ static void test_macros_dispatch_and_packages(void **state)
 	put("libs/util/dbt_project.yml", "name: util\n");
 	put("libs/util/macros/u.sql", "{% macro shout(x) %}upper({{ x }}){% endmacro %}\n"
 				      "{% macro default__my_concat(a, b) %}pkg{% endmacro %}");
-	put("libs/util/models/util_model.sql", "select {{ shout(\"'a'\") }} as a");
+	put("libs/util/models/util_model.sql",
+	    "select {{ shout(\"'a'\") }} as a -- {{ var('greeting') }} {{ var('min_amount') }}");
 	put("macros/cents.sql",
 	    "{% macro cents_to_dollars(col, scale=2) %}round({{ col }} / 100.0, {{ scale }})"
 	    "{% endmacro %}\n"
@@ -375,9 +384,9 @@ static void test_macros_dispatch_and_packages(void **state)
 	assert_compiles(&pr, "model.shop.m",
 			"select round(amount / 100.0, 2), sq(a, b), upper(c), x || y, "
 			"datetime('now'), yesno, custom.m, util_model from \"main\".\"util_model\"");
-	assert_compiles(&pr, "model.util.util_model", "select upper('a') as a");
+	assert_compiles(&pr, "model.util.util_model", "select upper('a') as a -- scoped 10");
 	char *f = slurp("target/compiled/util/models/util_model.sql");
-	assert_string_equal(f, "select upper('a') as a");
+	assert_string_equal(f, "select upper('a') as a -- scoped 10");
 	sl_free(f);
 	close_proj(&pr);
 
@@ -521,9 +530,73 @@ static void test_build_sqlite_end_to_end(void **state)
 	build(&pr, wh, "snapshot.shop.snap", &res);
 	assert_value(wh, "select count(*) from main.snap where dbt_valid_to is null", "3");
 	assert_value(wh, "select min(dbt_valid_from) from main.snap", "2024-05-01 10:00:00.000000");
+	/* run_query at compile: rows and columns[i].values() */
+	put("models/q.sql", "{% if execute %}{% set r = run_query('select id, paid from "
+			    "main.raw_orders order by id') %}{% for v in r.columns[0].values() %}"
+			    "{{ v + 1 }},{% endfor %}{{ r.rows[2][1] }}{% endif %}");
+	proj q;
+	open_ok(&q, NULL);
+	sql = compile(&q, "model.shop.q", wh);
+	assert_string_equal(sql, "2,3,4,1");
+	sl_free(sql);
+	close_proj(&q);
 	char *run = slurp("target/run/shop/models/marts/inc.sql");
 	assert_non_null(strstr(run, "select id, amount * 2 as dbl from \"main\".\"stg\""));
 	sl_free(run);
+	sl_wh_close(wh);
+	close_proj(&pr);
+}
+
+static const char *build_fails(proj *pr, sl_wh *wh, const char *id, sl_error *err)
+{
+	if (sl_models_build(pr->m, sl_models_find(pr->m, id), wh, NULL, NULL, err) == 0)
+		fail_msg("expected %s to fail", id);
+	return err->message;
+}
+
+/* Seed types (timestamps, column_types, a delimiter from the tree), the
+ * default strategy with a unique_key, and config errors at build. */
+static void test_build_seed_types_and_config_errors(void **state)
+{
+	(void)state;
+	base_project();
+	put("dbt_project.yml", "name: shop\nprofile: shop\nseeds:\n  shop:\n"
+			       "    +delimiter: ';'\n    +column_types: {code: varchar(3)}\n");
+	put("seeds/t.csv", "code;at;n;x\n007;2024-01-02 03:04:05;1.5;NULL\n8;2024-01-02T03:04:05Z;2;\n");
+	put("models/inc.sql", "{{ config(materialized='incremental', unique_key=['code']) }}"
+			      "select code, n from {{ ref('t') }}");
+	put("models/bad.sql", "{{ config(materialized='incremental', "
+			      "incremental_strategy='upsert') }}select 1 as a");
+	put("models/nokey.sql", "{{ config(materialized='incremental', "
+				"incremental_strategy='merge') }}select 1 as a");
+	put("snapshots/s.sql", "{% snapshot s1 %}{{ config(unique_key='code') }}"
+			       "select * from {{ ref('t') }}{% endsnapshot %}"
+			       "{% snapshot s2 %}{{ config(unique_key='code', strategy='timestamp') }}"
+			       "select * from {{ ref('t') }}{% endsnapshot %}");
+	proj pr;
+	open_ok(&pr, NULL);
+	sl_wh *wh = open_wh(&pr);
+	sl_node_result res;
+	build(&pr, wh, "seed.shop.t", &res);
+	assert_value(wh, "select code || '|' || at || '|' || n || '|' || coalesce(x, 'null') "
+			 "from main.t where code = '007'",
+		     "007|2024-01-02 03:04:05.000000|1.5|null");
+	assert_value(wh, "select count(*) from main.t where x is null", "2");
+	build(&pr, wh, "model.shop.inc", &res);
+	build(&pr, wh, "model.shop.inc", &res);
+	assert_value(wh, "select count(*) from main.inc", "2");
+	sl_error err = SL_ERROR_INIT;
+	assert_string_equal(build_fails(&pr, wh, "model.shop.bad", &err),
+			    "models/bad.sql: incremental_strategy 'upsert' is not supported; use "
+			    "append, merge or delete+insert");
+	assert_string_equal(build_fails(&pr, wh, "model.shop.nokey", &err),
+			    "models/nokey.sql: incremental_strategy 'merge' needs a unique_key (a "
+			    "column or a list of columns)");
+	assert_string_equal(build_fails(&pr, wh, "snapshot.shop.s1", &err),
+			    "snapshots/s.sql: snapshot s1 needs strategy: timestamp or check");
+	assert_string_equal(build_fails(&pr, wh, "snapshot.shop.s2", &err),
+			    "snapshots/s.sql: snapshot s2 uses strategy timestamp and needs "
+			    "updated_at: the column holding when a row changed");
 	sl_wh_close(wh);
 	close_proj(&pr);
 }
@@ -539,6 +612,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_macros_dispatch_and_packages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sluice_project_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_sqlite_end_to_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build_seed_types_and_config_errors, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
