@@ -100,6 +100,8 @@ typedef struct sl_cli_common {
 	int threads;              /* --threads (0: the target's, else the cores) */
 	sl_cli_select select;     /* --select / -s / --models / -m */
 	sl_cli_select exclude;    /* --exclude */
+	int last;                 /* the list that words after --select (1) or
+				     --exclude (2) go on: `-s a b` is `-s "a b"` */
 } sl_cli_common;
 
 /* getopt_long codes of the common flags, and their table entries. */
@@ -125,11 +127,14 @@ enum {
 	{"select", required_argument, NULL, SL_OPT_SELECT},                     \
 	{"models", required_argument, NULL, SL_OPT_SELECT},                     \
 	{"exclude", required_argument, NULL, SL_OPT_EXCLUDE}
-/* Short forms: -s SEL, -m SEL, -t TARGET, -x (fail fast). */
-#define SL_CLI_COMMON_SHORTOPTS "s:m:t:x"
+/* Short forms: -s SEL, -m SEL, -t TARGET, -x (fail fast). The leading "-"
+ * hands other words over in order (c == 1), for --select a b. */
+#define SL_CLI_COMMON_SHORTOPTS "-s:m:t:x"
 
 /* Takes getopt's c (with optarg) when it is a common flag: 1 when taken,
- * 0 when not one, -1 (after a usage error) for a bad value. */
+ * 0 when not one, -1 (after a usage error) for a bad value. A word that
+ * is no flag's value (c == 1) joins the --select or --exclude before it,
+ * as dbt reads `--select a b`; elsewhere it is a usage error. */
 int sl_cli_common_opt(const char *cmd, int c, char *arg, sl_cli_common *o);
 
 /* A project and its models, opened for a command. */

@@ -16,6 +16,15 @@
 
 int sl_cli_common_opt(const char *cmd, int c, char *arg, sl_cli_common *o)
 {
+	if (c == 1) {
+		if (!o->last) {
+			sl_cli_usage_error(cmd, "unexpected argument '%s'", arg);
+			return -1;
+		}
+		return sl_cli_select_add(cmd, o->last == 1 ? &o->select : &o->exclude, arg) < 0
+			       ? -1 : 1;
+	}
+	o->last = c == 's' || c == 'm' || c == SL_OPT_SELECT ? 1 : c == SL_OPT_EXCLUDE ? 2 : 0;
 	switch (c) {
 	case SL_OPT_PROJECT_DIR: o->dir = arg; return 1;
 	case SL_OPT_PROFILES_DIR: o->profiles_dir = arg; return 1;

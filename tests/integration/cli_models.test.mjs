@@ -212,6 +212,13 @@ test('ls lists with dbt\'s selection methods and outputs', () => {
   assert.deepEqual(ls('-s', 'stg_orders+', '--output', 'name'), ['customers', 'orders_inc', 'stg_orders']);
   assert.deepEqual(ls('-s', '1+customers', '--output', 'name'), ['customers', 'stg_customers', 'stg_orders']);
   assert.deepEqual(ls('-s', 'raw_customers stg_orders', '--output', 'name'), ['raw_customers', 'stg_orders']);
+  // dbt's --select a b: the words after --select (or --exclude) are items too
+  assert.deepEqual(ls('--select', 'raw_customers', 'stg_orders', '--output', 'name'), ['raw_customers', 'stg_orders']);
+  assert.deepEqual(ls('--resource-type', 'model', '--exclude', 'customers', 'orders_inc', '--output', 'name'),
+    ['stg_customers', 'stg_orders']);
+  const stray = sluice(['ls', '--project-dir', dir, '--output', 'name', 'stg_orders']);
+  assert.equal(stray.code, 2);
+  assert.equal(stray.stderr, "sluice: ls: unexpected argument 'stg_orders'\n");
   assert.deepEqual(ls('-s', '@stg_orders', '--output', 'name', '--resource-type', 'model'),
     ['customers', 'orders_inc', 'stg_customers', 'stg_orders']);
   const json = ls('-s', 'orders_inc', '--output', 'json').map(l => JSON.parse(l));
