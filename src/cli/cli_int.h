@@ -158,7 +158,8 @@ void sl_cli_project_close(sl_cli_project *cp);
 struct sl_dag;
 int sl_cli_graph(const sl_cli_project *cp, const sl_cli_common *o, struct sl_dag *g,
 		 bool **selected, sl_error *err);
-/* Prints err; 2 for usage, configuration and template errors, else 1. */
+/* Prints err; 2 for usage, configuration and template errors (SL_EFORMAT,
+ * SL_EINVAL: an undefined name, a cycle), else 1. */
 int sl_cli_fail_models(const sl_error *err);
 
 /* The run summary of models, seeds and snapshots, as dbt prints it:

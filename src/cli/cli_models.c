@@ -46,7 +46,10 @@ int sl_cli_common_opt(const char *cmd, int c, char *arg, sl_cli_common *o)
 
 int sl_cli_fail_models(const sl_error *err)
 {
-	if (err->code == SL_EFORMAT) {
+	/* A template that does not render (an undefined name, a bad filter
+	 * argument) is SL_EINVAL from template/, SL_EFORMAT from models/; a
+	 * cycle in the graph SL_EINVAL: all are the project's to fix. */
+	if (err->code == SL_EFORMAT || err->code == SL_EINVAL) {
 		sl_error e = *err;
 		e.code = SL_ECONFIG;
 		return sl_cli_fail(&e);

@@ -162,6 +162,12 @@ test('configuration and template errors exit 2 with file:line:column, before any
   r = sluice(['run', '--project-dir', dir]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /bad\.sql:1:\d+: ref\('stg_order'\) not found; did you mean 'stg_orders'\?/);
+  writeFiles(dir, { 'models/staging/bad.sql': 'select {{ no_such_macro() }}\n' });
+  for (const cmd of ['build', 'compile', 'ls']) {
+    r = sluice([cmd, '--project-dir', dir]);
+    assert.equal(r.code, 2, cmd + ': ' + r.stderr);
+    assert.match(r.stderr, /^sluice: models\/staging\/bad\.sql:1:\d+: 'no_such_macro' is undefined/);
+  }
   fs.rmSync(path.join(dir, 'models/staging/bad.sql'));
   r = sluice(['build', '--project-dir', dir, '--target', 'prod']);
   assert.equal(r.code, 2);
