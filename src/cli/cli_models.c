@@ -245,11 +245,12 @@ static void finished_counts(const sl_run_result *res, sl_buf *b)
 void sl_cli_print_nodes_summary(const sl_run_result *res)
 {
 	sl_buf b = SL_BUF_INIT;
-	int pass = 0, error = 0, skip = 0;
+	int pass = 0, error = 0, skip = 0, cancelled = 0;
 	for (int i = 0; i < res->nnodes; i++) {
 		int st = res->nodes[i].status;
 		pass += st == SL_TASK_SUCCESS;
 		skip += st == SL_TASK_SKIPPED || st == SL_TASK_CANCELLED;
+		cancelled += st == SL_TASK_CANCELLED;
 		error += st == SL_TASK_FAILED || st == SL_TASK_TIMED_OUT;
 	}
 	finished_counts(res, &b);
@@ -257,6 +258,9 @@ void sl_cli_print_nodes_summary(const sl_run_result *res)
 	sl_buf_free(&b);
 	if (error == 0 && skip == 0)
 		printf("Completed successfully\n");
+	else if (error == 0 && cancelled)
+		printf("Completed with %d %s cancelled\n", cancelled,
+		       cancelled == 1 ? "node" : "nodes");
 	else if (error == 0)
 		printf("Completed with %d %s skipped\n", skip, skip == 1 ? "node" : "nodes");
 	else
