@@ -430,6 +430,8 @@ static int fn_is_incremental(m_ctx *ctx, sl_tpl_value *out, sl_error *err)
 	return 0;
 }
 
+static const char *text_of(const sl_tpl_value *v, sl_buf *b);
+
 /* run_query: rows collected as a table value. */
 typedef struct query_rows {
 	sl_arena *a;
@@ -487,8 +489,26 @@ static int on_query_row(void *ud, int ncols, const char *const *names,
 	return sl_tpl_list_push(a, q->rows.u.list, row) < 0 ? oom(err) : 0;
 }
 
-/* run_query(sql): at compile, the rows as a table (rows, columns[i].name,
- * columns[i].values()); none while parsing. */
+/* Runs sql and gives its rows as a table (rows, columns[i].name,
+ * columns[i].values()). */
+static int query_table(m_ctx *ctx, const char *sql, sl_tpl_value *out, sl_arena *a,
+		       sl_error *err)
+{
+	query_rows q = {.a = a, .rows = sl_tpl_list_new(a), .columns = sl_tpl_list_new(a)};
+	sl_tpl_value t = sl_tpl_dict_new(a);
+	if (q.rows.type != SL_TPL_LIST || q.columns.type != SL_TPL_LIST || t.type != SL_TPL_DICT)
+		return oom(err);
+	int rc = sl_wh_query(ctx->wh, sql, on_query_row, &q, err);
+	if (rc < 0)
+		return rc;
+	if (sl_tpl_dict_set(a, t.u.dict, "rows", q.rows) < 0 ||
+	    sl_tpl_dict_set(a, t.u.dict, "columns", q.columns) < 0)
+		return oom(err);
+	*out = t;
+	return 0;
+}
+
+/* run_query(sql): at compile, the rows as a table; none while parsing. */
 static int fn_run_query(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_tpl_value *out,
 			sl_arena *a, sl_error *err)
 {
@@ -497,17 +517,74 @@ static int fn_run_query(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_t
 		return sl_error_set(err, SL_ECONFIG, "run_query takes one SQL string");
 	if (ctx->mode == M_PARSE || !ctx->wh)
 		return 0;
-	query_rows q = {.a = a, .rows = sl_tpl_list_new(a), .columns = sl_tpl_list_new(a)};
-	sl_tpl_value t = sl_tpl_dict_new(a);
-	if (q.rows.type != SL_TPL_LIST || q.columns.type != SL_TPL_LIST || t.type != SL_TPL_DICT)
-		return oom(err);
-	int rc = sl_wh_query(ctx->wh, args[0].u.str.s, on_query_row, &q, err);
+	return query_table(ctx, args[0].u.str.s, out, a, err);
+}
+
+/*
+ * {% call statement('name', fetch_result=True) %}SQL{% endcall %}: at
+ * compile the SQL runs (its rows kept for load_result('name') when
+ * fetch_result); nothing runs while parsing.
+ */
+static int fn_statement(m_ctx *ctx, const sl_tpl_value *args, size_t nargs,
+			const sl_tpl_kwarg *kw, size_t nkw, sl_tpl_value *out, sl_arena *a,
+			sl_error *err)
+{
+	const char *name = nargs && args[0].type == SL_TPL_STRING ? args[0].u.str.s : "main";
+	const sl_tpl_value *caller = NULL;
+	bool fetch = false;
+	for (size_t i = 0; i < nkw; i++) {
+		if (strcmp(kw[i].name, "caller") == 0)
+			caller = &kw[i].value;
+		else if (strcmp(kw[i].name, "fetch_result") == 0)
+			fetch = sl_tpl_truthy(&kw[i].value);
+		else if (strcmp(kw[i].name, "name") == 0 && kw[i].value.type == SL_TPL_STRING)
+			name = kw[i].value.u.str.s;
+	}
+	*out = str(a, "");
+	if (!caller)
+		return sl_error_set(err, SL_ECONFIG, "statement is a call block: {%% call "
+				    "statement('name', fetch_result=True) %%}select ...{%% endcall %%}");
+	if (ctx->mode == M_PARSE || !ctx->wh)
+		return 0;
+	sl_tpl_env env;
+	sl_tpl_value body, table = sl_tpl_none();
+	m_ctx_env(ctx, &env);
+	int rc = sl_tpl_call(caller, NULL, 0, NULL, 0, &env, a, &body, err);
 	if (rc < 0)
 		return rc;
-	if (sl_tpl_dict_set(a, t.u.dict, "rows", q.rows) < 0 ||
-	    sl_tpl_dict_set(a, t.u.dict, "columns", q.columns) < 0)
+	sl_buf t = SL_BUF_INIT;
+	const char *sql = text_of(&body, &t);
+	if (fetch)
+		rc = query_table(ctx, sql, &table, a, err);
+	else
+		rc = sl_wh_exec(ctx->wh, sql, err);
+	sl_buf_free(&t);
+	if (rc < 0)
+		return rc;
+	if (ctx->results.type != SL_TPL_DICT) {
+		ctx->results = sl_tpl_dict_new(a);
+		if (ctx->results.type != SL_TPL_DICT)
+			return oom(err);
+	}
+	sl_tpl_value r = sl_tpl_dict_new(a);
+	const char *key = sl_arena_strdup(a, name);
+	if (r.type != SL_TPL_DICT || !key ||
+	    sl_tpl_dict_set(a, r.u.dict, "data",
+			    table.type == SL_TPL_DICT ? *m_dict_get(&table, "rows")
+						      : sl_tpl_list_new(a)) < 0 ||
+	    sl_tpl_dict_set(a, r.u.dict, "table", table) < 0 ||
+	    sl_tpl_dict_set(a, ctx->results.u.dict, key, r) < 0)
 		return oom(err);
-	*out = t;
+	return 0;
+}
+
+static int fn_load_result(m_ctx *ctx, const sl_tpl_value *args, size_t nargs,
+			  sl_tpl_value *out, sl_error *err)
+{
+	if (nargs != 1 || args[0].type != SL_TPL_STRING)
+		return sl_error_set(err, SL_ECONFIG, "load_result takes a statement's name");
+	const sl_tpl_value *r = m_dict_get(&ctx->results, args[0].u.str.s);
+	*out = r ? *r : sl_tpl_none();
 	return 0;
 }
 
@@ -694,7 +771,7 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 	m_node *n = ctx->node;
 	static const char *const fns[] = {"ref", "source", "config", "var", "env_var",
 					  "is_incremental", "return", "log", "print", "run_query",
-					  NULL};
+					  "statement", "load_result", NULL};
 	for (int i = 0; fns[i]; i++)
 		if (strcmp(name, fns[i]) == 0) {
 			*out = callable(fns[i]);
@@ -793,6 +870,10 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 		return fn_is_incremental(ctx, out, err);
 	if (strcmp(name, "run_query") == 0)
 		return fn_run_query(ctx, args, nargs, out, a, err);
+	if (strcmp(name, "statement") == 0)
+		return fn_statement(ctx, args, nargs, kw, nkw, out, a, err);
+	if (strcmp(name, "load_result") == 0)
+		return fn_load_result(ctx, args, nargs, out, err);
 	sl_buf t = SL_BUF_INIT;
 	const char *msg = NULL;
 	rc = 0;

@@ -170,6 +170,7 @@ typedef struct m_ctx {
 	int nctes, capctes;
 	int depth;               /* nested compiles (ephemerals) */
 	sl_tpl_value this_rel;
+	sl_tpl_value results;    /* statement() results by name (render arena) */
 } m_ctx;
 
 /* The host environment of a render in ctx. */

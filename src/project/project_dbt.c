@@ -201,7 +201,7 @@ static const char *const profile_keys[] = {"target", "outputs", NULL};
 static const char *const postgres_keys[] = {
 	"type", "host", "port", "user", "password", "pass", "dbname", "database", "schema",
 	"threads", "sslmode", "keepalives_idle", "connect_timeout", "retries", "search_path",
-	"role", "sslcert", "sslkey", "sslrootcert", "application_name", "raw_schema", "path",
+	"role", "sslcert", "sslkey", "sslrootcert", "application_name", "raw_schema",
 	NULL};
 static const char *const sqlite_keys[] = {"type", "threads", "database", "schema",
 					  "schemas_and_paths", "schema_directory", "path",
@@ -366,8 +366,10 @@ static int load_output(sl_project *p, pj_file *f, yaml_node_t *k, yaml_node_t *o
 	if ((rc = copy_int(f, o, t, "threads", 1, 1024, "1", where)) < 0)
 		return rc;
 	rc = pg ? load_postgres(f, o, t, where) : load_sqlite(p, f, o, t, where);
+	/* a dbt project loads no raw tables: opening the warehouse must not
+	 * create a schema (or, on SQLite, a file) dbt would not */
 	if (rc == 0)
-		rc = set_default(f, t, "raw_schema", "raw");
+		rc = set_default(f, t, "raw_schema", t->schema);
 	return rc;
 }
 

@@ -534,8 +534,22 @@ static void test_build_sqlite_end_to_end(void **state)
 	put("models/q.sql", "{% if execute %}{% set r = run_query('select id, paid from "
 			    "main.raw_orders order by id') %}{% for v in r.columns[0].values() %}"
 			    "{{ v + 1 }},{% endfor %}{{ r.rows[2][1] }}{% endif %}");
+	put("macros/values.sql",
+	    "{% macro col_values(rel, col) %}{% call statement('v', fetch_result=True) %}"
+	    "select distinct {{ col }} from {{ rel }} order by 1{% endcall %}"
+	    "{% if execute %}{{ return(load_result('v')['data'] | map(attribute=0) | list) }}"
+	    "{% else %}{{ return([]) }}{% endif %}{% endmacro %}");
+	put("models/pivot.sql",
+	    "select {% for v in col_values(ref('raw_orders'), 'amount') %}sum(case when amount = "
+	    "{{ v }} then 1 else 0 end) as a{{ loop.index }}{% if not loop.last %}, {% endif %}"
+	    "{% endfor %} from {{ ref('raw_orders') }}");
 	proj q;
 	open_ok(&q, NULL);
+	sql = compile(&q, "model.shop.pivot", wh);
+	assert_string_equal(sql, "select sum(case when amount = 10.5 then 1 else 0 end) as a1, "
+				 "sum(case when amount = 20 then 1 else 0 end) as a2, sum(case when "
+				 "amount = 30 then 1 else 0 end) as a3 from \"main\".\"raw_orders\"");
+	sl_free(sql);
 	sql = compile(&q, "model.shop.q", wh);
 	assert_string_equal(sql, "2,3,4,1");
 	sl_free(sql);
@@ -601,6 +615,45 @@ static void test_build_seed_types_and_config_errors(void **state)
 	close_proj(&pr);
 }
 
+/* Hooks from the tree (both spellings) and the file accumulate, in
+ * order; --vars beats the project's vars; unsupported materializations
+ * and duplicate names are refused. */
+static void test_hooks_vars_and_refusals(void **state)
+{
+	(void)state;
+	put("dbt_project.yml",
+	    "name: shop\nprofile: shop\nvars: {n: 1}\nmodels:\n  shop:\n"
+	    "    +pre-hook: \"create table if not exists main.log (m text)\"\n"
+	    "    hooked:\n      +post_hook: [\"insert into main.log values ('tree {{ this.name }}')\"]\n");
+	put("profiles.yml", "shop:\n  outputs:\n    default: {type: sqlite, path: w.db}\n");
+	put("models/hooked/h.sql",
+	    "{{ config(post_hook=\"insert into main.log values ('file {{ var('n') }}')\") }}"
+	    "select {{ var('n') }} as n");
+	proj pr;
+	open_ok(&pr, "n: 7");
+	const sl_node *h = node(&pr, "model.shop.h");
+	assert_string_equal(config_of(h, "pre_hook"),
+			    "[\"create table if not exists main.log (m text)\"]");
+	sl_wh *wh = open_wh(&pr);
+	sl_node_result res;
+	build(&pr, wh, "model.shop.h", &res);
+	assert_value(wh, "select group_concat(m, ';') from main.log", "tree h;file 7");
+	assert_value(wh, "select n from main.h", "7");
+	sl_wh_close(wh);
+	close_proj(&pr);
+
+	sl_error err = SL_ERROR_INIT;
+	put("models/mv.sql", "{{ config(materialized='materialized_view') }}select 1");
+	assert_string_equal(open_fails(&pr, &err),
+			    "models/mv.sql: materialized 'materialized_view' is not supported by "
+			    "sluice; use view, table, incremental or ephemeral");
+	put("models/mv.sql", "select 1");
+	put("models/other/h.sql", "select 2");
+	assert_string_equal(open_fails(&pr, &err),
+			    "models/other/h.sql: two models are named \"h\" (the other is "
+			    "models/hooked/h.sql); rename one of them");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +667,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_build_sqlite_end_to_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_seed_types_and_config_errors, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_hooks_vars_and_refusals, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,7 +100,8 @@ static void test_profiles_discovery_order(void **state)
 	assert_string_equal(t->path, "home/.dbt.db");
 	assert_non_null(strstr(t->path_abs, "/home/.dbt.db"));
 	assert_string_equal(sl_kvs_get(&t->settings, "threads"), "2");
-	assert_string_equal(sl_kvs_get(&t->settings, "raw_schema"), "raw");
+	assert_string_equal(sl_kvs_get(&t->settings, "raw_schema"), "main");
+	assert_string_equal(t->raw_schema, "main");
 	sl_project_free(p);
 
 	write_file("profiles.yml", "jaffle:\n  target: local\n  outputs:\n"
