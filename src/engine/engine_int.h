@@ -27,9 +27,31 @@ typedef struct engine_run {
 	sl_logical_dates dates; /* for {{ ds }} and the data interval in sources */
 	const sl_cancel *cancel; /* the attempt's token: polled at safe points */
 	sl_wh *wh;            /* opened by the load task when it needs it */
+	struct engine_watch *watch; /* interrupts wh on cancellation (NULL: none) */
 	char *table_lock;     /* the state lock this attempt holds, NULL when none */
 	double lock_renewed;  /* monotonic time of its last renewal */
 } engine_run;
+
+/*
+ * watch.c: interrupts wh (sl_wh_interrupt) while cancel is cancelled, from
+ * a thread of its own, between engine_watch_start and engine_watch_stop.
+ * Stop it before wh is closed. A NULL cancel starts no thread.
+ */
+typedef struct engine_watch {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const sl_cancel *cancel;
+	sl_wh *wh;            /* under mu; NULL: nothing to interrupt yet */
+	bool stop;            /* under mu */
+	bool running;
+	int interrupts;       /* how many were sent (under mu) */
+} engine_watch;
+
+int engine_watch_start(engine_watch *w, const sl_cancel *cancel, sl_wh *wh, sl_error *err);
+/* The connection to interrupt from now on (opened later by the attempt). */
+void engine_watch_set(engine_watch *w, sl_wh *wh);
+void engine_watch_stop(engine_watch *w);
 
 /* A new string formatted as printf does (sl_free; NULL when out of memory). */
 char *sl_engine_printf(const char *fmt, ...) SL_PRINTF(1, 2);

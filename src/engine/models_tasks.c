@@ -322,8 +322,21 @@ static int node_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_o
 		return sl_error_set(err, why, "%s before it started",
 				    why == SL_ETIMEOUT ? "timed out" : "cancelled");
 	rc = pool_take(x, &wh, err);
-	if (rc == 0)
-		rc = sl_models_build(en->models, en->index, wh, cancel, &nr, err);
+	if (rc == 0) {
+		/* A cancellation interrupts the query running on wh, so
+		 * Ctrl-C or a timeout need not wait for it to end. */
+		engine_watch watch;
+		rc = engine_watch_start(&watch, cancel, wh, err);
+		if (rc == 0) {
+			rc = sl_models_build(en->models, en->index, wh, cancel, &nr, err);
+			engine_watch_stop(&watch);
+			/* The statement failed because the token fired: say so,
+			 * with the code the executor reads as cancelled/timed out. */
+			if (rc < 0 && (why = sl_cancelled(cancel)) && rc != why)
+				rc = sl_error_set(err, why, "%s: %s (its running query was stopped)",
+						  task->id, why == SL_ETIMEOUT ? "timed out" : "cancelled");
+		}
+	}
 	pool_give(x, wh, rc == 0);
 	if (r && rc == 0) {
 		r->build = nr.build;
