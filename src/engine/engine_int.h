@@ -46,11 +46,17 @@ typedef struct engine_watch {
 	bool stop;            /* under mu */
 	bool running;
 	int interrupts;       /* how many were sent (under mu) */
+	sl_state *state;      /* renews lock's lease through it (under mu) */
+	const char *lock;
+	double renewed;
 } engine_watch;
 
 int engine_watch_start(engine_watch *w, const sl_cancel *cancel, sl_wh *wh, sl_error *err);
 /* The connection to interrupt from now on (opened later by the attempt). */
 void engine_watch_set(engine_watch *w, sl_wh *wh);
+/* Renews lock (held through st, which the caller leaves alone until
+ * engine_watch_stop) every minute; st NULL: nothing to renew. */
+void engine_watch_renew(engine_watch *w, sl_state *st, const char *lock);
 void engine_watch_stop(engine_watch *w);
 
 /* A new string formatted as printf does (sl_free; NULL when out of memory). */

@@ -301,6 +301,36 @@ void engine_pool_close(engine_exec *x)
 	x->pool_init = false;
 }
 
+/*
+ * One node is built by one attempt at a time in every process of the
+ * project, as a table is extracted or loaded by one: two builds swapping
+ * the same table in, or two incremental merges of the same rows, would
+ * trip over each other. The lock is the state.db lock named after the
+ * relation the node writes ("warehouse:schema.alias"); its wait ends with
+ * the attempt's token, and the watcher renews its lease while the node
+ * builds. *st: the state connection holding it (NULL: no lock).
+ */
+#define NODE_LOCK_TIMEOUT_MS INT64_C(600000)
+
+static int node_lock(const engine_exec *x, const sl_task *task, const sl_cancel *cancel,
+		     sl_state **st, sl_error *err)
+{
+	*st = NULL;
+	if (task->nwrites == 0)
+		return 0;
+	int rc = sl_state_open(st, x->project->dir, err);
+	if (rc == 0) {
+		rc = sl_state_lock_wait(*st, task->writes[0], NODE_LOCK_TIMEOUT_MS, cancel, err);
+		if (rc < 0)
+			sl_error_prefix(err, "another sluice process builds %s: ", task->writes[0]);
+	}
+	if (rc < 0) {
+		sl_state_close(*st);
+		*st = NULL;
+	}
+	return rc;
+}
+
 static int node_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_outcome *out,
 		    sl_error *err)
 {
@@ -321,13 +351,17 @@ static int node_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_o
 	if (why)
 		return sl_error_set(err, why, "%s before it started",
 				    why == SL_ETIMEOUT ? "timed out" : "cancelled");
-	rc = pool_take(x, &wh, err);
+	sl_state *st = NULL;
+	rc = node_lock(x, task, cancel, &st, err);
+	if (rc == 0)
+		rc = pool_take(x, &wh, err);
 	if (rc == 0) {
 		/* A cancellation interrupts the query running on wh, so
 		 * Ctrl-C or a timeout need not wait for it to end. */
 		engine_watch watch;
 		rc = engine_watch_start(&watch, cancel, wh, err);
 		if (rc == 0) {
+			engine_watch_renew(&watch, st, task->nwrites ? task->writes[0] : NULL);
 			rc = sl_models_build(en->models, en->index, wh, cancel, &nr, err);
 			engine_watch_stop(&watch);
 			/* The statement failed because the token fired: say so,
@@ -338,6 +372,10 @@ static int node_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_o
 		}
 	}
 	pool_give(x, wh, rc == 0);
+	if (st) {
+		sl_state_unlock(st, task->writes[0]);
+		sl_state_close(st);
+	}
 	if (r && rc == 0) {
 		r->build = nr.build;
 		r->rows = nr.rows;

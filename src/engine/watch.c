@@ -5,7 +5,9 @@
  * the task's timeout) — again at every poll until the attempt is done, so
  * a statement that starts after the first interrupt stops too. The attempt
  * then fails like any failed statement, rolls its transaction back, and
- * the executor records it cancelled or timed out.
+ * the executor records it cancelled or timed out. It also renews the
+ * lease of the attempt's state.db lock while the attempt waits on the
+ * warehouse (the attempt's thread does not use that state handle then).
  */
 #include "engine/engine_int.h"
 
@@ -16,6 +18,8 @@
 /* How often the token is polled (seconds): the most a statement runs
  * past a cancellation. */
 #define WATCH_POLL_S 0.1
+/* How often the lease of the attempt's state.db lock is renewed. */
+#define WATCH_RENEW_S 60.0
 
 static void *watch_main(void *arg)
 {
@@ -25,6 +29,12 @@ static void *watch_main(void *arg)
 		if (sl_cancelled(w->cancel) && w->wh) {
 			sl_wh_interrupt(w->wh);
 			w->interrupts++;
+		}
+		if (w->state && w->lock && sl_monotonic_seconds() - w->renewed >= WATCH_RENEW_S) {
+			sl_error err = SL_ERROR_INIT;
+			w->renewed = sl_monotonic_seconds();
+			if (sl_state_lock_renew(w->state, w->lock, &err) < 0)
+				sl_warn("%s", err.message);
 		}
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -67,6 +77,17 @@ void engine_watch_set(engine_watch *w, sl_wh *wh)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->wh = wh;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void engine_watch_renew(engine_watch *w, sl_state *st, const char *lock)
+{
+	if (!w || !w->running)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->state = st;
+	w->lock = lock;
+	w->renewed = sl_monotonic_seconds();
 	pthread_mutex_unlock(&w->mu);
 }
 
