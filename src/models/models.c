@@ -7,6 +7,7 @@
 #include "models/models_int.h"
 #include "models/models_macros.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,32 @@ static int add_extra_sources(sl_models *m, sl_error *err)
 	return 0;
 }
 
+/* Renders node n once at parse (its ref/source/config calls recorded). */
+static int render_parse(sl_models *m, m_node *n, bool strict, sl_buf *scratch, sl_error *err)
+{
+	m_ctx ctx;
+	sl_tpl_env env;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.m = m;
+	ctx.node = n;
+	ctx.mode = M_PARSE;
+	ctx.strict = strict;
+	ctx.err = err;
+	m_ctx_env(&ctx, &env);
+	sl_buf_reset(scratch);
+	int rc = sl_tpl_render(n->tpl, &env, scratch, err);
+	m_ctx_free(&ctx);
+	return rc;
+}
+
+int m_parse_strict(sl_models *m, m_node *n, sl_error *err)
+{
+	sl_buf scratch = SL_BUF_INIT;
+	int rc = n->tpl ? render_parse(m, n, true, &scratch, err) : 0;
+	sl_buf_free(&scratch);
+	return rc;
+}
+
 /* Parses each node's template and renders it once for its calls. */
 static int parse_nodes(sl_models *m, sl_error *err)
 {
@@ -131,20 +158,10 @@ static int parse_nodes(sl_models *m, sl_error *err)
 		m_node *n = m->nodes[i];
 		if (!n->text)
 			continue;
-		rc = sl_tpl_parse(&n->tpl, n->pub.path, n->text, strlen(n->text), err);
-		if (rc < 0)
-			break;
-		m_ctx ctx;
-		sl_tpl_env env;
-		memset(&ctx, 0, sizeof ctx);
-		ctx.m = m;
-		ctx.node = n;
-		ctx.mode = M_PARSE;
-		ctx.err = err;
-		m_ctx_env(&ctx, &env);
-		sl_buf_reset(&scratch);
-		rc = sl_tpl_render(n->tpl, &env, &scratch, err);
-		m_ctx_free(&ctx);
+		const char *name = m_display_path(m, n->pkg, n->pub.path);
+		rc = name ? sl_tpl_parse(&n->tpl, name, n->text, strlen(n->text), err) : oom(err);
+		if (rc == 0)
+			rc = render_parse(m, n, false, &scratch, err);
 	}
 	sl_buf_free(&scratch);
 	return rc;
@@ -155,9 +172,24 @@ static int list_enabled(sl_models *m, sl_error *err)
 	m->enabled = sl_malloc(sizeof *m->enabled * (size_t)(m->nnodes + 1));
 	if (!m->enabled)
 		return oom(err);
-	for (int i = 0; i < m->nnodes; i++)
-		if (m->nodes[i]->enabled)
-			m->enabled[m->nenabled++] = m->nodes[i];
+	for (int i = 0; i < m->nnodes; i++) {
+		m_node *n = m->nodes[i];
+		if (!n->enabled)
+			continue;
+		/* one enabled node per name, type and package (a disabled
+		 * variant of the same name is fine, as in dbt) */
+		for (int j = 0; j < m->nenabled; j++) {
+			m_node *o = m->enabled[j];
+			if (o->pub.type == n->pub.type && o->pkg == n->pkg &&
+			    strcmp(o->pub.name, n->pub.name) == 0)
+				return sl_error_set(err, SL_ECONFIG, "%s: two %ss are named \"%s\" "
+						    "(the other is %s); rename one of them or "
+						    "disable one", n->pub.path,
+						    sl_node_type_name(n->pub.type), n->pub.name,
+						    o->pub.path);
+		}
+		m->enabled[m->nenabled++] = n;
+	}
 	return 0;
 }
 
@@ -197,6 +229,7 @@ int sl_models_open(sl_models **out, const sl_models_opts *o, sl_error *err)
 	*out = m;
 	return 0;
 fail:
+	m_error_tidy(err);
 	sl_models_free(m);
 	return rc;
 }
@@ -217,9 +250,107 @@ int sl_models_compile(sl_models *m, int i, sl_wh *wh, bool write_file, char **sq
 	if (rc == 0 && write_file)
 		rc = m_write_target(m, n, "compiled", b.data ? b.data : "", b.len, err);
 	if (rc < 0) {
+		m_error_tidy(err);
 		sl_buf_free(&b);
 		return rc;
 	}
 	*sql = b.data ? sl_buf_detach(&b) : sl_strdup("");
 	return *sql ? 0 : oom(err);
+}
+
+int sl_models_compile_inline(sl_models *m, const char *sql, sl_wh *wh, char **out,
+			     sl_error *err)
+{
+	sl_buf b = SL_BUF_INIT;
+	sl_arena a;
+	m_node n;
+	*out = NULL;
+	sl_arena_init(&a, 1024);
+	/* a node of the root project as dbt makes one for inline SQL */
+	memset(&n, 0, sizeof n);
+	n.pkg = &m->pkgs[0];
+	n.pub.type = SL_NODE_MODEL;
+	n.pub.name = "inline_query";
+	n.pub.package = n.pkg->name;
+	n.pub.path = "--inline";
+	n.pub.schema = m->target_schema;
+	n.pub.alias = "inline_query";
+	n.pub.materialized = SL_MAT_VIEW;
+	n.fqn_path = "inline_query";
+	n.file = "--inline";
+	n.enabled = true;
+	/* its own arena: other threads may be compiling nodes of m */
+	n.cfg = sl_tpl_dict_new(&a);
+	n.file_cfg = n.cfg;
+	n.pub.unique_id = sl_arena_sprintf(&a, "sql_operation.%s.inline_query", n.pkg->name);
+	int rc = !n.pub.unique_id || n.cfg.type != SL_TPL_DICT ? oom(err) : 0;
+	if (rc == 0)
+		rc = sl_tpl_parse(&n.tpl, "--inline", sql, strlen(sql), err);
+	if (rc == 0)
+		rc = m_compile(m, &n, wh, &b, err);
+	sl_tpl_free(n.tpl);
+	sl_arena_free(&a);
+	if (rc < 0) {
+		m_error_tidy(err);
+		sl_buf_free(&b);
+		return rc;
+	}
+	*out = b.data ? sl_buf_detach(&b) : sl_strdup("");
+	return *out ? 0 : oom(err);
+}
+
+const char *m_display_path(sl_models *m, const m_package *pkg, const char *rel)
+{
+	if (!pkg || pkg->root)
+		return m_strdup(m, rel);
+	size_t n = strlen(m->project_dir);
+	const char *dir = pkg->dir;
+	if (strncmp(dir, m->project_dir, n) == 0 && dir[n] == '/')
+		dir += n + 1;
+	return sl_arena_sprintf(&m->arena, "%s/%s", dir, rel);
+}
+
+/* Length of a leading "name:line:column: " of s, or 0. */
+static size_t location_len(const char *s)
+{
+	const char *sep = strstr(s, ": ");
+	if (!sep)
+		return 0;
+	const char *p = sep;
+	for (int field = 0; field < 2; field++) {
+		const char *end = p;
+		while (p > s && isdigit((unsigned char)p[-1]))
+			p--;
+		if (p == end || p - 1 <= s || p[-1] != ':')
+			return 0;
+		p--;
+	}
+	return (size_t)(sep + 2 - s);
+}
+
+void m_error_tidy(sl_error *err)
+{
+	const char *msg = err->message;
+	size_t at[16], len[16], off = 0;
+	int k = 0;
+	for (size_t l; k < 16 && (l = location_len(msg + off)) > 0; off += l, k++) {
+		at[k] = off;
+		len[k] = l - 2;
+	}
+	if (k < 2)
+		return;
+	/* the innermost location first, the call sites after it, inner to
+	 * outer, before what the template said about the macro's caller */
+	const char *rest = msg + off, *tail = strstr(rest, " (in macro '");
+	size_t rlen = tail ? (size_t)(tail - rest) : strlen(rest);
+	sl_buf b = SL_BUF_INIT;
+	sl_buf_printf(&b, "%.*s: %.*s (called at ", (int)len[k - 1], msg + at[k - 1], (int)rlen,
+		      rest);
+	for (int i = k - 2; i >= 0; i--)
+		sl_buf_printf(&b, "%.*s%s", (int)len[i], msg + at[i], i ? ", " : tail ? ", " : ")");
+	if (tail)
+		sl_buf_puts(&b, tail + 2);
+	if (b.data)
+		snprintf(err->message, sizeof err->message, "%s", b.data);
+	sl_buf_free(&b);
 }

@@ -38,7 +38,10 @@ typedef struct sl_node {
 	const char *unique_id;   /* "model.jaffle_shop.orders", as dbt names it */
 	const char *name;        /* "orders" */
 	const char *package;     /* the project's (or a local package's) name */
-	const char *path;        /* relative to the project dir: "models/marts/orders.sql" */
+	/* dbt's original_file_path: relative to the node's package root (the
+	 * project dir for the root project's nodes, the package's folder for
+	 * a local or installed package's): "models/marts/orders.sql" */
+	const char *path;
 	const char *database;    /* the relation's database (NULL: the target's) */
 	const char *schema;      /* the relation's schema (generate_schema_name) */
 	const char *alias;       /* the relation's name (generate_alias_name) */
@@ -108,6 +111,16 @@ int sl_models_find(const sl_models *m, const char *unique_id);
  */
 int sl_models_compile(sl_models *m, int i, sl_wh *wh, bool write_file, char **sql,
 		      sl_error *err);
+
+/*
+ * Renders an ad-hoc SQL text (`show --inline`) with the root project's
+ * context — ref (ephemerals inlined as CTEs), source, var, the project's
+ * and packages' macros — for execution against wh, into *out (sl_free).
+ * Template errors are "--inline:line:column: what". Nothing is written
+ * under target/.
+ */
+int sl_models_compile_inline(sl_models *m, const char *sql, sl_wh *wh, char **out,
+			     sl_error *err);
 
 typedef struct sl_node_result {
 	sl_wh_build_result build; /* what the warehouse did */

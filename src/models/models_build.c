@@ -269,6 +269,8 @@ int sl_models_build(sl_models *m, int i, sl_wh *wh, const sl_cancel *cancel,
 		rc = m_write_target(m, n, "run", sql.data ? sql.data : "", sql.len, err);
 	if (rc == 0)
 		res->rows = res->build.rows_inserted;
+	else
+		m_error_tidy(err);
 	sl_buf_free(&sql);
 	return rc;
 }

@@ -234,9 +234,22 @@ static int relation_names(sl_models *m, m_node *n, sl_error *err)
 							 : NULL;
 	if (!db)
 		db = m_dict_str(cfg, "database");
+	/* the target's own database is the connection's: nothing to name */
+	if (db && m->target_database && strcmp(db, m->target_database) == 0)
+		db = NULL;
 	n->pub.database = db;
 	if (!n->pub.schema || !n->pub.alias)
 		return oom(err);
+	if (db && strcmp(m->adapter_type, "postgres") == 0 &&
+	    n->pub.materialized != SL_MAT_EPHEMERAL)
+		return sl_error_set(err, SL_ECONFIG, "%s: database '%s' is not the target's database "
+				    "'%s', and PostgreSQL cannot write into another database from "
+				    "this connection; remove the %s config, set it to '%s', or use "
+				    "a target whose dbname is '%s'", n->pub.path, db,
+				    m->target_database,
+				    n->pub.type == SL_NODE_SNAPSHOT && m_dict_str(cfg, "target_database")
+					    ? "target_database" : "database",
+				    m->target_database, db);
 	return 0;
 }
 
@@ -394,32 +407,32 @@ static int resolve_node(sl_models *m, m_node *n, sl_error *err)
 	return public_fields(m, n, err);
 }
 
-/* Properties entries onto their nodes (same package, type and name). */
+/* Properties entries onto their nodes (same package, type and name: all
+ * of them when a disabled variant shares the name). */
 static int attach_props(sl_models *m, sl_error *err)
 {
 	for (int i = 0; i < m->nprops; i++) {
 		m_props *p = &m->props[i];
-		m_node *found = NULL;
-		for (int j = 0; j < m->nnodes && !found; j++) {
+		bool found = false;
+		for (int j = 0; j < m->nnodes; j++) {
 			m_node *n = m->nodes[j];
-			if (n->pub.type == p->type && n->pkg == p->pkg &&
-			    strcmp(n->pub.name, p->name) == 0)
-				found = n;
+			if (n->pub.type != p->type || n->pkg != p->pkg ||
+			    strcmp(n->pub.name, p->name) != 0)
+				continue;
+			found = true;
+			if (n->props_cfg.type != SL_TPL_DICT) {
+				n->props_cfg = sl_tpl_dict_new(&m->arena);
+				if (n->props_cfg.type != SL_TPL_DICT)
+					return oom(err);
+			}
+			int rc = m_config_merge(m, &n->props_cfg, &p->cfg, false, err);
+			if (rc < 0)
+				return rc;
 		}
-		if (!found) {
+		if (!found)
 			sl_log(SL_LOG_WARN, "%s:%d: %s \"%s\" is described but no such %s exists",
 			       p->file, p->line, sl_node_type_name(p->type), p->name,
 			       sl_node_type_name(p->type));
-			continue;
-		}
-		if (found->props_cfg.type != SL_TPL_DICT) {
-			found->props_cfg = sl_tpl_dict_new(&m->arena);
-			if (found->props_cfg.type != SL_TPL_DICT)
-				return oom(err);
-		}
-		int rc = m_config_merge(m, &found->props_cfg, &p->cfg, false, err);
-		if (rc < 0)
-			return rc;
 	}
 	return 0;
 }

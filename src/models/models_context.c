@@ -37,7 +37,8 @@ static void quote_ident(sl_buf *b, const char *s)
 }
 
 /*
- * A relation: a dict of database, schema, identifier (name, table) that
+ * A relation: a dict of database, schema, identifier (name, table) and
+ * metadata.type "Relation" that
  * prints as "schema"."identifier" (two-part names: both warehouses resolve
  * them), with render() and include() as dbt's Relation has.
  */
@@ -56,6 +57,12 @@ sl_tpl_value m_relation(sl_arena *a, const char *database, const char *schema,
 	if (!repr || d.type != SL_TPL_DICT)
 		return sl_tpl_none();
 	sl_tpl_dict *t = d.u.dict;
+	/* metadata.type ends with "Relation", as packages check it is one */
+	sl_tpl_value meta = sl_tpl_dict_new(a);
+	if (meta.type != SL_TPL_DICT ||
+	    sl_tpl_dict_set(a, meta.u.dict, "type", str(a, "Relation")) < 0 ||
+	    sl_tpl_dict_set(a, t, "metadata", meta) < 0)
+		return sl_tpl_none();
 	if (sl_tpl_dict_set(a, t, "database", str(a, database)) < 0 ||
 	    sl_tpl_dict_set(a, t, "schema", str(a, schema)) < 0 ||
 	    sl_tpl_dict_set(a, t, "identifier", str(a, identifier)) < 0 ||
@@ -123,25 +130,24 @@ static bool refable(const m_node *n) { return true && n; }
 
 m_node *m_find_ref(sl_models *m, const m_node *from, const char *pkg, const char *name)
 {
-	m_node *any = NULL, *root = NULL;
+	/* enabled nodes before disabled ones; without a package, the
+	 * caller's package first, then the root project, then any */
+	m_node *best = NULL;
+	int best_rank = 99;
 	for (int i = 0; i < m->nnodes; i++) {
 		m_node *n = m->nodes[i];
 		if (!refable(n) || strcmp(n->pub.name, name) != 0)
 			continue;
-		if (pkg) {
-			if (strcmp(n->pkg->name, pkg) == 0)
-				return n;
+		if (pkg && strcmp(n->pkg->name, pkg) != 0)
 			continue;
+		int rank = pkg || (from && n->pkg == from->pkg) ? 0 : n->pkg->root ? 1 : 2;
+		rank += n->enabled ? 0 : 4;
+		if (rank < best_rank) {
+			best = n;
+			best_rank = rank;
 		}
-		/* the caller's package first, then the root project, then any */
-		if (from && n->pkg == from->pkg)
-			return n;
-		if (n->pkg->root && !root)
-			root = n;
-		if (!any)
-			any = n;
 	}
-	return pkg ? NULL : root ? root : any;
+	return best;
 }
 
 m_source *m_find_source(sl_models *m, const char *source, const char *table)
@@ -155,7 +161,8 @@ m_source *m_find_source(sl_models *m, const char *source, const char *table)
 
 /* ------------------------------------------------------------- calls */
 
-static int record_call(m_ctx *ctx, const char *a, const char *b, bool source, sl_error *err)
+static int record_call(m_ctx *ctx, const char *a, const char *b, bool source, bool missing,
+		       sl_error *err)
 {
 	m_node *n = ctx->node;
 	sl_models *m = ctx->m;
@@ -175,7 +182,8 @@ static int record_call(m_ctx *ctx, const char *a, const char *b, bool source, sl
 		n->calls = nv;
 		n->capcalls = cap;
 	}
-	m_call c = {.a = a ? m_strdup(m, a) : NULL, .b = m_strdup(m, b), .source = source};
+	m_call c = {.a = a ? m_strdup(m, a) : NULL, .b = m_strdup(m, b), .source = source,
+		    .missing = missing};
 	if ((a && !c.a) || !c.b)
 		return oom(err);
 	n->calls[n->ncalls++] = c;
@@ -247,18 +255,25 @@ static int fn_ref(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, const sl_t
 		return sl_error_set(err, SL_ECONFIG, "ref takes a name and an optional package: "
 				    "ref('orders') or ref('package', 'orders')");
 	m_node *t = m_find_ref(ctx->m, ctx->node, pkg, name);
-	if (!t)
-		return ref_not_found(ctx, pkg, name, err);
-	if (ctx->mode == M_PARSE) {
-		int rc = record_call(ctx, pkg, name, false, err);
+	if (ctx->mode == M_PARSE && !ctx->strict) {
+		/* resolved once the node is known to be enabled (m_build_graph) */
+		int rc = record_call(ctx, pkg, name, false, !t, err);
 		if (rc < 0)
 			return rc;
 		*out = m_relation(a, NULL, ctx->m->target_schema, name);
 		return 0;
 	}
+	if (!t)
+		return ref_not_found(ctx, pkg, name, err);
 	if (!t->enabled)
-		return sl_error_set(err, SL_ECONFIG, "ref('%s') names %s, which is disabled", name,
-				    t->pub.unique_id);
+		return sl_error_set(err, SL_ECONFIG, "%s '%s' depends on a node named '%s' which is "
+				    "disabled; enable it or remove the ref",
+				    ctx->node ? sl_node_type_name(ctx->node->pub.type) : "node",
+				    ctx->node ? ctx->node->pub.unique_id : "", name);
+	if (ctx->mode == M_PARSE) {
+		*out = m_relation(a, NULL, ctx->m->target_schema, name);
+		return 0;
+	}
 	if (t->pub.materialized == SL_MAT_EPHEMERAL) {
 		int rc = add_cte(ctx, t, err);
 		if (rc < 0)
@@ -281,6 +296,14 @@ static int fn_source(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_tpl_
 				    "source('shop', 'orders')");
 	const char *s = args[0].u.str.s, *t = args[1].u.str.s;
 	m_source *src = m_find_source(m, s, t);
+	if (!src && ctx->mode == M_PARSE && !ctx->strict) {
+		/* an error once the node is known to be enabled (m_build_graph) */
+		int rc = record_call(ctx, s, t, true, true, err);
+		if (rc < 0)
+			return rc;
+		*out = m_relation(a, NULL, m->target_schema, t);
+		return 0;
+	}
 	if (!src) {
 		const char **names = sl_malloc(sizeof *names * (size_t)(m->nsources + 1));
 		char **full = sl_malloc(sizeof *full * (size_t)(m->nsources + 1));
@@ -314,7 +337,7 @@ static int fn_source(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_tpl_
 		return rc;
 	}
 	if (ctx->mode == M_PARSE) {
-		int rc = record_call(ctx, s, t, true, err);
+		int rc = record_call(ctx, s, t, true, false, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -771,12 +794,19 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 	m_node *n = ctx->node;
 	static const char *const fns[] = {"ref", "source", "config", "var", "env_var",
 					  "is_incremental", "return", "log", "print", "run_query",
-					  "statement", "load_result", NULL};
+					  "statement", "load_result", "doc", "load_relation", NULL};
 	for (int i = 0; fns[i]; i++)
 		if (strcmp(name, fns[i]) == 0) {
 			*out = callable(fns[i]);
 			return 1;
 		}
+	if (strcmp(name, "this") == 0 && ctx->mode == M_COMPILE &&
+	    n->pub.materialized == SL_MAT_EPHEMERAL) {
+		char cte[300];
+		snprintf(cte, sizeof cte, "__dbt__cte__%s", n->pub.name);
+		*out = cte_relation(a, cte);
+		return 1;
+	}
 	if (strcmp(name, "this") == 0) {
 		*out = m_relation(a, n->pub.database, n->pub.schema ? n->pub.schema
 								    : m->target_schema,
@@ -874,6 +904,29 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 		return fn_statement(ctx, args, nargs, kw, nkw, out, a, err);
 	if (strcmp(name, "load_result") == 0)
 		return fn_load_result(ctx, args, nargs, out, err);
+	if (strcmp(name, "doc") == 0) {
+		const sl_tpl_value *d = nargs && args[0].type == SL_TPL_STRING
+						? m_dict_get(&ctx->m->docs, args[0].u.str.s)
+						: NULL;
+		if (!d)
+			return sl_error_set(err, SL_ECONFIG, "doc('%s') not found; define it in a .md "
+					    "file: {%% docs %s %%}...{%% enddocs %%}",
+					    nargs && args[0].type == SL_TPL_STRING ? args[0].u.str.s : "",
+					    nargs && args[0].type == SL_TPL_STRING ? args[0].u.str.s
+										   : "name");
+		*out = *d;
+		return 0;
+	}
+	if (strcmp(name, "load_relation") == 0) {
+		/* load_relation(relation): the relation when it exists, else none */
+		sl_tpl_value a3[3];
+		const sl_tpl_value *rel = nargs ? &args[0] : NULL;
+		const sl_tpl_value *sc = m_dict_get(rel, "schema"), *id = m_dict_get(rel, "identifier");
+		a3[0] = sl_tpl_none();
+		a3[1] = sc ? *sc : sl_tpl_none();
+		a3[2] = id ? *id : sl_tpl_none();
+		return fn_adapter(ctx, "get_relation", a3, 3, NULL, 0, out, a, err);
+	}
 	sl_buf t = SL_BUF_INIT;
 	const char *msg = NULL;
 	rc = 0;

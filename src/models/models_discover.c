@@ -362,14 +362,8 @@ done:
 
 int m_add_node(sl_models *m, m_node *n, sl_error *err)
 {
-	for (int i = 0; i < m->nnodes; i++) {
-		m_node *o = m->nodes[i];
-		if (o->pub.type == n->pub.type && o->pkg == n->pkg &&
-		    strcmp(o->pub.name, n->pub.name) == 0)
-			return sl_error_set(err, SL_ECONFIG, "%s: two %ss are named \"%s\" (the other "
-					    "is %s); rename one of them", n->pub.path,
-					    sl_node_type_name(n->pub.type), n->pub.name, o->pub.path);
-	}
+	/* two of one name are an error once both are known to be enabled
+	 * (sl_models_open), as in dbt */
 	if (m->nnodes == m->capnodes) {
 		int cap = m->capnodes ? m->capnodes * 2 : 64;
 		m_node **nv = sl_realloc(m->nodes, sizeof *nv * (size_t)cap);

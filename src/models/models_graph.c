@@ -1,8 +1,9 @@
 /*
  * models_graph.c: the node graph — each enabled node's depends_on (the
  * models, seeds and snapshots its ref() calls name) and sources, from the
- * calls recorded at parse; a ref to a disabled node and a cycle are
- * configuration errors, the cycle named node by node.
+ * calls recorded at parse; a ref or source that names nothing, a ref to a
+ * disabled node and a cycle are configuration errors, the cycle named
+ * node by node. Disabled nodes' calls are not resolved (as in dbt).
  */
 #include "models/models_int.h"
 
@@ -20,19 +21,29 @@ static int node_deps(sl_models *m, m_node *n, sl_error *err)
 	int nd = 0, ns = 0;
 	for (int i = 0; i < n->ncalls; i++) {
 		m_call *c = &n->calls[i];
+		m_node *t = c->source ? NULL : m_find_ref(m, n, c->a, c->b);
+		if (c->missing || (!c->source && (!t || !t->enabled))) {
+			/* the render that says where */
+			int rc = m_parse_strict(m, n, err);
+			if (rc < 0)
+				return rc;
+			if (c->source)
+				return sl_error_set(err, SL_ECONFIG, "%s: source('%s', '%s') not "
+						    "found", n->pub.path, c->a, c->b);
+			if (!t)
+				return sl_error_set(err, SL_ECONFIG, "%s: ref('%s') not found",
+						    n->pub.path, c->b);
+			return sl_error_set(err, SL_ECONFIG, "%s: %s '%s' depends on a node named "
+					    "'%s' which is disabled; enable it or remove the ref",
+					    n->pub.path, sl_node_type_name(n->pub.type),
+					    n->pub.unique_id, c->b);
+		}
 		if (c->source) {
 			srcs[ns] = sl_arena_sprintf(&m->arena, "%s.%s", c->a, c->b);
 			if (!srcs[ns++])
 				return oom(err);
 			continue;
 		}
-		m_node *t = m_find_ref(m, n, c->a, c->b);
-		if (!t)
-			return sl_error_set(err, SL_EINTERNAL, "%s: ref('%s') lost", n->pub.path, c->b);
-		if (!t->enabled)
-			return sl_error_set(err, SL_ECONFIG, "%s: ref('%s') names %s, which is "
-					    "disabled; enable it or remove the ref", n->pub.path,
-					    c->b, t->pub.unique_id);
 		bool seen = false;
 		for (int j = 0; j < nd && !seen; j++)
 			seen = strcmp(deps[j], t->pub.unique_id) == 0;

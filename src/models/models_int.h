@@ -44,6 +44,8 @@ typedef struct m_macro {
 typedef struct m_call {
 	const char *a, *b;         /* ref: package (or NULL), name; source: source, table */
 	bool source;
+	bool missing;              /* names no node or source: an error only
+				      when the node turns out enabled */
 	int line, col;
 } m_call;
 
@@ -126,6 +128,19 @@ const char *m_dict_str(const sl_tpl_value *d, const char *key);
 int m_value_json(sl_buf *b, const sl_tpl_value *v);
 /* Copies a text into the arena, NULL on OOM. */
 char *m_strdup(sl_models *m, const char *s);
+/* How messages name file rel of pkg: rel for the root project, else the
+ * package's folder relative to the project dir (when under it) and rel:
+ * "dbt_packages/dbt_date/macros/x.sql". In the arena; NULL on OOM. */
+const char *m_display_path(sl_models *m, const m_package *pkg, const char *rel);
+/* Rewrites "a.sql:1:2: b.sql:3:4: what" (an error located once more by
+ * each call site it crossed) as "b.sql:3:4: what (called at a.sql:1:2)". */
+void m_error_tidy(sl_error *err);
+
+/* ---------------------------------------------------------- builtins.c */
+
+/* dbt's cross-database macros as template text (the `dbt` namespace). */
+extern const char m_builtin_macros[];
+extern const size_t m_builtin_macros_len;
 
 /* ---------------------------------------------------------- discover.c */
 
@@ -169,6 +184,8 @@ typedef struct m_ctx {
 	m_node **ctes;
 	int nctes, capctes;
 	int depth;               /* nested compiles (ephemerals) */
+	bool strict;             /* M_PARSE: a missing or disabled ref is an
+				    error (the render that locates it) */
 	sl_tpl_value this_rel;
 	sl_tpl_value results;    /* statement() results by name (render arena) */
 } m_ctx;
@@ -185,10 +202,15 @@ m_source *m_find_source(sl_models *m, const char *source, const char *table);
 /* The closest name to word among cands within a distance, or NULL. */
 const char *m_suggest(const char *word, const char *const *cands, int n);
 void m_ctx_free(m_ctx *ctx);
+/* Renders node n at parse, strict: the located error of its first missing
+ * or disabled ref or source, or 0. */
+int m_parse_strict(sl_models *m, m_node *n, sl_error *err);
 
 /* ------------------------------------------------------------- graph.c */
 
-/* depends_on from the parse calls; cycles and unknown refs are errors. */
+/* depends_on from the parse calls of enabled nodes; cycles, unknown refs
+ * and refs to disabled nodes are errors (disabled nodes' calls are not
+ * resolved, as in dbt). */
 int m_build_graph(sl_models *m, sl_error *err);
 
 /* ----------------------------------------------------------- compile.c */

@@ -18,64 +18,10 @@
 static int oom(sl_error *err) { return sl_error_set(err, SL_ENOMEM, "out of memory"); }
 
 static const char *const macro_tags[] = {"test"};
-static const char *const named_blocks[] = {"docs", "snapshot"};
-static const sl_tpl_syntax dbt_syntax = {macro_tags, 1, named_blocks, 2};
-
-/* dbt's cross-database macros that projects call as dbt.name() or name(). */
-static const char builtin_text[] =
-	"{% macro current_timestamp() %}{{ return(adapter.dispatch('current_timestamp', "
-	"'dbt')()) }}{% endmacro %}"
-	"{% macro default__current_timestamp() %}current_timestamp{% endmacro %}"
-	"{% macro postgres__current_timestamp() %}now(){% endmacro %}"
-	"{% macro sqlite__current_timestamp() %}datetime('now'){% endmacro %}"
-	"{% macro type_string() %}text{% endmacro %}"
-	"{% macro type_int() %}integer{% endmacro %}"
-	"{% macro type_bigint() %}bigint{% endmacro %}"
-	"{% macro type_numeric() %}numeric{% endmacro %}"
-	"{% macro type_float() %}float{% endmacro %}"
-	"{% macro type_boolean() %}boolean{% endmacro %}"
-	"{% macro type_timestamp() %}timestamp{% endmacro %}"
-	"{% macro concat(fields) %}{{ fields|join(' || ') }}{% endmacro %}"
-	"{% macro hash(field) %}md5(cast({{ field }} as text)){% endmacro %}"
-	"{% macro safe_cast(field, type) %}cast({{ field }} as {{ type }}){% endmacro %}"
-	"{% macro cast_bool_to_text(field) %}cast({{ field }} as text){% endmacro %}"
-	"{% macro any_value(expression) %}min({{ expression }}){% endmacro %}"
-	"{% macro bool_or(expression) %}{{ return(adapter.dispatch('bool_or', 'dbt')(expression)) "
-	"}}{% endmacro %}"
-	"{% macro default__bool_or(expression) %}bool_or({{ expression }}){% endmacro %}"
-	"{% macro sqlite__bool_or(expression) %}max({{ expression }}){% endmacro %}"
-	"{% macro escape_single_quotes(expression) %}{{ expression|replace(\"'\", \"''\") }}"
-	"{% endmacro %}"
-	"{% macro string_literal(value) %}'{{ value }}'{% endmacro %}"
-	"{% macro length(expression) %}length({{ expression }}){% endmacro %}"
-	"{% macro replace(field, old_chars, new_chars) %}replace({{ field }}, {{ old_chars }}, "
-	"{{ new_chars }}){% endmacro %}"
-	"{% macro position(substring_text, string_text) %}{{ return(adapter.dispatch("
-	"'position', 'dbt')(substring_text, string_text)) }}{% endmacro %}"
-	"{% macro default__position(substring_text, string_text) %}position({{ substring_text "
-	"}} in {{ string_text }}){% endmacro %}"
-	"{% macro sqlite__position(substring_text, string_text) %}instr({{ string_text }}, {{ "
-	"substring_text }}){% endmacro %}"
-	"{% macro right(string_text, length_expression) %}{{ return(adapter.dispatch('right', "
-	"'dbt')(string_text, length_expression)) }}{% endmacro %}"
-	"{% macro default__right(string_text, length_expression) %}right({{ string_text }}, {{ "
-	"length_expression }}){% endmacro %}"
-	"{% macro sqlite__right(string_text, length_expression) %}substr({{ string_text }}, "
-	"-({{ length_expression }})){% endmacro %}"
-	"{% macro dateadd(datepart, interval, from_date_or_timestamp) %}{{ return(adapter."
-	"dispatch('dateadd', 'dbt')(datepart, interval, from_date_or_timestamp)) }}{% endmacro %}"
-	"{% macro default__dateadd(datepart, interval, from_date_or_timestamp) %}{{ "
-	"from_date_or_timestamp }} + ((interval '1 {{ datepart }}') * ({{ interval }}))"
-	"{% endmacro %}"
-	"{% macro sqlite__dateadd(datepart, interval, from_date_or_timestamp) %}datetime({{ "
-	"from_date_or_timestamp }}, ({{ interval }}) || ' {{ datepart }}'){% endmacro %}"
-	"{% macro date_trunc(datepart, date) %}{{ return(adapter.dispatch('date_trunc', 'dbt')("
-	"datepart, date)) }}{% endmacro %}"
-	"{% macro default__date_trunc(datepart, date) %}date_trunc('{{ datepart }}', {{ date }})"
-	"{% endmacro %}"
-	"{% macro sqlite__date_trunc(datepart, date) %}{% if datepart == 'year' %}strftime("
-	"'%Y-01-01', {{ date }}){% elif datepart == 'month' %}strftime('%Y-%m-01', {{ date }})"
-	"{% else %}date({{ date }}){% endif %}{% endmacro %}";
+/* custom materializations parse (and are not used: a model naming one is
+ * refused with the materializations sluice builds) */
+static const char *const named_blocks[] = {"docs", "snapshot", "materialization"};
+static const sl_tpl_syntax dbt_syntax = {macro_tags, 1, named_blocks, 3};
 
 static int add_tpl(sl_models *m, sl_tpl *t, sl_error *err)
 {
@@ -135,7 +81,7 @@ int m_add_macro_file(sl_models *m, m_package *pkg, const char *file, const char 
 	sl_buf b = SL_BUF_INIT;
 	sl_tpl *t = NULL;
 	int rc = sl_file_read_all(&b, file, 16u << 20, err);
-	const char *name = pkg->root ? rel : sl_arena_sprintf(&m->arena, "%s/%s", pkg->dir, rel);
+	const char *name = m_display_path(m, pkg, rel);
 	if (rc == 0 && !name)
 		rc = oom(err);
 	if (rc == 0)
@@ -156,8 +102,8 @@ int m_load_macros(sl_models *m, sl_error *err)
 	m->builtins = sl_tpl_dict_new(&m->arena);
 	if (m->builtins.type != SL_TPL_DICT)
 		return oom(err);
-	int rc = sl_tpl_parse_ex(&t, "sluice built-in macros", builtin_text,
-				 sizeof builtin_text - 1, &dbt_syntax, err);
+	int rc = sl_tpl_parse_ex(&t, "sluice built-in macros", m_builtin_macros,
+				 m_builtin_macros_len, &dbt_syntax, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = add_tpl(m, t, err)) < 0)

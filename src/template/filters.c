@@ -30,7 +30,7 @@ static int oom(fctx *f) { return sl_error_set(f->err, SL_ENOMEM, "out of memory"
 
 static int fbad(fctx *f, const char *what)
 {
-	return sl_error_set(f->err, SL_EINVAL, "filter '%s' %s", f->name, what);
+	return sl_error_set(f->err, SL_EFORMAT, "filter '%s' %s", f->name, what);
 }
 
 /* argument i if given (not undefined) */
@@ -58,7 +58,10 @@ static int str_out(fctx *f, sl_tpl_value *out, const char *s, size_t n)
 
 static int buf_out(fctx *f, sl_tpl_value *out, sl_buf *b, int rc)
 {
-	if (rc == 0)
+	if (rc == 0 && b->len > TPL_MAX_STRING)
+		rc = sl_error_set(f->err, SL_ELIMIT, "filter '%s' made a string longer than %u MB", f->name,
+				  TPL_MAX_STRING >> 20);
+	else if (rc == 0)
 		rc = str_out(f, out, b->data ? b->data : "", b->len);
 	else if (rc == SL_ENOMEM)
 		rc = oom(f);
@@ -98,6 +101,8 @@ static int items_of(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 		}
 		return 0;
 	case SL_TPL_STRING:
+		if (in->u.str.len > TPL_MAX_STRING / 64)
+			return sl_error_set(f->err, SL_ELIMIT, "filter '%s': string too long to iterate", f->name);
 		if ((rc = new_list(f, out)) < 0)
 			return rc;
 		for (size_t i = 0; i < in->u.str.len; i++) {
@@ -109,7 +114,7 @@ static int items_of(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 		}
 		return 0;
 	default:
-		return sl_error_set(f->err, SL_EINVAL, "filter '%s' needs something to iterate, not %s",
+		return sl_error_set(f->err, SL_EFORMAT, "filter '%s' needs something to iterate, not %s",
 				    f->name, tpl_type_name(in));
 	}
 }
@@ -224,6 +229,8 @@ static int f_replace(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 		} else {
 			rc = sl_buf_putc(&b, s[i++]);
 		}
+		if (b.len > TPL_MAX_STRING)
+			break; /* buf_out reports it */
 	}
 	return buf_out(f, out, &b, rc);
 }
@@ -261,6 +268,8 @@ static int f_join(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 		if (i && (rc = sl_buf_append(&b, sep, sn)) < 0)
 			break;
 		rc = sl_buf_append(&b, s, n);
+		if (b.len > TPL_MAX_STRING)
+			break; /* buf_out reports it */
 	}
 	return buf_out(f, out, &b, rc);
 }
@@ -584,7 +593,7 @@ static int cmp_values(fctx *f, const sl_tpl_value *x, const sl_tpl_value *y, boo
 		*out = x->u.list->len < y->u.list->len ? -1 : x->u.list->len > y->u.list->len;
 		return 0;
 	}
-	return sl_error_set(f->err, SL_EINVAL, "filter '%s' cannot order %s and %s", f->name,
+	return sl_error_set(f->err, SL_EFORMAT, "filter '%s' cannot order %s and %s", f->name,
 			    tpl_type_name(x), tpl_type_name(y));
 }
 
@@ -738,7 +747,7 @@ static int f_sum(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 			else
 				si = (int64_t)((uint64_t)si + (uint64_t)x);
 		} else {
-			return sl_error_set(f->err, SL_EINVAL, "filter 'sum' cannot add %s",
+			return sl_error_set(f->err, SL_EFORMAT, "filter 'sum' cannot add %s",
 					    tpl_type_name(&v));
 		}
 	}
@@ -760,7 +769,7 @@ static int f_map(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 		else if (!strcmp(f->kw[k].name, "default"))
 			def = &f->kw[k].value;
 		else if (f->nraw == 0)
-			return sl_error_set(f->err, SL_EINVAL, "filter 'map' has no argument '%s'", f->kw[k].name);
+			return sl_error_set(f->err, SL_EFORMAT, "filter 'map' has no argument '%s'", f->kw[k].name);
 	}
 	if (attr) {
 		for (size_t i = 0; i < items.u.list->len; i++) {
@@ -777,7 +786,7 @@ static int f_map(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 		return fbad(f, "needs attribute= or a filter name");
 	const char *name = f->raw[0].u.str.s;
 	if (!tpl_filter_known(name))
-		return sl_error_set(f->err, SL_EINVAL, "unknown filter '%s'", name);
+		return sl_error_set(f->err, SL_EFORMAT, "unknown filter '%s'", name);
 	for (size_t i = 0; i < items.u.list->len; i++) {
 		sl_tpl_value v;
 		if ((rc = tpl_filter_apply(name, &v, &items.u.list->items[i], f->raw + 1, f->nraw - 1,
@@ -807,7 +816,7 @@ static int select_common(fctx *f, const sl_tpl_value *in, sl_tpl_value *out, boo
 			return fbad(f, "needs a test name");
 		test = f->raw[k++].u.str.s;
 		if (!tpl_test_known(test))
-			return sl_error_set(f->err, SL_EINVAL, "unknown test '%s'", test);
+			return sl_error_set(f->err, SL_EFORMAT, "unknown test '%s'", test);
 	}
 	for (size_t i = 0; i < items.u.list->len; i++) {
 		sl_tpl_value v = items.u.list->items[i];
@@ -841,6 +850,73 @@ static int f_items(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 		return fbad(f, "needs a dict");
 	sl_tpl_value d = *in;
 	return tpl_method_call(&d, "items", NULL, 0, NULL, 0, out, f->a, f->err);
+}
+
+/* dictsort(case_sensitive=False, by='key', reverse=False): [(k, v), ...] */
+static int f_dictsort(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
+{
+	int rc = f_items(f, in, out);
+	if (rc < 0)
+		return rc;
+	const sl_tpl_value *by = farg(f, 1);
+	bool by_value = by && by->type == SL_TPL_STRING && !strcmp(by->u.str.s, "value");
+	if (by && !by_value && !(by->type == SL_TPL_STRING && !strcmp(by->u.str.s, "key")))
+		return fbad(f, "sorts by 'key' or 'value'");
+	size_t n = out->u.list->len;
+	if (n < 2)
+		return 0;
+	sl_tpl_value *keys = sl_arena_alloc(f->a, 3 * n * sizeof *keys);
+	if (!keys)
+		return oom(f);
+	for (size_t i = 0; i < n; i++)
+		keys[i] = out->u.list->items[i].u.list->items[by_value ? 1 : 0];
+	return merge_sort(f, out->u.list->items, keys, n, keys + 2 * n, keys + n, farg_true(f, 0),
+			  farg_true(f, 2));
+}
+
+/* attr(name): the dict's key name (Jinja's getattr), else undefined */
+static int f_attr(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
+{
+	const sl_tpl_value *name = farg(f, 0);
+	if (!name || name->type != SL_TPL_STRING)
+		return fbad(f, "needs an attribute name");
+	const sl_tpl_value *v = in->type == SL_TPL_DICT ? sl_tpl_dict_get(in->u.dict, name->u.str.s) : NULL;
+	*out = v ? *v : (sl_tpl_value){.type = SL_TPL_UNDEFINED};
+	return 0;
+}
+
+/* batch(n, fill_with=None): lists of n items */
+static int f_batch(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
+{
+	sl_tpl_value items, cur = {0};
+	const sl_tpl_value *nv = farg(f, 0), *fill = farg(f, 1);
+	int rc = items_of(f, in, &items);
+	if (rc < 0)
+		return rc;
+	if (!nv || nv->type != SL_TPL_INT || nv->u.i < 1)
+		return fbad(f, "needs a positive count");
+	size_t n = (size_t)nv->u.i, len = items.u.list->len;
+	if ((rc = new_list(f, out)) < 0)
+		return rc;
+	for (size_t i = 0; i < len; i++) {
+		if (i % n == 0 && ((rc = new_list(f, &cur)) < 0 || (rc = push(f, out, cur)) < 0))
+			return rc;
+		if ((rc = push(f, &cur, items.u.list->items[i])) < 0)
+			return rc;
+	}
+	if (fill && len % n)
+		for (size_t i = len % n; i < n; i++)
+			if ((rc = push(f, &cur, *fill)) < 0)
+				return rc;
+	return 0;
+}
+
+/* dbt's is_list */
+static int f_is_list(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
+{
+	(void)f;
+	*out = sl_tpl_bool(in->type == SL_TPL_LIST);
+	return 0;
 }
 
 /* ----------------------------------------------------------------- json */
@@ -963,7 +1039,7 @@ static int json_write(fctx *f, sl_buf *b, const sl_tpl_value *v, int indent, int
 		return rc ? rc : sl_buf_putc(b, '}');
 	}
 	default:
-		return sl_error_set(f->err, SL_EINVAL, "filter 'tojson': %s is not JSON serializable",
+		return sl_error_set(f->err, SL_EFORMAT, "filter 'tojson': %s is not JSON serializable",
 				    tpl_type_name(v));
 	}
 }
@@ -992,7 +1068,7 @@ static int convert_fail(fctx *f, const sl_tpl_value *in, const char *type)
 	int rc = to_str(f, in, &s, &n);
 	if (rc < 0)
 		return rc;
-	return sl_error_set(f->err, SL_EINVAL, "Could not convert value '%.*s' into type '%s'",
+	return sl_error_set(f->err, SL_EFORMAT, "Could not convert value '%.*s' into type '%s'",
 			    (int)(n > 80 ? 80 : n), s, type);
 }
 
@@ -1114,8 +1190,12 @@ static const struct {
 	{"selectattr", f_selectattr, {NULL}, true},
 	{"rejectattr", f_rejectattr, {NULL}, true},
 	{"items", f_items, {NULL}, false},
+	{"dictsort", f_dictsort, {"case_sensitive", "by", "reverse", NULL}, false},
 	{"tojson", f_tojson, {"indent", NULL}, false},
 	{"safe", f_safe, {NULL}, false},
+	{"attr", f_attr, {"name", NULL}, false},
+	{"batch", f_batch, {"linecount", "fill_with", NULL}, false},
+	{"is_list", f_is_list, {NULL}, false},
 	{"as_text", f_as_text, {NULL}, false},
 	{"as_bool", f_as_bool, {NULL}, false},
 	{"as_number", f_as_number, {NULL}, false},
@@ -1140,7 +1220,7 @@ int tpl_filter_apply(const char *name, sl_tpl_value *out, const sl_tpl_value *in
 {
 	int k = find(name);
 	if (k < 0)
-		return sl_error_set(err, SL_EINVAL, "unknown filter '%s'", name);
+		return sl_error_set(err, SL_EFORMAT, "unknown filter '%s'", name);
 	fctx f = {a, err, filters[k].name, NULL, 0, args, nargs, kw, nkw};
 	if (filters[k].raw)
 		return filters[k].fn(&f, in, out);
@@ -1149,7 +1229,7 @@ int tpl_filter_apply(const char *name, sl_tpl_value *out, const sl_tpl_value *in
 	while (n < 4 && filters[k].params[n])
 		n++;
 	if (nargs > n)
-		return sl_error_set(err, SL_EINVAL, "filter '%s' takes at most %zu argument%s", name,
+		return sl_error_set(err, SL_EFORMAT, "filter '%s' takes at most %zu argument%s", name,
 				    n, n == 1 ? "" : "s");
 	size_t used = nargs;
 	for (size_t i = 0; i < n; i++)
@@ -1159,7 +1239,7 @@ int tpl_filter_apply(const char *name, sl_tpl_value *out, const sl_tpl_value *in
 		for (i = 0; i < n && strcmp(filters[k].params[i], kw[j].name) != 0; i++)
 			;
 		if (i == n)
-			return sl_error_set(err, SL_EINVAL, "filter '%s' has no argument '%s'", name,
+			return sl_error_set(err, SL_EFORMAT, "filter '%s' has no argument '%s'", name,
 					    kw[j].name);
 		all[i] = kw[j].value;
 		if (i + 1 > used)
@@ -1199,7 +1279,7 @@ int tpl_test_apply(const char *name, const sl_tpl_value *v, const sl_tpl_value *
 #define NEED_ARG()                                                                             \
 	do {                                                                                   \
 		if (!x)                                                                        \
-			return sl_error_set(err, SL_EINVAL, "test '%s' needs an argument", name); \
+			return sl_error_set(err, SL_EFORMAT, "test '%s' needs an argument", name); \
 	} while (0)
 	if (!strcmp(name, "defined")) return t != SL_TPL_UNDEFINED;
 	if (!strcmp(name, "undefined")) return t == SL_TPL_UNDEFINED;
@@ -1232,11 +1312,11 @@ int tpl_test_apply(const char *name, const sl_tpl_value *v, const sl_tpl_value *
 		if (name[0] == 'd') {
 			NEED_ARG();
 			if (x->type != SL_TPL_INT || x->u.i == 0)
-				return sl_error_set(err, SL_EINVAL, "test 'divisibleby' needs a nonzero integer");
+				return sl_error_set(err, SL_EFORMAT, "test 'divisibleby' needs a nonzero integer");
 			d = x->u.i;
 		}
 		if (t != SL_TPL_INT && t != SL_TPL_BOOL)
-			return sl_error_set(err, SL_EINVAL, "test '%s' needs an integer, not %s", name,
+			return sl_error_set(err, SL_EFORMAT, "test '%s' needs an integer, not %s", name,
 					    tpl_type_name(v));
 		int64_t i = t == SL_TPL_INT ? v->u.i : v->u.b;
 		int64_t m = d == -1 ? 0 : i % d;
@@ -1267,7 +1347,7 @@ int tpl_test_apply(const char *name, const sl_tpl_value *v, const sl_tpl_value *
 		if (x->type == SL_TPL_STRING && t == SL_TPL_STRING)
 			return v->u.str.len == 0 ||
 			       (v->u.str.len <= x->u.str.len && strstr(x->u.str.s, v->u.str.s) != NULL);
-		return sl_error_set(err, SL_EINVAL, "test 'in' needs a list, dict or string");
+		return sl_error_set(err, SL_EFORMAT, "test 'in' needs a list, dict or string");
 	}
 	/* comparisons */
 	NEED_ARG();
@@ -1283,7 +1363,7 @@ int tpl_test_apply(const char *name, const sl_tpl_value *v, const sl_tpl_value *
 	} else if (t == SL_TPL_STRING && x->type == SL_TPL_STRING) {
 		c = strcmp(v->u.str.s, x->u.str.s);
 	} else {
-		return sl_error_set(err, SL_EINVAL, "test '%s' cannot compare %s and %s", name,
+		return sl_error_set(err, SL_EFORMAT, "test '%s' cannot compare %s and %s", name,
 				    tpl_type_name(v), tpl_type_name(x));
 	}
 	if (!strcmp(name, "lt") || !strcmp(name, "lessthan") || !strcmp(name, "<")) return c < 0;

@@ -34,11 +34,9 @@ static int push(lexer *lx, tk_type t, const char *s, size_t len, int line, int c
 	tpl_tokens *o = lx->out;
 	if (o->len == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 64;
-		tpl_token *v = sl_arena_alloc(lx->a, cap * sizeof *v);
+		tpl_token *v = sl_realloc(o->v, cap * sizeof *v); /* freed after parsing */
 		if (!v)
 			return sl_error_set(lx->err, SL_ENOMEM, "out of memory");
-		if (o->len)
-			memcpy(v, o->v, o->len * sizeof *v);
 		o->v = v;
 		o->cap = cap;
 	}
@@ -306,6 +304,8 @@ int tpl_lex(tpl_tokens *out, sl_arena *a, const char *name, const char *src, siz
 		int ol = lx.line, oc = lx.col;
 		char kind = open[1];
 		advance(&lx, minus ? 3 : 2);
+		if (!minus && kind == '%' && lx.p < lx.end && *lx.p == '+')
+			advance(&lx, 1); /* {%+ : keeps leading space, as it is kept anyway */
 		if (kind == '#') {
 			const char *q = lx.p;
 			while (q + 1 < lx.end && !(q[0] == '#' && q[1] == '}'))

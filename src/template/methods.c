@@ -23,7 +23,7 @@ static int oom(mctx *m) { return sl_error_set(m->err, SL_ENOMEM, "out of memory"
 
 static int bad(mctx *m, const char *what)
 {
-	return sl_error_set(m->err, SL_EINVAL, "%s() %s", m->name, what);
+	return sl_error_set(m->err, SL_EFORMAT, "%s() %s", m->name, what);
 }
 
 /* positional argument i, or keyword kname; NULL when absent */
@@ -55,7 +55,10 @@ static int str_out(mctx *m, sl_tpl_value *out, const char *s, size_t n)
 
 static int buf_out(mctx *m, sl_tpl_value *out, sl_buf *b, int rc)
 {
-	if (rc == 0)
+	if (rc == 0 && b->len > TPL_MAX_STRING)
+		rc = sl_error_set(m->err, SL_ELIMIT, "%s() made a string longer than %u MB", m->name,
+				  TPL_MAX_STRING >> 20);
+	else if (rc == 0)
 		rc = str_out(m, out, b->data ? b->data : "", b->len);
 	else if (rc == SL_ENOMEM)
 		rc = oom(m);
@@ -165,7 +168,7 @@ static int m_replace(mctx *m, const sl_tpl_value *o, sl_tpl_value *out)
 		}
 		return buf_out(m, out, &b, rc);
 	}
-	for (size_t i = 0; i < n && rc == 0;) {
+	for (size_t i = 0; i < n && rc == 0 && b.len <= TPL_MAX_STRING;) {
 		if (left != 0 && i + fn <= n && memcmp(s + i, from, fn) == 0) {
 			rc = sl_buf_append(&b, to, tn);
 			i += fn;
@@ -254,7 +257,7 @@ static int m_format(mctx *m, const sl_tpl_value *o, sl_tpl_value *out)
 		}
 		if (!v) {
 			sl_buf_free(&b);
-			return sl_error_set(m->err, SL_EINVAL, "format() has no argument for '{%.*s}'",
+			return sl_error_set(m->err, SL_EFORMAT, "format() has no argument for '{%.*s}'",
 					    (int)(fl > 40 ? 40 : fl), field);
 		}
 		rc = sl_tpl_value_write(&b, v);
@@ -270,11 +273,11 @@ static int m_join(mctx *m, const sl_tpl_value *o, sl_tpl_value *out)
 		return bad(m, "needs a list");
 	sl_buf b = SL_BUF_INIT;
 	int rc = 0;
-	for (size_t i = 0; i < l->u.list->len && rc == 0; i++) {
+	for (size_t i = 0; i < l->u.list->len && rc == 0 && b.len <= TPL_MAX_STRING; i++) {
 		const sl_tpl_value *v = &l->u.list->items[i];
 		if (v->type != SL_TPL_STRING) {
 			sl_buf_free(&b);
-			return sl_error_set(m->err, SL_EINVAL, "join(): item %zu is %s, not a string", i,
+			return sl_error_set(m->err, SL_EFORMAT, "join(): item %zu is %s, not a string", i,
 					    tpl_type_name(v));
 		}
 		if (i)
@@ -403,7 +406,7 @@ static int dict_method(mctx *m, const sl_tpl_value *o, sl_tpl_value *out)
 		}
 		if (!v) {
 			if (!def)
-				return sl_error_set(m->err, SL_EINVAL, "pop(): no key '%s'", k->u.str.s);
+				return sl_error_set(m->err, SL_EFORMAT, "pop(): no key '%s'", k->u.str.s);
 			*out = *def;
 			return 0;
 		}
@@ -505,7 +508,7 @@ static int list_method(mctx *m, const sl_tpl_value *o, sl_tpl_value *out)
 			i = x->u.i < 0 ? x->u.i + len : x->u.i;
 		}
 		if (i < 0 || i >= len)
-			return sl_error_set(m->err, SL_EINVAL, "pop(): index out of range");
+			return sl_error_set(m->err, SL_EFORMAT, "pop(): index out of range");
 		*out = l->items[i];
 		memmove(l->items + i, l->items + i + 1, (size_t)(len - i - 1) * sizeof *l->items);
 		l->len--;
@@ -526,7 +529,7 @@ static int list_method(mctx *m, const sl_tpl_value *o, sl_tpl_value *out)
 			return 0;
 		}
 		if (first < 0)
-			return sl_error_set(m->err, SL_EINVAL, "%s(): value not in list", nm);
+			return sl_error_set(m->err, SL_EFORMAT, "%s(): value not in list", nm);
 		if (nm[0] == 'i') {
 			*out = sl_tpl_int(first);
 			return 0;

@@ -109,10 +109,22 @@ static int parse_args(parser *p, tpl_node *n)
 	size_t kwcap = 0;
 	while (!is_op(p, ")")) {
 		int rc;
-		if (n->args.len + n->kwvals.len > 0 && (rc = expect_op(p, ",", "',' or ')'")) < 0)
+		if ((n->args.len + n->kwvals.len > 0 || n->c) && (rc = expect_op(p, ",", "',' or ')'")) < 0)
 			return rc;
 		if (is_op(p, ")"))
 			break;
+		if (is_op(p, "*") || is_op(p, "**")) { /* f(*list, **dict) */
+			bool kw = cur(p)->len == 2;
+			tpl_node **slot = kw ? &n->d : &n->c;
+			if (*slot || n->kind != N_CALL)
+				return unexpected(p, "an argument");
+			p->pos++;
+			if ((rc = parse_expr(p, slot)) < 0)
+				return rc;
+			continue;
+		}
+		if (n->d)
+			return unexpected(p, "')' after **kwargs");
 		if (cur(p)->type == TK_NAME && p->t[p->pos + 1].type == TK_OP &&
 		    p->t[p->pos + 1].len == 1 && p->t[p->pos + 1].s[0] == '=') {
 			const char *kn = tokstr(p, cur(p));
@@ -134,7 +146,7 @@ static int parse_args(parser *p, tpl_node *n)
 			if (tpl_nodes_push(p->a, &n->kwvals, v) < 0)
 				return oom(p);
 		} else {
-			if (n->kwvals.len)
+			if (n->kwvals.len || n->c)
 				return sl_error_set(p->err, SL_EFORMAT,
 						    "%s:%d:%d: positional argument after keyword argument",
 						    p->name, cur(p)->line, cur(p)->col);
@@ -278,7 +290,23 @@ static int parse_primary(parser *p, tpl_node **out)
 				return oom(p);
 			if (!is_op(p, ":") && (rc = parse_expr(p, &m->b)) < 0)
 				return rc;
-			if (is_op(p, ":")) { /* a slice: [b:c:d], each optional */
+			if (m->b && is_op(p, ",")) { /* x[a, b]: the key is a tuple */
+				tpl_node *l = mk(p, N_LIST, at);
+				if (!l || tpl_nodes_push(p->a, &l->args, m->b) < 0)
+					return oom(p);
+				l->flags = 1;
+				while (is_op(p, ",")) {
+					p->pos++;
+					if (is_op(p, "]"))
+						break;
+					tpl_node *v;
+					if ((rc = parse_expr(p, &v)) < 0)
+						return rc;
+					if (tpl_nodes_push(p->a, &l->args, v) < 0)
+						return oom(p);
+				}
+				m->b = l;
+			} else if (is_op(p, ":")) { /* a slice: [b:c:d], each optional */
 				m->kind = N_SLICE;
 				p->pos++;
 				if (!is_op(p, ":") && !is_op(p, "]") && (rc = parse_expr(p, &m->c)) < 0)
@@ -585,6 +613,8 @@ static int parse_expr(parser *p, tpl_node **out)
 
 static int expect_block_end(parser *p, const char *tag)
 {
+	if (is_op(p, ":") && p->t[p->pos + 1].type == TK_BLOCK_END)
+		p->pos++; /* {% if x: %}: Jinja allows the colon */
 	if (cur(p)->type == TK_BLOCK_END) {
 		p->pos++;
 		return 0;
@@ -726,7 +756,7 @@ static int parse_set(parser *p, tpl_node **out, tpl_token *open)
 			p->pos++;
 		}
 	}
-	if (cur(p)->type == TK_BLOCK_END && !n->flags) { /* {% set x %}...{% endset %} */
+	if (cur(p)->type == TK_BLOCK_END && !(n->flags & SF_UNPACK)) { /* {% set x %}...{% endset %} */
 		static const char *const ends[] = {"endset", NULL};
 		p->pos++;
 		if ((rc = parse_body(p, &n->args, ends, open, "set")) < 0)
@@ -974,7 +1004,12 @@ static int parse_named(parser *p, tpl_node **out, tpl_token *open, const char *t
 	const char *ends[] = {end, NULL};
 	if (!end)
 		return oom(p);
-	if ((rc = tag_name(p, &n->s, "a block name")) < 0 || (rc = expect_block_end(p, tag)) < 0 ||
+	if ((rc = tag_name(p, &n->s, "a block name")) < 0)
+		return rc;
+	if (is_op(p, ",")) /* {% materialization name, adapter='x' %}: the rest is the host's */
+		while (cur(p)->type != TK_BLOCK_END && cur(p)->type != TK_EOF)
+			p->pos++;
+	if ((rc = expect_block_end(p, tag)) < 0 ||
 	    (rc = parse_body(p, &n->args, ends, open, tag)) < 0)
 		return rc;
 	p->pos++;
@@ -1157,7 +1192,7 @@ static int parse_ex(sl_tpl **out, const char *name, const char *src, size_t len,
 	int rc = sl_alloc_zeroed((void **)&t, sizeof *t, err);
 	if (rc < 0)
 		return rc;
-	sl_arena_init(&t->arena, 64 * 1024);
+	sl_arena_init(&t->arena, 8 * 1024); /* many templates live at once: small chunks */
 	if (!(t->name = sl_arena_strdup(&t->arena, name ? name : "<template>"))) {
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		goto fail;
@@ -1172,9 +1207,11 @@ static int parse_ex(sl_tpl **out, const char *name, const char *src, size_t len,
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		goto fail;
 	}
+	sl_free(toks.v);
 	*out = t;
 	return 0;
 fail:
+	sl_free(toks.v);
 	sl_tpl_free(t);
 	return rc;
 }

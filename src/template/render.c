@@ -82,10 +82,10 @@ static int fail_undefined(render *r, const tpl_node *n, const sl_tpl_value *v)
 {
 	const char *name = v->u.str.s ? v->u.str.s : "value";
 	if (v->u.str.len == 1)
-		return fail_at(r, n, SL_EINVAL, "'dict object' has no attribute '%s'", name);
+		return fail_at(r, n, SL_EFORMAT, "'dict object' has no attribute '%s'", name);
 	if (v->u.str.len == 2)
-		return fail_at(r, n, SL_EINVAL, "'list object' has no element %s", name);
-	return fail_at(r, n, SL_EINVAL, "'%s' is undefined", name);
+		return fail_at(r, n, SL_EFORMAT, "'list object' has no element %s", name);
+	return fail_at(r, n, SL_EFORMAT, "'%s' is undefined", name);
 }
 
 static int eval(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out);
@@ -177,7 +177,7 @@ static int contains(render *r, const tpl_node *n, const sl_tpl_value *hay,
 	switch (hay->type) {
 	case SL_TPL_STRING:
 		if (needle->type != SL_TPL_STRING)
-			return fail_at(r, n, SL_EINVAL, "'in <string>' requires string as left operand, not %s",
+			return fail_at(r, n, SL_EFORMAT, "'in <string>' requires string as left operand, not %s",
 				       tpl_type_name(needle));
 		if ((rc = to_string(r, needle, &s, &len)) < 0)
 			return rc;
@@ -195,7 +195,7 @@ static int contains(render *r, const tpl_node *n, const sl_tpl_value *hay,
 		*out = false; /* iterating undefined yields nothing */
 		return 0;
 	default:
-		return fail_at(r, n, SL_EINVAL, "'in' needs a string, list or dict on its right, not %s",
+		return fail_at(r, n, SL_EFORMAT, "'in' needs a string, list or dict on its right, not %s",
 			       tpl_type_name(hay));
 	}
 }
@@ -224,24 +224,24 @@ static int percent_format(render *r, const tpl_node *n, const sl_tpl_value *fmt,
 			continue;
 		}
 		if (!strchr("sdifr", c) || c == 0) {
-			rc = fail_at(r, n, SL_EINVAL, "unsupported format character '%c' in '%%' formatting", c ? c : '?');
+			rc = fail_at(r, n, SL_EFORMAT, "unsupported format character '%c' in '%%' formatting", c ? c : '?');
 			break;
 		}
 		if (used == nitems) {
-			rc = fail_at(r, n, SL_EINVAL, "not enough arguments for format string");
+			rc = fail_at(r, n, SL_EFORMAT, "not enough arguments for format string");
 			break;
 		}
 		const sl_tpl_value *v = &items[used++];
 		if (c == 'd' || c == 'i') {
 			if (!is_num(v)) {
-				rc = fail_at(r, n, SL_EINVAL, "%%%c format: a number is required, not %s", c,
+				rc = fail_at(r, n, SL_EFORMAT, "%%%c format: a number is required, not %s", c,
 					     tpl_type_name(v));
 				break;
 			}
 			rc = sl_buf_printf(&b, "%" PRId64, v->type == SL_TPL_FLOAT ? (int64_t)v->u.f : inum(v));
 		} else if (c == 'f') {
 			if (!is_num(v)) {
-				rc = fail_at(r, n, SL_EINVAL, "%%f format: a number is required, not %s",
+				rc = fail_at(r, n, SL_EFORMAT, "%%f format: a number is required, not %s",
 					     tpl_type_name(v));
 				break;
 			}
@@ -251,7 +251,7 @@ static int percent_format(render *r, const tpl_node *n, const sl_tpl_value *fmt,
 		}
 	}
 	if (rc == 0 && used < nitems)
-		rc = fail_at(r, n, SL_EINVAL, "not all arguments converted during string formatting");
+		rc = fail_at(r, n, SL_EFORMAT, "not all arguments converted during string formatting");
 	if (rc == 0) {
 		*out = sl_tpl_string(r->a, b.data ? b.data : "", b.len);
 		if (out->type != SL_TPL_STRING)
@@ -265,6 +265,8 @@ static int arith(render *r, const tpl_node *n, const char *op, const sl_tpl_valu
 		 const sl_tpl_value *y, sl_tpl_value *out)
 {
 	if (op[0] == '+' && x->type == SL_TPL_STRING && y->type == SL_TPL_STRING) {
+		if (x->u.str.len + y->u.str.len > TPL_MAX_STRING)
+			return fail_at(r, n, SL_ELIMIT, "string longer than %u MB", TPL_MAX_STRING >> 20);
 		char *s = sl_arena_alloc(r->a, x->u.str.len + y->u.str.len + 1);
 		if (!s)
 			return oom(r);
@@ -293,8 +295,8 @@ static int arith(render *r, const tpl_node *n, const char *op, const sl_tpl_valu
 	     (x->type == SL_TPL_INT && y->type == SL_TPL_STRING))) {
 		const sl_tpl_value *sv = x->type == SL_TPL_STRING ? x : y;
 		int64_t times = x->type == SL_TPL_INT ? x->u.i : y->u.i;
-		if (times > 0 && sv->u.str.len && (uint64_t)times > (1u << 26) / sv->u.str.len)
-			return fail_at(r, n, SL_ELIMIT, "string repeated into more than 64 MB");
+		if (times > 0 && sv->u.str.len && (uint64_t)times > TPL_MAX_STRING / sv->u.str.len)
+			return fail_at(r, n, SL_ELIMIT, "string longer than %u MB", TPL_MAX_STRING >> 20);
 		sl_buf b = SL_BUF_INIT;
 		int rc = 0;
 		for (int64_t i = 0; i < times && rc == 0; i++)
@@ -307,13 +309,13 @@ static int arith(render *r, const tpl_node *n, const char *op, const sl_tpl_valu
 	if (x->type == SL_TPL_UNDEFINED || y->type == SL_TPL_UNDEFINED)
 		return fail_undefined(r, n, x->type == SL_TPL_UNDEFINED ? x : y);
 	if (!is_num(x) || !is_num(y))
-		return fail_at(r, n, SL_EINVAL, "cannot apply '%s' to %s and %s", op, tpl_type_name(x),
+		return fail_at(r, n, SL_EFORMAT, "cannot apply '%s' to %s and %s", op, tpl_type_name(x),
 			       tpl_type_name(y));
 	bool fl = x->type == SL_TPL_FLOAT || y->type == SL_TPL_FLOAT;
 	double a = num(x), b = num(y);
 	int64_t i = inum(x), j = inum(y);
 	if ((op[0] == '/' || op[0] == '%') && b == 0)
-		return fail_at(r, n, SL_EINVAL, "division by zero");
+		return fail_at(r, n, SL_EFORMAT, "division by zero");
 	switch (op[0]) {
 	case '+': *out = fl ? sl_tpl_float(a + b) : sl_tpl_int((int64_t)((uint64_t)i + (uint64_t)j)); break;
 	case '-': *out = fl ? sl_tpl_float(a - b) : sl_tpl_int((int64_t)((uint64_t)i - (uint64_t)j)); break;
@@ -378,7 +380,7 @@ static int compare(render *r, const tpl_node *n, const char *op, const sl_tpl_va
 		if (c == 0)
 			c = x->u.str.len < y->u.str.len ? -1 : x->u.str.len > y->u.str.len;
 	} else {
-		return fail_at(r, n, SL_EINVAL, "cannot compare %s and %s with '%s'", tpl_type_name(x),
+		return fail_at(r, n, SL_EFORMAT, "cannot compare %s and %s with '%s'", tpl_type_name(x),
 			       tpl_type_name(y), op);
 	}
 	*out = op[0] == '<' ? (op[1] == '=' ? c <= 0 : c < 0) : (op[1] == '=' ? c >= 0 : c > 0);
@@ -394,6 +396,17 @@ static int get_item(render *r, const tpl_node *n, const sl_tpl_value *obj,
 	if (obj->type == SL_TPL_DICT && key->type == SL_TPL_STRING) {
 		const sl_tpl_value *v = sl_tpl_dict_get(obj->u.dict, key->u.str.s);
 		*out = v ? *v : undefined(what, 1);
+		return 0;
+	}
+	if (obj->type == SL_TPL_DICT && (key->type == SL_TPL_INT || key->type == SL_TPL_BOOL ||
+					 key->type == SL_TPL_FLOAT || key->type == SL_TPL_NONE)) {
+		const char *k; /* keys are strings: {1: 'a'}[1] finds '1' */
+		size_t kl;
+		int rc = to_string(r, key, &k, &kl);
+		if (rc < 0)
+			return rc;
+		const sl_tpl_value *v = sl_tpl_dict_get(obj->u.dict, k);
+		*out = v ? *v : undefined(k, 1);
 		return 0;
 	}
 	if ((obj->type == SL_TPL_LIST || obj->type == SL_TPL_STRING) &&
@@ -446,16 +459,16 @@ static int eval_slice(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out
 		if (v[k].type == SL_TPL_BOOL)
 			v[k] = sl_tpl_int(v[k].u.b);
 		if (v[k].type != SL_TPL_INT && v[k].type != SL_TPL_NONE && v[k].type != SL_TPL_UNDEFINED)
-			return fail_at(r, n, SL_EINVAL, "slice indices must be integers or None, not %s",
+			return fail_at(r, n, SL_EFORMAT, "slice indices must be integers or None, not %s",
 				       tpl_type_name(&v[k]));
 	}
 	if (obj.type == SL_TPL_UNDEFINED)
 		return fail_undefined(r, n->a, &obj);
 	if (obj.type != SL_TPL_LIST && obj.type != SL_TPL_STRING)
-		return fail_at(r, n, SL_EINVAL, "cannot slice %s", tpl_type_name(&obj));
+		return fail_at(r, n, SL_EFORMAT, "cannot slice %s", tpl_type_name(&obj));
 	int64_t step = v[2].type == SL_TPL_INT ? v[2].u.i : 1;
 	if (step == 0)
-		return fail_at(r, n, SL_EINVAL, "slice step cannot be zero");
+		return fail_at(r, n, SL_EFORMAT, "slice step cannot be zero");
 	int64_t len = obj.type == SL_TPL_LIST ? (int64_t)obj.u.list->len : (int64_t)obj.u.str.len;
 	int64_t start = slice_bound(&v[0], step < 0 ? len - 1 : 0, len, step);
 	int64_t stop = slice_bound(&v[1], step < 0 ? -1 : len, len, step);
@@ -479,27 +492,56 @@ static int eval_slice(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out
 	return 0;
 }
 
-/* evaluates call and filter arguments */
+/*
+ * Evaluates call and filter arguments, *args and **kwargs spread in; the
+ * counts go to *na and *nk. kw has room for one more (caller).
+ */
+static int eval_args_n(render *r, scope *sc, const tpl_node *n, sl_tpl_value **args, size_t *na,
+		       sl_tpl_kwarg **kw, size_t *nk)
+{
+	sl_tpl_value dyn = {0}, dynkw = {0};
+	int rc;
+	if (n->kind == N_CALL && n->c) {
+		if ((rc = eval(r, sc, n->c, &dyn)) < 0)
+			return rc;
+		if (dyn.type != SL_TPL_LIST)
+			return fail_at(r, n->c, SL_EFORMAT, "*args needs a list, not %s", tpl_type_name(&dyn));
+	}
+	if (n->kind == N_CALL && n->d) {
+		if ((rc = eval(r, sc, n->d, &dynkw)) < 0)
+			return rc;
+		if (dynkw.type != SL_TPL_DICT)
+			return fail_at(r, n->d, SL_EFORMAT, "**kwargs needs a dict, not %s", tpl_type_name(&dynkw));
+	}
+	size_t pa = n->args.len, pk = n->kwvals.len;
+	*na = pa + (dyn.type == SL_TPL_LIST ? dyn.u.list->len : 0);
+	*nk = pk + (dynkw.type == SL_TPL_DICT ? dynkw.u.dict->len : 0);
+	*args = sl_arena_alloc(r->a, (*na ? *na : 1) * sizeof **args);
+	*kw = sl_arena_alloc(r->a, (*nk + 1) * sizeof **kw); /* +1: room for caller */
+	if (!*args || !*kw)
+		return oom(r);
+	for (size_t i = 0; i < pa; i++)
+		if ((rc = eval(r, sc, n->args.v[i], &(*args)[i])) < 0)
+			return rc;
+	for (size_t i = pa; i < *na; i++)
+		(*args)[i] = dyn.u.list->items[i - pa];
+	for (size_t i = 0; i < pk; i++) {
+		(*kw)[i].name = n->kwnames[i];
+		if ((rc = eval(r, sc, n->kwvals.v[i], &(*kw)[i].value)) < 0)
+			return rc;
+	}
+	for (size_t i = pk; i < *nk; i++) {
+		(*kw)[i].name = dynkw.u.dict->keys[i - pk];
+		(*kw)[i].value = dynkw.u.dict->vals[i - pk];
+	}
+	return 0;
+}
+
 static int eval_args(render *r, scope *sc, const tpl_node *n, sl_tpl_value **args,
 		     sl_tpl_kwarg **kw)
 {
-	size_t na = n->args.len, nk = n->kwvals.len;
-	*args = sl_arena_alloc(r->a, (na ? na : 1) * sizeof **args);
-	*kw = sl_arena_alloc(r->a, (nk + 1) * sizeof **kw); /* +1: room for caller */
-	if (!*args || !*kw)
-		return oom(r);
-	for (size_t i = 0; i < na; i++) {
-		int rc = eval(r, sc, n->args.v[i], &(*args)[i]);
-		if (rc < 0)
-			return rc;
-	}
-	for (size_t i = 0; i < nk; i++) {
-		(*kw)[i].name = n->kwnames[i];
-		int rc = eval(r, sc, n->kwvals.v[i], &(*kw)[i].value);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	size_t na, nk;
+	return eval_args_n(r, sc, n, args, &na, kw, &nk);
 }
 
 static int call_value(render *r, const tpl_node *n, const sl_tpl_value *fn, const sl_tpl_value *obj,
@@ -546,7 +588,7 @@ static int call_macro(render *r, const tpl_node *n, const sl_tpl_value *m, const
 			if (sl_tpl_list_push(r->a, varargs.u.list, args[i]) < 0)
 				return oom(r);
 		} else {
-			return fail_at(r, n, SL_EINVAL, "macro '%s' takes not more than %zu argument(s)",
+			return fail_at(r, n, SL_EFORMAT, "macro '%s' takes not more than %zu argument(s)",
 				       def->s, np);
 		}
 	}
@@ -565,7 +607,7 @@ static int call_macro(render *r, const tpl_node *n, const sl_tpl_value *m, const
 			if (sl_tpl_dict_set(r->a, kwargs.u.dict, kw[j].name, kw[j].value) < 0)
 				return oom(r);
 		} else {
-			return fail_at(r, n, SL_EINVAL, "macro '%s' takes no keyword argument '%s'",
+			return fail_at(r, n, SL_EFORMAT, "macro '%s' takes no keyword argument '%s'",
 				       def->s, kw[j].name);
 		}
 	}
@@ -598,6 +640,13 @@ static int call_macro(render *r, const tpl_node *n, const sl_tpl_value *m, const
 	macro_depth--;
 	r->t = caller_t;
 	r->out = caller_out;
+	if (rc < 0 && rc != UNWIND_RETURN && rc != UNWIND_BREAK && rc != UNWIND_CONTINUE && n &&
+	    caller_t && m->u.macro.tpl != caller_t && r->err) {
+		/* the error names the macro's file: say where it was called from */
+		size_t len = strlen(r->err->message);
+		snprintf(r->err->message + len, sizeof r->err->message - len,
+			 " (in macro '%s' called at %s:%d:%d)", def->s, caller_t->name, n->line, n->col);
+	}
 	if (rc == UNWIND_RETURN) {
 		*out = r->retval;
 		rc = 0;
@@ -618,15 +667,15 @@ static int call_builtin(render *r, const tpl_node *n, const sl_tpl_value *fn,
 	if (b == &B_RANGE) {
 		int64_t v[3] = {0, 0, 1};
 		if (nargs < 1 || nargs > 3 || nkw)
-			return fail_at(r, n, SL_EINVAL, "range() takes 1 to 3 integer arguments");
+			return fail_at(r, n, SL_EFORMAT, "range() takes 1 to 3 integer arguments");
 		for (size_t i = 0; i < nargs; i++) {
 			if (args[i].type != SL_TPL_INT && args[i].type != SL_TPL_BOOL)
-				return fail_at(r, n, SL_EINVAL, "range() takes integers, not %s",
+				return fail_at(r, n, SL_EFORMAT, "range() takes integers, not %s",
 					       tpl_type_name(&args[i]));
 			v[nargs == 1 ? 1 : i] = inum(&args[i]);
 		}
 		if (v[2] == 0)
-			return fail_at(r, n, SL_EINVAL, "range() step must not be zero");
+			return fail_at(r, n, SL_EFORMAT, "range() step must not be zero");
 		*out = sl_tpl_list_new(r->a);
 		if (out->type != SL_TPL_LIST)
 			return oom(r);
@@ -647,7 +696,7 @@ static int call_builtin(render *r, const tpl_node *n, const sl_tpl_value *fn,
 			return oom(r);
 		for (size_t i = 0; i < nargs; i++) {
 			if (args[i].type != SL_TPL_DICT)
-				return fail_at(r, n, SL_EINVAL, "%s() takes a dict and keyword arguments",
+				return fail_at(r, n, SL_EFORMAT, "%s() takes a dict and keyword arguments",
 					       fn->u.fn.name);
 			for (size_t k = 0; k < args[i].u.dict->len; k++)
 				if (sl_tpl_dict_set(r->a, out->u.dict, args[i].u.dict->keys[k],
@@ -663,9 +712,9 @@ static int call_builtin(render *r, const tpl_node *n, const sl_tpl_value *fn,
 		const sl_tpl_value *i0 = obj && obj->type == SL_TPL_DICT
 					       ? sl_tpl_dict_get(obj->u.dict, "index0") : NULL;
 		if (nargs == 0)
-			return fail_at(r, n, SL_EINVAL, "loop.cycle() needs at least one item");
+			return fail_at(r, n, SL_EFORMAT, "loop.cycle() needs at least one item");
 		if (!i0 || i0->type != SL_TPL_INT)
-			return fail_at(r, n, SL_EINVAL, "cycle() works on a loop only");
+			return fail_at(r, n, SL_EFORMAT, "cycle() works on a loop only");
 		*out = args[(size_t)i0->u.i % nargs];
 		return 0;
 	}
@@ -681,12 +730,12 @@ static int call_value(render *r, const tpl_node *n, const sl_tpl_value *fn, cons
 	if (fn->type == SL_TPL_MACRO)
 		return call_macro(r, n, fn, args, nargs, kw, nkw, out);
 	if (fn->type != SL_TPL_CALLABLE)
-		return fail_at(r, n, SL_EINVAL, "%s is not callable", tpl_type_name(fn));
+		return fail_at(r, n, SL_EFORMAT, "%s is not callable", tpl_type_name(fn));
 	const char *d = fn->u.fn.data;
 	if (d == &B_RANGE || d == &B_DICT || d == &B_NAMESPACE || d == &B_CYCLE)
 		return call_builtin(r, n, fn, obj, args, nargs, kw, nkw, out);
 	if (!r->env || !r->env->call)
-		return fail_at(r, n, SL_EINVAL, "'%s' cannot be called here",
+		return fail_at(r, n, SL_EFORMAT, "'%s' cannot be called here",
 			       fn->u.fn.name ? fn->u.fn.name : "function");
 	*out = sl_tpl_none();
 	int rc = r->env->call(r->env->ud, fn, args, nargs, kw, nkw, out, r->a, r->err);
@@ -717,15 +766,15 @@ static int eval_call(render *r, scope *sc, const tpl_node *n, const sl_tpl_value
 			return fail_undefined(r, callee->a, &obj);
 		const sl_tpl_value *member = obj.type == SL_TPL_DICT ? sl_tpl_dict_get(obj.u.dict, callee->s) : NULL;
 		if (!member && (obj.type == SL_TPL_DICT || obj.type == SL_TPL_LIST || obj.type == SL_TPL_STRING)) {
-			if ((rc = eval_args(r, sc, n, &args, &kw)) < 0)
+			size_t na, nk;
+			if ((rc = eval_args_n(r, sc, n, &args, &na, &kw, &nk)) < 0)
 				return rc;
-			rc = tpl_method_call(&obj, callee->s, args, n->args.len, kw, n->kwvals.len, out,
-					     r->a, r->err);
+			rc = tpl_method_call(&obj, callee->s, args, na, kw, nk, out, r->a, r->err);
 			if (rc != SL_ENOTFOUND)
 				return rc < 0 ? prefix_at(r, n, rc) : 0;
 			fn = undefined(callee->s, obj.type == SL_TPL_DICT ? 1 : 0);
 			if (obj.type != SL_TPL_DICT)
-				return fail_at(r, n, SL_EINVAL, "'%s object' has no attribute '%s'",
+				return fail_at(r, n, SL_EFORMAT, "'%s object' has no attribute '%s'",
 					       obj.type == SL_TPL_LIST ? "list" : "str", callee->s);
 		} else {
 			sl_tpl_value key = {.type = SL_TPL_STRING, .u.str = {callee->s, strlen(callee->s)}};
@@ -737,14 +786,14 @@ static int eval_call(render *r, scope *sc, const tpl_node *n, const sl_tpl_value
 	}
 	if (fn.type == SL_TPL_UNDEFINED)
 		return fail_undefined(r, n, &fn);
-	if ((rc = eval_args(r, sc, n, &args, &kw)) < 0)
+	size_t na, nkw;
+	if ((rc = eval_args_n(r, sc, n, &args, &na, &kw, &nkw)) < 0)
 		return rc;
-	size_t nkw = n->kwvals.len;
 	if (caller) {
 		kw[nkw].name = "caller";
 		kw[nkw++].value = *caller;
 	}
-	return call_value(r, n, &fn, has_obj ? &obj : NULL, args, n->args.len, kw, nkw, out);
+	return call_value(r, n, &fn, has_obj ? &obj : NULL, args, na, kw, nkw, out);
 }
 
 static int apply_filter(render *r, scope *sc, const tpl_node *n, const sl_tpl_value *in,
@@ -770,11 +819,22 @@ static int apply_chain(render *r, scope *sc, const tpl_node *n, const sl_tpl_val
 	return apply_filter(r, sc, n, &x, out);
 }
 
+/* a render that allocated or wrote too much stops */
+static int over_budget(render *r, const tpl_node *n)
+{
+	if (r->a->total <= (size_t)TPL_MAX_RENDER_BYTES && r->out->len <= (size_t)TPL_MAX_RENDER_BYTES)
+		return 0;
+	return fail_at(r, n, SL_ELIMIT, "the render used more than %zu MB",
+		       (size_t)TPL_MAX_RENDER_BYTES >> 20);
+}
+
 static int eval(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out)
 {
 	sl_tpl_value x, y;
 	int rc;
 	bool b;
+	if ((rc = over_budget(r, n)) < 0)
+		return rc;
 	switch (n->kind) {
 	case N_LIT:
 		*out = n->lit;
@@ -833,7 +893,7 @@ static int eval(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out)
 		if (x.type == SL_TPL_UNDEFINED)
 			return fail_undefined(r, n->a, &x);
 		if (!is_num(&x))
-			return fail_at(r, n, SL_EINVAL, "cannot negate %s", tpl_type_name(&x));
+			return fail_at(r, n, SL_EFORMAT, "cannot negate %s", tpl_type_name(&x));
 		*out = x.type == SL_TPL_FLOAT ? sl_tpl_float(-x.u.f)
 					      : sl_tpl_int((int64_t)(0 - (uint64_t)inum(&x)));
 		return 0;
@@ -869,6 +929,8 @@ static int eval(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out)
 			size_t l1, l2;
 			if ((rc = to_string(r, &x, &s1, &l1)) < 0 || (rc = to_string(r, &y, &s2, &l2)) < 0)
 				return rc;
+			if (l1 + l2 > TPL_MAX_STRING)
+				return fail_at(r, n, SL_ELIMIT, "string longer than %u MB", TPL_MAX_STRING >> 20);
 			char *s = sl_arena_alloc(r->a, l1 + l2 + 1);
 			if (!s)
 				return oom(r);
@@ -949,9 +1011,9 @@ static int exec_for(render *r, scope *sc, const tpl_node *n)
 	case SL_TPL_UNDEFINED: /* iterating undefined yields nothing */
 		return exec_body(r, sc, &n->kwvals);
 	case SL_TPL_NONE:
-		return fail_at(r, n->a, SL_EINVAL, "'NoneType' object is not iterable");
+		return fail_at(r, n->a, SL_EFORMAT, "'NoneType' object is not iterable");
 	default:
-		return fail_at(r, n->a, SL_EINVAL, "'for' cannot iterate over %s", tpl_type_name(&it));
+		return fail_at(r, n->a, SL_EFORMAT, "'for' cannot iterate over %s", tpl_type_name(&it));
 	}
 	const sl_tpl_list *src = items.u.list;
 	if (n->d) { /* for x in y if cond: filter first, so loop.length counts what is kept */
@@ -1010,7 +1072,7 @@ static int exec_for(render *r, scope *sc, const tpl_node *n)
 				return oom(r);
 		} else {
 			if (item->type != SL_TPL_LIST || item->u.list->len != 2)
-				return fail_at(r, n, SL_EINVAL,
+				return fail_at(r, n, SL_EFORMAT,
 					       "'for %s, %s' needs items of two values, got %s",
 					       n->targets[0], n->targets[1], tpl_type_name(item));
 			if (sl_tpl_dict_set(r->a, vars.u.dict, n->targets[0], item->u.list->items[0]) < 0 ||
@@ -1062,12 +1124,12 @@ static int exec_set(render *r, scope *sc, const tpl_node *n)
 		if (ns.type == SL_TPL_UNDEFINED)
 			return fail_undefined(r, n, &ns);
 		if (ns.type != SL_TPL_DICT)
-			return fail_at(r, n, SL_EINVAL, "cannot assign attribute on non-namespace object");
+			return fail_at(r, n, SL_EFORMAT, "cannot assign attribute on non-namespace object");
 		return sl_tpl_dict_set(r->a, ns.u.dict, n->targets[0], v) < 0 ? oom(r) : 0;
 	}
 	if (n->flags & SF_UNPACK) {
 		if (v.type != SL_TPL_LIST || v.u.list->len != n->ntargets)
-			return fail_at(r, n, SL_EINVAL, "cannot unpack %s into %zu names",
+			return fail_at(r, n, SL_EFORMAT, "cannot unpack %s into %zu names",
 				       tpl_type_name(&v), n->ntargets);
 		for (size_t i = 0; i < n->ntargets; i++)
 			if (sl_tpl_dict_set(r->a, sc->vars, n->targets[i], v.u.list->items[i]) < 0)
@@ -1083,6 +1145,8 @@ static int exec_body(render *r, scope *sc, const tpl_nodes *body)
 	for (size_t i = 0; i < body->len; i++) {
 		const tpl_node *n = body->v[i];
 		sl_tpl_value v;
+		if ((rc = over_budget(r, n)) < 0)
+			return rc;
 		switch (n->kind) {
 		case N_TEXT:
 			if (sl_buf_append(r->out, n->s, n->len) < 0)
@@ -1192,7 +1256,7 @@ static int render_top(const sl_tpl *t, const tpl_nodes *body, bool macros, const
 		}
 	rc = exec_body(&r, &sc, body);
 	if (rc == UNWIND_RETURN)
-		rc = fail_at(&r, r.ret_at, SL_EINVAL, "return outside a macro");
+		rc = fail_at(&r, r.ret_at, SL_EFORMAT, "return outside a macro");
 done:
 	sl_arena_free(&a);
 	return rc;

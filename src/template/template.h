@@ -182,6 +182,11 @@ int sl_tpl_render_block(const sl_tpl *t, int index, const sl_tpl_env *env, sl_bu
 
 /*
  * Calls a macro (or a host callable, through env->call) from host code.
+ * Macro values from sl_tpl_each_macro live as long as their template; the
+ * ones a render makes (a `caller`, a macro defined inside a model) only
+ * until that render ends, so a host callback may call them, not keep them.
+ * Names in a macro's body resolve in its parameters, then through env,
+ * then among the top-level macros of its own template.
  * The macro body renders against env; *out is its output as a string, or
  * the value it returned (SL_TPL_RETURN). Results live in a. Returns 0 or
  * <0 with err filled ("name:line:column: what").
@@ -192,7 +197,9 @@ int sl_tpl_call(const sl_tpl_value *fn, const sl_tpl_value *args, size_t nargs,
 
 /*
  * Renders t, appending to out. env may be NULL. Returns 0 or <0 with err
- * filled as "name:line:column: what".
+ * filled as "name:line:column: what": SL_EFORMAT for a mistake in the
+ * template (an undefined name called, a bad argument, a type error),
+ * SL_ELIMIT past a limit, SL_ENOMEM, or the code the host's callback gave.
  */
 int sl_tpl_render(const sl_tpl *t, const sl_tpl_env *env, sl_buf *out, sl_error *err);
 

@@ -32,7 +32,8 @@ typedef struct tpl_tokens {
 	size_t len, cap;
 } tpl_tokens;
 
-/* Splits src into tokens in a (whitespace control applied to TEXT). */
+/* Splits src into tokens (whitespace control applied to TEXT): the array is
+ * heap memory the caller frees with sl_free, the strings live in a. */
 int tpl_lex(tpl_tokens *out, sl_arena *a, const char *name, const char *src,
 	    size_t len, sl_error *err);
 
@@ -44,6 +45,17 @@ typedef enum {
 	N_LIT, N_LIST, N_DICT, N_NAME, N_ATTR, N_ITEM, N_CALL, N_BINOP, N_NEG,
 	N_NOT, N_AND, N_OR, N_COND, N_FILTER, N_TEST, N_SLICE
 } node_kind;
+
+/*
+ * Bounds that keep a runaway template (joins of joins, endless loops of
+ * appends) from taking the machine: one string, and all a render allocates.
+ */
+#ifndef TPL_MAX_STRING /* the fuzz target builds with smaller ones */
+#define TPL_MAX_STRING (64u << 20)
+#endif
+#ifndef TPL_MAX_RENDER_BYTES
+#define TPL_MAX_RENDER_BYTES ((size_t)512 << 20)
+#endif
 
 /* N_MACRO flags: the body uses these names, so the call accepts them */
 #define MF_VARARGS 1
@@ -83,6 +95,7 @@ struct tpl_node {
 	 * args body. N_CALLBLOCK: a the call, b the caller macro. N_FILTERBLOCK:
 	 * a the filter chain (innermost a NULL), args body. N_NAMED: tag, s
 	 * name, args body. N_SLICE: a[b:c:d]. N_WITH: kwnames/kwvals, args body.
+	 * N_CALL: a callee, args/kwvals, c *args and d **kwargs (or NULL).
 	 */
 };
 
@@ -104,8 +117,6 @@ int tpl_test_apply(const char *name, const sl_tpl_value *v, const sl_tpl_value *
 bool tpl_values_equal(const sl_tpl_value *x, const sl_tpl_value *y);
 /* the string form of v (as {{ v }} prints it), in a */
 int tpl_to_str(const sl_tpl_value *v, sl_arena *a, const char **s, size_t *n, sl_error *err);
-/* obj.name or obj[name] (dict key, list index as string) without errors: NULL if absent */
-int tpl_getattr(const sl_tpl_value *obj, const char *name, sl_tpl_value *out);
 /* String, list and dict methods (obj.name(args)). Returns SL_ENOTFOUND without
  * touching err when obj has no such method. */
 int tpl_method_call(sl_tpl_value *obj, const char *name, const sl_tpl_value *args,

@@ -265,6 +265,56 @@ static void test_render_filters(void **state)
 	expect_render("{{ name | lower | replace('o', '0') | upper }}", "0RDERS");
 }
 
+static void test_render_out_of_memory_in_macros_and_filters(void **state)
+{
+	const char *src = "{% macro m(a, b=2) %}{{ a }}{{ b }}{{ caller() }}{{ varargs }}{% endmacro %}"
+			  "{% call m(1, 3, 4) %}x{{ cols|sort|join(',') }}{% endcall %}{{ cfg|tojson }}"
+			  "{{ 'a,b'.split(',') }}{% filter upper %}{{ range(3)|list }}{% endfilter %}"
+			  "{% set ns = namespace(n=0) %}{% for c in cols if c %}{% set ns.n = ns.n + loop.length %}"
+			  "{% endfor %}{{ ns.n }}{{ cols|map('upper')|select|list }}{{ cols[1:]|dictsort if 0 }}";
+	const char *want = "13xamount,id,status(4,){\"schema\": \"mart\", \"threads\": 4}['a', 'b'][0, 1, 2]"
+			   "9['ID', 'AMOUNT', 'STATUS']";
+	for (long n = 0; n < 5000; n++) {
+		sl_buf out = SL_BUF_INIT;
+		sl_error err = SL_ERROR_INIT;
+		sl_alloc_fail_after(n);
+		int rc = render_src(src, &out, &err);
+		sl_alloc_fail_after(-1);
+		if (rc < 0)
+			assert_int_equal(rc, SL_ENOMEM);
+		else
+			assert_string_equal(out.data, want);
+		sl_buf_free(&out);
+		if (rc == 0) {
+			assert_true(n > 3); /* the parse, the arenas and the buffers failed first */
+			return;
+		}
+	}
+	fail_msg("never rendered");
+}
+
+/* A mistake in the template is SL_EFORMAT (a configuration error to the CLI); the host's code passes through. */
+static void test_render_error_codes(void **state)
+{
+	static const char *const format_errors[] = {
+		"{{ no_such_macro('a') }}", "{{ cfg.nope.x }}", "{{ 1 + 'a' }}", "{{ 1 / 0 }}",
+		"{{ [1, 'a'] | sort }}", "{{ 'a'.split(1) }}", "{% for x in none %}{% endfor %}",
+		"{% macro m() %}{% endmacro %}{{ m(1) }}", "{{ 1 is divisibleby 0 }}", "{{ 'x' | as_bool }}"};
+	for (size_t i = 0; i < sizeof format_errors / sizeof format_errors[0]; i++) {
+		sl_buf out = SL_BUF_INIT;
+		sl_error err = SL_ERROR_INIT;
+		int rc = render_src(format_errors[i], &out, &err);
+		if (rc != SL_EFORMAT)
+			fail_msg("%s: %d %s", format_errors[i], rc, err.message);
+		sl_buf_free(&out);
+	}
+	sl_buf out = SL_BUF_INIT;
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(render_src("{{ fail() }}", &out, &err), SL_EINVAL);
+	assert_int_equal(render_src("{{ 'ab' * 40000000 }}", &out, &err), SL_ELIMIT);
+	sl_buf_free(&out);
+}
+
 static void test_render_errors(void **state)
 {
 	expect_render_error("{{ missing.x }}", "m.sql:1:4: 'missing' is undefined");
@@ -486,6 +536,91 @@ static void test_render_filters_and_tests_as_jinja(void **state)
 			    "m.sql:1:8: filter 'round' needs a number");
 }
 
+static void test_render_dbt_idioms_as_jinja(void **state)
+{
+	expect_render("a  {%+ if true %}x{% endif %}",
+		      "a  x");
+	expect_render("{% macro m(a, b, c=3) %}{{a}}{{b}}{{c}}{% endmacro %}{{ m(*[1,2]) }}{{ m(1, **{\"b\": 5, \"c\": 6}) }}{{ m(*[1], b=2) }}",
+		      "123156123");
+	expect_render("{% macro m() %}{{ varargs }}{{ kwargs }}{% endmacro %}{% set a = [1, 2] %}{% set k = {'x': 1} %}{{ m(*a, **k) }}",
+		      "(1, 2){'x': 1}");
+	expect_render("{{ {\"b\":1, \"A\":2}|dictsort }} {{ {\"b\":1, \"a\":2}|dictsort(reverse=true) }} {{ {\"b\":1, \"a\":0}|dictsort(by=\"value\") }}",
+		      "[('A', 2), ('b', 1)] [('b', 1), ('a', 2)] [('a', 0), ('b', 1)]");
+	expect_render("{% for k, v in {'b': 1, 'a': 2}|dictsort %}{{ k }}={{ v }};{% endfor %}",
+		      "a=2;b=1;");
+	expect_render("{% set parts = [] %}{% for c in cols %}{% do parts.append(c ~ ' as ' ~ c|upper) %}{% endfor %}select {{ parts|join(',\\n  ') }}",
+		      "select id as ID,\n  amount as AMOUNT,\n  status as STATUS");
+	expect_render("{%- set cols2 = cols | reject('equalto', 'id') | list -%}\n{%- for c in cols2 %}\n  {{ c }}{% if not loop.last %},{% endif %}\n{%- endfor %}",
+		      "\n  amount,\n  status");
+	expect_render("{% macro m(x) -%}\n  {%- if x is string -%}{{ return('s:' ~ x) }}{%- endif -%}\n  other\n{%- endmacro %}[{{ m(1) }}]",
+		      "[other]");
+	expect_render("{{ \"it's\" }} {{ 'say \"hi\"' }} {{ 'a\\tb' }} {{ ['it\\'s'] }} {{ {'k': \"a'b\\\"c\"} }}",
+		      "it's say \"hi\" a\tb [\"it's\"] {'k': 'a\\'b\"c'}");
+	expect_render("{{ 'x' ~ 1.5 ~ true ~ [1] }} {{ 1 == 1.0 }} {{ 'a' < 'b' }} {{ [1, 2] == [1, 2] }} {{ true + 1 }}\n",
+		      "x1.5True[1] True True True 2");
+}
+
+/* Syntax found in dbt's own macros and packages (dbt-utils, dbt-expectations, dbt-date, adapters). */
+static void test_render_syntax_of_dbt_packages(void **state)
+{
+	expect_render("{% if true: %}yes{% endif %}{% for x in [1]: %}{{ x }}{% endfor %}",
+		      "yes1");
+	expect_render("{{ [1,2,3,4,5]|batch(2)|list }} {{ [1,2,3]|batch(2, 0)|list }}",
+		      "[[1, 2], [3, 4], [5]] [[1, 2], [3, 0]]");
+	expect_render("{% set d = {'a': 1} %}[{{ d['x', 'y'] }}]",
+		      "[]");
+	expect_render("{% set ns = namespace(msg='') %}{% set ns.msg %}hello {{ name }}{% endset %}{{ ns.msg }}\n",
+		      "hello Orders");
+	/* dicts stand for dbt's objects: attr() and numbers find their keys (Jinja: nothing) */
+	expect_render("{{ {'database': 'db'}|attr('database') }}|{{ {}|attr('x') }}|{{ {1: 'one'}[1] }}",
+		      "db||one");
+	expect_render("{{ [1]|is_list }} {{ 'a'|is_list }}", "True False");
+	/* a host may list materialization among its named blocks: the header after the name is its own */
+	sl_tpl *t = NULL;
+	sl_error err = SL_ERROR_INIT;
+	static const char *const blocks[] = {"materialization"};
+	sl_tpl_syntax syn = {NULL, 0, blocks, 1};
+	const char *src = "{% materialization mine, adapter='sqlite' %}x{% endmaterialization %}";
+	assert_int_equal(sl_tpl_parse_ex(&t, "m.sql", src, strlen(src), &syn, &err), 0);
+	sl_tpl_free(t);
+}
+
+static void test_render_scopes_and_whitespace_as_jinja(void **state)
+{
+	expect_render("{% set x = 1 %}{% for i in [1, 2] %}{% set x = x + i %}{{ x }}{% endfor %}{{ x }}",
+		      "231");
+	expect_render("{% set x = 1 %}{% if true %}{% set x = 5 %}{% endif %}{{ x }}",
+		      "5");
+	expect_render("{% for a in [1, 2] %}{% for b in ['x', 'y'] %}{{ loop.index }}{{ a }}{{ b }} {% endfor %}{{ loop.index }}|{% endfor %}",
+		      "11x 21y 1|12x 22y 2|");
+	expect_render("{% macro m() %}{% set x = 2 %}{{ x }}{% endmacro %}{% set x = 1 %}{{ m() }}{{ x }}",
+		      "21");
+	expect_render("  {%- if true %}  a  {% endif -%}  \nb {#- c #} c {# d -#} e",
+		      "  a  b c e");
+	expect_render("{% for c in cols -%}\n  {{ c }}\n{%- if not loop.last %},{% endif %}\n{% endfor %}",
+		      "id,\namount,\nstatus\n");
+	expect_render("{%- macro m(a) -%}\nselect\n  {{ a }}\n{%- endmacro -%}\n{{ m('x') }}",
+		      "select\n  x");
+	expect_render("{{ \"a\" ~ \"b\" if false else \"c\" ~ \"d\" }} {{ 1 + 2 if true }} {{ not true or true }} {{ -2 ** 2 }} {{ 2 ** 3 ** 2 }}",
+		      "cd 3 True 4 64");
+	expect_render("{{ [1,2,3]|length > 2 and 'yes' or 'no' }} {{ 'abc' is string and 'abc'|length }}",
+		      "yes 3");
+	expect_render("{{ cols[0]|upper ~ '_' ~ cols|last }} {{ cfg['schema'] ~ '.' ~ name|lower }}",
+		      "ID_status mart.orders");
+	expect_render("{%- set cols = ['a', 'b'] -%}\n{%- for c in cols %}\n    {{ c }}{{ \",\" if not loop.last }}\n{%- endfor %}",
+		      "\n    a,\n    b");
+	expect_render("{% set x %}\n  line1\n  line2\n{% endset %}[{{ x | trim }}] [{{ x | indent(2) }}]",
+		      "[line1\n  line2] [\n    line1\n    line2\n]");
+	expect_render("{{ 'a' 'b' }} {{ \"x\" \"y\" ~ 'z' }}",
+		      "ab xyz");
+	expect_render("{% for k, v in cfg.items() %}{{ k }}={{ v }}{% if not loop.last %}&{% endif %}{% endfor %}",
+		      "schema=mart&threads=4");
+	expect_render("{{ cols|join(', ')|upper|replace('ID', 'key') }} {{ (cols|first).upper() }}",
+		      "key, AMOUNT, STATUS ID");
+	expect_render("{{ 10 / 4 }} {{ 10 // 4 }} {{ 10.0 // 4 }} {{ -10 % 3 }} {{ 2 ** 62 }} {{ 1.5 * 2 }} {{ 0.1 * 3 }}\n",
+		      "2.5 2 2.0 2 4611686018427387904 3.0 0.30000000000000004");
+}
+
 static void test_parse_errors_of_new_constructs(void **state)
 {
 	expect_parse_error("{% extends 'base.sql' %}",
@@ -653,6 +788,14 @@ static void test_host_macros_from_other_templates(void **state)
 				&err) < 0);
 	assert_string_equal(err.message, "macro 'boom' takes not more than 0 argument(s)");
 
+	sl_tpl *calls_bad = parse_ok("models/c.sql", "select\n  {{ boom() }}");
+	sl_buf cbuf = SL_BUF_INIT;
+	assert_true(sl_tpl_render(calls_bad, &env, &cbuf, &err) < 0);
+	assert_string_equal(err.message,
+			    "macros/bad.sql:2:6: 'nope' is undefined (in macro 'boom' called at models/c.sql:2:6)");
+	sl_buf_free(&cbuf);
+	sl_tpl_free(calls_bad);
+
 	/* return outside a macro */
 	sl_tpl *top = parse_ok("models/r.sql", "a\n {{ return(1) }}");
 	sl_buf buf = SL_BUF_INIT;
@@ -709,6 +852,11 @@ static void test_host_macro_recursion_is_bounded(void **state)
 	expect_render_error("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
 			    "m.sql:1:20: macro calls nested more than 100 deep (endless recursion?)");
 	expect_render_error("{{ range(20000000)|length }}", "m.sql:1:4: range() of more than 10000000 items");
+	/* found by fuzzing: joins of joins grow a string multiplicatively */
+	expect_render_error("{{ 'abcdefgh'|join('x' * 1000)|join('y' * 1000)|join('z') }}",
+			    "m.sql:1:49: filter 'join': string too long to iterate");
+	expect_render_error("{{ 'ab' * 40000000 }}", "m.sql:1:9: string longer than 64 MB");
+	expect_render_error("{% set s = 'x' * 60000000 %}{{ s ~ s }}", "m.sql:1:34: string longer than 64 MB");
 }
 
 static void test_parse_error_nesting_is_bounded(void **state)
@@ -754,9 +902,14 @@ int main(void)
 		cmocka_unit_test(test_render_block_set),
 		cmocka_unit_test(test_render_out_of_memory_fails_cleanly),
 		cmocka_unit_test(test_render_errors),
+		cmocka_unit_test(test_render_error_codes),
+		cmocka_unit_test(test_render_out_of_memory_in_macros_and_filters),
 		cmocka_unit_test(test_render_macros_as_jinja),
 		cmocka_unit_test(test_render_expressions_as_jinja),
 		cmocka_unit_test(test_render_filters_and_tests_as_jinja),
+		cmocka_unit_test(test_render_dbt_idioms_as_jinja),
+		cmocka_unit_test(test_render_syntax_of_dbt_packages),
+		cmocka_unit_test(test_render_scopes_and_whitespace_as_jinja),
 		cmocka_unit_test(test_parse_errors_of_new_constructs),
 		cmocka_unit_test(test_host_macros_from_other_templates),
 		cmocka_unit_test(test_host_named_blocks),
