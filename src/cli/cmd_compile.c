@@ -43,7 +43,7 @@ static void show_usage(FILE *f)
 		"on the warehouse and prints its first rows, without building anything.\n\n"
 		"options:\n"
 		"  -s, --select NODE   the node to preview (it must select exactly one)\n"
-		"  --inline SQL        a query to preview instead (plain SQL)\n"
+		"  --inline SQL        a query to preview instead (Jinja rendered as in a model)\n"
 		"  --limit N           rows to print (default 5; 0: all)\n"
 		"  --output FORMAT     text (default): a table; json: {\"node\": ..., \"show\":\n"
 		"                      [{column: value, ...}]}, values as strings or null\n"
@@ -351,9 +351,6 @@ int sl_cmd_show(int argc, char **argv)
 					  "\"select ...\"");
 	if (sf.inline_sql && o.select.n)
 		return sl_cli_usage_error("show", "--select and --inline exclude each other");
-	if (sf.inline_sql && (strstr(sf.inline_sql, "{{") || strstr(sf.inline_sql, "{%")))
-		return sl_cli_usage_error("show", "--inline takes plain SQL; Jinja ({{ ref() }}) "
-					  "is not rendered there: preview a model with --select");
 
 	sl_cli_project cp;
 	sl_error err = SL_ERROR_INIT;
@@ -388,8 +385,12 @@ int sl_cmd_show(int argc, char **argv)
 	}
 	if ((rc = open_wh(&cp, o.target, &wh, &err)) < 0)
 		goto done;
-	if (sf.inline_sql) {
-		sql = sl_strdup(sf.inline_sql);
+	if (sf.inline_sql && cp.m) {
+		/* ref(), source(), var() and macros, as in a model. */
+		if ((rc = sl_models_compile_inline(cp.m, sf.inline_sql, wh, &sql, &err)) < 0)
+			goto done;
+	} else if (sf.inline_sql) {
+		sql = sl_strdup(sf.inline_sql); /* a project without SQL models */
 	} else if (strcmp(g.tasks[pick].kind->name, "seed") == 0) {
 		const sl_node *nd = sl_models_node(cp.m, sl_engine_task_node(&g.tasks[pick]));
 		sl_buf t = SL_BUF_INIT;

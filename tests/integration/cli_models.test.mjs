@@ -278,6 +278,15 @@ test('compile writes target/compiled and prints one node\'s SQL; show previews r
   r = sluice(['show', '--project-dir', dir, '--inline', "select 1 as a, null as b, 'x' as c"]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'Previewing inline node:\n| a   | b    | c   |\n| --- | ---- | --- |\n|   1 | NULL | x   |\n');
+  // --inline renders Jinja as a model does: ref, var, and template errors
+  // at --inline:line:column
+  r = sluice(['show', '--project-dir', dir, '--vars', '{min_id: 1}', '--inline',
+    "select count(*) as n from {{ ref('raw_customers') }} where id > {{ var('min_id', 0) }}"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'Previewing inline node:\n| n   |\n| --- |\n|   2 |\n');
+  r = sluice(['show', '--project-dir', dir, '--inline', "select * from {{ ref('no_such_model') }}"]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /--inline:1:\d+: .*no_such_model/);
   r = sluice(['show', '--project-dir', dir, '-s', 'stg_*']);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, 'sluice: show: the selection picks 2 models, seeds or snapshots; select exactly one\n');
