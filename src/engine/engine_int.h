@@ -27,9 +27,37 @@ typedef struct engine_run {
 	sl_logical_dates dates; /* for {{ ds }} and the data interval in sources */
 	const sl_cancel *cancel; /* the attempt's token: polled at safe points */
 	sl_wh *wh;            /* opened by the load task when it needs it */
+	struct engine_watch *watch; /* interrupts wh on cancellation (NULL: none) */
 	char *table_lock;     /* the state lock this attempt holds, NULL when none */
 	double lock_renewed;  /* monotonic time of its last renewal */
 } engine_run;
+
+/*
+ * watch.c: interrupts wh (sl_wh_interrupt) while cancel is cancelled, from
+ * a thread of its own, between engine_watch_start and engine_watch_stop.
+ * Stop it before wh is closed. A NULL cancel starts no thread.
+ */
+typedef struct engine_watch {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const sl_cancel *cancel;
+	sl_wh *wh;            /* under mu; NULL: nothing to interrupt yet */
+	bool stop;            /* under mu */
+	bool running;
+	int interrupts;       /* how many were sent (under mu) */
+	sl_state *state;      /* renews lock's lease through it (under mu) */
+	const char *lock;
+	double renewed;
+} engine_watch;
+
+int engine_watch_start(engine_watch *w, const sl_cancel *cancel, sl_wh *wh, sl_error *err);
+/* The connection to interrupt from now on (opened later by the attempt). */
+void engine_watch_set(engine_watch *w, sl_wh *wh);
+/* Renews lock (held through st, which the caller leaves alone until
+ * engine_watch_stop) every minute; st NULL: nothing to renew. */
+void engine_watch_renew(engine_watch *w, sl_state *st, const char *lock);
+void engine_watch_stop(engine_watch *w);
 
 /* A new string formatted as printf does (sl_free; NULL when out of memory). */
 char *sl_engine_printf(const char *fmt, ...) SL_PRINTF(1, 2);
@@ -75,7 +103,27 @@ typedef struct engine_exec {
 	struct engine_commit_hold *holds; /* the commit locks held, each through a
 				    connection of its own; the list behind lock_mu */
 	pthread_mutex_t lock_mu;
+	/* models, seeds and snapshots (models_tasks.c) */
+	int *node_result;        /* per task: its sl_node_run in res->nodes, or -1 */
+	double *started;         /* per task: monotonic time its first attempt began */
+	int nodes_ended;         /* node tasks that ended, for sl_node_run.order */
+	struct sl_wh **idle;     /* warehouse connections no attempt holds now */
+	int nidle, capidle;
+	pthread_mutex_t pool_mu;
+	bool pool_init;
 } engine_exec;
+
+/* What a seed, model or snapshot task points at (sl_task.data). */
+typedef struct engine_node {
+	sl_models *models;    /* NULL: a graph not made to run */
+	int index;            /* the node, in sl_models and in sl_graph_opts.nodes */
+	bool placeholder;     /* an ephemeral model: inlined where it is used */
+} engine_node;
+
+/* Whether t is an extract or load task (its data an engine_table). */
+bool engine_is_table_task(const sl_task *t);
+/* Closes the warehouse connections model tasks left for reuse. */
+void engine_pool_close(engine_exec *x);
 
 /* Opens the run's lake handle (x->lake) and, when the project asks for
  * lake_commit_lock: state, the connection its commit locks go through. */

@@ -45,6 +45,8 @@ static int open_warehouse(engine_run *run, sl_error *err)
 	int rc = sl_wh_open(&run->wh, &c, err);
 	if (rc < 0)
 		sl_error_prefix(err, "target %s: ", t->name);
+	else
+		engine_watch_set(run->watch, run->wh); /* Ctrl-C stops a long merge */
 	return rc;
 }
 

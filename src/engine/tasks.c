@@ -222,11 +222,16 @@ static int load_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_o
 	sl_table_result *r = &x->res->tables[et->index];
 	engine_run run;
 
+	engine_watch watch;
 	int rc = attempt_open(&run, x, task, cancel, err);
 	if (rc < 0)
 		sl_error_prefix(err, "load %s: ", task->node);
-	else
+	else if ((rc = engine_watch_start(&watch, cancel, NULL, err)) == 0) {
+		run.watch = &watch;
 		rc = sl_engine_load_table(&run, et->src, et->t, r, err);
+		engine_watch_stop(&watch);
+		run.watch = NULL;
+	}
 	attempt_close(&run);
 	out->rows = r->rows_loaded > 0 ? r->rows_loaded : 0;
 	out->bytes = 0;

@@ -19,6 +19,7 @@
 typedef struct pg_wh {
 	sl_wh base;
 	PGconn *conn;
+	PGcancel *cancel; /* made at connect, for sl_wh_interrupt */
 } pg_wh;
 
 typedef struct pg_load {
@@ -658,6 +659,7 @@ static void on_notice(void *arg, const char *message)
 static void pg_close(sl_wh *wh)
 {
 	pg_wh *w = (pg_wh *)wh;
+	PQfreeCancel(w->cancel);
 	PQfinish(w->conn);
 	sl_wh_free_common(wh);
 	sl_free(w);
@@ -698,6 +700,7 @@ const sl_wh_ops sl_wh_postgres_ops = {
 	.typed_columns = true,
 	.alter_type = pg_alter_type,
 	.timestamp_literal = pg_timestamp_literal,
+	.interrupt = sl_wh_postgres_interrupt,
 };
 
 /* A target of type postgres in sluice.yml. */
@@ -785,6 +788,7 @@ int sl_wh_postgres_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 	if (rc < 0)
 		goto fail;
 	PQsetNoticeProcessor(w->conn, on_notice, w->base.target);
+	w->cancel = PQgetCancel(w->conn);
 	rc = pg_exec(&w->base, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'", NULL, err);
 	if (rc == 0)
 		rc = pg_ensure_schema(&w->base, w->base.raw_schema, err);
@@ -800,4 +804,16 @@ fail:
 	else
 		sl_free(w);
 	return rc;
+}
+
+/* sl_wh_interrupt: PQcancel with the PGcancel made at connect is safe from
+ * any thread; the running statement fails "canceling statement due to
+ * user request". */
+int sl_wh_postgres_interrupt(sl_wh *wh)
+{
+	pg_wh *w = (pg_wh *)wh;
+	char msg[256];
+	if (!w->cancel)
+		return SL_EDB;
+	return PQcancel(w->cancel, msg, sizeof msg) ? 0 : SL_EDB;
 }

@@ -726,6 +726,7 @@ const sl_wh_ops sl_wh_sqlite_ops = {
 	.typed_columns = false,
 	.alter_type = NULL,
 	.timestamp_literal = sq_timestamp_literal,
+	.interrupt = sl_wh_sqlite_interrupt,
 };
 
 /* A target of type sqlite in sluice.yml. */
@@ -806,4 +807,12 @@ fail:
 	else
 		sl_free(w);
 	return rc;
+}
+
+/* sl_wh_interrupt: sqlite3_interrupt may be called from any thread while
+ * the connection is open; the running statement fails SQLITE_INTERRUPT. */
+int sl_wh_sqlite_interrupt(sl_wh *wh)
+{
+	sqlite3_interrupt(db_of(wh));
+	return 0;
 }

@@ -249,6 +249,15 @@ int sl_wh_query_batches(sl_wh *wh, const char *sql, const sl_schema *schema,
  * or no row. */
 int sl_wh_query_value(sl_wh *wh, const char *sql, char **out, sl_error *err);
 
+/*
+ * Stops the statement running on wh, if any: it then fails (SL_EDB) and
+ * the caller unwinds as from any failed statement, rolling back. Safe to
+ * call from another thread while a query runs (never after sl_wh_close):
+ * sqlite3_interrupt on SQLite, a cancel request on PostgreSQL. Statements
+ * started later are not affected. SL_EUSAGE when the adapter cannot.
+ */
+int sl_wh_interrupt(sl_wh *wh);
+
 /* Transactions (BEGIN IMMEDIATE on SQLite, so writers queue up front). */
 int sl_wh_begin(sl_wh *wh, sl_error *err);
 int sl_wh_commit(sl_wh *wh, sl_error *err);

@@ -103,6 +103,9 @@ typedef struct sl_wh_ops {
 				 const char *stage, const sl_wh_incremental *inc,
 				 const struct sl_wh_cols *ins, sl_wh_build_result *res,
 				 sl_error *err);
+	/* sl_wh_interrupt (interrupt.c): stops the statement running on wh,
+	 * called from another thread; NULL: the adapter cannot. */
+	int (*interrupt)(sl_wh *wh);
 } sl_wh_ops;
 
 /* A relation's columns with their declared SQL types (materialize.c). */
@@ -139,6 +142,9 @@ extern const sl_wh_adapter sl_wh_sqlite_adapter;
 extern const sl_wh_adapter sl_wh_postgres_adapter;
 int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
 int sl_wh_postgres_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err);
+/* The adapters' interrupt hooks (at the end of sqlite.c and postgres.c). */
+int sl_wh_sqlite_interrupt(sl_wh *wh);
+int sl_wh_postgres_interrupt(sl_wh *wh);
 
 /* Sets the fields of the common header (copies the schema names). */
 int sl_wh_init_common(sl_wh *wh, const sl_wh_ops *ops, const char *schema,
