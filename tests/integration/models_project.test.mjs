@@ -9,7 +9,7 @@ import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startPostgres } from './lib/harness.mjs';
+import { startPostgres } from '../lib/harness.mjs';
 import {
   FIX, LOADS, RELATIONS, SEED_TYPES, makeProject, assertRelation, assertRows, assertExit,
   expectedRows, parseCsv, varsOf,

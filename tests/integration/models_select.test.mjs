@@ -5,7 +5,7 @@ import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startPostgres } from './lib/harness.mjs';
+import { startPostgres } from '../lib/harness.mjs';
 import { makeProject, assertExit, varsOf } from './fixtures/models/harness.mjs';
 
 const SEEDS = ['raw_customers', 'raw_payments', 'raw_products'];
