@@ -48,6 +48,21 @@ for (const warehouse of ['sqlite', 'postgres']) {
         for (const absent of ['int_customer_orders', 'old_orders', 'disabled_inline', 'dim_customers', 'stg_products']) {
           assert.ok(!rels.some(x => x.endsWith(`.${absent}`)), `${absent} must not be a relation: ${rels.join(' ')}`);
         }
+        // tables built under a temporary name and swapped in leave nothing
+        assert.deepEqual(rels.filter(x => /__dbt_tmp|dbt_tmp/.test(x)), [], 'temporary relations left');
+        // SCD2: a closed version ends when the next one starts; scd ids unique
+        for (const [schema, name, key] of [['snapshots', 'customers_snapshot', 'id'], ['main', 'orders_snapshot', 'order_id']]) {
+          const rows = p.read(schema, name, `${key}, dbt_valid_to is null, dbt_valid_to`);
+          const h = rows[0];
+          const [k, from, to, scd] = [key, 'dbt_valid_from', 'dbt_valid_to', 'dbt_scd_id'].map(c => h.indexOf(c));
+          for (let i = 1; i + 1 < rows.length; i++) {
+            if (rows[i][k] === rows[i + 1][k]) {
+              assert.equal(rows[i][to], rows[i + 1][from], `${name} ${key}=${rows[i][k]}: valid_to of a version is valid_from of the next`);
+            }
+          }
+          const ids = rows.slice(1).map(r => r[scd]);
+          assert.equal(new Set(ids).size, ids.length, `${name}: dbt_scd_id unique`);
+        }
       });
     }
 
