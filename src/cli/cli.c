@@ -22,7 +22,14 @@ typedef struct {
 static const command commands[] = {
 	{"init", sl_cmd_init, "create a new project folder"},
 	{"demo", sl_cmd_demo, "create an example project with generated data"},
-	{"run", sl_cmd_run, "extract every source into the lake and load the warehouse"},
+	{"run", sl_cmd_run, "the pipeline: extract, load, then the models (dbt: models)"},
+	{"build", sl_cmd_build, "seeds, models and snapshots in DAG order (with their sources)"},
+	{"seed", sl_cmd_seed, "load the seeds (seeds/*.csv) into the warehouse"},
+	{"snapshot", sl_cmd_snapshot, "run the snapshots (SCD type 2)"},
+	{"compile", sl_cmd_compile, "render models' SQL into target/compiled/"},
+	{"show", sl_cmd_show, "preview a model's rows (or an inline query)"},
+	{"ls", sl_cmd_ls, "list models, seeds, snapshots and sources (also: list)"},
+	{"list", sl_cmd_ls, NULL},
 	{"extract", sl_cmd_extract, "extract sources into the lake only"},
 	{"load", sl_cmd_load, "load committed lake versions into the warehouse"},
 	{"backfill", sl_cmd_backfill, "run the pipeline once per logical date of a range"},
@@ -40,7 +47,8 @@ static void usage(FILE *f)
 		   "commands:\n",
 		SL_VERSION);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].summary)
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nglobal options:\n"
 		   "  --log-level LEVEL    debug, info, warn (default), error or off;\n"
 		   "                       also SLUICE_LOG_LEVEL\n"

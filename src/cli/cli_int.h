@@ -10,6 +10,8 @@
 
 #include "base/base.h"
 
+#include <pthread.h>
+
 int sl_cmd_init(int argc, char **argv);
 int sl_cmd_demo(int argc, char **argv);
 int sl_cmd_run(int argc, char **argv);
@@ -21,6 +23,12 @@ int sl_cmd_parquet(int argc, char **argv);
 int sl_cmd_sql(int argc, char **argv);
 int sl_cmd_dag(int argc, char **argv);
 int sl_cmd_backfill(int argc, char **argv);
+int sl_cmd_build(int argc, char **argv);
+int sl_cmd_seed(int argc, char **argv);
+int sl_cmd_snapshot(int argc, char **argv);
+int sl_cmd_compile(int argc, char **argv);
+int sl_cmd_show(int argc, char **argv);
+int sl_cmd_ls(int argc, char **argv);
 
 /*
  * Ctrl-C and SIGTERM (signals.c): the first cancels c (the run's token),
@@ -73,5 +81,99 @@ const char *sl_cli_prog(void);
 
 /* True when stdout is a terminal (progress lines are shown only then). */
 bool sl_cli_is_tty(void);
+
+/* ------------------------------------------- cli_models.c: dbt's commands */
+
+struct sl_project;
+struct sl_models;
+struct sl_run_result;
+struct sl_node_run;
+
+/* The flags build, run, seed, snapshot, compile, show and ls share. */
+typedef struct sl_cli_common {
+	const char *dir;          /* --project-dir (default ".") */
+	const char *profiles_dir; /* --profiles-dir */
+	const char *target;       /* --target / -t */
+	const char *vars;         /* --vars YAML */
+	bool full_refresh;        /* --full-refresh */
+	bool fail_fast;           /* --fail-fast / -x */
+	int threads;              /* --threads (0: the target's, else the cores) */
+	sl_cli_select select;     /* --select / -s / --models / -m */
+	sl_cli_select exclude;    /* --exclude */
+} sl_cli_common;
+
+/* getopt_long codes of the common flags, and their table entries. */
+enum {
+	SL_OPT_PROJECT_DIR = 1000,
+	SL_OPT_PROFILES_DIR,
+	SL_OPT_TARGET,
+	SL_OPT_VARS,
+	SL_OPT_FULL_REFRESH,
+	SL_OPT_FAIL_FAST,
+	SL_OPT_THREADS,
+	SL_OPT_SELECT,
+	SL_OPT_EXCLUDE,
+};
+#define SL_CLI_COMMON_LONGOPTS                                                  \
+	{"project-dir", required_argument, NULL, SL_OPT_PROJECT_DIR},           \
+	{"profiles-dir", required_argument, NULL, SL_OPT_PROFILES_DIR},         \
+	{"target", required_argument, NULL, SL_OPT_TARGET},                     \
+	{"vars", required_argument, NULL, SL_OPT_VARS},                         \
+	{"full-refresh", no_argument, NULL, SL_OPT_FULL_REFRESH},               \
+	{"fail-fast", no_argument, NULL, SL_OPT_FAIL_FAST},                     \
+	{"threads", required_argument, NULL, SL_OPT_THREADS},                   \
+	{"select", required_argument, NULL, SL_OPT_SELECT},                     \
+	{"models", required_argument, NULL, SL_OPT_SELECT},                     \
+	{"exclude", required_argument, NULL, SL_OPT_EXCLUDE}
+/* Short forms: -s SEL, -m SEL, -t TARGET, -x (fail fast). */
+#define SL_CLI_COMMON_SHORTOPTS "s:m:t:x"
+
+/* Takes getopt's c (with optarg) when it is a common flag: 1 when taken,
+ * 0 when not one, -1 (after a usage error) for a bad value. */
+int sl_cli_common_opt(const char *cmd, int c, char *arg, sl_cli_common *o);
+
+/* A project and its models, opened for a command. */
+typedef struct sl_cli_project {
+	struct sl_project *p;
+	struct sl_models *m;   /* NULL: a sluice project without models/, seeds/ or snapshots/ */
+	sl_arena arena;        /* the sources handed to models */
+	bool dbt;              /* a dbt project (dbt_project.yml) */
+	int threads;           /* --threads, else the target's, else 0 */
+	char invocation_id[40];
+	char started_at[40];
+} sl_cli_project;
+
+/* sluice.yml in o->dir, else dbt_project.yml (with its profiles.yml),
+ * then the models with dbt's context. 0 or the exit status (2) after
+ * printing the error. */
+int sl_cli_project_open(sl_cli_project *cp, const sl_cli_common *o);
+void sl_cli_project_close(sl_cli_project *cp);
+/* The project's graph: its source tables' extract and load tasks and its
+ * nodes; *selected (sl_free) the tasks o's --select/--exclude pick. */
+struct sl_dag;
+int sl_cli_graph(const sl_cli_project *cp, const sl_cli_common *o, struct sl_dag *g,
+		 bool **selected, sl_error *err);
+/* Prints err; 2 for usage, configuration and template errors, else 1. */
+int sl_cli_fail_models(const sl_error *err);
+
+/* The run summary of models, seeds and snapshots, as dbt prints it:
+ * "Finished running ...", "Completed successfully" or "Completed with N
+ * errors and 0 warnings:" with each failure, and the PASS/ERROR/SKIP
+ * counts. */
+void sl_cli_print_nodes_summary(const struct sl_run_result *res);
+/* The line of one node that ended: "1 of 3 OK created sql view model
+ * main.stg ... [CREATE VIEW in 0.01s]" (an sl_run_opts.on_node). */
+void sl_cli_print_node_line(void *ctx, const struct sl_node_run *r, int total);
+/* The terminal progress line of a run (cmd_run.c; an sl_progress_fn). */
+typedef struct sl_cli_progress {
+	bool tty;
+	bool shown;
+	pthread_mutex_t mu; /* tasks report from several threads */
+} sl_cli_progress;
+void sl_cli_on_progress(void *ctx, const char *task, int64_t rows, uint64_t bytes,
+			double secs);
+/* The per-table summary of run, extract and load (cmd_run.c). */
+void sl_cli_print_tables(const struct sl_run_result *res, const char *cmd, bool extract,
+			 bool load);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * cmd_run.c: `sluice run`, `sluice extract` and `sluice load` — flags,
+ * cmd_run.c: `sluice extract` and `sluice load` (`sluice run` is
+ * cmd_build.c's, and prints its tables with sl_cli_print_tables) — flags,
  * Ctrl-C/SIGTERM, the terminal progress line, and the per-table summary
  * with the ledger.
  */
@@ -13,15 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
-	bool tty;
-	bool shown;
-	pthread_mutex_t mu; /* tasks report from several threads */
-} progress_state;
-
-static void on_progress(void *ctx, const char *task, int64_t rows, uint64_t bytes, double secs)
+void sl_cli_on_progress(void *ctx, const char *task, int64_t rows, uint64_t bytes, double secs)
 {
-	progress_state *ps = ctx;
+	sl_cli_progress *ps = ctx;
 	if (!ps->tty)
 		return;
 	double mbs = secs > 0 ? (double)bytes / 1e6 / secs : 0;
@@ -81,7 +76,7 @@ static void usage(FILE *f, const char *cmd)
 			common_flags, exit_statuses);
 		return;
 	}
-	if (strcmp(cmd, "load") == 0) {
+	{
 		fprintf(f,
 			"usage: sluice load [options]\n\n"
 			"Loads into the warehouse the lake versions of each source table that it\n"
@@ -100,21 +95,6 @@ static void usage(FILE *f, const char *cmd)
 			common_flags, exit_statuses);
 		return;
 	}
-	fprintf(f,
-		"usage: sluice run [options]\n\n"
-		"Runs the pipeline: extracts each source table into the lake, then loads\n"
-		"what it landed into the warehouse (`sluice extract` and `sluice load` do\n"
-		"one half each).\n\n"
-		"options:\n%s"
-		"  --target NAME       warehouse target from sluice.yml (default: its `target`)\n"
-		"  --full-refresh      re-extract everything (ignore watermarks and files\n"
-		"                      done) and replace each table's content in the lake\n"
-		"                      and the warehouse with it\n"
-		"  --vars YAML         variables for models (accepted for dbt compatibility)\n"
-		"  --help              this text\n\n"
-		"Prints one line per table: files, rows read, landed, quarantined, loaded,\n"
-		"bytes, seconds and rows/s.\n\n%s",
-		common_flags, exit_statuses);
 }
 
 static void fmt_count(char *out, size_t n, int64_t v)
@@ -174,7 +154,7 @@ static const char *table_status(const sl_table_result *r)
 	return r->skipped ? "already landed" : "ok";
 }
 
-static void print_summary(const sl_run_result *res, const char *cmd, bool extract, bool load)
+void sl_cli_print_tables(const sl_run_result *res, const char *cmd, bool extract, bool load)
 {
 	char ld[48];
 	sl_timestamp_format_iso(res->logical_date, ld);
@@ -315,7 +295,7 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 	if (sl_project_load_target(&p, dir, target, &err) < 0)
 		return sl_cli_fail(&err);
 
-	progress_state ps = {sl_cli_is_tty(), false, PTHREAD_MUTEX_INITIALIZER};
+	sl_cli_progress ps = {sl_cli_is_tty(), false, PTHREAD_MUTEX_INITIALIZER};
 	sl_cancel cancel;
 	sl_cancel_init(&cancel, NULL);
 	sl_run_opts o = {
@@ -323,7 +303,7 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 		.full_refresh = full_refresh, .select = select.items, .nselect = select.n,
 		.exclude = exclude.items, .nexclude = exclude.n, .threads = threads,
 		.fail_fast = fail_fast, .cancel = &cancel, .logical_date = at, .resume = resume,
-		.on_progress = on_progress, .progress_ctx = &ps,
+		.on_progress = sl_cli_on_progress, .progress_ctx = &ps,
 	};
 	sl_run_result res;
 	sl_cli_signals_install(&cancel);
@@ -335,7 +315,7 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 	sl_project_free(p);
 	if (rc < 0)
 		return sl_cli_fail(&err);
-	print_summary(&res, argv[0], extract, load);
+	sl_cli_print_tables(&res, argv[0], extract, load);
 	int status = res.failed || res.tables_cancelled ? 1 : 0;
 	if (res.cancelled && sig) {
 		printf("cancelled by %s\n", sig == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM");
@@ -345,6 +325,5 @@ static int run_command(int argc, char **argv, bool extract, bool load)
 	return status;
 }
 
-int sl_cmd_run(int argc, char **argv) { return run_command(argc, argv, true, true); }
 int sl_cmd_extract(int argc, char **argv) { return run_command(argc, argv, true, false); }
 int sl_cmd_load(int argc, char **argv) { return run_command(argc, argv, false, true); }

@@ -119,6 +119,12 @@ int sl_dag_add(sl_dag *g, const sl_task *t, sl_error *err)
 	c.source = t->source ? sl_arena_strdup(&g->arena, t->source) : NULL;
 	c.tags = copy_strings(&g->arena, t->tags, t->ntags, &oom);
 	c.ntags = c.tags ? t->ntags : 0;
+	c.path = t->path ? sl_arena_strdup(&g->arena, t->path) : NULL;
+	c.fqn = t->fqn ? sl_arena_strdup(&g->arena, t->fqn) : NULL;
+	c.package = t->package ? sl_arena_strdup(&g->arena, t->package) : NULL;
+	c.config = copy_strings(&g->arena, t->config, t->nconfig, &oom);
+	c.nconfig = c.config ? t->nconfig : 0;
+	oom |= (t->path && !c.path) || (t->fqn && !c.fqn) || (t->package && !c.package);
 	c.reads = copy_strings(&g->arena, t->reads, t->nreads, &oom);
 	c.nreads = c.reads ? t->nreads : 0;
 	c.writes = copy_strings(&g->arena, t->writes, t->nwrites, &oom);

@@ -11,6 +11,7 @@
 #define SL_ENGINE_H
 
 #include "base/base.h"
+#include "models/models.h"
 #include "project/project.h"
 #include "warehouse/warehouse.h"
 
@@ -43,6 +44,23 @@ typedef struct sl_table_result {
 	char *respelled;        /* columns that took the lake table's spelling, or NULL */
 } sl_table_result;
 
+/* What a model, seed or snapshot task came to (strings owned by the result). */
+typedef struct sl_node_run {
+	char *id;               /* its unique_id: "model.shop.orders" */
+	char *name;             /* "orders" */
+	char *path;             /* "models/marts/orders.sql" */
+	char *relation;         /* "schema.alias" it builds */
+	const char *resource_type; /* "model", "seed", "snapshot" */
+	const char *materialized;  /* "view", "table", ... */
+	int status;             /* sl_task_status: SUCCESS, FAILED, SKIPPED, ... */
+	char *message;          /* why it did not succeed, else NULL */
+	sl_wh_build_result build; /* what the warehouse did (on success) */
+	int64_t rows;           /* rows it wrote, -1 when unknown */
+	int attempts;
+	double seconds;
+	int order;              /* 1-based, in the order nodes ended */
+} sl_node_run;
+
 typedef struct sl_run_result {
 	char run_id[48];
 	int64_t seq;
@@ -60,6 +78,11 @@ typedef struct sl_run_result {
 	int tasks_cancelled;
 	bool cancelled;          /* the run's token was cancelled (Ctrl-C, SIGTERM) */
 	double seconds;
+	int nnodes;              /* selected models, seeds and snapshots */
+	sl_node_run *nodes;      /* in graph order (sl_free) */
+	int nodes_failed;        /* failed or timed out */
+	int nodes_skipped;
+	int nodes_cancelled;
 } sl_run_result;
 
 void sl_run_result_free(sl_run_result *r);
@@ -98,6 +121,20 @@ typedef struct sl_run_opts {
 	const char *resume;
 	sl_progress_fn on_progress;
 	void *progress_ctx;
+	/* The project's models, seeds and snapshots (sl_models_open; NULL:
+	 * none): their tasks join the graph, waiting for the load tasks of
+	 * the sources they read. Which of them run: */
+	sl_models *models;
+	bool run_models;           /* models (ephemeral ones are inlined, never run) */
+	bool run_seeds;
+	bool run_snapshots;
+	/* With a selection: also run the extract and load tasks upstream of
+	 * the selected models, seeds and snapshots (sluice build/run). */
+	bool upstream_sources;
+	/* Called on the thread that runs the graph each time a model, seed
+	 * or snapshot task ended for good (also skipped or cancelled). */
+	void (*on_node)(void *ctx, const sl_node_run *r, int total);
+	void *node_ctx;
 } sl_run_opts;
 
 /*
@@ -145,6 +182,15 @@ struct sl_task {
 	const char *id;      /* unique in the graph: "extract:shop_files.orders" */
 	const char *node;    /* the name selection uses: "shop_files.orders" */
 	const char *source;  /* for source:NAME; NULL when none */
+	const char *path;    /* the file it comes from, relative to the project
+				folder (path:); NULL when none */
+	const char *fqn;     /* dotted fully qualified name, dbt's fqn:
+				"package.folder.name"; NULL when none */
+	const char *package; /* the package it belongs to (package:); NULL */
+	/* resolved configs as "key=value" (lists as JSON), for
+	 * config.KEY:VALUE */
+	const char *const *config;
+	int nconfig;
 	const char *const *tags;
 	int ntags;
 	const char *const *reads;  /* relations: "lake:raw/shop_files/orders" */
@@ -267,6 +313,47 @@ int sl_dag_execute(const sl_dag *g, const bool *selected, const sl_exec_opts *op
  */
 int sl_engine_dag(sl_dag *g, const sl_project *p, const char *target, bool extract,
 		  bool load, sl_error *err);
+
+/*
+ * The graph of a project with its models (sl_engine_dag's tasks, then one
+ * task per node): a `seed`, `model` or `snapshot` task per node, id its
+ * unique_id, node name its name, path, fqn ("package.folder.name"),
+ * package, tags and config from the node; it reads the relations of the
+ * nodes it depends on and writes "warehouse:SCHEMA.ALIAS". A node that
+ * reads source('s', 't') waits for load:s.t when the graph has it (a
+ * sluice project), else for a `source` task "source.PROJECT.s.t" that
+ * does nothing (a dbt project's declared sources, for source:s+
+ * selection). nodes may be fakes (unit tests); models NULL gives a graph
+ * to select and print, not to run.
+ */
+typedef struct sl_graph_opts {
+	const char *target;   /* names the warehouse relations (NULL: the default) */
+	bool extract, load;   /* the source tables' tasks */
+	const sl_node *nodes; /* the project's nodes */
+	int nnodes;
+	sl_models *models;    /* what node tasks build with, index for index */
+} sl_graph_opts;
+int sl_engine_graph(sl_dag *g, const sl_project *p, const sl_graph_opts *o, sl_error *err);
+
+/* The tasks that only stand for something (a dbt source, an ephemeral
+ * model): they never run and are never listed as run. */
+bool sl_engine_task_is_placeholder(const sl_task *t);
+/* The node a seed, model or snapshot task builds (index into the nodes
+ * the graph was made from), or -1 for other tasks. */
+int sl_engine_task_node(const sl_task *t);
+
+/*
+ * A sluice project's source tables as dbt sources for models (schema: the
+ * target's raw_schema, identifier: SOURCE__TABLE), in a (strings and
+ * array); *n 0 for a dbt project.
+ */
+int sl_engine_model_sources(const sl_project *p, const char *target, sl_arena *a,
+			    sl_model_source **out, int *n, sl_error *err);
+
+extern const sl_task_kind sl_engine_model_kind;
+extern const sl_task_kind sl_engine_seed_kind;
+extern const sl_task_kind sl_engine_snapshot_kind;
+extern const sl_task_kind sl_engine_source_kind;
 
 /* The values of {{ ds }}, {{ data_interval_start }} and {{ data_interval_end }}
  * for a logical date and data interval (micros): "YYYY-MM-DD" and

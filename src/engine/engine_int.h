@@ -75,7 +75,27 @@ typedef struct engine_exec {
 	struct engine_commit_hold *holds; /* the commit locks held, each through a
 				    connection of its own; the list behind lock_mu */
 	pthread_mutex_t lock_mu;
+	/* models, seeds and snapshots (models_tasks.c) */
+	int *node_result;        /* per task: its sl_node_run in res->nodes, or -1 */
+	double *started;         /* per task: monotonic time its first attempt began */
+	int nodes_ended;         /* node tasks that ended, for sl_node_run.order */
+	struct sl_wh **idle;     /* warehouse connections no attempt holds now */
+	int nidle, capidle;
+	pthread_mutex_t pool_mu;
+	bool pool_init;
 } engine_exec;
+
+/* What a seed, model or snapshot task points at (sl_task.data). */
+typedef struct engine_node {
+	sl_models *models;    /* NULL: a graph not made to run */
+	int index;            /* the node, in sl_models and in sl_graph_opts.nodes */
+	bool placeholder;     /* an ephemeral model: inlined where it is used */
+} engine_node;
+
+/* Whether t is an extract or load task (its data an engine_table). */
+bool engine_is_table_task(const sl_task *t);
+/* Closes the warehouse connections model tasks left for reuse. */
+void engine_pool_close(engine_exec *x);
 
 /* Opens the run's lake handle (x->lake) and, when the project asks for
  * lake_commit_lock: state, the connection its commit locks go through. */

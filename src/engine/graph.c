@@ -55,6 +55,10 @@ static int add_task(sl_dag *g, const sl_task_kind *kind, const sl_project *p,
 	task.id = id;
 	task.node = node;
 	task.source = s->name;
+	task.path = s->file;
+	size_t dn = p->dir ? strlen(p->dir) : 0;
+	if (s->file && dn && strncmp(s->file, p->dir, dn) == 0 && s->file[dn] == '/')
+		task.path = s->file + dn + 1;
 	task.tags = tags;
 	task.ntags = ntags;
 	task.reads = reads;

@@ -59,6 +59,16 @@ void sl_run_result_free(sl_run_result *r)
 	sl_free(r->tables);
 	r->tables = NULL;
 	r->n = 0;
+	for (int i = 0; r->nodes && i < r->nnodes; i++) {
+		sl_free(r->nodes[i].id);
+		sl_free(r->nodes[i].name);
+		sl_free(r->nodes[i].path);
+		sl_free(r->nodes[i].relation);
+		sl_free(r->nodes[i].message);
+	}
+	sl_free(r->nodes);
+	r->nodes = NULL;
+	r->nnodes = 0;
 }
 
 /* Marks r failed with msg; a second failure is added to the first (before
@@ -173,9 +183,14 @@ static int on_start(void *ctx, int task, int attempt, sl_error *err)
 {
 	engine_exec *x = ctx;
 	const sl_task *t = &x->graph->tasks[task];
-	const engine_table *et = t->data;
 	x->attempt_ids[task] = 0;
-	x->res->tables[et->index].attempts++;
+	if (engine_is_table_task(t))
+		x->res->tables[((const engine_table *)t->data)->index].attempts++;
+	else if (x->node_result[task] >= 0) {
+		sl_node_run *r = &x->res->nodes[x->node_result[task]];
+		if (r->attempts++ == 0)
+			x->started[task] = sl_monotonic_seconds();
+	}
 	int rc = sl_state_task_begin(x->state, x->run_id, t->id, attempt, &x->attempt_ids[task],
 				     err);
 	if (rc < 0)
@@ -195,6 +210,57 @@ static const char *failed_upstream(const engine_exec *x, const sl_task *t)
 	return NULL;
 }
 
+/* A table task ended: its table's result and, after its last task, ledger. */
+static int table_end(engine_exec *x, int task, sl_task_status *stp, bool final,
+		     const sl_error *err, const char **msg, sl_error *rec_err)
+{
+	sl_task_status status = *stp;
+	const sl_task *t = &x->graph->tasks[task];
+	const engine_table *et = t->data;
+	sl_table_result *r = &x->res->tables[et->index];
+	bool extract = t->kind == &sl_engine_extract_kind;
+	int rc = 0;
+
+	if (final) {
+		if (extract)
+			r->extract_status = status;
+		else
+			r->load_status = status;
+	}
+	if (final && status != SL_TASK_SUCCESS && status != SL_TASK_SKIPPED)
+		table_fail_at(r, err && err->code ? err->code : SL_ECANCELLED,
+			      *msg ? *msg : sl_task_status_name(status), extract);
+	if (final && --x->table_left[et->index] == 0 && table_done(x, t, r, rec_err) < 0) {
+		table_fail(r, rec_err->code, rec_err->message);
+		if (status == SL_TASK_SUCCESS) {
+			status = *stp = SL_TASK_FAILED;
+			*msg = rec_err->message;
+			x->ended[task] = status;
+			if (extract)
+				r->extract_status = status;
+			else
+				r->load_status = status;
+		}
+		rc = rec_err->code;
+	}
+	return rc;
+}
+
+/* A model, seed or snapshot task ended for good: its result, and the
+ * caller's line. */
+static void node_end(engine_exec *x, int task, sl_task_status status, const char *msg)
+{
+	sl_node_run *r = &x->res->nodes[x->node_result[task]];
+	r->status = status;
+	if (msg && status != SL_TASK_SUCCESS && !r->message)
+		r->message = sl_strdup(msg);
+	if (r->attempts > 0)
+		r->seconds = sl_monotonic_seconds() - x->started[task];
+	r->order = ++x->nodes_ended;
+	if (x->opts->on_node)
+		x->opts->on_node(x->opts->node_ctx, r, x->res->nnodes);
+}
+
 /*
  * on_end: the attempt's outcome; for a task that never ran, a row of
  * attempt 0 saying why. When the table's last task ended, its ledger. A
@@ -206,9 +272,6 @@ static int on_end(void *ctx, int task, int attempt, sl_task_status status,
 {
 	engine_exec *x = ctx;
 	const sl_task *t = &x->graph->tasks[task];
-	const engine_table *et = t->data;
-	sl_table_result *r = &x->res->tables[et->index];
-	bool extract = t->kind == &sl_engine_extract_kind;
 	bool final = status != SL_TASK_UP_FOR_RETRY;
 	const char *msg = err && err->code ? err->message : NULL;
 	char *owned = NULL;
@@ -224,30 +287,11 @@ static int on_end(void *ctx, int task, int attempt, sl_task_status status,
 								     : "a task it waits for");
 	else if (status == SL_TASK_CANCELLED && !msg)
 		msg = attempt == 0 ? "cancelled before it started" : "cancelled";
-	if (final) {
+	if (final)
 		x->ended[task] = status;
-		if (extract)
-			r->extract_status = status;
-		else
-			r->load_status = status;
-	}
-	if (final && status != SL_TASK_SUCCESS && status != SL_TASK_SKIPPED)
-		table_fail_at(r, err && err->code ? err->code : SL_ECANCELLED,
-			      msg ? msg : sl_task_status_name(status), extract);
-	if (final && --x->table_left[et->index] == 0 && table_done(x, t, r, rec_err) < 0) {
-		table_fail(r, rec_err->code, rec_err->message);
-		if (status == SL_TASK_SUCCESS) {
-			status = SL_TASK_FAILED;
-			msg = rec_err->message;
-			x->ended[task] = status;
-			if (extract)
-				r->extract_status = status;
-			else
-				r->load_status = status;
-		}
-		rc = rec_err->code;
-	}
-
+	bool table = engine_is_table_task(t);
+	if (table)
+		rc = table_end(x, task, &status, final, err, &msg, rec_err);
 	sl_error e = SL_ERROR_INIT;
 	int64_t rows = out && attempt > 0 ? out->rows : -1;
 	int64_t bytes = out && attempt > 0 ? (int64_t)out->bytes : -1;
@@ -261,12 +305,21 @@ static int on_end(void *ctx, int task, int attempt, sl_task_status status,
 	x->attempt_ids[task] = 0;
 	if (rec < 0) {
 		sl_error_prefix(&e, "%s %s: recording its outcome failed: ", t->kind->name, t->node);
-		table_fail(r, e.code, e.message);
+		if (table)
+			table_fail(&x->res->tables[((const engine_table *)t->data)->index], e.code,
+				   e.message);
+		else if (status == SL_TASK_SUCCESS) {
+			status = SL_TASK_FAILED;
+			x->ended[task] = status;
+			msg = e.message;
+		}
 		if (rc == 0) {
 			*rec_err = e;
 			rc = e.code;
 		}
 	}
+	if (!table && final && x->node_result[task] >= 0)
+		node_end(x, task, status, msg);
 	/* A retry is worth a warning; a final failure is in the table's line. */
 	sl_log(status == SL_TASK_UP_FOR_RETRY ? SL_LOG_WARN : SL_LOG_INFO, "%s: attempt %d %s%s%s",
 	       t->id, attempt, sl_task_status_name(status), msg ? ": " : "", msg ? msg : "");
@@ -298,13 +351,148 @@ static char *run_message(const sl_run_result *res)
 					"failed, %d skipped", res->tasks_succeeded, res->tasks,
 					res->tasks_cancelled, res->tasks_failed,
 					res->tasks_skipped);
-	if (res->failed == 0 && res->tables_cancelled == 0)
+	if (res->failed == 0 && res->tables_cancelled == 0 && res->nodes_failed == 0 &&
+	    res->nodes_skipped == 0 && res->nodes_cancelled == 0)
 		return NULL;
+	if (res->n == 0)
+		return sl_engine_printf("%d of %d %s failed, %d skipped, %d cancelled",
+					res->nodes_failed, res->nnodes,
+					res->nnodes == 1 ? "node" : "nodes", res->nodes_skipped,
+					res->nodes_cancelled);
 	return sl_engine_printf("%d of %d %s failed, %d cancelled (%d of %d tasks failed, %d "
 				"skipped, %d cancelled)", res->failed, res->n,
 				res->n == 1 ? "table" : "tables", res->tables_cancelled,
 				res->tasks_failed, res->tasks, res->tasks_skipped,
 				res->tasks_cancelled);
+}
+
+/* The run's graph: the source tables' tasks as the command asks (all of
+ * them, for the models' dependencies, when there are models), then the
+ * models, seeds and snapshots. */
+static int build_graph(sl_dag *g, const sl_project *p, const sl_run_opts *o, sl_error *err)
+{
+	sl_graph_opts go = {.target = o->target, .extract = o->extract, .load = o->load};
+	if (!o->models)
+		return sl_engine_graph(g, p, &go, err);
+	int n = sl_models_count(o->models);
+	sl_node *nodes = sl_calloc((size_t)n + 1, sizeof *nodes);
+	if (!nodes)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++)
+		nodes[i] = *sl_models_node(o->models, i);
+	go.extract = go.load = true;
+	go.nodes = nodes;
+	go.nnodes = n;
+	go.models = o->models;
+	int rc = sl_engine_graph(g, p, &go, err);
+	sl_free(nodes);
+	return rc;
+}
+
+/* Whether the command runs tasks of t's kind. */
+static bool kind_runs(const sl_run_opts *o, const sl_task *t)
+{
+	if (sl_engine_task_is_placeholder(t))
+		return false;
+	const sl_task_kind *k = t->kind;
+	return (k == &sl_engine_extract_kind && o->extract) ||
+	       (k == &sl_engine_load_kind && o->load) ||
+	       (k == &sl_engine_model_kind && o->run_models) ||
+	       (k == &sl_engine_seed_kind && o->run_seeds) ||
+	       (k == &sl_engine_snapshot_kind && o->run_snapshots);
+}
+
+/*
+ * --select, then (upstream_sources) the extract and load tasks upstream of
+ * each selected node, then --exclude, then the command's kinds. Items are
+ * matched against the whole graph: `sluice run --select seed_x+` runs the
+ * models downstream of seed_x.
+ */
+static int select_tasks(const sl_dag *g, const sl_run_opts *o, bool *selected, sl_error *err)
+{
+	bool *keep = NULL;
+	int *stack = NULL;
+	int rc = sl_dag_select(g, o->select, o->nselect, NULL, 0, selected, err);
+	if (rc < 0)
+		return rc;
+	if (o->upstream_sources && o->nselect > 0) {
+		bool *seen = sl_calloc((size_t)g->n + 1, sizeof *seen);
+		stack = sl_malloc(((size_t)g->n + 1) * sizeof *stack);
+		if (!seen || !stack) {
+			sl_free(seen);
+			sl_free(stack);
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		}
+		int top = 0;
+		for (int i = 0; i < g->n; i++)
+			if (selected[i] && sl_engine_task_node(&g->tasks[i]) >= 0) {
+				seen[i] = true;
+				stack[top++] = i;
+			}
+		while (top > 0) {
+			const sl_task *t = &g->tasks[stack[--top]];
+			for (int d = 0; d < t->ndeps; d++) {
+				int u = t->deps[d];
+				if (seen[u])
+					continue;
+				seen[u] = true;
+				stack[top++] = u;
+				if (engine_is_table_task(&g->tasks[u]))
+					selected[u] = true;
+			}
+		}
+		sl_free(seen);
+		sl_free(stack);
+	}
+	if (o->nexclude > 0) {
+		if (!(keep = sl_calloc((size_t)g->n + 1, sizeof *keep)))
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+		rc = sl_dag_select(g, NULL, 0, o->exclude, o->nexclude, keep, err);
+		for (int i = 0; rc == 0 && i < g->n; i++)
+			selected[i] = selected[i] && keep[i];
+		sl_free(keep);
+		if (rc < 0)
+			return rc;
+	}
+	for (int i = 0; i < g->n; i++)
+		if (selected[i] && !kind_runs(o, &g->tasks[i]))
+			selected[i] = false;
+	return 0;
+}
+
+/* One sl_node_run per selected node task, in graph order. */
+static int node_results(engine_exec *x, const sl_dag *g, const bool *selected,
+			sl_run_result *res, sl_error *err)
+{
+	if (res->nnodes == 0)
+		return 0;
+	res->nodes = sl_calloc((size_t)res->nnodes, sizeof *res->nodes);
+	if (!res->nodes) {
+		res->nnodes = 0;
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	}
+	int m = 0;
+	for (int i = 0; i < g->n; i++) {
+		int ni = selected[i] ? sl_engine_task_node(&g->tasks[i]) : -1;
+		if (ni < 0 || !x->opts->models)
+			continue;
+		const sl_node *n = sl_models_node(x->opts->models, ni);
+		sl_node_run *r = &res->nodes[m];
+		x->node_result[i] = m++;
+		r->id = sl_strdup(n->unique_id);
+		r->name = sl_strdup(n->name);
+		r->path = sl_strdup(n->path ? n->path : "");
+		r->relation = sl_engine_printf("%s.%s", n->schema ? n->schema : "",
+					       n->alias ? n->alias : n->name);
+		r->resource_type = sl_node_type_name(n->type);
+		r->materialized = sl_materialized_name(n->materialized);
+		r->status = SL_TASK_PENDING;
+		r->rows = -1;
+		if (!r->id || !r->name || !r->path || !r->relation)
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+	}
+	res->nnodes = m;
+	return 0;
 }
 
 int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *res,
@@ -328,7 +516,7 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 	x.project = p;
 	x.opts = &eff;
 	x.target = sl_project_target(p, opts->target);
-	if (!x.target && opts->load)
+	if (!x.target && (opts->load || opts->models))
 		return sl_error_set(err, SL_ECONFIG, "%s: no target named \"%s\"; define it under targets:",
 				    p->file, opts->target ? opts->target : p->target);
 	if ((rc = check_names(p, err)) < 0)
@@ -372,32 +560,48 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 	sl_engine_logical_dates(eff.logical_date, eff.data_interval_start, eff.data_interval_end,
 				&x.dates);
 
-	rc = sl_engine_dag(&g, p, opts->target, opts->extract, opts->load, err);
+	rc = build_graph(&g, p, opts, err);
 	if (rc < 0)
 		goto out;
 	selected = sl_calloc((size_t)g.n + 1, sizeof *selected);
 	status = sl_calloc((size_t)g.n + 1, sizeof *status);
 	x.attempt_ids = sl_calloc((size_t)g.n + 1, sizeof *x.attempt_ids);
+	x.node_result = sl_calloc((size_t)g.n + 1, sizeof *x.node_result);
+	x.started = sl_calloc((size_t)g.n + 1, sizeof *x.started);
 	x.ended = sl_calloc((size_t)g.n + 1, sizeof *x.ended);
 	x.table_left = sl_calloc((size_t)total + 1, sizeof *x.table_left);
 	table_tasks = sl_calloc((size_t)total + 1, sizeof *table_tasks);
 	res->tables = sl_calloc((size_t)total + 1, sizeof *res->tables);
 	if (!selected || !status || !x.attempt_ids || !x.ended || !x.table_left || !table_tasks ||
-	    !res->tables) {
+	    !res->tables || !x.node_result || !x.started) {
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		goto out;
 	}
 	res->n = total;
-	rc = sl_dag_select(&g, eff.select, eff.nselect, eff.exclude, eff.nexclude, selected, err);
+	rc = select_tasks(&g, &eff, selected, err);
 	if (rc < 0)
 		goto out;
+	bool lake = false;
 	for (int i = 0; i < g.n; i++) {
+		x.node_result[i] = -1;
 		if (opts->resume && selected[i] && engine_resume_done(&resume, g.tasks[i].id))
 			selected[i] = false;
-		if (selected[i]) {
-			res->tasks++;
+		if (!selected[i])
+			continue;
+		res->tasks++;
+		if (engine_is_table_task(&g.tasks[i])) {
 			table_tasks[((const engine_table *)g.tasks[i].data)->index]++;
+			lake = true;
+		} else {
+			res->nnodes++;
 		}
+	}
+	if (res->tasks == 0 && !opts->resume && eff.nselect == 0 && eff.nexclude == 0) {
+		/* Nothing of the command's kinds in the project (no sources, no
+		 * seeds...): nothing to run, and no run to record. */
+		res->n = 0;
+		rc = 0;
+		goto out;
 	}
 	if (res->tasks == 0) {
 		rc = opts->resume
@@ -407,17 +611,19 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 		goto out;
 	}
 	/* A lake that cannot be opened stops the run before it starts; its
-	 * handle then serves every task of the run. */
-	rc = engine_lake_open(&x, err);
-	if (rc < 0)
+	 * handle then serves every task of the run. A run of models only (a
+	 * dbt project has no lake) opens none. */
+	if (lake && (rc = engine_lake_open(&x, err)) < 0)
+		goto out;
+	if ((rc = node_results(&x, &g, selected, res, err)) < 0)
 		goto out;
 
 	/* The results, one per table with a selected task. */
 	for (int i = 0; i < g.n; i++) {
+		if (!selected[i] || !engine_is_table_task(&g.tasks[i]))
+			continue;
 		const engine_table *et = g.tasks[i].data;
 		sl_table_result *r = &res->tables[et->index];
-		if (!selected[i])
-			continue;
 		if (!r->source) {
 			r->source = sl_strdup(et->src->name);
 			r->table = sl_strdup(et->t->name);
@@ -471,6 +677,8 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 
 	x.graph = &g;
 	x.state = state;
+	pthread_mutex_init(&x.pool_mu, NULL);
+	x.pool_init = true;
 	x.res = res;
 	memcpy(x.run_id, res->run_id, sizeof x.run_id);
 	sl_exec_opts eo = {
@@ -489,12 +697,24 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 	for (int i = 0; i < g.n; i++) {
 		if (!selected[i])
 			continue;
-		switch (x.ended[i] ? x.ended[i] : status[i]) {
+		sl_task_status st = x.ended[i] ? x.ended[i] : status[i];
+		switch (st) {
 		case SL_TASK_SUCCESS: res->tasks_succeeded++; break;
 		case SL_TASK_SKIPPED: res->tasks_skipped++; break;
 		case SL_TASK_CANCELLED: res->tasks_cancelled++; break;
 		default: res->tasks_failed++; break;
 		}
+		if (x.node_result[i] < 0)
+			continue;
+		sl_node_run *nr = &res->nodes[x.node_result[i]];
+		if (!nr->status || nr->status == SL_TASK_PENDING)
+			nr->status = st;
+		if (st == SL_TASK_SKIPPED)
+			res->nodes_skipped++;
+		else if (st == SL_TASK_CANCELLED)
+			res->nodes_cancelled++;
+		else if (st != SL_TASK_SUCCESS)
+			res->nodes_failed++;
 	}
 	res->cancelled = opts->cancel && sl_cancelled(opts->cancel) != 0;
 	for (int i = 0; i < total; i++) {
@@ -507,13 +727,16 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 	}
 	compact_results(res, total, table_tasks);
 	res->seconds = sl_monotonic_seconds() - t0;
-	sl_log(res->failed || res->tables_cancelled ? SL_LOG_WARN : SL_LOG_INFO,
-	       "run %s finished: %d %s, %d failed, %d cancelled", x.run_id, res->n,
-	       res->n == 1 ? "table" : "tables", res->failed, res->tables_cancelled);
+	bool run_failed = res->failed || res->tables_cancelled || res->nodes_failed ||
+			  res->nodes_skipped || res->nodes_cancelled;
+	sl_log(run_failed ? SL_LOG_WARN : SL_LOG_INFO,
+	       "run %s finished: %d %s, %d failed, %d cancelled; %d %s, %d failed, %d skipped",
+	       x.run_id, res->n, res->n == 1 ? "table" : "tables", res->failed,
+	       res->tables_cancelled, res->nnodes, res->nnodes == 1 ? "node" : "nodes",
+	       res->nodes_failed, res->nodes_skipped);
 	msg = run_message(res);
 	rc = sl_state_run_end(state, x.run_id,
-			      res->cancelled ? "cancelled"
-			      : res->failed || res->tables_cancelled ? "failed" : "success",
+			      res->cancelled ? "cancelled" : run_failed ? "failed" : "success",
 			      msg, err);
 	if (rc < 0) {
 		/* The tables' work is done (see their log lines) but the run
@@ -531,6 +754,9 @@ out:
 	if (rc < 0)
 		sl_run_result_free(res);
 	engine_lake_close(&x);
+	engine_pool_close(&x);
+	sl_free(x.node_result);
+	sl_free(x.started);
 	sl_free(msg);
 	sl_free(params);
 	sl_free(table_tasks);

@@ -4,11 +4,17 @@
  * an item holds selectors joined by commas (an intersection); a selector
  * is a method and a value with graph operators around it:
  *
- *   shop_files.orders   node name (glob), or a source name (glob)
+ *   shop_files.orders   node name (glob), a source name, a task id, an fqn
+ *                       prefix (shop.staging), a path when it holds a /
  *   source:shop_files   tasks of a source (glob; source:s.t for one table)
  *   tag:daily           tasks with that tag (glob)
- *   kind:extract        tasks of that kind (glob)
- *   extract:s.t         any other method:value is a task id (glob)
+ *   kind:extract        tasks of that kind (glob); resource_type:model too
+ *                       (resource_type:source: a sluice source's extract and
+ *                       load tasks as well)
+ *   path:models/staging tasks from that file or folder (glob)
+ *   config.materialized:incremental   tasks with that config value
+ *   fqn:shop.staging    dbt's fqn method; package:shop the package's nodes
+ *   extract:s.t         a kind and a node name or task id (model:orders)
  *   +x  x+  2+x  x+3    x and all (or N levels of) upstream / downstream
  *   @x                  x, all its downstream and all upstream of those
  *
@@ -18,9 +24,11 @@
 #include "engine/dag_int.h"
 
 #include <fnmatch.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* Scratch space for one selection, sized for the graph. */
 typedef struct sel {
@@ -40,10 +48,120 @@ static bool glob(const char *pattern, const char *s)
 	return s && fnmatch(pattern, s, 0) == 0;
 }
 
+/* The task kinds a method may name ("model:orders" is the model orders). */
+static const char *const kinds[] = {"extract", "load", "seed", "model", "snapshot",
+				    "source", "test", "freshness", NULL};
+
+static bool is_kind(const char *method)
+{
+	for (int i = 0; kinds[i]; i++)
+		if (strcmp(kinds[i], method) == 0)
+			return true;
+	return false;
+}
+
+/* The methods besides kind names; config.KEY is checked apart. */
+static const char *const methods[] = {"source", "tag", "kind", "resource_type", "path",
+				      "fqn", "package", NULL};
+
+static bool is_method(const char *method)
+{
+	for (int i = 0; methods[i]; i++)
+		if (strcmp(methods[i], method) == 0)
+			return true;
+	return (strncmp(method, "config.", 7) == 0 && method[7]) || is_kind(method);
+}
+
+/*
+ * path:VALUE — a file, a folder (every file under it) or a glob, relative
+ * to the project folder; "./" before and "/" after are ignored.
+ */
+static bool match_path(const char *value, const char *path)
+{
+	if (!path)
+		return false;
+	while (value[0] == '.' && value[1] == '/')
+		value += 2;
+	size_t n = strlen(value);
+	while (n > 1 && value[n - 1] == '/')
+		n--;
+	char v[512];
+	if (n == 0 || n + 3 > sizeof v)
+		return false;
+	memcpy(v, value, n);
+	v[n] = '\0';
+	if (glob(v, path) || (strncmp(path, v, n) == 0 && path[n] == '/'))
+		return true;
+	memcpy(v + n, "/*", 3);
+	return glob(v, path);
+}
+
+/* Whether the dotted parts of value match the first parts of dotted fqn. */
+static bool prefix_parts(const char *value, const char *fqn)
+{
+	char v[512], f[512];
+	if (snprintf(v, sizeof v, "%s", value) >= (int)sizeof v ||
+	    snprintf(f, sizeof f, "%s", fqn) >= (int)sizeof f)
+		return false;
+	char *vs = NULL, *fs = NULL;
+	char *vp = strtok_r(v, ".", &vs), *fp = strtok_r(f, ".", &fs);
+	if (!vp)
+		return false;
+	for (; vp; vp = strtok_r(NULL, ".", &vs), fp = strtok_r(NULL, ".", &fs))
+		if (!fp || fnmatch(vp, fp, 0) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * fqn:VALUE, as dbt matches it: the node's name, or the first parts of its
+ * fqn ("shop.staging" is every node in the staging folder of package
+ * shop), with or without the package ("staging").
+ */
+static bool match_fqn(const sl_task *t, const char *value)
+{
+	if (!t->fqn)
+		return false;
+	if (!strchr(value, '.') && glob(value, t->node))
+		return true;
+	if (prefix_parts(value, t->fqn))
+		return true;
+	const char *dot = strchr(t->fqn, '.');
+	return dot && prefix_parts(value, dot + 1);
+}
+
+/* config.KEY:VALUE — a config of that key whose value (or, for a list,
+ * one of its items) matches VALUE; booleans ignore case. */
+static bool match_config(const sl_task *t, const char *key, const char *value)
+{
+	size_t kn = strlen(key);
+	for (int i = 0; i < t->nconfig; i++) {
+		const char *c = t->config[i];
+		if (strncmp(c, key, kn) != 0 || c[kn] != '=')
+			continue;
+		const char *v = c + kn + 1;
+		if (glob(value, v) || (strcasecmp(value, v) == 0))
+			return true;
+		if (v[0] != '[')
+			continue;
+		json_t *arr = json_loads(v, 0, NULL);
+		bool hit = false;
+		for (size_t j = 0; json_is_array(arr) && j < json_array_size(arr) && !hit; j++) {
+			json_t *item = json_array_get(arr, j);
+			hit = json_is_string(item) && glob(value, json_string_value(item));
+		}
+		json_decref(arr);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
 static bool match_task(const sl_task *t, const char *method, const char *value)
 {
 	if (!method)
-		return glob(value, t->node) || glob(value, t->source);
+		return glob(value, t->node) || glob(value, t->source) || glob(value, t->id) ||
+		       match_fqn(t, value) || (strchr(value, '/') && match_path(value, t->path));
 	if (strcmp(method, "source") == 0)
 		return t->source && (glob(value, t->source) || glob(value, t->node));
 	if (strcmp(method, "tag") == 0) {
@@ -54,10 +172,23 @@ static bool match_task(const sl_task *t, const char *method, const char *value)
 	}
 	if (strcmp(method, "kind") == 0)
 		return glob(value, t->kind->name);
-	/* Anything else with a colon is a task id ("extract:shop.orders"). */
-	char id[512];
-	snprintf(id, sizeof id, "%s:%s", method, value);
-	return glob(id, t->id);
+	if (strcmp(method, "resource_type") == 0) {
+		/* A sluice project's sources are its extract and load tasks. */
+		if (strcmp(value, "source") == 0 && (strcmp(t->kind->name, "extract") == 0 ||
+						     strcmp(t->kind->name, "load") == 0))
+			return true;
+		return glob(value, t->kind->name);
+	}
+	if (strcmp(method, "path") == 0)
+		return match_path(value, t->path);
+	if (strcmp(method, "fqn") == 0)
+		return match_fqn(t, value);
+	if (strcmp(method, "package") == 0)
+		return glob(value, t->package);
+	if (strncmp(method, "config.", 7) == 0)
+		return match_config(t, method + 7, value);
+	/* A kind and a node or id: "extract:shop.orders", "model:orders". */
+	return strcmp(method, t->kind->name) == 0 && (glob(value, t->node) || glob(value, t->id));
 }
 
 /*
@@ -151,6 +282,12 @@ static int eval_selector(sel *s, const char *text, size_t n, sl_error *err)
 		*colon = '\0';
 		method = core;
 		value = colon + 1;
+		if (!is_method(method))
+			return sl_error_set(err, SL_EUSAGE,
+					    "%s: \"%.*s\": unknown method \"%s\"; use a node name, "
+					    "source:, tag:, path:, resource_type:, config.KEY:, fqn:, "
+					    "package:, kind: or a kind and a name (model:orders)",
+					    s->flag, (int)n, text, method);
 	}
 	bool any = false;
 	for (int t = 0; t < g->n; t++) {

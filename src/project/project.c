@@ -230,7 +230,7 @@ static const char **target_all_keys(pj_file *f)
 }
 
 /* Records setting key = value (from line) in t, and in its field. */
-static int target_set(pj_file *f, sl_target *t, const char *key, char *value, int line)
+int pj_target_set(pj_file *f, sl_target *t, const char *key, char *value, int line)
 {
 	sl_kv *items = sl_arena_alloc(f->arena, sizeof *items * (size_t)(t->settings.n + 1));
 	if (!items)
@@ -301,7 +301,7 @@ static int target_settings(sl_project *p, pj_file *f, yaml_node_t *v, sl_target 
 			if (!t->path_abs)
 				return sl_error_set(f->err, SL_ENOMEM, "out of memory");
 		}
-		if ((rc = target_set(f, t, k->name, value, node ? pj_line(node) : t->line)) < 0)
+		if ((rc = pj_target_set(f, t, k->name, value, node ? pj_line(node) : t->line)) < 0)
 			return rc;
 	}
 	return 0;
@@ -336,7 +336,7 @@ static int load_target_values(sl_project *p, pj_file *f, yaml_node_t *v, sl_targ
 				continue;
 			if ((rc = pj_get_str(f, v, all[i], where, &value)) < 0)
 				return rc;
-			if (value && (rc = target_set(f, t, all[i], value, t->line)) < 0)
+			if (value && (rc = pj_target_set(f, t, all[i], value, t->line)) < 0)
 				return rc;
 		}
 		return 0;

@@ -85,6 +85,10 @@ char *pj_abs_path(sl_arena *a, const char *dir, const char *path);
 
 int pj_load_sources(sl_project *p, sl_error *err);
 
+/* Records setting key = value (from line) in t's settings and, when
+ * sl_target has a field for key, there as well (project.c). */
+int pj_target_set(pj_file *f, sl_target *t, const char *key, char *value, int line);
+
 /* retries, retry_delay, timeout and tags: the keys of project_policy.c. */
 void pj_policy_unset(sl_task_policy *p);
 /* Reads them from map into *out (unset when absent); tags only when tags. */

@@ -136,15 +136,31 @@ static int lex_tag(lexer *lx, char close, int open_line, int open_col, bool *rst
 			if (q + 1 < lx->end && *q == '.' && isdigit((unsigned char)q[1])) {
 				fl = true;
 				q++;
-				while (q < lx->end && isdigit((unsigned char)*q))
+				while (q < lx->end && (isdigit((unsigned char)*q) || *q == '_'))
 					q++;
+			}
+			if (q < lx->end && (*q == 'e' || *q == 'E')) { /* 1e20, 2.5e-3 */
+				const char *e = q + 1;
+				if (e < lx->end && (*e == '+' || *e == '-'))
+					e++;
+				if (e < lx->end && isdigit((unsigned char)*e)) {
+					fl = true;
+					q = e;
+					while (q < lx->end && isdigit((unsigned char)*q))
+						q++;
+				}
 			}
 			tpl_token *t;
 			int rc = push(lx, fl ? TK_FLOAT : TK_INT, p, (size_t)(q - p), line, col, &t);
 			if (rc < 0)
 				return rc;
-			if (fl ? sl_parse_double(p, (size_t)(q - p), &t->f) < 0
-			       : sl_parse_int64(p, (size_t)(q - p), &t->i) < 0)
+			char digits[128]; /* without the '_' separators */
+			size_t nd = 0;
+			for (const char *c = p; c < q && nd < sizeof digits; c++)
+				if (*c != '_')
+					digits[nd++] = *c;
+			if (nd == sizeof digits || (fl ? sl_parse_double(digits, nd, &t->f) < 0
+						       : sl_parse_int64(digits, nd, &t->i) < 0))
 				return sl_error_set(lx->err, SL_EFORMAT, "%s:%d:%d: bad number '%.*s'",
 						    lx->name, line, col, (int)(q - p), p);
 			advance(lx, (size_t)(q - p));
@@ -185,9 +201,74 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/*
+ * At p (just after '{%' or '{%-'): if the tag is `word` alone, returns the
+ * end of its '%}' and sets *minus when it was '-%}'; else NULL.
+ */
+static const char *match_tag(const char *p, const char *end, const char *word, bool *minus)
+{
+	size_t n = strlen(word);
+	while (p < end && is_blank(*p))
+		p++;
+	if ((size_t)(end - p) < n || memcmp(p, word, n) != 0)
+		return NULL;
+	p += n;
+	while (p < end && is_blank(*p))
+		p++;
+	*minus = p < end && *p == '-';
+	if (*minus)
+		p++;
+	if (end - p < 2 || p[0] != '%' || p[1] != '}')
+		return NULL;
+	return p + 2;
+}
+
+/*
+ * {% raw %}...{% endraw %} with the '{%' consumed: the content is one TEXT
+ * token, never lexed.
+ */
+static int lex_raw(lexer *lx, const char *after, bool raw_minus, int ol, int oc, bool *lstrip)
+{
+	advance(lx, (size_t)(after - lx->p));
+	for (const char *q = lx->p; q + 1 < lx->end; q++) {
+		if (q[0] != '{' || q[1] != '%')
+			continue;
+		bool open_minus = q + 2 < lx->end && q[2] == '-', end_minus;
+		const char *e = match_tag(q + (open_minus ? 3 : 2), lx->end, "endraw", &end_minus);
+		if (!e)
+			continue;
+		const char *ts = lx->p, *te = q;
+		if (raw_minus)
+			while (ts < te && is_blank(*ts))
+				ts++;
+		if (open_minus)
+			while (te > ts && is_blank(te[-1]))
+				te--;
+		lexer pos = *lx;
+		advance(&pos, (size_t)(ts - lx->p));
+		if (te > ts) {
+			char *copy = sl_arena_strndup(lx->a, ts, (size_t)(te - ts));
+			if (!copy)
+				return sl_error_set(lx->err, SL_ENOMEM, "out of memory");
+			int rc = push(lx, TK_TEXT, copy, (size_t)(te - ts), pos.line, pos.col, NULL);
+			if (rc < 0)
+				return rc;
+		}
+		advance(lx, (size_t)(e - lx->p));
+		*lstrip = end_minus;
+		return 0;
+	}
+	return sl_error_set(lx->err, SL_EFORMAT,
+			    "%s:%d:%d: unclosed 'raw' block: no '{%% endraw %%}' before the end",
+			    lx->name, ol, oc);
+}
+
 int tpl_lex(tpl_tokens *out, sl_arena *a, const char *name, const char *src, size_t len,
 	    sl_error *err)
 {
+	/* Jinja drops one newline at the very end of a template */
+	if (len && src[len - 1] == '\n')
+		len -= len > 1 && src[len - 2] == '\r' ? 2 : 1;
 	lexer lx = {name, src, src, src + len, 1, 1, a, out, err};
 	bool lstrip = false; /* the previous tag ended with '-' */
 	int rc;
@@ -235,6 +316,13 @@ int tpl_lex(tpl_tokens *out, sl_arena *a, const char *name, const char *src, siz
 						    name, ol, oc);
 			lstrip = q > lx.p && q[-1] == '-';
 			advance(&lx, (size_t)(q + 2 - lx.p));
+			continue;
+		}
+		bool raw_minus;
+		const char *raw_end = kind == '%' ? match_tag(lx.p, lx.end, "raw", &raw_minus) : NULL;
+		if (raw_end) {
+			if ((rc = lex_raw(&lx, raw_end, raw_minus, ol, oc, &lstrip)) < 0)
+				return rc;
 			continue;
 		}
 		rc = push(&lx, kind == '{' ? TK_VAR_BEGIN : TK_BLOCK_BEGIN, open, minus ? 3 : 2,

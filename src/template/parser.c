@@ -15,6 +15,10 @@ typedef struct parser {
 	sl_arena *a;
 	sl_error *err;
 	int depth; /* nesting of expressions and blocks, bounded so the stack is */
+	const sl_tpl_syntax *syn;
+	tpl_node *macros[64]; /* macros being parsed, innermost last */
+	int nmacros;
+	int loops; /* for bodies open around the current point, within its macro */
 } parser;
 
 #define MAX_DEPTH 200
@@ -181,11 +185,40 @@ static int parse_primary(parser *p, tpl_node **out)
 			n->lit = sl_tpl_none();
 		else if (!(n->s = tokstr(p, t)))
 			return oom(p);
+		if (k == 6) {
+			int f = !strcmp(n->s, "varargs") ? MF_VARARGS
+				: !strcmp(n->s, "kwargs") ? MF_KWARGS
+				: !strcmp(n->s, "caller") ? MF_CALLER : 0;
+			for (int i = 0; f && i < p->nmacros; i++)
+				p->macros[i]->flags |= f;
+		}
 		p->pos++;
 	} else if (is_op(p, "(")) {
 		p->pos++;
-		if ((rc = parse_expr(p, &n)) < 0)
-			return rc;
+		if (is_op(p, ")")) { /* () : an empty tuple */
+			if (!(n = mk(p, N_LIST, t)))
+				return oom(p);
+			n->flags = 1;
+		} else {
+			if ((rc = parse_expr(p, &n)) < 0)
+				return rc;
+			if (is_op(p, ",")) { /* a tuple, kept as a list */
+				tpl_node *l = mk(p, N_LIST, t);
+				if (!l || tpl_nodes_push(p->a, &l->args, n) < 0)
+					return oom(p);
+				l->flags = 1; /* a tuple */
+				while (is_op(p, ",")) {
+					p->pos++;
+					if (is_op(p, ")"))
+						break;
+					if ((rc = parse_expr(p, &n)) < 0)
+						return rc;
+					if (tpl_nodes_push(p->a, &l->args, n) < 0)
+						return oom(p);
+				}
+				n = l;
+			}
+		}
 		if ((rc = expect_op(p, ")", "')'")) < 0)
 			return rc;
 	} else if (is_op(p, "[")) {
@@ -243,8 +276,19 @@ static int parse_primary(parser *p, tpl_node **out)
 			p->pos++;
 			if (!(m = mk(p, N_ITEM, at)))
 				return oom(p);
-			if ((rc = parse_expr(p, &m->b)) < 0)
+			if (!is_op(p, ":") && (rc = parse_expr(p, &m->b)) < 0)
 				return rc;
+			if (is_op(p, ":")) { /* a slice: [b:c:d], each optional */
+				m->kind = N_SLICE;
+				p->pos++;
+				if (!is_op(p, ":") && !is_op(p, "]") && (rc = parse_expr(p, &m->c)) < 0)
+					return rc;
+				if (is_op(p, ":")) {
+					p->pos++;
+					if (!is_op(p, "]") && (rc = parse_expr(p, &m->d)) < 0)
+						return rc;
+				}
+			}
 			if ((rc = expect_op(p, "]", "']'")) < 0)
 				return rc;
 		} else if (is_op(p, "(")) {
@@ -267,7 +311,28 @@ static int parse_primary(parser *p, tpl_node **out)
 	return 0;
 }
 
-static int parse_unary(parser *p, tpl_node **out)
+/* a test's single argument without parentheses starts here */
+static bool starts_test_arg(parser *p)
+{
+	tpl_token *t = cur(p);
+	static const char *const stop[] = {"else", "or", "and", "if", "is", "in", "not", NULL};
+	if (t->type == TK_INT || t->type == TK_FLOAT || t->type == TK_STRING)
+		return true;
+	if (t->type == TK_NAME) {
+		for (size_t k = 0; stop[k]; k++)
+			if (is_name(p, stop[k]))
+				return false;
+		return true;
+	}
+	return is_op(p, "[") || is_op(p, "{");
+}
+
+static int parse_unary_f(parser *p, tpl_node **out, bool with_filter);
+
+static int parse_unary(parser *p, tpl_node **out) { return parse_unary_f(p, out, true); }
+
+/* Jinja's: a sign applies before the filters ((-3)|abs) */
+static int parse_unary_f(parser *p, tpl_node **out, bool with_filter)
 {
 	int rc;
 	tpl_node *n;
@@ -277,7 +342,7 @@ static int parse_unary(parser *p, tpl_node **out)
 		p->pos++;
 		if ((rc = enter(p)) < 0)
 			return rc;
-		rc = parse_unary(p, &n);
+		rc = parse_unary_f(p, &n, false);
 		p->depth--;
 		if (rc < 0)
 			return rc;
@@ -292,7 +357,7 @@ static int parse_unary(parser *p, tpl_node **out)
 		return rc;
 	}
 	/* filters and `is [not] test` */
-	while (is_op(p, "|") || is_name(p, "is")) {
+	while (with_filter && (is_op(p, "|") || is_name(p, "is"))) {
 		if (is_name(p, "is")) {
 			tpl_node *m = mk(p, N_TEST, cur(p));
 			if (!m)
@@ -311,6 +376,17 @@ static int parse_unary(parser *p, tpl_node **out)
 				return sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: unknown test '%s'",
 						    p->name, tt->line, tt->col, m->s);
 			p->pos++;
+			if (is_op(p, "(")) {
+				p->pos++;
+				if ((rc = parse_args(p, m)) < 0)
+					return rc;
+			} else if (starts_test_arg(p)) { /* x is divisibleby 3 */
+				tpl_node *arg;
+				if ((rc = parse_primary(p, &arg)) < 0)
+					return rc;
+				if (tpl_nodes_push(p->a, &m->args, arg) < 0)
+					return oom(p);
+			}
 			m->a = n;
 			n = m;
 			continue;
@@ -584,9 +660,22 @@ static int parse_for(parser *p, tpl_node **out, tpl_token *open)
 	if (!is_name(p, "in"))
 		return unexpected(p, "'in'");
 	p->pos++;
-	if ((rc = parse_or(p, &n->a)) < 0 || (rc = expect_block_end(p, "for")) < 0)
+	if ((rc = parse_or(p, &n->a)) < 0)
 		return rc;
-	if ((rc = parse_body(p, &n->args, ends, open, "for")) < 0)
+	if (is_name(p, "if")) {
+		p->pos++;
+		if ((rc = parse_or(p, &n->d)) < 0)
+			return rc;
+	}
+	if (is_name(p, "recursive"))
+		return sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: recursive 'for' loops are not supported",
+				    p->name, cur(p)->line, cur(p)->col);
+	if ((rc = expect_block_end(p, "for")) < 0)
+		return rc;
+	p->loops++;
+	rc = parse_body(p, &n->args, ends, open, "for");
+	p->loops--;
+	if (rc < 0)
 		return rc;
 	if (is_name(p, "else")) {
 		p->pos++;
@@ -615,7 +704,29 @@ static int parse_set(parser *p, tpl_node **out, tpl_token *open)
 	if (!(n->s = tokstr(p, cur(p))))
 		return oom(p);
 	p->pos++;
-	if (cur(p)->type == TK_BLOCK_END) { /* {% set x %}...{% endset %} */
+	if (is_op(p, ".")) { /* {% set ns.x = v %} */
+		p->pos++;
+		if (cur(p)->type != TK_NAME)
+			return unexpected(p, "an attribute name");
+		if (!(n->targets[0] = tokstr(p, cur(p))))
+			return oom(p);
+		n->ntargets = 1;
+		n->flags = SF_ATTR;
+		p->pos++;
+	} else if (is_op(p, ",")) { /* {% set a, b = v %} */
+		n->targets[0] = n->s;
+		n->ntargets = 1;
+		n->flags = SF_UNPACK;
+		while (is_op(p, ",")) {
+			p->pos++;
+			if (cur(p)->type != TK_NAME || n->ntargets == 2)
+				return unexpected(p, "a variable name");
+			if (!(n->targets[n->ntargets++] = tokstr(p, cur(p))))
+				return oom(p);
+			p->pos++;
+		}
+	}
+	if (cur(p)->type == TK_BLOCK_END && !n->flags) { /* {% set x %}...{% endset %} */
 		static const char *const ends[] = {"endset", NULL};
 		p->pos++;
 		if ((rc = parse_body(p, &n->args, ends, open, "set")) < 0)
@@ -626,12 +737,281 @@ static int parse_set(parser *p, tpl_node **out, tpl_token *open)
 		*out = n;
 		return 0;
 	}
-	if ((rc = expect_op(p, "=", "'='")) < 0 || (rc = parse_expr(p, &n->a)) < 0 ||
-	    (rc = expect_block_end(p, "set")) < 0)
+	if ((rc = expect_op(p, "=", "'='")) < 0 || (rc = parse_expr(p, &n->a)) < 0)
+		return rc;
+	if (is_op(p, ",")) { /* set a, b = 1, 2: a tuple */
+		tpl_node *l = mk(p, N_LIST, open);
+		if (!l || tpl_nodes_push(p->a, &l->args, n->a) < 0)
+			return oom(p);
+		l->flags = 1;
+		while (is_op(p, ",")) {
+			p->pos++;
+			tpl_node *v;
+			if ((rc = parse_expr(p, &v)) < 0)
+				return rc;
+			if (tpl_nodes_push(p->a, &l->args, v) < 0)
+				return oom(p);
+		}
+		n->a = l;
+	}
+	if ((rc = expect_block_end(p, "set")) < 0)
 		return rc;
 	*out = n;
 	return 0;
 }
+
+
+/* a name in a tag: {% macro NAME(...) %} */
+static int tag_name(parser *p, const char **out, const char *what)
+{
+	if (cur(p)->type != TK_NAME)
+		return unexpected(p, what);
+	if (!(*out = tokstr(p, cur(p))))
+		return oom(p);
+	p->pos++;
+	return 0;
+}
+
+/* (a, b=1, c='x') with '(' current; params into m->kwnames / kwvals (NULL: no default) */
+static int parse_params(parser *p, tpl_node *m)
+{
+	int rc;
+	size_t cap = 0;
+	if ((rc = expect_op(p, "(", "'('")) < 0)
+		return rc;
+	while (!is_op(p, ")")) {
+		if (m->kwvals.len && (rc = expect_op(p, ",", "',' or ')'")) < 0)
+			return rc;
+		if (is_op(p, ")"))
+			break;
+		const char *name;
+		tpl_node *def = NULL;
+		if ((rc = tag_name(p, &name, "a parameter name")) < 0)
+			return rc;
+		if (is_op(p, "=")) {
+			p->pos++;
+			if ((rc = parse_expr(p, &def)) < 0)
+				return rc;
+		} else if (m->kwvals.len && m->kwvals.v[m->kwvals.len - 1]) {
+			return sl_error_set(p->err, SL_EFORMAT,
+					    "%s:%d:%d: parameter '%s' without a default follows one with a default",
+					    p->name, p->t[p->pos - 1].line, p->t[p->pos - 1].col, name);
+		}
+		if (m->kwvals.len == cap) {
+			size_t nc = cap ? cap * 2 : 4;
+			const char **k = sl_arena_alloc(p->a, nc * sizeof *k);
+			if (!k)
+				return oom(p);
+			if (cap)
+				memcpy(k, m->kwnames, cap * sizeof *k);
+			m->kwnames = k;
+			cap = nc;
+		}
+		m->kwnames[m->kwvals.len] = name;
+		if (tpl_nodes_push(p->a, &m->kwvals, def) < 0)
+			return oom(p);
+	}
+	p->pos++;
+	return 0;
+}
+
+/* the body of a macro-like block up to {% end<tag> %}, with m on the macro stack */
+static int parse_macro_body(parser *p, tpl_node *m, tpl_token *open, const char *tag)
+{
+	int rc;
+	char *end = sl_arena_sprintf(p->a, "end%s", tag);
+	const char *ends[] = {end, NULL};
+	if (!end)
+		return oom(p);
+	if (p->nmacros == (int)(sizeof p->macros / sizeof p->macros[0]))
+		return sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: macros nested too deep", p->name,
+				    open->line, open->col);
+	p->macros[p->nmacros++] = m;
+	int loops = p->loops;
+	p->loops = 0;
+	rc = parse_body(p, &m->args, ends, open, tag);
+	p->loops = loops;
+	p->nmacros--;
+	if (rc < 0)
+		return rc;
+	p->pos++;
+	if (cur(p)->type == TK_NAME && m->s && cur(p)->len == strlen(m->s) &&
+	    memcmp(cur(p)->s, m->s, cur(p)->len) == 0)
+		p->pos++; /* {% endmacro name %} */
+	return expect_block_end(p, end);
+}
+
+/* {% macro name(params) %}body{% endmacro %}, and the host's macro tags */
+static int parse_macro(parser *p, tpl_node **out, tpl_token *open, const char *tag)
+{
+	tpl_node *m = mk(p, N_MACRO, open);
+	int rc;
+	if (!m)
+		return oom(p);
+	m->tag = tag;
+	if ((rc = tag_name(p, &m->s, "a macro name")) < 0 || (rc = parse_params(p, m)) < 0 ||
+	    (rc = expect_block_end(p, tag)) < 0 || (rc = parse_macro_body(p, m, open, tag)) < 0)
+		return rc;
+	*out = m;
+	return 0;
+}
+
+/* {% call m(args) %}body{% endcall %} and {% call(x) m() %}...{% endcall %} */
+static int parse_callblock(parser *p, tpl_node **out, tpl_token *open)
+{
+	tpl_node *n = mk(p, N_CALLBLOCK, open), *m = mk(p, N_MACRO, open);
+	int rc;
+	if (!n || !m)
+		return oom(p);
+	m->tag = "call";
+	m->s = "caller";
+	if (is_op(p, "(") && (rc = parse_params(p, m)) < 0)
+		return rc;
+	tpl_token *at = cur(p);
+	if ((rc = parse_expr(p, &n->a)) < 0)
+		return rc;
+	if (n->a->kind != N_CALL)
+		return sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: 'call' needs a macro call", p->name,
+				    at->line, at->col);
+	if ((rc = expect_block_end(p, "call")) < 0 || (rc = parse_macro_body(p, m, open, "call")) < 0)
+		return rc;
+	n->b = m;
+	*out = n;
+	return 0;
+}
+
+/* {% filter name(args) | name2 %}body{% endfilter %} */
+static int parse_filterblock(parser *p, tpl_node **out, tpl_token *open)
+{
+	static const char *const ends[] = {"endfilter", NULL};
+	tpl_node *n = mk(p, N_FILTERBLOCK, open), *chain = NULL;
+	int rc;
+	if (!n)
+		return oom(p);
+	for (;;) {
+		tpl_token *ft = cur(p);
+		if (ft->type != TK_NAME)
+			return unexpected(p, "a filter name");
+		tpl_node *m = mk(p, N_FILTER, ft);
+		if (!m || !(m->s = tokstr(p, ft)))
+			return oom(p);
+		if (!tpl_filter_known(m->s))
+			return sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: unknown filter '%s'",
+					    p->name, ft->line, ft->col, m->s);
+		p->pos++;
+		if (is_op(p, "(")) {
+			p->pos++;
+			if ((rc = parse_args(p, m)) < 0)
+				return rc;
+		}
+		m->a = chain;
+		chain = m;
+		if (!is_op(p, "|"))
+			break;
+		p->pos++;
+	}
+	n->a = chain;
+	if ((rc = expect_block_end(p, "filter")) < 0 ||
+	    (rc = parse_body(p, &n->args, ends, open, "filter")) < 0)
+		return rc;
+	p->pos++;
+	if ((rc = expect_block_end(p, "endfilter")) < 0)
+		return rc;
+	*out = n;
+	return 0;
+}
+
+/* {% with a = 1, b = 2 %}body{% endwith %} */
+static int parse_with(parser *p, tpl_node **out, tpl_token *open)
+{
+	static const char *const ends[] = {"endwith", NULL};
+	tpl_node *n = mk(p, N_WITH, open);
+	int rc;
+	size_t cap = 0;
+	if (!n)
+		return oom(p);
+	while (cur(p)->type != TK_BLOCK_END) {
+		if (n->kwvals.len && (rc = expect_op(p, ",", "',' or '%}'")) < 0)
+			return rc;
+		const char *name;
+		tpl_node *v;
+		if ((rc = tag_name(p, &name, "a variable name")) < 0 ||
+		    (rc = expect_op(p, "=", "'='")) < 0 || (rc = parse_expr(p, &v)) < 0)
+			return rc;
+		if (n->kwvals.len == cap) {
+			size_t nc = cap ? cap * 2 : 4;
+			const char **k = sl_arena_alloc(p->a, nc * sizeof *k);
+			if (!k)
+				return oom(p);
+			if (cap)
+				memcpy(k, n->kwnames, cap * sizeof *k);
+			n->kwnames = k;
+			cap = nc;
+		}
+		n->kwnames[n->kwvals.len] = name;
+		if (tpl_nodes_push(p->a, &n->kwvals, v) < 0)
+			return oom(p);
+	}
+	p->pos++;
+	if ((rc = parse_body(p, &n->args, ends, open, "with")) < 0)
+		return rc;
+	p->pos++;
+	if ((rc = expect_block_end(p, "endwith")) < 0)
+		return rc;
+	*out = n;
+	return 0;
+}
+
+/* the host's named blocks: {% snapshot name %}body{% endsnapshot %} */
+static int parse_named(parser *p, tpl_node **out, tpl_token *open, const char *tag)
+{
+	tpl_node *n = mk(p, N_NAMED, open);
+	int rc;
+	if (!n)
+		return oom(p);
+	n->tag = tag;
+	char *end = sl_arena_sprintf(p->a, "end%s", tag);
+	const char *ends[] = {end, NULL};
+	if (!end)
+		return oom(p);
+	if ((rc = tag_name(p, &n->s, "a block name")) < 0 || (rc = expect_block_end(p, tag)) < 0 ||
+	    (rc = parse_body(p, &n->args, ends, open, tag)) < 0)
+		return rc;
+	p->pos++;
+	if ((rc = expect_block_end(p, end)) < 0)
+		return rc;
+	*out = n;
+	return 0;
+}
+
+static bool tag_is(const tpl_token *tag, const char *w)
+{
+	return tag->len == strlen(w) && memcmp(tag->s, w, tag->len) == 0;
+}
+
+/* the host's tag of this token in list, or NULL */
+static const char *host_tag(const tpl_token *tag, const char *const *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] && tag_is(tag, list[i]))
+			return list[i];
+	return NULL;
+}
+
+/* Jinja tags sluice does not support, with why */
+static const struct {
+	const char *tag, *why;
+} unsupported[] = {
+	{"extends", "template inheritance is not supported"},
+	{"block", "template inheritance is not supported"},
+	{"include", "including other templates is not supported"},
+	{"import", "importing other templates is not supported; macros are global"},
+	{"from", "importing other templates is not supported; macros are global"},
+	{"autoescape", "autoescaping is not supported"},
+	{"trans", "translations are not supported"},
+	{"pluralize", "translations are not supported"},
+	{"materialization", "custom materializations are not supported"},
+};
 
 static int parse_body(parser *p, tpl_nodes *body, const char *const *ends, tpl_token *open,
 		      const char *open_tag)
@@ -671,31 +1051,67 @@ static int parse_body(parser *p, tpl_nodes *body, const char *const *ends, tpl_t
 				for (size_t k = 0; ends[k]; k++)
 					if (is_name(p, ends[k]))
 						return 0;
-			static const char *const closers[] = {"endif", "endfor", "endset", "elif", "else", NULL};
-			for (size_t k = 0; closers[k]; k++) {
-				if (!is_name(p, closers[k]))
-					continue;
+			if ((tag->len > 3 && !memcmp(tag->s, "end", 3)) || tag_is(tag, "elif") ||
+			    tag_is(tag, "else")) {
+				int tl = (int)(tag->len > 40 ? 40 : tag->len);
 				if (!ends)
 					return sl_error_set(p->err, SL_EFORMAT,
-							    "%s:%d:%d: unexpected '%s' outside any block",
-							    p->name, tag->line, tag->col, closers[k]);
+							    "%s:%d:%d: unexpected '%.*s' outside any block",
+							    p->name, tag->line, tag->col, tl, tag->s);
 				return sl_error_set(p->err, SL_EFORMAT,
-						    "%s:%d:%d: unexpected '%s' inside the '%s' block opened at %d:%d, expected '{%% end%s %%}'",
-						    p->name, tag->line, tag->col, closers[k], open_tag,
+						    "%s:%d:%d: unexpected '%.*s' inside the '%s' block opened at %d:%d, expected '{%% end%s %%}'",
+						    p->name, tag->line, tag->col, tl, tag->s, open_tag,
 						    open->line, open->col, open_tag);
 			}
 			p->pos++;
 			if ((rc = enter(p)) < 0)
 				return rc;
-			if (tag->len == 2 && !memcmp(tag->s, "if", 2))
+			const sl_tpl_syntax *syn = p->syn;
+			const char *htag;
+			size_t k;
+			for (k = 0; k < sizeof unsupported / sizeof unsupported[0]; k++)
+				if (tag_is(tag, unsupported[k].tag))
+					break;
+			if (tag_is(tag, "if"))
 				rc = parse_if(p, &n, t);
-			else if (tag->len == 3 && !memcmp(tag->s, "for", 3))
+			else if (tag_is(tag, "for"))
 				rc = parse_for(p, &n, t);
-			else if (tag->len == 3 && !memcmp(tag->s, "set", 3))
+			else if (tag_is(tag, "set"))
 				rc = parse_set(p, &n, t);
+			else if (tag_is(tag, "macro"))
+				rc = parse_macro(p, &n, t, "macro");
+			else if (syn && (htag = host_tag(tag, syn->macro_tags, syn->nmacro_tags)))
+				rc = parse_macro(p, &n, t, htag);
+			else if (syn && (htag = host_tag(tag, syn->named_blocks, syn->nnamed_blocks)))
+				rc = parse_named(p, &n, t, htag);
+			else if (tag_is(tag, "call"))
+				rc = parse_callblock(p, &n, t);
+			else if (tag_is(tag, "filter"))
+				rc = parse_filterblock(p, &n, t);
+			else if (tag_is(tag, "with"))
+				rc = parse_with(p, &n, t);
+			else if (tag_is(tag, "do")) {
+				if (!(n = mk(p, N_DO, t)))
+					rc = oom(p);
+				else if ((rc = parse_expr(p, &n->a)) == 0)
+					rc = expect_block_end(p, "do");
+			} else if (tag_is(tag, "break") || tag_is(tag, "continue")) {
+				if (!p->loops)
+					rc = sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: '%s' outside a loop",
+							  p->name, tag->line, tag->col,
+							  tag->s[0] == 'b' ? "break" : "continue");
+				else if (!(n = mk(p, tag->s[0] == 'b' ? N_BREAK : N_CONTINUE, t)))
+					rc = oom(p);
+				else
+					rc = expect_block_end(p, tag->s[0] == 'b' ? "break" : "continue");
+			} else if (k < sizeof unsupported / sizeof unsupported[0])
+				rc = sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: unsupported tag '%s': %s",
+						  p->name, tag->line, tag->col, unsupported[k].tag,
+						  unsupported[k].why);
 			else
 				rc = sl_error_set(p->err, SL_EFORMAT, "%s:%d:%d: unknown tag '%.*s'%s",
-						  p->name, tag->line, tag->col, (int)tag->len, tag->s,
+						  p->name, tag->line, tag->col,
+						  (int)(tag->len > 40 ? 40 : tag->len), tag->s,
 						  ends ? "" : " outside any block");
 			p->depth--;
 			if (rc < 0)
@@ -710,6 +1126,32 @@ static int parse_body(parser *p, tpl_nodes *body, const char *const *ends, tpl_t
 
 int sl_tpl_parse(sl_tpl **out, const char *name, const char *src, size_t len, sl_error *err)
 {
+	return sl_tpl_parse_ex(out, name, src, len, NULL, err);
+}
+
+/* the top-level macros and named blocks, for the host */
+static int index_top(sl_tpl *t)
+{
+	for (size_t i = 0; i < t->body.len; i++) {
+		tpl_node *n = t->body.v[i];
+		tpl_nodes *l = n->kind == N_MACRO ? &t->macros : n->kind == N_NAMED ? &t->blocks : NULL;
+		if (l && tpl_nodes_push(&t->arena, l, n) < 0)
+			return SL_ENOMEM;
+	}
+	if (t->macros.len) {
+		t->macro_vals = sl_arena_alloc(&t->arena, t->macros.len * sizeof *t->macro_vals);
+		if (!t->macro_vals)
+			return SL_ENOMEM;
+		for (size_t i = 0; i < t->macros.len; i++)
+			t->macro_vals[i] = (sl_tpl_value){.type = SL_TPL_MACRO,
+							  .u.macro = {t, t->macros.v[i], NULL}};
+	}
+	return 0;
+}
+
+static int parse_ex(sl_tpl **out, const char *name, const char *src, size_t len,
+		    const sl_tpl_syntax *syn, sl_error *err)
+{
 	sl_tpl *t = NULL;
 	tpl_tokens toks = {0};
 	int rc = sl_alloc_zeroed((void **)&t, sizeof *t, err);
@@ -722,9 +1164,14 @@ int sl_tpl_parse(sl_tpl **out, const char *name, const char *src, size_t len, sl
 	}
 	if ((rc = tpl_lex(&toks, &t->arena, t->name, src, len, err)) < 0)
 		goto fail;
-	parser p = {t->name, toks.v, 0, toks.len, &t->arena, err, 0};
+	parser p = {.name = t->name, .t = toks.v, .n = toks.len, .a = &t->arena, .err = err,
+		    .syn = syn};
 	if ((rc = parse_body(&p, &t->body, NULL, NULL, NULL)) < 0)
 		goto fail;
+	if (index_top(t) < 0) {
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		goto fail;
+	}
 	*out = t;
 	return 0;
 fail:
@@ -738,4 +1185,38 @@ void sl_tpl_free(sl_tpl *t)
 		return;
 	sl_arena_free(&t->arena);
 	sl_free(t);
+}
+
+int sl_tpl_parse_ex(sl_tpl **out, const char *name, const char *src, size_t len,
+		    const sl_tpl_syntax *syn, sl_error *err)
+{
+	return parse_ex(out, name, src, len, syn, err);
+}
+
+const char *sl_tpl_name(const sl_tpl *t) { return t->name; }
+
+int sl_tpl_each_macro(const sl_tpl *t,
+		      int (*fn)(void *ud, const char *tag, const char *name,
+				const sl_tpl_value *macro),
+		      void *ud)
+{
+	for (size_t i = 0; i < t->macros.len; i++) {
+		const tpl_node *m = t->macros.v[i];
+		int rc = fn(ud, m->tag, m->s, &t->macro_vals[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int sl_tpl_each_block(const sl_tpl *t,
+		      int (*fn)(void *ud, const char *tag, const char *name, int index),
+		      void *ud)
+{
+	for (size_t i = 0; i < t->blocks.len; i++) {
+		int rc = fn(ud, t->blocks.v[i]->tag, t->blocks.v[i]->s, (int)i);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }

@@ -21,10 +21,13 @@ typedef enum {
 	SL_TPL_STRING,
 	SL_TPL_LIST,
 	SL_TPL_DICT,
-	SL_TPL_CALLABLE /* supplied by the host; calls go to sl_tpl_env.call */
+	SL_TPL_CALLABLE, /* supplied by the host; calls go to sl_tpl_env.call */
+	SL_TPL_MACRO     /* a {% macro %} (or a macro_tag) of a parsed template */
 } sl_tpl_type;
 
 typedef struct sl_tpl_list sl_tpl_list;
+typedef struct sl_tpl sl_tpl;
+struct tpl_node;
 typedef struct sl_tpl_dict sl_tpl_dict;
 
 /*
@@ -47,19 +50,31 @@ typedef struct sl_tpl_value {
 			const char *name; /* for messages */
 			void *data;       /* host's */
 		} fn;
+		struct {
+			const sl_tpl *tpl;          /* the template that defines it */
+			const struct tpl_node *def; /* its definition in tpl's tree */
+			const void *closure;        /* scope of the render that defined it,
+						       NULL for top-level macros */
+		} macro;
 	} u;
 } sl_tpl_value;
 
 struct sl_tpl_list {
 	sl_tpl_value *items;
 	size_t len, cap;
+	bool tuple; /* prints as (a, b): varargs, items(), (a, b) literals */
 };
 
-/* Insertion-ordered; keys are strings. */
+/*
+ * Insertion-ordered; keys are strings. When repr is set the dict prints as
+ * repr ({{ d }}, ~, |string, |join) while its keys stay reachable as
+ * attributes and items (a relation printing as "main"."orders").
+ */
 struct sl_tpl_dict {
 	const char **keys;
 	sl_tpl_value *vals;
 	size_t len, cap;
+	const char *repr;
 };
 
 typedef struct sl_tpl_kwarg {
@@ -89,6 +104,14 @@ bool sl_tpl_truthy(const sl_tpl_value *v);
 int sl_tpl_value_write(sl_buf *out, const sl_tpl_value *v);
 
 /*
+ * A host call callback returns SL_TPL_RETURN with *out set to make the
+ * innermost macro being rendered stop and its call evaluate to *out
+ * (dbt's {{ return(x) }}). Outside any macro the render ends with the
+ * error "return outside a macro".
+ */
+#define SL_TPL_RETURN 1
+
+/*
  * The host. lookup: 1 and *out filled when the host knows the name, 0 when
  * it does not (the name is then undefined), <0 with err on failure.
  * call: invoked for every call of a SL_TPL_CALLABLE value; returns 0 or <0
@@ -104,8 +127,6 @@ typedef struct sl_tpl_env {
 		    sl_tpl_value *out, sl_arena *a, sl_error *err);
 } sl_tpl_env;
 
-typedef struct sl_tpl sl_tpl;
-
 /*
  * Parses src (len bytes) into a tree. name is used in messages
  * ("models/a.sql:3:7: unknown filter 'foo'"). *out must be freed with
@@ -113,7 +134,61 @@ typedef struct sl_tpl sl_tpl;
  */
 int sl_tpl_parse(sl_tpl **out, const char *name, const char *src, size_t len,
 		 sl_error *err);
+
+/*
+ * Extra syntax a host adds. macro_tags: tags parsed exactly like `macro`
+ * ({% test not_null(model, column_name) %}...{% endtest %}). named_blocks:
+ * tags whose body is a fragment rendered on request by sl_tpl_render_block
+ * ({% snapshot orders_snapshot %}...{% endsnapshot %}); at top level they
+ * render nothing.
+ */
+typedef struct sl_tpl_syntax {
+	const char *const *macro_tags;
+	int nmacro_tags;
+	const char *const *named_blocks;
+	int nnamed_blocks;
+} sl_tpl_syntax;
+
+/* sl_tpl_parse with extra syntax; syn may be NULL. */
+int sl_tpl_parse_ex(sl_tpl **out, const char *name, const char *src, size_t len,
+		    const sl_tpl_syntax *syn, sl_error *err);
 void sl_tpl_free(sl_tpl *t);
+
+/* The name given to sl_tpl_parse. */
+const char *sl_tpl_name(const sl_tpl *t);
+
+/*
+ * Calls fn for each top-level macro of t, in source order; tag is "macro"
+ * or the macro_tag. *macro is a SL_TPL_MACRO value valid as long as t; the
+ * host may copy it and call it later with sl_tpl_call from any render.
+ * Returns 0, or the first nonzero value fn returned.
+ */
+int sl_tpl_each_macro(const sl_tpl *t,
+		      int (*fn)(void *ud, const char *tag, const char *name,
+				const sl_tpl_value *macro),
+		      void *ud);
+
+/* Calls fn for each top-level named block (index 0, 1, ...); as above. */
+int sl_tpl_each_block(const sl_tpl *t,
+		      int (*fn)(void *ud, const char *tag, const char *name, int index),
+		      void *ud);
+
+/*
+ * Renders the body of named block `index` (macros defined in the template
+ * and inside the block are visible to it), appending to out.
+ */
+int sl_tpl_render_block(const sl_tpl *t, int index, const sl_tpl_env *env, sl_buf *out,
+			sl_error *err);
+
+/*
+ * Calls a macro (or a host callable, through env->call) from host code.
+ * The macro body renders against env; *out is its output as a string, or
+ * the value it returned (SL_TPL_RETURN). Results live in a. Returns 0 or
+ * <0 with err filled ("name:line:column: what").
+ */
+int sl_tpl_call(const sl_tpl_value *fn, const sl_tpl_value *args, size_t nargs,
+		const sl_tpl_kwarg *kwargs, size_t nkwargs, const sl_tpl_env *env,
+		sl_arena *a, sl_tpl_value *out, sl_error *err);
 
 /*
  * Renders t, appending to out. env may be NULL. Returns 0 or <0 with err

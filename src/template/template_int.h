@@ -38,11 +38,22 @@ int tpl_lex(tpl_tokens *out, sl_arena *a, const char *name, const char *src,
 
 typedef enum {
 	/* statements */
-	N_TEXT, N_OUTPUT, N_IF, N_FOR, N_SET,
+	N_TEXT, N_OUTPUT, N_IF, N_FOR, N_SET, N_MACRO, N_CALLBLOCK, N_DO, N_FILTERBLOCK,
+	N_NAMED, N_BREAK, N_CONTINUE, N_WITH,
 	/* expressions */
 	N_LIT, N_LIST, N_DICT, N_NAME, N_ATTR, N_ITEM, N_CALL, N_BINOP, N_NEG,
-	N_NOT, N_AND, N_OR, N_COND, N_FILTER, N_TEST
+	N_NOT, N_AND, N_OR, N_COND, N_FILTER, N_TEST, N_SLICE
 } node_kind;
+
+/* N_MACRO flags: the body uses these names, so the call accepts them */
+#define MF_VARARGS 1
+#define MF_KWARGS 2
+#define MF_CALLER 4
+/* N_SET flags */
+#define SF_ATTR 1   /* set ns.attr = v: s is ns, targets[0] attr */
+#define SF_UNPACK 2 /* set a, b = v: targets */
+/* N_FOR flags */
+#define FF_PREVNEXT 1 /* the body uses loop.previtem / loop.nextitem */
 
 typedef struct tpl_node tpl_node;
 
@@ -64,16 +75,45 @@ struct tpl_node {
 	const char *targets[2]; /* N_FOR loop variables; N_SET target is s */
 	size_t ntargets;
 	tpl_node *next_elif;   /* N_IF: the elif/else chain (an N_IF with a == NULL is else) */
+	tpl_node *d;           /* N_SLICE: step; N_FOR: the `if` filter */
+	const char *tag;       /* N_MACRO / N_NAMED: the tag ("macro", "test", "snapshot") */
+	int flags;
+	/*
+	 * N_MACRO: s name, kwnames/kwvals params and defaults (NULL: none),
+	 * args body. N_CALLBLOCK: a the call, b the caller macro. N_FILTERBLOCK:
+	 * a the filter chain (innermost a NULL), args body. N_NAMED: tag, s
+	 * name, args body. N_SLICE: a[b:c:d]. N_WITH: kwnames/kwvals, args body.
+	 */
 };
 
 struct sl_tpl {
 	sl_arena arena;
 	const char *name;
 	tpl_nodes body;
+	tpl_nodes macros;          /* top-level N_MACRO, in order */
+	sl_tpl_value *macro_vals;  /* their values */
+	tpl_nodes blocks;          /* top-level N_NAMED */
 };
 
 /* `is` tests: 1 when name is a known test. */
 int tpl_test_known(const char *name);
+/* 1 / 0 whether v passes test name (with args); <0 with err on a bad argument */
+int tpl_test_apply(const char *name, const sl_tpl_value *v, const sl_tpl_value *args,
+		   size_t nargs, sl_error *err);
+/* Jinja's == */
+bool tpl_values_equal(const sl_tpl_value *x, const sl_tpl_value *y);
+/* the string form of v (as {{ v }} prints it), in a */
+int tpl_to_str(const sl_tpl_value *v, sl_arena *a, const char **s, size_t *n, sl_error *err);
+/* obj.name or obj[name] (dict key, list index as string) without errors: NULL if absent */
+int tpl_getattr(const sl_tpl_value *obj, const char *name, sl_tpl_value *out);
+/* String, list and dict methods (obj.name(args)). Returns SL_ENOTFOUND without
+ * touching err when obj has no such method. */
+int tpl_method_call(sl_tpl_value *obj, const char *name, const sl_tpl_value *args,
+		    size_t nargs, const sl_tpl_kwarg *kw, size_t nkw, sl_tpl_value *out,
+		    sl_arena *a, sl_error *err);
+/* Python repr of a float */
+int tpl_write_float(sl_buf *out, double f);
+const char *tpl_type_name(const sl_tpl_value *v);
 
 int tpl_nodes_push(sl_arena *a, tpl_nodes *l, tpl_node *n);
 

@@ -1,6 +1,8 @@
 /* value.c: template values: constructors, lists and dicts in arenas, truthiness, printing. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "template/template_int.h"
@@ -104,6 +106,7 @@ bool sl_tpl_truthy(const sl_tpl_value *v)
 	case SL_TPL_LIST: return v->u.list->len > 0;
 	case SL_TPL_DICT: return v->u.dict->len > 0;
 	case SL_TPL_CALLABLE: return true;
+	case SL_TPL_MACRO: return true;
 	default: return false;
 	}
 }
@@ -130,25 +133,25 @@ static int write_value(sl_buf *out, const sl_tpl_value *v, bool nested)
 	case SL_TPL_NONE: return sl_buf_puts(out, "None");
 	case SL_TPL_BOOL: return sl_buf_puts(out, v->u.b ? "True" : "False");
 	case SL_TPL_INT: return sl_buf_printf(out, "%" PRId64, v->u.i);
-	case SL_TPL_FLOAT: {
-		double f = v->u.f;
-		if (isfinite(f) && f == floor(f) && fabs(f) < 1e16)
-			return sl_buf_printf(out, "%.1f", f);
-		return sl_buf_printf(out, "%.17g", f);
-	}
+	case SL_TPL_FLOAT:
+		return tpl_write_float(out, v->u.f);
 	case SL_TPL_STRING:
 		return nested ? write_repr_str(out, v->u.str.s, v->u.str.len)
 			      : sl_buf_append(out, v->u.str.s, v->u.str.len);
 	case SL_TPL_LIST:
-		rc = sl_buf_putc(out, '[');
+		rc = sl_buf_putc(out, v->u.list->tuple ? '(' : '[');
 		for (size_t i = 0; rc == 0 && i < v->u.list->len; i++) {
 			if (i)
 				rc = sl_buf_puts(out, ", ");
 			if (rc == 0)
 				rc = write_value(out, &v->u.list->items[i], true);
 		}
-		return rc ? rc : sl_buf_putc(out, ']');
+		if (rc == 0 && v->u.list->tuple && v->u.list->len == 1)
+			rc = sl_buf_putc(out, ',');
+		return rc ? rc : sl_buf_putc(out, v->u.list->tuple ? ')' : ']');
 	case SL_TPL_DICT:
+		if (v->u.dict->repr)
+			return sl_buf_puts(out, v->u.dict->repr);
 		rc = sl_buf_putc(out, '{');
 		for (size_t i = 0; rc == 0 && i < v->u.dict->len; i++) {
 			if (i)
@@ -163,6 +166,8 @@ static int write_value(sl_buf *out, const sl_tpl_value *v, bool nested)
 		return rc ? rc : sl_buf_putc(out, '}');
 	case SL_TPL_CALLABLE:
 		return sl_buf_printf(out, "<function %s>", v->u.fn.name ? v->u.fn.name : "?");
+	case SL_TPL_MACRO:
+		return sl_buf_printf(out, "<Macro '%s'>", v->u.macro.def->s ? v->u.macro.def->s : "?");
 	}
 	return 0;
 }
@@ -170,4 +175,138 @@ static int write_value(sl_buf *out, const sl_tpl_value *v, bool nested)
 int sl_tpl_value_write(sl_buf *out, const sl_tpl_value *v)
 {
 	return write_value(out, v, false);
+}
+
+/* Python's repr of a float: the shortest digits that read back the same */
+int tpl_write_float(sl_buf *out, double f)
+{
+	if (isnan(f))
+		return sl_buf_puts(out, "nan");
+	if (isinf(f))
+		return sl_buf_puts(out, f < 0 ? "-inf" : "inf");
+	if (f == 0)
+		return sl_buf_puts(out, signbit(f) ? "-0.0" : "0.0");
+	char e[40];
+	int prec;
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(e, sizeof e, "%.*e", prec - 1, f);
+		if (strtod(e, NULL) == f)
+			break;
+	}
+	snprintf(e, sizeof e, "%.*e", prec - 1, f);
+	/* e is [-]d[.ddd]e[+-]xx: digits and exponent */
+	char digits[24];
+	size_t nd = 0;
+	const char *q = e;
+	bool neg = *q == '-';
+	if (neg)
+		q++;
+	for (; *q && *q != 'e'; q++)
+		if (*q != '.')
+			digits[nd++] = *q;
+	int exp = atoi(q + 1);
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	int rc = neg ? sl_buf_putc(out, '-') : 0;
+	if (rc)
+		return rc;
+	if (exp < -4 || exp >= 16) {
+		rc = sl_buf_putc(out, digits[0]);
+		if (rc == 0 && nd > 1)
+			rc = sl_buf_putc(out, '.') ? -1 : sl_buf_append(out, digits + 1, nd - 1);
+		return rc ? rc : sl_buf_printf(out, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
+	}
+	if (exp < 0) {
+		rc = sl_buf_puts(out, "0.");
+		for (int i = 0; rc == 0 && i < -exp - 1; i++)
+			rc = sl_buf_putc(out, '0');
+		return rc ? rc : sl_buf_append(out, digits, nd);
+	}
+	for (int i = 0; rc == 0 && i <= exp; i++)
+		rc = sl_buf_putc(out, (size_t)i < nd ? digits[i] : '0');
+	if (rc == 0)
+		rc = sl_buf_putc(out, '.');
+	if (rc == 0)
+		rc = (size_t)exp + 1 < nd ? sl_buf_append(out, digits + exp + 1, nd - (size_t)exp - 1)
+					  : sl_buf_putc(out, '0');
+	return rc;
+}
+
+int tpl_to_str(const sl_tpl_value *v, sl_arena *a, const char **s, size_t *n, sl_error *err)
+{
+	if (v->type == SL_TPL_STRING) {
+		*s = v->u.str.s;
+		*n = v->u.str.len;
+		return 0;
+	}
+	if (v->type == SL_TPL_UNDEFINED) {
+		*s = "";
+		*n = 0;
+		return 0;
+	}
+	sl_buf b = SL_BUF_INIT;
+	int rc = sl_tpl_value_write(&b, v);
+	char *c = rc == 0 ? sl_arena_strndup(a, b.data ? b.data : "", b.len) : NULL;
+	*n = b.len;
+	sl_buf_free(&b);
+	if (!c)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	*s = c;
+	return 0;
+}
+
+static bool is_num(const sl_tpl_value *v)
+{
+	return v->type == SL_TPL_INT || v->type == SL_TPL_FLOAT || v->type == SL_TPL_BOOL;
+}
+
+static double num(const sl_tpl_value *v)
+{
+	return v->type == SL_TPL_FLOAT ? v->u.f : v->type == SL_TPL_INT ? (double)v->u.i : v->u.b;
+}
+
+bool tpl_values_equal(const sl_tpl_value *x, const sl_tpl_value *y)
+{
+	if (is_num(x) && is_num(y)) {
+		if (x->type == SL_TPL_FLOAT || y->type == SL_TPL_FLOAT)
+			return num(x) == num(y);
+		return (x->type == SL_TPL_INT ? x->u.i : x->u.b) == (y->type == SL_TPL_INT ? y->u.i : y->u.b);
+	}
+	if (x->type != y->type)
+		return false;
+	switch (x->type) {
+	case SL_TPL_UNDEFINED:
+	case SL_TPL_NONE: return true;
+	case SL_TPL_STRING:
+		return x->u.str.len == y->u.str.len && memcmp(x->u.str.s, y->u.str.s, x->u.str.len) == 0;
+	case SL_TPL_LIST:
+		if (x->u.list->len != y->u.list->len)
+			return false;
+		for (size_t i = 0; i < x->u.list->len; i++)
+			if (!tpl_values_equal(&x->u.list->items[i], &y->u.list->items[i]))
+				return false;
+		return true;
+	case SL_TPL_DICT:
+		if (x->u.dict == y->u.dict)
+			return true;
+		if (x->u.dict->len != y->u.dict->len)
+			return false;
+		for (size_t i = 0; i < x->u.dict->len; i++) {
+			const sl_tpl_value *o = sl_tpl_dict_get(y->u.dict, x->u.dict->keys[i]);
+			if (!o || !tpl_values_equal(&x->u.dict->vals[i], o))
+				return false;
+		}
+		return true;
+	case SL_TPL_CALLABLE: return x->u.fn.data == y->u.fn.data && x->u.fn.name == y->u.fn.name;
+	case SL_TPL_MACRO:
+		return x->u.macro.def == y->u.macro.def && x->u.macro.closure == y->u.macro.closure;
+	default: return false;
+	}
+}
+
+const char *tpl_type_name(const sl_tpl_value *v)
+{
+	static const char *const names[] = {"undefined", "none", "bool", "int", "float",
+					    "string", "list", "dict", "function", "macro"};
+	return (unsigned)v->type < sizeof names / sizeof names[0] ? names[v->type] : "value";
 }

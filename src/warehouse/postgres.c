@@ -300,6 +300,70 @@ static int pg_order_expr(sl_buf *out, const char *expr, sl_type t)
 	return sl_buf_puts(out, expr) < 0 ? SL_ENOMEM : 0;
 }
 
+/* ------------------------------------------------------ materializations */
+
+static int pg_relation_kind(sl_wh *wh, const char *schema, const char *name,
+			    sl_wh_relation *out, sl_error *err)
+{
+	static const char sql[] =
+		"SELECT c.relkind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+		"ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 "
+		"AND c.relkind IN ('r', 'p', 'v')";
+	PGresult *res = exec_params(wh, sql, schema, name);
+	int rc = 0;
+	*out = SL_WH_REL_NONE;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = pg_error(wh, res, sql, err);
+	else if (PQntuples(res) > 0)
+		*out = PQgetvalue(res, 0, 0)[0] == 'v' ? SL_WH_REL_VIEW : SL_WH_REL_TABLE;
+	PQclear(res);
+	return rc;
+}
+
+static int pg_columns(sl_wh *wh, const char *schema, const char *table, sl_wh_cols *out,
+		      sl_error *err)
+{
+	static const char sql[] =
+		"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+		"FROM pg_catalog.pg_attribute a "
+		"JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 "
+		"AND NOT a.attisdropped ORDER BY a.attnum";
+	PGresult *res = exec_params(wh, sql, schema, table);
+	int rc = 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = pg_error(wh, res, sql, err);
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+		if (sl_wh_cols_add(out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)) < 0)
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	PQclear(res);
+	return rc;
+}
+
+static int pg_alter_type(sl_wh *wh, const char *qtable, const char *qcol, const char *type,
+			 sl_error *err)
+{
+	sl_buf sql = SL_BUF_INIT;
+	int rc = 0;
+	if (sl_buf_printf(&sql, "ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::%s", qtable,
+			  qcol, type, qcol, type) < 0)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = pg_exec(wh, sql.data, NULL, err);
+	sl_buf_free(&sql);
+	return rc;
+}
+
+/* dbt's snapshot_get_time on PostgreSQL is a timestamp without time zone. */
+static int pg_timestamp_literal(sl_buf *out, const char *ts)
+{
+	if (sl_buf_puts(out, "CAST(") < 0 || pg_quote_literal(out, ts) < 0 ||
+	    sl_buf_puts(out, " AS timestamp)") < 0)
+		return SL_ENOMEM;
+	return 0;
+}
+
 /* ---------------------------------------------------- binary COPY loads */
 
 static inline uint8_t *put16(uint8_t *p, uint16_t v)
@@ -624,6 +688,16 @@ const sl_wh_ops sl_wh_postgres_ops = {
 	.load_write = pg_load_write,
 	.load_finish = pg_load_finish,
 	.load_abort = pg_load_abort,
+	.relation_kind = pg_relation_kind,
+	.columns = pg_columns,
+	.drop_suffix = " CASCADE",
+	.rename_pre_sql = NULL,
+	.rename_post_sql = NULL,
+	.view_needs_table = NULL,
+	.ctas_counts = true,
+	.typed_columns = true,
+	.alter_type = pg_alter_type,
+	.timestamp_literal = pg_timestamp_literal,
 };
 
 /* A target of type postgres in sluice.yml. */

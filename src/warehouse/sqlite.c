@@ -6,6 +6,7 @@
 #include "warehouse_int.h"
 
 #include <math.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -465,6 +466,113 @@ static int sq_order_expr(sl_buf *out, const char *expr, sl_type t)
 	return sl_buf_puts(out, expr) < 0 ? SL_ENOMEM : 0;
 }
 
+/* ------------------------------------------------------ materializations */
+
+static int sq_relation_kind(sl_wh *wh, const char *schema, const char *name,
+			    sl_wh_relation *out, sl_error *err)
+{
+	sl_buf sql = SL_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	bool att = true;
+	int rc = 0;
+
+	*out = SL_WH_REL_NONE;
+	if (strcasecmp(schema, "main") && strcasecmp(schema, "temp"))
+		rc = is_attached(wh, schema, &att, err);
+	if (rc < 0 || !att)
+		return rc;
+	if (sl_buf_puts(&sql, "SELECT type FROM ") < 0)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = sl_wh_quote_ident(wh, &sql, schema, err);
+	if (rc == 0 && sl_buf_puts(&sql, ".sqlite_master WHERE type IN ('table', 'view') "
+				   "AND name = ?1 COLLATE NOCASE") < 0)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = prepare(wh, &st, sql.data, err, name, NULL);
+	if (rc == 0) {
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW)
+			*out = strcmp((const char *)sqlite3_column_text(st, 0), "view") == 0
+				       ? SL_WH_REL_VIEW
+				       : SL_WH_REL_TABLE;
+		else if (s != SQLITE_DONE)
+			rc = db_error(wh, sql.data, err);
+	}
+	sqlite3_finalize(st);
+	sl_buf_free(&sql);
+	return rc;
+}
+
+static int sq_columns(sl_wh *wh, const char *schema, const char *table, sl_wh_cols *out,
+		      sl_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	bool exists;
+	int rc = sq_table_exists(wh, schema, table, &exists, err), step;
+	if (rc < 0 || !exists)
+		return rc;
+	rc = prepare(wh, &st, "SELECT name, type FROM pragma_table_info(?1, ?2)", err, table,
+		     schema);
+	if (rc < 0)
+		return rc;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *type = (const char *)sqlite3_column_text(st, 1);
+		if (sl_wh_cols_add(out, name ? name : "", type ? type : "") < 0) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = db_error(wh, NULL, err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* SQLite refuses a view over another attached database at CREATE VIEW. */
+static bool sq_view_needs_table(const sl_error *err)
+{
+	return err && strstr(err->message, "cannot reference objects in database") != NULL;
+}
+
+static int sq_timestamp_literal(sl_buf *out, const char *ts)
+{
+	return sq_quote_literal(out, ts);
+}
+
+/*
+ * md5(text): the lowercase hex MD5 of its argument's text, NULL for NULL,
+ * as PostgreSQL's md5() — so snapshots' dbt_scd_id is the same hash on both.
+ */
+static void sq_md5(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	const unsigned char *p = sqlite3_value_text(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]);
+	if (!p) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (!EVP_Digest(p, (size_t)n, md, &mdlen, EVP_md5(), NULL)) {
+		sqlite3_result_error(ctx, "md5: OpenSSL cannot compute MD5 here", -1);
+		return;
+	}
+	for (unsigned int i = 0; i < mdlen; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	sqlite3_result_text(ctx, hex, (int)(2 * mdlen), SQLITE_TRANSIENT);
+}
+
 /* ---------------------------------------------------------------- loads */
 
 static int sq_load_open(sl_wh_bload **out, sl_wh *wh, const char *qtable,
@@ -607,6 +715,17 @@ const sl_wh_ops sl_wh_sqlite_ops = {
 	.load_write = sq_load_write,
 	.load_finish = sq_load_finish,
 	.load_abort = sq_load_abort,
+	.relation_kind = sq_relation_kind,
+	.columns = sq_columns,
+	.drop_suffix = "",
+	/* Dependent views keep naming the table; the swap puts it back. */
+	.rename_pre_sql = "PRAGMA legacy_alter_table = ON",
+	.rename_post_sql = "PRAGMA legacy_alter_table = OFF",
+	.view_needs_table = sq_view_needs_table,
+	.ctas_counts = false,
+	.typed_columns = false,
+	.alter_type = NULL,
+	.timestamp_literal = sq_timestamp_literal,
 };
 
 /* A target of type sqlite in sluice.yml. */
@@ -664,6 +783,13 @@ int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(w->db, 0);
+	if (sqlite3_create_function(w->db, "md5", 1,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+				    sq_md5, NULL, NULL) != SQLITE_OK) {
+		rc = sl_error_set(err, SL_EDB, "%s: cannot register md5(): %s", w->base.target,
+				  sqlite3_errmsg(w->db));
+		goto fail;
+	}
 	sqlite3_busy_timeout(w->db, SQ_BUSY_TIMEOUT_MS);
 	rc = sq_set_journal(&w->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", err);
 	if (rc == 0)

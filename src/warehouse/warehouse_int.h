@@ -24,6 +24,8 @@ struct sl_wh_bload {
 	int64_t rows;
 };
 
+struct sl_wh_cols;
+
 typedef struct sl_wh_ops {
 	const char *name;
 	size_t max_ident;        /* identifier byte limit, 0: none */
@@ -59,7 +61,68 @@ typedef struct sl_wh_ops {
 	int (*load_write)(sl_wh_bload *l, const sl_batch *b, int64_t version, sl_error *err);
 	int (*load_finish)(sl_wh_bload *l, sl_error *err); /* frees l */
 	void (*load_abort)(sl_wh_bload *l);                /* frees l */
+
+	/* ---- materializations (materialize.c, snapshot.c) */
+	/* What schema.name is; SL_WH_REL_NONE when absent (or its schema is). */
+	int (*relation_kind)(sl_wh *wh, const char *schema, const char *name,
+			     sl_wh_relation *out, sl_error *err);
+	/* Columns of schema.table and their SQL types as declared (text to
+	 * reuse in DDL; "" when SQLite declares none); empty when absent. */
+	int (*columns)(sl_wh *wh, const char *schema, const char *table, struct sl_wh_cols *out,
+		       sl_error *err);
+	/* Appended to DROP TABLE/VIEW of a model: " CASCADE" on PostgreSQL,
+	 * where dependent views must go with it (as dbt does). */
+	const char *drop_suffix;
+	/* Run around the rename of a built table into place (NULL: nothing):
+	 * SQLite re-checks every view of the file on a rename, and views over
+	 * the table being swapped point at nothing for that moment. */
+	const char *rename_pre_sql;
+	const char *rename_post_sql;
+	/* Whether a CREATE VIEW failure means "this warehouse cannot keep
+	 * that view, build it as a table" (SQLite: a view reading another
+	 * attached database). NULL: never. */
+	bool (*view_needs_table)(const sl_error *err);
+	/* exec's changes of CREATE TABLE ... AS are its rows (else counted). */
+	bool ctas_counts;
+	/* Declared column types bind the values (compared by on_schema_change);
+	 * false on SQLite, whose columns hold any type. */
+	bool typed_columns;
+	/* ALTER a column of qtable to type, converting its values; NULL when
+	 * declared types do not bind values (SQLite: declare them at CREATE). */
+	int (*alter_type)(sl_wh *wh, const char *qtable, const char *qcol, const char *type,
+			  sl_error *err);
+	/* Appends timestamp text ts (UTC "YYYY-MM-DD HH:MM:SS.ffffff") as an
+	 * SQL expression of the warehouse's timestamp type. */
+	int (*timestamp_literal)(sl_buf *out, const char *ts);
+	/* Writes the staged rows of an incremental model into its table
+	 * (inside the build's transaction), setting res's counts and message;
+	 * NULL: sl_wh_incremental_write's UPDATE ... FROM, DELETE ... WHERE
+	 * EXISTS and INSERT ... WHERE NOT EXISTS, which SQLite and PostgreSQL
+	 * both run. ins: the columns to write. */
+	int (*incremental_write)(sl_wh *wh, const char *schema, const char *name,
+				 const char *stage, const sl_wh_incremental *inc,
+				 const struct sl_wh_cols *ins, sl_wh_build_result *res,
+				 sl_error *err);
 } sl_wh_ops;
+
+/* A relation's columns with their declared SQL types (materialize.c). */
+typedef struct sl_wh_cols {
+	int n, cap;
+	char **names;
+	char **types;
+} sl_wh_cols;
+
+int sl_wh_cols_add(sl_wh_cols *c, const char *name, const char *type);
+void sl_wh_cols_free(sl_wh_cols *c);
+/* Index of name in c (ASCII case ignored when fold), or -1. */
+int sl_wh_cols_find(const sl_wh_cols *c, const char *name, bool fold);
+/* The portable incremental write (see sl_wh_ops.incremental_write). */
+int sl_wh_incremental_write(sl_wh *wh, const char *schema, const char *name, const char *stage,
+			    const sl_wh_incremental *inc, const sl_wh_cols *ins,
+			    sl_wh_build_result *res, sl_error *err);
+/* The SQL types of schema.table per ops->columns; empty when absent. */
+int sl_wh_columns(sl_wh *wh, const char *schema, const char *table, sl_wh_cols *out,
+		  sl_error *err);
 
 struct sl_wh {
 	const sl_wh_ops *ops;
@@ -106,6 +169,35 @@ int sl_wh_check_batch(const sl_schema *cols, const sl_batch *b, sl_error *err);
 	{.name = "user", .type = SL_WH_KEY_TEXT, .ignored = true},                          \
 	{.name = "password", .type = SL_WH_KEY_SECRET, .ignored = true},                    \
 	{.name = "sslmode", .type = SL_WH_KEY_TEXT, .ignored = true}
+
+/* ---- shared by materialize.c and snapshot.c */
+
+/*
+ * Appends fmt to b, where %I is an identifier (quoted), %T a schema and a
+ * table (two arguments, quoted), %L a string literal, %Q a model's SQL
+ * (trailing blanks and semicolons cut, on lines of its own, so a trailing
+ * comment cannot swallow what follows), %D an int64_t, %s text as is.
+ */
+int sl_wh_sqlf(sl_wh *wh, sl_buf *b, sl_error *err, const char *fmt, ...);
+/* Runs b's SQL (changes may be NULL) and empties b. */
+int sl_wh_run(sl_wh *wh, sl_buf *b, int64_t *changes, sl_error *err);
+/*
+ * name + suffix, kept within the warehouse's identifier limit: a longer
+ * one keeps name's start (cut at a character boundary), then "_" and 8 hex
+ * digits of a hash of the whole name, then suffix. sl_malloc'd.
+ */
+char *sl_wh_temp_name(const sl_wh *wh, const char *name, const char *suffix);
+/* DROP kind schema.name (IF EXISTS, with ops->drop_suffix); NONE: nothing. */
+int sl_wh_drop_kind(sl_wh *wh, const char *schema, const char *name, sl_wh_relation kind,
+		    sl_error *err);
+/* Inside a transaction: drops old (what schema.name was) and renames
+ * schema.tmp to name. */
+int sl_wh_swap_in(sl_wh *wh, const char *schema, const char *tmp, const char *name,
+		  sl_wh_relation old, sl_error *err);
+/* Checks no transaction is open and makes schema exist (outside one). */
+int sl_wh_mat_prepare(sl_wh *wh, const char *schema, const char *name, sl_error *err);
+/* Whether the warehouse compares identifiers ignoring ASCII case. */
+bool sl_wh_folds_case(const sl_wh *wh);
 
 /* Writes name into out (n bytes) for messages: control bytes escaped. */
 const char *sl_wh_printable(const char *name, char *out, size_t n);

@@ -1,0 +1,264 @@
+/*
+ * cli_models.c: what dbt's commands (build, run, seed, snapshot, compile,
+ * show, ls) share — their common flags, opening the project (sluice.yml or
+ * dbt_project.yml) with its models, the exit status of a models error, and
+ * the per-node lines and the closing summary dbt users know.
+ */
+#include "cli/cli_int.h"
+#include "engine/engine.h"
+#include "models/models.h"
+#include "project/project.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int sl_cli_common_opt(const char *cmd, int c, char *arg, sl_cli_common *o)
+{
+	switch (c) {
+	case SL_OPT_PROJECT_DIR: o->dir = arg; return 1;
+	case SL_OPT_PROFILES_DIR: o->profiles_dir = arg; return 1;
+	case 't':
+	case SL_OPT_TARGET: o->target = arg; return 1;
+	case SL_OPT_VARS: o->vars = arg; return 1;
+	case SL_OPT_FULL_REFRESH: o->full_refresh = true; return 1;
+	case 'x':
+	case SL_OPT_FAIL_FAST: o->fail_fast = true; return 1;
+	case SL_OPT_THREADS:
+		return (o->threads = sl_cli_parse_threads(cmd, arg)) < 0 ? -1 : 1;
+	case 's':
+	case 'm':
+	case SL_OPT_SELECT: return sl_cli_select_add(cmd, &o->select, arg) < 0 ? -1 : 1;
+	case SL_OPT_EXCLUDE: return sl_cli_select_add(cmd, &o->exclude, arg) < 0 ? -1 : 1;
+	default: return 0;
+	}
+}
+
+int sl_cli_fail_models(const sl_error *err)
+{
+	if (err->code == SL_EFORMAT) {
+		sl_error e = *err;
+		e.code = SL_ECONFIG;
+		return sl_cli_fail(&e);
+	}
+	return sl_cli_fail(err);
+}
+
+static bool is_dir(const char *dir, const char *name)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A version 4 uuid, as dbt's invocation_id. */
+static void uuid4(char out[40])
+{
+	char h[33];
+	sl_random_hex(h, 16);
+	h[12] = '4';
+	h[16] = "89ab"[h[16] % 4];
+	snprintf(out, 40, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
+}
+
+int sl_cli_project_open(sl_cli_project *cp, const sl_cli_common *o)
+{
+	sl_error err = SL_ERROR_INIT;
+	memset(cp, 0, sizeof *cp);
+	sl_arena_init(&cp->arena, 4096);
+	if (sl_project_open(&cp->p, o->dir, o->profiles_dir, o->target, &err) < 0)
+		return sl_cli_fail(&err);
+	const sl_project *p = cp->p;
+	cp->dbt = p->dbt_profile != NULL;
+	const sl_target *tg = sl_project_target(p, o->target);
+	cp->threads = o->threads;
+	if (cp->threads <= 0 && tg) {
+		const char *v = sl_kvs_get(&tg->settings, "threads");
+		int64_t n = 0;
+		if (v && sl_parse_int64(v, strlen(v), &n) == 0 && n > 0 && n <= 1024)
+			cp->threads = (int)n;
+	}
+	uuid4(cp->invocation_id);
+	sl_timestamp_format_iso6(sl_now_micros(), cp->started_at);
+	/* A sluice project without SQL folders has no models to read. */
+	if (!cp->dbt && !is_dir(p->dir, "models") && !is_dir(p->dir, "seeds") &&
+	    !is_dir(p->dir, "snapshots"))
+		return 0;
+	if (!tg)
+		return sl_cli_fail(&(sl_error){
+			.code = SL_ECONFIG,
+			.message = "the project has no target to build models in",
+		});
+	sl_models_opts mo = {
+		.project_dir = p->dir,
+		.project = p,
+		.target = tg,
+		.vars_yaml = o->vars,
+		.full_refresh = o->full_refresh,
+		.invocation_id = cp->invocation_id,
+		.run_started_at = cp->started_at,
+		.threads = cp->threads > 0 ? cp->threads : 1,
+	};
+	sl_model_source *srcs = NULL;
+	int nsrcs = 0;
+	if (sl_engine_model_sources(p, o->target, &cp->arena, &srcs, &nsrcs, &err) < 0)
+		return sl_cli_fail(&err);
+	mo.extra_sources = srcs;
+	mo.nextra_sources = nsrcs;
+	if (sl_models_open(&cp->m, &mo, &err) < 0)
+		return sl_cli_fail_models(&err);
+	return 0;
+}
+
+void sl_cli_project_close(sl_cli_project *cp)
+{
+	sl_models_free(cp->m);
+	sl_project_free(cp->p);
+	sl_arena_free(&cp->arena);
+	cp->m = NULL;
+	cp->p = NULL;
+}
+
+int sl_cli_graph(const sl_cli_project *cp, const sl_cli_common *o, sl_dag *g, bool **selected,
+		 sl_error *err)
+{
+	int n = cp->m ? sl_models_count(cp->m) : 0;
+	sl_node *nodes = sl_calloc((size_t)n + 1, sizeof *nodes);
+	*selected = NULL;
+	if (!nodes)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++)
+		nodes[i] = *sl_models_node(cp->m, i);
+	sl_graph_opts go = {.target = o->target, .extract = true, .load = true, .nodes = nodes,
+			    .nnodes = n, .models = cp->m};
+	int rc = sl_engine_graph(g, cp->p, &go, err);
+	sl_free(nodes);
+	if (rc == 0 && !(*selected = sl_calloc((size_t)g->n + 1, sizeof **selected)))
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = sl_dag_select(g, o->select.items, o->select.n, o->exclude.items, o->exclude.n,
+				   *selected, err);
+	return rc;
+}
+
+/* ----------------------------------------------------------- the lines */
+
+/* "sql view model", "seed file", "snapshot" */
+static void what(const sl_node_run *r, char *out, size_t n)
+{
+	if (strcmp(r->resource_type, "seed") == 0)
+		snprintf(out, n, "seed file");
+	else if (strcmp(r->resource_type, "snapshot") == 0)
+		snprintf(out, n, "snapshot");
+	else
+		snprintf(out, n, "sql %s model", r->materialized);
+}
+
+static const char *verb(const sl_node_run *r, bool ok)
+{
+	if (strcmp(r->resource_type, "seed") == 0)
+		return ok ? "loaded" : "loading";
+	if (strcmp(r->resource_type, "snapshot") == 0)
+		return ok ? "snapshotted" : "snapshotting";
+	return ok ? "created" : "creating";
+}
+
+#define LINE_WIDTH 72
+
+void sl_cli_print_node_line(void *ctx, const sl_node_run *r, int total)
+{
+	char left[512], right[128], kind[64];
+	what(r, kind, sizeof kind);
+	switch (r->status) {
+	case SL_TASK_SUCCESS:
+		snprintf(left, sizeof left, "%d of %d OK %s %s %s", r->order, total, verb(r, true),
+			 kind, r->relation);
+		snprintf(right, sizeof right, "[%s in %.2fs]",
+			 r->build.message[0] ? r->build.message : "OK", r->seconds);
+		break;
+	case SL_TASK_SKIPPED:
+		snprintf(left, sizeof left, "%d of %d SKIP %s %s", r->order, total, kind,
+			 r->relation);
+		snprintf(right, sizeof right, "[SKIP]");
+		break;
+	case SL_TASK_CANCELLED:
+		snprintf(left, sizeof left, "%d of %d CANCEL %s %s", r->order, total, kind,
+			 r->relation);
+		snprintf(right, sizeof right, "[CANCEL]");
+		break;
+	default:
+		snprintf(left, sizeof left, "%d of %d ERROR %s %s %s", r->order, total,
+			 verb(r, false), kind, r->relation);
+		snprintf(right, sizeof right, "[ERROR in %.2fs]", r->seconds);
+		break;
+	}
+	int pad = LINE_WIDTH - (int)strlen(left) - 1;
+	char dots[LINE_WIDTH + 1];
+	if (pad < 3)
+		pad = 3;
+	memset(dots, '.', (size_t)pad);
+	dots[pad] = '\0';
+	printf("%s %s %s\n", left, dots, right);
+	fflush(stdout);
+}
+
+/* "3 view models, 1 table model, 1 seed" */
+static void finished_counts(const sl_run_result *res, sl_buf *b)
+{
+	static const char *const mats[] = {"view", "table", "incremental", NULL};
+	static const char *const types[] = {"seed", "snapshot", NULL};
+	int n;
+	bool first = true;
+	for (int m = 0; mats[m]; m++) {
+		n = 0;
+		for (int i = 0; i < res->nnodes; i++)
+			n += strcmp(res->nodes[i].resource_type, "model") == 0 &&
+			     strcmp(res->nodes[i].materialized, mats[m]) == 0;
+		if (n)
+			sl_buf_printf(b, "%s%d %s %s", first ? "" : ", ", n, mats[m],
+				      n == 1 ? "model" : "models"), first = false;
+	}
+	for (int t = 0; types[t]; t++) {
+		n = 0;
+		for (int i = 0; i < res->nnodes; i++)
+			n += strcmp(res->nodes[i].resource_type, types[t]) == 0;
+		if (n)
+			sl_buf_printf(b, "%s%d %s%s", first ? "" : ", ", n, types[t],
+				      n == 1 ? "" : "s"), first = false;
+	}
+}
+
+void sl_cli_print_nodes_summary(const sl_run_result *res)
+{
+	sl_buf b = SL_BUF_INIT;
+	int pass = 0, error = 0, skip = 0;
+	for (int i = 0; i < res->nnodes; i++) {
+		int st = res->nodes[i].status;
+		pass += st == SL_TASK_SUCCESS;
+		skip += st == SL_TASK_SKIPPED || st == SL_TASK_CANCELLED;
+		error += st == SL_TASK_FAILED || st == SL_TASK_TIMED_OUT;
+	}
+	finished_counts(res, &b);
+	printf("\nFinished running %s in %.2fs.\n\n", b.data ? b.data : "nothing", res->seconds);
+	sl_buf_free(&b);
+	if (error == 0 && skip == 0)
+		printf("Completed successfully\n");
+	else if (error == 0)
+		printf("Completed with %d %s skipped\n", skip, skip == 1 ? "node" : "nodes");
+	else
+		printf("Completed with %d %s and 0 warnings:\n", error,
+		       error == 1 ? "error" : "errors");
+	for (int i = 0; i < res->nnodes; i++) {
+		const sl_node_run *r = &res->nodes[i];
+		if (r->status != SL_TASK_FAILED && r->status != SL_TASK_TIMED_OUT)
+			continue;
+		char *clean = sl_cli_clean(r->message ? r->message : "failed");
+		printf("\nFailure in %s %s (%s)\n  %s\n", r->resource_type, r->name, r->path,
+		       clean ? clean : "failed");
+		sl_free(clean);
+	}
+	printf("\nDone. PASS=%d WARN=0 ERROR=%d SKIP=%d TOTAL=%d\n", pass, error, skip,
+	       res->nnodes);
+}

@@ -1,0 +1,195 @@
+/*
+ * cmd_build.c: `sluice build`, `sluice run`, `sluice seed` and `sluice
+ * snapshot` — dbt's commands over the run's graph. build runs seeds,
+ * models and snapshots in DAG order; run runs the models (in a sluice
+ * project after its extract and load tasks, the whole pipeline); seed and
+ * snapshot run only those. In a sluice project, a selection of models
+ * brings the extract and load tasks upstream of them. Prints a line per
+ * node as it ends, then the table summary (when tables ran) and dbt's
+ * closing summary.
+ */
+#include "cli/cli_int.h"
+#include "engine/engine.h"
+#include "models/models.h"
+#include "project/project.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+	const char *name;
+	bool models, seeds, snapshots;
+	const char *does;      /* for --help */
+	const char *nothing;   /* what the project lacks when nothing runs */
+} node_command;
+
+static const node_command commands[] = {
+	{"build", true, true, true,
+	 "Builds the project in DAG order: seeds, models and snapshots (and, in a\n"
+	 "sluice project, the extract and load tasks of the sources they read\n"
+	 "before them). A node that fails skips everything downstream of it; the\n"
+	 "rest goes on.\n",
+	 "seeds, models, snapshots or source tables"},
+	{"run", true, false, false,
+	 "Runs the pipeline. In a sluice project (sluice.yml), it\n"
+	 "extracts each source table into the lake, then loads what it landed into\n"
+	 "the warehouse, then builds the models (`sluice extract` and `sluice load`\n"
+	 "do the first two steps alone). In a dbt project (dbt_project.yml), it\n"
+	 "builds the models, as `dbt run`. Seeds and snapshots are left alone\n"
+	 "(`sluice seed`, `sluice snapshot`, `sluice build`).\n",
+	 "source tables or models"},
+	{"seed", false, true, false,
+	 "Loads the seeds (seeds/*.csv) into the warehouse, each as a table built\n"
+	 "under a temporary name and swapped in.\n",
+	 "seeds"},
+	{"snapshot", false, false, true,
+	 "Runs the snapshots (SCD type 2): each current row whose record changed is\n"
+	 "closed and its new version inserted.\n",
+	 "snapshots"},
+};
+
+static void usage(FILE *f, const node_command *c)
+{
+	fprintf(f,
+		"usage: sluice %s [options]\n\n%s\n"
+		"The project is --project-dir (default: the current folder): sluice.yml,\n"
+		"else dbt_project.yml with the profiles.yml dbt would use.\n\n"
+		"options:\n"
+		"  --project-dir DIR   the project folder (default: .)\n"
+		"  --profiles-dir DIR  where profiles.yml is (dbt projects; default:\n"
+		"                      $DBT_PROFILES_DIR, the project folder, ~/.dbt/)\n"
+		"  -t, --target NAME   the target (profile output) to build in\n"
+		"  -s, --select SEL    only these nodes: names (globs allowed), +SEL, SEL+,\n"
+		"                      N+SEL, SEL+N, @SEL, tag:, path:, source:,\n"
+		"                      resource_type:, config.KEY:VALUE, fqn:, package:;\n"
+		"                      spaces separate a union, commas intersect\n"
+		"                      (-m/--models is the same)\n"
+		"  --exclude SEL       leave these out (same syntax)\n"
+		"  --vars YAML         variables for var() ('{key: value}')\n"
+		"  --full-refresh      rebuild incremental models and re-extract sources\n"
+		"  --threads N         nodes at once (default: the target's threads, else\n"
+		"                      the machine's cores)\n"
+		"  -x, --fail-fast     the first failure cancels the rest of the run\n"
+		"  --logical-date D    the run's logical date (YYYY-MM-DD or ISO-8601)\n"
+		"  --resume RUN_ID     rerun only what did not succeed in that run\n"
+		"  --help              this text\n\n"
+		"Prints one line per node as it ends (\"1 of 3 OK created sql view model\n"
+		"main.stg_orders ... [CREATE VIEW in 0.01s]\"), then \"Completed\n"
+		"successfully\" or \"Completed with N errors\" with each failure.\n\n"
+		"Exit status: 0 success, 1 a node or task failed (what depends on it was\n"
+		"skipped), 2 a usage or configuration error (a template error, a\n"
+		"selection that matches nothing), 130 / 143 cancelled by Ctrl-C / SIGTERM.\n",
+		c->name, c->does);
+}
+
+static int node_command_run(int argc, char **argv, const node_command *cmd)
+{
+	static const struct option longopts[] = {
+		SL_CLI_COMMON_LONGOPTS,
+		{"logical-date", required_argument, NULL, 'd'},
+		{"resume", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	sl_cli_common o = {.dir = "."};
+	const char *resume = NULL, *date = NULL;
+	int64_t at = 0;
+	int c;
+	sl_error err = SL_ERROR_INIT;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, SL_CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		int taken = sl_cli_common_opt(cmd->name, c, optarg, &o);
+		if (taken < 0)
+			return 2;
+		if (taken)
+			continue;
+		switch (c) {
+		case 'd':
+			date = optarg;
+			if (sl_cli_parse_when(cmd->name, "--logical-date", optarg, &at) < 0)
+				return 2;
+			break;
+		case 'r': resume = optarg; break;
+		case 'h': usage(stdout, cmd); return 0;
+		default:
+			return sl_cli_usage_error(cmd->name, "unknown or incomplete option '%s'; see "
+						  "`sluice %s --help`", argv[optind - 1],
+						  cmd->name);
+		}
+	}
+	if (optind < argc)
+		return sl_cli_usage_error(cmd->name, "unexpected argument '%s'", argv[optind]);
+	if (resume && (o.select.n || o.exclude.n || o.full_refresh || date))
+		return sl_cli_usage_error(cmd->name, "--resume reruns run %s with its own "
+					  "selection, logical date and --full-refresh; drop %s",
+					  resume, o.select.n ? "--select" : o.exclude.n ? "--exclude"
+					  : o.full_refresh ? "--full-refresh" : "--logical-date");
+
+	sl_cli_project cp;
+	int status = sl_cli_project_open(&cp, &o);
+	if (status) {
+		sl_cli_project_close(&cp);
+		return status;
+	}
+	bool tables = !cp.dbt && (strcmp(cmd->name, "run") == 0 || strcmp(cmd->name, "build") == 0);
+	sl_cli_progress ps = {sl_cli_is_tty(), false, PTHREAD_MUTEX_INITIALIZER};
+	sl_cancel cancel;
+	sl_cancel_init(&cancel, NULL);
+	sl_run_opts ro = {
+		.command = cmd->name, .target = o.target, .extract = tables, .load = tables,
+		.full_refresh = o.full_refresh, .select = o.select.items, .nselect = o.select.n,
+		.exclude = o.exclude.items, .nexclude = o.exclude.n, .threads = cp.threads,
+		.fail_fast = o.fail_fast, .cancel = &cancel, .logical_date = at, .resume = resume,
+		.models = cp.m, .run_models = cmd->models, .run_seeds = cmd->seeds,
+		.run_snapshots = cmd->snapshots, .upstream_sources = tables,
+		.on_node = sl_cli_print_node_line,
+		.on_progress = sl_cli_on_progress, .progress_ctx = &ps,
+	};
+	sl_run_result res;
+	sl_cli_signals_install(&cancel);
+	int rc = sl_engine_run(cp.p, &ro, &res, &err);
+	sl_cli_signals_restore();
+	int sig = sl_cli_signal_received();
+	if (ps.shown)
+		fprintf(stderr, "\r\033[K");
+	bool dbt = cp.dbt;
+	sl_cli_project_close(&cp);
+	if (rc < 0)
+		return sl_cli_fail_models(&err);
+	if (res.tasks == 0) {
+		if (!dbt && strcmp(cmd->name, "run") == 0)
+			printf("no source tables: add a source in sources/ (see `%s demo` for an "
+			       "example)\n", sl_cli_prog());
+		else
+			printf("Nothing to do: the project has no %s.\n", cmd->nothing);
+		sl_run_result_free(&res);
+		return 0;
+	}
+	if (res.n > 0)
+		sl_cli_print_tables(&res, cmd->name, true, true);
+	if (res.nnodes > 0) {
+		sl_cli_print_nodes_summary(&res);
+		if ((res.nodes_failed || res.nodes_skipped || res.nodes_cancelled) && !res.failed &&
+		    !res.tables_cancelled && !res.cancelled)
+			printf("to rerun what did not succeed: %s %s --resume %s\n", sl_cli_prog(),
+			       cmd->name, res.run_id);
+	}
+	status = res.failed || res.tables_cancelled || res.nodes_failed || res.nodes_skipped ||
+			 res.nodes_cancelled ? 1 : 0;
+	if (res.cancelled && sig) {
+		printf("cancelled by %s\n", sig == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM");
+		status = 128 + sig;
+	}
+	sl_run_result_free(&res);
+	return status;
+}
+
+int sl_cmd_build(int argc, char **argv) { return node_command_run(argc, argv, &commands[0]); }
+int sl_cmd_run(int argc, char **argv) { return node_command_run(argc, argv, &commands[1]); }
+int sl_cmd_seed(int argc, char **argv) { return node_command_run(argc, argv, &commands[2]); }
+int sl_cmd_snapshot(int argc, char **argv) { return node_command_run(argc, argv, &commands[3]); }

@@ -1,0 +1,340 @@
+/*
+ * models_tasks.c: models, seeds and snapshots as tasks of the run's graph
+ * — one task per node of the SQL project, waiting for the nodes it refs
+ * and for the load tasks of the sources it reads — and the task kinds that
+ * build them: each attempt takes a warehouse connection of its own (from a
+ * small pool of idle ones, so a thread reuses its connection across nodes)
+ * and calls sl_models_build with the attempt's cancellation token.
+ */
+#include "engine/engine_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool engine_is_table_task(const sl_task *t)
+{
+	return t->kind == &sl_engine_extract_kind || t->kind == &sl_engine_load_kind;
+}
+
+static bool is_node_kind(const sl_task_kind *k)
+{
+	return k == &sl_engine_model_kind || k == &sl_engine_seed_kind ||
+	       k == &sl_engine_snapshot_kind;
+}
+
+bool sl_engine_task_is_placeholder(const sl_task *t)
+{
+	if (t->kind == &sl_engine_source_kind)
+		return true;
+	return is_node_kind(t->kind) && t->data && ((const engine_node *)t->data)->placeholder;
+}
+
+int sl_engine_task_node(const sl_task *t)
+{
+	return is_node_kind(t->kind) && t->data ? ((const engine_node *)t->data)->index : -1;
+}
+
+/* "package.folder.name": the folders between the resource folder (the
+ * path's first part) and the file. */
+static char *node_fqn(sl_arena *a, const sl_node *n)
+{
+	sl_buf b = SL_BUF_INIT;
+	sl_buf_puts(&b, n->package ? n->package : "");
+	const char *p = n->path ? strchr(n->path, '/') : NULL;
+	while (p) {
+		const char *next = strchr(p + 1, '/');
+		if (!next)
+			break;
+		sl_buf_putc(&b, '.');
+		sl_buf_append(&b, p + 1, (size_t)(next - p - 1));
+		p = next;
+	}
+	sl_buf_putc(&b, '.');
+	sl_buf_puts(&b, n->name);
+	char *out = b.data ? sl_arena_strdup(a, b.data) : NULL;
+	sl_buf_free(&b);
+	return out;
+}
+
+static const char *node_relation(sl_arena *a, const sl_node *n)
+{
+	return sl_arena_sprintf(a, "warehouse:%s.%s", n->schema ? n->schema : "",
+				n->alias ? n->alias : n->name);
+}
+
+static const sl_task_kind *node_kind(const sl_node *n)
+{
+	switch (n->type) {
+	case SL_NODE_SEED: return &sl_engine_seed_kind;
+	case SL_NODE_SNAPSHOT: return &sl_engine_snapshot_kind;
+	default: return &sl_engine_model_kind;
+	}
+}
+
+/* The task a node reading source "s.t" waits for: load:s.t, else
+ * extract:s.t, else a source placeholder (added once). */
+static int source_task(sl_dag *g, const sl_project *p, const char *st, sl_error *err)
+{
+	char *id = sl_engine_printf("load:%s", st);
+	int i = id ? sl_dag_find(g, id) : -1;
+	sl_free(id);
+	if (i >= 0)
+		return i;
+	if ((id = sl_engine_printf("extract:%s", st)) && (i = sl_dag_find(g, id)) >= 0) {
+		sl_free(id);
+		return i;
+	}
+	sl_free(id);
+	id = sl_engine_printf("source.%s.%s", p->name ? p->name : "project", st);
+	if (!id)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	if ((i = sl_dag_find(g, id)) >= 0) {
+		sl_free(id);
+		return i;
+	}
+	char src[256];
+	const char *dot = strchr(st, '.');
+	snprintf(src, sizeof src, "%.*s", dot ? (int)(dot - st) : (int)strlen(st), st);
+	char *rel = sl_engine_printf("source:%s", st);
+	const char *writes[] = {rel};
+	sl_task t = {
+		.kind = &sl_engine_source_kind,
+		.id = id,
+		.node = st,
+		.source = src,
+		.package = p->name,
+		.writes = writes,
+		.nwrites = rel ? 1 : 0,
+		.retry_delay = 10,
+	};
+	i = rel ? sl_dag_add(g, &t, err) : sl_error_set(err, SL_ENOMEM, "out of memory");
+	sl_free(id);
+	sl_free(rel);
+	return i;
+}
+
+/* The relation a node reads from source "s.t": the load's table, or the
+ * placeholder's "source:s.t". */
+static const char *source_relation(const sl_dag *g, int task)
+{
+	const sl_task *t = &g->tasks[task];
+	return t->nwrites > 0 ? t->writes[0] : t->node;
+}
+
+int sl_engine_graph(sl_dag *g, const sl_project *p, const sl_graph_opts *o, sl_error *err)
+{
+	int rc = sl_engine_dag(g, p, o->target, o->extract, o->load, err);
+	if (rc < 0 || o->nnodes == 0)
+		return rc;
+	sl_arena *a = &g->arena;
+	int *task_of = sl_calloc((size_t)o->nnodes, sizeof *task_of);
+	if (!task_of)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i < o->nnodes && rc >= 0; i++) {
+		const sl_node *n = &o->nodes[i];
+		engine_node *en = sl_arena_alloc(a, sizeof *en);
+		const char *rel = node_relation(a, n);
+		char *fqn = node_fqn(a, n);
+		if (!en || !rel || !fqn) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			break;
+		}
+		en->models = o->models;
+		en->index = i;
+		en->placeholder = n->type == SL_NODE_MODEL && n->materialized == SL_MAT_EPHEMERAL;
+		const char *writes[] = {rel};
+		sl_task t = {
+			.kind = node_kind(n),
+			.id = n->unique_id,
+			.node = n->name,
+			.path = n->path,
+			.fqn = fqn,
+			.package = n->package,
+			.tags = n->tags,
+			.ntags = n->ntags,
+			.config = n->config,
+			.nconfig = n->nconfig,
+			.writes = writes,
+			.nwrites = en->placeholder ? 0 : 1,
+			.retry_delay = 10,
+			.data = en,
+		};
+		rc = task_of[i] = sl_dag_add(g, &t, err);
+	}
+	/* What each node reads and waits for, once every node is in. */
+	for (int i = 0; i < o->nnodes && rc >= 0; i++) {
+		const sl_node *n = &o->nodes[i];
+		int nr = n->ndepends_on + n->nsources;
+		const char **reads = sl_arena_alloc(a, sizeof *reads * (size_t)(nr ? nr : 1));
+		int m = 0;
+		if (!reads) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			break;
+		}
+		for (int d = 0; d < n->ndepends_on && rc >= 0; d++) {
+			int up = sl_dag_find(g, n->depends_on[d]);
+			if (up < 0)
+				continue; /* disabled, or not a node that builds */
+			rc = sl_dag_depend(g, task_of[i], up, err);
+			const sl_task *ut = &g->tasks[up];
+			if (ut->nwrites > 0)
+				reads[m++] = ut->writes[0];
+		}
+		for (int s = 0; s < n->nsources && rc >= 0; s++) {
+			int up = source_task(g, p, n->sources[s], err);
+			if (up < 0) {
+				rc = up;
+				break;
+			}
+			reads[m++] = source_relation(g, up);
+			rc = sl_dag_depend(g, task_of[i], up, err);
+		}
+		if (rc >= 0) {
+			/* Adding source placeholders may have moved the tasks. */
+			sl_task *t = &g->tasks[task_of[i]];
+			t->reads = reads;
+			t->nreads = m;
+		}
+	}
+	sl_free(task_of);
+	if (rc < 0)
+		return rc;
+	return sl_dag_check(g, err);
+}
+
+int sl_engine_model_sources(const sl_project *p, const char *target, sl_arena *a,
+			    sl_model_source **out, int *n, sl_error *err)
+{
+	const sl_target *tg = sl_project_target(p, target);
+	const char *raw = tg && tg->raw_schema ? tg->raw_schema : "raw";
+	int total = 0, m = 0;
+	*out = NULL;
+	*n = 0;
+	for (int s = 0; s < p->nsources; s++)
+		total += p->sources[s].ntables;
+	if (total == 0)
+		return 0;
+	sl_model_source *v = sl_arena_alloc(a, sizeof *v * (size_t)total);
+	if (!v)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int s = 0; s < p->nsources; s++) {
+		for (int t = 0; t < p->sources[s].ntables; t++) {
+			char *id = sl_wh_raw_table_name(p->sources[s].name, p->sources[s].tables[t].name);
+			v[m].source = p->sources[s].name;
+			v[m].table = p->sources[s].tables[t].name;
+			v[m].schema = raw;
+			v[m].identifier = id ? sl_arena_strdup(a, id) : NULL;
+			sl_free(id);
+			if (!v[m++].identifier)
+				return sl_error_set(err, SL_ENOMEM, "out of memory");
+		}
+	}
+	*out = v;
+	*n = m;
+	return 0;
+}
+
+/* ------------------------------------------------------------ running */
+
+/* An idle connection of the run, or a new one. */
+static int pool_take(engine_exec *x, sl_wh **out, sl_error *err)
+{
+	*out = NULL;
+	pthread_mutex_lock(&x->pool_mu);
+	if (x->nidle > 0)
+		*out = x->idle[--x->nidle];
+	pthread_mutex_unlock(&x->pool_mu);
+	if (*out)
+		return 0;
+	sl_wh_config c;
+	sl_engine_wh_config(x->target, &c);
+	int rc = sl_wh_open(out, &c, err);
+	if (rc < 0)
+		sl_error_prefix(err, "target %s: ", x->target->name);
+	return rc;
+}
+
+/* Gives wh back for the next attempt; closes it when it cannot be kept. */
+static void pool_give(engine_exec *x, sl_wh *wh, bool healthy)
+{
+	if (!wh)
+		return;
+	if (healthy && !sl_wh_in_transaction(wh)) {
+		pthread_mutex_lock(&x->pool_mu);
+		bool kept = false;
+		if (x->nidle == x->capidle) {
+			int cap = x->capidle ? x->capidle * 2 : 8;
+			sl_wh **v = sl_realloc(x->idle, sizeof *v * (size_t)cap);
+			if (v) {
+				x->idle = v;
+				x->capidle = cap;
+			}
+		}
+		if (x->nidle < x->capidle) {
+			x->idle[x->nidle++] = wh;
+			kept = true;
+		}
+		pthread_mutex_unlock(&x->pool_mu);
+		if (kept)
+			return;
+	}
+	sl_wh_close(wh);
+}
+
+void engine_pool_close(engine_exec *x)
+{
+	for (int i = 0; i < x->nidle; i++)
+		sl_wh_close(x->idle[i]);
+	sl_free(x->idle);
+	x->idle = NULL;
+	x->nidle = x->capidle = 0;
+	if (x->pool_init)
+		pthread_mutex_destroy(&x->pool_mu);
+	x->pool_init = false;
+}
+
+static int node_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_outcome *out,
+		    sl_error *err)
+{
+	engine_exec *x = ctx;
+	const engine_node *en = task->data;
+	int ri = x->node_result ? x->node_result[task - x->graph->tasks] : -1;
+	sl_node_run *r = ri >= 0 ? &x->res->nodes[ri] : NULL;
+	sl_node_result nr;
+	sl_wh *wh = NULL;
+	int rc;
+
+	memset(&nr, 0, sizeof nr);
+	nr.rows = -1;
+	if (!en || !en->models)
+		return sl_error_set(err, SL_EINTERNAL, "%s: the graph was not made to run",
+				    task->id);
+	int why = sl_cancelled(cancel);
+	if (why)
+		return sl_error_set(err, why, "%s before it started",
+				    why == SL_ETIMEOUT ? "timed out" : "cancelled");
+	rc = pool_take(x, &wh, err);
+	if (rc == 0)
+		rc = sl_models_build(en->models, en->index, wh, cancel, &nr, err);
+	pool_give(x, wh, rc == 0);
+	if (r && rc == 0) {
+		r->build = nr.build;
+		r->rows = nr.rows;
+	}
+	out->rows = nr.rows > 0 ? nr.rows : 0;
+	out->bytes = 0;
+	out->noop = false;
+	return rc;
+}
+
+static int source_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_outcome *out,
+		      sl_error *err)
+{
+	out->noop = true;
+	return 0;
+}
+
+const sl_task_kind sl_engine_model_kind = {.name = "model", .run = node_run};
+const sl_task_kind sl_engine_seed_kind = {.name = "seed", .run = node_run};
+const sl_task_kind sl_engine_snapshot_kind = {.name = "snapshot", .run = node_run};
+const sl_task_kind sl_engine_source_kind = {.name = "source", .run = source_run};

@@ -1,0 +1,247 @@
+/*
+ * models_properties.c: properties YAML files (models:, seeds:, snapshots:,
+ * sources:, macros: and the rest dbt allows) — each entry's config: for
+ * config resolution, sources with their schema, database and identifier,
+ * snapshots in the YAML form (relation: + config:) — and docs blocks of
+ * .md files. Columns, tests and descriptions are read past: quality/ runs
+ * the tests.
+ */
+#include "models/models_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int oom(sl_error *err) { return sl_error_set(err, SL_ENOMEM, "out of memory"); }
+
+static int line_of_node(yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 1; }
+
+static int add_props(sl_models *m, const m_props *p, sl_error *err)
+{
+	if (m->nprops == m->capprops) {
+		int cap = m->capprops ? m->capprops * 2 : 64;
+		m_props *nv = sl_realloc(m->props, sizeof *nv * (size_t)cap);
+		if (!nv)
+			return oom(err);
+		m->props = nv;
+		m->capprops = cap;
+	}
+	m->props[m->nprops++] = *p;
+	return 0;
+}
+
+static int add_source(sl_models *m, const m_source *s, sl_error *err)
+{
+	for (int i = 0; i < m->nsources; i++)
+		if (strcmp(m->sources[i].source, s->source) == 0 &&
+		    strcmp(m->sources[i].table, s->table) == 0)
+			return sl_error_set(err, SL_ECONFIG, "%s: source %s.%s is declared twice "
+					    "(also in %s); declare it once", s->file, s->source,
+					    s->table, m->sources[i].file ? m->sources[i].file : "the project");
+	if (m->nsources == m->capsources) {
+		int cap = m->capsources ? m->capsources * 2 : 32;
+		m_source *nv = sl_realloc(m->sources, sizeof *nv * (size_t)cap);
+		if (!nv)
+			return oom(err);
+		m->sources = nv;
+		m->capsources = cap;
+	}
+	m->sources[m->nsources++] = *s;
+	return 0;
+}
+
+static int read_sources(sl_models *m, yaml_document_t *doc, yaml_node_t *list,
+			const char *rel, sl_error *err)
+{
+	if (list->type != YAML_SEQUENCE_NODE)
+		return sl_error_set(err, SL_ECONFIG, "%s:%d: \"sources\" must be a list of sources "
+				    "(- name: ...)", rel, line_of_node(list));
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	     it < list->data.sequence.items.top; it++) {
+		yaml_node_t *s = yaml_document_get_node(doc, *it);
+		const char *name = m_yaml_str(m_yaml_get(doc, s, "name"));
+		if (!name)
+			return sl_error_set(err, SL_ECONFIG, "%s:%d: every source needs a name",
+					    rel, line_of_node(s));
+		const char *schema = m_yaml_str(m_yaml_get(doc, s, "schema"));
+		const char *db = m_yaml_str(m_yaml_get(doc, s, "database"));
+		yaml_node_t *tables = m_yaml_get(doc, s, "tables");
+		if (!tables || tables->type != YAML_SEQUENCE_NODE)
+			continue;
+		for (yaml_node_item_t *ti = tables->data.sequence.items.start;
+		     ti < tables->data.sequence.items.top; ti++) {
+			yaml_node_t *t = yaml_document_get_node(doc, *ti);
+			const char *tname = m_yaml_str(m_yaml_get(doc, t, "name"));
+			if (!tname)
+				return sl_error_set(err, SL_ECONFIG, "%s:%d: every table of source "
+						    "\"%s\" needs a name", rel, line_of_node(t),
+						    name);
+			const char *ident = m_yaml_str(m_yaml_get(doc, t, "identifier"));
+			const char *tschema = m_yaml_str(m_yaml_get(doc, t, "schema"));
+			m_source src = {
+				.source = m_strdup(m, name),
+				.table = m_strdup(m, tname),
+				.database = m_strdup(m, db),
+				.schema = m_strdup(m, tschema ? tschema : schema ? schema : name),
+				.identifier = m_strdup(m, ident ? ident : tname),
+				.file = m_strdup(m, rel),
+			};
+			if (!src.source || !src.table || !src.schema || !src.identifier)
+				return oom(err);
+			int rc = add_source(m, &src, err);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* A snapshot in the YAML form: relation: ref('x') or source('s', 't'). */
+static int yaml_snapshot(sl_models *m, m_package *pkg, const char *path, const char *rel,
+			 const char *name, const char *relation, sl_error *err)
+{
+	m_node *n = sl_arena_alloc(&m->arena, sizeof *n);
+	if (!n)
+		return oom(err);
+	memset(n, 0, sizeof *n);
+	n->pkg = pkg;
+	n->pub.type = SL_NODE_SNAPSHOT;
+	n->pub.name = m_strdup(m, name);
+	n->pub.package = pkg->name;
+	n->pub.path = m_strdup(m, rel);
+	n->pub.unique_id = sl_arena_sprintf(&m->arena, "snapshot.%s.%s", pkg->name, name);
+	n->file = m_strdup(m, path);
+	n->fqn_path = m_strdup(m, name);
+	n->enabled = true;
+	n->props_cfg.type = SL_TPL_UNDEFINED;
+	n->file_cfg = sl_tpl_dict_new(&m->arena);
+	n->text = sl_arena_sprintf(&m->arena, "select * from {{ %s }}", relation);
+	if (!n->pub.name || !n->pub.path || !n->pub.unique_id || !n->file || !n->fqn_path ||
+	    !n->text || n->file_cfg.type != SL_TPL_DICT)
+		return oom(err);
+	return m_add_node(m, n, err);
+}
+
+static int read_entries(sl_models *m, m_package *pkg, yaml_document_t *doc, yaml_node_t *list,
+			sl_node_type type, const char *key, const char *path, const char *rel,
+			sl_error *err)
+{
+	if (list->type != YAML_SEQUENCE_NODE)
+		return sl_error_set(err, SL_ECONFIG, "%s:%d: \"%s\" must be a list of entries "
+				    "(- name: ...)", rel, line_of_node(list), key);
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	     it < list->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(doc, *it);
+		const char *name = m_yaml_str(m_yaml_get(doc, e, "name"));
+		if (!name)
+			return sl_error_set(err, SL_ECONFIG, "%s:%d: every entry of \"%s\" needs a "
+					    "name", rel, line_of_node(e), key);
+		yaml_node_t *cfg = m_yaml_get(doc, e, "config");
+		if (cfg && cfg->type != YAML_MAPPING_NODE &&
+		    !(cfg->type == YAML_SCALAR_NODE && !*m_yaml_str(cfg)))
+			return sl_error_set(err, SL_ECONFIG, "%s:%d: \"config\" of \"%s\" must be a "
+					    "mapping of configs (materialized: table, ...)", rel,
+					    line_of_node(cfg), name);
+		m_props p = {
+			.type = type,
+			.pkg = pkg,
+			.name = m_strdup(m, name),
+			.file = m_strdup(m, rel),
+			.line = line_of_node(e),
+		};
+		p.cfg.type = SL_TPL_UNDEFINED;
+		if (cfg && cfg->type == YAML_MAPPING_NODE)
+			p.cfg = m_yaml_value(doc, cfg, &m->arena);
+		if (!p.name || !p.file)
+			return oom(err);
+		int rc = add_props(m, &p, err);
+		if (rc < 0)
+			return rc;
+		const char *relation = m_yaml_str(m_yaml_get(doc, e, "relation"));
+		if (type == SL_NODE_SNAPSHOT && relation &&
+		    (rc = yaml_snapshot(m, pkg, path, rel, name, relation, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int m_read_properties(sl_models *m, m_package *pkg, const char *path, const char *rel,
+		      sl_error *err)
+{
+	yaml_document_t doc;
+	int rc = m_yaml_load(&doc, path, rel, err);
+	if (rc < 0)
+		return rc;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (!root || root->type != YAML_MAPPING_NODE)
+		goto done;
+	static const struct {
+		const char *key;
+		sl_node_type type;
+	} kinds[] = {{"models", SL_NODE_MODEL}, {"seeds", SL_NODE_SEED},
+		     {"snapshots", SL_NODE_SNAPSHOT}};
+	for (size_t i = 0; i < 3 && rc == 0; i++) {
+		yaml_node_t *l = m_yaml_get(&doc, root, kinds[i].key);
+		if (l && !(l->type == YAML_SCALAR_NODE && !*m_yaml_str(l)))
+			rc = read_entries(m, pkg, &doc, l, kinds[i].type, kinds[i].key, path, rel,
+					  err);
+	}
+	yaml_node_t *src = m_yaml_get(&doc, root, "sources");
+	if (rc == 0 && src && !(src->type == YAML_SCALAR_NODE && !*m_yaml_str(src)))
+		rc = read_sources(m, &doc, src, rel, err);
+done:
+	yaml_document_delete(&doc);
+	return rc;
+}
+
+/* --------------------------------------------------------------- docs */
+
+int m_read_docs(sl_models *m, const char *path, sl_error *err)
+{
+	sl_buf b = SL_BUF_INIT;
+	int rc = sl_file_read_all(&b, path, 16u << 20, err);
+	if (rc < 0)
+		return rc;
+	if (m->docs.type != SL_TPL_DICT) {
+		m->docs = sl_tpl_dict_new(&m->arena);
+		if (m->docs.type != SL_TPL_DICT) {
+			sl_buf_free(&b);
+			return oom(err);
+		}
+	}
+	const char *p = b.data ? b.data : "";
+	for (;;) {
+		const char *q = strstr(p, "{%");
+		if (!q)
+			break;
+		const char *s = q + 2 + (q[2] == '-');
+		s += strspn(s, " \t");
+		if (strncmp(s, "docs", 4) != 0 || !strchr(" \t", s[4])) {
+			p = q + 2;
+			continue;
+		}
+		s += 4;
+		s += strspn(s, " \t");
+		size_t nl = strcspn(s, " \t-%");
+		const char *end = strstr(s, "%}");
+		const char *close = end ? strstr(end, "enddocs") : NULL;
+		if (!end || !close)
+			break;
+		const char *body = end + 2;
+		const char *bend = close;
+		while (bend > body && bend[-1] != '{')
+			bend--;
+		if (bend > body)
+			bend--;
+		char *name = sl_arena_strndup(&m->arena, s, nl);
+		sl_tpl_value text = sl_tpl_string(&m->arena, body, (size_t)(bend - body));
+		if (!name || text.type != SL_TPL_STRING ||
+		    sl_tpl_dict_set(&m->arena, m->docs.u.dict, name, text) < 0) {
+			rc = oom(err);
+			break;
+		}
+		p = close + 7;
+	}
+	sl_buf_free(&b);
+	return rc;
+}

@@ -1,0 +1,443 @@
+/* test_models.c: dbt-layout projects — discovery, configs resolved as dbt
+ * resolves them, the graph and its errors, compiled SQL exactly, and
+ * building into a real SQLite file end to end. Projects are written into
+ * a fresh folder per test. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "models/models.h"
+#include "project/project.h"
+#include "sources/sources.h"
+#include "warehouse/warehouse.h"
+
+#include "../lib/unit_tmp.h"
+
+/* Writes tmp/rel, creating its folders. */
+static void put(const char *rel, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", tmp, rel);
+	for (char *p = path + strlen(tmp) + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *slurp(const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", tmp, rel);
+	sl_buf b = SL_BUF_INIT;
+	sl_error err = SL_ERROR_INIT;
+	if (sl_file_read_all(&b, path, 0, &err) < 0)
+		fail_msg("%s", err.message);
+	return b.data ? sl_buf_detach(&b) : sl_strdup("");
+}
+
+typedef struct proj {
+	sl_project *p;
+	sl_models *m;
+} proj;
+
+static void base_project(void)
+{
+	put("dbt_project.yml", "name: shop\nprofile: shop\nvars:\n  min_amount: 10\n"
+			       "models:\n  shop:\n    +materialized: view\n    marts:\n"
+			       "      +materialized: table\n      +schema: marts\n"
+			       "      +tags: ['nightly']\n");
+	put("profiles.yml", "shop:\n  target: dev\n  outputs:\n"
+			    "    dev: {type: sqlite, schema: main, path: warehouse.db, threads: 3}\n");
+}
+
+static int open_models(proj *pr, const char *vars, bool full_refresh, sl_error *err)
+{
+	memset(pr, 0, sizeof *pr);
+	int rc = sl_project_open(&pr->p, tmp, NULL, NULL, err);
+	if (rc < 0)
+		return rc;
+	sl_models_opts o = {0};
+	o.project_dir = tmp;
+	o.project = pr->p;
+	o.target = sl_project_target(pr->p, NULL);
+	o.vars_yaml = vars;
+	o.full_refresh = full_refresh;
+	o.invocation_id = "inv-1";
+	o.run_started_at = "2024-05-01T10:00:00Z";
+	return sl_models_open(&pr->m, &o, err);
+}
+
+static void open_ok(proj *pr, const char *vars)
+{
+	sl_error err = SL_ERROR_INIT;
+	if (open_models(pr, vars, false, &err) < 0)
+		fail_msg("open failed: %s", err.message);
+}
+
+static const char *open_fails(proj *pr, sl_error *err)
+{
+	int rc = open_models(pr, NULL, false, err);
+	if (rc == 0)
+		fail_msg("expected an error");
+	sl_project_free(pr->p);
+	return err->message;
+}
+
+static void close_proj(proj *pr)
+{
+	sl_models_free(pr->m);
+	sl_project_free(pr->p);
+}
+
+static const sl_node *node(proj *pr, const char *id)
+{
+	int i = sl_models_find(pr->m, id);
+	if (i < 0)
+		fail_msg("no node %s", id);
+	return sl_models_node(pr->m, i);
+}
+
+static char *compile(proj *pr, const char *id, sl_wh *wh)
+{
+	char *sql = NULL;
+	sl_error err = SL_ERROR_INIT;
+	if (sl_models_compile(pr->m, sl_models_find(pr->m, id), wh, true, &sql, &err) < 0)
+		fail_msg("compile %s: %s", id, err.message);
+	return sql;
+}
+
+static void assert_compiles(proj *pr, const char *id, const char *want)
+{
+	char *sql = compile(pr, id, NULL);
+	assert_string_equal(sql, want);
+	sl_free(sql);
+}
+
+static const char *config_of(const sl_node *n, const char *key)
+{
+	size_t k = strlen(key);
+	for (int i = 0; i < n->nconfig; i++)
+		if (strncmp(n->config[i], key, k) == 0 && n->config[i][k] == '=')
+			return n->config[i] + k + 1;
+	return NULL;
+}
+
+/* ref, source, var, config, this, target, is_incremental at compile
+ * without a warehouse, ephemerals as CTEs, tags accumulated. */
+static void test_compile_exact_sql(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/staging/sources.yml",
+	    "version: 2\nsources:\n  - name: shop\n    schema: raw\n    tables:\n"
+	    "      - name: orders\n        identifier: raw_orders\n      - name: customers\n"
+	    "models:\n  - name: stg_orders\n    description: staged\n    columns:\n"
+	    "      - name: id\n        tests: [unique, not_null]\n");
+	put("models/staging/stg_orders.sql",
+	    "select * from {{ source('shop', 'orders') }} where amount > {{ var('min_amount') }}");
+	put("models/marts/orders.sql",
+	    "{{ config(materialized='incremental', unique_key='id', tags=['finance']) }}\n"
+	    "select * from {{ ref('stg_orders') }}\n"
+	    "{% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}");
+	put("models/marts/eph.sql", "{{ config(materialized='ephemeral') }}\nselect 1 as one");
+	put("models/marts/eph2.sql",
+	    "{{ config(materialized='ephemeral') }}\nselect one from {{ ref('eph') }}");
+	put("models/marts/uses_eph.sql", "select * from {{ ref('eph2') }}, {{ ref('eph') }}");
+	put("models/marts/with_cte.sql",
+	    "-- note\nwith x as (select * from {{ ref('eph') }}) select * from x");
+	put("models/info.sql",
+	    "select '{{ target.name }}' as t, '{{ target.type }}' as ty, {{ target.threads }} "
+	    "as th, '{{ invocation_id }}' as i, '{{ var(\"who\", \"nobody\") }}' as w, "
+	    "'{{ env_var(\"SL_TEST_NO_SUCH\", \"d\") }}' as e, {{ execute }} as x, "
+	    "'{{ this }}' as me");
+	proj pr;
+	open_ok(&pr, "{who: cli}");
+	assert_int_equal(sl_models_count(pr.m), 7);
+	assert_compiles(&pr, "model.shop.stg_orders",
+			"select * from \"raw\".\"raw_orders\" where amount > 10");
+	assert_compiles(&pr, "model.shop.orders", "\nselect * from \"main\".\"stg_orders\"\n");
+	assert_compiles(&pr, "model.shop.uses_eph",
+			"with __dbt__cte__eph as (\n\nselect 1 as one\n),  __dbt__cte__eph2 as "
+			"(\n\nselect one from __dbt__cte__eph\n)select * from __dbt__cte__eph2, "
+			"__dbt__cte__eph");
+	assert_compiles(&pr, "model.shop.with_cte",
+			"-- note\nwith __dbt__cte__eph as (\n\nselect 1 as one\n), x as (select "
+			"* from __dbt__cte__eph) select * from x");
+	assert_compiles(&pr, "model.shop.info",
+			"select 'dev' as t, 'sqlite' as ty, 3 as th, 'inv-1' as i, 'cli' as w, "
+			"'d' as e, True as x, '\"main\".\"info\"' as me");
+
+	const sl_node *o = node(&pr, "model.shop.orders");
+	assert_int_equal(o->type, SL_NODE_MODEL);
+	assert_int_equal(o->materialized, SL_MAT_INCREMENTAL);
+	assert_string_equal(o->schema, "main_marts");
+	assert_string_equal(o->alias, "orders");
+	assert_string_equal(o->path, "models/marts/orders.sql");
+	assert_string_equal(o->package, "shop");
+	assert_int_equal(o->ntags, 2);
+	assert_string_equal(o->tags[0], "nightly");
+	assert_string_equal(o->tags[1], "finance");
+	assert_int_equal(o->ndepends_on, 1);
+	assert_string_equal(o->depends_on[0], "model.shop.stg_orders");
+	assert_string_equal(config_of(o, "unique_key"), "id");
+	assert_string_equal(config_of(o, "tags"), "[\"nightly\",\"finance\"]");
+	const sl_node *s = node(&pr, "model.shop.stg_orders");
+	assert_int_equal(s->materialized, SL_MAT_VIEW);
+	assert_string_equal(s->schema, "main");
+	assert_int_equal(s->nsources, 1);
+	assert_string_equal(s->sources[0], "shop.orders");
+	assert_int_equal(node(&pr, "model.shop.eph")->materialized, SL_MAT_EPHEMERAL);
+	assert_int_equal(node(&pr, "model.shop.uses_eph")->ndepends_on, 2);
+
+	/* compile wrote target/compiled/<package>/<path> */
+	char *f = slurp("target/compiled/shop/models/staging/stg_orders.sql");
+	assert_string_equal(f, "select * from \"raw\".\"raw_orders\" where amount > 10");
+	sl_free(f);
+	close_proj(&pr);
+}
+
+/* project tree < properties YAML config: < config() in the file; enabled
+ * false removes a node; custom schema and alias; the disabled node's ref
+ * is an error. */
+static void test_config_precedence(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/marts/props.yml",
+	    "version: 2\nmodels:\n  - name: a\n    config:\n      materialized: view\n"
+	    "      alias: a_alias\n      tags: [props]\n"
+	    "  - name: b\n    config: {materialized: view, schema: other}\n"
+	    "  - name: off\n    config: {enabled: false}\n");
+	put("models/marts/a.sql", "select 1 as x");
+	put("models/marts/b.sql", "{{ config(materialized='incremental') }}select 2 as x");
+	put("models/marts/off.sql", "select 3 as x");
+	put("models/c.sql", "{{ config(schema='  spaced ') }}select * from {{ ref('a') }}");
+	proj pr;
+	open_ok(&pr, NULL);
+	assert_int_equal(sl_models_count(pr.m), 3);
+	assert_int_equal(sl_models_find(pr.m, "model.shop.off"), -1);
+	const sl_node *a = node(&pr, "model.shop.a");
+	assert_int_equal(a->materialized, SL_MAT_VIEW);
+	assert_string_equal(a->alias, "a_alias");
+	assert_string_equal(a->schema, "main_marts");
+	assert_int_equal(a->ntags, 2);
+	const sl_node *b = node(&pr, "model.shop.b");
+	assert_int_equal(b->materialized, SL_MAT_INCREMENTAL);
+	assert_string_equal(b->schema, "main_other");
+	const sl_node *c = node(&pr, "model.shop.c");
+	assert_int_equal(c->materialized, SL_MAT_VIEW);
+	assert_string_equal(c->schema, "main_spaced");
+	assert_compiles(&pr, "model.shop.c", "select * from \"main_marts\".\"a_alias\"");
+	close_proj(&pr);
+
+	put("models/d.sql", "select * from {{ ref('off') }}");
+	sl_error err = SL_ERROR_INIT;
+	const char *msg = open_fails(&pr, &err);
+	assert_string_equal(msg, "models/d.sql: ref('off') names model.shop.off, which is "
+				 "disabled; enable it or remove the ref");
+}
+
+static void test_ref_errors_and_cycles(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/orders.sql", "select 1 as id");
+	put("models/x.sql", "select *\nfrom   {{ ref('ordrs') }}");
+	proj pr;
+	sl_error err = SL_ERROR_INIT;
+	const char *msg = open_fails(&pr, &err);
+	assert_int_equal(err.code, SL_ECONFIG);
+	assert_string_equal(msg, "models/x.sql:2:11: ref('ordrs') not found; did you mean "
+				 "'orders'?");
+
+	put("models/x.sql", "select * from {{ source('shop', 'ordrs') }}");
+	put("models/src.yml", "sources:\n  - name: shop\n    tables: [{name: orders}]\n");
+	msg = open_fails(&pr, &err);
+	assert_string_equal(msg, "models/x.sql:1:18: source('shop', 'ordrs') not found; did you "
+				 "mean source('shop', 'orders')?");
+
+	put("models/x.sql", "select * from {{ ref('y') }}");
+	put("models/y.sql", "select * from {{ ref('z') }}");
+	put("models/z.sql", "select * from {{ ref('x') }}");
+	msg = open_fails(&pr, &err);
+	assert_string_equal(msg, "dependency cycle: model.shop.x -> model.shop.y -> model.shop.z "
+				 "-> model.shop.x; remove one of these refs");
+
+	put("models/z.sql", "select {{ var('nope') }}");
+	msg = open_fails(&pr, &err);
+	assert_string_equal(msg, "models/z.sql:1:11: Required var 'nope' not found in config; set "
+				 "it under vars: in dbt_project.yml or pass --vars '{nope: value}'");
+
+	put("models/z.sql", "select 1");
+	put("models/py.py", "def model(dbt, session): pass\n");
+	msg = open_fails(&pr, &err);
+	assert_string_equal(msg, "models/py.py: Python models are not supported by sluice; write "
+				 "the model in SQL");
+	remove(strcat(strcpy((char[600]){0}, tmp), "/models/py.py"));
+
+	put("models/z.sql", "select {{ unclosed");
+	msg = open_fails(&pr, &err);
+	assert_int_equal(err.code, SL_EFORMAT);
+	assert_non_null(strstr(msg, "models/z.sql:1:"));
+}
+
+/* Snapshots in both forms and seeds are nodes with their configs. */
+static void test_snapshots_and_seeds_discovered(void **state)
+{
+	(void)state;
+	base_project();
+	put("seeds/countries.csv", "code,name\nNL,Netherlands\n");
+	put("seeds/props.yml", "seeds:\n  - name: countries\n    config:\n"
+			       "      column_types: {code: varchar(2)}\n");
+	put("snapshots/orders_snap.sql",
+	    "{% snapshot orders_snapshot %}\n{{ config(target_schema='snapshots', "
+	    "unique_key='id', strategy='timestamp', updated_at='updated_at') }}\n"
+	    "select * from {{ ref('countries') }}\n{% endsnapshot %}\n");
+	put("snapshots/snaps.yml",
+	    "snapshots:\n  - name: yaml_snap\n    relation: ref('countries')\n    config:\n"
+	    "      schema: snaps\n      unique_key: code\n      strategy: check\n"
+	    "      check_cols: all\n");
+	proj pr;
+	open_ok(&pr, NULL);
+	assert_int_equal(sl_models_count(pr.m), 3);
+	const sl_node *seed = node(&pr, "seed.shop.countries");
+	assert_int_equal(seed->materialized, SL_MAT_SEED);
+	assert_string_equal(seed->schema, "main");
+	assert_string_equal(config_of(seed, "column_types"), "{\"code\":\"varchar(2)\"}");
+	const sl_node *s = node(&pr, "snapshot.shop.orders_snapshot");
+	assert_int_equal(s->materialized, SL_MAT_SNAPSHOT);
+	assert_string_equal(s->schema, "snapshots");
+	assert_string_equal(s->depends_on[0], "seed.shop.countries");
+	assert_compiles(&pr, "snapshot.shop.orders_snapshot",
+			"\n\nselect * from \"main\".\"countries\"\n");
+	const sl_node *y = node(&pr, "snapshot.shop.yaml_snap");
+	assert_string_equal(y->schema, "main_snaps");
+	assert_compiles(&pr, "snapshot.shop.yaml_snap", "select * from \"main\".\"countries\"");
+	close_proj(&pr);
+}
+
+/* ---------------------------------------------------------------- build */
+
+static sl_wh *open_wh(proj *pr)
+{
+	sl_wh_config c = SL_WH_CONFIG_INIT;
+	const sl_target *t = sl_project_target(pr->p, NULL);
+	c.type = t->type;
+	c.path = t->path_abs;
+	c.schema = t->schema;
+	sl_wh *wh = NULL;
+	sl_error err = SL_ERROR_INIT;
+	if (sl_wh_open(&wh, &c, &err) < 0)
+		fail_msg("%s", err.message);
+	return wh;
+}
+
+static void build(proj *pr, sl_wh *wh, const char *id, sl_node_result *res)
+{
+	sl_error err = SL_ERROR_INIT;
+	if (sl_models_build(pr->m, sl_models_find(pr->m, id), wh, NULL, res, &err) < 0)
+		fail_msg("build %s: %s", id, err.message);
+}
+
+static char *value(sl_wh *wh, const char *sql)
+{
+	char *v = NULL;
+	sl_error err = SL_ERROR_INIT;
+	if (sl_wh_query_value(wh, sql, &v, &err) < 0)
+		fail_msg("%s: %s", sql, err.message);
+	return v;
+}
+
+static void assert_value(sl_wh *wh, const char *sql, const char *want)
+{
+	char *v = value(wh, sql);
+	if (!want)
+		assert_null(v);
+	else
+		assert_string_equal(v ? v : "(null)", want);
+	sl_free(v);
+}
+
+/* Seeds, a view, a table, an incremental model (two runs), hooks and a
+ * snapshot, built into a SQLite file; rows checked. */
+static void test_build_sqlite_end_to_end(void **state)
+{
+	(void)state;
+	base_project();
+	put("seeds/raw_orders.csv",
+	    "id,amount,ordered_on,paid,note\n1,10.5,2024-01-01,true,a\n2,20,2024-01-02,false,\n"
+	    "3,30,2024-01-03,TRUE,null\n");
+	put("models/stg.sql", "select id, amount, paid from {{ ref('raw_orders') }}");
+	put("models/marts/big.sql",
+	    "{{ config(post_hook=\"insert into {{ this }} select 99, 0, 0\") }}"
+	    "select * from {{ ref('stg') }} where amount >= {{ var('min_amount') }}");
+	put("models/marts/inc.sql",
+	    "{{ config(materialized='incremental', unique_key='id', "
+	    "incremental_strategy='merge') }}\nselect id, amount * 2 as dbl from {{ ref('stg') }}"
+	    "{% if is_incremental() %} where id >= (select max(id) from {{ this }}){% endif %}");
+	put("snapshots/s.sql",
+	    "{% snapshot snap %}{{ config(target_schema='main', unique_key='id', "
+	    "strategy='check', check_cols=['amount']) }}select id, amount from "
+	    "{{ ref('raw_orders') }}{% endsnapshot %}");
+	proj pr;
+	open_ok(&pr, NULL);
+	sl_wh *wh = open_wh(&pr);
+	sl_node_result res;
+	build(&pr, wh, "seed.shop.raw_orders", &res);
+	assert_int_equal(res.rows, 3);
+	assert_value(wh, "select typeof(id) || typeof(amount) || typeof(ordered_on) || "
+			 "typeof(paid) from main.raw_orders where id = 1",
+		     "integerrealtextinteger");
+	assert_value(wh, "select count(*) from main.raw_orders where note is null", "2");
+	assert_value(wh, "select sum(paid) from main.raw_orders", "2");
+	build(&pr, wh, "model.shop.stg", &res);
+	build(&pr, wh, "model.shop.big", &res);
+	assert_value(wh, "select group_concat(id) from (select id from main_marts.big order by id)",
+		     "1,2,3,99");
+	build(&pr, wh, "model.shop.inc", &res);
+	assert_value(wh, "select sum(dbl) from main_marts.inc", "121");
+	/* a second run merges the rows from the last id on */
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_wh_exec(wh, "update main_marts.inc set dbl = 0", &err), 0);
+	build(&pr, wh, "model.shop.inc", &res);
+	assert_value(wh, "select group_concat(dbl) from (select dbl from main_marts.inc order by id)",
+		     "0,0,60.0");
+	char *sql = compile(&pr, "model.shop.inc", wh);
+	assert_non_null(strstr(sql, "where id >= (select max(id) from \"main_marts\".\"inc\")"));
+	sl_free(sql);
+	build(&pr, wh, "snapshot.shop.snap", &res);
+	assert_value(wh, "select count(*) from main.snap where dbt_valid_to is null", "3");
+	assert_value(wh, "select min(dbt_valid_from) from main.snap", "2024-05-01 10:00:00.000000");
+	char *run = slurp("target/run/shop/models/marts/inc.sql");
+	assert_non_null(strstr(run, "select id, amount * 2 as dbl from \"main\".\"stg\""));
+	sl_free(run);
+	sl_wh_close(wh);
+	close_proj(&pr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_compile_exact_sql, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_precedence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ref_errors_and_cycles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshots_and_seeds_discovered, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_build_sqlite_end_to_end, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
