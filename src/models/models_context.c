@@ -35,19 +35,45 @@ static void quote_ident(sl_buf *b, const char *s)
 	sl_buf_putc(b, '"');
 }
 
+/*
+ * A relation: a dict of database, schema, identifier (name, table) that
+ * prints as "schema"."identifier" (two-part names: both warehouses resolve
+ * them), with render() and include() as dbt's Relation has.
+ */
 sl_tpl_value m_relation(sl_arena *a, const char *database, const char *schema,
 			const char *identifier)
 {
 	sl_buf b = SL_BUF_INIT;
-	(void)database; /* two-part names: both warehouses resolve them */
 	if (schema) {
 		quote_ident(&b, schema);
 		sl_buf_putc(&b, '.');
 	}
 	quote_ident(&b, identifier);
-	sl_tpl_value v = sl_tpl_string(a, b.data ? b.data : "", b.len);
+	char *repr = b.data ? sl_arena_strndup(a, b.data, b.len) : NULL;
 	sl_buf_free(&b);
-	return v;
+	sl_tpl_value d = sl_tpl_dict_new(a);
+	if (!repr || d.type != SL_TPL_DICT)
+		return sl_tpl_none();
+	sl_tpl_dict *t = d.u.dict;
+	if (sl_tpl_dict_set(a, t, "database", str(a, database)) < 0 ||
+	    sl_tpl_dict_set(a, t, "schema", str(a, schema)) < 0 ||
+	    sl_tpl_dict_set(a, t, "identifier", str(a, identifier)) < 0 ||
+	    sl_tpl_dict_set(a, t, "name", str(a, identifier)) < 0 ||
+	    sl_tpl_dict_set(a, t, "table", str(a, identifier)) < 0 ||
+	    sl_tpl_dict_set(a, t, "render", sl_tpl_callable("relation.render", repr)) < 0 ||
+	    sl_tpl_dict_set(a, t, "include", sl_tpl_callable("relation.include", t)) < 0)
+		return sl_tpl_none();
+	t->repr = repr;
+	return d;
+}
+
+/* A CTE name that prints as itself and still has .name etc. */
+static sl_tpl_value cte_relation(sl_arena *a, const char *cte)
+{
+	sl_tpl_value d = m_relation(a, NULL, NULL, cte);
+	if (d.type == SL_TPL_DICT)
+		d.u.dict->repr = sl_arena_strdup(a, cte);
+	return d.type == SL_TPL_DICT && d.u.dict->repr ? d : sl_tpl_none();
 }
 
 /* ------------------------------------------------------------- lookups */
@@ -238,7 +264,7 @@ static int fn_ref(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, const sl_t
 			return rc;
 		char cte[300];
 		snprintf(cte, sizeof cte, "__dbt__cte__%s", t->pub.name);
-		*out = str(a, cte);
+		*out = cte_relation(a, cte);
 		return 0;
 	}
 	*out = m_relation(a, t->pub.database, t->pub.schema, t->pub.alias);
@@ -405,6 +431,8 @@ static const char *text_of(const sl_tpl_value *v, sl_buf *b)
 	return b->data ? b->data : "";
 }
 
+static int set_str(sl_arena *a, sl_tpl_value *d, const char *k, const char *v);
+
 static int fn_adapter(m_ctx *ctx, const char *what, const sl_tpl_value *args, size_t nargs,
 		      const sl_tpl_kwarg *kw, size_t nkw, sl_tpl_value *out, sl_arena *a,
 		      sl_error *err)
@@ -451,6 +479,36 @@ static int fn_adapter(m_ctx *ctx, const char *what, const sl_tpl_value *args, si
 		int rc = sl_wh_relation_kind(ctx->wh, schema, ident, &kind, err);
 		if (rc == 0 && kind != SL_WH_REL_NONE)
 			*out = m_relation(a, NULL, schema, ident);
+		return rc;
+	}
+	if (strcmp(what, "get_columns_in_relation") == 0) {
+		const sl_tpl_value *rel = nargs ? &args[0] : NULL;
+		*out = sl_tpl_list_new(a);
+		if (out->type != SL_TPL_LIST)
+			return oom(err);
+		const char *schema = m_dict_str(rel, "schema"), *ident = m_dict_str(rel, "identifier");
+		if (ctx->mode == M_PARSE || !ctx->wh || !ident)
+			return 0;
+		sl_schema *cols = NULL;
+		int rc = sl_wh_describe(ctx->wh, schema, ident, &cols, err);
+		if (rc == SL_ENOTFOUND)
+			return 0;
+		for (int i = 0; rc == 0 && i < cols->nfields; i++) {
+			char tb[64];
+			const char *ty = sl_wh_type_sql(ctx->wh, cols->fields[i].type, tb, sizeof tb);
+			sl_tpl_value c = sl_tpl_dict_new(a);
+			sl_buf q = SL_BUF_INIT;
+			quote_ident(&q, cols->fields[i].name);
+			if (c.type != SL_TPL_DICT ||
+			    set_str(a, &c, "name", cols->fields[i].name) < 0 ||
+			    set_str(a, &c, "column", cols->fields[i].name) < 0 ||
+			    set_str(a, &c, "quoted", q.data) < 0 ||
+			    set_str(a, &c, "data_type", ty) < 0 || set_str(a, &c, "dtype", ty) < 0 ||
+			    sl_tpl_list_push(a, out->u.list, c) < 0)
+				rc = oom(err);
+			sl_buf_free(&q);
+		}
+		sl_schema_free(cols);
 		return rc;
 	}
 	return sl_error_set(err, SL_ECONFIG, "adapter.%s is not supported by sluice", what);
@@ -523,6 +581,7 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 		if (out->type != SL_TPL_DICT || dict_fn(a, out, "dispatch", "adapter.dispatch") < 0 ||
 		    dict_fn(a, out, "quote", "adapter.quote") < 0 ||
 		    dict_fn(a, out, "get_relation", "adapter.get_relation") < 0 ||
+		    dict_fn(a, out, "get_columns_in_relation", "adapter.get_columns_in_relation") < 0 ||
 		    set_str(a, out, "type", m->adapter_type) < 0)
 			return oom(err);
 		return 1;
@@ -561,9 +620,7 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 {
 	m_ctx *ctx = ud;
 	const char *name = fn->u.fn.name;
-	int rc = m_macro_call(ctx, fn, args, nargs, kw, nkw, out, a, err);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
+	int rc;
 	*out = str(a, "");
 	if (strcmp(name, "ref") == 0)
 		return fn_ref(ctx, args, nargs, kw, nkw, out, a, err);
@@ -601,7 +658,13 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 	} else if (strncmp(name, "adapter.", 8) == 0) {
 		rc = fn_adapter(ctx, name + 8, args, nargs, kw, nkw, out, a, err);
 	} else if (strcmp(name, "return") == 0) {
-		rc = sl_error_set(err, SL_EFORMAT, "return() is only allowed inside a macro");
+		*out = nargs ? args[0] : sl_tpl_none();
+		rc = SL_TPL_RETURN;
+	} else if (strcmp(name, "relation.render") == 0) {
+		*out = str(a, fn->u.fn.data);
+	} else if (strcmp(name, "relation.include") == 0) {
+		out->type = SL_TPL_DICT;
+		out->u.dict = fn->u.fn.data;
 	} else {
 		rc = sl_error_set(err, SL_EINTERNAL, "%s cannot be called", name);
 	}

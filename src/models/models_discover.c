@@ -502,6 +502,10 @@ static int read_snapshots(sl_models *m, m_package *pkg, const char *file, const 
 		for (int i = 0; i < lines; i++)
 			sl_buf_putc(&b, '\n');
 		sl_buf_append(&b, body, (size_t)(bend - body));
+		/* the block is a template of its own now, whose one trailing
+		 * newline Jinja would drop; inside the file it stays */
+		if (bend > body && bend[-1] == '\n')
+			sl_buf_putc(&b, '\n');
 		n->text = sl_arena_strndup(&m->arena, b.data ? b.data : "", b.len);
 		sl_buf_free(&b);
 		if (!n->text)

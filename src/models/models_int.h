@@ -12,7 +12,8 @@
 #include <yaml.h>
 
 /* A package: the root project or a local one (packages.yml `local:`). */
-typedef struct m_package {
+typedef struct m_package m_package;
+struct m_package {
 	const char *name;
 	const char *dir;           /* absolute */
 	const char *const *model_paths, *const *seed_paths, *const *snapshot_paths,
@@ -21,8 +22,9 @@ typedef struct m_package {
 	/* dbt_project.yml's models:/seeds:/snapshots: trees (dicts or NONE) */
 	sl_tpl_value models_tree, seeds_tree, snapshots_tree;
 	sl_tpl_value vars;         /* dict */
+	sl_tpl_value macros;       /* dict name -> macro, for `package.macro()` */
 	bool root;
-} m_package;
+};
 
 /* A source table (properties YAML sources:, or the sluice project's). */
 typedef struct m_source {
@@ -33,9 +35,9 @@ typedef struct m_source {
 
 /* A macro defined in a macro file of a package. */
 typedef struct m_macro {
-	const char *name;
-	const char *package;
-	const sl_tpl *tpl;         /* the file's template, which defines it */
+	const char *name;          /* "cents_to_dollars"; tests: "test_<name>" */
+	const struct m_package *pkg;
+	sl_tpl_value value;        /* SL_TPL_MACRO, valid while its file's template is */
 } m_macro;
 
 /* A ref() or source() call a node made at parse. */
@@ -89,6 +91,7 @@ struct sl_models {
 	int nmacros, capmacros;
 	m_props *props;
 	int nprops, capprops;
+	sl_tpl_value builtins;     /* dict: sluice's own macros, the `dbt` namespace */
 	sl_tpl **tpls;             /* macro files' templates, freed with m */
 	int ntpls, captpls;
 	sl_tpl_value cli_vars;     /* --vars (dict or NONE) */

@@ -20,10 +20,6 @@ int m_call_name_macro(sl_models *m, m_node *n, const char *macro, const sl_tpl_v
 /* lookup: a macro or a package namespace by name for node ctx->node; 1
  * when found. */
 int m_macro_lookup(m_ctx *ctx, const char *name, sl_tpl_value *out, sl_arena *a);
-/* call: fn is a macro callable (data is the m_macro); 1 when it was one. */
-int m_macro_call(m_ctx *ctx, const sl_tpl_value *fn, const sl_tpl_value *args, size_t nargs,
-		 const sl_tpl_kwarg *kwargs, size_t nkwargs, sl_tpl_value *out, sl_arena *a,
-		 sl_error *err);
 /* adapter.dispatch(name, macro_namespace): the macro to call, as a value. */
 int m_dispatch(m_ctx *ctx, const char *name, const char *ns, sl_tpl_value *out, sl_arena *a,
 	       sl_error *err);

@@ -330,6 +330,66 @@ static void test_snapshots_and_seeds_discovered(void **state)
 	close_proj(&pr);
 }
 
+/* Macros by name and by package, adapter.dispatch, the dbt namespace, a
+ * local package's macros and models, generate_schema_name overridden,
+ * return() and raise_compiler_error. */
+static void test_macros_dispatch_and_packages(void **state)
+{
+	(void)state;
+	base_project();
+	put("packages.yml", "packages:\n  - local: libs/util\n");
+	put("libs/util/dbt_project.yml", "name: util\n");
+	put("libs/util/macros/u.sql", "{% macro shout(x) %}upper({{ x }}){% endmacro %}\n"
+				      "{% macro default__my_concat(a, b) %}pkg{% endmacro %}");
+	put("libs/util/models/util_model.sql", "select {{ shout(\"'a'\") }} as a");
+	put("macros/cents.sql",
+	    "{% macro cents_to_dollars(col, scale=2) %}round({{ col }} / 100.0, {{ scale }})"
+	    "{% endmacro %}\n"
+	    "{% macro my_concat(a, b) %}{{ return(adapter.dispatch('my_concat', 'shop')(a, b)) }}"
+	    "{% endmacro %}\n"
+	    "{% macro default__my_concat(a, b) %}{{ a }} || {{ b }}{% endmacro %}\n"
+	    "{% macro sqlite__my_concat(a, b) %}sq({{ a }}, {{ b }}){% endmacro %}\n"
+	    "{% macro pick(x) %}{% if x %}{{ return('yes') }}{% endif %}no{% endmacro %}\n"
+	    "{% test positive(model, column_name) %}select 1{% endtest %}\n");
+	put("macros/gsn.sql",
+	    "{% macro generate_schema_name(custom_schema_name, node) -%}\n"
+	    "  {%- if custom_schema_name is none -%}{{ target.schema }}"
+	    "{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}\n{%- endmacro %}");
+	put("models/m.sql",
+	    "{{ config(schema='custom') }}select {{ cents_to_dollars('amount') }}, "
+	    "{{ my_concat('a', 'b') }}, {{ util.shout('c') }}, {{ dbt.concat(['x', 'y']) }}, "
+	    "{{ dbt.current_timestamp() }}, {{ pick(1) }}{{ pick(0) }}, {{ this.schema }}."
+	    "{{ this.identifier }}, {{ ref('util', 'util_model').name }} from "
+	    "{{ ref('util_model') }}");
+	proj pr;
+	open_ok(&pr, NULL);
+	const sl_node *m = node(&pr, "model.shop.m");
+	assert_string_equal(m->schema, "custom");
+	assert_string_equal(m->depends_on[0], "model.util.util_model");
+	const sl_node *u = node(&pr, "model.util.util_model");
+	assert_string_equal(u->package, "util");
+	assert_string_equal(u->schema, "main");
+	assert_string_equal(u->path, "models/util_model.sql");
+	assert_compiles(&pr, "model.shop.m",
+			"select round(amount / 100.0, 2), sq(a, b), upper(c), x || y, "
+			"datetime('now'), yesno, custom.m, util_model from \"main\".\"util_model\"");
+	assert_compiles(&pr, "model.util.util_model", "select upper('a') as a");
+	char *f = slurp("target/compiled/util/models/util_model.sql");
+	assert_string_equal(f, "select upper('a') as a");
+	sl_free(f);
+	close_proj(&pr);
+
+	put("models/m.sql", "select 1\n{{ exceptions.raise_compiler_error('bad ' ~ 1) }}");
+	sl_error err = SL_ERROR_INIT;
+	const char *msg = open_fails(&pr, &err);
+	assert_string_equal(msg, "models/m.sql:2:14: Compilation Error: bad 1");
+	put("models/m.sql", "select {{ adapter.dispatch('nothing')() }}");
+	msg = open_fails(&pr, &err);
+	assert_string_equal(msg, "models/m.sql:1:18: adapter.dispatch('nothing'): no macro "
+				 "sqlite__nothing or default__nothing found; define one of them in "
+				 "macros/");
+}
+
 /* ---------------------------------------------------------------- build */
 
 static sl_wh *open_wh(proj *pr)
@@ -437,6 +497,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ref_errors_and_cycles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_and_seeds_discovered, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_macros_dispatch_and_packages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_sqlite_end_to_end, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
