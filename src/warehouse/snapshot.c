@@ -387,7 +387,18 @@ int sl_wh_build_snapshot(sl_wh *wh, const char *schema, const char *name, const 
 		return sl_error_set(err, SL_EINVAL, "snapshot %s.%s: no snapshot time given",
 				    sl_wh_printable(schema, sn, sizeof sn),
 				    sl_wh_printable(name, nn, sizeof nn));
-	if (wh->ops->timestamp_literal(&now, snap->now) < 0)
+	/* Any ISO 8601 time ("2024-01-02T03:04:05Z") is taken, as UTC text
+	 * with six fractional digits: the form sluice stores. */
+	int64_t micros;
+	char ts[40];
+	if (sl_timestamp_parse(snap->now, strlen(snap->now), &micros) < 0)
+		return sl_error_set(err, SL_EINVAL,
+				    "snapshot %s.%s: the snapshot time \"%s\" is not a timestamp "
+				    "(want YYYY-MM-DD HH:MM:SS.ffffff, UTC)",
+				    sl_wh_printable(schema, sn, sizeof sn),
+				    sl_wh_printable(name, nn, sizeof nn), snap->now);
+	sl_wh_timestamp_text(micros, ts);
+	if (wh->ops->timestamp_literal(&now, ts) < 0)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	s.now = now.data;
 	rc = sl_wh_mat_prepare(wh, schema, name, err);

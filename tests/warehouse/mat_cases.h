@@ -641,6 +641,29 @@ static void test_mat_snapshot_check_ignore(void **state)
 	sl_wh_close(wh);
 }
 
+/* The snapshot time may be any ISO 8601 time; it is stored as UTC text
+ * with six fractional digits. */
+static void test_mat_snapshot_time_forms(void **state)
+{
+	sl_wh *wh = wh_open_test();
+	const char *S = sl_wh_schema(wh);
+	const char *key[] = {"id"};
+	sl_error err = SL_ERROR_INIT;
+	sl_wh_build_result res;
+	sl_wh_snapshot snap = {.strategy = SL_WH_SNAP_CHECK, .unique_key = key, .nunique_key = 1,
+			       .now = "2024-01-02T03:04:05.5+02:00"};
+	MUST(sl_wh_build_snapshot(wh, S, "snap", "select 1 as id", &snap, &res, &err));
+	assert_rows("2024-01-02 01:04:05.5\n",
+		    dump(wh, "SELECT rtrim(cast(dbt_valid_from as varchar), '0') FROM \"%s\".snap",
+			 S));
+	snap.now = "yesterday";
+	assert_int_equal(sl_wh_build_snapshot(wh, S, "snap", "select 1 as id", &snap, &res, &err),
+			 SL_EINVAL);
+	assert_non_null(strstr(err.message, "the snapshot time \"yesterday\" is not a "
+					    "timestamp"));
+	sl_wh_close(wh);
+}
+
 static void test_mat_snapshot_check_all_invalidate(void **state)
 {
 	sl_wh *wh = wh_open_test();
@@ -896,6 +919,7 @@ static void test_mat_temp_names(void **state)
 	cmocka_unit_test(test_mat_snapshot_timestamp_new_record),                 \
 	cmocka_unit_test(test_mat_snapshot_check_ignore),                         \
 	cmocka_unit_test(test_mat_snapshot_check_all_invalidate),                 \
+	cmocka_unit_test(test_mat_snapshot_time_forms),                           \
 	cmocka_unit_test(test_mat_snapshot_check_new_record),                     \
 	cmocka_unit_test(test_mat_snapshot_composite_key_and_new_column),         \
 	cmocka_unit_test(test_mat_seed_is_bulk_loaded_and_swapped_in),            \
