@@ -58,7 +58,10 @@ static int str_out(fctx *f, sl_tpl_value *out, const char *s, size_t n)
 
 static int buf_out(fctx *f, sl_tpl_value *out, sl_buf *b, int rc)
 {
-	if (rc == 0)
+	if (rc == 0 && b->len > TPL_MAX_STRING)
+		rc = sl_error_set(f->err, SL_ELIMIT, "filter '%s' made a string longer than %u MB", f->name,
+				  TPL_MAX_STRING >> 20);
+	else if (rc == 0)
 		rc = str_out(f, out, b->data ? b->data : "", b->len);
 	else if (rc == SL_ENOMEM)
 		rc = oom(f);
@@ -98,6 +101,8 @@ static int items_of(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 		}
 		return 0;
 	case SL_TPL_STRING:
+		if (in->u.str.len > TPL_MAX_STRING / 64)
+			return sl_error_set(f->err, SL_ELIMIT, "filter '%s': string too long to iterate", f->name);
 		if ((rc = new_list(f, out)) < 0)
 			return rc;
 		for (size_t i = 0; i < in->u.str.len; i++) {
@@ -224,6 +229,8 @@ static int f_replace(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 		} else {
 			rc = sl_buf_putc(&b, s[i++]);
 		}
+		if (b.len > TPL_MAX_STRING)
+			break; /* buf_out reports it */
 	}
 	return buf_out(f, out, &b, rc);
 }
@@ -261,6 +268,8 @@ static int f_join(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 		if (i && (rc = sl_buf_append(&b, sep, sn)) < 0)
 			break;
 		rc = sl_buf_append(&b, s, n);
+		if (b.len > TPL_MAX_STRING)
+			break; /* buf_out reports it */
 	}
 	return buf_out(f, out, &b, rc);
 }

@@ -34,11 +34,9 @@ static int push(lexer *lx, tk_type t, const char *s, size_t len, int line, int c
 	tpl_tokens *o = lx->out;
 	if (o->len == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 64;
-		tpl_token *v = sl_arena_alloc(lx->a, cap * sizeof *v);
+		tpl_token *v = sl_realloc(o->v, cap * sizeof *v); /* freed after parsing */
 		if (!v)
 			return sl_error_set(lx->err, SL_ENOMEM, "out of memory");
-		if (o->len)
-			memcpy(v, o->v, o->len * sizeof *v);
 		o->v = v;
 		o->cap = cap;
 	}

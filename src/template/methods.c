@@ -55,7 +55,10 @@ static int str_out(mctx *m, sl_tpl_value *out, const char *s, size_t n)
 
 static int buf_out(mctx *m, sl_tpl_value *out, sl_buf *b, int rc)
 {
-	if (rc == 0)
+	if (rc == 0 && b->len > TPL_MAX_STRING)
+		rc = sl_error_set(m->err, SL_ELIMIT, "%s() made a string longer than %u MB", m->name,
+				  TPL_MAX_STRING >> 20);
+	else if (rc == 0)
 		rc = str_out(m, out, b->data ? b->data : "", b->len);
 	else if (rc == SL_ENOMEM)
 		rc = oom(m);
@@ -165,7 +168,7 @@ static int m_replace(mctx *m, const sl_tpl_value *o, sl_tpl_value *out)
 		}
 		return buf_out(m, out, &b, rc);
 	}
-	for (size_t i = 0; i < n && rc == 0;) {
+	for (size_t i = 0; i < n && rc == 0 && b.len <= TPL_MAX_STRING;) {
 		if (left != 0 && i + fn <= n && memcmp(s + i, from, fn) == 0) {
 			rc = sl_buf_append(&b, to, tn);
 			i += fn;
@@ -270,7 +273,7 @@ static int m_join(mctx *m, const sl_tpl_value *o, sl_tpl_value *out)
 		return bad(m, "needs a list");
 	sl_buf b = SL_BUF_INIT;
 	int rc = 0;
-	for (size_t i = 0; i < l->u.list->len && rc == 0; i++) {
+	for (size_t i = 0; i < l->u.list->len && rc == 0 && b.len <= TPL_MAX_STRING; i++) {
 		const sl_tpl_value *v = &l->u.list->items[i];
 		if (v->type != SL_TPL_STRING) {
 			sl_buf_free(&b);

@@ -1157,7 +1157,7 @@ static int parse_ex(sl_tpl **out, const char *name, const char *src, size_t len,
 	int rc = sl_alloc_zeroed((void **)&t, sizeof *t, err);
 	if (rc < 0)
 		return rc;
-	sl_arena_init(&t->arena, 64 * 1024);
+	sl_arena_init(&t->arena, 8 * 1024); /* many templates live at once: small chunks */
 	if (!(t->name = sl_arena_strdup(&t->arena, name ? name : "<template>"))) {
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		goto fail;
@@ -1172,9 +1172,11 @@ static int parse_ex(sl_tpl **out, const char *name, const char *src, size_t len,
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		goto fail;
 	}
+	sl_free(toks.v);
 	*out = t;
 	return 0;
 fail:
+	sl_free(toks.v);
 	sl_tpl_free(t);
 	return rc;
 }

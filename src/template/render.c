@@ -265,6 +265,8 @@ static int arith(render *r, const tpl_node *n, const char *op, const sl_tpl_valu
 		 const sl_tpl_value *y, sl_tpl_value *out)
 {
 	if (op[0] == '+' && x->type == SL_TPL_STRING && y->type == SL_TPL_STRING) {
+		if (x->u.str.len + y->u.str.len > TPL_MAX_STRING)
+			return fail_at(r, n, SL_ELIMIT, "string longer than %u MB", TPL_MAX_STRING >> 20);
 		char *s = sl_arena_alloc(r->a, x->u.str.len + y->u.str.len + 1);
 		if (!s)
 			return oom(r);
@@ -293,8 +295,8 @@ static int arith(render *r, const tpl_node *n, const char *op, const sl_tpl_valu
 	     (x->type == SL_TPL_INT && y->type == SL_TPL_STRING))) {
 		const sl_tpl_value *sv = x->type == SL_TPL_STRING ? x : y;
 		int64_t times = x->type == SL_TPL_INT ? x->u.i : y->u.i;
-		if (times > 0 && sv->u.str.len && (uint64_t)times > (1u << 26) / sv->u.str.len)
-			return fail_at(r, n, SL_ELIMIT, "string repeated into more than 64 MB");
+		if (times > 0 && sv->u.str.len && (uint64_t)times > TPL_MAX_STRING / sv->u.str.len)
+			return fail_at(r, n, SL_ELIMIT, "string longer than %u MB", TPL_MAX_STRING >> 20);
 		sl_buf b = SL_BUF_INIT;
 		int rc = 0;
 		for (int64_t i = 0; i < times && rc == 0; i++)
@@ -770,11 +772,21 @@ static int apply_chain(render *r, scope *sc, const tpl_node *n, const sl_tpl_val
 	return apply_filter(r, sc, n, &x, out);
 }
 
+/* a render that allocated or wrote too much stops */
+static int over_budget(render *r, const tpl_node *n)
+{
+	if (r->a->total <= TPL_MAX_RENDER_BYTES && r->out->len <= TPL_MAX_RENDER_BYTES)
+		return 0;
+	return fail_at(r, n, SL_ELIMIT, "the render used more than %zu MB", TPL_MAX_RENDER_BYTES >> 20);
+}
+
 static int eval(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out)
 {
 	sl_tpl_value x, y;
 	int rc;
 	bool b;
+	if ((rc = over_budget(r, n)) < 0)
+		return rc;
 	switch (n->kind) {
 	case N_LIT:
 		*out = n->lit;
@@ -869,6 +881,8 @@ static int eval(render *r, scope *sc, const tpl_node *n, sl_tpl_value *out)
 			size_t l1, l2;
 			if ((rc = to_string(r, &x, &s1, &l1)) < 0 || (rc = to_string(r, &y, &s2, &l2)) < 0)
 				return rc;
+			if (l1 + l2 > TPL_MAX_STRING)
+				return fail_at(r, n, SL_ELIMIT, "string longer than %u MB", TPL_MAX_STRING >> 20);
 			char *s = sl_arena_alloc(r->a, l1 + l2 + 1);
 			if (!s)
 				return oom(r);
@@ -1083,6 +1097,8 @@ static int exec_body(render *r, scope *sc, const tpl_nodes *body)
 	for (size_t i = 0; i < body->len; i++) {
 		const tpl_node *n = body->v[i];
 		sl_tpl_value v;
+		if ((rc = over_budget(r, n)) < 0)
+			return rc;
 		switch (n->kind) {
 		case N_TEXT:
 			if (sl_buf_append(r->out, n->s, n->len) < 0)

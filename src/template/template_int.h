@@ -32,7 +32,8 @@ typedef struct tpl_tokens {
 	size_t len, cap;
 } tpl_tokens;
 
-/* Splits src into tokens in a (whitespace control applied to TEXT). */
+/* Splits src into tokens (whitespace control applied to TEXT): the array is
+ * heap memory the caller frees with sl_free, the strings live in a. */
 int tpl_lex(tpl_tokens *out, sl_arena *a, const char *name, const char *src,
 	    size_t len, sl_error *err);
 
@@ -44,6 +45,13 @@ typedef enum {
 	N_LIT, N_LIST, N_DICT, N_NAME, N_ATTR, N_ITEM, N_CALL, N_BINOP, N_NEG,
 	N_NOT, N_AND, N_OR, N_COND, N_FILTER, N_TEST, N_SLICE
 } node_kind;
+
+/*
+ * Bounds that keep a runaway template (joins of joins, endless loops of
+ * appends) from taking the machine: one string, and all a render allocates.
+ */
+#define TPL_MAX_STRING (64u << 20)
+#define TPL_MAX_RENDER_BYTES ((size_t)512 << 20)
 
 /* N_MACRO flags: the body uses these names, so the call accepts them */
 #define MF_VARARGS 1

@@ -6,7 +6,7 @@
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]     (default 60 s, every target)
 #   FUZZ_OUT=/tmp/x tests/fuzz/run.sh 300 parquet thrift
 #
-# Targets: csv parquet thrift project http_json value. Binaries, seeds, the
+# Targets: csv parquet thrift project http_json value template. Binaries, seeds, the
 # growing corpora and crash artifacts live in $FUZZ_OUT (default
 # /tmp/sluice-fuzz); nothing is written into the tree. Parquet seeds come
 # from our writer and, when node and @duckdb/node-api are installed, from
@@ -20,7 +20,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=${FUZZ_OUT:-/tmp/sluice-fuzz}
 CC=${FUZZ_CC:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -I src"
-ALL=(csv parquet thrift project http_json value)
+ALL=(csv parquet thrift project http_json value template)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 
@@ -42,6 +42,7 @@ srcs() {
 	http_json) echo "src/sources/http_json.c src/sources/http_stream.c src/batch/*.c \
 		src/base/*.c -ljansson -lyajl -lxxhash -lcurl" ;;
 	value) echo "src/batch/*.c src/base/*.c" ;;
+	template) echo "src/template/*.c src/base/*.c" ;;
 	*) return 1 ;;
 	esac
 }
@@ -129,6 +130,15 @@ seeds_value() {
 		seed "$d/seed$i" "$s"
 		i=$((i + 1))
 	done
+}
+
+seeds_template() {
+	local d=$1
+	seed "$d/model" '\x00select {{ s | lower }}, {%% for c in l %%}{{ loop.index }}{{ c ~ "," if not loop.last }}{%% endfor %%}\nfrom {{ this }} {# c #} {{ this.schema }}\n'
+	seed "$d/macro" '\x00{%% macro m(a, b=1, c="x") -%%}\n{{ a }}{{ b }}{{ varargs }}{{ kwargs }}{{ caller() if caller }}\n{%%- endmacro %%}{%% call(x) m(1, 2, 3, k=4) %%}[{{ x }}]{%% endcall %%}{{ m(a=1) }}'
+	seed "$d/dbt" '\x01{%% test t(model, column_name) %%}{{ return(model ~ column_name) }}{%% endtest %%}{%% snapshot s %%}{%% set ns = namespace(n=0) %%}{%% set ns.n = ns.n + 1 %%}{{ ns.n }}{%% endsnapshot %%}{%% docs d %%}x{%% enddocs %%}'
+	seed "$d/filters" '\x00{{ l|map("string")|join("-") }}{{ [3,1]|sort(reverse=true)|first }}{{ {"a":[1,2.5,none]}|tojson }}{{ "a\nb"|indent(2, true) }}{{ 2.5|round }}{{ s[1:] }}{{ s[::-1] }}{{ "%%s" %% s }}{{ "{}".format(1) }}'
+	seed "$d/stmts" '\x00{%% set d = {} %%}{%% do d.update({"k": l}) %%}{%% filter upper %%}{{ d }}{%% endfilter %%}{%% raw %%}{{ x }}{%% endraw %%}{%% with a = 1 %%}{{ a }}{%% endwith %%}{%% for x in l if x %%}{%% if loop.first %%}{%% continue %%}{%% endif %%}{{ loop.cycle(1, 2) }}{%% break %%}{%% endfor %%}'
 }
 
 status=0

@@ -709,6 +709,11 @@ static void test_host_macro_recursion_is_bounded(void **state)
 	expect_render_error("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
 			    "m.sql:1:20: macro calls nested more than 100 deep (endless recursion?)");
 	expect_render_error("{{ range(20000000)|length }}", "m.sql:1:4: range() of more than 10000000 items");
+	/* found by fuzzing: joins of joins grow a string multiplicatively */
+	expect_render_error("{{ 'abcdefgh'|join('x' * 1000)|join('y' * 1000)|join('z') }}",
+			    "m.sql:1:49: filter 'join': string too long to iterate");
+	expect_render_error("{{ 'ab' * 40000000 }}", "m.sql:1:9: string longer than 64 MB");
+	expect_render_error("{% set s = 'x' * 60000000 %}{{ s ~ s }}", "m.sql:1:34: string longer than 64 MB");
 }
 
 static void test_parse_error_nesting_is_bounded(void **state)
