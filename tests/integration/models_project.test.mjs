@@ -66,6 +66,15 @@ for (const warehouse of ['sqlite', 'postgres']) {
       });
     }
 
+    if (warehouse === 'sqlite') {
+      test('files laid out as dbt-sqlite lays them: schemas_and_paths, then schema_directory/<schema>.db', () => {
+        const files = fs.readdirSync(p.whDir).filter(f => f.endsWith('.db')).sort();
+        for (const f of ['main.db', 'raw.db', 'main_staging.db', 'main_marts.db', 'snapshots.db']) {
+          assert.ok(files.includes(f), `${f} not in ${p.whDir}: ${files.join(' ')}`);
+        }
+      });
+    }
+
     test('seed types are inferred as dbt infers them (column_types win)', () => {
       for (const [seed, cols] of Object.entries(SEED_TYPES)) {
         for (const [col, type] of Object.entries(cols)) {
