@@ -175,6 +175,14 @@ describe('variants', () => {
       'fct_orders in marts');
   });
 
+  test("a disabled model's refs are not resolved (one to a model that is gone)", () => {
+    const p = makeProject({ overlay: 'variants/disabled_dangling_ref' });
+    p.load('load1');
+    const r = p.run('build', ['--vars', varsOf('load1'), '--select', 'stg_orders']);
+    assertExit(r, 0);
+    assert.ok(!p.relations().some(x => x.endsWith('.retired_report')));
+  });
+
   test('the template showcase renders as jinja2 renders it', () => {
     const p = makeProject();
     fs.copyFileSync(path.join(FIX, 'extras/jinja_showcase.sql'), path.join(p.dir, 'models/misc/jinja_showcase.sql'));
