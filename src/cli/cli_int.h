@@ -100,6 +100,8 @@ typedef struct sl_cli_common {
 	int threads;              /* --threads (0: the target's, else the cores) */
 	sl_cli_select select;     /* --select / -s / --models / -m */
 	sl_cli_select exclude;    /* --exclude */
+	int last;                 /* the list that words after --select (1) or
+				     --exclude (2) go on: `-s a b` is `-s "a b"` */
 } sl_cli_common;
 
 /* getopt_long codes of the common flags, and their table entries. */
@@ -125,11 +127,14 @@ enum {
 	{"select", required_argument, NULL, SL_OPT_SELECT},                     \
 	{"models", required_argument, NULL, SL_OPT_SELECT},                     \
 	{"exclude", required_argument, NULL, SL_OPT_EXCLUDE}
-/* Short forms: -s SEL, -m SEL, -t TARGET, -x (fail fast). */
-#define SL_CLI_COMMON_SHORTOPTS "s:m:t:x"
+/* Short forms: -s SEL, -m SEL, -t TARGET, -x (fail fast). The leading "-"
+ * hands other words over in order (c == 1), for --select a b. */
+#define SL_CLI_COMMON_SHORTOPTS "-s:m:t:x"
 
 /* Takes getopt's c (with optarg) when it is a common flag: 1 when taken,
- * 0 when not one, -1 (after a usage error) for a bad value. */
+ * 0 when not one, -1 (after a usage error) for a bad value. A word that
+ * is no flag's value (c == 1) joins the --select or --exclude before it,
+ * as dbt reads `--select a b`; elsewhere it is a usage error. */
 int sl_cli_common_opt(const char *cmd, int c, char *arg, sl_cli_common *o);
 
 /* A project and its models, opened for a command. */
@@ -153,7 +158,8 @@ void sl_cli_project_close(sl_cli_project *cp);
 struct sl_dag;
 int sl_cli_graph(const sl_cli_project *cp, const sl_cli_common *o, struct sl_dag *g,
 		 bool **selected, sl_error *err);
-/* Prints err; 2 for usage, configuration and template errors, else 1. */
+/* Prints err; 2 for usage, configuration and template errors (SL_EFORMAT,
+ * SL_EINVAL: an undefined name, a cycle), else 1. */
 int sl_cli_fail_models(const sl_error *err);
 
 /* The run summary of models, seeds and snapshots, as dbt prints it:

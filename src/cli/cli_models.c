@@ -16,6 +16,15 @@
 
 int sl_cli_common_opt(const char *cmd, int c, char *arg, sl_cli_common *o)
 {
+	if (c == 1) {
+		if (!o->last) {
+			sl_cli_usage_error(cmd, "unexpected argument '%s'", arg);
+			return -1;
+		}
+		return sl_cli_select_add(cmd, o->last == 1 ? &o->select : &o->exclude, arg) < 0
+			       ? -1 : 1;
+	}
+	o->last = c == 's' || c == 'm' || c == SL_OPT_SELECT ? 1 : c == SL_OPT_EXCLUDE ? 2 : 0;
 	switch (c) {
 	case SL_OPT_PROJECT_DIR: o->dir = arg; return 1;
 	case SL_OPT_PROFILES_DIR: o->profiles_dir = arg; return 1;
@@ -37,7 +46,10 @@ int sl_cli_common_opt(const char *cmd, int c, char *arg, sl_cli_common *o)
 
 int sl_cli_fail_models(const sl_error *err)
 {
-	if (err->code == SL_EFORMAT) {
+	/* A template that does not render (an undefined name, a bad filter
+	 * argument) is SL_EINVAL from template/, SL_EFORMAT from models/; a
+	 * cycle in the graph SL_EINVAL: all are the project's to fix. */
+	if (err->code == SL_EFORMAT || err->code == SL_EINVAL) {
 		sl_error e = *err;
 		e.code = SL_ECONFIG;
 		return sl_cli_fail(&e);
@@ -233,11 +245,12 @@ static void finished_counts(const sl_run_result *res, sl_buf *b)
 void sl_cli_print_nodes_summary(const sl_run_result *res)
 {
 	sl_buf b = SL_BUF_INIT;
-	int pass = 0, error = 0, skip = 0;
+	int pass = 0, error = 0, skip = 0, cancelled = 0;
 	for (int i = 0; i < res->nnodes; i++) {
 		int st = res->nodes[i].status;
 		pass += st == SL_TASK_SUCCESS;
 		skip += st == SL_TASK_SKIPPED || st == SL_TASK_CANCELLED;
+		cancelled += st == SL_TASK_CANCELLED;
 		error += st == SL_TASK_FAILED || st == SL_TASK_TIMED_OUT;
 	}
 	finished_counts(res, &b);
@@ -245,6 +258,9 @@ void sl_cli_print_nodes_summary(const sl_run_result *res)
 	sl_buf_free(&b);
 	if (error == 0 && skip == 0)
 		printf("Completed successfully\n");
+	else if (error == 0 && cancelled)
+		printf("Completed with %d %s cancelled\n", cancelled,
+		       cancelled == 1 ? "node" : "nodes");
 	else if (error == 0)
 		printf("Completed with %d %s skipped\n", skip, skip == 1 ? "node" : "nodes");
 	else

@@ -18,12 +18,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sluice backfill --start DATE --end DATE [options]\n\n"
-		"Runs the pipeline (extract and load) once per logical date from --start to\n"
-		"--end, both included, one run after the other. Each run's data interval is\n"
-		"[date, date + step): sources see it as {{ ds }} (the date, YYYY-MM-DD),\n"
-		"{{ data_interval_start }} and {{ data_interval_end }}. Each run is recorded\n"
-		"with trigger backfill (see `sluice runs`) and can be resumed alone with\n"
-		"`sluice run --resume RUN_ID`.\n\n"
+		"Runs the pipeline (extract, load, then the models) once per logical date\n"
+		"from --start to --end, both included, one run after the other. Each run's\n"
+		"data interval is [date, date + step): sources see it as {{ ds }} (the\n"
+		"date, YYYY-MM-DD), {{ data_interval_start }} and {{ data_interval_end }}.\n"
+		"Each run is recorded with trigger backfill (see `sluice runs`) and can be\n"
+		"resumed alone with `sluice run --resume RUN_ID`.\n\n"
 		"options:\n"
 		"  --start DATE         the first logical date: YYYY-MM-DD or a timestamp\n"
 		"  --end DATE           the last logical date (included)\n"
@@ -133,16 +133,21 @@ int sl_cmd_backfill(int argc, char **argv)
 					  "end after the year 9999; use a shorter --step",
 					  step_s);
 
-	sl_project *p = NULL;
-	if (sl_project_load_target(&p, dir, target, &err) < 0)
-		return sl_cli_fail(&err);
+	sl_cli_common co = {.dir = dir, .target = target};
+	sl_cli_project cp;
+	int open_status = sl_cli_project_open(&cp, &co);
+	if (open_status) {
+		sl_cli_project_close(&cp);
+		return open_status;
+	}
 	sl_cancel cancel;
 	sl_cancel_init(&cancel, NULL);
 	int status = 0, runs = 0, failed = 0;
 	sl_cli_signals_install(&cancel);
 	for (int64_t at = start; at <= end && !sl_cancelled(&cancel); at += step) {
 		sl_run_opts o = {
-			.command = "run", .target = target, .extract = true, .load = true,
+			.command = "run", .target = target, .extract = !cp.dbt, .load = !cp.dbt,
+			.models = cp.m, .run_models = true, .upstream_sources = !cp.dbt,
 			.select = select.items, .nselect = select.n, .exclude = exclude.items,
 			.nexclude = exclude.n, .threads = threads, .fail_fast = fail_fast,
 			.cancel = &cancel, .trigger = "backfill", .logical_date = at,
@@ -151,14 +156,15 @@ int sl_cmd_backfill(int argc, char **argv)
 		sl_run_result res;
 		char ld[48];
 		sl_timestamp_format_iso(at, ld);
-		if (sl_engine_run(p, &o, &res, &err) < 0) {
+		if (sl_engine_run(cp.p, &o, &res, &err) < 0) {
 			sl_cli_signals_restore();
-			sl_project_free(p);
-			return sl_cli_fail(&err);
+			sl_cli_project_close(&cp);
+			return sl_cli_fail_models(&err);
 		}
 		runs++;
-		const char *st = res.cancelled ? "cancelled"
-				 : res.failed || res.tables_cancelled ? "failed" : "success";
+		bool bad = res.failed || res.tables_cancelled || res.cancelled || res.nodes_failed ||
+			   res.nodes_skipped || res.nodes_cancelled;
+		const char *st = res.cancelled ? "cancelled" : bad ? "failed" : "success";
 		printf("%s  %s  %-9s %d/%d tasks succeeded  %.2f s\n", ld, res.run_id, st,
 		       res.tasks_succeeded, res.tasks, res.seconds);
 		for (int i = 0; i < res.n; i++)
@@ -168,8 +174,14 @@ int sl_cmd_backfill(int argc, char **argv)
 				       res.tables[i].table, clean ? clean : res.tables[i].message);
 				sl_free(clean);
 			}
+		for (int i = 0; i < res.nnodes; i++)
+			if (res.nodes[i].message && res.nodes[i].status != SL_TASK_SKIPPED) {
+				char *clean = sl_cli_clean(res.nodes[i].message);
+				printf("  error: %s %s: %s\n", res.nodes[i].resource_type,
+				       res.nodes[i].name, clean ? clean : res.nodes[i].message);
+				sl_free(clean);
+			}
 		fflush(stdout);
-		bool bad = res.failed || res.tables_cancelled || res.cancelled;
 		sl_run_result_free(&res);
 		if (bad) {
 			failed++;
@@ -179,7 +191,7 @@ int sl_cmd_backfill(int argc, char **argv)
 		}
 	}
 	sl_cli_signals_restore();
-	sl_project_free(p);
+	sl_cli_project_close(&cp);
 	int sig = sl_cli_signal_received();
 	printf("%d %s, %d failed%s\n", runs, sl_cli_plural(runs, "run", "runs"), failed,
 	       status && !go_on && !sig ? "; stopped at the first failed run "

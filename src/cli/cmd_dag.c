@@ -60,7 +60,7 @@ int sl_cmd_dag(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': dir = optarg; break;
 		case 't': target = optarg; break;

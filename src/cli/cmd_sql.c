@@ -33,8 +33,11 @@ static void usage(FILE *f)
 		"unqualified names find models first, then raw tables. A query of - is\n"
 		"read from standard input.\n\n"
 		"options:\n"
-		"  --project-dir DIR   the project folder (default: .)\n"
+		"  --project-dir DIR   the project folder (default: .): sluice.yml, else\n"
+		"                      dbt_project.yml\n"
 		"  --target NAME       warehouse target from sluice.yml (default: its `target`)\n"
+		"                      or profile output of a dbt project\n"
+		"  --profiles-dir DIR  where profiles.yml is (dbt projects)\n"
 		"  --format FORMAT     table (default): aligned columns, NULL shown as NULL;\n"
 		"                      csv: a header line, then RFC 4180 rows (NULL is an empty\n"
 		"                      field, an empty string is \"\");\n"
@@ -451,12 +454,13 @@ int sl_cmd_sql(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"project-dir", required_argument, NULL, 'p'},
 		{"target", required_argument, NULL, 't'},
+		{"profiles-dir", required_argument, NULL, 'P'},
 		{"format", required_argument, NULL, 'f'},
 		{"limit", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = ".", *target = NULL, *limit_arg = NULL;
+	const char *dir = ".", *target = NULL, *limit_arg = NULL, *profiles_dir = NULL;
 	out_format format = FMT_TABLE;
 	sl_error err = SL_ERROR_INIT;
 	int c;
@@ -467,6 +471,7 @@ int sl_cmd_sql(int argc, char **argv)
 		switch (c) {
 		case 'p': dir = optarg; break;
 		case 't': target = optarg; break;
+		case 'P': profiles_dir = optarg; break;
 		case 'n': limit_arg = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "table") == 0)
@@ -513,7 +518,7 @@ int sl_cmd_sql(int argc, char **argv)
 	sl_wh *wh = NULL;
 	sql_out o = {.format = format, .limit = limit, .ncols = -1};
 	sl_arena_init(&o.arena, 64 * 1024);
-	int rc = sl_project_load_target(&p, dir, target, &err);
+	int rc = sl_project_open(&p, dir, profiles_dir, target, &err);
 	if (rc == 0)
 		rc = open_target(&wh, sl_project_target(p, p->target), &err);
 	if (rc == 0)

@@ -34,13 +34,21 @@ int sl_engine_task_node(const sl_task *t)
 	return is_node_kind(t->kind) && t->data ? ((const engine_node *)t->data)->index : -1;
 }
 
-/* "package.folder.name": the folders between the resource folder (the
- * path's first part) and the file. */
+/*
+ * "package.folder.name": the folders between the resource folder and the
+ * file. The resource folder is the path's first part, or, for a local
+ * package's node ("packages/util/models/x.sql"), the part after the
+ * package's own models/, seeds/ or snapshots/ folder.
+ */
 static char *node_fqn(sl_arena *a, const sl_node *n)
 {
+	static const char *const dirs[] = {"/models/", "/seeds/", "/snapshots/"};
 	sl_buf b = SL_BUF_INIT;
 	sl_buf_puts(&b, n->package ? n->package : "");
 	const char *p = n->path ? strchr(n->path, '/') : NULL;
+	const char *inner = n->path ? strstr(n->path, dirs[n->type <= 2 ? n->type : 0]) : NULL;
+	if (inner)
+		p = inner + strlen(dirs[n->type <= 2 ? n->type : 0]) - 1;
 	while (p) {
 		const char *next = strchr(p + 1, '/');
 		if (!next)

@@ -201,13 +201,37 @@ static int on_start(void *ctx, int task, int attempt, sl_error *err)
 	return rc;
 }
 
-/* The first task t waits for that did not succeed, for a skip's message. */
+/* The task upstream of t whose failure skipped it, for a skip's message:
+ * the first task t waits for that ended without succeeding, looking
+ * through tasks that never ran (unselected ones, such as ephemeral
+ * models). A task that is still running or waiting is no reason. */
 static const char *failed_upstream(const engine_exec *x, const sl_task *t)
 {
-	for (int i = 0; i < t->ndeps; i++)
-		if (x->ended[t->deps[i]] != SL_TASK_SUCCESS)
-			return x->graph->tasks[t->deps[i]].id;
-	return NULL;
+	const sl_dag *g = x->graph;
+	int *queue = sl_malloc(((size_t)g->n + 1) * sizeof *queue);
+	bool *seen = sl_calloc((size_t)g->n + 1, sizeof *seen);
+	const char *found = NULL;
+	int head = 0, tail = 0;
+	if (queue && seen)
+		queue[tail++] = (int)(t - g->tasks);
+	while (head < tail && !found) {
+		const sl_task *u = &g->tasks[queue[head++]];
+		for (int i = 0; i < u->ndeps && !found; i++) {
+			int d = u->deps[i];
+			sl_task_status st = x->ended[d];
+			if (seen[d])
+				continue;
+			seen[d] = true;
+			if (st == SL_TASK_FAILED || st == SL_TASK_TIMED_OUT ||
+			    st == SL_TASK_SKIPPED || st == SL_TASK_CANCELLED)
+				found = g->tasks[d].id;
+			else if (st == SL_TASK_PENDING)
+				queue[tail++] = d;
+		}
+	}
+	sl_free(queue);
+	sl_free(seen);
+	return found;
 }
 
 /* A table task ended: its table's result and, after its last task, ledger. */
@@ -281,11 +305,11 @@ static int on_end(void *ctx, int task, int attempt, sl_task_status status,
 	    (status == SL_TASK_UP_FOR_RETRY && err && err->code == SL_ETIMEOUT))
 		msg = owned = sl_engine_printf("%s (timeout: %gs per attempt)",
 					       msg ? msg : t->id, t->timeout);
-	else if (status == SL_TASK_SKIPPED)
+	else if (status == SL_TASK_SKIPPED) {
+		const char *up = failed_upstream(x, t);
 		msg = owned = sl_engine_printf("upstream %s did not succeed",
-					       failed_upstream(x, t) ? failed_upstream(x, t)
-								     : "a task it waits for");
-	else if (status == SL_TASK_CANCELLED && !msg)
+					       up ? up : "a task it waits for");
+	} else if (status == SL_TASK_CANCELLED && !msg)
 		msg = attempt == 0 ? "cancelled before it started" : "cancelled";
 	if (final)
 		x->ended[task] = status;
@@ -729,11 +753,21 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 	res->seconds = sl_monotonic_seconds() - t0;
 	bool run_failed = res->failed || res->tables_cancelled || res->nodes_failed ||
 			  res->nodes_skipped || res->nodes_cancelled;
-	sl_log(run_failed ? SL_LOG_WARN : SL_LOG_INFO,
-	       "run %s finished: %d %s, %d failed, %d cancelled; %d %s, %d failed, %d skipped",
-	       x.run_id, res->n, res->n == 1 ? "table" : "tables", res->failed,
-	       res->tables_cancelled, res->nnodes, res->nnodes == 1 ? "node" : "nodes",
-	       res->nodes_failed, res->nodes_skipped);
+	if (res->nnodes == 0)
+		sl_log(run_failed ? SL_LOG_WARN : SL_LOG_INFO,
+		       "run %s finished: %d %s, %d failed, %d cancelled", x.run_id, res->n,
+		       res->n == 1 ? "table" : "tables", res->failed, res->tables_cancelled);
+	else if (res->n == 0)
+		sl_log(run_failed ? SL_LOG_WARN : SL_LOG_INFO,
+		       "run %s finished: %d %s, %d failed, %d skipped", x.run_id, res->nnodes,
+		       res->nnodes == 1 ? "node" : "nodes", res->nodes_failed, res->nodes_skipped);
+	else
+		sl_log(run_failed ? SL_LOG_WARN : SL_LOG_INFO,
+		       "run %s finished: %d %s, %d failed, %d cancelled; %d %s, %d failed, "
+		       "%d skipped", x.run_id, res->n, res->n == 1 ? "table" : "tables",
+		       res->failed, res->tables_cancelled, res->nnodes,
+		       res->nnodes == 1 ? "node" : "nodes", res->nodes_failed,
+		       res->nodes_skipped);
 	msg = run_message(res);
 	rc = sl_state_run_end(state, x.run_id,
 			      res->cancelled ? "cancelled" : run_failed ? "failed" : "success",

@@ -7,6 +7,7 @@
 #include "models/models_int.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,16 +217,25 @@ int m_write_target(sl_models *m, const m_node *n, const char *sub, const char *t
 	char *path = NULL;
 	int rc = 0;
 	sl_buf b = SL_BUF_INIT;
-	if (sl_buf_printf(&b, "%s/target/%s/%s/%s", m->project_dir, sub, n->pub.package,
-			  n->pub.path) < 0)
+	const char *tp = m->target_path ? m->target_path : "target";
+	if (sl_buf_printf(&b, "%s%s%s/%s/%s/%s", tp[0] == '/' ? "" : m->project_dir,
+			  tp[0] == '/' ? "" : "/", tp, sub, n->pub.package, n->pub.path) < 0)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	path = b.data;
 	char *slash = strrchr(path, '/');
 	*slash = '\0';
 	rc = sl_mkdirs(path, err);
 	*slash = '/';
-	if (rc == 0)
-		rc = sl_file_write_atomic(path, text, len, err);
+	/* artifacts, rewritten on every compile: no fsync (which would cost
+	 * more than compiling) */
+	if (rc == 0) {
+		FILE *f = fopen(path, "w");
+		bool ok = f && fwrite(text, 1, len, f) == len;
+		if (f && fclose(f) != 0)
+			ok = false;
+		if (!ok)
+			rc = sl_error_set(err, SL_EIO, "cannot write %s: %s", path, strerror(errno));
+	}
 	sl_buf_free(&b);
 	return rc;
 }

@@ -301,6 +301,69 @@ static int public_fields(sl_models *m, m_node *n, sl_error *err)
 	return 0;
 }
 
+/* Renders a config string that holds Jinja ("{{ target.name == 'prod' }}"),
+ * as dbt renders dbt_project.yml and properties files: "True"/"False"
+ * become booleans. */
+static int render_config_value(sl_models *m, m_node *n, const char *key, sl_tpl_value *v,
+			       sl_error *err)
+{
+	if (v->type == SL_TPL_LIST) {
+		for (size_t i = 0; i < v->u.list->len; i++) {
+			int rc = render_config_value(m, n, key, &v->u.list->items[i], err);
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	if (v->type != SL_TPL_STRING || (!strstr(v->u.str.s, "{{") && !strstr(v->u.str.s, "{%")))
+		return 0;
+	sl_tpl *t = NULL;
+	sl_buf out = SL_BUF_INIT;
+	m_ctx ctx;
+	sl_tpl_env env;
+	char name[300];
+	snprintf(name, sizeof name, "%s: config %s", n->pub.path, key);
+	int rc = sl_tpl_parse(&t, name, v->u.str.s, v->u.str.len, err);
+	if (rc == 0) {
+		memset(&ctx, 0, sizeof ctx);
+		ctx.m = m;
+		ctx.node = n;
+		ctx.mode = M_PARSE;
+		ctx.err = err;
+		m_ctx_env(&ctx, &env);
+		rc = sl_tpl_render(t, &env, &out, err);
+		m_ctx_free(&ctx);
+	}
+	sl_tpl_free(t);
+	if (rc == 0) {
+		const char *s = out.data ? out.data : "";
+		if (strcmp(s, "True") == 0 || strcmp(s, "true") == 0)
+			*v = sl_tpl_bool(true);
+		else if (strcmp(s, "False") == 0 || strcmp(s, "false") == 0)
+			*v = sl_tpl_bool(false);
+		else
+			*v = sl_tpl_string(&m->arena, s, out.len);
+		if (v->type == SL_TPL_STRING && !v->u.str.s)
+			rc = oom(err);
+	}
+	sl_buf_free(&out);
+	return rc;
+}
+
+static int render_configs(sl_models *m, m_node *n, sl_error *err)
+{
+	sl_tpl_dict *d = n->cfg.u.dict;
+	for (size_t i = 0; i < d->len; i++) {
+		/* hooks render when they run, with `this` and the warehouse */
+		if (strcmp(d->keys[i], "pre_hook") == 0 || strcmp(d->keys[i], "post_hook") == 0)
+			continue;
+		int rc = render_config_value(m, n, d->keys[i], &d->vals[i], err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int resolve_node(sl_models *m, m_node *n, sl_error *err)
 {
 	int rc;
@@ -321,7 +384,8 @@ static int resolve_node(sl_models *m, m_node *n, sl_error *err)
 	    (rc = apply_tree(m, &n->cfg, tree_of(&m->pkgs[0], n->pub.type), n, err)) < 0)
 		return rc;
 	if ((rc = m_config_merge(m, &n->cfg, &n->props_cfg, false, err)) < 0 ||
-	    (rc = m_config_merge(m, &n->cfg, &n->file_cfg, false, err)) < 0)
+	    (rc = m_config_merge(m, &n->cfg, &n->file_cfg, false, err)) < 0 ||
+	    (rc = render_configs(m, n, err)) < 0)
 		return rc;
 	const sl_tpl_value *en = m_dict_get(&n->cfg, "enabled");
 	n->enabled = !en || sl_tpl_truthy(en);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int oom(sl_error *err) { return sl_error_set(err, SL_ENOMEM, "out of memory"); }
 
@@ -364,11 +365,18 @@ static int fn_var(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_tpl_val
 		return sl_error_set(err, SL_ECONFIG, "var takes a name and an optional default: "
 				    "var('start_date', '2020-01-01')");
 	const char *name = args[0].u.str.s;
+	/* --vars, then the root project's vars scoped to the node's package
+	 * (vars: {pkg: {x: 1}}), its global vars, then the package's own */
+	const m_package *pkg = ctx->node->pkg, *root = &ctx->m->pkgs[0];
 	const sl_tpl_value *v = m_dict_get(&ctx->m->cli_vars, name);
 	if (!v)
-		v = m_dict_get(&ctx->node->pkg->vars, name);
-	if (!v && !ctx->node->pkg->root)
-		v = m_dict_get(&ctx->m->pkgs[0].vars, name);
+		v = m_dict_get(m_dict_get(&root->vars, pkg->name), name);
+	if (!v)
+		v = m_dict_get(&root->vars, name);
+	if (!v && pkg != root)
+		v = m_dict_get(m_dict_get(&pkg->vars, pkg->name), name);
+	if (!v && pkg != root)
+		v = m_dict_get(&pkg->vars, name);
 	if (v) {
 		*out = *v;
 		return 0;
@@ -419,6 +427,164 @@ static int fn_is_incremental(m_ctx *ctx, sl_tpl_value *out, sl_error *err)
 	if (rc < 0)
 		return rc;
 	*out = sl_tpl_bool(kind == SL_WH_REL_TABLE);
+	return 0;
+}
+
+static const char *text_of(const sl_tpl_value *v, sl_buf *b);
+
+/* run_query: rows collected as a table value. */
+typedef struct query_rows {
+	sl_arena *a;
+	sl_tpl_value rows, columns;
+	sl_tpl_value *col_values; /* per column: list */
+	int ncols;
+} query_rows;
+
+static sl_tpl_value typed_text(sl_arena *a, const char *s)
+{
+	int64_t i;
+	double d;
+	size_t n;
+	if (!s)
+		return sl_tpl_none();
+	n = strlen(s);
+	if (n && sl_parse_int64(s, n, &i) == 0)
+		return sl_tpl_int(i);
+	if (n && strspn(s, "0123456789+-.eE") == n && sl_parse_double(s, n, &d) == 0)
+		return sl_tpl_float(d);
+	return sl_tpl_string(a, s, n);
+}
+
+static int on_query_row(void *ud, int ncols, const char *const *names,
+			const char *const *values, sl_error *err)
+{
+	query_rows *q = ud;
+	sl_arena *a = q->a;
+	if (!q->col_values) {
+		q->ncols = ncols;
+		q->col_values = sl_arena_alloc(a, sizeof *q->col_values * (size_t)(ncols ? ncols : 1));
+		if (!q->col_values)
+			return oom(err);
+		for (int i = 0; i < ncols; i++) {
+			sl_tpl_value c = sl_tpl_dict_new(a);
+			q->col_values[i] = sl_tpl_list_new(a);
+			if (c.type != SL_TPL_DICT || q->col_values[i].type != SL_TPL_LIST ||
+			    sl_tpl_dict_set(a, c.u.dict, "name", str(a, names[i])) < 0 ||
+			    sl_tpl_dict_set(a, c.u.dict, "values",
+					    sl_tpl_callable("table.values", q->col_values[i].u.list)) <
+				    0 ||
+			    sl_tpl_list_push(a, q->columns.u.list, c) < 0)
+				return oom(err);
+		}
+	}
+	sl_tpl_value row = sl_tpl_list_new(a);
+	if (row.type != SL_TPL_LIST)
+		return oom(err);
+	for (int i = 0; i < ncols && i < q->ncols; i++) {
+		sl_tpl_value v = typed_text(a, values[i]);
+		if (sl_tpl_list_push(a, row.u.list, v) < 0 ||
+		    sl_tpl_list_push(a, q->col_values[i].u.list, v) < 0)
+			return oom(err);
+	}
+	return sl_tpl_list_push(a, q->rows.u.list, row) < 0 ? oom(err) : 0;
+}
+
+/* Runs sql and gives its rows as a table (rows, columns[i].name,
+ * columns[i].values()). */
+static int query_table(m_ctx *ctx, const char *sql, sl_tpl_value *out, sl_arena *a,
+		       sl_error *err)
+{
+	query_rows q = {.a = a, .rows = sl_tpl_list_new(a), .columns = sl_tpl_list_new(a)};
+	sl_tpl_value t = sl_tpl_dict_new(a);
+	if (q.rows.type != SL_TPL_LIST || q.columns.type != SL_TPL_LIST || t.type != SL_TPL_DICT)
+		return oom(err);
+	int rc = sl_wh_query(ctx->wh, sql, on_query_row, &q, err);
+	if (rc < 0)
+		return rc;
+	if (sl_tpl_dict_set(a, t.u.dict, "rows", q.rows) < 0 ||
+	    sl_tpl_dict_set(a, t.u.dict, "columns", q.columns) < 0)
+		return oom(err);
+	*out = t;
+	return 0;
+}
+
+/* run_query(sql): at compile, the rows as a table; none while parsing. */
+static int fn_run_query(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_tpl_value *out,
+			sl_arena *a, sl_error *err)
+{
+	*out = sl_tpl_none();
+	if (nargs != 1 || args[0].type != SL_TPL_STRING)
+		return sl_error_set(err, SL_ECONFIG, "run_query takes one SQL string");
+	if (ctx->mode == M_PARSE || !ctx->wh)
+		return 0;
+	return query_table(ctx, args[0].u.str.s, out, a, err);
+}
+
+/*
+ * {% call statement('name', fetch_result=True) %}SQL{% endcall %}: at
+ * compile the SQL runs (its rows kept for load_result('name') when
+ * fetch_result); nothing runs while parsing.
+ */
+static int fn_statement(m_ctx *ctx, const sl_tpl_value *args, size_t nargs,
+			const sl_tpl_kwarg *kw, size_t nkw, sl_tpl_value *out, sl_arena *a,
+			sl_error *err)
+{
+	const char *name = nargs && args[0].type == SL_TPL_STRING ? args[0].u.str.s : "main";
+	const sl_tpl_value *caller = NULL;
+	bool fetch = false;
+	for (size_t i = 0; i < nkw; i++) {
+		if (strcmp(kw[i].name, "caller") == 0)
+			caller = &kw[i].value;
+		else if (strcmp(kw[i].name, "fetch_result") == 0)
+			fetch = sl_tpl_truthy(&kw[i].value);
+		else if (strcmp(kw[i].name, "name") == 0 && kw[i].value.type == SL_TPL_STRING)
+			name = kw[i].value.u.str.s;
+	}
+	*out = str(a, "");
+	if (!caller)
+		return sl_error_set(err, SL_ECONFIG, "statement is a call block: {%% call "
+				    "statement('name', fetch_result=True) %%}select ...{%% endcall %%}");
+	if (ctx->mode == M_PARSE || !ctx->wh)
+		return 0;
+	sl_tpl_env env;
+	sl_tpl_value body, table = sl_tpl_none();
+	m_ctx_env(ctx, &env);
+	int rc = sl_tpl_call(caller, NULL, 0, NULL, 0, &env, a, &body, err);
+	if (rc < 0)
+		return rc;
+	sl_buf t = SL_BUF_INIT;
+	const char *sql = text_of(&body, &t);
+	if (fetch)
+		rc = query_table(ctx, sql, &table, a, err);
+	else
+		rc = sl_wh_exec(ctx->wh, sql, err);
+	sl_buf_free(&t);
+	if (rc < 0)
+		return rc;
+	if (ctx->results.type != SL_TPL_DICT) {
+		ctx->results = sl_tpl_dict_new(a);
+		if (ctx->results.type != SL_TPL_DICT)
+			return oom(err);
+	}
+	sl_tpl_value r = sl_tpl_dict_new(a);
+	const char *key = sl_arena_strdup(a, name);
+	if (r.type != SL_TPL_DICT || !key ||
+	    sl_tpl_dict_set(a, r.u.dict, "data",
+			    table.type == SL_TPL_DICT ? *m_dict_get(&table, "rows")
+						      : sl_tpl_list_new(a)) < 0 ||
+	    sl_tpl_dict_set(a, r.u.dict, "table", table) < 0 ||
+	    sl_tpl_dict_set(a, ctx->results.u.dict, key, r) < 0)
+		return oom(err);
+	return 0;
+}
+
+static int fn_load_result(m_ctx *ctx, const sl_tpl_value *args, size_t nargs,
+			  sl_tpl_value *out, sl_error *err)
+{
+	if (nargs != 1 || args[0].type != SL_TPL_STRING)
+		return sl_error_set(err, SL_ECONFIG, "load_result takes a statement's name");
+	const sl_tpl_value *r = m_dict_get(&ctx->results, args[0].u.str.s);
+	*out = r ? *r : sl_tpl_none();
 	return 0;
 }
 
@@ -518,6 +684,75 @@ static int fn_adapter(m_ctx *ctx, const char *what, const sl_tpl_value *args, si
 
 static sl_tpl_value callable(const char *name) { return sl_tpl_callable(name, NULL); }
 
+/* The run's start (UTC) in microseconds: opts' run_started_at, else now. */
+static int64_t started_micros(sl_models *m)
+{
+	int64_t us;
+	const char *s = m->o.run_started_at;
+	if (s && sl_timestamp_parse(s, strlen(s), &us) == 0)
+		return us;
+	return sl_now_micros();
+}
+
+static void to_tm(int64_t us, struct tm *tm, int64_t *frac)
+{
+	time_t secs = (time_t)(us / SL_MICROS_PER_SEC);
+	*frac = us % SL_MICROS_PER_SEC;
+	if (*frac < 0) {
+		*frac += SL_MICROS_PER_SEC;
+		secs--;
+	}
+	gmtime_r(&secs, tm);
+}
+
+/* run_started_at as dbt's datetime: prints "2024-05-01 10:00:00.000000+00:00",
+ * with strftime() and isoformat(). */
+static int run_started_at(sl_models *m, sl_tpl_value *out, sl_arena *a)
+{
+	int64_t us = started_micros(m), frac;
+	struct tm tm;
+	char buf[64];
+	to_tm(us, &tm, &frac);
+	snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00:00", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
+	int64_t *data = sl_arena_alloc(a, sizeof *data);
+	*out = sl_tpl_dict_new(a);
+	if (!data || out->type != SL_TPL_DICT || !(out->u.dict->repr = sl_arena_strdup(a, buf)))
+		return SL_ENOMEM;
+	*data = us;
+	if (sl_tpl_dict_set(a, out->u.dict, "strftime", sl_tpl_callable("datetime.strftime", data)) <
+		    0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "isoformat",
+			    sl_tpl_callable("datetime.isoformat", data)) < 0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "year", sl_tpl_int(tm.tm_year + 1900)) < 0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "month", sl_tpl_int(tm.tm_mon + 1)) < 0 ||
+	    sl_tpl_dict_set(a, out->u.dict, "day", sl_tpl_int(tm.tm_mday)) < 0)
+		return SL_ENOMEM;
+	return 0;
+}
+
+static int datetime_call(const char *what, const int64_t *us, const sl_tpl_value *args,
+			 size_t nargs, sl_tpl_value *out, sl_arena *a, sl_error *err)
+{
+	struct tm tm;
+	int64_t frac;
+	char buf[256];
+	to_tm(*us, &tm, &frac);
+	if (strcmp(what, "isoformat") == 0) {
+		snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lld+00:00",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (long long)frac);
+	} else {
+		if (nargs != 1 || args[0].type != SL_TPL_STRING)
+			return sl_error_set(err, SL_ECONFIG, "strftime takes a format: "
+					    "run_started_at.strftime('%%Y-%%m-%%d')");
+		if (strftime(buf, sizeof buf, args[0].u.str.s, &tm) == 0)
+			buf[0] = '\0';
+	}
+	*out = str(a, buf);
+	return out->type == SL_TPL_STRING ? 0 : oom(err);
+}
+
 static int dict_fn(sl_arena *a, sl_tpl_value *d, const char *key, const char *full)
 {
 	return sl_tpl_dict_set(a, d->u.dict, key, callable(full));
@@ -535,7 +770,8 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 	sl_models *m = ctx->m;
 	m_node *n = ctx->node;
 	static const char *const fns[] = {"ref", "source", "config", "var", "env_var",
-					  "is_incremental", "return", "log", "print", NULL};
+					  "is_incremental", "return", "log", "print", "run_query",
+					  "statement", "load_result", NULL};
 	for (int i = 0; fns[i]; i++)
 		if (strcmp(name, fns[i]) == 0) {
 			*out = callable(fns[i]);
@@ -551,10 +787,8 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 		*out = m->target;
 		return 1;
 	}
-	if (strcmp(name, "run_started_at") == 0) {
-		*out = str(a, m->o.run_started_at ? m->o.run_started_at : "");
-		return 1;
-	}
+	if (strcmp(name, "run_started_at") == 0)
+		return run_started_at(m, out, a) < 0 ? oom(err) : 1;
 	if (strcmp(name, "invocation_id") == 0) {
 		*out = str(a, m->o.invocation_id ? m->o.invocation_id : "");
 		return 1;
@@ -634,6 +868,12 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 		return fn_env_var(args, nargs, out, a, err);
 	if (strcmp(name, "is_incremental") == 0)
 		return fn_is_incremental(ctx, out, err);
+	if (strcmp(name, "run_query") == 0)
+		return fn_run_query(ctx, args, nargs, out, a, err);
+	if (strcmp(name, "statement") == 0)
+		return fn_statement(ctx, args, nargs, kw, nkw, out, a, err);
+	if (strcmp(name, "load_result") == 0)
+		return fn_load_result(ctx, args, nargs, out, err);
 	sl_buf t = SL_BUF_INIT;
 	const char *msg = NULL;
 	rc = 0;
@@ -660,6 +900,11 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 	} else if (strcmp(name, "return") == 0) {
 		*out = nargs ? args[0] : sl_tpl_none();
 		rc = SL_TPL_RETURN;
+	} else if (strncmp(name, "datetime.", 9) == 0) {
+		rc = datetime_call(name + 9, fn->u.fn.data, args, nargs, out, a, err);
+	} else if (strcmp(name, "table.values") == 0) {
+		out->type = SL_TPL_LIST;
+		out->u.list = fn->u.fn.data;
 	} else if (strcmp(name, "relation.render") == 0) {
 		*out = str(a, fn->u.fn.data);
 	} else if (strcmp(name, "relation.include") == 0) {

@@ -110,6 +110,11 @@ static int read_package(sl_models *m, m_package *pkg, const char *dir, bool root
 	    (rc = path_list(m, &doc, r, "macro-paths", NULL, "macros", &pkg->macro_paths,
 			    &pkg->nmacro_paths, err)) < 0)
 		goto done;
+	const char *tp = m_yaml_str(m_yaml_get(&doc, r, "target-path"));
+	if (root && tp && *tp && !(m->target_path = m_strdup(m, tp))) {
+		rc = oom(err);
+		goto done;
+	}
 	pkg->models_tree = m_yaml_value(&doc, m_yaml_get(&doc, r, "models"), &m->arena);
 	pkg->seeds_tree = m_yaml_value(&doc, m_yaml_get(&doc, r, "seeds"), &m->arena);
 	pkg->snapshots_tree = m_yaml_value(&doc, m_yaml_get(&doc, r, "snapshots"), &m->arena);
@@ -177,7 +182,7 @@ static int load_package_dir(sl_models *m, const char *dir, sl_error *err)
 		return rc;
 	if (have_package(m, tmp.name))
 		return 0;
-	m_package *p;
+	m_package *p = NULL;
 	if ((rc = add_package(m, &p, err)) < 0)
 		return rc;
 	*p = tmp;
@@ -304,7 +309,7 @@ static int load_installed(sl_models *m, sl_error *err)
 
 int m_load_packages(sl_models *m, sl_error *err)
 {
-	m_package *root;
+	m_package *root = NULL;
 	int rc = add_package(m, &root, err);
 	if (rc < 0)
 		return rc;

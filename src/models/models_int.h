@@ -91,6 +91,7 @@ struct sl_models {
 	int nmacros, capmacros;
 	m_props *props;
 	int nprops, capprops;
+	const char *target_path;   /* dbt_project.yml's target-path, default "target" */
 	sl_tpl_value builtins;     /* dict: sluice's own macros, the `dbt` namespace */
 	sl_tpl **tpls;             /* macro files' templates, freed with m */
 	int ntpls, captpls;
@@ -104,8 +105,9 @@ struct sl_models {
 
 /* ------------------------------------------------------------ yaml.c */
 
-/* Node n of doc as a template value in a (plain scalars typed as YAML 1.2
- * core: null, true/false, integers, floats; others strings). */
+/* Node n of doc as a template value in a (plain scalars typed as dbt's
+ * YAML 1.1 reader types them: null, true/false/yes/no/on/off, integers,
+ * floats; others strings). */
 sl_tpl_value m_yaml_value(yaml_document_t *doc, yaml_node_t *n, sl_arena *a);
 /* Parses text (YAML or JSON) into *out; name for messages. */
 int m_yaml_parse_text(sl_tpl_value *out, const char *text, const char *name, sl_arena *a,
@@ -168,6 +170,7 @@ typedef struct m_ctx {
 	int nctes, capctes;
 	int depth;               /* nested compiles (ephemerals) */
 	sl_tpl_value this_rel;
+	sl_tpl_value results;    /* statement() results by name (render arena) */
 } m_ctx;
 
 /* The host environment of a render in ctx. */
@@ -195,7 +198,8 @@ int m_compile(sl_models *m, m_node *n, sl_wh *wh, sl_buf *out, sl_error *err);
 /* Renders a hook or other template text for node n. */
 int m_render_text(sl_models *m, m_node *n, sl_wh *wh, const char *name, const char *text,
 		  sl_buf *out, sl_error *err);
-/* Writes text to project_dir/target/<sub>/<package>/<path>. */
+/* Writes text to <target-path>/<sub>/<package>/<path> (target-path relative
+ * to the project dir, default "target"). */
 int m_write_target(sl_models *m, const m_node *n, const char *sub, const char *text,
 		   size_t len, sl_error *err);
 

@@ -92,7 +92,7 @@ static int next_batch(void *ud, const sl_batch **out, sl_error *err)
 {
 	seed_read *s = ud;
 	sl_csv_record rec;
-	int rc;
+	int rc = 0;
 	*out = NULL;
 	sl_batch_reset(s->b);
 	while (!sl_batch_full(s->b) && (rc = sl_csv_reader_next(s->r, &rec, err)) > 0) {

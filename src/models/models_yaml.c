@@ -21,10 +21,15 @@ static sl_tpl_value plain_scalar(const char *s, size_t len, sl_arena *a)
 {
 	if (len == 0 || strcmp(s, "~") == 0 || strcasecmp(s, "null") == 0)
 		return sl_tpl_none();
-	if (strcasecmp(s, "true") == 0)
-		return sl_tpl_bool(true);
-	if (strcasecmp(s, "false") == 0)
-		return sl_tpl_bool(false);
+	/* dbt reads YAML 1.1: yes/no and on/off are booleans too */
+	static const char *const yes[] = {"true", "yes", "on", NULL};
+	static const char *const no[] = {"false", "no", "off", NULL};
+	for (int i = 0; yes[i]; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return sl_tpl_bool(true);
+		if (strcasecmp(s, no[i]) == 0)
+			return sl_tpl_bool(false);
+	}
 	int64_t i;
 	double d;
 	if ((s[0] >= '0' && s[0] <= '9') || s[0] == '-' || s[0] == '+' || s[0] == '.') {

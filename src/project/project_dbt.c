@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ env_var() */
 
@@ -173,10 +174,15 @@ static char *find_profiles(sl_project *p, const char *profiles_dir, sl_buf *trie
 	dirs[1] = env && *env ? env : NULL;
 	dirs[2] = p->dir;
 	dirs[3] = home[0] ? home : NULL;
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd))
+		snprintf(cwd, sizeof cwd, "%s", p->dir);
 	for (int i = 0; i < 4; i++) {
 		if (!dirs[i])
 			continue;
-		char *path = pj_abs_path(&p->arena, p->dir, dirs[i]);
+		/* --profiles-dir and DBT_PROFILES_DIR are relative to where
+		 * sluice runs, as for dbt */
+		char *path = pj_abs_path(&p->arena, i < 2 ? cwd : p->dir, dirs[i]);
 		char *file = path ? sl_arena_sprintf(&p->arena, "%s/profiles.yml", path) : NULL;
 		if (!file)
 			return NULL;
@@ -195,7 +201,7 @@ static const char *const profile_keys[] = {"target", "outputs", NULL};
 static const char *const postgres_keys[] = {
 	"type", "host", "port", "user", "password", "pass", "dbname", "database", "schema",
 	"threads", "sslmode", "keepalives_idle", "connect_timeout", "retries", "search_path",
-	"role", "sslcert", "sslkey", "sslrootcert", "application_name", "raw_schema", "path",
+	"role", "sslcert", "sslkey", "sslrootcert", "application_name", "raw_schema",
 	NULL};
 static const char *const sqlite_keys[] = {"type", "threads", "database", "schema",
 					  "schemas_and_paths", "schema_directory", "path",
@@ -360,8 +366,10 @@ static int load_output(sl_project *p, pj_file *f, yaml_node_t *k, yaml_node_t *o
 	if ((rc = copy_int(f, o, t, "threads", 1, 1024, "1", where)) < 0)
 		return rc;
 	rc = pg ? load_postgres(f, o, t, where) : load_sqlite(p, f, o, t, where);
+	/* a dbt project loads no raw tables: opening the warehouse must not
+	 * create a schema (or, on SQLite, a file) dbt would not */
 	if (rc == 0)
-		rc = set_default(f, t, "raw_schema", "raw");
+		rc = set_default(f, t, "raw_schema", t->schema);
 	return rc;
 }
 

@@ -29,6 +29,7 @@ static const char *const stg_deps[] = {"model.t.eph"};
 static const char *const orders_deps[] = {"model.t.stg_orders", "seed.t.countries"};
 static const char *const snap_deps[] = {"model.t.orders"};
 static const char *const dim_sources[] = {"crm.leads"};
+static const char *const util_deps[] = {"model.t.dim_leads"};
 
 /* seed countries; ephemeral eph; stg_orders (view, source shop.orders, refs
  * eph); orders (incremental, refs stg_orders and countries); snapshot
@@ -58,6 +59,10 @@ static const sl_node nodes[] = {
 	 .package = "t", .path = "models/marts/dim_leads.sql", .schema = "main",
 	 .alias = "dim_leads", .materialized = SL_MAT_TABLE, .sources = dim_sources,
 	 .nsources = 1, .config = dim_cfg, .nconfig = 1},
+	{.type = SL_NODE_MODEL, .unique_id = "model.util.util_dates", .name = "util_dates",
+	 .package = "util", .path = "packages/util/models/calendar/util_dates.sql",
+	 .schema = "main", .alias = "util_dates", .materialized = SL_MAT_TABLE,
+	 .depends_on = util_deps, .ndepends_on = 1},
 };
 #define NNODES ((int)(sizeof nodes / sizeof nodes[0]))
 
@@ -182,6 +187,8 @@ static void test_node_tasks_and_their_dependencies(void **state)
 	assert_true(waits_for("model.t.dim_leads", "source.t.crm.leads"));
 	const sl_task *dim = task("model.t.dim_leads");
 	assert_true(has(dim->reads, dim->nreads, "source:crm.leads"));
+	/* a local package's node: its fqn starts under the package's models/ */
+	assert_string_equal(task("model.util.util_dates")->fqn, "util.calendar.util_dates");
 	/* extract and load tasks carry their source file */
 	assert_string_equal(task("extract:shop.orders")->path, "sources/shop.yml");
 }
@@ -207,6 +214,8 @@ static void test_select_by_name_path_and_fqn(void **state)
 	assert_string_equal(sel("fqn:t.marts", NULL), "model.t.orders model.t.dim_leads");
 	assert_string_equal(sel("marts", NULL), "model.t.orders model.t.dim_leads");
 	assert_string_equal(sel("t.staging.stg_orders", NULL), "model.t.stg_orders");
+	assert_string_equal(sel("package:util", NULL), "model.util.util_dates");
+	assert_string_equal(sel("calendar", NULL), "model.util.util_dates");
 	assert_string_equal(sel("package:t", "source:*"),
 			    "seed.t.countries model.t.eph model.t.stg_orders model.t.orders "
 			    "snapshot.t.orders_snap model.t.dim_leads");
@@ -222,7 +231,7 @@ static void test_select_by_resource_type_and_config(void **state)
 	assert_string_equal(sel("resource_type:source", NULL),
 			    "extract:shop.orders load:shop.orders extract:shop.items "
 			    "load:shop.items source.t.crm.leads");
-	assert_string_equal(sel("resource_type:model", "config.materialized:ephemeral"),
+	assert_string_equal(sel("resource_type:model", "config.materialized:ephemeral package:util"),
 			    "model.t.stg_orders model.t.orders model.t.dim_leads");
 	assert_string_equal(sel("config.materialized:incremental", NULL), "model.t.orders");
 	assert_string_equal(sel("config.materialized:view,tag:daily", NULL), "model.t.stg_orders");
@@ -248,7 +257,8 @@ static void test_select_graph_operators_over_nodes(void **state)
 	assert_string_equal(sel("orders+", NULL), "model.t.orders snapshot.t.orders_snap");
 	assert_string_equal(sel("source:shop+", "kind:extract kind:load"),
 			    "model.t.stg_orders model.t.orders snapshot.t.orders_snap");
-	assert_string_equal(sel("source:crm+", NULL), "model.t.dim_leads source.t.crm.leads");
+	assert_string_equal(sel("source:crm+", NULL),
+			    "model.t.dim_leads model.util.util_dates source.t.crm.leads");
 	assert_string_equal(sel("source:crm.leads", NULL), "source.t.crm.leads");
 	assert_string_equal(sel("@stg_orders", "kind:extract"),
 			    "load:shop.orders seed.t.countries model.t.eph model.t.stg_orders "

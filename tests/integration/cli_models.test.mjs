@@ -78,6 +78,11 @@ test('build on a dbt project: seeds, models and a snapshot in DAG order, dbt\'s 
   assert.ok(fs.existsSync(path.join(dir, '.sluice', 'state.db')));
   const runs = sluice(['runs', '--project-dir', dir, '--format', 'json']);
   assert.equal(runs.code, 0, runs.stderr);
+  assert.equal(JSON.parse(runs.stdout)[0].command, 'build');
+  // sluice sql reads a dbt project's warehouse too
+  const q = sluice(['sql', '--project-dir', dir, '--format', 'csv', 'select name from customers order by 1']);
+  assert.equal(q.code, 0, q.stderr);
+  assert.equal(q.stdout, 'name\nAnn\nBob\nCy\n');
 });
 
 test('run builds the models only, seed the seeds, snapshot the snapshots', () => {
@@ -131,6 +136,21 @@ test('a failing model fails its node, skips what is downstream, keeps the rest a
   assert.deepEqual(relations(again.stdout), ['main.customers', 'main.orders_inc', 'main.stg_orders']);
 });
 
+test('a skipped node names the upstream node that failed, not one that had not run yet', () => {
+  const dir = dbtProject({
+    'models/a_bad.sql': 'select nope\n',
+    'models/b_ok.sql': "select * from {{ ref('stg_customers') }}\n",
+    'models/c_both.sql': "select * from {{ ref('b_ok') }}, {{ ref('a_bad') }}\n",
+  });
+  const r = sluice(['build', '--project-dir', dir, '--threads', '1', '-s', '+c_both']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const runId = r.stdout.match(/--resume (\S+)/)[1];
+  const shown = JSON.parse(sluice(['runs', 'show', runId, '--project-dir', dir, '--format', 'json']).stdout);
+  const skipped = shown.attempts.find(a => a.task === 'model.jaffle.c_both');
+  assert.equal(skipped.status, 'skipped');
+  assert.equal(skipped.error, 'upstream model.jaffle.a_bad did not succeed');
+});
+
 test('configuration and template errors exit 2 with file:line:column, before anything runs', () => {
   const dir = dbtProject({ 'models/staging/bad.sql': "select {{ 1 | lowr }}\n" });
   let r = sluice(['build', '--project-dir', dir]);
@@ -142,6 +162,12 @@ test('configuration and template errors exit 2 with file:line:column, before any
   r = sluice(['run', '--project-dir', dir]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /bad\.sql:1:\d+: ref\('stg_order'\) not found; did you mean 'stg_orders'\?/);
+  writeFiles(dir, { 'models/staging/bad.sql': 'select {{ no_such_macro() }}\n' });
+  for (const cmd of ['build', 'compile', 'ls']) {
+    r = sluice([cmd, '--project-dir', dir]);
+    assert.equal(r.code, 2, cmd + ': ' + r.stderr);
+    assert.match(r.stderr, /^sluice: models\/staging\/bad\.sql:1:\d+: 'no_such_macro' is undefined/);
+  }
   fs.rmSync(path.join(dir, 'models/staging/bad.sql'));
   r = sluice(['build', '--project-dir', dir, '--target', 'prod']);
   assert.equal(r.code, 2);
@@ -192,6 +218,13 @@ test('ls lists with dbt\'s selection methods and outputs', () => {
   assert.deepEqual(ls('-s', 'stg_orders+', '--output', 'name'), ['customers', 'orders_inc', 'stg_orders']);
   assert.deepEqual(ls('-s', '1+customers', '--output', 'name'), ['customers', 'stg_customers', 'stg_orders']);
   assert.deepEqual(ls('-s', 'raw_customers stg_orders', '--output', 'name'), ['raw_customers', 'stg_orders']);
+  // dbt's --select a b: the words after --select (or --exclude) are items too
+  assert.deepEqual(ls('--select', 'raw_customers', 'stg_orders', '--output', 'name'), ['raw_customers', 'stg_orders']);
+  assert.deepEqual(ls('--resource-type', 'model', '--exclude', 'customers', 'orders_inc', '--output', 'name'),
+    ['stg_customers', 'stg_orders']);
+  const stray = sluice(['ls', '--project-dir', dir, '--output', 'name', 'stg_orders']);
+  assert.equal(stray.code, 2);
+  assert.equal(stray.stderr, "sluice: ls: unexpected argument 'stg_orders'\n");
   assert.deepEqual(ls('-s', '@stg_orders', '--output', 'name', '--resource-type', 'model'),
     ['customers', 'orders_inc', 'stg_customers', 'stg_orders']);
   const json = ls('-s', 'orders_inc', '--output', 'json').map(l => JSON.parse(l));
@@ -358,6 +391,19 @@ test('sluice project: build --select brings the extract and load upstream; --exc
   assert.match(r.stdout, /SKIP sql table model main\.stg_orders/);
   assert.match(r.stdout, /SKIP sql view model main\.order_totals/);
   assert.match(r.stdout, /^Completed with 2 nodes skipped$/m);
+});
+
+test('backfill runs the models too, once per logical date', () => {
+  const dir = sluiceProject();
+  const r = sluice(['backfill', '--project-dir', dir, '--start', '2024-01-01', '--end', '2024-01-02']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^2024-01-01T00:00:00Z  \S+  success   6\/6 tasks succeeded /m);
+  assert.match(r.stdout, /^2024-01-02T00:00:00Z  \S+  success   6\/6 tasks succeeded /m);
+  writeFiles(dir, { 'models/order_totals.sql': "select nope from {{ ref('stg_orders') }}\n" });
+  const bad = sluice(['backfill', '--project-dir', dir, '--start', '2024-01-03', '--end', '2024-01-04']);
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, /^  error: model order_totals: .*no such column: nope/m);
+  assert.match(bad.stdout, /^1 run, 1 failed; stopped at the first failed run/m);
 });
 
 test('sluice project without models: run as before, no models folder needed', () => {

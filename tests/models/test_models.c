@@ -57,6 +57,7 @@ typedef struct proj {
 static void base_project(void)
 {
 	put("dbt_project.yml", "name: shop\nprofile: shop\nvars:\n  min_amount: 10\n"
+			       "  util: {greeting: scoped}\n"
 			       "models:\n  shop:\n    +materialized: view\n    marts:\n"
 			       "      +materialized: table\n      +schema: marts\n"
 			       "      +tags: ['nightly']\n");
@@ -163,7 +164,8 @@ static void test_compile_exact_sql(void **state)
 	    "select '{{ target.name }}' as t, '{{ target.type }}' as ty, {{ target.threads }} "
 	    "as th, '{{ invocation_id }}' as i, '{{ var(\"who\", \"nobody\") }}' as w, "
 	    "'{{ env_var(\"SL_TEST_NO_SUCH\", \"d\") }}' as e, {{ execute }} as x, "
-	    "'{{ this }}' as me");
+	    "'{{ this }}' as me, '{{ run_started_at }}' as r, "
+	    "'{{ run_started_at.strftime(\"%Y%m%d\") }}' as d");
 	proj pr;
 	open_ok(&pr, "{who: cli}");
 	assert_int_equal(sl_models_count(pr.m), 7);
@@ -179,7 +181,8 @@ static void test_compile_exact_sql(void **state)
 			"* from __dbt__cte__eph) select * from x");
 	assert_compiles(&pr, "model.shop.info",
 			"select 'dev' as t, 'sqlite' as ty, 3 as th, 'inv-1' as i, 'cli' as w, "
-			"'d' as e, True as x, '\"main\".\"info\"' as me");
+			"'d' as e, True as x, '\"main\".\"info\"' as me, '2024-05-01 10:00:00.000000+00:00' "
+			"as r, '20240501' as d");
 
 	const sl_node *o = node(&pr, "model.shop.orders");
 	assert_int_equal(o->type, SL_NODE_MODEL);
@@ -226,10 +229,17 @@ static void test_config_precedence(void **state)
 	put("models/marts/b.sql", "{{ config(materialized='incremental') }}select 2 as x");
 	put("models/marts/off.sql", "select 3 as x");
 	put("models/c.sql", "{{ config(schema='  spaced ') }}select * from {{ ref('a') }}");
+	put("models/j/props.yml", "models:\n  - name: jin\n    config:\n"
+				  "      enabled: \"{{ target.name == 'dev' }}\"\n"
+				  "      schema: \"s_{{ var('min_amount') }}\"\n");
+	put("models/j/jin.sql", "select 1");
+	put("models/j/jout.sql", "{{ config(enabled=target.name == 'prod') }}select 1");
 	proj pr;
 	open_ok(&pr, NULL);
-	assert_int_equal(sl_models_count(pr.m), 3);
+	assert_int_equal(sl_models_count(pr.m), 4);
 	assert_int_equal(sl_models_find(pr.m, "model.shop.off"), -1);
+	assert_int_equal(sl_models_find(pr.m, "model.shop.jout"), -1);
+	assert_string_equal(node(&pr, "model.shop.jin")->schema, "main_s_10");
 	const sl_node *a = node(&pr, "model.shop.a");
 	assert_int_equal(a->materialized, SL_MAT_VIEW);
 	assert_string_equal(a->alias, "a_alias");
@@ -341,7 +351,8 @@ static void test_macros_dispatch_and_packages(void **state)
 	put("libs/util/dbt_project.yml", "name: util\n");
 	put("libs/util/macros/u.sql", "{% macro shout(x) %}upper({{ x }}){% endmacro %}\n"
 				      "{% macro default__my_concat(a, b) %}pkg{% endmacro %}");
-	put("libs/util/models/util_model.sql", "select {{ shout(\"'a'\") }} as a");
+	put("libs/util/models/util_model.sql",
+	    "select {{ shout(\"'a'\") }} as a -- {{ var('greeting') }} {{ var('min_amount') }}");
 	put("macros/cents.sql",
 	    "{% macro cents_to_dollars(col, scale=2) %}round({{ col }} / 100.0, {{ scale }})"
 	    "{% endmacro %}\n"
@@ -373,9 +384,9 @@ static void test_macros_dispatch_and_packages(void **state)
 	assert_compiles(&pr, "model.shop.m",
 			"select round(amount / 100.0, 2), sq(a, b), upper(c), x || y, "
 			"datetime('now'), yesno, custom.m, util_model from \"main\".\"util_model\"");
-	assert_compiles(&pr, "model.util.util_model", "select upper('a') as a");
+	assert_compiles(&pr, "model.util.util_model", "select upper('a') as a -- scoped 10");
 	char *f = slurp("target/compiled/util/models/util_model.sql");
-	assert_string_equal(f, "select upper('a') as a");
+	assert_string_equal(f, "select upper('a') as a -- scoped 10");
 	sl_free(f);
 	close_proj(&pr);
 
@@ -388,6 +399,35 @@ static void test_macros_dispatch_and_packages(void **state)
 	assert_string_equal(msg, "models/m.sql:1:18: adapter.dispatch('nothing'): no macro "
 				 "sqlite__nothing or default__nothing found; define one of them in "
 				 "macros/");
+}
+
+/* A sluice project: its source tables are dbt sources, its vars typed. */
+static void test_sluice_project_sources(void **state)
+{
+	(void)state;
+	put("sluice.yml", "name: lakeshop\nvars:\n  limit: 5\n  names: [a, b]\n");
+	put("models/orders.sql",
+	    "select * from {{ source('shop_files', 'orders') }} limit {{ var('limit') + 1 }} "
+	    "-- {{ var('names') | join('/') }}");
+	sl_project *p = NULL;
+	sl_models *m = NULL;
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_project_open(&p, tmp, NULL, NULL, &err), 0);
+	sl_model_source src = {"shop_files", "orders", "raw", "shop_files__orders"};
+	sl_models_opts o = {0};
+	o.project = p;
+	o.target = sl_project_target(p, NULL);
+	o.extra_sources = &src;
+	o.nextra_sources = 1;
+	if (sl_models_open(&m, &o, &err) < 0)
+		fail_msg("%s", err.message);
+	proj pr = {p, m};
+	const sl_node *n = node(&pr, "model.lakeshop.orders");
+	assert_string_equal(n->sources[0], "shop_files.orders");
+	assert_string_equal(n->schema, "main");
+	assert_compiles(&pr, "model.lakeshop.orders",
+			"select * from \"raw\".\"shop_files__orders\" limit 6 -- a/b");
+	close_proj(&pr);
 }
 
 /* ---------------------------------------------------------------- build */
@@ -479,14 +519,139 @@ static void test_build_sqlite_end_to_end(void **state)
 	char *sql = compile(&pr, "model.shop.inc", wh);
 	assert_non_null(strstr(sql, "where id >= (select max(id) from \"main_marts\".\"inc\")"));
 	sl_free(sql);
+	/* --full-refresh: is_incremental() is false */
+	proj fr;
+	if (open_models(&fr, NULL, true, &err) < 0)
+		fail_msg("%s", err.message);
+	sql = compile(&fr, "model.shop.inc", wh);
+	assert_null(strstr(sql, "where id >="));
+	sl_free(sql);
+	close_proj(&fr);
 	build(&pr, wh, "snapshot.shop.snap", &res);
 	assert_value(wh, "select count(*) from main.snap where dbt_valid_to is null", "3");
 	assert_value(wh, "select min(dbt_valid_from) from main.snap", "2024-05-01 10:00:00.000000");
+	/* run_query at compile: rows and columns[i].values() */
+	put("models/q.sql", "{% if execute %}{% set r = run_query('select id, paid from "
+			    "main.raw_orders order by id') %}{% for v in r.columns[0].values() %}"
+			    "{{ v + 1 }},{% endfor %}{{ r.rows[2][1] }}{% endif %}");
+	put("macros/values.sql",
+	    "{% macro col_values(rel, col) %}{% call statement('v', fetch_result=True) %}"
+	    "select distinct {{ col }} from {{ rel }} order by 1{% endcall %}"
+	    "{% if execute %}{{ return(load_result('v')['data'] | map(attribute=0) | list) }}"
+	    "{% else %}{{ return([]) }}{% endif %}{% endmacro %}");
+	put("models/pivot.sql",
+	    "select {% for v in col_values(ref('raw_orders'), 'amount') %}sum(case when amount = "
+	    "{{ v }} then 1 else 0 end) as a{{ loop.index }}{% if not loop.last %}, {% endif %}"
+	    "{% endfor %} from {{ ref('raw_orders') }}");
+	proj q;
+	open_ok(&q, NULL);
+	sql = compile(&q, "model.shop.pivot", wh);
+	assert_string_equal(sql, "select sum(case when amount = 10.5 then 1 else 0 end) as a1, "
+				 "sum(case when amount = 20 then 1 else 0 end) as a2, sum(case when "
+				 "amount = 30 then 1 else 0 end) as a3 from \"main\".\"raw_orders\"");
+	sl_free(sql);
+	sql = compile(&q, "model.shop.q", wh);
+	assert_string_equal(sql, "2,3,4,1");
+	sl_free(sql);
+	close_proj(&q);
 	char *run = slurp("target/run/shop/models/marts/inc.sql");
 	assert_non_null(strstr(run, "select id, amount * 2 as dbl from \"main\".\"stg\""));
 	sl_free(run);
 	sl_wh_close(wh);
 	close_proj(&pr);
+}
+
+static const char *build_fails(proj *pr, sl_wh *wh, const char *id, sl_error *err)
+{
+	if (sl_models_build(pr->m, sl_models_find(pr->m, id), wh, NULL, NULL, err) == 0)
+		fail_msg("expected %s to fail", id);
+	return err->message;
+}
+
+/* Seed types (timestamps, column_types, a delimiter from the tree), the
+ * default strategy with a unique_key, and config errors at build. */
+static void test_build_seed_types_and_config_errors(void **state)
+{
+	(void)state;
+	base_project();
+	put("dbt_project.yml", "name: shop\nprofile: shop\nseeds:\n  shop:\n"
+			       "    +delimiter: ';'\n    +column_types: {code: varchar(3)}\n");
+	put("seeds/t.csv", "code;at;n;x\n007;2024-01-02 03:04:05;1.5;NULL\n8;2024-01-02T03:04:05Z;2;\n");
+	put("models/inc.sql", "{{ config(materialized='incremental', unique_key=['code']) }}"
+			      "select code, n from {{ ref('t') }}");
+	put("models/bad.sql", "{{ config(materialized='incremental', "
+			      "incremental_strategy='upsert') }}select 1 as a");
+	put("models/nokey.sql", "{{ config(materialized='incremental', "
+				"incremental_strategy='merge') }}select 1 as a");
+	put("snapshots/s.sql", "{% snapshot s1 %}{{ config(unique_key='code') }}"
+			       "select * from {{ ref('t') }}{% endsnapshot %}"
+			       "{% snapshot s2 %}{{ config(unique_key='code', strategy='timestamp') }}"
+			       "select * from {{ ref('t') }}{% endsnapshot %}");
+	proj pr;
+	open_ok(&pr, NULL);
+	sl_wh *wh = open_wh(&pr);
+	sl_node_result res;
+	build(&pr, wh, "seed.shop.t", &res);
+	assert_value(wh, "select code || '|' || at || '|' || n || '|' || coalesce(x, 'null') "
+			 "from main.t where code = '007'",
+		     "007|2024-01-02 03:04:05.000000|1.5|null");
+	assert_value(wh, "select count(*) from main.t where x is null", "2");
+	build(&pr, wh, "model.shop.inc", &res);
+	build(&pr, wh, "model.shop.inc", &res);
+	assert_value(wh, "select count(*) from main.inc", "2");
+	sl_error err = SL_ERROR_INIT;
+	assert_string_equal(build_fails(&pr, wh, "model.shop.bad", &err),
+			    "models/bad.sql: incremental_strategy 'upsert' is not supported; use "
+			    "append, merge or delete+insert");
+	assert_string_equal(build_fails(&pr, wh, "model.shop.nokey", &err),
+			    "models/nokey.sql: incremental_strategy 'merge' needs a unique_key (a "
+			    "column or a list of columns)");
+	assert_string_equal(build_fails(&pr, wh, "snapshot.shop.s1", &err),
+			    "snapshots/s.sql: snapshot s1 needs strategy: timestamp or check");
+	assert_string_equal(build_fails(&pr, wh, "snapshot.shop.s2", &err),
+			    "snapshots/s.sql: snapshot s2 uses strategy timestamp and needs "
+			    "updated_at: the column holding when a row changed");
+	sl_wh_close(wh);
+	close_proj(&pr);
+}
+
+/* Hooks from the tree (both spellings) and the file accumulate, in
+ * order; --vars beats the project's vars; unsupported materializations
+ * and duplicate names are refused. */
+static void test_hooks_vars_and_refusals(void **state)
+{
+	(void)state;
+	put("dbt_project.yml",
+	    "name: shop\nprofile: shop\nvars: {n: 1}\nmodels:\n  shop:\n"
+	    "    +pre-hook: \"create table if not exists main.log (m text)\"\n"
+	    "    hooked:\n      +post_hook: [\"insert into main.log values ('tree {{ this.name }}')\"]\n");
+	put("profiles.yml", "shop:\n  outputs:\n    default: {type: sqlite, path: w.db}\n");
+	put("models/hooked/h.sql",
+	    "{{ config(post_hook=\"insert into main.log values ('file {{ var('n') }}')\") }}"
+	    "select {{ var('n') }} as n");
+	proj pr;
+	open_ok(&pr, "n: 7");
+	const sl_node *h = node(&pr, "model.shop.h");
+	assert_string_equal(config_of(h, "pre_hook"),
+			    "[\"create table if not exists main.log (m text)\"]");
+	sl_wh *wh = open_wh(&pr);
+	sl_node_result res;
+	build(&pr, wh, "model.shop.h", &res);
+	assert_value(wh, "select group_concat(m, ';') from main.log", "tree h;file 7");
+	assert_value(wh, "select n from main.h", "7");
+	sl_wh_close(wh);
+	close_proj(&pr);
+
+	sl_error err = SL_ERROR_INIT;
+	put("models/mv.sql", "{{ config(materialized='materialized_view') }}select 1");
+	assert_string_equal(open_fails(&pr, &err),
+			    "models/mv.sql: materialized 'materialized_view' is not supported by "
+			    "sluice; use view, table, incremental or ephemeral");
+	put("models/mv.sql", "select 1");
+	put("models/other/h.sql", "select 2");
+	assert_string_equal(open_fails(&pr, &err),
+			    "models/other/h.sql: two models are named \"h\" (the other is "
+			    "models/hooked/h.sql); rename one of them");
 }
 
 int main(void)
@@ -498,7 +663,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshots_and_seeds_discovered, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_macros_dispatch_and_packages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sluice_project_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_sqlite_end_to_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build_seed_types_and_config_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hooks_vars_and_refusals, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

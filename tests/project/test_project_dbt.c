@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "project/project.h"
 #include "sources/sources.h"
@@ -99,7 +100,8 @@ static void test_profiles_discovery_order(void **state)
 	assert_string_equal(t->path, "home/.dbt.db");
 	assert_non_null(strstr(t->path_abs, "/home/.dbt.db"));
 	assert_string_equal(sl_kvs_get(&t->settings, "threads"), "2");
-	assert_string_equal(sl_kvs_get(&t->settings, "raw_schema"), "raw");
+	assert_string_equal(sl_kvs_get(&t->settings, "raw_schema"), "main");
+	assert_string_equal(t->raw_schema, "main");
 	sl_project_free(p);
 
 	write_file("profiles.yml", "jaffle:\n  target: local\n  outputs:\n"
@@ -117,12 +119,24 @@ static void test_profiles_discovery_order(void **state)
 	sl_project_free(p);
 
 	profile_in(flag);
+	char *fd = sl_path_join(tmp, flag);
+	p = open_ok(fd, NULL);
+	sl_free(fd);
+	assert_string_equal(sl_project_target(p, NULL)->path, "flagdir.db");
+	sl_project_free(p);
+	/* a relative --profiles-dir is relative to where sluice runs */
+	char cwd[512];
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(chdir(tmp), 0);
 	p = open_ok("flagdir", NULL);
+	assert_int_equal(chdir(cwd), 0);
 	assert_string_equal(sl_project_target(p, NULL)->path, "flagdir.db");
 	sl_project_free(p);
 
 	sl_error err = SL_ERROR_INIT;
-	const char *msg = open_fails("nowhere", NULL, &err);
+	char *nowhere = sl_path_join(tmp, "nowhere");
+	const char *msg = open_fails(nowhere, NULL, &err);
+	sl_free(nowhere);
 	assert_non_null(strstr(msg, "no profiles.yml for profile \"jaffle\": looked at "));
 	assert_non_null(strstr(msg, "/nowhere/profiles.yml (--profiles-dir)"));
 }
