@@ -34,6 +34,7 @@ demo: build
 bench: build
 	@bash bench/csv_to_parquet
 	@bash bench/dag/run
+	@bash bench/compile/run
 
 # libFuzzer targets for every parser (clang); FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60
