@@ -200,65 +200,12 @@ static int contains(render *r, const tpl_node *n, const sl_tpl_value *hay,
 	}
 }
 
-/* "fmt" % args, for %s %d %i %f %r %% */
+/* "fmt" % args */
 static int percent_format(render *r, const tpl_node *n, const sl_tpl_value *fmt,
 			  const sl_tpl_value *args, sl_tpl_value *out)
 {
-	const sl_tpl_value *items = args;
-	size_t nitems = 1, used = 0;
-	if (args->type == SL_TPL_LIST) {
-		items = args->u.list->items;
-		nitems = args->u.list->len;
-	}
-	sl_buf b = SL_BUF_INIT;
-	int rc = 0;
-	const char *f = fmt->u.str.s;
-	for (size_t i = 0; i < fmt->u.str.len && rc == 0; i++) {
-		if (f[i] != '%') {
-			rc = sl_buf_putc(&b, f[i]);
-			continue;
-		}
-		char c = i + 1 < fmt->u.str.len ? f[++i] : 0;
-		if (c == '%') {
-			rc = sl_buf_putc(&b, '%');
-			continue;
-		}
-		if (!strchr("sdifr", c) || c == 0) {
-			rc = fail_at(r, n, SL_EFORMAT, "unsupported format character '%c' in '%%' formatting", c ? c : '?');
-			break;
-		}
-		if (used == nitems) {
-			rc = fail_at(r, n, SL_EFORMAT, "not enough arguments for format string");
-			break;
-		}
-		const sl_tpl_value *v = &items[used++];
-		if (c == 'd' || c == 'i') {
-			if (!is_num(v)) {
-				rc = fail_at(r, n, SL_EFORMAT, "%%%c format: a number is required, not %s", c,
-					     tpl_type_name(v));
-				break;
-			}
-			rc = sl_buf_printf(&b, "%" PRId64, v->type == SL_TPL_FLOAT ? (int64_t)v->u.f : inum(v));
-		} else if (c == 'f') {
-			if (!is_num(v)) {
-				rc = fail_at(r, n, SL_EFORMAT, "%%f format: a number is required, not %s",
-					     tpl_type_name(v));
-				break;
-			}
-			rc = sl_buf_printf(&b, "%f", num(v));
-		} else {
-			rc = sl_tpl_value_write(&b, v);
-		}
-	}
-	if (rc == 0 && used < nitems)
-		rc = fail_at(r, n, SL_EFORMAT, "not all arguments converted during string formatting");
-	if (rc == 0) {
-		*out = sl_tpl_string(r->a, b.data ? b.data : "", b.len);
-		if (out->type != SL_TPL_STRING)
-			rc = oom(r);
-	}
-	sl_buf_free(&b);
-	return rc;
+	int rc = tpl_percent_format(fmt, args, r->a, out, r->err);
+	return rc < 0 && rc != SL_ENOMEM ? prefix_at(r, n, rc) : rc;
 }
 
 static int arith(render *r, const tpl_node *n, const char *op, const sl_tpl_value *x,

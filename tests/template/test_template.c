@@ -621,6 +621,20 @@ static void test_render_scopes_and_whitespace_as_jinja(void **state)
 		      "2.5 2 2.0 2 4611686018427387904 3.0 0.30000000000000004");
 }
 
+static void test_render_percent_format_as_jinja(void **state)
+{
+	expect_render("{{ \"%s-%d\" % (\"a\", 3) }} {{ \"%05.2f|%-4s|%4s|%x|%X|%o|%+d|%e|%g|%%|%.2s|%c\" % (3.14159, 'ab', 'cd', 255, 255, 8, 5, 12345.678, 0.0001, 'xyz', 65) }}",
+		      "a-3 03.14|ab  |  cd|ff|FF|10|+5|1.234568e+04|0.0001|%|xy|A");
+	expect_render("{{ \"%02d:%02d\" | format(5, 7) }} {{ \"%s and %s\" | format('a', [1]) }} {{ \"%s\" % [1, 2] }} {{ \"%r\" % 'x' }} {{ \"%i\" % 3.9 }} {{ \"%d\" % true }}",
+		      "05:07 a and [1] [1, 2] 'x' 3 1");
+	/* jinja: ERR: TypeError: not enough arguments for format string */
+	expect_render_error("{{ \"%s %s\" % ('a',) }}",
+			    "m.sql:1:12: not enough arguments for format string");
+	/* jinja: ERR: TypeError: %d format: a real number is required, not str */
+	expect_render_error("{{ \"%d\" % 'x' }}\n",
+			    "m.sql:1:9: %d format: a number is required, not string");
+}
+
 static void test_parse_errors_of_new_constructs(void **state)
 {
 	expect_parse_error("{% extends 'base.sql' %}",
@@ -910,6 +924,7 @@ int main(void)
 		cmocka_unit_test(test_render_dbt_idioms_as_jinja),
 		cmocka_unit_test(test_render_syntax_of_dbt_packages),
 		cmocka_unit_test(test_render_scopes_and_whitespace_as_jinja),
+		cmocka_unit_test(test_render_percent_format_as_jinja),
 		cmocka_unit_test(test_parse_errors_of_new_constructs),
 		cmocka_unit_test(test_host_macros_from_other_templates),
 		cmocka_unit_test(test_host_named_blocks),
