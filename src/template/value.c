@@ -339,18 +339,24 @@ int tpl_percent_format(const sl_tpl_value *fmt, const sl_tpl_value *args, sl_are
 		i++;
 		while (i < n && strchr("-+ 0#", f[i]) && k < 8)
 			spec[k++] = f[i++];
-		while (i < n && isdigit((unsigned char)f[i]) && k < 14)
-			spec[k++] = f[i++];
-		size_t before_prec = k;
-		long prec = -1;
+		long width = 0, prec = -1;
+		while (i < n && isdigit((unsigned char)f[i]) && width <= 10000)
+			width = width * 10 + (f[i++] - '0');
 		if (i < n && f[i] == '.') {
-			spec[k++] = f[i++];
+			i++;
 			prec = 0;
-			while (i < n && isdigit((unsigned char)f[i]) && k < 20) {
-				prec = prec * 10 + (f[i] - '0');
-				spec[k++] = f[i++];
-			}
+			while (i < n && isdigit((unsigned char)f[i]) && prec <= 10000)
+				prec = prec * 10 + (f[i++] - '0');
 		}
+		if (width > 10000 || prec > 10000) {
+			rc = sl_error_set(err, SL_EFORMAT, "'%%' formatting: width or precision over 10000");
+			break;
+		}
+		if (width)
+			k += (size_t)snprintf(spec + k, sizeof spec - k, "%ld", width);
+		size_t before_prec = k;
+		if (prec >= 0)
+			k += (size_t)snprintf(spec + k, sizeof spec - k, ".%ld", prec);
 		char c = i < n ? f[i] : 0;
 		if (c == '%' && k == 1) {
 			rc = sl_buf_putc(&b, '%');

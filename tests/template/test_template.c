@@ -623,6 +623,11 @@ static void test_render_scopes_and_whitespace_as_jinja(void **state)
 
 static void test_render_percent_format_as_jinja(void **state)
 {
+	/* jinja: ERR: MemoryError:  */
+	expect_render_error("{{ \"%99999999999d\" % 1 }}",
+			    "m.sql:1:20: '%' formatting: width or precision over 10000");
+	expect_render("{{ \"%20.10f|%-8.3s|\" % (3.5, 'abcdef') }}\n",
+		      "        3.5000000000|abc     |");
 	expect_render("{{ \"%s-%d\" % (\"a\", 3) }} {{ \"%05.2f|%-4s|%4s|%x|%X|%o|%+d|%e|%g|%%|%.2s|%c\" % (3.14159, 'ab', 'cd', 255, 255, 8, 5, 12345.678, 0.0001, 'xyz', 65) }}",
 		      "a-3 03.14|ab  |  cd|ff|FF|10|+5|1.234568e+04|0.0001|%|xy|A");
 	expect_render("{{ \"%02d:%02d\" | format(5, 7) }} {{ \"%s and %s\" | format('a', [1]) }} {{ \"%s\" % [1, 2] }} {{ \"%r\" % 'x' }} {{ \"%i\" % 3.9 }} {{ \"%d\" % true }}",
