@@ -174,6 +174,7 @@ static int contains(render *r, const tpl_node *n, const sl_tpl_value *hay,
 	const char *s;
 	size_t len;
 	int rc;
+	*out = false; /* set on every path, errors included */
 	switch (hay->type) {
 	case SL_TPL_STRING:
 		if (needle->type != SL_TPL_STRING)
@@ -184,15 +185,13 @@ static int contains(render *r, const tpl_node *n, const sl_tpl_value *hay,
 		*out = len == 0 || (len <= hay->u.str.len && memmem(hay->u.str.s, hay->u.str.len, s, len));
 		return 0;
 	case SL_TPL_LIST:
-		*out = false;
 		for (size_t i = 0; i < hay->u.list->len && !*out; i++)
 			*out = tpl_values_equal(&hay->u.list->items[i], needle);
 		return 0;
 	case SL_TPL_DICT:
 		*out = needle->type == SL_TPL_STRING && sl_tpl_dict_get(hay->u.dict, needle->u.str.s);
 		return 0;
-	case SL_TPL_UNDEFINED:
-		*out = false; /* iterating undefined yields nothing */
+	case SL_TPL_UNDEFINED: /* iterating undefined yields nothing */
 		return 0;
 	default:
 		return fail_at(r, n, SL_EFORMAT, "'in' needs a string, list or dict on its right, not %s",
@@ -314,6 +313,7 @@ static int arith(render *r, const tpl_node *n, const char *op, const sl_tpl_valu
 static int compare(render *r, const tpl_node *n, const char *op, const sl_tpl_value *x,
 		   const sl_tpl_value *y, bool *out)
 {
+	*out = false; /* set on every path, errors included */
 	if (op[0] == '=' || op[0] == '!') {
 		*out = tpl_values_equal(x, y) == (op[0] == '=');
 		return 0;
