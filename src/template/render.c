@@ -96,6 +96,33 @@ static sl_tpl_value builtin(const char *name, const char *tag)
 	return sl_tpl_callable(name, (void *)tag);
 }
 
+/*
+ * The host's answer for name, kept in r->globals for the rest of the
+ * render: 1 and *out set when the host knows it, 0 when not, <0 on error.
+ */
+static int ask_host(render *r, const char *name, sl_tpl_value *out)
+{
+	if (r->globals) {
+		const sl_tpl_value *v = sl_tpl_dict_get(r->globals, name);
+		if (v) {
+			*out = *v;
+			return 1;
+		}
+	}
+	if (!r->env || !r->env->lookup)
+		return 0;
+	int rc = r->env->lookup(r->env->ud, name, out, r->a, r->err);
+	if (rc <= 0)
+		return rc;
+	if (!r->globals) {
+		sl_tpl_value g = sl_tpl_dict_new(r->a);
+		if (g.type != SL_TPL_DICT)
+			return oom(r);
+		r->globals = g.u.dict;
+	}
+	return sl_tpl_dict_set(r->a, r->globals, name, *out) < 0 ? oom(r) : 1;
+}
+
 static int lookup(render *r, scope *sc, const char *name, sl_tpl_value *out)
 {
 	bool host_scope = false; /* reached the end of a closure-less macro's scopes */
@@ -110,27 +137,9 @@ static int lookup(render *r, scope *sc, const char *name, sl_tpl_value *out)
 			return 0;
 		}
 	}
-	if (r->globals) {
-		const sl_tpl_value *v = sl_tpl_dict_get(r->globals, name);
-		if (v) {
-			*out = *v;
-			return 0;
-		}
-	}
-	if (r->env && r->env->lookup) {
-		int rc = r->env->lookup(r->env->ud, name, out, r->a, r->err);
-		if (rc < 0)
-			return rc;
-		if (rc > 0) {
-			if (!r->globals) {
-				sl_tpl_value g = sl_tpl_dict_new(r->a);
-				if (g.type != SL_TPL_DICT)
-					return oom(r);
-				r->globals = g.u.dict;
-			}
-			return sl_tpl_dict_set(r->a, r->globals, name, *out) < 0 ? oom(r) : 0;
-		}
-	}
+	int rc = ask_host(r, name, out);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	if (host_scope && r->t) /* the macros of the template defining it */
 		for (size_t i = 0; i < r->t->macros.len; i++)
 			if (strcmp(r->t->macros.v[i]->s, name) == 0) {
@@ -354,6 +363,20 @@ static int get_item(render *r, const tpl_node *n, const sl_tpl_value *obj,
 			return rc;
 		const sl_tpl_value *v = sl_tpl_dict_get(obj->u.dict, k);
 		*out = v ? *v : undefined(k, 1);
+		return 0;
+	}
+	if (obj->type == SL_TPL_CALLABLE && key->type == SL_TPL_STRING) {
+		/* f.name of a host function is the host's "f.name" (config.get) */
+		const char *dotted = sl_arena_sprintf(r->a, "%s.%s",
+						      obj->u.fn.name ? obj->u.fn.name : "function",
+						      key->u.str.s);
+		if (!dotted)
+			return oom(r);
+		int rc = obj->u.fn.name ? ask_host(r, dotted, out) : 0;
+		if (rc < 0)
+			return prefix_at(r, n, rc);
+		if (rc == 0)
+			*out = undefined(dotted, 0);
 		return 0;
 	}
 	if ((obj->type == SL_TPL_LIST || obj->type == SL_TPL_STRING) &&
