@@ -632,6 +632,10 @@ static void test_render_syntax_of_dbt_packages(void **state)
 	const char *src = "{% materialization mine, adapter='sqlite' %}x{% endmaterialization %}";
 	assert_int_equal(sl_tpl_parse_ex(&t, "m.sql", src, strlen(src), &syn, &err), 0);
 	sl_tpl_free(t);
+	/* a host that does not list it: the error says what to do */
+	expect_parse_error(src, "m.sql:1:4: unsupported tag 'materialization': custom materializations are "
+				"not supported; remove this block and configure a built-in one (view, table, "
+				"incremental, ephemeral)");
 }
 
 static void test_render_scopes_and_whitespace_as_jinja(void **state)
