@@ -874,6 +874,24 @@ static int f_dictsort(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 			  farg_true(f, 2));
 }
 
+/* format(args...): "fmt" % args */
+static int f_format(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
+{
+	if (in->type != SL_TPL_STRING)
+		return fbad(f, "needs a format string");
+	sl_tpl_value tuple;
+	int rc = new_list(f, &tuple);
+	if (rc < 0)
+		return rc;
+	tuple.u.list->tuple = true;
+	for (size_t i = 0; i < f->nraw; i++)
+		if ((rc = push(f, &tuple, f->raw[i])) < 0)
+			return rc;
+	if (f->nkw)
+		return fbad(f, "takes positional arguments only");
+	return tpl_percent_format(in, &tuple, f->a, out, f->err);
+}
+
 /* attr(name): the dict's key name (Jinja's getattr), else undefined */
 static int f_attr(fctx *f, const sl_tpl_value *in, sl_tpl_value *out)
 {
@@ -1194,6 +1212,7 @@ static const struct {
 	{"tojson", f_tojson, {"indent", NULL}, false},
 	{"safe", f_safe, {NULL}, false},
 	{"attr", f_attr, {"name", NULL}, false},
+	{"format", f_format, {NULL}, true},
 	{"batch", f_batch, {"linecount", "fill_with", NULL}, false},
 	{"is_list", f_is_list, {NULL}, false},
 	{"as_text", f_as_text, {NULL}, false},

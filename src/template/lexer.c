@@ -32,6 +32,8 @@ static int push(lexer *lx, tk_type t, const char *s, size_t len, int line, int c
 		tpl_token **tok)
 {
 	tpl_tokens *o = lx->out;
+	if (tok)
+		*tok = NULL; /* set on every path, errors included */
 	if (o->len == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 64;
 		tpl_token *v = sl_realloc(o->v, cap * sizeof *v); /* freed after parsing */

@@ -40,6 +40,8 @@ static const sl_tpl_value *arg(mctx *m, size_t i, const char *kname)
 static int str_arg(mctx *m, size_t i, const char *kname, const char **s, size_t *n)
 {
 	const sl_tpl_value *v = arg(m, i, kname);
+	*s = ""; /* set on every path, errors included */
+	*n = 0;
 	if (!v || v->type != SL_TPL_STRING)
 		return bad(m, "needs a string argument");
 	*s = v->u.str.s;

@@ -1045,7 +1045,8 @@ static const struct {
 	{"autoescape", "autoescaping is not supported"},
 	{"trans", "translations are not supported"},
 	{"pluralize", "translations are not supported"},
-	{"materialization", "custom materializations are not supported"},
+	{"materialization", "custom materializations are not supported; remove this block and "
+			    "configure a built-in one (view, table, incremental, ephemeral)"},
 };
 
 static int parse_body(parser *p, tpl_nodes *body, const char *const *ends, tpl_token *open,

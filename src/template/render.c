@@ -96,6 +96,33 @@ static sl_tpl_value builtin(const char *name, const char *tag)
 	return sl_tpl_callable(name, (void *)tag);
 }
 
+/*
+ * The host's answer for name, kept in r->globals for the rest of the
+ * render: 1 and *out set when the host knows it, 0 when not, <0 on error.
+ */
+static int ask_host(render *r, const char *name, sl_tpl_value *out)
+{
+	if (r->globals) {
+		const sl_tpl_value *v = sl_tpl_dict_get(r->globals, name);
+		if (v) {
+			*out = *v;
+			return 1;
+		}
+	}
+	if (!r->env || !r->env->lookup)
+		return 0;
+	int rc = r->env->lookup(r->env->ud, name, out, r->a, r->err);
+	if (rc <= 0)
+		return rc;
+	if (!r->globals) {
+		sl_tpl_value g = sl_tpl_dict_new(r->a);
+		if (g.type != SL_TPL_DICT)
+			return oom(r);
+		r->globals = g.u.dict;
+	}
+	return sl_tpl_dict_set(r->a, r->globals, name, *out) < 0 ? oom(r) : 1;
+}
+
 static int lookup(render *r, scope *sc, const char *name, sl_tpl_value *out)
 {
 	bool host_scope = false; /* reached the end of a closure-less macro's scopes */
@@ -110,27 +137,9 @@ static int lookup(render *r, scope *sc, const char *name, sl_tpl_value *out)
 			return 0;
 		}
 	}
-	if (r->globals) {
-		const sl_tpl_value *v = sl_tpl_dict_get(r->globals, name);
-		if (v) {
-			*out = *v;
-			return 0;
-		}
-	}
-	if (r->env && r->env->lookup) {
-		int rc = r->env->lookup(r->env->ud, name, out, r->a, r->err);
-		if (rc < 0)
-			return rc;
-		if (rc > 0) {
-			if (!r->globals) {
-				sl_tpl_value g = sl_tpl_dict_new(r->a);
-				if (g.type != SL_TPL_DICT)
-					return oom(r);
-				r->globals = g.u.dict;
-			}
-			return sl_tpl_dict_set(r->a, r->globals, name, *out) < 0 ? oom(r) : 0;
-		}
-	}
+	int rc = ask_host(r, name, out);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	if (host_scope && r->t) /* the macros of the template defining it */
 		for (size_t i = 0; i < r->t->macros.len; i++)
 			if (strcmp(r->t->macros.v[i]->s, name) == 0) {
@@ -174,6 +183,7 @@ static int contains(render *r, const tpl_node *n, const sl_tpl_value *hay,
 	const char *s;
 	size_t len;
 	int rc;
+	*out = false; /* set on every path, errors included */
 	switch (hay->type) {
 	case SL_TPL_STRING:
 		if (needle->type != SL_TPL_STRING)
@@ -184,15 +194,13 @@ static int contains(render *r, const tpl_node *n, const sl_tpl_value *hay,
 		*out = len == 0 || (len <= hay->u.str.len && memmem(hay->u.str.s, hay->u.str.len, s, len));
 		return 0;
 	case SL_TPL_LIST:
-		*out = false;
 		for (size_t i = 0; i < hay->u.list->len && !*out; i++)
 			*out = tpl_values_equal(&hay->u.list->items[i], needle);
 		return 0;
 	case SL_TPL_DICT:
 		*out = needle->type == SL_TPL_STRING && sl_tpl_dict_get(hay->u.dict, needle->u.str.s);
 		return 0;
-	case SL_TPL_UNDEFINED:
-		*out = false; /* iterating undefined yields nothing */
+	case SL_TPL_UNDEFINED: /* iterating undefined yields nothing */
 		return 0;
 	default:
 		return fail_at(r, n, SL_EFORMAT, "'in' needs a string, list or dict on its right, not %s",
@@ -200,65 +208,12 @@ static int contains(render *r, const tpl_node *n, const sl_tpl_value *hay,
 	}
 }
 
-/* "fmt" % args, for %s %d %i %f %r %% */
+/* "fmt" % args */
 static int percent_format(render *r, const tpl_node *n, const sl_tpl_value *fmt,
 			  const sl_tpl_value *args, sl_tpl_value *out)
 {
-	const sl_tpl_value *items = args;
-	size_t nitems = 1, used = 0;
-	if (args->type == SL_TPL_LIST) {
-		items = args->u.list->items;
-		nitems = args->u.list->len;
-	}
-	sl_buf b = SL_BUF_INIT;
-	int rc = 0;
-	const char *f = fmt->u.str.s;
-	for (size_t i = 0; i < fmt->u.str.len && rc == 0; i++) {
-		if (f[i] != '%') {
-			rc = sl_buf_putc(&b, f[i]);
-			continue;
-		}
-		char c = i + 1 < fmt->u.str.len ? f[++i] : 0;
-		if (c == '%') {
-			rc = sl_buf_putc(&b, '%');
-			continue;
-		}
-		if (!strchr("sdifr", c) || c == 0) {
-			rc = fail_at(r, n, SL_EFORMAT, "unsupported format character '%c' in '%%' formatting", c ? c : '?');
-			break;
-		}
-		if (used == nitems) {
-			rc = fail_at(r, n, SL_EFORMAT, "not enough arguments for format string");
-			break;
-		}
-		const sl_tpl_value *v = &items[used++];
-		if (c == 'd' || c == 'i') {
-			if (!is_num(v)) {
-				rc = fail_at(r, n, SL_EFORMAT, "%%%c format: a number is required, not %s", c,
-					     tpl_type_name(v));
-				break;
-			}
-			rc = sl_buf_printf(&b, "%" PRId64, v->type == SL_TPL_FLOAT ? (int64_t)v->u.f : inum(v));
-		} else if (c == 'f') {
-			if (!is_num(v)) {
-				rc = fail_at(r, n, SL_EFORMAT, "%%f format: a number is required, not %s",
-					     tpl_type_name(v));
-				break;
-			}
-			rc = sl_buf_printf(&b, "%f", num(v));
-		} else {
-			rc = sl_tpl_value_write(&b, v);
-		}
-	}
-	if (rc == 0 && used < nitems)
-		rc = fail_at(r, n, SL_EFORMAT, "not all arguments converted during string formatting");
-	if (rc == 0) {
-		*out = sl_tpl_string(r->a, b.data ? b.data : "", b.len);
-		if (out->type != SL_TPL_STRING)
-			rc = oom(r);
-	}
-	sl_buf_free(&b);
-	return rc;
+	int rc = tpl_percent_format(fmt, args, r->a, out, r->err);
+	return rc < 0 && rc != SL_ENOMEM ? prefix_at(r, n, rc) : rc;
 }
 
 static int arith(render *r, const tpl_node *n, const char *op, const sl_tpl_value *x,
@@ -367,6 +322,7 @@ static int arith(render *r, const tpl_node *n, const char *op, const sl_tpl_valu
 static int compare(render *r, const tpl_node *n, const char *op, const sl_tpl_value *x,
 		   const sl_tpl_value *y, bool *out)
 {
+	*out = false; /* set on every path, errors included */
 	if (op[0] == '=' || op[0] == '!') {
 		*out = tpl_values_equal(x, y) == (op[0] == '=');
 		return 0;
@@ -407,6 +363,20 @@ static int get_item(render *r, const tpl_node *n, const sl_tpl_value *obj,
 			return rc;
 		const sl_tpl_value *v = sl_tpl_dict_get(obj->u.dict, k);
 		*out = v ? *v : undefined(k, 1);
+		return 0;
+	}
+	if (obj->type == SL_TPL_CALLABLE && key->type == SL_TPL_STRING) {
+		/* f.name of a host function is the host's "f.name" (config.get) */
+		const char *dotted = sl_arena_sprintf(r->a, "%s.%s",
+						      obj->u.fn.name ? obj->u.fn.name : "function",
+						      key->u.str.s);
+		if (!dotted)
+			return oom(r);
+		int rc = obj->u.fn.name ? ask_host(r, dotted, out) : 0;
+		if (rc < 0)
+			return prefix_at(r, n, rc);
+		if (rc == 0)
+			*out = undefined(dotted, 0);
 		return 0;
 	}
 	if ((obj->type == SL_TPL_LIST || obj->type == SL_TPL_STRING) &&

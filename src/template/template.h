@@ -113,7 +113,16 @@ int sl_tpl_value_write(sl_buf *out, const sl_tpl_value *v);
 
 /*
  * The host. lookup: 1 and *out filled when the host knows the name, 0 when
- * it does not (the name is then undefined), <0 with err on failure.
+ * it does not (the name is then undefined), <0 with err on failure. It is
+ * asked once per name per render; the answer is kept for the render, so a
+ * template may mutate it ({% do cols.append(x) %}). Mutations of a value
+ * the host keeps past the render may point into the render's arena: give
+ * each render its own values, or values the templates do not mutate.
+ * Attributes of a host function: f.attr (and f['attr']) on a
+ * SL_TPL_CALLABLE named "f" asks lookup for the dotted name "f.attr"
+ * (dbt's config(...) and config.get(...): lookup("config.get")); a 0
+ * answer makes it undefined ('config.nope' is undefined when called).
+ * The answer is kept for the render as above.
  * call: invoked for every call of a SL_TPL_CALLABLE value; returns 0 or <0
  * with err filled (the renderer prefixes file:line:column). Both allocate
  * any result in `a`, the render's arena. Either callback may be NULL.

@@ -122,6 +122,9 @@ int tpl_to_str(const sl_tpl_value *v, sl_arena *a, const char **s, size_t *n, sl
 int tpl_method_call(sl_tpl_value *obj, const char *name, const sl_tpl_value *args,
 		    size_t nargs, const sl_tpl_kwarg *kw, size_t nkw, sl_tpl_value *out,
 		    sl_arena *a, sl_error *err);
+/* Python's "fmt" % args (args a tuple, or one value) */
+int tpl_percent_format(const sl_tpl_value *fmt, const sl_tpl_value *args, sl_arena *a,
+		       sl_tpl_value *out, sl_error *err);
 /* Python repr of a float */
 int tpl_write_float(sl_buf *out, double f);
 const char *tpl_type_name(const sl_tpl_value *v);

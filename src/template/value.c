@@ -1,4 +1,5 @@
 /* value.c: template values: constructors, lists and dicts in arenas, truthiness, printing. */
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -309,4 +310,121 @@ const char *tpl_type_name(const sl_tpl_value *v)
 	static const char *const names[] = {"undefined", "none", "bool", "int", "float",
 					    "string", "list", "dict", "function", "macro"};
 	return (unsigned)v->type < sizeof names / sizeof names[0] ? names[v->type] : "value";
+}
+
+/*
+ * Python's "fmt" % args: %s %r %d %i %f %F %e %E %g %G %x %X %o %c %% with
+ * flags (-+ 0#), width and precision.
+ */
+int tpl_percent_format(const sl_tpl_value *fmt, const sl_tpl_value *args, sl_arena *a,
+		       sl_tpl_value *out, sl_error *err)
+{
+	const sl_tpl_value *items = args;
+	size_t nitems = 1, used = 0;
+	if (args->type == SL_TPL_LIST && args->u.list->tuple) {
+		items = args->u.list->items;
+		nitems = args->u.list->len;
+	}
+	sl_buf b = SL_BUF_INIT;
+	int rc = 0;
+	const char *f = fmt->u.str.s;
+	size_t n = fmt->u.str.len;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (f[i] != '%') {
+			rc = sl_buf_putc(&b, f[i]);
+			continue;
+		}
+		char spec[32] = "%";
+		size_t k = 1;
+		i++;
+		while (i < n && strchr("-+ 0#", f[i]) && k < 8)
+			spec[k++] = f[i++];
+		long width = 0, prec = -1;
+		while (i < n && isdigit((unsigned char)f[i]) && width <= 10000)
+			width = width * 10 + (f[i++] - '0');
+		if (i < n && f[i] == '.') {
+			i++;
+			prec = 0;
+			while (i < n && isdigit((unsigned char)f[i]) && prec <= 10000)
+				prec = prec * 10 + (f[i++] - '0');
+		}
+		if (width > 10000 || prec > 10000) {
+			rc = sl_error_set(err, SL_EFORMAT, "'%%' formatting: width or precision over 10000");
+			break;
+		}
+		if (width)
+			k += (size_t)snprintf(spec + k, sizeof spec - k, "%ld", width);
+		size_t before_prec = k;
+		if (prec >= 0)
+			k += (size_t)snprintf(spec + k, sizeof spec - k, ".%ld", prec);
+		char c = i < n ? f[i] : 0;
+		if (c == '%' && k == 1) {
+			rc = sl_buf_putc(&b, '%');
+			continue;
+		}
+		if (!c || !strchr("srdifFeEgGxXoc", c)) {
+			rc = sl_error_set(err, SL_EFORMAT, "unsupported format character '%c' in '%%' formatting",
+					  c ? c : '?');
+			break;
+		}
+		if (used == nitems) {
+			rc = sl_error_set(err, SL_EFORMAT, "not enough arguments for format string");
+			break;
+		}
+		const sl_tpl_value *v = &items[used++];
+		bool numeric = v->type == SL_TPL_INT || v->type == SL_TPL_FLOAT || v->type == SL_TPL_BOOL;
+		if (c == 's' || c == 'r') {
+			sl_buf tmp = SL_BUF_INIT;
+			rc = write_value(&tmp, v, c == 'r'); /* %r: repr, quoted */
+			k = before_prec; /* the precision cuts the text: passed as '*' */
+			if (prec >= 0 && (size_t)prec < tmp.len)
+				tmp.len = (size_t)prec;
+			spec[k++] = '.';
+			spec[k++] = '*';
+			spec[k++] = 's';
+			spec[k] = 0;
+			if (rc == 0) /* width and precision apply as Python's */
+				rc = sl_buf_printf(&b, spec, (int)tmp.len, tmp.data ? tmp.data : "");
+			sl_buf_free(&tmp);
+			continue;
+		}
+		if (!numeric) {
+			rc = sl_error_set(err, SL_EFORMAT, "%%%c format: a number is required, not %s", c,
+					  tpl_type_name(v));
+			break;
+		}
+		double d = v->type == SL_TPL_FLOAT ? v->u.f : v->type == SL_TPL_INT ? (double)v->u.i : v->u.b;
+		int64_t iv = v->type == SL_TPL_FLOAT ? (isfinite(d) && fabs(d) < 9.2e18 ? (int64_t)d : 0)
+			     : v->type == SL_TPL_INT ? v->u.i : v->u.b;
+		if (strchr("dixXoc", c)) {
+			if (c == 'i')
+				c = 'd';
+			if (c == 'c') {
+				spec[k++] = 'c';
+				spec[k] = 0;
+				rc = sl_buf_printf(&b, spec, (int)(iv & 0x7f));
+				continue;
+			}
+			spec[k++] = 'l';
+			spec[k++] = 'l';
+			spec[k++] = c;
+			spec[k] = 0;
+			rc = sl_buf_printf(&b, spec, (long long)iv);
+		} else {
+			spec[k++] = c;
+			spec[k] = 0;
+			rc = sl_buf_printf(&b, spec, d);
+		}
+	}
+	if (rc == 0 && used < nitems)
+		rc = sl_error_set(err, SL_EFORMAT, "not all arguments converted during string formatting");
+	if (rc == 0) {
+		*out = sl_tpl_string(a, b.data ? b.data : "", b.len);
+		if (out->type != SL_TPL_STRING)
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	} else if (rc == SL_ENOMEM) {
+		sl_error_set(err, SL_ENOMEM, "out of memory");
+	}
+	sl_buf_free(&b);
+	return rc;
 }

@@ -2,7 +2,8 @@
  * fuzz_template.c: libFuzzer target for template/: parses the input as a
  * template (first byte: bit 0 adds the host syntax of macro tags and named
  * blocks), renders it against a small host (a string, a list, a dict
- * printing as a relation, a callable member, return()), then calls every
+ * printing as a relation, a callable member, callables with attributes as
+ * config.get, return()), then calls every
  * top-level macro through sl_tpl_call with a few arguments and renders
  * every named block. Inputs that could legitimately run for ever (range,
  * '*', very long) are skipped; smaller size limits keep runs fast. Build from the repository root with:
@@ -41,6 +42,9 @@ static int lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a, sl
 		out->u.dict->repr = "\"main\".\"t\"";
 	} else if (!strcmp(name, "return") || !strcmp(name, "fail")) {
 		*out = sl_tpl_callable(name[0] == 'r' ? "return" : "fail", NULL);
+	} else if (!strcmp(name, "config") || !strcmp(name, "config.get") ||
+		   !strcmp(name, "fail.get")) { /* callables with attributes */
+		*out = sl_tpl_callable(!strcmp(name, "fail.get") ? "fail" : name, NULL);
 	} else {
 		return 0;
 	}

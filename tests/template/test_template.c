@@ -55,7 +55,10 @@ static void test_parse_error_unexpected_token(void **state)
 	expect_parse_error("{{ f(a=1, 2) }}", "m.sql:1:11: positional argument after keyword argument");
 }
 
-/* The host of the tests: a few globals and two functions. */
+/* how often the host was asked for "config.get" */
+static int config_get_lookups;
+
+/* The host of the tests: a few globals and some functions. */
 static int host_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a, sl_error *err)
 {
 	if (strcmp(name, "name") == 0) {
@@ -79,6 +82,16 @@ static int host_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *
 		*out = sl_tpl_callable(strcmp(name, "ref") == 0 ? "ref" : "fail", NULL);
 		return 1;
 	}
+	/* a callable with attributes, as dbt's config: config(...), config.get(...) */
+	if (strcmp(name, "config") == 0 || strcmp(name, "config.get") == 0 ||
+	    strcmp(name, "config.require") == 0) {
+		if (strcmp(name, "config.get") == 0)
+			config_get_lookups++;
+		*out = sl_tpl_callable(name, NULL);
+		return 1;
+	}
+	if (strcmp(name, "config.broken") == 0)
+		return sl_error_set(err, SL_EINVAL, "config.broken cannot be looked up");
 	return 0;
 }
 
@@ -89,6 +102,21 @@ static int host_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args,
 {
 	if (strcmp(fn->u.fn.name, "fail") == 0)
 		return sl_error_set(err, SL_EINVAL, "fail() was called");
+	if (strcmp(fn->u.fn.name, "config") == 0) { /* config(...) sets, prints nothing */
+		*out = sl_tpl_string(a, "", 0);
+		return 0;
+	}
+	if (strncmp(fn->u.fn.name, "config.", 7) == 0) { /* get(key, default) / require(key) */
+		const char *key = nargs > 0 && args[0].type == SL_TPL_STRING ? args[0].u.str.s : "";
+		if (strcmp(key, "materialized") == 0) {
+			*out = sl_tpl_string(a, "table", 5);
+			return 0;
+		}
+		if (strcmp(fn->u.fn.name, "config.require") == 0)
+			return sl_error_set(err, SL_EFORMAT, "config '%s' is required", key);
+		*out = nargs > 1 ? args[1] : sl_tpl_none();
+		return 0;
+	}
 	bool quote = true;
 	for (size_t i = 0; i < nkw; i++)
 		if (strcmp(kw[i].name, "quote") == 0)
@@ -313,6 +341,27 @@ static void test_render_error_codes(void **state)
 	assert_int_equal(render_src("{{ fail() }}", &out, &err), SL_EINVAL);
 	assert_int_equal(render_src("{{ 'ab' * 40000000 }}", &out, &err), SL_ELIMIT);
 	sl_buf_free(&out);
+}
+
+/* f.name of a host callable is what the host's lookup says of "f.name" */
+static void test_render_attributes_of_host_callables(void **state)
+{
+	config_get_lookups = 0;
+	expect_render("{{ config(materialized='table') }}[{{ config.get('materialized') }}]"
+		      "[{{ config.get('unique_key') }}][{{ config.get('unique_key', 'id') }}]"
+		      "[{{ config.require('materialized') }}]",
+		      "[table][None][id][table]");
+	assert_int_equal(config_get_lookups, 1); /* asked once per render */
+	expect_render("{{ config.get is defined }} {{ config.nope is defined }} [{{ config.nope }}] "
+		      "{{ config['get']('materialized') }} {{ ref.x is defined }}",
+		      "True False [] table False");
+	expect_render("{% set g = config.get %}{{ g('materialized') | upper }}", "TABLE");
+	expect_render_error("{{ config.require('unique_key') }}",
+			    "m.sql:1:10: config 'unique_key' is required");
+	expect_render_error("{{ config.nope('x') }}", "m.sql:1:10: 'config.nope' is undefined");
+	expect_render_error("{{ config.nope.x }}", "m.sql:1:10: 'config.nope' is undefined");
+	expect_render_error("{{ config.broken }}", "m.sql:1:10: config.broken cannot be looked up");
+	expect_render("[{{ (config.get).x }}]", "[]");
 }
 
 static void test_render_errors(void **state)
@@ -583,6 +632,10 @@ static void test_render_syntax_of_dbt_packages(void **state)
 	const char *src = "{% materialization mine, adapter='sqlite' %}x{% endmaterialization %}";
 	assert_int_equal(sl_tpl_parse_ex(&t, "m.sql", src, strlen(src), &syn, &err), 0);
 	sl_tpl_free(t);
+	/* a host that does not list it: the error says what to do */
+	expect_parse_error(src, "m.sql:1:4: unsupported tag 'materialization': custom materializations are "
+				"not supported; remove this block and configure a built-in one (view, table, "
+				"incremental, ephemeral)");
 }
 
 static void test_render_scopes_and_whitespace_as_jinja(void **state)
@@ -619,6 +672,25 @@ static void test_render_scopes_and_whitespace_as_jinja(void **state)
 		      "key, AMOUNT, STATUS ID");
 	expect_render("{{ 10 / 4 }} {{ 10 // 4 }} {{ 10.0 // 4 }} {{ -10 % 3 }} {{ 2 ** 62 }} {{ 1.5 * 2 }} {{ 0.1 * 3 }}\n",
 		      "2.5 2 2.0 2 4611686018427387904 3.0 0.30000000000000004");
+}
+
+static void test_render_percent_format_as_jinja(void **state)
+{
+	/* jinja: ERR: MemoryError:  */
+	expect_render_error("{{ \"%99999999999d\" % 1 }}",
+			    "m.sql:1:20: '%' formatting: width or precision over 10000");
+	expect_render("{{ \"%20.10f|%-8.3s|\" % (3.5, 'abcdef') }}\n",
+		      "        3.5000000000|abc     |");
+	expect_render("{{ \"%s-%d\" % (\"a\", 3) }} {{ \"%05.2f|%-4s|%4s|%x|%X|%o|%+d|%e|%g|%%|%.2s|%c\" % (3.14159, 'ab', 'cd', 255, 255, 8, 5, 12345.678, 0.0001, 'xyz', 65) }}",
+		      "a-3 03.14|ab  |  cd|ff|FF|10|+5|1.234568e+04|0.0001|%|xy|A");
+	expect_render("{{ \"%02d:%02d\" | format(5, 7) }} {{ \"%s and %s\" | format('a', [1]) }} {{ \"%s\" % [1, 2] }} {{ \"%r\" % 'x' }} {{ \"%i\" % 3.9 }} {{ \"%d\" % true }}",
+		      "05:07 a and [1] [1, 2] 'x' 3 1");
+	/* jinja: ERR: TypeError: not enough arguments for format string */
+	expect_render_error("{{ \"%s %s\" % ('a',) }}",
+			    "m.sql:1:12: not enough arguments for format string");
+	/* jinja: ERR: TypeError: %d format: a real number is required, not str */
+	expect_render_error("{{ \"%d\" % 'x' }}\n",
+			    "m.sql:1:9: %d format: a number is required, not string");
 }
 
 static void test_parse_errors_of_new_constructs(void **state)
@@ -894,6 +966,7 @@ int main(void)
 		cmocka_unit_test(test_render_whitespace_control),
 		cmocka_unit_test(test_render_expressions),
 		cmocka_unit_test(test_render_host_calls),
+		cmocka_unit_test(test_render_attributes_of_host_callables),
 		cmocka_unit_test(test_render_if_elif_else),
 		cmocka_unit_test(test_render_for_loop),
 		cmocka_unit_test(test_render_set),
@@ -910,6 +983,7 @@ int main(void)
 		cmocka_unit_test(test_render_dbt_idioms_as_jinja),
 		cmocka_unit_test(test_render_syntax_of_dbt_packages),
 		cmocka_unit_test(test_render_scopes_and_whitespace_as_jinja),
+		cmocka_unit_test(test_render_percent_format_as_jinja),
 		cmocka_unit_test(test_parse_errors_of_new_constructs),
 		cmocka_unit_test(test_host_macros_from_other_templates),
 		cmocka_unit_test(test_host_named_blocks),
