@@ -35,6 +35,9 @@ typedef struct sqlite_load {
 
 /* How long a statement waits for another connection's lock. */
 #define SQ_BUSY_TIMEOUT_MS 10000
+/* How long a transaction (a model build, a load) waits for the write lock:
+ * builds into one file run one at a time, and one may take minutes. */
+#define SQ_WRITE_WAIT_S 600
 
 static sqlite3 *db_of(sl_wh *wh) { return ((sqlite_wh *)wh)->db; }
 
@@ -58,6 +61,25 @@ static int sq_exec(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err)
 	if (sqlite3_get_autocommit(db_of(wh)) && sq_attach_all(wh, err) < 0)
 		return err ? err->code : SL_EDB;
 	int rc = sqlite3_exec(db_of(wh), sql, NULL, NULL, &msg);
+	if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && strcmp(sql, "BEGIN IMMEDIATE") == 0) {
+		/* Another connection builds or loads: wait for its commit. */
+		double until = sl_monotonic_seconds() + SQ_WRITE_WAIT_S;
+		while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
+		       sl_monotonic_seconds() < until) {
+			sqlite3_free(msg);
+			msg = NULL;
+			rc = sqlite3_exec(db_of(wh), sql, NULL, NULL, &msg);
+		}
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+			sqlite3_free(msg);
+			return sl_error_set(err, SL_EDB,
+					    "%s: database is locked: another connection held the "
+					    "warehouse's write lock for over %d seconds (a build or "
+					    "load into the same SQLite file; they take turns); run "
+					    "fewer threads at once, or use PostgreSQL",
+					    wh->target, SQ_WRITE_WAIT_S);
+		}
+	}
 	if (rc != SQLITE_OK) {
 		sl_error_set(err, rc == SQLITE_NOMEM ? SL_ENOMEM : SL_EDB, "%s: %s (in: %.160s%s)",
 			     wh->target, msg ? msg : sqlite3_errstr(rc), sql,

@@ -3,6 +3,7 @@
 #include "mat_cases.h"
 
 #include <ftw.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -205,6 +206,104 @@ static void test_sqlite_too_many_schemas_names_the_limit(void **state)
 	assert_non_null(strstr(err.message, "SQLITE_MAX_ATTACHED"));
 }
 
+typedef struct holder {
+	const char *path;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool locked;
+} holder;
+
+/* Holds the write lock longer than a statement's busy timeout (10 s). */
+static void *hold_lock(void *ud)
+{
+	holder *h = ud;
+	sl_error err = SL_ERROR_INIT;
+	sl_wh *wh = wh_open_at(h->path, NULL);
+	if (sl_wh_begin(wh, &err))
+		fail_msg("begin: %s", err.message);
+	xf(wh, "CREATE TABLE main.held AS SELECT 7 AS id");
+	pthread_mutex_lock(&h->mu);
+	h->locked = true;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	sleep(11);
+	if (sl_wh_commit(wh, &err))
+		fail_msg("commit: %s", err.message);
+	sl_wh_close(wh);
+	return NULL;
+}
+
+typedef struct builder {
+	const char *path, *schema;
+	int ok;
+	sl_error err;
+} builder;
+
+static void *build_many(void *ud)
+{
+	builder *b = ud;
+	sl_wh *wh = wh_open_at(b->path, NULL);
+	sl_wh_build_result res;
+	char name[32], sql[200];
+	for (int i = 0; i < 15; i++) {
+		snprintf(name, sizeof name, "m%d", i);
+		snprintf(sql, sizeof sql, "select id + %d as id from main.base", i);
+		if (sl_wh_build_table(wh, b->schema, name, sql, &res, &b->err) ||
+		    sl_wh_build_view(wh, "main", b->schema, "select 1 as one", &res, &b->err))
+			break;
+		b->ok++;
+	}
+	sl_wh_close(wh);
+	return NULL;
+}
+
+/* Builds into one SQLite file from several connections take turns: one
+ * waits for another's commit, even past the busy timeout, and none fails. */
+static void test_sqlite_concurrent_builds_wait_for_the_lock(void **state)
+{
+	char path[512];
+	sl_error err = SL_ERROR_INIT;
+	sl_wh_build_result res;
+	snprintf(path, sizeof path, "%s/locks.db", tmpdir);
+	sl_wh *wh = wh_open_at(path, NULL);
+	MUST(sl_wh_build_table(wh, "main", "base", "select 1 as id", &res, &err));
+
+	holder h = {.path = path, .mu = PTHREAD_MUTEX_INITIALIZER,
+		    .cv = PTHREAD_COND_INITIALIZER};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, hold_lock, &h), 0);
+	pthread_mutex_lock(&h.mu);
+	while (!h.locked)
+		pthread_cond_wait(&h.cv, &h.mu);
+	pthread_mutex_unlock(&h.mu);
+	/* waits for the holder's commit, then sees its table */
+	MUST(sl_wh_build_table(wh, "main", "after", "select id from main.held", &res, &err));
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_rows("7\n", dump(wh, "SELECT id FROM main.after"));
+
+	/* two threads, one connection each, build models at once */
+	builder b[2] = {{.path = path, .schema = "t0", .err = SL_ERROR_INIT},
+			{.path = path, .schema = "t1", .err = SL_ERROR_INIT}};
+	pthread_t tb[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&tb[i], NULL, build_many, &b[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(tb[i], NULL), 0);
+	for (int i = 0; i < 2; i++)
+		if (b[i].ok != 15)
+			fail_msg("thread %d built %d of 15: %s", i, b[i].ok, b[i].err.message);
+	assert_rows("15|120\n", dump(wh, "SELECT count(*), sum(id) FROM (SELECT id FROM t0.m0 "
+				"UNION ALL SELECT id FROM t0.m1 UNION ALL SELECT id FROM t0.m2 "
+				"UNION ALL SELECT id FROM t0.m3 UNION ALL SELECT id FROM t0.m4 "
+				"UNION ALL SELECT id FROM t0.m5 UNION ALL SELECT id FROM t0.m6 "
+				"UNION ALL SELECT id FROM t0.m7 UNION ALL SELECT id FROM t0.m8 "
+				"UNION ALL SELECT id FROM t0.m9 UNION ALL SELECT id FROM t0.m10 "
+				"UNION ALL SELECT id FROM t0.m11 UNION ALL SELECT id FROM t0.m12 "
+				"UNION ALL SELECT id FROM t0.m13 UNION ALL SELECT id FROM t0.m14)"));
+	assert_rows("1\n", dump(wh, "SELECT id FROM t1.m0"));
+	sl_wh_close(wh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_sqlite_every_connection_sees_every_schema),
 		cmocka_unit_test(test_sqlite_schemas_and_paths_and_schema_directory),
 		cmocka_unit_test(test_sqlite_too_many_schemas_names_the_limit),
+		cmocka_unit_test(test_sqlite_concurrent_builds_wait_for_the_lock),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
