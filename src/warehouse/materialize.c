@@ -623,6 +623,20 @@ int sl_wh_build_incremental(sl_wh *wh, const char *schema, const char *name, con
 
 /* ------------------------------------------------------------------ seeds */
 
+/* Clears fits32[i] when an int64 column of b holds a value beyond 32 bits. */
+static void note_int32(const sl_schema *cols, const sl_batch *b, bool *fits32)
+{
+	for (int i = 0; i < cols->nfields; i++) {
+		const sl_column *c = &b->cols[i];
+		if (c->type.id != SL_INT64 || !fits32[i])
+			continue;
+		for (int64_t r = 0; r < b->nrows && fits32[i]; r++)
+			if (!sl_column_is_null(c, r) &&
+			    (c->v.i64[r] < INT32_MIN || c->v.i64[r] > INT32_MAX))
+				fits32[i] = false;
+	}
+}
+
 int sl_wh_build_table_from(sl_wh *wh, const char *schema, const char *name,
 			   const sl_schema *cols, const char *const *sql_types,
 			   sl_wh_batch_next next, void *ud, sl_wh_build_result *res,
@@ -633,6 +647,7 @@ int sl_wh_build_table_from(sl_wh *wh, const char *schema, const char *name,
 	sl_wh_bload *l = NULL;
 	sl_buf q = SL_BUF_INIT;
 	char *tmp = NULL, tbuf[64];
+	bool *fits32 = NULL;
 	int64_t rows = 0;
 	int rc;
 
@@ -642,6 +657,11 @@ int sl_wh_build_table_from(sl_wh *wh, const char *schema, const char *name,
 	rc = sl_wh_mat_prepare(wh, schema, name, err);
 	if (rc < 0)
 		return rc;
+	fits32 = sl_calloc((size_t)cols->nfields, sizeof *fits32);
+	if (!fits32)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i < cols->nfields; i++)
+		fits32[i] = true;
 	tmp = sl_wh_temp_name(wh, name, "__dbt_tmp");
 	rc = tmp ? 0 : sl_error_set(err, SL_ENOMEM, "out of memory");
 	if (rc == 0)
@@ -674,6 +694,8 @@ int sl_wh_build_table_from(sl_wh *wh, const char *schema, const char *name,
 			break;
 		rc = sl_wh_check_batch(cols, b, err);
 		if (rc == 0)
+			note_int32(cols, b, fits32);
+		if (rc == 0)
 			rc = wh->ops->load_write(l, b, 0, err);
 	}
 	if (l) {
@@ -683,15 +705,23 @@ int sl_wh_build_table_from(sl_wh *wh, const char *schema, const char *name,
 		else
 			wh->ops->load_abort(l);
 	}
-	for (int i = 0; rc == 0 && wh->ops->alter_type && sql_types && i < cols->nfields; i++) {
-		if (!sql_types[i])
+	for (int i = 0; rc == 0 && wh->ops->alter_type && i < cols->nfields; i++) {
+		char lbuf[64], sbuf[64];
+		const char *to = sql_types ? sql_types[i] : NULL;
+		if (!to && wh->ops->seed_type) {
+			to = wh->ops->seed_type(cols->fields[i].type, fits32[i], sbuf, sizeof sbuf);
+			if (to && strcmp(to, wh->ops->type_sql(cols->fields[i].type, lbuf,
+								 sizeof lbuf)) == 0)
+				to = NULL;
+		}
+		if (!to)
 			continue;
 		sl_buf qt = SL_BUF_INIT, qc = SL_BUF_INIT;
 		rc = sl_wh_quote_table(wh, &qt, schema, tmp, err);
 		if (rc == 0)
 			rc = sl_wh_quote_ident(wh, &qc, cols->fields[i].name, err);
 		if (rc == 0)
-			rc = wh->ops->alter_type(wh, qt.data, qc.data, sql_types[i], err);
+			rc = wh->ops->alter_type(wh, qt.data, qc.data, to, err);
 		sl_buf_free(&qt);
 		sl_buf_free(&qc);
 	}
@@ -708,5 +738,6 @@ int sl_wh_build_table_from(sl_wh *wh, const char *schema, const char *name,
 	}
 	sl_buf_free(&q);
 	sl_free(tmp);
+	sl_free(fits32);
 	return rc;
 }

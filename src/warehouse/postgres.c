@@ -281,6 +281,22 @@ static const char *pg_type_sql(sl_type t, char *buf, size_t n)
 	return buf;
 }
 
+/*
+ * dbt-postgres's seed types: whole numbers integer (bigint when a value
+ * does not fit, where dbt would fail), other numbers numeric, timestamps
+ * timestamp without time zone; the rest as loaded.
+ */
+static const char *pg_seed_type(sl_type t, bool fits_int32, char *buf, size_t n)
+{
+	switch (t.id) {
+	case SL_INT64: return fits_int32 ? snprintf(buf, n, "integer"), buf : NULL;
+	case SL_FLOAT64:
+	case SL_DECIMAL: snprintf(buf, n, "numeric"); return buf;
+	case SL_TIMESTAMP: snprintf(buf, n, "timestamp without time zone"); return buf;
+	default: return NULL;
+	}
+}
+
 static int pg_quote_literal(sl_buf *out, const char *s)
 {
 	/* E'' reads the same whatever standard_conforming_strings says. */
@@ -699,6 +715,7 @@ const sl_wh_ops sl_wh_postgres_ops = {
 	.ctas_counts = true,
 	.typed_columns = true,
 	.alter_type = pg_alter_type,
+	.seed_type = pg_seed_type,
 	.timestamp_literal = pg_timestamp_literal,
 	.interrupt = sl_wh_postgres_interrupt,
 };

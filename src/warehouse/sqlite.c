@@ -5,6 +5,8 @@
  */
 #include "warehouse_int.h"
 
+#include <dirent.h>
+#include <jansson.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -17,6 +19,12 @@ typedef struct sqlite_wh {
 	sl_wh base;
 	sqlite3 *db;
 	char *path;
+	/* Where each schema's file is: the schemas_and_paths entries, then
+	 * <schema_dir>/<schema>.db, else <path minus .db>.<schema>.db. */
+	char **map_schema, **map_file;
+	int nmap;
+	char *schema_dir;
+	bool must_exist;
 } sqlite_wh;
 
 typedef struct sqlite_load {
@@ -27,8 +35,13 @@ typedef struct sqlite_load {
 
 /* How long a statement waits for another connection's lock. */
 #define SQ_BUSY_TIMEOUT_MS 10000
+/* How long a transaction (a model build, a load) waits for the write lock:
+ * builds into one file run one at a time, and one may take minutes. */
+#define SQ_WRITE_WAIT_S 600
 
 static sqlite3 *db_of(sl_wh *wh) { return ((sqlite_wh *)wh)->db; }
+
+static int sq_attach_all(sl_wh *wh, sl_error *err);
 
 /* Fills err with SQLite's message, where, and the start of the statement. */
 static int db_error(sl_wh *wh, const char *sql, sl_error *err)
@@ -43,7 +56,30 @@ static int db_error(sl_wh *wh, const char *sql, sl_error *err)
 static int sq_exec(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err)
 {
 	char *msg = NULL;
+	/* Another connection may have made a schema file since: attach it
+	 * before a transaction starts (ATTACH is refused inside one). */
+	if (sqlite3_get_autocommit(db_of(wh)) && sq_attach_all(wh, err) < 0)
+		return err ? err->code : SL_EDB;
 	int rc = sqlite3_exec(db_of(wh), sql, NULL, NULL, &msg);
+	if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && strcmp(sql, "BEGIN IMMEDIATE") == 0) {
+		/* Another connection builds or loads: wait for its commit. */
+		double until = sl_monotonic_seconds() + SQ_WRITE_WAIT_S;
+		while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
+		       sl_monotonic_seconds() < until) {
+			sqlite3_free(msg);
+			msg = NULL;
+			rc = sqlite3_exec(db_of(wh), sql, NULL, NULL, &msg);
+		}
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+			sqlite3_free(msg);
+			return sl_error_set(err, SL_EDB,
+					    "%s: database is locked: another connection held the "
+					    "warehouse's write lock for over %d seconds (a build or "
+					    "load into the same SQLite file; they take turns); run "
+					    "fewer threads at once, or use PostgreSQL",
+					    wh->target, SQ_WRITE_WAIT_S);
+		}
+	}
 	if (rc != SQLITE_OK) {
 		sl_error_set(err, rc == SQLITE_NOMEM ? SL_ENOMEM : SL_EDB, "%s: %s (in: %.160s%s)",
 			     wh->target, msg ? msg : sqlite3_errstr(rc), sql,
@@ -200,6 +236,8 @@ static int sq_query(sl_wh *wh, const char *sql, bool one, sl_wh_row_fn fn, void 
 {
 	const char *p = sql;
 	bool more = false;
+	if (sqlite3_get_autocommit(db_of(wh)) && sq_attach_all(wh, err) < 0)
+		return err->code;
 	if (one && more_statements(wh, sql, &more, err) < 0)
 		return err->code;
 	if (more)
@@ -271,6 +309,264 @@ static char *schema_file(const char *path, const char *schema)
 	return sl_buf_detach(&b);
 }
 
+/* A schema name that can name a file: letters, digits, _ and -. */
+static bool plain_name(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool reserved_schema(const char *s)
+{
+	return strcasecmp(s, "main") == 0 || strcasecmp(s, "temp") == 0;
+}
+
+/* The file of schema (NULL: out of memory): its schemas_and_paths entry,
+ * else <schema_directory>/<schema>.db, else next to the main file. */
+static char *sq_schema_path(sqlite_wh *w, const char *schema)
+{
+	for (int i = 0; i < w->nmap; i++)
+		if (strcasecmp(w->map_schema[i], schema) == 0)
+			return sl_strdup(w->map_file[i]);
+	if (strcmp(w->path, ":memory:") == 0)
+		return sl_strdup(":memory:");
+	if (w->schema_dir) {
+		sl_buf b = SL_BUF_INIT;
+		if (sl_buf_printf(&b, "%s/%s.db", w->schema_dir, schema) < 0) {
+			sl_buf_free(&b);
+			return NULL;
+		}
+		return sl_buf_detach(&b);
+	}
+	return schema_file(w->path, schema);
+}
+
+/* Databases attached to the connection besides main and temp. */
+static int attached_count(sl_wh *wh, int *out, sl_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prepare(wh, &st,
+			 "SELECT count(*) FROM pragma_database_list WHERE name NOT IN "
+			 "('main', 'temp')", err, NULL, NULL);
+	if (rc < 0)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	else
+		rc = db_error(wh, NULL, err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int too_many(sl_wh *wh, int want, const char *names, sl_error *err)
+{
+	int max = sqlite3_limit(db_of(wh), SQLITE_LIMIT_ATTACHED, -1);
+	return sl_error_set(err, SL_ECONFIG,
+			    "%s: %d schemas need a database file each (%s), but this SQLite "
+			    "attaches at most %d to a connection (SQLITE_MAX_ATTACHED); use at "
+			    "most %d schemas besides main — fewer custom schemas (a model's "
+			    "schema config), or remove the files of schemas no longer used",
+			    wh->target, want, names, max, max);
+}
+
+/* ATTACHes file as schema (outside a transaction), in WAL mode. */
+static int sq_attach(sl_wh *wh, const char *schema, const char *file, sl_error *err)
+{
+	sl_buf sql = SL_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc = sl_buf_puts(&sql, "ATTACH DATABASE ?1 AS ") < 0 ? SL_ENOMEM : 0;
+	if (rc == 0)
+		rc = sl_wh_quote_ident(wh, &sql, schema, err);
+	if (rc == 0)
+		rc = prepare(wh, &st, sql.data, err, file, NULL);
+	if (rc == 0 && sqlite3_step(st) != SQLITE_DONE) {
+		if (strstr(sqlite3_errmsg(db_of(wh)), "too many attached")) {
+			int n = 0;
+			attached_count(wh, &n, NULL);
+			rc = too_many(wh, n + 1, schema, err);
+		} else {
+			rc = db_error(wh, sql.data, err);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc == 0) {
+		sl_buf_reset(&sql);
+		rc = sl_buf_puts(&sql, "PRAGMA ") < 0 ? SL_ENOMEM : 0;
+		if (rc == 0)
+			rc = sl_wh_quote_ident(wh, &sql, schema, err);
+		if (rc == 0 && sl_buf_puts(&sql, ".journal_mode=WAL; PRAGMA ") < 0)
+			rc = SL_ENOMEM;
+		if (rc == 0)
+			rc = sl_wh_quote_ident(wh, &sql, schema, err);
+		if (rc == 0 && sl_buf_puts(&sql, ".synchronous=NORMAL") < 0)
+			rc = SL_ENOMEM;
+		if (rc == 0)
+			rc = sq_set_journal(wh, sql.data, err);
+	}
+	if (rc == SL_ENOMEM)
+		sl_error_set(err, rc, "out of memory");
+	sl_buf_free(&sql);
+	return rc;
+}
+
+typedef struct found {
+	char **schema, **file;
+	int n;
+} found;
+
+static void found_free(found *f)
+{
+	for (int i = 0; i < f->n; i++) {
+		sl_free(f->schema[i]);
+		sl_free(f->file[i]);
+	}
+	sl_free(f->schema);
+	sl_free(f->file);
+	f->n = 0;
+}
+
+/* Adds schema/file to f unless attached or listed already; <0: no memory. */
+static int found_add(sl_wh *wh, found *f, const char *schema, size_t slen, const char *file)
+{
+	char name[256];
+	bool att = false;
+	if (slen >= sizeof name)
+		return 0;
+	memcpy(name, schema, slen);
+	name[slen] = '\0';
+	if (reserved_schema(name) || is_attached(wh, name, &att, NULL) < 0 || att)
+		return 0;
+	for (int i = 0; i < f->n; i++)
+		if (strcasecmp(f->schema[i], name) == 0)
+			return 0;
+	char **s = sl_realloc(f->schema, sizeof *s * (size_t)(f->n + 1));
+	if (!s)
+		return -1;
+	f->schema = s;
+	char **fl = sl_realloc(f->file, sizeof *fl * (size_t)(f->n + 1));
+	if (!fl)
+		return -1;
+	f->file = fl;
+	f->schema[f->n] = sl_strdup(name);
+	f->file[f->n] = sl_strdup(file);
+	if (!f->schema[f->n] || !f->file[f->n]) {
+		sl_free(f->schema[f->n]);
+		sl_free(f->file[f->n]);
+		return -1;
+	}
+	f->n++;
+	return 0;
+}
+
+/*
+ * The schema files of this warehouse on disk that the connection has not
+ * attached: <dir>/<schema>.db in schema_directory, else
+ * <main file minus .db>.<schema>.db next to the main file.
+ */
+static int scan_dir(sqlite_wh *w, found *f)
+{
+	char *dir = NULL;
+	const char *prefix = "";
+	size_t plen = 0;
+	if (w->schema_dir) {
+		dir = sl_strdup(w->schema_dir);
+	} else {
+		const char *slash = strrchr(w->path, '/');
+		dir = slash ? sl_strndup(w->path, (size_t)(slash - w->path) + (slash == w->path))
+			    : sl_strdup(".");
+		prefix = slash ? slash + 1 : w->path;
+		plen = strlen(prefix);
+		if (plen > 3 && strcmp(prefix + plen - 3, ".db") == 0)
+			plen -= 3;
+	}
+	if (!dir)
+		return -1;
+	DIR *d = opendir(dir);
+	int rc = 0;
+	struct dirent *e;
+	while (d && rc == 0 && (e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		size_t len = strlen(n);
+		if (len < 4 || strcmp(n + len - 3, ".db") != 0)
+			continue;
+		const char *schema = n;
+		size_t slen = len - 3;
+		if (!w->schema_dir) {
+			if (len <= plen + 4 || strncmp(n, prefix, plen) != 0 || n[plen] != '.')
+				continue;
+			schema = n + plen + 1;
+			slen = len - plen - 4;
+		}
+		if (!plain_name(schema, slen))
+			continue;
+		sl_buf file = SL_BUF_INIT;
+		if (sl_buf_printf(&file, "%s/%s", dir, n) < 0)
+			rc = -1;
+		if (rc == 0)
+			rc = found_add(&w->base, f, schema, slen, file.data);
+		sl_buf_free(&file);
+	}
+	if (d)
+		closedir(d);
+	sl_free(dir);
+	return rc;
+}
+
+/*
+ * Attaches every schema of this warehouse the connection does not have
+ * yet: each schemas_and_paths entry (its file made when missing, unless the
+ * warehouse must exist) and each schema file on disk. So a model in any
+ * schema is readable as "schema"."model" from every connection, whichever
+ * made the file. More schemas than SQLite attaches is an error naming the
+ * limit.
+ */
+static int sq_attach_all(sl_wh *wh, sl_error *err)
+{
+	sqlite_wh *w = (sqlite_wh *)wh;
+	found f = {0};
+	int rc = 0, have = 0;
+
+	if (strcmp(w->path, ":memory:") == 0)
+		return 0;
+	for (int i = 0; i < w->nmap && rc == 0; i++)
+		if (!w->must_exist || sl_path_exists(w->map_file[i]))
+			rc = found_add(wh, &f, w->map_schema[i], strlen(w->map_schema[i]),
+				       w->map_file[i]);
+	if (rc == 0)
+		rc = scan_dir(w, &f);
+	if (rc < 0) {
+		found_free(&f);
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	}
+	if (f.n == 0)
+		return 0;
+	rc = attached_count(wh, &have, err);
+	int max = sqlite3_limit(db_of(wh), SQLITE_LIMIT_ATTACHED, -1);
+	if (rc == 0 && have + f.n > max) {
+		sl_buf names = SL_BUF_INIT;
+		sqlite3_stmt *st = NULL;
+		if (prepare(wh, &st, "SELECT name FROM pragma_database_list WHERE name NOT IN "
+			    "('main', 'temp')", NULL, NULL, NULL) == 0)
+			while (sqlite3_step(st) == SQLITE_ROW)
+				sl_buf_printf(&names, "%s%s", names.len ? ", " : "",
+					      (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		for (int i = 0; i < f.n; i++)
+			sl_buf_printf(&names, "%s%s", names.len ? ", " : "", f.schema[i]);
+		rc = too_many(wh, have + f.n, names.data ? names.data : "", err);
+		sl_buf_free(&names);
+	}
+	for (int i = 0; rc == 0 && i < f.n; i++)
+		rc = sq_attach(wh, f.schema[i], f.file[i], err);
+	found_free(&f);
+	return rc;
+}
+
 static int sq_ensure_schema(sl_wh *wh, const char *schema, sl_error *err)
 {
 	sqlite_wh *w = (sqlite_wh *)wh;
@@ -278,51 +574,31 @@ static int sq_ensure_schema(sl_wh *wh, const char *schema, sl_error *err)
 	bool att = false;
 	int rc;
 
-	if (strcasecmp(schema, "main") == 0 || strcasecmp(schema, "temp") == 0)
+	if (reserved_schema(schema))
 		return 0;
 	rc = is_attached(wh, schema, &att, err);
 	if (rc < 0 || att)
 		return rc;
-	/* The schema names a file: keep it a plain name. */
-	for (const char *p = schema; *p; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
-			return sl_error_set(err, SL_EINVAL,
-					    "%s: schema name \"%s\" must be letters, digits, _ "
-					    "or - on SQLite, where it names a file",
-					    wh->target, sl_wh_printable(schema, shown, sizeof shown));
-	}
+	bool mapped = false;
+	for (int i = 0; i < w->nmap; i++)
+		mapped = mapped || strcasecmp(w->map_schema[i], schema) == 0;
 	if (!*schema)
 		return sl_error_set(err, SL_EINVAL, "%s: empty schema name", wh->target);
+	/* The schema names a file: keep it a plain name. */
+	if (!mapped && !plain_name(schema, strlen(schema)))
+		return sl_error_set(err, SL_EINVAL,
+				    "%s: schema name \"%s\" must be letters, digits, _ or - on "
+				    "SQLite, where it names a file",
+				    wh->target, sl_wh_printable(schema, shown, sizeof shown));
 	if (wh->in_tx)
 		return sl_error_set(err, SL_EINTERNAL,
 				    "%s: schema %s must be attached outside a transaction",
 				    wh->target, schema);
-	char *file = schema_file(w->path, schema);
-	sl_buf sql = SL_BUF_INIT;
-	sqlite3_stmt *st = NULL;
+	char *file = sq_schema_path(w, schema);
 	if (!file)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
-	rc = sl_buf_puts(&sql, "ATTACH DATABASE ?1 AS ") < 0 ? SL_ENOMEM : 0;
-	if (rc == 0)
-		rc = sl_wh_quote_ident(wh, &sql, schema, err);
-	if (rc == 0)
-		rc = prepare(wh, &st, sql.data, err, file, NULL);
-	if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
-		rc = db_error(wh, sql.data, err);
-	sqlite3_finalize(st);
-	if (rc == 0) {
-		sl_buf_reset(&sql);
-		if (sl_buf_printf(&sql, "PRAGMA \"%s\".journal_mode=WAL; "
-				  "PRAGMA \"%s\".synchronous=NORMAL", schema, schema) < 0)
-			rc = SL_ENOMEM;
-		else
-			rc = sq_set_journal(wh, sql.data, err);
-	}
-	if (rc == SL_ENOMEM)
-		sl_error_set(err, rc, "out of memory");
+	rc = sq_attach(wh, schema, file, err);
 	sl_free(file);
-	sl_buf_free(&sql);
 	return rc;
 }
 
@@ -690,6 +966,13 @@ static void sq_close(sl_wh *wh)
 	sqlite_wh *w = (sqlite_wh *)wh;
 	sqlite3_close_v2(w->db);
 	sl_free(w->path);
+	for (int i = 0; i < w->nmap; i++) {
+		sl_free(w->map_schema[i]);
+		sl_free(w->map_file[i]);
+	}
+	sl_free(w->map_schema);
+	sl_free(w->map_file);
+	sl_free(w->schema_dir);
 	sl_wh_free_common(wh);
 	sl_free(w);
 }
@@ -749,6 +1032,65 @@ const sl_wh_adapter sl_wh_sqlite_adapter = {
 	.open = sl_wh_sqlite_open,
 };
 
+/*
+ * dbt-sqlite's settings: schemas_and_paths, a JSON object of schema ->
+ * file ("main" is the main file, given as path), and schema_directory.
+ */
+static int read_schema_files(sqlite_wh *w, const sl_wh_config *cfg, sl_error *err)
+{
+	const char *dir = sl_wh_config_get(cfg, "schema_directory");
+	const char *map = sl_wh_config_get(cfg, "schemas_and_paths");
+	if (dir && *dir) {
+		size_t n = strlen(dir);
+		while (n > 1 && dir[n - 1] == '/')
+			n--;
+		if (!(w->schema_dir = sl_strndup(dir, n)))
+			return sl_error_set(err, SL_ENOMEM, "out of memory");
+	}
+	if (!map || !*map)
+		return 0;
+	json_error_t je;
+	json_t *o = json_loads(map, 0, &je);
+	const char *key;
+	json_t *v;
+	int rc = 0;
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return sl_error_set(err, SL_ECONFIG,
+				    "%s: schemas_and_paths must map schema names to database files, "
+				    "as JSON text {\"raw\": \"./raw.db\"}", w->base.target);
+	}
+	size_t n = json_object_size(o);
+	w->map_schema = sl_calloc(n ? n : 1, sizeof *w->map_schema);
+	w->map_file = sl_calloc(n ? n : 1, sizeof *w->map_file);
+	if (!w->map_schema || !w->map_file)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	json_object_foreach(o, key, v)
+	{
+		if (rc < 0)
+			break;
+		if (!json_is_string(v) || !*json_string_value(v) || !*key) {
+			rc = sl_error_set(err, SL_ECONFIG,
+					  "%s: schemas_and_paths: schema \"%s\" needs a database "
+					  "file path", w->base.target, key);
+			break;
+		}
+		if (reserved_schema(key))
+			continue; /* main is the target's path */
+		w->map_schema[w->nmap] = sl_strdup(key);
+		w->map_file[w->nmap] = sl_strdup(json_string_value(v));
+		if (!w->map_schema[w->nmap] || !w->map_file[w->nmap]) {
+			sl_free(w->map_schema[w->nmap]);
+			sl_free(w->map_file[w->nmap]);
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			break;
+		}
+		w->nmap++;
+	}
+	json_decref(o);
+	return rc;
+}
+
 int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 {
 	sqlite_wh *w = NULL;
@@ -776,6 +1118,9 @@ int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 		goto fail;
 	}
+	w->must_exist = cfg->must_exist;
+	if ((rc = read_schema_files(w, cfg, err)) < 0)
+		goto fail;
 	/* NOMUTEX: a connection serves one thread at a time. */
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &w->db, flags, NULL) != SQLITE_OK) {
@@ -792,7 +1137,11 @@ int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 		goto fail;
 	}
 	sqlite3_busy_timeout(w->db, SQ_BUSY_TIMEOUT_MS);
+	/* As many schemas as this SQLite was built to attach. */
+	sqlite3_limit(w->db, SQLITE_LIMIT_ATTACHED, 125);
 	rc = sq_set_journal(&w->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", err);
+	if (rc == 0)
+		rc = sq_attach_all(&w->base, err);
 	if (rc == 0)
 		rc = sq_ensure_schema(&w->base, w->base.raw_schema, err);
 	if (rc == 0)

@@ -91,6 +91,11 @@ typedef struct sl_wh_ops {
 	 * declared types do not bind values (SQLite: declare them at CREATE). */
 	int (*alter_type)(sl_wh *wh, const char *qtable, const char *qcol, const char *type,
 			  sl_error *err);
+	/* The type dbt's adapter gives a seed column of type t (fits_int32:
+	 * every value of an int64 column fits 32 bits), into buf; NULL: the
+	 * type it loads as (type_sql). The column is converted after the load
+	 * with alter_type. */
+	const char *(*seed_type)(sl_type t, bool fits_int32, char *buf, size_t n);
 	/* Appends timestamp text ts (UTC "YYYY-MM-DD HH:MM:SS.ffffff") as an
 	 * SQL expression of the warehouse's timestamp type. */
 	int (*timestamp_literal)(sl_buf *out, const char *ts);

@@ -204,6 +204,49 @@ static void test_pg_snapshot_over_timestamptz(void **state)
 	sl_wh_close(wh);
 }
 
+static sl_schema *schema_of(const char *const *names, const sl_type_id *types)
+{
+	sl_schema *s = sl_schema_new();
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(sl_schema_add(s, names[i], sl_type_make(types[i]), true), 0);
+	return s;
+}
+
+/* Seed columns get dbt-postgres's types: integer (bigint only when a value
+ * needs it), numeric, timestamp without time zone, date, boolean, text. */
+static void test_pg_seed_columns_have_dbt_types(void **state)
+{
+	sl_wh *wh = wh_open_test();
+	sl_error err = SL_ERROR_INIT;
+	sl_wh_build_result res;
+	sl_schema *c1 = schema_of((const char *const[]){"n", "big", "x", "ts"},
+				  (const sl_type_id[]){SL_INT64, SL_INT64, SL_FLOAT64, SL_TIMESTAMP});
+	sl_schema *c2 = schema_of((const char *const[]){"d", "b", "s", "none"},
+				  (const sl_type_id[]){SL_DATE, SL_BOOL, SL_STRING, SL_INT64});
+	static const char *const r1a[][4] = {{"1", "2147483647", "1.5", "2024-01-01 10:00:00"}};
+	static const char *const r1b[][4] = {{"-2147483648", "2147483648", "0.1", NULL}};
+	static const char *const r2[][4] = {{"2024-02-29", "true", "a", NULL}};
+	sl_batch *b1[2] = {seed_batch(c1, r1a, 1), seed_batch(c1, r1b, 1)};
+	sl_batch *b2[1] = {seed_batch(c2, r2, 1)};
+	seed_src src = {b1, 2, 0, false};
+	MUST(sl_wh_build_table_from(wh, "public", "s1", c1, NULL, seed_next, &src, &res, &err));
+	src = (seed_src){b2, 1, 0, false};
+	MUST(sl_wh_build_table_from(wh, "public", "s2", c2, NULL, seed_next, &src, &res, &err));
+	const char *types = "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+			    "WHERE attrelid = '%s'::regclass AND attnum > 0 ORDER BY attnum";
+	assert_rows("n|integer\nbig|bigint\nx|numeric\nts|timestamp without time zone\n",
+		    dump(wh, types, "s1"));
+	assert_rows("d|date\nb|boolean\ns|text\nnone|integer\n", dump(wh, types, "s2"));
+	assert_rows("-2147483648|2147483648|0.1|-\n1|2147483647|1.5|2024-01-01 10:00:00\n",
+		    dump(wh, "SELECT * FROM s1 ORDER BY 1"));
+	sl_batch_free(b1[0]);
+	sl_batch_free(b1[1]);
+	sl_batch_free(b2[0]);
+	sl_schema_free(c1);
+	sl_schema_free(c2);
+	sl_wh_close(wh);
+}
+
 /* Stands in for the suite when SL_TEST_PG is unset: one clear failure. */
 static void test_pg_server_is_configured(void **state)
 {
@@ -218,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_pg_concurrent_builds_of_two_models),
 		cmocka_unit_test(test_pg_longest_model_name),
 		cmocka_unit_test(test_pg_snapshot_over_timestamptz),
+		cmocka_unit_test(test_pg_seed_columns_have_dbt_types),
 	};
 	const struct CMUnitTest unconfigured[] = {
 		cmocka_unit_test(test_pg_server_is_configured),

@@ -70,9 +70,11 @@ static void test_sqlite_schemas_are_attached_files_that_persist(void **state)
 	assert_int_equal(lv, 4);
 	assert_value(wh, "SELECT count(*) FROM raw.t", "1");
 	assert_value(wh, "PRAGMA raw.journal_mode", "wal");
-	bool exists = true;
+	/* every schema file of the warehouse is attached at open */
+	bool exists = false;
 	assert_int_equal(sl_wh_table_exists(wh, "marts", "m", &exists, &err), 0);
-	assert_false(exists); /* not attached yet */
+	assert_true(exists);
+	assert_value(wh, "SELECT count(*) FROM marts.m", "1");
 	assert_int_equal(sl_wh_ensure_schema(wh, "marts", &err), 0);
 	assert_int_equal(sl_wh_table_exists(wh, "marts", "m", &exists, &err), 0);
 	assert_true(exists);
