@@ -11,6 +11,7 @@
 #include "warehouse/warehouse.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,11 +281,66 @@ static int load_postgres(pj_file *f, yaml_node_t *o, sl_target *t, const char *w
 	return 0;
 }
 
-/* dbt-sqlite: schemas_and_paths {main: file.db, ...}; sluice's path. */
+/*
+ * dbt-sqlite's schemas_and_paths {main: file.db, raw: raw.db, ...} as the
+ * adapter reads it: one setting holding the mapping as JSON object text,
+ * each file made absolute against the current directory (where dbt-sqlite
+ * opens them); the file of "main" (else of the output's schema) is the
+ * database unless sluice's path is given.
+ */
+static int load_schema_files(pj_file *f, yaml_node_t *o, sl_target *t, const char *cwd,
+			     const char *where)
+{
+	sl_kvs kv = {0};
+	int rc = pj_get_kvs(f, o, "schemas_and_paths", where, false, &kv);
+	if (rc < 0)
+		return rc;
+	json_t *map = json_object();
+	if (!map)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i < kv.n && rc == 0; i++) {
+		sl_kv *e = &kv.items[i];
+		if ((rc = render_value(f, e->line, &e->value)) < 0)
+			break;
+		if (!*e->value) {
+			rc = pj_err(f, e->line, "schemas_and_paths: schema \"%s\" needs a database "
+				    "file, e.g. %s: ./%s.db", e->key, e->key, e->key);
+			break;
+		}
+		char *file = strcmp(e->value, ":memory:") == 0
+				     ? e->value
+				     : pj_abs_path(f->arena, cwd, e->value);
+		if (!file || json_object_set_new(map, e->key, json_string(file)) < 0)
+			rc = sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	}
+	char *text = rc == 0 ? json_dumps(map, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(map);
+	if (rc < 0)
+		return rc;
+	char *copy = text ? sl_arena_strdup(f->arena, text) : NULL;
+	free(text);
+	if (!copy)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	if ((rc = pj_target_set(f, t, "schemas_and_paths", copy,
+				pj_line(pj_get(f, o, "schemas_and_paths", NULL)))) < 0)
+		return rc;
+	/* the database as written: relative to the project folder below */
+	const char *main = sl_kvs_get(&kv, "main");
+	if (!main)
+		main = sl_kvs_get(&kv, t->schema);
+	if (!t->path && main)
+		return pj_target_set(f, t, "path", (char *)main, t->line);
+	return 0;
+}
+
+/* dbt-sqlite: schemas_and_paths, schema_directory; sluice's path. */
 static int load_sqlite(sl_project *p, pj_file *f, yaml_node_t *o, sl_target *t,
 		       const char *where)
 {
 	int rc;
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd))
+		snprintf(cwd, sizeof cwd, "%s", p->dir);
 	if ((rc = copy_key(f, o, t, "schema", "schema", where)) < 0 ||
 	    (rc = copy_key(f, o, t, "database", "database", where)) < 0 ||
 	    (rc = copy_key(f, o, t, "raw_schema", "raw_schema", where)) < 0 ||
@@ -293,28 +349,18 @@ static int load_sqlite(sl_project *p, pj_file *f, yaml_node_t *o, sl_target *t,
 		return rc;
 	if (!t->schema && (rc = set_default(f, t, "schema", "main")) < 0)
 		return rc;
-	yaml_node_t *sp = pj_get(f, o, "schemas_and_paths", NULL);
-	if (sp && !pj_is_null(sp)) {
-		sl_kvs kv = {0};
-		if ((rc = pj_get_kvs(f, o, "schemas_and_paths", where, false, &kv)) < 0)
-			return rc;
-		for (int i = 0; i < kv.n; i++) {
-			if ((rc = render_value(f, kv.items[i].line, &kv.items[i].value)) < 0)
-				return rc;
-			char *key = sl_arena_sprintf(f->arena, "schemas_and_paths.%s",
-						     kv.items[i].key);
-			if (!key)
-				return sl_error_set(f->err, SL_ENOMEM, "out of memory");
-			if ((rc = pj_target_set(f, t, key, kv.items[i].value, kv.items[i].line)) < 0)
-				return rc;
-		}
-		/* the file of "main" (else of the output's schema) is the database */
-		const char *main = sl_kvs_get(&kv, "main");
-		if (!main)
-			main = sl_kvs_get(&kv, t->schema);
-		if (!t->path && main && (rc = pj_target_set(f, t, "path", (char *)main, t->line)) < 0)
-			return rc;
+	const char *dir = sl_kvs_get(&t->settings, "schema_directory");
+	if (dir && *dir) {
+		char *abs = pj_abs_path(f->arena, cwd, dir);
+		if (!abs)
+			return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+		for (int i = 0; i < t->settings.n; i++)
+			if (strcmp(t->settings.items[i].key, "schema_directory") == 0)
+				t->settings.items[i].value = abs;
 	}
+	yaml_node_t *sp = pj_get(f, o, "schemas_and_paths", NULL);
+	if (sp && !pj_is_null(sp) && (rc = load_schema_files(f, o, t, cwd, where)) < 0)
+		return rc;
 	if (!t->path)
 		return pj_err(f, t->line, "output \"%s\" needs the database file: "
 			      "schemas_and_paths: {main: ./warehouse.db} (or sluice's path: "

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "project/project.h"
@@ -227,6 +228,49 @@ static void test_open_prefers_sluice_yml(void **state)
 	sl_project_free(p);
 }
 
+/* dbt-sqlite's schemas_and_paths reaches the adapter as one setting, the
+ * mapping as JSON text, each file and schema_directory made absolute
+ * against the current directory; the main file stays relative to the
+ * project folder. */
+static void test_sqlite_schemas_and_paths(void **state)
+{
+	(void)state;
+	char saved[512], work[512], cwd[512];
+	assert_non_null(getcwd(saved, sizeof saved));
+	snprintf(work, sizeof work, "%s/work", tmp);
+	mkdir(work, 0755);
+	assert_int_equal(chdir(work), 0);
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	write_file("dbt_project.yml", "name: shop\nprofile: shop\n");
+	write_file("profiles.yml",
+		   "shop:\n  target: dev\n  outputs:\n"
+		   "    dev: {type: sqlite, schema: main, schema_directory: ./schemas,\n"
+		   "          schemas_and_paths: {main: ./dev.db, raw: raw/raw.db,\n"
+		   "                              abs: /data/abs.db}}\n");
+	sl_project *p = open_ok(NULL, NULL);
+	const sl_target *t = sl_project_target(p, NULL);
+	char want[2048];
+	snprintf(want, sizeof want,
+		 "{\"abs\":\"/data/abs.db\",\"main\":\"%s/dev.db\",\"raw\":\"%s/raw/raw.db\"}",
+		 cwd, cwd);
+	assert_string_equal(sl_kvs_get(&t->settings, "schemas_and_paths"), want);
+	assert_null(sl_kvs_get(&t->settings, "schemas_and_paths.raw"));
+	snprintf(want, sizeof want, "%s/schemas", cwd);
+	assert_string_equal(sl_kvs_get(&t->settings, "schema_directory"), want);
+	assert_string_equal(t->path, "./dev.db");
+	snprintf(want, sizeof want, "%s/dev.db", tmp);
+	assert_string_equal(t->path_abs, want);
+	sl_project_free(p);
+
+	sl_error err = SL_ERROR_INIT;
+	write_file("profiles.yml", "shop:\n  target: dev\n  outputs:\n"
+				   "    dev: {type: sqlite, schemas_and_paths: {main: a.db, raw: ''}}\n");
+	const char *msg = open_fails(NULL, NULL, &err);
+	assert_int_equal(chdir(saved), 0);
+	assert_non_null(strstr(msg, "schemas_and_paths: schema \"raw\" needs a database file, "
+				    "e.g. raw: ./raw.db"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +280,8 @@ int main(void)
 						dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_profile_errors, dbt_setup, dbt_teardown),
 		cmocka_unit_test_setup_teardown(test_open_prefers_sluice_yml, dbt_setup,
+						dbt_teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_schemas_and_paths, dbt_setup,
 						dbt_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
