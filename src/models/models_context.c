@@ -381,6 +381,55 @@ static int fn_config(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, const s
 	return m_config_merge(m, &ctx->node->file_cfg, &copy, false, err);
 }
 
+/*
+ * config.get('key', default) and config.require('key'): the node's
+ * resolved config value once compiling; while parsing (its config still
+ * being gathered) get gives the default and require gives '', as dbt.
+ */
+static int fn_config_get(m_ctx *ctx, bool require, const sl_tpl_value *args, size_t nargs,
+			 const sl_tpl_kwarg *kw, size_t nkw, sl_tpl_value *out, sl_arena *a,
+			 sl_error *err)
+{
+	const char *what = require ? "config.require takes a config name: "
+				     "config.require('unique_key')"
+				   : "config.get takes a config name and an optional default: "
+				     "config.get('unique_key', none)";
+	sl_tpl_value def = sl_tpl_none();
+	bool has_def = false;
+	if (nargs < 1 || args[0].type != SL_TPL_STRING || nargs > (require ? 1u : 2u))
+		return sl_error_set(err, SL_ECONFIG, "%s", what);
+	if (nargs == 2) {
+		def = args[1];
+		has_def = true;
+	}
+	for (size_t i = 0; i < nkw; i++) {
+		if (strcmp(kw[i].name, "validator") == 0)
+			continue;
+		if (require || strcmp(kw[i].name, "default") != 0 || has_def)
+			return sl_error_set(err, SL_ECONFIG, "%s", what);
+		def = kw[i].value;
+		has_def = true;
+	}
+	const char *key = args[0].u.str.s;
+	const m_node *n = ctx->node;
+	if (ctx->mode == M_PARSE || !n) {
+		*out = require ? str(a, "") : def;
+		return require && out->type != SL_TPL_STRING ? oom(err) : 0;
+	}
+	const sl_tpl_value *v = m_dict_get(&n->cfg, key);
+	if (v && v->type != SL_TPL_UNDEFINED && (!require || v->type != SL_TPL_NONE)) {
+		*out = *v;
+		return 0;
+	}
+	if (!require) {
+		*out = def;
+		return 0;
+	}
+	return sl_error_set(err, SL_ECONFIG, "Required config '%s' not found in %s; set it with "
+			    "{{ config(%s=...) }}, under config: in a properties .yml file or in "
+			    "dbt_project.yml", key, n->pub.unique_id, key);
+}
+
 static int fn_var(m_ctx *ctx, const sl_tpl_value *args, size_t nargs, sl_tpl_value *out,
 		  sl_error *err)
 {
@@ -794,7 +843,8 @@ static int ctx_lookup(void *ud, const char *name, sl_tpl_value *out, sl_arena *a
 	m_node *n = ctx->node;
 	static const char *const fns[] = {"ref", "source", "config", "var", "env_var",
 					  "is_incremental", "return", "log", "print", "run_query",
-					  "statement", "load_result", "doc", "load_relation", NULL};
+					  "statement", "load_result", "doc", "load_relation",
+					  "config.get", "config.require", NULL};
 	for (int i = 0; fns[i]; i++)
 		if (strcmp(name, fns[i]) == 0) {
 			*out = callable(fns[i]);
@@ -892,6 +942,8 @@ static int ctx_call(void *ud, const sl_tpl_value *fn, const sl_tpl_value *args, 
 		return fn_source(ctx, args, nargs, out, a, err);
 	if (strcmp(name, "config") == 0)
 		return fn_config(ctx, args, nargs, kw, nkw, out, a, err);
+	if (strcmp(name, "config.get") == 0 || strcmp(name, "config.require") == 0)
+		return fn_config_get(ctx, name[7] == 'r', args, nargs, kw, nkw, out, a, err);
 	if (strcmp(name, "var") == 0)
 		return fn_var(ctx, args, nargs, out, err);
 	if (strcmp(name, "env_var") == 0)

@@ -449,7 +449,8 @@ static void test_sluice_project_sources(void **state)
 	sl_models *m = NULL;
 	sl_error err = SL_ERROR_INIT;
 	assert_int_equal(sl_project_open(&p, tmp, NULL, NULL, &err), 0);
-	sl_model_source src = {"shop_files", "orders", "raw", "shop_files__orders"};
+	sl_model_source src = {.source = "shop_files", .table = "orders", .schema = "raw",
+			       .identifier = "shop_files__orders"};
 	sl_models_opts o = {0};
 	o.project = p;
 	o.target = sl_project_target(p, NULL);
@@ -464,6 +465,46 @@ static void test_sluice_project_sources(void **state)
 	assert_compiles(&pr, "model.lakeshop.orders",
 			"select * from \"raw\".\"shop_files__orders\" limit 6 -- a/b");
 	close_proj(&pr);
+}
+
+/* config.get / config.require in models and macros: the resolved config
+ * (project, properties YAML, config()) once compiling; while parsing, get
+ * gives its default; require errors on a config nobody set. */
+static void test_config_get_and_require(void **state)
+{
+	(void)state;
+	base_project();
+	put("macros/m.sql", "{% macro key_of() %}{{ config.get('unique_key', default='none') }}"
+			    "{% endmacro %}");
+	put("models/marts/props.yml", "models:\n  - name: a\n    config: {alias: a_alias}\n");
+	put("models/marts/a.sql",
+	    "{{ config(unique_key='id', tags=[config.get('unique_key', 'parsed')]) }}"
+	    "select '{{ config.get('unique_key') }}' as k, '{{ config.get('nope', 'dflt') }}' as d, "
+	    "'{{ config.get('nope') }}' as n, '{{ config.require('materialized') }}' as m, "
+	    "'{{ config.get('schema') }}/{{ config.get('alias') }}' as s, '{{ key_of() }}' as mk");
+	put("models/b.sql", "select '{{ config.require('unique_key') }}' as k");
+	proj pr;
+	open_ok(&pr, NULL);
+	const sl_node *a = node(&pr, "model.shop.a");
+	bool parsed = false;
+	for (int i = 0; i < a->ntags; i++)
+		parsed = parsed || strcmp(a->tags[i], "parsed") == 0;
+	assert_true(parsed);
+	assert_compiles(&pr, "model.shop.a",
+			"select 'id' as k, 'dflt' as d, 'None' as n, 'table' as m, "
+			"'marts/a_alias' as s, 'id' as mk");
+	char *sql = NULL;
+	sl_error err = SL_ERROR_INIT;
+	assert_true(sl_models_compile(pr.m, sl_models_find(pr.m, "model.shop.b"), NULL, false,
+				      &sql, &err) < 0);
+	assert_non_null(strstr(err.message, "Required config 'unique_key' not found in "
+					    "model.shop.b"));
+	sl_error_clear(&err);
+	close_proj(&pr);
+	put("models/c.sql", "select {{ config.get() }}");
+	assert_non_null(strstr(open_fails(&pr, &err), "models/c.sql:1:17: config.get takes a "
+				"config name and an optional default"));
+	sl_error_clear(&err);
 }
 
 /* ---------------------------------------------------------------- build */
@@ -981,6 +1022,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_macros_dispatch_and_packages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sluice_project_sources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_get_and_require, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_sqlite_end_to_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_seed_types_and_config_errors, setup,
 						teardown),
