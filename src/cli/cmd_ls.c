@@ -172,14 +172,21 @@ static int task_entry(const sl_cli_project *cp, const sl_task *t, const char *ty
 {
 	const char *dot = strchr(t->node, '.');
 	const char *table = dot ? dot + 1 : t->node;
-	const char *pkg = cp->p->name ? cp->p->name : "";
+	const char *pkg = t->package ? t->package : cp->p->name ? cp->p->name : "";
 	bool source = strcmp(type, "source") == 0;
+	const char *path = t->path;
+	/* a source read by a model: the file declaring it */
+	for (int i = 0; source && !path && cp->m && i < sl_models_source_count(cp->m); i++) {
+		const sl_model_source *s = sl_models_source_at(cp->m, i);
+		if (strcmp(t->source ? t->source : "", s->source) == 0 && strcmp(table, s->table) == 0)
+			path = s->path;
+	}
 	char *uid = source ? fmt("source.%s.%s", pkg, t->node) : sl_strdup(t->id);
 	e->key = uid;
 	if (strcmp(output, "name") == 0)
 		e->text = sl_strdup(t->node);
 	else if (strcmp(output, "path") == 0)
-		e->text = sl_strdup(t->path ? t->path : "");
+		e->text = sl_strdup(path ? path : "");
 	else if (strcmp(output, "selector") == 0)
 		e->text = source ? fmt("source:%s.%s", pkg, t->node) : sl_strdup(t->id);
 	else {
@@ -188,7 +195,7 @@ static int task_entry(const sl_cli_project *cp, const sl_task *t, const char *ty
 		json_object_set_new(o, "name", json_string(table));
 		json_object_set_new(o, "resource_type", json_string(type));
 		json_object_set_new(o, "package_name", json_string(pkg));
-		json_object_set_new(o, "original_file_path", json_string(t->path ? t->path : ""));
+		json_object_set_new(o, "original_file_path", json_string(path ? path : ""));
 		if (t->source)
 			json_object_set_new(o, "source_name", json_string(t->source));
 		json_object_set_new(o, "tags", strings(t->tags, t->ntags));
@@ -196,6 +203,78 @@ static int task_entry(const sl_cli_project *cp, const sl_task *t, const char *ty
 		e->text = json_line(o);
 	}
 	return e->key && e->text ? 0 : SL_ENOMEM;
+}
+
+/*
+ * A placeholder task for every declared source no node reads (and that is
+ * no sluice table), so that ls lists it and --select sees it, as dbt lists
+ * every source.
+ */
+static int add_unread_sources(const sl_cli_project *cp, sl_dag *g, sl_error *err)
+{
+	int n = cp->m ? sl_models_source_count(cp->m) : 0;
+	for (int i = 0; i < n; i++) {
+		const sl_model_source *s = sl_models_source_at(cp->m, i);
+		const char *pkg = s->package ? s->package : cp->p->name ? cp->p->name : "project";
+		char *st = fmt("%s.%s", s->source, s->table);
+		char *load = st ? fmt("load:%s", st, "") : NULL;
+		char *extract = st ? fmt("extract:%s", st, "") : NULL;
+		char *id = st ? fmt("source.%s.%s", pkg, st) : NULL;
+		char *rel = st ? fmt("source:%s", st, "") : NULL;
+		int rc = 0;
+		if (!st || !load || !extract || !id || !rel) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		} else if (sl_dag_find(g, load) < 0 && sl_dag_find(g, extract) < 0 &&
+			   sl_dag_find(g, id) < 0) {
+			const char *writes[] = {rel};
+			sl_task t = {
+				.kind = &sl_engine_source_kind,
+				.id = id,
+				.node = st,
+				.source = s->source,
+				.package = pkg,
+				.path = s->path,
+				.writes = writes,
+				.nwrites = 1,
+				.retry_delay = 10,
+			};
+			rc = sl_dag_add(g, &t, err);
+		}
+		sl_free(st);
+		sl_free(load);
+		sl_free(extract);
+		sl_free(id);
+		sl_free(rel);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The project's graph with every declared source, and what the
+ * selection picks of it. */
+static int ls_graph(const sl_cli_project *cp, const sl_cli_common *o, sl_dag *g,
+		    bool **selected, sl_error *err)
+{
+	int n = cp->m ? sl_models_count(cp->m) : 0;
+	sl_node *nodes = sl_calloc((size_t)n + 1, sizeof *nodes);
+	*selected = NULL;
+	if (!nodes)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++)
+		nodes[i] = *sl_models_node(cp->m, i);
+	sl_graph_opts go = {.target = o->target, .extract = true, .load = true, .nodes = nodes,
+			    .nnodes = n, .models = cp->m};
+	int rc = sl_engine_graph(g, cp->p, &go, err);
+	sl_free(nodes);
+	if (rc == 0)
+		rc = add_unread_sources(cp, g, err);
+	if (rc >= 0 && !(*selected = sl_calloc((size_t)g->n + 1, sizeof **selected)))
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc >= 0)
+		rc = sl_dag_select(g, o->select.items, o->select.n, o->exclude.items, o->exclude.n,
+				   *selected, err);
+	return rc < 0 ? rc : 0;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -270,7 +349,7 @@ int sl_cmd_ls(int argc, char **argv)
 	sl_dag_init(&g);
 	if ((status = sl_cli_project_open(&cp, &o)) != 0)
 		goto done;
-	if ((rc = sl_cli_graph(&cp, &o, &g, &selected, &err)) < 0)
+	if ((rc = ls_graph(&cp, &o, &g, &selected, &err)) < 0)
 		goto done;
 	if (!(entries = sl_calloc((size_t)g.n * 2 + 1, sizeof *entries))) {
 		rc = sl_error_set(&err, SL_ENOMEM, "out of memory");

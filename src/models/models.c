@@ -47,6 +47,42 @@ void sl_models_free(sl_models *m)
 
 int sl_models_count(const sl_models *m) { return m->nenabled; }
 
+/* The declared sources as sl_models_source_at gives them: properties
+ * YAML's first (the sluice project's were added before them), each
+ * package's in its order. */
+static int list_sources(sl_models *m, sl_error *err)
+{
+	if (!m->nsources)
+		return 0;
+	m->pub_sources = sl_arena_alloc(&m->arena, sizeof *m->pub_sources * (size_t)m->nsources);
+	if (!m->pub_sources)
+		return oom(err);
+	int k = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < m->nsources; i++) {
+			const m_source *s = &m->sources[i];
+			if ((s->package != NULL) != (pass == 0))
+				continue;
+			m->pub_sources[k++] = (sl_model_source){
+				.source = s->source,
+				.table = s->table,
+				.schema = s->schema,
+				.identifier = s->identifier,
+				.database = s->database,
+				.package = s->package ? s->package : m->pkgs[0].name,
+				.path = s->file,
+			};
+		}
+	return 0;
+}
+
+int sl_models_source_count(const sl_models *m) { return m->pub_sources ? m->nsources : 0; }
+
+const sl_model_source *sl_models_source_at(const sl_models *m, int i)
+{
+	return m->pub_sources && i >= 0 && i < m->nsources ? &m->pub_sources[i] : NULL;
+}
+
 const sl_node *sl_models_node(const sl_models *m, int i)
 {
 	return i >= 0 && i < m->nenabled ? &m->enabled[i]->pub : NULL;
@@ -224,7 +260,7 @@ int sl_models_open(sl_models **out, const sl_models_opts *o, sl_error *err)
 	    (rc = m_load_packages(m, err)) < 0 || (rc = m_discover(m, err)) < 0 ||
 	    (rc = m_load_macros(m, err)) < 0 || (rc = parse_nodes(m, err)) < 0 ||
 	    (rc = m_resolve_configs(m, err)) < 0 || (rc = list_enabled(m, err)) < 0 ||
-	    (rc = m_build_graph(m, err)) < 0)
+	    (rc = m_build_graph(m, err)) < 0 || (rc = list_sources(m, err)) < 0)
 		goto fail;
 	*out = m;
 	return 0;

@@ -66,6 +66,10 @@ typedef struct sl_model_source {
 	const char *table;    /* "orders" */
 	const char *schema;   /* where it is in the warehouse */
 	const char *identifier;
+	/* set by sl_models_source_at (not read from extra_sources): */
+	const char *database; /* the properties' database:, or NULL */
+	const char *package;  /* the package declaring it */
+	const char *path;     /* its file: "models/staging/_sources.yml", "sluice.yml" */
 } sl_model_source;
 
 typedef struct sl_models_opts {
@@ -102,6 +106,10 @@ int sl_models_count(const sl_models *m);
 const sl_node *sl_models_node(const sl_models *m, int i);
 /* Index of the node with that unique_id, or -1. */
 int sl_models_find(const sl_models *m, const char *unique_id);
+/* Every declared source table (properties YAML sources: of every package,
+ * then the sluice project's extra_sources), read or not, in that order. */
+int sl_models_source_count(const sl_models *m);
+const sl_model_source *sl_models_source_at(const sl_models *m, int i);
 
 /*
  * Renders node i's SQL for execution against wh (is_incremental() and

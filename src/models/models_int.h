@@ -31,6 +31,7 @@ typedef struct m_source {
 	const char *source, *table;
 	const char *database, *schema, *identifier;
 	const char *file;          /* where declared, for messages */
+	const char *package;       /* declaring package; NULL: the root */
 } m_source;
 
 /* A macro defined in a macro file of a package. */
@@ -89,6 +90,7 @@ struct sl_models {
 	int nenabled;
 	m_source *sources;
 	int nsources, capsources;
+	sl_model_source *pub_sources; /* sl_models_source_at's, in the arena */
 	m_macro *macros;
 	int nmacros, capmacros;
 	m_props *props;

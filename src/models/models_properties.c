@@ -50,8 +50,8 @@ static int add_source(sl_models *m, const m_source *s, sl_error *err)
 	return 0;
 }
 
-static int read_sources(sl_models *m, yaml_document_t *doc, yaml_node_t *list,
-			const char *rel, sl_error *err)
+static int read_sources(sl_models *m, const m_package *pkg, yaml_document_t *doc,
+			yaml_node_t *list, const char *rel, sl_error *err)
 {
 	if (list->type != YAML_SEQUENCE_NODE)
 		return sl_error_set(err, SL_ECONFIG, "%s:%d: \"sources\" must be a list of sources "
@@ -85,6 +85,7 @@ static int read_sources(sl_models *m, yaml_document_t *doc, yaml_node_t *list,
 				.schema = m_strdup(m, tschema ? tschema : schema ? schema : name),
 				.identifier = m_strdup(m, ident ? ident : tname),
 				.file = m_strdup(m, rel),
+				.package = pkg->name,
 			};
 			if (!src.source || !src.table || !src.schema || !src.identifier)
 				return oom(err);
@@ -188,7 +189,7 @@ int m_read_properties(sl_models *m, m_package *pkg, const char *path, const char
 	}
 	yaml_node_t *src = m_yaml_get(&doc, root, "sources");
 	if (rc == 0 && src && !(src->type == YAML_SCALAR_NODE && !*m_yaml_str(src)))
-		rc = read_sources(m, &doc, src, rel, err);
+		rc = read_sources(m, pkg, &doc, src, rel, err);
 done:
 	yaml_document_delete(&doc);
 	return rc;

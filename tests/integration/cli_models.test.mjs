@@ -351,6 +351,35 @@ function sluiceProject() {
   return dir;
 }
 
+test('ls lists every declared source, read by a model or not, as dbt lists sources', () => {
+  const dir = dbtProject({
+    'models/staging/_sources.yml':
+      'version: 2\nsources:\n  - name: shop\n    schema: main\n    tables:\n' +
+      '      - name: orders\n      - name: refunds\n  - name: crm\n    tables:\n      - name: leads\n',
+    'models/staging/shop_orders.sql': "select * from {{ source('shop', 'orders') }}\n",
+  });
+  const ls = (...a) => {
+    const r = sluice(['ls', '--project-dir', dir, ...a]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split('\n').filter(Boolean);
+  };
+  assert.deepEqual(ls().filter(l => l.startsWith('source:')),
+    ['source:jaffle.crm.leads', 'source:jaffle.shop.orders', 'source:jaffle.shop.refunds']);
+  assert.deepEqual(ls('--resource-type', 'source', '--output', 'name'),
+    ['crm.leads', 'shop.orders', 'shop.refunds']);
+  assert.deepEqual(ls('--resource-type', 'source', '--output', 'path'), ['models/staging/_sources.yml']);
+  assert.deepEqual(ls('-s', 'source:shop.refunds', '--output', 'name'), ['shop.refunds']);
+  assert.deepEqual(ls('-s', 'source:crm', '--output', 'selector'), ['source:jaffle.crm.leads']);
+  assert.deepEqual(ls('--resource-type', 'source', '--exclude', 'source:shop'), ['source:jaffle.crm.leads']);
+  const json = ls('--resource-type', 'source', '--output', 'json').map(l => JSON.parse(l));
+  assert.deepEqual(json.map(j => [j.unique_id, j.name, j.source_name, j.resource_type, j.package_name,
+    j.original_file_path]), [
+    ['source.jaffle.crm.leads', 'leads', 'crm', 'source', 'jaffle', 'models/staging/_sources.yml'],
+    ['source.jaffle.shop.orders', 'orders', 'shop', 'source', 'jaffle', 'models/staging/_sources.yml'],
+    ['source.jaffle.shop.refunds', 'refunds', 'shop', 'source', 'jaffle', 'models/staging/_sources.yml'],
+  ]);
+});
+
 test('sluice project: run is extract, load, then the models reading the sources', () => {
   const dir = sluiceProject();
   const r = sluice(['run', '--project-dir', dir]);
