@@ -167,6 +167,11 @@ int sl_engine_graph(sl_dag *g, const sl_project *p, const sl_graph_opts *o, sl_e
 			.retry_delay = 10,
 			.data = en,
 		};
+		/* Models, seeds and snapshots take sluice.yml's defaults:. */
+		const sl_task_policy *d = &p->defaults;
+		t.retries = d->retries >= 0 ? d->retries : t.retries;
+		t.retry_delay = d->retry_delay >= 0 ? d->retry_delay : t.retry_delay;
+		t.timeout = d->timeout >= 0 ? d->timeout : t.timeout;
 		rc = task_of[i] = sl_dag_add(g, &t, err);
 	}
 	/* What each node reads and waits for, once every node is in. */

@@ -283,15 +283,16 @@ static const char *pg_type_sql(sl_type t, char *buf, size_t n)
 
 /*
  * dbt-postgres's seed types: whole numbers integer (bigint when a value
- * does not fit, where dbt would fail), other numbers numeric, timestamps
- * timestamp without time zone; the rest as loaded.
+ * does not fit, where dbt would fail), numbers with decimals double
+ * precision (its float8), timestamps timestamp without time zone; the rest
+ * as loaded.
  */
 static const char *pg_seed_type(sl_type t, bool fits_int32, char *buf, size_t n)
 {
 	switch (t.id) {
 	case SL_INT64: return fits_int32 ? snprintf(buf, n, "integer"), buf : NULL;
 	case SL_FLOAT64:
-	case SL_DECIMAL: snprintf(buf, n, "numeric"); return buf;
+	case SL_DECIMAL: snprintf(buf, n, "double precision"); return buf;
 	case SL_TIMESTAMP: snprintf(buf, n, "timestamp without time zone"); return buf;
 	default: return NULL;
 	}

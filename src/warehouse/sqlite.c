@@ -25,6 +25,7 @@ typedef struct sqlite_wh {
 	int nmap;
 	char *schema_dir;
 	bool must_exist;
+	double busy_since; /* monotonic start of the current lock wait */
 } sqlite_wh;
 
 typedef struct sqlite_load {
@@ -42,6 +43,7 @@ typedef struct sqlite_load {
 static sqlite3 *db_of(sl_wh *wh) { return ((sqlite_wh *)wh)->db; }
 
 static int sq_attach_all(sl_wh *wh, sl_error *err);
+static bool sq_tx_open(sl_wh *wh);
 
 /* Fills err with SQLite's message, where, and the start of the statement. */
 static int db_error(sl_wh *wh, const char *sql, sl_error *err)
@@ -53,22 +55,66 @@ static int db_error(sl_wh *wh, const char *sql, sl_error *err)
 	return sl_error_set(err, code, "%s: %s", wh->target, sqlite3_errmsg(db_of(wh)));
 }
 
+/*
+ * The busy handler: waits for another connection's lock up to the busy
+ * timeout, in short sleeps, and gives up at once when sl_wh_interrupt was
+ * called (sqlite3_interrupt does not end a busy wait).
+ */
+static int sq_busy(void *ud, int count)
+{
+	sqlite_wh *w = ud;
+	static const int sleep_ms[] = {1, 2, 5, 10, 15, 20, 25};
+	if (count == 0)
+		w->busy_since = sl_monotonic_seconds();
+	if (sl_wh_interrupted(&w->base) ||
+	    sl_monotonic_seconds() - w->busy_since >= SQ_BUSY_TIMEOUT_MS / 1000.0)
+		return 0;
+	int n = (int)(sizeof sleep_ms / sizeof sleep_ms[0]);
+	int ms = sleep_ms[count < n ? count : n - 1];
+	struct timespec ts = {0, ms * 1000L * 1000L};
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* A statement that starts outside a transaction starts a fresh unit of
+ * work: an interrupt sent before it was for an earlier one (see
+ * sl_wh_interrupt_clear). Inside a transaction the flag stays set, so an
+ * interrupted transaction's later lock waits end at once too. */
+static void sq_statement_starts(sl_wh *wh)
+{
+	if (sqlite3_get_autocommit(db_of(wh)))
+		sl_wh_interrupt_clear(wh);
+}
+
 static int sq_exec(sl_wh *wh, const char *sql, int64_t *changes, sl_error *err)
 {
 	char *msg = NULL;
+	bool begin = strcmp(sql, "BEGIN IMMEDIATE") == 0;
+	/* sl_wh_begin has cleared the flag already, before any interrupt
+	 * meant for this transaction could come. */
+	if (!begin)
+		sq_statement_starts(wh);
 	/* Another connection may have made a schema file since: attach it
 	 * before a transaction starts (ATTACH is refused inside one). */
 	if (sqlite3_get_autocommit(db_of(wh)) && sq_attach_all(wh, err) < 0)
 		return err ? err->code : SL_EDB;
 	int rc = sqlite3_exec(db_of(wh), sql, NULL, NULL, &msg);
-	if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && strcmp(sql, "BEGIN IMMEDIATE") == 0) {
+	if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && begin) {
 		/* Another connection builds or loads: wait for its commit. */
 		double until = sl_monotonic_seconds() + SQ_WRITE_WAIT_S;
 		while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
-		       sl_monotonic_seconds() < until) {
+		       sl_monotonic_seconds() < until && !sl_wh_interrupted(wh)) {
 			sqlite3_free(msg);
 			msg = NULL;
 			rc = sqlite3_exec(db_of(wh), sql, NULL, NULL, &msg);
+		}
+		if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && sl_wh_interrupted(wh)) {
+			sqlite3_free(msg);
+			return sl_error_set(err, SL_EDB,
+					    "%s: interrupted while waiting for the warehouse's "
+					    "write lock (held by another build or load into the "
+					    "same SQLite file)",
+					    wh->target);
 		}
 		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
 			sqlite3_free(msg);
@@ -236,6 +282,7 @@ static int sq_query(sl_wh *wh, const char *sql, bool one, sl_wh_row_fn fn, void 
 {
 	const char *p = sql;
 	bool more = false;
+	sq_statement_starts(wh);
 	if (sqlite3_get_autocommit(db_of(wh)) && sq_attach_all(wh, err) < 0)
 		return err->code;
 	if (one && more_statements(wh, sql, &more, err) < 0)
@@ -1010,6 +1057,7 @@ const sl_wh_ops sl_wh_sqlite_ops = {
 	.alter_type = NULL,
 	.timestamp_literal = sq_timestamp_literal,
 	.interrupt = sl_wh_sqlite_interrupt,
+	.tx_open = sq_tx_open,
 };
 
 /* A target of type sqlite in sluice.yml. */
@@ -1136,7 +1184,7 @@ int sl_wh_sqlite_open(sl_wh **out, const sl_wh_config *cfg, sl_error *err)
 				  sqlite3_errmsg(w->db));
 		goto fail;
 	}
-	sqlite3_busy_timeout(w->db, SQ_BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(w->db, sq_busy, w);
 	/* As many schemas as this SQLite was built to attach. */
 	sqlite3_limit(w->db, SQLITE_LIMIT_ATTACHED, 125);
 	rc = sq_set_journal(&w->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", err);
@@ -1157,6 +1205,10 @@ fail:
 		sl_free(w);
 	return rc;
 }
+
+/* sl_wh_rollback: SQLite rolls a transaction back itself when some
+ * statements fail inside it (SQLITE_INTERRUPT, SQLITE_FULL, ...). */
+static bool sq_tx_open(sl_wh *wh) { return !sqlite3_get_autocommit(db_of(wh)); }
 
 /* sl_wh_interrupt: sqlite3_interrupt may be called from any thread while
  * the connection is open; the running statement fails SQLITE_INTERRUPT. */

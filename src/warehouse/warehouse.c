@@ -76,6 +76,7 @@ int sl_wh_init_common(sl_wh *wh, const sl_wh_ops *ops, const char *schema,
 		      const char *raw_schema, sl_error *err)
 {
 	wh->ops = ops;
+	atomic_init(&wh->interrupted, false);
 	wh->schema = sl_strdup(schema);
 	wh->raw_schema = sl_strdup(raw_schema && *raw_schema ? raw_schema : "raw");
 	wh->target = sl_strdup(ops->name);
@@ -399,6 +400,9 @@ int sl_wh_begin(sl_wh *wh, sl_error *err)
 	if (wh->in_tx)
 		return sl_error_set(err, SL_EINTERNAL, "%s: a transaction is already open",
 				    wh->target);
+	/* A fresh transaction: an interrupt sent to an earlier unit of work
+	 * (one the caller has handled) must not end this one's lock wait. */
+	sl_wh_interrupt_clear(wh);
 	int rc = wh->ops->exec(wh, wh->ops->begin_sql, NULL, err);
 	if (rc == 0)
 		wh->in_tx = true;
@@ -424,6 +428,12 @@ void sl_wh_rollback(sl_wh *wh)
 	sl_error ignored = SL_ERROR_INIT;
 	if (!wh->in_tx)
 		return;
+	/* An interrupted statement may have ended the transaction already
+	 * (SQLite rolls it back itself): nothing to roll back, nothing to say. */
+	if (wh->ops->tx_open && !wh->ops->tx_open(wh)) {
+		wh->in_tx = false;
+		return;
+	}
 	/* Called on error paths, whose error is the one to report; a failed
 	 * rollback is still said (the server ends the transaction with the
 	 * connection). */

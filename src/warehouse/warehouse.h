@@ -253,8 +253,14 @@ int sl_wh_query_value(sl_wh *wh, const char *sql, char **out, sl_error *err);
  * Stops the statement running on wh, if any: it then fails (SL_EDB) and
  * the caller unwinds as from any failed statement, rolling back. Safe to
  * call from another thread while a query runs (never after sl_wh_close):
- * sqlite3_interrupt on SQLite, a cancel request on PostgreSQL. Statements
- * started later are not affected. SL_EUSAGE when the adapter cannot.
+ * sqlite3_interrupt on SQLite, a cancel request on PostgreSQL. On SQLite
+ * it also ends a wait for another connection's lock — a BEGIN queued for
+ * the write lock fails "interrupted while waiting for the warehouse's
+ * write lock" — and later lock waits of the same transaction. Statements
+ * started later are not interrupted: the interrupt is forgotten when the
+ * caller begins a fresh transaction (sl_wh_begin) or runs a statement
+ * outside one, so keep calling it while the work must stop (as the
+ * engine's watcher does). SL_EUSAGE when the adapter cannot.
  */
 int sl_wh_interrupt(sl_wh *wh);
 

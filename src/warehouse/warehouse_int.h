@@ -8,6 +8,8 @@
 
 #include "warehouse.h"
 
+#include <stdatomic.h>
+
 /* Extra staging columns of a merge: lake version and row position. */
 #define SL_WH_VERSION_COL "_sluice_version"
 #define SL_WH_SEQ_COL "_sluice_seq"
@@ -111,6 +113,10 @@ typedef struct sl_wh_ops {
 	/* sl_wh_interrupt (interrupt.c): stops the statement running on wh,
 	 * called from another thread; NULL: the adapter cannot. */
 	int (*interrupt)(sl_wh *wh);
+	/* Whether the server still has a transaction open on wh (NULL: trust
+	 * in_tx). SQLite ends one itself when an interrupted statement fails,
+	 * and sl_wh_rollback then has nothing to roll back. */
+	bool (*tx_open)(sl_wh *wh);
 } sl_wh_ops;
 
 /* A relation's columns with their declared SQL types (materialize.c). */
@@ -138,7 +144,17 @@ struct sl_wh {
 	char *raw_schema;
 	char *target;     /* for messages, never holds a secret; sl_malloc'd */
 	bool in_tx;
+	/* Set by sl_wh_interrupt from any thread; ends the adapter's waits
+	 * for a lock (SQLite's busy waits and BEGIN IMMEDIATE retries).
+	 * Cleared by sl_wh_interrupt_clear when a fresh unit of work starts. */
+	atomic_bool interrupted;
 };
+
+/* interrupt.c: whether sl_wh_interrupt was called since the last clear. */
+bool sl_wh_interrupted(sl_wh *wh);
+/* Forgets an interrupt that was handled: at sl_wh_begin, and (SQLite) at
+ * any statement that starts outside a transaction. */
+void sl_wh_interrupt_clear(sl_wh *wh);
 
 extern const sl_wh_ops sl_wh_sqlite_ops;
 extern const sl_wh_ops sl_wh_postgres_ops;

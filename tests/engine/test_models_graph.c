@@ -68,11 +68,12 @@ static const sl_node nodes[] = {
 
 static sl_project *project;
 static sl_dag graph;
+static const char *sluice_yml = "name: t\n";
 
 static int setup_graph(void **state)
 {
 	setup(state);
-	write_file("sluice.yml", "name: t\n");
+	write_file("sluice.yml", sluice_yml);
 	write_file("sources/shop.yml", "source: shop\nkind: csv\ntables:\n"
 		   "  - name: orders\n    path: o.csv\n  - name: items\n    path: i.csv\n");
 	sl_error err = SL_ERROR_INIT;
@@ -266,6 +267,29 @@ static void test_select_graph_operators_over_nodes(void **state)
 	assert_string_equal(sel("seed:countries+1", NULL), "seed.t.countries model.t.orders");
 }
 
+/* Without defaults: in sluice.yml, node tasks have no timeout and no
+ * retries; with them, models, seeds and snapshots take them as loads do. */
+static void test_node_tasks_take_the_project_defaults(void **state)
+{
+	static const char *const ids[] = {"seed.t.countries", "model.t.orders",
+					  "snapshot.t.orders_snap"};
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(task(ids[i])->retries, 0);
+		assert_true(task(ids[i])->retry_delay == 10);
+		assert_true(task(ids[i])->timeout == 0);
+	}
+	teardown_graph(state);
+	sluice_yml = "name: t\ndefaults:\n  timeout: 10m\n  retries: 1\n  retry_delay: 30s\n";
+	setup_graph(state);
+	sluice_yml = "name: t\n";
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(task(ids[i])->retries, 1);
+		assert_true(task(ids[i])->retry_delay == 30);
+		assert_true(task(ids[i])->timeout == 600);
+	}
+	assert_true(task("load:shop.orders")->timeout == 600);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +300,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_select_by_resource_type_and_config,
 						setup_graph, teardown_graph),
 		cmocka_unit_test_setup_teardown(test_select_graph_operators_over_nodes,
+						setup_graph, teardown_graph),
+		cmocka_unit_test_setup_teardown(test_node_tasks_take_the_project_defaults,
 						setup_graph, teardown_graph),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -804,7 +804,10 @@ static void test_mat_seed_is_bulk_loaded_and_swapped_in(void **state)
 	assert_string_equal(res.message, "INSERT 3");
 	assert_int_equal(res.rows_inserted, 3);
 	assert_true(res.created);
-	assert_rows("1|007|1.50|2024-01-01\n2|x y|-|2024-02-29\n3|it's|-2.00|-\n",
+	/* PostgreSQL types numbers with decimals double precision (dbt's
+	 * float8); SQLite keeps the decimal's text. */
+	assert_rows(is_pg(wh) ? "1|007|1.5|2024-01-01\n2|x y|-|2024-02-29\n3|it's|-2|-\n"
+			      : "1|007|1.50|2024-01-01\n2|x y|-|2024-02-29\n3|it's|-2.00|-\n",
 		    dump(wh, "SELECT id, code, cast(amount as varchar), cast(day as varchar) "
 			 "FROM \"%s\".seed ORDER BY 1", S));
 	assert_rows(is_pg(wh) ? "character varying(20)\n" : "varchar(20)\n",

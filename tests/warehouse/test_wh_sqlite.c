@@ -2,7 +2,10 @@
 #define _XOPEN_SOURCE 700
 #include "wh_cases.h"
 
+#include <fcntl.h>
 #include <ftw.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -238,6 +241,149 @@ static void test_sqlite_allocation_failures_are_clean(void **state)
 	sl_schema_free(s);
 }
 
+/* Runs sql on wh, noting its return code and message, then that it ended. */
+typedef struct {
+	sl_wh *wh;
+	const char *sql; /* NULL: sl_wh_begin */
+	int rc;
+	char error[512];
+	atomic_bool done;
+} runner;
+
+static void *run_one(void *arg)
+{
+	runner *r = arg;
+	sl_error err = SL_ERROR_INIT;
+	r->rc = r->sql ? sl_wh_exec(r->wh, r->sql, &err) : sl_wh_begin(r->wh, &err);
+	snprintf(r->error, sizeof r->error, "%s", err.message);
+	sl_error_clear(&err);
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/* Interrupts r's connection, as the engine's watcher does, until r ends. */
+static void interrupt_until_done(runner *r)
+{
+	pthread_t th;
+	atomic_init(&r->done, false);
+	assert_int_equal(pthread_create(&th, NULL, run_one, r), 0);
+	while (!atomic_load(&r->done)) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		assert_int_equal(sl_wh_interrupt(r->wh), 0);
+		nanosleep(&ts, NULL);
+	}
+	pthread_join(th, NULL);
+}
+
+/* Reads what was written to stderr into out while fn ran on wh. */
+static void stderr_of(void (*fn)(sl_wh *), sl_wh *wh, char *out, size_t n)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/stderr%d.txt", tmpdir, ++seq);
+	fflush(stderr);
+	int saved = dup(2), fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	fn(wh);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ssize_t got = pread(fd, out, n - 1, 0);
+	out[got > 0 ? got : 0] = '\0';
+	close(fd);
+}
+
+/*
+ * A statement interrupted inside a transaction: SQLite has rolled the
+ * transaction back already, and the rollback that follows has nothing to
+ * do — no "cannot rollback - no transaction is active" warning.
+ */
+static void test_sqlite_rollback_after_interrupt_is_quiet(void **state)
+{
+	sl_wh *wh = wh_open_test();
+	sl_error err = SL_ERROR_INIT;
+	char said[1024];
+	assert_int_equal(sl_wh_exec(wh, "CREATE TABLE t (x INTEGER)", &err), 0);
+	assert_int_equal(sl_wh_begin(wh, &err), 0);
+	assert_int_equal(sl_wh_exec(wh, "INSERT INTO t VALUES (1)", &err), 0);
+	runner r = {.wh = wh,
+		    .sql = "INSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+			   "SELECT x + 1 FROM c) SELECT x FROM c"};
+	interrupt_until_done(&r);
+	assert_int_equal(r.rc, SL_EDB);
+	assert_non_null(strstr(r.error, "interrupted"));
+	assert_true(sl_wh_in_transaction(wh));
+	stderr_of(sl_wh_rollback, wh, said, sizeof said);
+	assert_string_equal(said, "");
+	assert_false(sl_wh_in_transaction(wh));
+	char *n = NULL;
+	assert_int_equal(sl_wh_query_value(wh, "SELECT count(*) FROM t", &n, &err), 0);
+	assert_string_equal(n, "0");
+	sl_free(n);
+	/* The connection goes on: a new transaction, committed. */
+	assert_int_equal(sl_wh_begin(wh, &err), 0);
+	assert_int_equal(sl_wh_exec(wh, "INSERT INTO t VALUES (2)", &err), 0);
+	assert_int_equal(sl_wh_commit(wh, &err), 0);
+	assert_int_equal(sl_wh_query_value(wh, "SELECT count(*) FROM t", &n, &err), 0);
+	assert_string_equal(n, "1");
+	sl_free(n);
+	sl_wh_close(wh);
+}
+
+/* A rollback that has a transaction to end still runs, quietly. */
+static void test_sqlite_rollback_without_interrupt_still_rolls_back(void **state)
+{
+	sl_wh *wh = wh_open_test();
+	sl_error err = SL_ERROR_INIT;
+	char said[1024], *n = NULL;
+	assert_int_equal(sl_wh_exec(wh, "CREATE TABLE t (x INTEGER)", &err), 0);
+	assert_int_equal(sl_wh_begin(wh, &err), 0);
+	assert_int_equal(sl_wh_exec(wh, "INSERT INTO t VALUES (1)", &err), 0);
+	stderr_of(sl_wh_rollback, wh, said, sizeof said);
+	assert_string_equal(said, "");
+	assert_false(sl_wh_in_transaction(wh));
+	assert_int_equal(sl_wh_query_value(wh, "SELECT count(*) FROM t", &n, &err), 0);
+	assert_string_equal(n, "0");
+	sl_free(n);
+	sl_wh_close(wh);
+}
+
+/*
+ * A transaction queued for the write lock (another connection holds it)
+ * stops when interrupted instead of waiting out the 600 s; the next
+ * transaction on that connection is not pre-interrupted.
+ */
+static void test_sqlite_interrupt_ends_the_wait_for_the_write_lock(void **state)
+{
+	sl_wh *holder = wh_open_test(), *waiter = NULL;
+	sl_wh_config cfg = SL_WH_CONFIG_INIT;
+	sl_error err = SL_ERROR_INIT;
+	char *n = NULL;
+	cfg.type = "sqlite";
+	cfg.path = last_path;
+	assert_int_equal(sl_wh_open(&waiter, &cfg, &err), 0);
+	assert_int_equal(sl_wh_exec(holder, "CREATE TABLE t (x INTEGER)", &err), 0);
+	assert_int_equal(sl_wh_begin(holder, &err), 0);
+	assert_int_equal(sl_wh_exec(holder, "INSERT INTO t VALUES (1)", &err), 0);
+
+	runner r = {.wh = waiter, .sql = NULL};
+	interrupt_until_done(&r);
+	assert_int_equal(r.rc, SL_EDB);
+	assert_non_null(strstr(r.error, "interrupted while waiting for the warehouse's write lock"));
+	assert_false(sl_wh_in_transaction(waiter));
+
+	assert_int_equal(sl_wh_commit(holder, &err), 0);
+	/* The interrupts above were handled: this transaction starts. */
+	assert_int_equal(sl_wh_begin(waiter, &err), 0);
+	assert_int_equal(sl_wh_exec(waiter, "INSERT INTO t VALUES (2)", &err), 0);
+	assert_int_equal(sl_wh_commit(waiter, &err), 0);
+	assert_int_equal(sl_wh_query_value(holder, "SELECT count(*) FROM t", &n, &err), 0);
+	assert_string_equal(n, "2");
+	sl_free(n);
+	sl_wh_close(waiter);
+	sl_wh_close(holder);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +393,9 @@ int main(void)
 		cmocka_unit_test(test_sqlite_open_errors_name_the_problem),
 		cmocka_unit_test(test_sqlite_new_file_opened_by_many_at_once),
 		cmocka_unit_test(test_sqlite_allocation_failures_are_clean),
+		cmocka_unit_test(test_sqlite_rollback_after_interrupt_is_quiet),
+		cmocka_unit_test(test_sqlite_rollback_without_interrupt_still_rolls_back),
+		cmocka_unit_test(test_sqlite_interrupt_ends_the_wait_for_the_write_lock),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
