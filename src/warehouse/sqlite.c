@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 typedef struct sqlite_wh {
@@ -477,7 +478,41 @@ static void found_free(found *f)
 	f->n = 0;
 }
 
-/* Adds schema/file to f unless attached or listed already; <0: no memory. */
+/* Whether a and b name one file (both exist). */
+static bool same_file(const struct stat *a, const char *b)
+{
+	struct stat sb;
+	return b && *b && stat(b, &sb) == 0 && a->st_dev == sb.st_dev && a->st_ino == sb.st_ino;
+}
+
+/*
+ * Whether file is a database the connection has open already (main or an
+ * attached schema) or one f lists: attaching one file twice makes two
+ * pagers of one connection wait for each other's write lock forever.
+ */
+static bool file_taken(sl_wh *wh, const found *f, const char *file)
+{
+	struct stat st;
+	if (stat(file, &st) != 0)
+		return false;
+	for (int i = 0; i < f->n; i++)
+		if (same_file(&st, f->file[i]))
+			return true;
+	sqlite3_stmt *q = NULL;
+	bool taken = false;
+	if (sqlite3_prepare_v2(db_of(wh), "SELECT file FROM pragma_database_list", -1, &q,
+			       NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return false;
+	}
+	while (!taken && sqlite3_step(q) == SQLITE_ROW)
+		taken = same_file(&st, (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return taken;
+}
+
+/* Adds schema/file to f unless attached or listed already (by name, or the
+ * same file under another name); <0: no memory. */
 static int found_add(sl_wh *wh, found *f, const char *schema, size_t slen, const char *file)
 {
 	char name[256];
@@ -491,6 +526,8 @@ static int found_add(sl_wh *wh, found *f, const char *schema, size_t slen, const
 	for (int i = 0; i < f->n; i++)
 		if (strcasecmp(f->schema[i], name) == 0)
 			return 0;
+	if (file_taken(wh, f, file))
+		return 0;
 	char **s = sl_realloc(f->schema, sizeof *s * (size_t)(f->n + 1));
 	if (!s)
 		return -1;

@@ -171,6 +171,36 @@ static void test_sqlite_schemas_and_paths_and_schema_directory(void **state)
 					    "database files"));
 }
 
+/*
+ * dbt-sqlite's usual layout: the main file inside schema_directory. It is
+ * not attached again as a schema of its own name (two pagers of one file
+ * on one connection wait for each other's write lock forever).
+ */
+static void test_sqlite_main_file_in_schema_directory(void **state)
+{
+	char dir[512], path[512], json[1200];
+	sl_error err = SL_ERROR_INIT;
+	sl_wh_build_result res;
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/data", tmpdir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof path, "%s/etl.db", dir);
+	snprintf(json, sizeof json, "{\"main\": \"%s\"}", path);
+	const char *settings[] = {"schemas_and_paths", json, "schema_directory", dir, NULL};
+
+	sl_wh *wh = wh_open_at(path, settings);
+	MUST(sl_wh_build_table(wh, "main", "a", "select 1 as id", &res, &err));
+	MUST(sl_wh_build_table(wh, "main_staging", "b", "select id from main.a", &res, &err));
+	sl_wh_close(wh);
+	/* a new connection finds etl.db and main_staging.db in the folder */
+	wh = wh_open_at(path, settings);
+	assert_rows("0\n", dump(wh, "SELECT count(*) FROM pragma_database_list WHERE name = 'etl'"));
+	MUST(sl_wh_build_table(wh, "main", "c", "select id + 1 as id from main_staging.b", &res,
+			       &err));
+	assert_rows("2\n", dump(wh, "SELECT id FROM main.c"));
+	sl_wh_close(wh);
+}
+
 /* More schema files than SQLite attaches: an error naming the limit. */
 static void test_sqlite_too_many_schemas_names_the_limit(void **state)
 {
@@ -311,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_sqlite_views_across_files),
 		cmocka_unit_test(test_sqlite_every_connection_sees_every_schema),
 		cmocka_unit_test(test_sqlite_schemas_and_paths_and_schema_directory),
+		cmocka_unit_test(test_sqlite_main_file_in_schema_directory),
 		cmocka_unit_test(test_sqlite_too_many_schemas_names_the_limit),
 		cmocka_unit_test(test_sqlite_concurrent_builds_wait_for_the_lock),
 	};
