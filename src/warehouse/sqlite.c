@@ -686,36 +686,16 @@ static int sq_ensure_schema(sl_wh *wh, const char *schema, sl_error *err)
 	return rc;
 }
 
+static int sq_relation_kind(sl_wh *wh, const char *schema, const char *name,
+			    sl_wh_relation *out, sl_error *err);
+
+/* A table or a view of that name. */
 static int sq_table_exists(sl_wh *wh, const char *schema, const char *table, bool *out,
 			   sl_error *err)
 {
-	sl_buf sql = SL_BUF_INIT;
-	sqlite3_stmt *st = NULL;
-	bool att = true;
-	int rc = 0;
-
-	*out = false;
-	if (strcasecmp(schema, "main") && strcasecmp(schema, "temp"))
-		rc = is_attached(wh, schema, &att, err);
-	if (rc < 0 || !att)
-		return rc;
-	if (sl_buf_puts(&sql, "SELECT 1 FROM ") < 0)
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-	if (rc == 0)
-		rc = sl_wh_quote_ident(wh, &sql, schema, err);
-	if (rc == 0 && sl_buf_puts(&sql, ".sqlite_master WHERE type IN ('table', 'view') "
-				   "AND name = ?1 COLLATE NOCASE") < 0)
-		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-	if (rc == 0)
-		rc = prepare(wh, &st, sql.data, err, table, NULL);
-	if (rc == 0) {
-		int s = sqlite3_step(st);
-		*out = s == SQLITE_ROW;
-		if (s != SQLITE_ROW && s != SQLITE_DONE)
-			rc = db_error(wh, sql.data, err);
-	}
-	sqlite3_finalize(st);
-	sl_buf_free(&sql);
+	sl_wh_relation kind = SL_WH_REL_NONE;
+	int rc = sq_relation_kind(wh, schema, table, &kind, err);
+	*out = rc == 0 && kind != SL_WH_REL_NONE;
 	return rc;
 }
 
