@@ -158,13 +158,27 @@ int m_seed_build(sl_models *m, m_node *n, sl_wh *wh, sl_wh_build_result *res, sl
 	if (rc < 0)
 		goto done;
 	const sl_tpl_value *ct = m_dict_get(&n->cfg, "column_types");
+	/* quote_columns: false names each column as the header unquoted in
+	 * SQL would: lowercase on PostgreSQL (dbt's default is to quote) */
+	const sl_tpl_value *qc = m_dict_get(&n->cfg, "quote_columns");
+	bool lower = qc && qc->type == SL_TPL_BOOL && !qc->u.b &&
+		     sl_wh_ident_rules_of(sl_wh_type(wh)).unquoted_lower;
 	for (int i = 0; i < s.ncols; i++) {
 		const char *name = sl_csv_reader_column(s.r, i);
 		const char *over = m_dict_str(ct, name);
+		char *low = lower ? sl_strdup(name) : NULL;
+		if (lower && !low) {
+			rc = oom(err);
+			goto done;
+		}
+		for (char *c = low; c && *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
 		sql_types[i] = over;
-		if ((rc = sl_schema_add(cols, name, over ? sl_type_make(SL_STRING)
-							 : type_of(flags[i]),
-					true)) < 0) {
+		rc = sl_schema_add(cols, low ? low : name,
+				   over ? sl_type_make(SL_STRING) : type_of(flags[i]), true);
+		sl_free(low);
+		if (rc < 0) {
 			rc = oom(err);
 			goto done;
 		}

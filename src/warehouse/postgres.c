@@ -741,7 +741,8 @@ const sl_wh_adapter sl_wh_postgres_adapter = {
 	.settings_hint = "use host, port and dbname",
 	.keys = postgres_keys,
 	/* quoted identifiers keep their case; MaxHeapAttributeNumber columns */
-	.rules = {.fold_case = false, .max_bytes = PG_MAX_IDENT, .max_columns = 1600},
+	.rules = {.fold_case = false, .max_bytes = PG_MAX_IDENT, .max_columns = 1600,
+		  .unquoted_lower = true},
 	.open = sl_wh_postgres_open,
 };
 

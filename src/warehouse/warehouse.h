@@ -136,6 +136,8 @@ typedef struct sl_wh_ident_rules {
 	bool fold_case;   /* "A" and "a" are one identifier */
 	size_t max_bytes; /* longest identifier, 0: no limit */
 	int max_columns;  /* columns a table holds (sluice's own included), 0: no limit */
+	bool unquoted_lower; /* an unquoted identifier means its lowercase (PostgreSQL);
+				false: it means itself as written */
 } sl_wh_ident_rules;
 
 sl_wh_ident_rules sl_wh_ident_rules_of(const char *type);

@@ -754,6 +754,10 @@ static void test_cross_database_macros(void **state)
 	char indb[128];
 	snprintf(indb, sizeof indb, "{{ config(database='%s') }}select 1 as x", db);
 	put("models/indb.sql", indb);
+	/* seeds' quote_columns: false names columns as unquoted SQL would */
+	put("seeds/caps_q.csv", "Id,Amount\n1,2\n");
+	put("seeds/caps_d.csv", "Id,Amount\n1,3\n");
+	put("seeds/props.yml", "seeds:\n  - name: caps_q\n    config:\n      quote_columns: false\n");
 	open_ok(&pr, NULL);
 	sl_wh_config c = SL_WH_CONFIG_INIT;
 	c.type = "postgres";
@@ -765,6 +769,10 @@ static void test_cross_database_macros(void **state)
 	sl_node_result res;
 	build(&pr, wh, "model.shop.indb", &res);
 	assert_value(wh, "select x from public.indb", "1");
+	build(&pr, wh, "seed.shop.caps_q", &res);
+	assert_value(wh, "select id + amount from public.caps_q", "3");
+	build(&pr, wh, "seed.shop.caps_d", &res);
+	assert_value(wh, "select \"Id\" + \"Amount\" from public.caps_d", "4");
 	sl_wh_close(wh);
 	close_proj(&pr);
 }
