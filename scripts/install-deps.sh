@@ -4,7 +4,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libzstd-dev libsnappy-dev zlib1g-dev
       libyaml-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev
       libxxhash-dev libpcre2-dev libsqlite3-dev libpq-dev libssl-dev libcmocka-dev
-      libyajl-dev)
+      libyajl-dev libpg-query-dev libgraphviz-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

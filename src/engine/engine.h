@@ -59,6 +59,12 @@ typedef struct sl_node_run {
 	int attempts;
 	double seconds;
 	int order;              /* 1-based, in the order nodes ended */
+	/* tests (resource_type "test"): */
+	int test_status;        /* sl_test_status when it ran, -1 otherwise */
+	int64_t failures;       /* failing rows, -1 when it did not run */
+	char *sample_json;      /* first 10 failing rows (JSON array), or NULL */
+	char *compiled_sql;     /* what it ran, or NULL */
+	const char *severity;   /* "error" or "warn" */
 } sl_node_run;
 
 typedef struct sl_run_result {
@@ -83,6 +89,9 @@ typedef struct sl_run_result {
 	int nodes_failed;        /* failed or timed out */
 	int nodes_skipped;
 	int nodes_cancelled;
+	/* tests among the nodes, by outcome (a test skipped or cancelled
+	 * counts in nodes_skipped / nodes_cancelled) */
+	int tests_passed, tests_warned, tests_failed, tests_errored;
 } sl_run_result;
 
 void sl_run_result_free(sl_run_result *r);
@@ -128,6 +137,15 @@ typedef struct sl_run_opts {
 	bool run_models;           /* models (ephemeral ones are inlined, never run) */
 	bool run_seeds;
 	bool run_snapshots;
+	/* data tests (test nodes): with run_models/seeds/snapshots too (sluice
+	 * build) each test runs after what it tests, and an error-severity
+	 * test that fails skips everything downstream of the node it tests;
+	 * alone (sluice test) only the tests run. */
+	bool run_tests;
+	/* indirect selection of tests, dbt's --indirect-selection: "eager"
+	 * (default: a test runs when any node it reads is selected), "cautious"
+	 * (only when every node it reads is), "buildable" or "empty" */
+	const char *indirect_selection;
 	/* With a selection: also run the extract and load tasks upstream of
 	 * the selected models, seeds and snapshots (sluice build/run). */
 	bool upstream_sources;
@@ -354,6 +372,45 @@ extern const sl_task_kind sl_engine_model_kind;
 extern const sl_task_kind sl_engine_seed_kind;
 extern const sl_task_kind sl_engine_snapshot_kind;
 extern const sl_task_kind sl_engine_source_kind;
+extern const sl_task_kind sl_engine_test_kind;
+
+/* ------------------------------------------------------- source freshness */
+
+/* One source table's freshness, measured (strings owned by the report). */
+typedef struct sl_freshness_run {
+	char *unique_id;        /* "source.<project>.<source>.<table>" */
+	char *source, *table;
+	sl_fresh_status status;
+	int64_t max_loaded_at;  /* micros, UTC; 0: never loaded / no rows */
+	int64_t snapshotted_at; /* micros, UTC */
+	double age_seconds;
+	sl_freshness criteria;  /* as configured (strings borrowed from models) */
+	bool by_load_time;      /* measured by sluice's own load time, not loaded_at_field */
+	char *message;          /* NULL on pass */
+	double seconds;         /* how long measuring took */
+} sl_freshness_run;
+
+typedef struct sl_freshness_report {
+	char run_id[48];
+	int64_t started_at, ended_at; /* micros */
+	int n;
+	sl_freshness_run *items;      /* in source order */
+	int passed, warned, errored, runtime_errors;
+} sl_freshness_report;
+
+void sl_freshness_report_free(sl_freshness_report *r);
+
+/*
+ * `sluice source freshness`: measures every selected source table that has
+ * freshness criteria (select: source names or source:s.t items; NULL: all),
+ * by loaded_at_field in the warehouse, or, in a sluice project without
+ * loaded_at_field, by the end of its last successful load recorded in
+ * state.db; records the results in state.db. Returns 0 when measured
+ * (statuses in the report) or a negative code.
+ */
+int sl_engine_freshness(const sl_project *p, sl_models *models, const char *target,
+			const char *const *select, int nselect, sl_freshness_report *out,
+			sl_error *err);
 
 /* The values of {{ ds }}, {{ data_interval_start }} and {{ data_interval_end }}
  * for a logical date and data interval (micros): "YYYY-MM-DD" and

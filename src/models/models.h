@@ -15,7 +15,8 @@
 typedef enum {
 	SL_NODE_MODEL = 0,
 	SL_NODE_SEED,
-	SL_NODE_SNAPSHOT
+	SL_NODE_SNAPSHOT,
+	SL_NODE_TEST           /* a data test: generic (properties YAML) or singular */
 } sl_node_type;
 
 typedef enum {
@@ -29,8 +30,47 @@ typedef enum {
 
 /* "view", "table", ... as dbt spells them. */
 const char *sl_materialized_name(sl_materialized m);
-/* "model", "seed", "snapshot". */
+/* "model", "seed", "snapshot", "test". */
 const char *sl_node_type_name(sl_node_type t);
+
+/* A column documented in properties YAML (columns:). */
+typedef struct sl_node_column {
+	const char *name;
+	const char *description;   /* doc() blocks rendered; "" when none */
+	const char *data_type;     /* declared data_type:, or NULL */
+	const char *meta_json;     /* meta: as JSON, "{}" when none */
+	const char *const *tags;
+	int ntags;
+} sl_node_column;
+
+typedef enum { SL_TEST_GENERIC = 0, SL_TEST_SINGULAR } sl_test_type;
+typedef enum { SL_SEVERITY_ERROR = 0, SL_SEVERITY_WARN } sl_severity;
+
+/* What a SL_NODE_TEST node tests and how it judges (dbt's test configs). */
+typedef struct sl_node_test {
+	sl_test_type type;
+	/* generic: the test's name as written ("not_null", "accepted_values",
+	 * "dbt_utils.expression_is_true"); singular: NULL */
+	const char *test_name;
+	const char *test_namespace; /* the package of the test macro, NULL: built in */
+	/* every argument but model, as JSON: {"column_name":"id","values":[..]} */
+	const char *kwargs_json;
+	const char *column_name;    /* NULL: not a column test */
+	/* unique_id of the model, seed, snapshot or source ("source.p.s.t")
+	 * the test is on; NULL for singular tests */
+	const char *attached_node;
+	sl_severity severity;
+	const char *warn_if;        /* "!= 0" */
+	const char *error_if;       /* "!= 0" */
+	const char *where;          /* NULL: none */
+	int64_t limit;              /* -1: none */
+	bool store_failures;
+	/* where failing rows go when store_failures: schema
+	 * "<target schema>_dbt_test__audit" (or the test's schema config), and
+	 * the relation named as dbt names it (the test's alias or name) */
+	const char *audit_schema;
+	const char *audit_relation;
+} sl_node_test;
 
 /* One node of the project (enabled ones only); strings owned by sl_models. */
 typedef struct sl_node {
@@ -58,7 +98,32 @@ typedef struct sl_node {
 	 * config.KEY:VALUE selection and `ls --output json` */
 	const char *const *config;
 	int nconfig;
+	/* documentation (properties YAML; doc() blocks rendered) */
+	const char *description;   /* "" when none */
+	const sl_node_column *columns;
+	int ncolumns;
+	const char *meta_json;     /* "{}" when none */
+	const char *patch_path;    /* the properties file documenting it, or NULL */
+	const char *raw_code;      /* the file's text as written ("" for seeds) */
+	const char *checksum;      /* sha256 of the file, hex */
+	/* SL_NODE_TEST only, else NULL; depends_on and sources above hold
+	 * every node and source the test's SQL reads (relationships' to:
+	 * and ref() arguments included) */
+	const sl_node_test *test;
 } sl_node;
+
+/* dbt's freshness: warn_after / error_after {count, period}. */
+typedef struct sl_freshness_rule {
+	int64_t count;           /* 0: not set */
+	const char *period;      /* "minute", "hour" or "day" */
+	int64_t seconds;         /* count * period, 0: not set */
+} sl_freshness_rule;
+
+typedef struct sl_freshness {
+	bool set;                /* freshness: given (and not null) */
+	sl_freshness_rule warn_after, error_after;
+	const char *filter;      /* freshness.filter: a SQL condition, or NULL */
+} sl_freshness;
 
 /* A source a node may read (`{{ source('s', 't') }}`). */
 typedef struct sl_model_source {
@@ -70,6 +135,19 @@ typedef struct sl_model_source {
 	const char *database; /* the properties' database:, or NULL */
 	const char *package;  /* the package declaring it */
 	const char *path;     /* its file: "models/staging/_sources.yml", "sluice.yml" */
+	/* set by sl_models_source_at from properties YAML (table settings
+	 * over the source's, as dbt merges them): */
+	const char *unique_id;          /* "source.<package>.<source>.<table>" */
+	const char *description;        /* the table's, "" when none */
+	const char *source_description; /* the source's, "" when none */
+	const char *loader;             /* "" when none */
+	const char *loaded_at_field;    /* NULL: none */
+	sl_freshness freshness;
+	const sl_node_column *columns;
+	int ncolumns;
+	const char *meta_json;          /* "{}" when none */
+	const char *const *tags;
+	int ntags;
 } sl_model_source;
 
 typedef struct sl_models_opts {
@@ -142,5 +220,80 @@ typedef struct sl_node_result {
  */
 int sl_models_build(sl_models *m, int i, sl_wh *wh, const sl_cancel *cancel,
 		    sl_node_result *res, sl_error *err);
+
+/* ------------------------------------------------------------ data tests */
+
+typedef enum {
+	SL_TEST_PASS = 0,
+	SL_TEST_WARN,       /* failures matched warn_if (or error_if at severity warn) */
+	SL_TEST_FAIL,       /* failures matched error_if at severity error */
+	SL_TEST_ERROR       /* the test's SQL could not run */
+} sl_test_status;
+
+/* "pass", "warn", "fail", "error". */
+const char *sl_test_status_name(sl_test_status s);
+
+typedef struct sl_test_result {
+	sl_test_status status;
+	int64_t failures;     /* the failing rows dbt counts, -1 when it did not run */
+	char *message;        /* "Got 3 results, configured to fail if != 0"; NULL on pass */
+	char *compiled_sql;   /* the test's SQL (what returns its failing rows) */
+	/* the first 10 failing rows as a JSON array of objects (column ->
+	 * text or null), "[]" when none */
+	char *sample_json;
+	char *stored_in;      /* "schema"."relation" where store_failures kept
+				 the rows, or NULL */
+} sl_test_result;
+
+void sl_test_result_free(sl_test_result *r);
+
+/*
+ * Runs test node i in wh: compiles it (generic tests through their
+ * test_<name> macro and dbt's get_test_sql wrapping, where:/limit
+ * applied), counts the failing rows, judges them by severity, warn_if and
+ * error_if, samples the first 10, and with store_failures replaces the
+ * audit table with every failing row. Writes target/compiled/ and
+ * target/run/ files as dbt does. Returns 0 when the test ran (res->status
+ * says pass, warn or fail) or a negative code when it could not (res
+ * ->status SL_TEST_ERROR, res->compiled_sql set when it compiled).
+ */
+int sl_models_test(sl_models *m, int i, sl_wh *wh, const sl_cancel *cancel,
+		   sl_test_result *res, sl_error *err);
+
+/* ------------------------------------------------------------- freshness */
+
+typedef enum {
+	SL_FRESH_PASS = 0,
+	SL_FRESH_WARN,
+	SL_FRESH_ERROR,         /* older than error_after */
+	SL_FRESH_RUNTIME_ERROR  /* could not be measured */
+} sl_fresh_status;
+
+/* "pass", "warn", "error", "runtime error" (dbt's words). */
+const char *sl_fresh_status_name(sl_fresh_status s);
+
+/* Judges an age (seconds) by f: error_after first, then warn_after. */
+sl_fresh_status sl_freshness_judge(const sl_freshness *f, double age_seconds);
+
+typedef struct sl_freshness_result {
+	sl_fresh_status status;
+	int64_t max_loaded_at;   /* micros since the epoch, UTC; 0: no rows */
+	int64_t snapshotted_at;  /* micros: the warehouse's now when measured */
+	double age_seconds;
+	char *message;           /* NULL on pass */
+	char *sql;               /* the query run */
+} sl_freshness_result;
+
+void sl_freshness_result_free(sl_freshness_result *r);
+
+/*
+ * Measures source s (index for sl_models_source_at) that has a
+ * loaded_at_field: select max(loaded_at_field) (where freshness.filter)
+ * and the warehouse's current time, then judges. A source with no
+ * loaded_at_field is SL_EUSAGE (the engine measures a sluice project's
+ * tables by their load times instead).
+ */
+int sl_models_freshness(sl_models *m, int s, sl_wh *wh, sl_freshness_result *res,
+			sl_error *err);
 
 #endif

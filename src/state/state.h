@@ -319,13 +319,21 @@ int sl_state_test_result_add(sl_state *st, const char *run_id, const char *table
 
 typedef struct sl_state_test_result {
 	char *run_id;
-	char *table;
-	char *test;
+	char *table;      /* models' tests: the unique_id of the node tested ("" singular) */
+	char *test;       /* models' tests: the test's unique_id */
 	char *status;
 	int64_t failures;
 	char *message;
 	int64_t at;
+	/* schema v5: */
+	char *sample_json;  /* first 10 failing rows, JSON array; NULL: none */
+	char *compiled_sql; /* NULL: none */
+	double seconds;
 } sl_state_test_result;
+
+/* Records one test with its sample and SQL (schema v5); r->at ignored
+ * (now), strings redacted. */
+int sl_state_test_result_put(sl_state *st, const sl_state_test_result *r, sl_error *err);
 
 typedef struct sl_state_test_results {
 	int n;

@@ -433,6 +433,24 @@ typedef enum {
 /* What schema.name is in the warehouse. */
 int sl_wh_relation_kind(sl_wh *wh, const char *schema, const char *name, sl_wh_relation *out,
 			sl_error *err);
+/* One column of the warehouse's catalog (sl_wh_catalog). */
+typedef struct sl_wh_catalog_column {
+	const char *schema;
+	const char *table;
+	sl_wh_relation kind;     /* view or table */
+	const char *column;
+	int index;               /* 1-based position */
+	const char *data_type;   /* the warehouse's own type name: "integer", "TEXT" */
+	const char *comment;     /* NULL when none */
+} sl_wh_catalog_column;
+
+typedef int (*sl_wh_catalog_fn)(void *ud, const sl_wh_catalog_column *c, sl_error *err);
+
+/* Every column of every relation in the schemas given (dbt's catalog),
+ * ordered by schema, table, index; fn's negative return stops with it. */
+int sl_wh_catalog(sl_wh *wh, const char *const *schemas, int nschemas, sl_wh_catalog_fn fn,
+		  void *ud, sl_error *err);
+
 /* DROP VIEW or TABLE schema.name, whichever it is; nothing when absent. */
 int sl_wh_drop_relation(sl_wh *wh, const char *schema, const char *name, sl_error *err);
 
