@@ -2,7 +2,7 @@
 # Installs what the test suites run against: PostgreSQL 15, Node.js and the
 # npm test tools pinned in package-lock.json.
 set -euo pipefail
-pkgs=(postgresql-15 nodejs npm sqlite3 procps zstd gzip time)
+pkgs=(postgresql-15 nodejs npm sqlite3 procps zstd gzip time chromium)
 missing=()
 for p in "${pkgs[@]}"; do
 	if [[ $p == nodejs || $p == npm ]]; then
