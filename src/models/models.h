@@ -204,6 +204,18 @@ typedef struct sl_model_macro {
  * the last macro, SL_ENOMEM.
  */
 int sl_models_macro_at(const sl_models *m, int i, sl_model_macro *out, sl_arena *a);
+/* A docs block ({% docs name %}...{% enddocs %} in a .md file). */
+typedef struct sl_model_doc {
+	const char *unique_id;   /* "doc.<project>.<name>" */
+	const char *name;
+	const char *package;     /* the root project's name */
+	const char *block_contents;
+} sl_model_doc;
+
+/* Fills *out with the i-th docs block (strings in a or borrowed from m):
+ * 1 when filled, 0 past the last, SL_ENOMEM. */
+int sl_models_doc_at(const sl_models *m, int i, sl_model_doc *out, sl_arena *a);
+
 /* The root project's name (dbt_project.yml's name:, or sluice.yml's). */
 const char *sl_models_project_name(const sl_models *m);
 

@@ -116,3 +116,16 @@ const char *sl_models_project_name(const sl_models *m)
 	/* the root project is the first package */
 	return m->npkgs > 0 ? m->pkgs[0].name : "";
 }
+
+int sl_models_doc_at(const sl_models *m, int i, sl_model_doc *out, sl_arena *a)
+{
+	if (m->docs.type != SL_TPL_DICT || i < 0 || (size_t)i >= m->docs.u.dict->len)
+		return 0;
+	const sl_tpl_value *v = &m->docs.u.dict->vals[i];
+	memset(out, 0, sizeof *out);
+	out->name = m->docs.u.dict->keys[i];
+	out->package = sl_models_project_name(m);
+	out->block_contents = v->type == SL_TPL_STRING ? v->u.str.s : "";
+	out->unique_id = sl_arena_sprintf(a, "doc.%s.%s", out->package, out->name);
+	return out->unique_id ? 1 : SL_ENOMEM;
+}
