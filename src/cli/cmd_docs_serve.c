@@ -20,8 +20,6 @@ static void usage(FILE *f)
 		"opens without a server: target/docs/index.html.\n\n"
 		"options:\n"
 		"  --project-dir DIR   the project folder (default: .)\n"
-		"  --target-path DIR   the folder docs generate wrote (default: target,\n"
-		"                      relative to the project folder)\n"
 		"  --host HOST         the address to listen on (default: 127.0.0.1; other\n"
 		"                      machines can reach the site only if you choose so)\n"
 		"  --port PORT         the port (default: 8080; 0 picks a free one)\n");
@@ -36,16 +34,15 @@ static void print_url(void *ud, const char *url)
 
 int sl_cmd_docs_serve(int argc, char **argv)
 {
-	enum { OPT_PROJECT_DIR = 1, OPT_HOST, OPT_PORT, OPT_TARGET_PATH };
+	enum { OPT_PROJECT_DIR = 1, OPT_HOST, OPT_PORT };
 	static const struct option longopts[] = {
 		{"project-dir", required_argument, NULL, OPT_PROJECT_DIR},
-		{"target-path", required_argument, NULL, OPT_TARGET_PATH},
 		{"host", required_argument, NULL, OPT_HOST},
 		{"port", required_argument, NULL, OPT_PORT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = ".", *host = "127.0.0.1", *target_path = "target";
+	const char *dir = ".", *host = "127.0.0.1";
 	int port = 8080, c;
 
 	optind = 1;
@@ -53,7 +50,6 @@ int sl_cmd_docs_serve(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PROJECT_DIR: dir = optarg; break;
-		case OPT_TARGET_PATH: target_path = optarg; break;
 		case OPT_HOST: host = optarg; break;
 		case OPT_PORT: {
 			int64_t v;
@@ -72,8 +68,8 @@ int sl_cmd_docs_serve(int argc, char **argv)
 	if (optind < argc)
 		return sl_cli_usage_error("docs serve", "unexpected argument '%s'", argv[optind]);
 
-	char *target = target_path[0] == '/' ? sl_strdup(target_path)
-					     : sl_path_join(dir, target_path);
+	/* Where `docs generate` writes: the project's target/. */
+	char *target = sl_path_join(dir, "target");
 	if (!target) {
 		fprintf(stderr, "sluice: out of memory\n");
 		return 1;
