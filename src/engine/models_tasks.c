@@ -250,6 +250,19 @@ int sl_engine_model_sources(const sl_project *p, const char *target, sl_arena *a
 			v[m].table = p->sources[s].tables[t].name;
 			v[m].schema = raw;
 			v[m].identifier = id ? sl_arena_strdup(a, id) : NULL;
+			/* freshness: and loaded_at_field: of the table, else
+			 * of its source */
+			const sl_source_freshness *f;
+			sl_project_table_freshness(p, &p->sources[s], &p->sources[s].tables[t], &f,
+						   &v[m].loaded_at_field);
+			v[m].freshness = (sl_freshness){
+				.set = f->set,
+				.warn_after = {f->warn_count, f->warn_period, f->warn_seconds},
+				.error_after = {f->error_count, f->error_period, f->error_seconds},
+				.filter = f->filter,
+			};
+			v[m].meta_json = "{}";
+			v[m].description = v[m].source_description = v[m].loader = "";
 			sl_free(id);
 			if (!v[m++].identifier)
 				return sl_error_set(err, SL_ENOMEM, "out of memory");
