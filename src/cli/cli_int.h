@@ -31,6 +31,7 @@ int sl_cmd_show(int argc, char **argv);
 int sl_cmd_ls(int argc, char **argv);
 int sl_cmd_test(int argc, char **argv);
 int sl_cmd_source(int argc, char **argv);
+int sl_cmd_docs(int argc, char **argv);
 
 /*
  * Ctrl-C and SIGTERM (signals.c): the first cancels c (the run's token),
