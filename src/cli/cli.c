@@ -26,6 +26,8 @@ static const command commands[] = {
 	{"build", sl_cmd_build, "seeds, models and snapshots in DAG order (with their sources)"},
 	{"seed", sl_cmd_seed, "load the seeds (seeds/*.csv) into the warehouse"},
 	{"snapshot", sl_cmd_snapshot, "run the snapshots (SCD type 2)"},
+	{"test", sl_cmd_test, "run the data tests (dbt's tests) and record their failing rows"},
+	{"source", sl_cmd_source, "`source freshness`: how long ago each source table loaded"},
 	{"compile", sl_cmd_compile, "render models' SQL into target/compiled/"},
 	{"show", sl_cmd_show, "preview a model's rows (or an inline query)"},
 	{"docs", sl_cmd_docs, "docs generate: manifest.json, catalog.json and the docs site"},

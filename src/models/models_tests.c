@@ -766,6 +766,10 @@ static int make_generic(sl_models *m, const m_testspec *s, sl_error *err)
 	n->file_cfg = sl_tpl_dict_new(a);
 	n->attached = target;
 	n->test = t;
+	char qualified[600];
+	snprintf(qualified, sizeof qualified, "%s%s%s", ns ? ns : "", ns ? "." : "", macro);
+	n->pub.raw_code = raw_code(m, qualified, &cfg);
+	n->pub.checksum = "";
 	/* the column's tags go to its tests */
 	if (s->tags.type == SL_TPL_LIST || s->tags.type == SL_TPL_STRING) {
 		sl_tpl_value tc = sl_tpl_dict_new(a);
@@ -775,10 +779,6 @@ static int make_generic(sl_models *m, const m_testspec *s, sl_error *err)
 		cfg = tc;
 	}
 	n->test_cfg = cfg;
-	char qualified[600];
-	snprintf(qualified, sizeof qualified, "%s%s%s", ns ? ns : "", ns ? "." : "", macro);
-	n->pub.raw_code = raw_code(m, qualified, &cfg);
-	n->pub.checksum = "";
 	/* the template: the macro called with every argument, after as many
 	 * newlines as the test is down its file (so messages give its line) */
 	sl_buf b = SL_BUF_INIT;
