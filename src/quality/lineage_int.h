@@ -60,4 +60,9 @@ typedef struct lin_tracer {
  */
 int sl_lineage_trace(lin_tracer *t, json_t *tree, lin_cols *out);
 
+/* Parses and traces sql into out (quality.h's contract); nfn names the
+ * project node behind a relation, or is NULL. */
+int sl_lineage_run(const char *sql, sl_lineage_columns_fn fn, void *ud, sl_lineage_node_fn nfn,
+		   void *nud, sl_lineage *out, sl_error *err);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "models/models.h"
@@ -339,6 +340,30 @@ static void test_repeated_parses_release_memory(void **state)
 	assert_string_equal(sl_lineage_how_name(SL_LINEAGE_AGGREGATED), "aggregated");
 }
 
+static void *parse_in_thread(void *arg)
+{
+	sl_lineage l;
+	sl_error err = SL_ERROR_INIT;
+	int *ok = arg;
+	*ok = sl_lineage_of_sql("select a + 1 as b from main.mystery", columns, NULL, &l, &err) == 0 &&
+	      !l.error && l.ncolumns == 1 && strcmp(l.columns[0].name, "b") == 0;
+	sl_lineage_free(&l);
+	return NULL;
+}
+
+/* The parser's per-thread memory goes with the thread (LSan checks). */
+static void test_parses_in_threads(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		pthread_t th;
+		int ok = 0;
+		assert_int_equal(pthread_create(&th, NULL, parse_in_thread, &ok), 0);
+		assert_int_equal(pthread_join(th, NULL), 0);
+		assert_true(ok);
+	}
+}
+
 /* -------------------------------------------------------- a dbt project */
 
 static void put(const char *rel, const char *text)
@@ -458,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_ambiguous_and_missing_names),
 		cmocka_unit_test(test_unparseable_sql_says_why),
 		cmocka_unit_test(test_repeated_parses_release_memory),
+		cmocka_unit_test(test_parses_in_threads),
 		cmocka_unit_test_setup_teardown(test_project_nodes_in_refs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
