@@ -9,8 +9,9 @@
  * Build from the repository root with:
  */
 // clang -g -O1 -fsanitize=fuzzer,address,undefined -I src tests/fuzz/fuzz_lineage.c \
-//   src/quality/lineage.c src/quality/lineage_trace.c src/base/*.c -lpg_query -ljansson \
-//   -lm -lpthread -o /tmp/fuzz_lineage
+//   src/quality/lineage.c src/quality/lineage_trace.c src/quality/lineage_expr.c \
+//   src/quality/lineage_util.c src/base/*.c -lpg_query -ljansson -lm -lpthread \
+//   -o /tmp/fuzz_lineage
 // /tmp/fuzz_lineage -max_total_time=60 -timeout=10 /tmp/seeds-lineage
 #include "quality/quality.h"
 

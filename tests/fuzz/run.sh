@@ -43,7 +43,8 @@ srcs() {
 		src/base/*.c -ljansson -lyajl -lxxhash -lcurl" ;;
 	value) echo "src/batch/*.c src/base/*.c" ;;
 	template) echo "src/template/*.c src/base/*.c -DTPL_MAX_STRING=1048576u -DTPL_MAX_RENDER_BYTES=67108864u" ;;
-	lineage) echo "src/quality/lineage.c src/quality/lineage_trace.c src/base/*.c -lpg_query -ljansson" ;;
+	lineage) echo "src/quality/lineage.c src/quality/lineage_trace.c src/quality/lineage_expr.c \
+		src/quality/lineage_util.c src/base/*.c -lpg_query -ljansson" ;;
 	*) return 1 ;;
 	esac
 }

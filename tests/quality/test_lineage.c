@@ -253,6 +253,30 @@ static void test_subquery_in_from_and_select(void **state)
 	       "top aggregated: stg_payments.amount");
 }
 
+/* A subquery deep inside an expression is no deeper a query. */
+static void test_subquery_deep_in_an_expression(void **state)
+{
+	(void)state;
+	sl_buf b = SL_BUF_INIT;
+	sl_buf_puts(&b, "select ");
+	for (int i = 0; i < 40; i++)
+		sl_buf_puts(&b, "coalesce(");
+	sl_buf_puts(&b, "(select max(amount) from main.stg_payments)");
+	for (int i = 0; i < 40; i++)
+		sl_buf_puts(&b, ", 0)");
+	sl_buf_puts(&b, " as top");
+	traces(b.data, "top aggregated: main.stg_payments.amount");
+	sl_buf_reset(&b);
+	/* 70 nested queries are too many */
+	for (int i = 0; i < 70; i++)
+		sl_buf_puts(&b, "select (");
+	sl_buf_puts(&b, "select 1");
+	for (int i = 0; i < 70; i++)
+		sl_buf_puts(&b, ")");
+	not_traced(b.data, "the query nests too deeply");
+	sl_buf_free(&b);
+}
+
 static void test_self_join_with_aliases(void **state)
 {
 	(void)state;
@@ -477,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_union_all_by_position),
 		cmocka_unit_test(test_star_through_cte_and_qualified_star),
 		cmocka_unit_test(test_subquery_in_from_and_select),
+		cmocka_unit_test(test_subquery_deep_in_an_expression),
 		cmocka_unit_test(test_self_join_with_aliases),
 		cmocka_unit_test(test_recursive_cte_stops),
 		cmocka_unit_test(test_unknown_columns),
