@@ -2,7 +2,8 @@
  * cli_models.c: what dbt's commands (build, run, seed, snapshot, compile,
  * show, ls) share — their common flags, opening the project (sluice.yml or
  * dbt_project.yml) with its models, the exit status of a models error, and
- * the per-node lines and the closing summary dbt users know.
+ * the per-node lines (tests' PASS, WARN n, FAIL n) and the closing summary
+ * dbt users know, with a section for each failing or warning test.
  */
 #include "cli/cli_int.h"
 #include "engine/engine.h"
@@ -10,7 +11,9 @@
 #include "project/project.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -179,11 +182,43 @@ static const char *verb(const sl_node_run *r, bool ok)
 
 #define LINE_WIDTH 72
 
+static bool is_test(const sl_node_run *r)
+{
+	return strcmp(r->resource_type, "test") == 0;
+}
+
+/* A test's line: "PASS name", "FAIL 3 name", "WARN 2 name", "ERROR name". */
+static void test_line(const sl_node_run *r, int total, char *left, size_t nl, char *right,
+		      size_t nr)
+{
+	char count[32] = "";
+	const char *word;
+	switch (r->status) {
+	case SL_TASK_SUCCESS:
+		word = r->test_status == SL_TEST_WARN ? "WARN" : "PASS";
+		break;
+	case SL_TASK_SKIPPED: word = "SKIP"; break;
+	case SL_TASK_CANCELLED: word = "CANCEL"; break;
+	default: word = r->test_status == SL_TEST_FAIL ? "FAIL" : "ERROR"; break;
+	}
+	if ((strcmp(word, "WARN") == 0 || strcmp(word, "FAIL") == 0) && r->failures >= 0)
+		snprintf(count, sizeof count, " %lld", (long long)r->failures);
+	if (r->status == SL_TASK_SKIPPED || r->status == SL_TASK_CANCELLED) {
+		snprintf(left, nl, "%d of %d %s test %s", r->order, total, word, r->name);
+		snprintf(right, nr, "[%s]", word);
+		return;
+	}
+	snprintf(left, nl, "%d of %d %s%s %s", r->order, total, word, count, r->name);
+	snprintf(right, nr, "[%s%s in %.2fs]", word, count, r->seconds);
+}
+
 void sl_cli_print_node_line(void *ctx, const sl_node_run *r, int total)
 {
 	char left[512], right[128], kind[64];
 	what(r, kind, sizeof kind);
-	switch (r->status) {
+	if (is_test(r))
+		test_line(r, total, left, sizeof left, right, sizeof right);
+	else switch (r->status) {
 	case SL_TASK_SUCCESS:
 		snprintf(left, sizeof left, "%d of %d OK %s %s %s", r->order, total, verb(r, true),
 			 kind, r->relation);
@@ -216,7 +251,7 @@ void sl_cli_print_node_line(void *ctx, const sl_node_run *r, int total)
 	fflush(stdout);
 }
 
-/* "3 view models, 1 table model, 1 seed" */
+/* "3 view models, 1 table model, 1 seed, 4 data tests" */
 static void finished_counts(const sl_run_result *res, sl_buf *b)
 {
 	static const char *const mats[] = {"view", "table", "incremental", NULL};
@@ -240,15 +275,96 @@ static void finished_counts(const sl_run_result *res, sl_buf *b)
 			sl_buf_printf(b, "%s%d %s%s", first ? "" : ", ", n, types[t],
 				      n == 1 ? "" : "s"), first = false;
 	}
+	n = 0;
+	for (int i = 0; i < res->nnodes; i++)
+		n += is_test(&res->nodes[i]);
+	if (n)
+		sl_buf_printf(b, "%s%d data %s", first ? "" : ", ", n, n == 1 ? "test" : "tests");
+}
+
+/* The first rows of a test's sample, one line each: "    id=null, n=3". */
+#define SAMPLE_LINES 3
+
+static void print_sample(const char *sample_json)
+{
+	json_error_t je;
+	json_t *rows = sample_json ? json_loads(sample_json, 0, &je) : NULL;
+	if (!json_is_array(rows) || json_array_size(rows) == 0) {
+		json_decref(rows);
+		return;
+	}
+	size_t n = json_array_size(rows);
+	printf("  first failing rows:\n");
+	for (size_t i = 0; i < n && i < SAMPLE_LINES; i++) {
+		json_t *row = json_array_get(rows, i);
+		const char *key;
+		json_t *v;
+		sl_buf b = SL_BUF_INIT;
+		json_object_foreach(row, key, v) {
+			sl_buf_printf(&b, "%s%s=", b.len ? ", " : "", key);
+			if (json_is_string(v))
+				sl_buf_puts(&b, json_string_value(v));
+			else {
+				char *t = json_dumps(v, JSON_ENCODE_ANY);
+				sl_buf_puts(&b, t ? t : "?");
+				free(t);
+			}
+		}
+		char *clean = sl_cli_clean(b.data ? b.data : "");
+		printf("    %s\n", clean ? clean : "");
+		sl_free(clean);
+		sl_buf_free(&b);
+	}
+	if (n > SAMPLE_LINES)
+		printf("    (%zu more in the sample in .sluice/state.db)\n", n - SAMPLE_LINES);
+	json_decref(rows);
+}
+
+/* target/compiled/<package>/<path>[/<name>.sql]: where dbt (and sluice)
+ * write a test's compiled SQL. */
+static void compiled_path(const sl_node_run *r, char *out, size_t n)
+{
+	const char *pkg = strchr(r->id, '.');
+	const char *end = pkg ? strchr(pkg + 1, '.') : NULL;
+	int plen = pkg && end ? (int)(end - pkg - 1) : 0;
+	size_t len = strlen(r->path);
+	if (len > 4 && strcmp(r->path + len - 4, ".sql") == 0)
+		snprintf(out, n, "target/compiled/%.*s/%s", plen, pkg ? pkg + 1 : "", r->path);
+	else
+		snprintf(out, n, "target/compiled/%.*s/%s/%s.sql", plen, pkg ? pkg + 1 : "",
+			 r->path, r->name);
+}
+
+/* One failing or warning test: what it found, a few rows, where they are. */
+static void print_test_failure(const sl_node_run *r, bool warn)
+{
+	char *clean = sl_cli_clean(r->message ? r->message : warn ? "warned" : "failed");
+	char path[1024];
+	printf("\n%s in test %s (%s)\n  %s\n", warn ? "Warning" : "Failure", r->name, r->path,
+	       clean ? clean : "failed");
+	sl_free(clean);
+	if (r->failures >= 0 && r->test_status != SL_TEST_ERROR)
+		printf("  %lld failing %s\n", (long long)r->failures,
+		       r->failures == 1 ? "row" : "rows");
+	print_sample(r->sample_json);
+	if (r->stored_in)
+		printf("  failing rows stored in %s\n", r->stored_in);
+	if (r->compiled_sql || r->test_status >= 0) {
+		compiled_path(r, path, sizeof path);
+		printf("  compiled code at %s\n", path);
+	}
 }
 
 void sl_cli_print_nodes_summary(const sl_run_result *res)
 {
 	sl_buf b = SL_BUF_INIT;
-	int pass = 0, error = 0, skip = 0, cancelled = 0;
+	int pass = 0, warn = 0, error = 0, skip = 0, cancelled = 0;
 	for (int i = 0; i < res->nnodes; i++) {
-		int st = res->nodes[i].status;
-		pass += st == SL_TASK_SUCCESS;
+		const sl_node_run *r = &res->nodes[i];
+		int st = r->status;
+		bool w = st == SL_TASK_SUCCESS && is_test(r) && r->test_status == SL_TEST_WARN;
+		warn += w;
+		pass += st == SL_TASK_SUCCESS && !w;
 		skip += st == SL_TASK_SKIPPED || st == SL_TASK_CANCELLED;
 		cancelled += st == SL_TASK_CANCELLED;
 		error += st == SL_TASK_FAILED || st == SL_TASK_TIMED_OUT;
@@ -256,25 +372,37 @@ void sl_cli_print_nodes_summary(const sl_run_result *res)
 	finished_counts(res, &b);
 	printf("\nFinished running %s in %.2fs.\n\n", b.data ? b.data : "nothing", res->seconds);
 	sl_buf_free(&b);
-	if (error == 0 && skip == 0)
+	if (error == 0 && skip == 0 && warn == 0)
 		printf("Completed successfully\n");
 	else if (error == 0 && cancelled)
 		printf("Completed with %d %s cancelled\n", cancelled,
 		       cancelled == 1 ? "node" : "nodes");
+	else if (error == 0 && skip)
+		printf("Completed with %d %s skipped%s\n", skip, skip == 1 ? "node" : "nodes",
+		       warn ? (warn == 1 ? " and 1 warning:" : " and warnings:") : "");
 	else if (error == 0)
-		printf("Completed with %d %s skipped\n", skip, skip == 1 ? "node" : "nodes");
+		printf("Completed with %d %s:\n", warn, warn == 1 ? "warning" : "warnings");
 	else
-		printf("Completed with %d %s and 0 warnings:\n", error,
-		       error == 1 ? "error" : "errors");
+		printf("Completed with %d %s and %d %s:\n", error, error == 1 ? "error" : "errors",
+		       warn, warn == 1 ? "warning" : "warnings");
 	for (int i = 0; i < res->nnodes; i++) {
 		const sl_node_run *r = &res->nodes[i];
 		if (r->status != SL_TASK_FAILED && r->status != SL_TASK_TIMED_OUT)
 			continue;
+		if (is_test(r)) {
+			print_test_failure(r, false);
+			continue;
+		}
 		char *clean = sl_cli_clean(r->message ? r->message : "failed");
 		printf("\nFailure in %s %s (%s)\n  %s\n", r->resource_type, r->name, r->path,
 		       clean ? clean : "failed");
 		sl_free(clean);
 	}
-	printf("\nDone. PASS=%d WARN=0 ERROR=%d SKIP=%d TOTAL=%d\n", pass, error, skip,
+	for (int i = 0; i < res->nnodes; i++) {
+		const sl_node_run *r = &res->nodes[i];
+		if (r->status == SL_TASK_SUCCESS && is_test(r) && r->test_status == SL_TEST_WARN)
+			print_test_failure(r, true);
+	}
+	printf("\nDone. PASS=%d WARN=%d ERROR=%d SKIP=%d TOTAL=%d\n", pass, warn, error, skip,
 	       res->nnodes);
 }

@@ -1,9 +1,10 @@
 /*
- * cmd_build.c: `sluice build`, `sluice run`, `sluice seed` and `sluice
- * snapshot` — dbt's commands over the run's graph. build runs seeds,
- * models and snapshots in DAG order; run runs the models (in a sluice
- * project after its extract and load tasks, the whole pipeline); seed and
- * snapshot run only those. In a sluice project, a selection of models
+ * cmd_build.c: `sluice build`, `sluice run`, `sluice seed`, `sluice
+ * snapshot` and `sluice test` — dbt's commands over the run's graph. build
+ * runs seeds, models, snapshots and data tests in DAG order (what is built
+ * from a tested node after its tests); run runs the models (in a sluice
+ * project after its extract and load tasks, the whole pipeline); seed,
+ * snapshot and test run only those. In a sluice project, a selection of models
  * brings the extract and load tasks upstream of them. Prints a line per
  * node as it ends, then the table summary (when tables ran) and dbt's
  * closing summary.
@@ -21,19 +22,21 @@
 
 typedef struct {
 	const char *name;
-	bool models, seeds, snapshots;
+	bool models, seeds, snapshots, tests;
 	const char *does;      /* for --help */
 	const char *nothing;   /* what the project lacks when nothing runs */
 } node_command;
 
 static const node_command commands[] = {
-	{"build", true, true, true,
-	 "Builds the project in DAG order: seeds, models and snapshots (and, in a\n"
-	 "sluice project, the extract and load tasks of the sources they read\n"
-	 "before them). A node that fails skips everything downstream of it; the\n"
-	 "rest goes on.\n",
-	 "seeds, models, snapshots or source tables"},
-	{"run", true, false, false,
+	{"build", true, true, true, true,
+	 "Builds the project in DAG order: seeds, models, snapshots and their data\n"
+	 "tests (and, in a sluice project, the extract and load tasks of the\n"
+	 "sources they read before them). Each test runs after what it reads, and\n"
+	 "what is built from a tested node waits for its tests. A node that fails,\n"
+	 "or a test that fails at severity error, skips everything downstream of\n"
+	 "it; the rest goes on. A test at severity warn only warns.\n",
+	 "seeds, models, snapshots, tests or source tables"},
+	{"run", true, false, false, false,
 	 "Runs the pipeline. In a sluice project (sluice.yml), it\n"
 	 "extracts each source table into the lake, then loads what it landed into\n"
 	 "the warehouse, then builds the models (`sluice extract` and `sluice load`\n"
@@ -41,14 +44,21 @@ static const node_command commands[] = {
 	 "builds the models, as `dbt run`. Seeds and snapshots are left alone\n"
 	 "(`sluice seed`, `sluice snapshot`, `sluice build`).\n",
 	 "source tables or models"},
-	{"seed", false, true, false,
+	{"seed", false, true, false, false,
 	 "Loads the seeds (seeds/*.csv) into the warehouse, each as a table built\n"
 	 "under a temporary name and swapped in.\n",
 	 "seeds"},
-	{"snapshot", false, false, true,
+	{"snapshot", false, false, true, false,
 	 "Runs the snapshots (SCD type 2): each current row whose record changed is\n"
 	 "closed and its new version inserted.\n",
 	 "snapshots"},
+	{"test", false, false, false, true,
+	 "Runs the data tests (generic tests from properties YAML and singular\n"
+	 "tests in tests/) against what is in the warehouse, building nothing.\n"
+	 "Selecting a model selects its tests (--indirect-selection). Each test's\n"
+	 "result, failing-row count, first 10 failing rows and compiled SQL are\n"
+	 "recorded in .sluice/state.db.\n",
+	 "data tests"},
 };
 
 static void usage(FILE *f, const node_command *c)
@@ -68,6 +78,7 @@ static void usage(FILE *f, const node_command *c)
 		"                      spaces separate a union, commas intersect\n"
 		"                      (-m/--models is the same)\n"
 		"  --exclude SEL       leave these out (same syntax)\n"
+		"%s%s"
 		"  --vars YAML         variables for var() ('{key: value}')\n"
 		"  --full-refresh      rebuild incremental models and re-extract sources\n"
 		"  --threads N         nodes at once (default: the target's threads, else\n"
@@ -77,12 +88,27 @@ static void usage(FILE *f, const node_command *c)
 		"  --resume RUN_ID     rerun only what did not succeed in that run\n"
 		"  --help              this text\n\n"
 		"Prints one line per node as it ends (\"1 of 3 OK created sql view model\n"
-		"main.stg_orders ... [CREATE VIEW in 0.01s]\"), then \"Completed\n"
-		"successfully\" or \"Completed with N errors\" with each failure.\n\n"
-		"Exit status: 0 success, 1 a node or task failed (what depends on it was\n"
-		"skipped), 2 a usage or configuration error (a template error, a\n"
-		"selection that matches nothing), 130 / 143 cancelled by Ctrl-C / SIGTERM.\n",
-		c->name, c->does);
+		"main.stg_orders ... [CREATE VIEW in 0.01s]\", \"2 of 3 FAIL 3\n"
+		"not_null_orders_id ... [FAIL 3 in 0.01s]\"), then \"Completed\n"
+		"successfully\" or \"Completed with N errors and M warnings\" with each\n"
+		"failure (a test's: its failing rows, the first of them, where\n"
+		"store_failures kept them, its compiled SQL), and \"Done. PASS=..\n"
+		"WARN=.. ERROR=.. SKIP=.. TOTAL=..\".\n\n"
+		"Exit status: 0 success (test warnings too), 1 a node, task or test\n"
+		"failed (what depends on it was skipped), 2 a usage or configuration\n"
+		"error (a template error, a selection that matches nothing), 130 / 143\n"
+		"cancelled by Ctrl-C / SIGTERM.\n",
+		c->name, c->does,
+		c->tests ? "  --indirect-selection M  which tests a selected node brings: eager\n"
+			   "                      (default: tests of any selected node), cautious\n"
+			   "                      (only tests whose every node is selected),\n"
+			   "                      buildable, or empty (none)\n"
+			 : "",
+		strcmp(c->name, "build") == 0
+			? "  --resource-type T   only these kinds: model, seed, snapshot, test\n"
+			  "                      (repeat or separate by commas)\n"
+			  "  --exclude-resource-type T  all kinds but these\n"
+			: "");
 }
 
 static int node_command_run(int argc, char **argv, const node_command *cmd)
@@ -91,11 +117,17 @@ static int node_command_run(int argc, char **argv, const node_command *cmd)
 		SL_CLI_COMMON_LONGOPTS,
 		{"logical-date", required_argument, NULL, 'd'},
 		{"resume", required_argument, NULL, 'r'},
+		{"indirect-selection", required_argument, NULL, 'i'},
+		{"resource-type", required_argument, NULL, 'R'},
+		{"resource-types", required_argument, NULL, 'R'},
+		{"exclude-resource-type", required_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	sl_cli_common o = {.dir = "."};
-	const char *resume = NULL, *date = NULL;
+	const char *resume = NULL, *date = NULL, *indirect = NULL;
+	node_command kinds = *cmd; /* what --resource-type leaves */
+	bool typed = false;
 	int64_t at = 0;
 	int c;
 	sl_error err = SL_ERROR_INIT;
@@ -115,8 +147,42 @@ static int node_command_run(int argc, char **argv, const node_command *cmd)
 				return 2;
 			break;
 		case 'r': resume = optarg; break;
+		case 'i':
+			if (!cmd->tests)
+				goto unknown;
+			if (strcmp(optarg, "eager") != 0 && strcmp(optarg, "cautious") != 0 &&
+			    strcmp(optarg, "buildable") != 0 && strcmp(optarg, "empty") != 0)
+				return sl_cli_usage_error(cmd->name, "--indirect-selection must be eager, "
+							  "cautious, buildable or empty, not '%s'",
+							  optarg);
+			indirect = optarg;
+			break;
+		case 'R':
+		case 'E': {
+			if (strcmp(cmd->name, "build") != 0)
+				goto unknown;
+			if (c == 'R' && !typed) {
+				kinds.models = kinds.seeds = kinds.snapshots = kinds.tests = false;
+				typed = true;
+			}
+			char *save = NULL;
+			for (char *w = strtok_r(optarg, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
+				bool *k = strcmp(w, "model") == 0 ? &kinds.models
+					  : strcmp(w, "seed") == 0 ? &kinds.seeds
+					  : strcmp(w, "snapshot") == 0 ? &kinds.snapshots
+					  : strcmp(w, "test") == 0 ? &kinds.tests : NULL;
+				if (!k)
+					return sl_cli_usage_error(cmd->name, "--%s must be model, seed, "
+								  "snapshot or test, not '%s'",
+								  c == 'R' ? "resource-type"
+									   : "exclude-resource-type", w);
+				*k = c == 'R';
+			}
+			break;
+		}
 		case 'h': usage(stdout, cmd); return 0;
 		default:
+		unknown:
 			return sl_cli_usage_error(cmd->name, "unknown or incomplete option '%s'; see "
 						  "`sluice %s --help`", argv[optind - 1],
 						  cmd->name);
@@ -145,8 +211,9 @@ static int node_command_run(int argc, char **argv, const node_command *cmd)
 		.full_refresh = o.full_refresh, .select = o.select.items, .nselect = o.select.n,
 		.exclude = o.exclude.items, .nexclude = o.exclude.n, .threads = cp.threads,
 		.fail_fast = o.fail_fast, .cancel = &cancel, .logical_date = at, .resume = resume,
-		.models = cp.m, .run_models = cmd->models, .run_seeds = cmd->seeds,
-		.run_snapshots = cmd->snapshots, .upstream_sources = tables,
+		.models = cp.m, .run_models = kinds.models, .run_seeds = kinds.seeds,
+		.run_snapshots = kinds.snapshots, .run_tests = kinds.tests,
+		.indirect_selection = indirect, .upstream_sources = tables,
 		.on_node = sl_cli_print_node_line,
 		.on_progress = sl_cli_on_progress, .progress_ctx = &ps,
 	};
@@ -193,3 +260,4 @@ int sl_cmd_build(int argc, char **argv) { return node_command_run(argc, argv, &c
 int sl_cmd_run(int argc, char **argv) { return node_command_run(argc, argv, &commands[1]); }
 int sl_cmd_seed(int argc, char **argv) { return node_command_run(argc, argv, &commands[2]); }
 int sl_cmd_snapshot(int argc, char **argv) { return node_command_run(argc, argv, &commands[3]); }
+int sl_cmd_test(int argc, char **argv) { return node_command_run(argc, argv, &commands[4]); }

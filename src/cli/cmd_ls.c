@@ -1,10 +1,12 @@
 /*
  * cmd_ls.c: `sluice ls` (and `sluice list`) — the project's resources as
- * dbt ls lists them: models, seeds, snapshots and sources (a sluice
- * project's source tables among them), and on request the extract and
- * load tasks; by selector, name, path or as JSON.
+ * dbt ls lists them: models, seeds, snapshots, data tests and sources (a
+ * sluice project's source tables among them), and on request the extract
+ * and load tasks; by selector, name, path or as JSON. Selecting a node
+ * selects its tests, as dbt's eager indirect selection does.
  */
 #include "cli/cli_int.h"
+#include "cli/ls_lineage.h"
 #include "engine/engine.h"
 #include "models/models.h"
 #include "project/project.h"
@@ -20,20 +22,22 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: sluice ls [--resource-type TYPE] [--select SEL] [--exclude SEL]\n"
 		"                 [--output selector|name|path|json] [options]\n\n"
-		"Lists the project's resources, sorted: models, seeds, snapshots and\n"
-		"sources (in a sluice project, each source table). `sluice list` is the\n"
-		"same.\n\n"
+		"Lists the project's resources, sorted: models, seeds, snapshots, data\n"
+		"tests and sources (in a sluice project, each source table). `sluice\n"
+		"list` is the same. Selecting a node lists its tests too.\n\n"
 		"options:\n"
-		"  --resource-type T   only these: model, seed, snapshot, source, extract,\n"
-		"                      load, all (repeat the flag for several; default:\n"
-		"                      model, seed, snapshot and source)\n"
+		"  --resource-type T   only these: model, seed, snapshot, test, source,\n"
+		"                      extract, load, all (repeat the flag for several;\n"
+		"                      default: model, seed, snapshot, test and source)\n"
 		"  -s, --select SEL    only these (dbt's syntax, as in `sluice build`)\n"
 		"  --exclude SEL       leave these out\n"
 		"  --output FORMAT     selector (default: package.folder.name, source:...),\n"
 		"                      name, path (the file, relative to the project) or\n"
 		"                      json (one object per line: unique_id, name,\n"
 		"                      resource_type, package_name, original_file_path, fqn,\n"
-		"                      alias, schema, tags, config, depends_on)\n"
+		"                      alias, schema, tags, config, depends_on; models and\n"
+		"                      snapshots add columns, their column lineage, and\n"
+		"                      lineage_error when it is not traced)\n"
 		"  --project-dir DIR   the project folder (default: .)\n"
 		"  --profiles-dir DIR  where profiles.yml is (dbt projects)\n"
 		"  -t, --target NAME   the target (schemas and aliases depend on it)\n"
@@ -43,15 +47,18 @@ static void usage(FILE *f)
 		"matches nothing is one).\n");
 }
 
-enum { T_MODEL = 1, T_SEED = 2, T_SNAPSHOT = 4, T_SOURCE = 8, T_EXTRACT = 16, T_LOAD = 32 };
+enum {
+	T_MODEL = 1, T_SEED = 2, T_SNAPSHOT = 4, T_SOURCE = 8, T_EXTRACT = 16, T_LOAD = 32,
+	T_TEST = 64
+};
 
 static int type_bit(const char *v)
 {
 	static const struct { const char *name; int bit; } types[] = {
 		{"model", T_MODEL}, {"seed", T_SEED}, {"snapshot", T_SNAPSHOT},
-		{"source", T_SOURCE}, {"extract", T_EXTRACT}, {"load", T_LOAD},
-		{"all", T_MODEL | T_SEED | T_SNAPSHOT | T_SOURCE | T_EXTRACT | T_LOAD},
-		{"default", T_MODEL | T_SEED | T_SNAPSHOT | T_SOURCE},
+		{"source", T_SOURCE}, {"extract", T_EXTRACT}, {"load", T_LOAD}, {"test", T_TEST},
+		{"all", T_MODEL | T_SEED | T_SNAPSHOT | T_SOURCE | T_EXTRACT | T_LOAD | T_TEST},
+		{"default", T_MODEL | T_SEED | T_SNAPSHOT | T_SOURCE | T_TEST},
 	};
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		if (strcmp(types[i].name, v) == 0)
@@ -105,7 +112,7 @@ static char *json_line(json_t *o)
 
 /* The entry of a node task. */
 static int node_entry(const sl_cli_project *cp, const sl_task *t, const sl_dag *g,
-		      const char *output, entry *e)
+		      const char *output, sl_ls_lineage *lin, entry *e)
 {
 	const sl_node *n = sl_models_node(cp->m, sl_engine_task_node(t));
 	e->key = sl_strdup(n->unique_id);
@@ -160,6 +167,12 @@ static int node_entry(const sl_cli_project *cp, const sl_task *t, const sl_dag *
 		json_t *dep = json_object();
 		json_object_set_new(dep, "nodes", deps);
 		json_object_set_new(o, "depends_on", dep);
+		sl_error lerr = SL_ERROR_INIT;
+		if (lin && (n->type == SL_NODE_MODEL || n->type == SL_NODE_SNAPSHOT) &&
+		    sl_ls_lineage_add(lin, sl_engine_task_node(t), o, &lerr) < 0) {
+			json_decref(o);
+			return SL_ENOMEM;
+		}
 		e->text = json_line(o);
 	}
 	return e->key && e->text ? 0 : SL_ENOMEM;
@@ -272,8 +285,26 @@ static int ls_graph(const sl_cli_project *cp, const sl_cli_common *o, sl_dag *g,
 	if (rc >= 0 && !(*selected = sl_calloc((size_t)g->n + 1, sizeof **selected)))
 		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
 	if (rc >= 0)
-		rc = sl_dag_select(g, o->select.items, o->select.n, o->exclude.items, o->exclude.n,
-				   *selected, err);
+		rc = sl_dag_select(g, o->select.items, o->select.n, NULL, 0, *selected, err);
+	/* A selected node brings its tests (eager); an excluded one takes
+	 * them out. */
+	if (rc >= 0 && o->select.n > 0)
+		rc = sl_engine_select_tests(g, "eager", *selected, err);
+	bool *keep = NULL;
+	if (rc >= 0 && o->exclude.n > 0) {
+		if (!(keep = sl_calloc((size_t)g->n + 1, sizeof *keep)))
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		else
+			rc = sl_dag_select(g, NULL, 0, o->exclude.items, o->exclude.n, keep, err);
+		for (int i = 0; rc >= 0 && i < g->n; i++) {
+			const sl_task *t = &g->tasks[i];
+			for (int d = 0; t->kind == &sl_engine_test_kind && d < t->ndeps; d++)
+				keep[i] = keep[i] && keep[t->deps[d]];
+		}
+		for (int i = 0; rc >= 0 && i < g->n; i++)
+			(*selected)[i] = (*selected)[i] && keep[i];
+		sl_free(keep);
+	}
 	return rc < 0 ? rc : 0;
 }
 
@@ -314,8 +345,9 @@ int sl_cmd_ls(int argc, char **argv)
 				int bit = type_bit(p);
 				if (!bit)
 					return sl_cli_usage_error("ls", "--resource-type must be model, "
-								  "seed, snapshot, source, extract, "
-								  "load, default or all, not '%s'", p);
+								  "seed, snapshot, test, source, "
+								  "extract, load, default or all, not "
+								  "'%s'", p);
 				types |= bit;
 			}
 			break;
@@ -343,6 +375,7 @@ int sl_cmd_ls(int argc, char **argv)
 	sl_dag g;
 	bool *selected = NULL;
 	entry *entries = NULL;
+	sl_ls_lineage *lin = NULL;
 	int n = 0, rc = 0;
 	int status;
 
@@ -350,6 +383,10 @@ int sl_cmd_ls(int argc, char **argv)
 	if ((status = sl_cli_project_open(&cp, &o)) != 0)
 		goto done;
 	if ((rc = ls_graph(&cp, &o, &g, &selected, &err)) < 0)
+		goto done;
+	/* models' column lineage in JSON lines */
+	if (strcmp(output, "json") == 0 && cp.m && (types & (T_MODEL | T_SNAPSHOT)) &&
+	    (rc = sl_ls_lineage_new(&lin, &cp, o.target, &err)) < 0)
 		goto done;
 	if (!(entries = sl_calloc((size_t)g.n * 2 + 1, sizeof *entries))) {
 		rc = sl_error_set(&err, SL_ENOMEM, "out of memory");
@@ -362,9 +399,10 @@ int sl_cmd_ls(int argc, char **argv)
 			continue;
 		if (sl_engine_task_node(t) >= 0) {
 			int bit = strcmp(k, "seed") == 0 ? T_SEED
-				  : strcmp(k, "snapshot") == 0 ? T_SNAPSHOT : T_MODEL;
+				  : strcmp(k, "snapshot") == 0 ? T_SNAPSHOT
+				  : strcmp(k, "test") == 0 ? T_TEST : T_MODEL;
 			if (types & bit)
-				rc = node_entry(&cp, t, &g, output, &entries[n++]);
+				rc = node_entry(&cp, t, &g, output, lin, &entries[n++]);
 			continue;
 		}
 		/* A sluice table is a source once, through its extract task (or
@@ -401,6 +439,7 @@ done:
 		sl_free(entries[i].text);
 	}
 	sl_free(entries);
+	sl_ls_lineage_free(lin);
 	sl_free(selected);
 	sl_dag_free(&g);
 	sl_cli_project_close(&cp);

@@ -24,6 +24,7 @@ typedef struct sl_docs_invocation {
 	int64_t generated_at;        /* micros since the epoch, UTC */
 	const char *const *args;     /* the command line, for run_results' args */
 	int nargs;
+	bool no_compile;             /* sl_docs_generate: --no-compile (nothing compiled) */
 } sl_docs_invocation;
 
 /*

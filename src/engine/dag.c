@@ -124,7 +124,10 @@ int sl_dag_add(sl_dag *g, const sl_task *t, sl_error *err)
 	c.package = t->package ? sl_arena_strdup(&g->arena, t->package) : NULL;
 	c.config = copy_strings(&g->arena, t->config, t->nconfig, &oom);
 	c.nconfig = c.config ? t->nconfig : 0;
-	oom |= (t->path && !c.path) || (t->fqn && !c.fqn) || (t->package && !c.package);
+	c.test_type = t->test_type ? sl_arena_strdup(&g->arena, t->test_type) : NULL;
+	c.test_name = t->test_name ? sl_arena_strdup(&g->arena, t->test_name) : NULL;
+	oom |= (t->path && !c.path) || (t->fqn && !c.fqn) || (t->package && !c.package) ||
+	       (t->test_type && !c.test_type) || (t->test_name && !c.test_name);
 	c.reads = copy_strings(&g->arena, t->reads, t->nreads, &oom);
 	c.nreads = c.reads ? t->nreads : 0;
 	c.writes = copy_strings(&g->arena, t->writes, t->nwrites, &oom);

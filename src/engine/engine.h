@@ -65,6 +65,8 @@ typedef struct sl_node_run {
 	char *sample_json;      /* first 10 failing rows (JSON array), or NULL */
 	char *compiled_sql;     /* what it ran, or NULL */
 	const char *severity;   /* "error" or "warn" */
+	char *stored_in;        /* where store_failures kept its failing rows
+				   ("schema"."relation"), or NULL */
 } sl_node_run;
 
 typedef struct sl_run_result {
@@ -215,6 +217,10 @@ struct sl_task {
 	int nreads;
 	const char *const *writes; /* "warehouse:raw.shop_files__orders" */
 	int nwrites;
+	/* data tests (test_type:, test_name:): "generic" or "singular", and
+	 * a generic test's name ("not_null"); NULL for other tasks */
+	const char *test_type;
+	const char *test_name;
 	int *deps;           /* indexes of the tasks this one waits for */
 	int ndeps;
 	int retries;         /* attempts after the first; default 0 */
@@ -350,15 +356,27 @@ typedef struct sl_graph_opts {
 	const sl_node *nodes; /* the project's nodes */
 	int nnodes;
 	sl_models *models;    /* what node tasks build with, index for index */
+	/* sluice build's order (dbt's): every node also waits for the tests
+	 * of the nodes upstream of it whose parents are all upstream of it,
+	 * so that a failing test skips what is built from what it tests */
+	bool tests_gate;
 } sl_graph_opts;
 int sl_engine_graph(sl_dag *g, const sl_project *p, const sl_graph_opts *o, sl_error *err);
 
 /* The tasks that only stand for something (a dbt source, an ephemeral
  * model): they never run and are never listed as run. */
 bool sl_engine_task_is_placeholder(const sl_task *t);
-/* The node a seed, model or snapshot task builds (index into the nodes
- * the graph was made from), or -1 for other tasks. */
+/* The node a seed, model, snapshot or test task builds or runs (index
+ * into the nodes the graph was made from), or -1 for other tasks. */
 int sl_engine_task_node(const sl_task *t);
+
+/*
+ * dbt's indirect selection: adds to selected[] every test task whose
+ * parents (the tasks it waits for) are selected — "eager" (NULL too): any
+ * of them; "cautious": all; "buildable": all, or upstream of a selected
+ * task; "empty": none. SL_EUSAGE for another mode.
+ */
+int sl_engine_select_tests(const sl_dag *g, const char *mode, bool *selected, sl_error *err);
 
 /*
  * A sluice project's source tables as dbt sources for models (schema: the

@@ -124,6 +124,15 @@ typedef struct engine_node {
 bool engine_is_table_task(const sl_task *t);
 /* Closes the warehouse connections model tasks left for reuse. */
 void engine_pool_close(engine_exec *x);
+/* A warehouse connection for an attempt: an idle one of the run, or new. */
+int engine_pool_take(engine_exec *x, struct sl_wh **out, sl_error *err);
+/* Gives it back (healthy: kept for the next attempt, else closed). */
+void engine_pool_give(engine_exec *x, struct sl_wh *wh, bool healthy);
+
+/* test_tasks.c: sl_graph_opts.tests_gate's edges. */
+int engine_gate_tests(sl_dag *g, sl_error *err);
+/* Records a test task's result (sl_node_run) in the run's state.db. */
+int engine_test_record(engine_exec *x, const sl_node_run *r, sl_error *err);
 
 /* Opens the run's lake handle (x->lake) and, when the project asks for
  * lake_commit_lock: state, the connection its commit locks go through. */

@@ -19,7 +19,7 @@ bool engine_is_table_task(const sl_task *t)
 static bool is_node_kind(const sl_task_kind *k)
 {
 	return k == &sl_engine_model_kind || k == &sl_engine_seed_kind ||
-	       k == &sl_engine_snapshot_kind;
+	       k == &sl_engine_snapshot_kind || k == &sl_engine_test_kind;
 }
 
 bool sl_engine_task_is_placeholder(const sl_task *t)
@@ -75,6 +75,7 @@ static const sl_task_kind *node_kind(const sl_node *n)
 	switch (n->type) {
 	case SL_NODE_SEED: return &sl_engine_seed_kind;
 	case SL_NODE_SNAPSHOT: return &sl_engine_snapshot_kind;
+	case SL_NODE_TEST: return &sl_engine_test_kind;
 	default: return &sl_engine_model_kind;
 	}
 }
@@ -141,8 +142,7 @@ int sl_engine_graph(sl_dag *g, const sl_project *p, const sl_graph_opts *o, sl_e
 	for (int i = 0; i < o->nnodes && rc >= 0; i++) {
 		const sl_node *n = &o->nodes[i];
 		task_of[i] = -1;
-		if (n->type == SL_NODE_TEST)
-			continue; /* tests join the graph in a later change */
+		bool test = n->type == SL_NODE_TEST;
 		engine_node *en = sl_arena_alloc(a, sizeof *en);
 		const char *rel = node_relation(a, n);
 		char *fqn = node_fqn(a, n);
@@ -166,13 +166,19 @@ int sl_engine_graph(sl_dag *g, const sl_project *p, const sl_graph_opts *o, sl_e
 			.config = n->config,
 			.nconfig = n->nconfig,
 			.writes = writes,
-			.nwrites = en->placeholder ? 0 : 1,
+			.nwrites = en->placeholder || test ? 0 : 1,
 			.retry_delay = 10,
 			.data = en,
 		};
-		/* Models, seeds and snapshots take sluice.yml's defaults:. */
+		if (test && n->test) {
+			t.test_type = n->test->type == SL_TEST_SINGULAR ? "singular" : "generic";
+			t.test_name = n->test->test_name;
+		}
+		/* Models, seeds and snapshots take sluice.yml's defaults:;
+		 * tests their timeout only: a test that found failing rows
+		 * would find them again. */
 		const sl_task_policy *d = &p->defaults;
-		t.retries = d->retries >= 0 ? d->retries : t.retries;
+		t.retries = d->retries >= 0 && !test ? d->retries : t.retries;
 		t.retry_delay = d->retry_delay >= 0 ? d->retry_delay : t.retry_delay;
 		t.timeout = d->timeout >= 0 ? d->timeout : t.timeout;
 		rc = task_of[i] = sl_dag_add(g, &t, err);
@@ -215,6 +221,8 @@ int sl_engine_graph(sl_dag *g, const sl_project *p, const sl_graph_opts *o, sl_e
 		}
 	}
 	sl_free(task_of);
+	if (rc == 0 && o->tests_gate)
+		rc = engine_gate_tests(g, err);
 	if (rc < 0)
 		return rc;
 	return sl_dag_check(g, err);
@@ -242,6 +250,19 @@ int sl_engine_model_sources(const sl_project *p, const char *target, sl_arena *a
 			v[m].table = p->sources[s].tables[t].name;
 			v[m].schema = raw;
 			v[m].identifier = id ? sl_arena_strdup(a, id) : NULL;
+			/* freshness: and loaded_at_field: of the table, else
+			 * of its source */
+			const sl_source_freshness *f;
+			sl_project_table_freshness(p, &p->sources[s], &p->sources[s].tables[t], &f,
+						   &v[m].loaded_at_field);
+			v[m].freshness = (sl_freshness){
+				.set = f->set,
+				.warn_after = {f->warn_count, f->warn_period, f->warn_seconds},
+				.error_after = {f->error_count, f->error_period, f->error_seconds},
+				.filter = f->filter,
+			};
+			v[m].meta_json = "{}";
+			v[m].description = v[m].source_description = v[m].loader = "";
 			sl_free(id);
 			if (!v[m++].identifier)
 				return sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -255,7 +276,7 @@ int sl_engine_model_sources(const sl_project *p, const char *target, sl_arena *a
 /* ------------------------------------------------------------ running */
 
 /* An idle connection of the run, or a new one. */
-static int pool_take(engine_exec *x, sl_wh **out, sl_error *err)
+int engine_pool_take(engine_exec *x, sl_wh **out, sl_error *err)
 {
 	*out = NULL;
 	pthread_mutex_lock(&x->pool_mu);
@@ -273,7 +294,7 @@ static int pool_take(engine_exec *x, sl_wh **out, sl_error *err)
 }
 
 /* Gives wh back for the next attempt; closes it when it cannot be kept. */
-static void pool_give(engine_exec *x, sl_wh *wh, bool healthy)
+void engine_pool_give(engine_exec *x, sl_wh *wh, bool healthy)
 {
 	if (!wh)
 		return;
@@ -364,7 +385,7 @@ static int node_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_o
 	sl_state *st = NULL;
 	rc = node_lock(x, task, cancel, &st, err);
 	if (rc == 0)
-		rc = pool_take(x, &wh, err);
+		rc = engine_pool_take(x, &wh, err);
 	if (rc == 0) {
 		/* A cancellation interrupts the query running on wh, so
 		 * Ctrl-C or a timeout need not wait for it to end. */
@@ -381,7 +402,7 @@ static int node_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_o
 						  task->id, why == SL_ETIMEOUT ? "timed out" : "cancelled");
 		}
 	}
-	pool_give(x, wh, rc == 0);
+	engine_pool_give(x, wh, rc == 0);
 	if (st) {
 		sl_state_unlock(st, task->writes[0]);
 		sl_state_close(st);

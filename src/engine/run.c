@@ -65,6 +65,9 @@ void sl_run_result_free(sl_run_result *r)
 		sl_free(r->nodes[i].path);
 		sl_free(r->nodes[i].relation);
 		sl_free(r->nodes[i].message);
+		sl_free(r->nodes[i].sample_json);
+		sl_free(r->nodes[i].compiled_sql);
+		sl_free(r->nodes[i].stored_in);
 	}
 	sl_free(r->nodes);
 	r->nodes = NULL;
@@ -342,6 +345,11 @@ static int on_end(void *ctx, int task, int attempt, sl_task_status status,
 			rc = e.code;
 		}
 	}
+	if (!table && final && x->node_result[task] >= 0 && t->kind == &sl_engine_test_kind) {
+		sl_error te = SL_ERROR_INIT;
+		if (engine_test_record(x, &x->res->nodes[x->node_result[task]], &te) < 0)
+			sl_log(SL_LOG_ERROR, "%s", te.message);
+	}
 	if (!table && final && x->node_result[task] >= 0)
 		node_end(x, task, status, msg);
 	/* A retry is worth a warning; a final failure is in the table's line. */
@@ -405,6 +413,7 @@ static int build_graph(sl_dag *g, const sl_project *p, const sl_run_opts *o, sl_
 	for (int i = 0; i < n; i++)
 		nodes[i] = *sl_models_node(o->models, i);
 	go.extract = go.load = true;
+	go.tests_gate = o->run_tests && (o->run_models || o->run_seeds || o->run_snapshots);
 	go.nodes = nodes;
 	go.nnodes = n;
 	go.models = o->models;
@@ -423,7 +432,8 @@ static bool kind_runs(const sl_run_opts *o, const sl_task *t)
 	       (k == &sl_engine_load_kind && o->load) ||
 	       (k == &sl_engine_model_kind && o->run_models) ||
 	       (k == &sl_engine_seed_kind && o->run_seeds) ||
-	       (k == &sl_engine_snapshot_kind && o->run_snapshots);
+	       (k == &sl_engine_snapshot_kind && o->run_snapshots) ||
+	       (k == &sl_engine_test_kind && o->run_tests);
 }
 
 /*
@@ -437,6 +447,8 @@ static int select_tasks(const sl_dag *g, const sl_run_opts *o, bool *selected, s
 	bool *keep = NULL;
 	int *stack = NULL;
 	int rc = sl_dag_select(g, o->select, o->nselect, NULL, 0, selected, err);
+	if (rc == 0 && o->run_tests && o->nselect > 0)
+		rc = sl_engine_select_tests(g, o->indirect_selection, selected, err);
 	if (rc < 0)
 		return rc;
 	if (o->upstream_sources && o->nselect > 0) {
@@ -472,6 +484,15 @@ static int select_tasks(const sl_dag *g, const sl_run_opts *o, bool *selected, s
 		if (!(keep = sl_calloc((size_t)g->n + 1, sizeof *keep)))
 			return sl_error_set(err, SL_ENOMEM, "out of memory");
 		rc = sl_dag_select(g, NULL, 0, o->exclude, o->nexclude, keep, err);
+		/* A node left out leaves its tests out (but for
+		 * --indirect-selection empty). */
+		bool empty = o->indirect_selection && strcmp(o->indirect_selection, "empty") == 0;
+		for (int i = 0; rc == 0 && !empty && i < g->n; i++) {
+			const sl_task *t = &g->tasks[i];
+			for (int d = 0; t->kind == &sl_engine_test_kind && d < t->ndeps; d++)
+				if (!keep[t->deps[d]])
+					keep[i] = false;
+		}
 		for (int i = 0; rc == 0 && i < g->n; i++)
 			selected[i] = selected[i] && keep[i];
 		sl_free(keep);
@@ -512,6 +533,13 @@ static int node_results(engine_exec *x, const sl_dag *g, const bool *selected,
 		r->materialized = sl_materialized_name(n->materialized);
 		r->status = SL_TASK_PENDING;
 		r->rows = -1;
+		r->test_status = -1;
+		r->failures = -1;
+		if (n->type == SL_NODE_TEST) {
+			r->materialized = "test";
+			r->severity = n->test && n->test->severity == SL_SEVERITY_WARN ? "warn"
+											: "error";
+		}
 		if (!r->id || !r->name || !r->path || !r->relation)
 			return sl_error_set(err, SL_ENOMEM, "out of memory");
 	}
@@ -733,6 +761,11 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 		sl_node_run *nr = &res->nodes[x.node_result[i]];
 		if (!nr->status || nr->status == SL_TASK_PENDING)
 			nr->status = st;
+		if (g.tasks[i].kind == &sl_engine_test_kind && st == SL_TASK_SUCCESS)
+			nr->test_status == SL_TEST_WARN ? res->tests_warned++ : res->tests_passed++;
+		else if (g.tasks[i].kind == &sl_engine_test_kind &&
+			 (st == SL_TASK_FAILED || st == SL_TASK_TIMED_OUT))
+			nr->test_status == SL_TEST_FAIL ? res->tests_failed++ : res->tests_errored++;
 		if (st == SL_TASK_SKIPPED)
 			res->nodes_skipped++;
 		else if (st == SL_TASK_CANCELLED)

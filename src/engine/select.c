@@ -14,6 +14,8 @@
  *   path:models/staging tasks from that file or folder (glob)
  *   config.materialized:incremental   tasks with that config value
  *   fqn:shop.staging    dbt's fqn method; package:shop the package's nodes
+ *   test_type:generic   data tests of that type (generic or singular);
+ *   test_name:not_null  generic tests of that name (glob)
  *   extract:s.t         a kind and a node name or task id (model:orders)
  *   +x  x+  2+x  x+3    x and all (or N levels of) upstream / downstream
  *   @x                  x, all its downstream and all upstream of those
@@ -62,7 +64,7 @@ static bool is_kind(const char *method)
 
 /* The methods besides kind names; config.KEY is checked apart. */
 static const char *const methods[] = {"source", "tag", "kind", "resource_type", "path",
-				      "fqn", "package", NULL};
+				      "fqn", "package", "test_type", "test_name", NULL};
 
 static bool is_method(const char *method)
 {
@@ -185,6 +187,14 @@ static bool match_task(const sl_task *t, const char *method, const char *value)
 		return match_fqn(t, value);
 	if (strcmp(method, "package") == 0)
 		return glob(value, t->package);
+	if (strcmp(method, "test_type") == 0)
+		/* dbt's older words for them: schema and data tests */
+		return t->test_type &&
+		       (glob(value, t->test_type) ||
+			(strcmp(value, "schema") == 0 && strcmp(t->test_type, "generic") == 0) ||
+			(strcmp(value, "data") == 0 && strcmp(t->test_type, "singular") == 0));
+	if (strcmp(method, "test_name") == 0)
+		return glob(value, t->test_name);
 	if (strncmp(method, "config.", 7) == 0)
 		return match_config(t, method + 7, value);
 	/* A kind and a node or id: "extract:shop.orders", "model:orders". */
@@ -286,7 +296,7 @@ static int eval_selector(sel *s, const char *text, size_t n, sl_error *err)
 			return sl_error_set(err, SL_EUSAGE,
 					    "%s: \"%.*s\": unknown method \"%s\"; use a node name, "
 					    "source:, tag:, path:, resource_type:, config.KEY:, fqn:, "
-					    "package:, kind: or a kind and a name (model:orders)",
+					    "package:, test_type:, test_name:, kind: or a kind and a name (model:orders)",
 					    s->flag, (int)n, text, method);
 	}
 	bool any = false;

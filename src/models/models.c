@@ -23,8 +23,8 @@ const char *sl_materialized_name(sl_materialized m)
 
 const char *sl_node_type_name(sl_node_type t)
 {
-	static const char *const names[] = {"model", "seed", "snapshot"};
-	return (unsigned)t < 3 ? names[t] : "?";
+	static const char *const names[] = {"model", "seed", "snapshot", "test"};
+	return (unsigned)t < 4 ? names[t] : "?";
 }
 
 void sl_models_free(sl_models *m)
@@ -41,6 +41,7 @@ void sl_models_free(sl_models *m)
 	sl_free(m->sources);
 	sl_free(m->macros);
 	sl_free(m->props);
+	sl_free(m->specs);
 	sl_arena_free(&m->arena);
 	sl_free(m);
 }
@@ -63,15 +64,19 @@ static int list_sources(sl_models *m, sl_error *err)
 			const m_source *s = &m->sources[i];
 			if ((s->package != NULL) != (pass == 0))
 				continue;
-			m->pub_sources[k++] = (sl_model_source){
-				.source = s->source,
-				.table = s->table,
-				.schema = s->schema,
-				.identifier = s->identifier,
-				.database = s->database,
-				.package = s->package ? s->package : m->pkgs[0].name,
-				.path = s->file,
-			};
+			sl_model_source *d = &m->pub_sources[k++];
+			*d = s->info;
+			d->source = s->source;
+			d->table = s->table;
+			d->schema = s->schema;
+			d->identifier = s->identifier;
+			d->database = s->database;
+			d->package = s->package ? s->package : m->pkgs[0].name;
+			d->path = s->file;
+			d->unique_id = sl_arena_sprintf(&m->arena, "source.%s.%s.%s", d->package,
+							s->source, s->table);
+			if (!d->unique_id)
+				return oom(err);
 		}
 	return 0;
 }
@@ -213,10 +218,18 @@ static int list_enabled(sl_models *m, sl_error *err)
 		if (!n->enabled)
 			continue;
 		/* one enabled node per name, type and package (a disabled
-		 * variant of the same name is fine, as in dbt) */
+		 * variant of the same name is fine, as in dbt); tests: one per
+		 * unique_id */
 		for (int j = 0; j < m->nenabled; j++) {
 			m_node *o = m->enabled[j];
-			if (o->pub.type == n->pub.type && o->pkg == n->pkg &&
+			if (n->pub.type == SL_NODE_TEST && o->pub.type == SL_NODE_TEST &&
+			    strcmp(o->pub.unique_id, n->pub.unique_id) == 0)
+				return sl_error_set(err, SL_ECONFIG, "%s:%d: test %s is defined twice "
+						    "(also at %s:%d); give one of them another name: "
+						    "(name: my_test)", n->pub.path, n->line,
+						    n->pub.unique_id, o->pub.path, o->line);
+			if (n->pub.type != SL_NODE_TEST &&
+			    o->pub.type == n->pub.type && o->pkg == n->pkg &&
 			    strcmp(o->pub.name, n->pub.name) == 0)
 				return sl_error_set(err, SL_ECONFIG, "%s: two %ss are named \"%s\" "
 						    "(the other is %s); rename one of them or "
@@ -258,9 +271,11 @@ int sl_models_open(sl_models **out, const sl_models_opts *o, sl_error *err)
 	}
 	if ((rc = target_dict(m, err)) < 0 || (rc = add_extra_sources(m, err)) < 0 ||
 	    (rc = m_load_packages(m, err)) < 0 || (rc = m_discover(m, err)) < 0 ||
-	    (rc = m_load_macros(m, err)) < 0 || (rc = parse_nodes(m, err)) < 0 ||
+	    (rc = m_discover_tests(m, err)) < 0 || (rc = m_load_macros(m, err)) < 0 ||
+	    (rc = m_make_tests(m, err)) < 0 || (rc = parse_nodes(m, err)) < 0 ||
 	    (rc = m_resolve_configs(m, err)) < 0 || (rc = list_enabled(m, err)) < 0 ||
-	    (rc = m_build_graph(m, err)) < 0 || (rc = list_sources(m, err)) < 0)
+	    (rc = m_build_graph(m, err)) < 0 || (rc = m_finish_tests(m, err)) < 0 ||
+	    (rc = list_sources(m, err)) < 0 || (rc = m_docs_fill(m, err)) < 0)
 		goto fail;
 	*out = m;
 	return 0;

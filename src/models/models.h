@@ -189,6 +189,36 @@ int sl_models_find(const sl_models *m, const char *unique_id);
 int sl_models_source_count(const sl_models *m);
 const sl_model_source *sl_models_source_at(const sl_models *m, int i);
 
+/* A macro of the project or one of its packages (for manifest.json). */
+typedef struct sl_model_macro {
+	const char *unique_id;   /* "macro.<package>.<name>" */
+	const char *name;        /* tests' macros: "test_<name>" */
+	const char *package;
+	const char *path;        /* its file, relative to the package root */
+	const char *macro_sql;   /* from {% macro %} to {% endmacro %}; "" when unknown */
+} sl_model_macro;
+
+/*
+ * Fills *out with the i-th macro of the project and its packages (sluice's
+ * built-in ones not included), strings in a. Returns 1 when filled, 0 past
+ * the last macro, SL_ENOMEM.
+ */
+int sl_models_macro_at(const sl_models *m, int i, sl_model_macro *out, sl_arena *a);
+/* A docs block ({% docs name %}...{% enddocs %} in a .md file). */
+typedef struct sl_model_doc {
+	const char *unique_id;   /* "doc.<project>.<name>" */
+	const char *name;
+	const char *package;     /* the root project's name */
+	const char *block_contents;
+} sl_model_doc;
+
+/* Fills *out with the i-th docs block (strings in a or borrowed from m):
+ * 1 when filled, 0 past the last, SL_ENOMEM. */
+int sl_models_doc_at(const sl_models *m, int i, sl_model_doc *out, sl_arena *a);
+
+/* The root project's name (dbt_project.yml's name:, or sluice.yml's). */
+const char *sl_models_project_name(const sl_models *m);
+
 /*
  * Renders node i's SQL for execution against wh (is_incremental() and
  * this look at wh; ephemeral models it refs are inlined as CTEs), into

@@ -1,7 +1,9 @@
 /*
  * models_builtins.c: dbt's cross-database macros — the `dbt` namespace
  * (dbt.datediff(...)) and the same names unqualified — rendered for
- * PostgreSQL (default__) and SQLite (sqlite__). Each dispatches through
+ * PostgreSQL (default__) and SQLite (sqlite__), and dbt's data tests
+ * (test_not_null, test_unique, test_accepted_values, test_relationships,
+ * get_where_subquery). Each dispatches through
  * adapter.dispatch(name, 'dbt'), so a project's or package's
  * <adapter>__name / default__name replaces sluice's rendering, as in dbt.
  */
@@ -194,6 +196,71 @@ const char m_builtin_macros[] =
 	"{%- macro default__type_timestamp() -%}timestamp{%- endmacro -%}\n"
 	"{#- SQLite keeps timestamps as ISO 8601 text: a cast to timestamp would make\n"
 	"    a number of '2024-05-01 10:00:00' -#}\n"
-	"{%- macro sqlite__type_timestamp() -%}text{%- endmacro -%}\n";
+	"{%- macro sqlite__type_timestamp() -%}text{%- endmacro -%}\n"
+	"\n"
+	"{#- data tests: each test_<name> dispatches to default__test_<name>, so a\n"
+	"    project's test_<name> or default__test_<name> replaces it -#}\n"
+	"{%- macro get_where_subquery(relation) -%}{{ return(adapter.dispatch('get_where_subquery', 'dbt')(relation)) }}{%- endmacro -%}\n"
+	"{%- macro default__get_where_subquery(relation) -%}\n"
+	"{%- set where = config.get('where', '') -%}\n"
+	"{%- if where -%}{{ return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') }}\n"
+	"{%- else -%}{{ return(relation) }}{%- endif -%}\n"
+	"{%- endmacro -%}\n"
+	"{%- macro should_store_failures() -%}\n"
+	"{%- set as = config.get('store_failures_as') -%}\n"
+	"{%- if as in ['table', 'view'] -%}{{ return(true) }}{%- elif as == 'ephemeral' -%}{{ return(false) }}{%- endif -%}\n"
+	"{%- if config.get('store_failures') -%}{{ return(true) }}{%- else -%}{{ return(false) }}{%- endif -%}\n"
+	"{%- endmacro -%}\n"
+	"{%- test not_null(model, column_name) -%}{{ adapter.dispatch('test_not_null', 'dbt')(model, column_name) }}{%- endtest -%}\n"
+	"{%- macro default__test_not_null(model, column_name) %}\n"
+	"select {{ '*' if should_store_failures() else column_name }}\n"
+	"from {{ model }}\n"
+	"where {{ column_name }} is null\n"
+	"{% endmacro -%}\n"
+	"{%- test unique(model, column_name) -%}{{ adapter.dispatch('test_unique', 'dbt')(model, column_name) }}{%- endtest -%}\n"
+	"{%- macro default__test_unique(model, column_name) %}\n"
+	"select\n"
+	"    {{ column_name }} as unique_field,\n"
+	"    count(*) as n_records\n"
+	"from {{ model }}\n"
+	"where {{ column_name }} is not null\n"
+	"group by {{ column_name }}\n"
+	"having count(*) > 1\n"
+	"{% endmacro -%}\n"
+	"{%- test accepted_values(model, column_name, values, quote=true) -%}{{ adapter.dispatch('test_accepted_values', 'dbt')(model, column_name, values, quote) }}{%- endtest -%}\n"
+	"{%- macro default__test_accepted_values(model, column_name, values, quote=true) %}\n"
+	"with all_values as (\n"
+	"    select\n"
+	"        {{ column_name }} as value_field,\n"
+	"        count(*) as n_records\n"
+	"    from {{ model }}\n"
+	"    group by {{ column_name }}\n"
+	")\n"
+	"select *\n"
+	"from all_values\n"
+	"where value_field not in (\n"
+	"    {% for v in values -%}\n"
+	"    {%- if quote -%}'{{ v }}'{%- else -%}{{ v }}{%- endif -%}{{ ',' if not loop.last }}\n"
+	"    {%- endfor %}\n"
+	")\n"
+	"{% endmacro -%}\n"
+	"{%- test relationships(model, column_name, to, field) -%}{{ adapter.dispatch('test_relationships', 'dbt')(model, column_name, to, field) }}{%- endtest -%}\n"
+	"{%- macro default__test_relationships(model, column_name, to, field) %}\n"
+	"with child as (\n"
+	"    select {{ column_name }} as from_field\n"
+	"    from {{ model }}\n"
+	"    where {{ column_name }} is not null\n"
+	"),\n"
+	"parent as (\n"
+	"    select {{ field }} as to_field\n"
+	"    from {{ to }}\n"
+	")\n"
+	"select\n"
+	"    from_field\n"
+	"from child\n"
+	"left join parent\n"
+	"    on child.from_field = parent.to_field\n"
+	"where parent.to_field is null\n"
+	"{% endmacro -%}\n";
 
 const size_t m_builtin_macros_len = sizeof m_builtin_macros - 1;

@@ -32,8 +32,9 @@ static int render_node(sl_models *m, m_node *n, sl_wh *wh, sl_buf *out, m_ctx *c
 	int rc = sl_tpl_render(n->tpl, &env, out, err);
 	if (rc < 0)
 		return rc;
-	/* a snapshot block's body was preceded by newlines for its line numbers */
-	if (n->pub.type == SL_NODE_SNAPSHOT && n->text) {
+	/* a snapshot block's body (a generic test's call) was preceded by
+	 * newlines for its line numbers */
+	if (n->pad && n->text) {
 		size_t pad = (size_t)n->pad, k = 0;
 		while (k < pad && start + k < out->len && out->data[start + k] == '\n')
 			k++;
@@ -219,7 +220,8 @@ int m_write_target(sl_models *m, const m_node *n, const char *sub, const char *t
 	sl_buf b = SL_BUF_INIT;
 	const char *tp = m->target_path ? m->target_path : "target";
 	if (sl_buf_printf(&b, "%s%s%s/%s/%s/%s", tp[0] == '/' ? "" : m->project_dir,
-			  tp[0] == '/' ? "" : "/", tp, sub, n->pub.package, n->pub.path) < 0)
+			  tp[0] == '/' ? "" : "/", tp, sub, n->pub.package,
+			  n->out_path ? n->out_path : n->pub.path) < 0)
 		return sl_error_set(err, SL_ENOMEM, "out of memory");
 	path = b.data;
 	char *slash = strrchr(path, '/');

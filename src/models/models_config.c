@@ -27,7 +27,8 @@ static const char *const known_keys[] = {
 	"lookback", "begin", "concurrent_batches", "on_configuration_change",
 	"merge_update_columns", "merge_exclude_columns", "transient", "copy_grants",
 	"labels", "partition_by", "cluster_by", "file_format", "location_root", "column_name",
-	NULL};
+	"severity", "warn_if", "error_if", "fail_calc", "where", "limit", "store_failures",
+	"store_failures_as", NULL};
 
 /* Configs whose values are mappings, so a mapping under them is no folder. */
 static bool dict_valued(const char *k)
@@ -166,7 +167,8 @@ static int apply_tree(sl_models *m, sl_tpl_value *cfg, const sl_tpl_value *tree,
 
 static const sl_tpl_value *tree_of(const m_package *p, sl_node_type t)
 {
-	return t == SL_NODE_MODEL ? &p->models_tree
+	return t == SL_NODE_TEST ? &p->tests_tree
+	       : t == SL_NODE_MODEL ? &p->models_tree
 	       : t == SL_NODE_SEED ? &p->seeds_tree
 				   : &p->snapshots_tree;
 }
@@ -377,12 +379,46 @@ static int render_configs(sl_models *m, m_node *n, sl_error *err)
 	return 0;
 }
 
+int m_resolve_test_config(sl_models *m, m_node *n, sl_error *err)
+{
+	int rc;
+	sl_tpl_dict *d = n->cfg.u.dict;
+	static const char *const defaults[][2] = {
+		{"materialized", "test"}, {"severity", "ERROR"}, {"warn_if", "!= 0"},
+		{"error_if", "!= 0"}, {"fail_calc", "count(*)"}, {"schema", "dbt_test__audit"}};
+	if (sl_tpl_dict_set(&m->arena, d, "enabled", sl_tpl_bool(true)) < 0)
+		return oom(err);
+	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+		if (sl_tpl_dict_set(&m->arena, d, defaults[i][0],
+				    sl_tpl_string(&m->arena, defaults[i][1],
+						  strlen(defaults[i][1]))) < 0)
+			return oom(err);
+	if ((rc = apply_tree(m, &n->cfg, tree_of(n->pkg, n->pub.type), n, err)) < 0)
+		return rc;
+	if (!n->pkg->root &&
+	    (rc = apply_tree(m, &n->cfg, tree_of(&m->pkgs[0], n->pub.type), n, err)) < 0)
+		return rc;
+	/* config() in the test's SQL (or its generic test's macro), then
+	 * the test's own configs in properties YAML */
+	if ((rc = m_config_merge(m, &n->cfg, &n->file_cfg, false, err)) < 0 ||
+	    (rc = m_config_merge(m, &n->cfg, &n->test_cfg, false, err)) < 0 ||
+	    (rc = render_configs(m, n, err)) < 0)
+		return rc;
+	const sl_tpl_value *en = m_dict_get(&n->cfg, "enabled");
+	if (n->enabled)
+		n->enabled = !en || sl_tpl_truthy(en);
+	n->pub.materialized = SL_MAT_VIEW;
+	return public_fields(m, n, err);
+}
+
 static int resolve_node(sl_models *m, m_node *n, sl_error *err)
 {
 	int rc;
 	n->cfg = sl_tpl_dict_new(&m->arena);
 	if (n->cfg.type != SL_TPL_DICT)
 		return oom(err);
+	if (n->pub.type == SL_NODE_TEST)
+		return m_resolve_test_config(m, n, err);
 	sl_tpl_dict *d = n->cfg.u.dict;
 	const char *mat = n->pub.type == SL_NODE_MODEL  ? "view"
 			  : n->pub.type == SL_NODE_SEED ? "seed"
@@ -442,6 +478,10 @@ int m_resolve_configs(sl_models *m, sl_error *err)
 	int rc = attach_props(m, err);
 	for (int i = 0; rc == 0 && i < m->nnodes; i++)
 		rc = resolve_node(m, m->nodes[i], err);
+	/* a test of a disabled node is disabled with it, as in dbt */
+	for (int i = 0; rc == 0 && i < m->nnodes; i++)
+		if (m->nodes[i]->attached && !m->nodes[i]->attached->enabled)
+			m->nodes[i]->enabled = false;
 	for (int i = 0; rc == 0 && i < m->nnodes; i++)
 		if (m->nodes[i]->enabled)
 			rc = relation_names(m, m->nodes[i], err);

@@ -108,7 +108,9 @@ static int read_package(sl_models *m, m_package *pkg, const char *dir, bool root
 	    (rc = path_list(m, &doc, r, "snapshot-paths", NULL, "snapshots",
 			    &pkg->snapshot_paths, &pkg->nsnapshot_paths, err)) < 0 ||
 	    (rc = path_list(m, &doc, r, "macro-paths", NULL, "macros", &pkg->macro_paths,
-			    &pkg->nmacro_paths, err)) < 0)
+			    &pkg->nmacro_paths, err)) < 0 ||
+	    (rc = path_list(m, &doc, r, "test-paths", NULL, "tests", &pkg->test_paths,
+			    &pkg->ntest_paths, err)) < 0)
 		goto done;
 	const char *tp = m_yaml_str(m_yaml_get(&doc, r, "target-path"));
 	if (root && tp && *tp && !(m->target_path = m_strdup(m, tp))) {
@@ -118,6 +120,9 @@ static int read_package(sl_models *m, m_package *pkg, const char *dir, bool root
 	pkg->models_tree = m_yaml_value(&doc, m_yaml_get(&doc, r, "models"), &m->arena);
 	pkg->seeds_tree = m_yaml_value(&doc, m_yaml_get(&doc, r, "seeds"), &m->arena);
 	pkg->snapshots_tree = m_yaml_value(&doc, m_yaml_get(&doc, r, "snapshots"), &m->arena);
+	pkg->tests_tree = m_yaml_value(&doc, m_yaml_get(&doc, r, "data_tests"), &m->arena);
+	if (pkg->tests_tree.type != SL_TPL_DICT)
+		pkg->tests_tree = m_yaml_value(&doc, m_yaml_get(&doc, r, "tests"), &m->arena);
 	pkg->vars = m_yaml_value(&doc, m_yaml_get(&doc, r, "vars"), &m->arena);
 	if (root && (m_yaml_get(&doc, r, "on-run-start") || m_yaml_get(&doc, r, "on-run-end")))
 		sl_log(SL_LOG_INFO, "dbt_project.yml: on-run-start and on-run-end hooks are not "
@@ -330,8 +335,9 @@ int m_load_packages(sl_models *m, sl_error *err)
 		root->seed_paths = default_paths(m, "seeds", &root->nseed_paths);
 		root->snapshot_paths = default_paths(m, "snapshots", &root->nsnapshot_paths);
 		root->macro_paths = default_paths(m, "macros", &root->nmacro_paths);
+		root->test_paths = default_paths(m, "tests", &root->ntest_paths);
 		if (!root->name || !root->dir || !root->model_paths || !root->seed_paths ||
-		    !root->snapshot_paths || !root->macro_paths)
+		    !root->snapshot_paths || !root->macro_paths || !root->test_paths)
 			rc = oom(err);
 		if (rc == 0)
 			rc = sluice_vars(m, &root->vars, err);

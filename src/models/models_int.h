@@ -17,10 +17,11 @@ struct m_package {
 	const char *name;
 	const char *dir;           /* absolute */
 	const char *const *model_paths, *const *seed_paths, *const *snapshot_paths,
-		*const *macro_paths;
-	int nmodel_paths, nseed_paths, nsnapshot_paths, nmacro_paths;
-	/* dbt_project.yml's models:/seeds:/snapshots: trees (dicts or NONE) */
-	sl_tpl_value models_tree, seeds_tree, snapshots_tree;
+		*const *macro_paths, *const *test_paths;
+	int nmodel_paths, nseed_paths, nsnapshot_paths, nmacro_paths, ntest_paths;
+	/* dbt_project.yml's models:/seeds:/snapshots: trees (dicts or NONE);
+	 * tests_tree: its tests: and data_tests: trees merged */
+	sl_tpl_value models_tree, seeds_tree, snapshots_tree, tests_tree;
 	sl_tpl_value vars;         /* dict */
 	sl_tpl_value macros;       /* dict name -> macro, for `package.macro()` */
 	bool root;
@@ -32,6 +33,9 @@ typedef struct m_source {
 	const char *database, *schema, *identifier;
 	const char *file;          /* where declared, for messages */
 	const char *package;       /* declaring package; NULL: the root */
+	int line;                  /* of its table entry, 0: not from YAML */
+	/* documentation and freshness (descriptions rendered by m_docs_fill) */
+	sl_model_source info;
 } m_source;
 
 /* A macro defined in a macro file of a package. */
@@ -66,6 +70,16 @@ typedef struct m_node {
 	int ncalls, capcalls;
 	bool enabled;
 	int color;                 /* graph walk */
+	/* SL_NODE_TEST: what the test is (pub.test points here), its YAML
+	 * configs (over config() calls), where its compiled file goes
+	 * (relative to the package: "models/x.yml/<name>.sql"), the line
+	 * of its definition and the node it is attached to */
+	sl_node_test *test;
+	sl_tpl_value test_cfg;
+	const char *out_path;
+	int line;
+	struct m_node *attached;
+	const char *attached_source;
 } m_node;
 
 /* A models:/seeds:/snapshots: entry of a properties file. */
@@ -76,7 +90,21 @@ typedef struct m_props {
 	const char *file;
 	int line;
 	sl_tpl_value cfg;          /* its config: (dict or UNDEFINED) */
+	sl_tpl_value entry;        /* the whole entry (description, columns, meta) */
 } m_props;
+
+/* A generic test written in properties YAML, made a node by m_make_tests. */
+typedef struct m_testspec {
+	m_package *pkg;
+	const char *file;          /* "models/x.yml" */
+	int line;
+	sl_node_type target_type;  /* model, seed or snapshot; ignored for sources */
+	const char *target;        /* the node's name, or the source's table */
+	const char *source;        /* the source's name, NULL: a node's test */
+	const char *column;        /* NULL: a test of the whole node */
+	sl_tpl_value def;          /* the entry: "not_null" or {not_null: {...}} */
+	sl_tpl_value tags;         /* the column's tags (list or UNDEFINED) */
+} m_testspec;
 
 struct sl_models {
 	sl_arena arena;
@@ -105,6 +133,8 @@ struct sl_models {
 	const char *target_schema;
 	const char *target_database;
 	const char *adapter_type;
+	m_testspec *specs;
+	int nspecs, capspecs;
 };
 
 /* ------------------------------------------------------------ yaml.c */
@@ -160,6 +190,40 @@ int m_read_properties(sl_models *m, m_package *pkg, const char *path, const char
 		      sl_error *err);
 /* Reads `{% docs name %}` blocks from a .md file. */
 int m_read_docs(sl_models *m, const char *path, sl_error *err);
+
+/* ------------------------------------------------------------- tests.c */
+
+/* Records the tests: / data_tests: of a properties entry e and of its
+ * columns (source NULL: a model, seed or snapshot named name). */
+int m_read_entry_tests(sl_models *m, m_package *pkg, yaml_document_t *doc, yaml_node_t *e,
+		       sl_node_type type, const char *name, const char *source,
+		       const char *rel, sl_error *err);
+/* Walks each package's test-paths: generic/ macro files and singular tests. */
+int m_discover_tests(sl_models *m, sl_error *err);
+/* Makes a node of every recorded generic test (after macros are loaded). */
+int m_make_tests(sl_models *m, sl_error *err);
+/* Resolves a test node's config (defaults, tests: tree, config(), YAML). */
+int m_resolve_test_config(sl_models *m, m_node *n, sl_error *err);
+/* Fills each enabled test's sl_node_test from its resolved config. */
+int m_finish_tests(sl_models *m, sl_error *err);
+/* Python's repr of a string, appended (for dbt's test hashes). */
+int m_py_repr_str(sl_buf *b, const char *s);
+
+/* -------------------------------------------------------------- docs.c */
+
+/* Reads a columns: list into arena columns (descriptions as written). */
+int m_read_columns(sl_models *m, const sl_tpl_value *cols, const sl_node_column **out,
+		   int *n);
+/* Descriptions (doc() rendered), columns, meta, patch_path, raw_code and
+ * checksum of every node and source. */
+int m_docs_fill(sl_models *m, sl_error *err);
+
+/* --------------------------------------------------------- freshness.c */
+
+/* Reads a freshness: mapping (node fr of doc) over *f; a null one unsets
+ * it. Errors name rel:line and the fix. */
+int m_read_freshness(sl_models *m, yaml_document_t *doc, yaml_node_t *fr, sl_freshness *f,
+		     const char *rel, sl_error *err);
 
 /* ------------------------------------------------------------ config.c */
 

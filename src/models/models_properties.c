@@ -3,8 +3,8 @@
  * sources:, macros: and the rest dbt allows) — each entry's config: for
  * config resolution, sources with their schema, database and identifier,
  * snapshots in the YAML form (relation: + config:) — and docs blocks of
- * .md files. Columns, tests and descriptions are read past: quality/ runs
- * the tests.
+ * .md files. Descriptions, columns and freshness are kept for
+ * models_docs.c, tests for models_tests.c.
  */
 #include "models/models_int.h"
 
@@ -50,7 +50,50 @@ static int add_source(sl_models *m, const m_source *s, sl_error *err)
 	return 0;
 }
 
-static int read_sources(sl_models *m, const m_package *pkg, yaml_document_t *doc,
+/* Text of a scalar d[key] ("" when absent or not text). */
+static const char *text_at(sl_models *m, yaml_document_t *doc, yaml_node_t *n, const char *key)
+{
+	const char *s = m_yaml_str(m_yaml_get(doc, n, key));
+	return s ? m_strdup(m, s) : "";
+}
+
+/* meta: (or config: meta:) of n as JSON, "{}" when none. */
+static const char *meta_of(sl_models *m, yaml_document_t *doc, yaml_node_t *n)
+{
+	yaml_node_t *meta = m_yaml_get(doc, n, "meta");
+	if (!meta)
+		meta = m_yaml_get(doc, m_yaml_get(doc, n, "config"), "meta");
+	if (!meta || meta->type != YAML_MAPPING_NODE)
+		return "{}";
+	sl_tpl_value v = m_yaml_value(doc, meta, &m->arena);
+	sl_buf b = SL_BUF_INIT;
+	const char *out = m_value_json(&b, &v) == 0 && b.data
+				  ? sl_arena_strndup(&m->arena, b.data, b.len) : NULL;
+	sl_buf_free(&b);
+	return out ? out : "{}";
+}
+
+/* tags: of n (and config: tags:) as an arena list. */
+static void tags_of(sl_models *m, yaml_document_t *doc, yaml_node_t *n, const char *const **out,
+		    int *nout)
+{
+	sl_tpl_value v = m_yaml_value(doc, m_yaml_get(doc, n, "tags"), &m->arena);
+	if (v.type == SL_TPL_NONE)
+		v = m_yaml_value(doc, m_yaml_get(doc, m_yaml_get(doc, n, "config"), "tags"),
+				 &m->arena);
+	*out = NULL;
+	*nout = 0;
+	size_t len = v.type == SL_TPL_LIST ? v.u.list->len : v.type == SL_TPL_STRING ? 1 : 0;
+	const char **t = len ? sl_arena_alloc(&m->arena, sizeof *t * len) : NULL;
+	for (size_t i = 0; t && i < len; i++) {
+		const sl_tpl_value *it = v.type == SL_TPL_LIST ? &v.u.list->items[i] : &v;
+		if (it->type == SL_TPL_STRING)
+			t[(*nout)++] = it->u.str.s;
+	}
+	*out = t;
+}
+
+static int read_sources(sl_models *m, m_package *pkg, yaml_document_t *doc,
 			yaml_node_t *list, const char *rel, sl_error *err)
 {
 	if (list->type != YAML_SEQUENCE_NODE)
@@ -68,6 +111,16 @@ static int read_sources(sl_models *m, const m_package *pkg, yaml_document_t *doc
 		yaml_node_t *tables = m_yaml_get(doc, s, "tables");
 		if (!tables || tables->type != YAML_SEQUENCE_NODE)
 			continue;
+		/* the source's settings, which its tables may override */
+		sl_freshness sfresh;
+		memset(&sfresh, 0, sizeof sfresh);
+		int rc = m_read_freshness(m, doc, m_yaml_get(doc, s, "freshness"), &sfresh, rel,
+					  err);
+		if (rc < 0)
+			return rc;
+		const char *sloaded = m_yaml_str(m_yaml_get(doc, s, "loaded_at_field"));
+		const char *sdesc = text_at(m, doc, s, "description");
+		const char *loader = text_at(m, doc, s, "loader");
 		for (yaml_node_item_t *ti = tables->data.sequence.items.start;
 		     ti < tables->data.sequence.items.top; ti++) {
 			yaml_node_t *t = yaml_document_get_node(doc, *ti);
@@ -86,11 +139,29 @@ static int read_sources(sl_models *m, const m_package *pkg, yaml_document_t *doc
 				.identifier = m_strdup(m, ident ? ident : tname),
 				.file = m_strdup(m, rel),
 				.package = pkg->name,
+				.line = line_of_node(t),
 			};
 			if (!src.source || !src.table || !src.schema || !src.identifier)
 				return oom(err);
-			int rc = add_source(m, &src, err);
-			if (rc < 0)
+			sl_model_source *in = &src.info;
+			in->description = text_at(m, doc, t, "description");
+			in->source_description = sdesc;
+			in->loader = loader;
+			const char *lf = m_yaml_str(m_yaml_get(doc, t, "loaded_at_field"));
+			in->loaded_at_field = m_strdup(m, lf ? lf : sloaded);
+			in->freshness = sfresh;
+			if ((rc = m_read_freshness(m, doc, m_yaml_get(doc, t, "freshness"),
+						   &in->freshness, rel, err)) < 0)
+				return rc;
+			in->meta_json = meta_of(m, doc, t);
+			tags_of(m, doc, t, &in->tags, &in->ntags);
+			sl_tpl_value cols = m_yaml_value(doc, m_yaml_get(doc, t, "columns"),
+							 &m->arena);
+			if (m_read_columns(m, &cols, &in->columns, &in->ncolumns) < 0)
+				return oom(err);
+			if ((rc = add_source(m, &src, err)) < 0 ||
+			    (rc = m_read_entry_tests(m, pkg, doc, t, SL_NODE_MODEL, tname, name,
+						     rel, err)) < 0)
 				return rc;
 		}
 	}
@@ -153,9 +224,12 @@ static int read_entries(sl_models *m, m_package *pkg, yaml_document_t *doc, yaml
 		p.cfg.type = SL_TPL_UNDEFINED;
 		if (cfg && cfg->type == YAML_MAPPING_NODE)
 			p.cfg = m_yaml_value(doc, cfg, &m->arena);
+		p.entry = m_yaml_value(doc, e, &m->arena);
 		if (!p.name || !p.file)
 			return oom(err);
 		int rc = add_props(m, &p, err);
+		if (rc == 0)
+			rc = m_read_entry_tests(m, pkg, doc, e, type, name, NULL, rel, err);
 		if (rc < 0)
 			return rc;
 		const char *relation = m_yaml_str(m_yaml_get(doc, e, "relation"));

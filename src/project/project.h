@@ -23,12 +23,28 @@
  * An unset value is inherited: the table's from its source, the source's
  * from the defaults.
  */
+/* A source's or table's `freshness:` (dbt's keys): warn_after and
+ * error_after {count, period: minute|hour|day}, and filter. */
+typedef struct sl_source_freshness {
+	bool given;           /* the key was written (null too) */
+	bool set;             /* given and not null */
+	int64_t warn_count, error_count;     /* 0: not set */
+	const char *warn_period, *error_period;
+	int64_t warn_seconds, error_seconds; /* count * period, 0: not set */
+	char *filter;         /* a SQL condition, or NULL */
+} sl_source_freshness;
+
 typedef struct sl_task_policy {
 	int retries;          /* attempts after the first; -1: not set */
 	double retry_delay;   /* seconds before the first retry; -1: not set */
 	double timeout;       /* seconds per attempt, 0: none; -1: not set */
 	int ntags;
 	char **tags;          /* a source's or table's `tags:` */
+	/* a source's or table's freshness criteria and the column holding
+	 * each row's load time (NULL: none; freshness then goes by the
+	 * table's last load) */
+	sl_source_freshness freshness;
+	char *loaded_at_field;
 } sl_task_policy;
 
 /* A source's policy and its tables', index for index with its tables. */
@@ -131,6 +147,12 @@ const sl_source *sl_project_source(const sl_project *p, const char *name);
  */
 void sl_project_task_policy(const sl_project *p, const sl_source *s, const sl_source_table *t,
 			    int *retries, double *retry_delay, double *timeout);
+/* The freshness of table t of source s: the table's freshness: when it has
+ * one (null: none), else its source's; and its loaded_at_field, else the
+ * source's (NULL: none). */
+void sl_project_table_freshness(const sl_project *p, const sl_source *s,
+				const sl_source_table *t, const sl_source_freshness **fresh,
+				const char **loaded_at_field);
 /* The tags of table t of source s: the source's, then the table's. */
 const sl_task_policy *sl_project_source_policy(const sl_project *p, const sl_source *s);
 const sl_task_policy *sl_project_table_policy(const sl_project *p, const sl_source *s,

@@ -1,6 +1,7 @@
 /*
  * project_policy.c: the keys that say how the tasks of a table run —
- * retries, retry_delay, timeout — and the tags selection uses (tag:NAME).
+ * retries, retry_delay, timeout — the tags selection uses (tag:NAME), and
+ * a source's or table's freshness criteria (freshness:, loaded_at_field:).
  * They read the same in sluice.yml's defaults:, in a source and in a table;
  * a table's value wins over its source's, a source's over the defaults.
  */
@@ -51,6 +52,84 @@ static bool tag_ok(const char *s)
 	return true;
 }
 
+static const char *const periods[] = {"minute", "hour", "day", NULL};
+static const int64_t period_seconds[] = {60, 3600, 86400};
+
+/* warn_after: or error_after: {count: N, period: minute|hour|day}. */
+static int get_after(pj_file *f, yaml_node_t *fresh, const char *key, const char *where,
+		     int64_t *count, const char **period, int64_t *seconds)
+{
+	static const char *const keys[] = {"count", "period", NULL};
+	yaml_node_t *v = pj_get(f, fresh, key, NULL);
+	if (pj_is_null(v))
+		return 0;
+	char *w = sl_arena_sprintf(f->arena, " in freshness.%s%s", key, where);
+	if (!w)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	if (v->type != YAML_MAPPING_NODE)
+		return pj_err(f, pj_line(v), "freshness.%s%s must be a mapping like {count: 12, "
+			      "period: hour}, not %s", key, where, pj_kind_name(v));
+	int rc, p = -1;
+	int64_t n = 0;
+	if ((rc = pj_check_keys(f, v, keys, w)) < 0 ||
+	    (rc = pj_get_int(f, v, "count", w, 1, INT64_C(1000000000), &n)) < 0 ||
+	    (rc = pj_get_enum(f, v, "period", w, periods, &p)) < 0)
+		return rc;
+	if (n == 0 || p < 0)
+		return pj_err(f, pj_line(v), "freshness.%s%s needs both count: and period: "
+			      "(minute, hour or day), like {count: 12, period: hour}", key, where);
+	*count = n;
+	*period = periods[p];
+	*seconds = n * period_seconds[p];
+	return 0;
+}
+
+/* freshness: {warn_after, error_after, filter} (null: none, overriding the
+ * source's) and loaded_at_field:. */
+static int load_freshness(pj_file *f, yaml_node_t *map, const char *where, sl_task_policy *out)
+{
+	static const char *const keys[] = {"warn_after", "error_after", "filter", NULL};
+	int line = 0, rc;
+	yaml_node_t *v = pj_get(f, map, "freshness", &line);
+	if ((rc = pj_get_str(f, map, "loaded_at_field", where, &out->loaded_at_field)) < 0)
+		return rc;
+	if (!v)
+		return 0;
+	sl_source_freshness *fr = &out->freshness;
+	fr->given = true;
+	if (pj_is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE)
+		return pj_err(f, pj_line(v), "freshness%s must be a mapping like {warn_after: "
+			      "{count: 12, period: hour}, error_after: {count: 1, period: day}}, "
+			      "not %s", where, pj_kind_name(v));
+	char *w = sl_arena_sprintf(f->arena, " in freshness%s", where);
+	if (!w)
+		return sl_error_set(f->err, SL_ENOMEM, "out of memory");
+	if ((rc = pj_check_keys(f, v, keys, w)) < 0 ||
+	    (rc = get_after(f, v, "warn_after", where, &fr->warn_count, &fr->warn_period,
+			    &fr->warn_seconds)) < 0 ||
+	    (rc = get_after(f, v, "error_after", where, &fr->error_count, &fr->error_period,
+			    &fr->error_seconds)) < 0 ||
+	    (rc = pj_get_str(f, v, "filter", w, &fr->filter)) < 0)
+		return rc;
+	if (fr->warn_seconds == 0 && fr->error_seconds == 0)
+		return pj_err(f, pj_line(v), "freshness%s needs warn_after: or error_after: "
+			      "(like {count: 12, period: hour})", where);
+	fr->set = true;
+	return 0;
+}
+
+void sl_project_table_freshness(const sl_project *p, const sl_source *s,
+				const sl_source_table *t, const sl_source_freshness **fresh,
+				const char **loaded_at_field)
+{
+	const sl_task_policy *tp = sl_project_table_policy(p, s, t);
+	const sl_task_policy *sp = sl_project_source_policy(p, s);
+	*fresh = tp->freshness.given ? &tp->freshness : &sp->freshness;
+	*loaded_at_field = tp->loaded_at_field ? tp->loaded_at_field : sp->loaded_at_field;
+}
+
 int pj_load_policy(pj_file *f, yaml_node_t *map, const char *where, bool tags,
 		   sl_task_policy *out)
 {
@@ -64,7 +143,8 @@ int pj_load_policy(pj_file *f, yaml_node_t *map, const char *where, bool tags,
 	out->retries = (int)retries;
 	if (!tags)
 		return 0;
-	if ((rc = pj_get_strlist(f, map, "tags", where, &out->tags, &out->ntags)) < 0)
+	if ((rc = pj_get_strlist(f, map, "tags", where, &out->tags, &out->ntags)) < 0 ||
+	    (rc = load_freshness(f, map, where, out)) < 0)
 		return rc;
 	for (int i = 0; i < out->ntags; i++)
 		if (!tag_ok(out->tags[i]))

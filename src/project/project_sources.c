@@ -22,11 +22,13 @@
  * timeout) belong in these lists too. */
 static const char *const source_keys[] = {"source", "kind", "tables",
 					  /* task policy and tags (project_policy.c) */
-					  "retries", "retry_delay", "timeout", "tags", NULL};
+					  "retries", "retry_delay", "timeout", "tags",
+					  "freshness", "loaded_at_field", NULL};
 static const char *const table_keys[] = {"name", "primary_key", "columns", "write",
 					 "max_bad_rows", "cursor",
 					 /* task policy and tags (project_policy.c) */
-					 "retries", "retry_delay", "timeout", "tags", NULL};
+					 "retries", "retry_delay", "timeout", "tags",
+					 "freshness", "loaded_at_field", NULL};
 
 static const char *const write_modes[] = {"append", "replace", "merge", NULL};
 /* What sl_type_parse accepts, for "did you mean" on a misspelt type. */

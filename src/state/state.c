@@ -101,6 +101,24 @@ static const char schema_v4[] =
 	"CREATE INDEX IF NOT EXISTS runs_status ON runs(status);"
 	"DROP TABLE IF EXISTS loaded_versions;";
 
+/*
+ * Version 5: data tests keep a sample of their failing rows, the SQL they
+ * ran and how long it took; source freshness results get a table.
+ */
+static const char *const schema_v5_columns[][2] = {
+	{"test_results", "sample_json TEXT"},
+	{"test_results", "compiled_sql TEXT"},
+	{"test_results", "seconds REAL"},
+};
+static const char schema_v5[] =
+	"CREATE INDEX IF NOT EXISTS test_results_test ON test_results(table_name, test_name);"
+	"CREATE TABLE IF NOT EXISTS freshness_results(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" run_id TEXT, source_id TEXT NOT NULL, source TEXT NOT NULL, table_name TEXT NOT NULL,"
+	" status TEXT NOT NULL, max_loaded_at INTEGER, snapshotted_at INTEGER NOT NULL,"
+	" age_seconds REAL, by_load_time INTEGER NOT NULL, message TEXT,"
+	" seconds REAL, at INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS freshness_results_source ON freshness_results(source_id, id);";
+
 /* ---------------------------------------------------------------- helpers */
 
 int st_db_err(sl_state *st, sl_error *err, const char *what)
@@ -231,7 +249,7 @@ static int add_column(sl_state *st, const char *table, const char *def, sl_error
 	if (found)
 		return 0;
 	snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s", table, def);
-	return exec_sql(st, sql, "migrate schema to version 4", err);
+	return exec_sql(st, sql, "migrate the schema", err);
 }
 
 static int migrate(sl_state *st, sl_error *err)
@@ -277,7 +295,16 @@ static int migrate(sl_state *st, sl_error *err)
 		if (rc < 0)
 			goto fail;
 	}
-	/* Later versions: if (version < 5) { ALTER TABLE ... } */
+	if (version < 5) {
+		for (size_t i = 0; i < sizeof schema_v5_columns / sizeof schema_v5_columns[0]; i++)
+			if ((rc = add_column(st, schema_v5_columns[i][0], schema_v5_columns[i][1],
+					     err)) < 0)
+				goto fail;
+		rc = exec_sql(st, schema_v5, "migrate schema to version 5", err);
+		if (rc < 0)
+			goto fail;
+	}
+	/* Later versions: if (version < 6) { ALTER TABLE ... } */
 	if (version < SL_STATE_SCHEMA_VERSION) {
 		char sql[64];
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SL_STATE_SCHEMA_VERSION);

@@ -18,8 +18,9 @@ typedef struct sl_state sl_state;
  * 2 added the locks table; 3 the lake marks, and the ledger's status and
  * message (its rows_loaded became NULL when no load ran); 4 the runs'
  * logical date, data interval, trigger, process and selection, the task
- * attempts' rows and bytes, and dropped loaded_versions. */
-#define SL_STATE_SCHEMA_VERSION 4
+ * attempts' rows and bytes, and dropped loaded_versions; 5 the test
+ * results' sample, compiled SQL and seconds, and the freshness results. */
+#define SL_STATE_SCHEMA_VERSION 5
 /* Size of a run id buffer: "YYYYMMDDTHHMMSS.mmmZ-xxxxxx" plus NUL fits. */
 #define SL_RUN_ID_MAX 40
 
@@ -345,6 +346,46 @@ typedef struct sl_state_test_results {
 int sl_state_test_results_list(sl_state *st, const char *run_id, sl_state_test_results *out,
 			       sl_error *err);
 void sl_state_test_results_free(sl_state_test_results *l);
+
+/* ------------------------------------------------------ freshness results */
+
+/* One source table's measured freshness (schema v5). */
+typedef struct sl_state_freshness {
+	char *run_id;         /* the freshness invocation's id */
+	char *source_id;      /* "source.<project>.<source>.<table>" */
+	char *source;
+	char *table;
+	char *status;         /* "pass" | "warn" | "error" | "runtime error" */
+	int64_t max_loaded_at; /* micros; 0: none */
+	int64_t snapshotted_at;
+	double age_seconds;
+	bool by_load_time;    /* measured by sluice's load time */
+	char *message;
+	double seconds;
+	int64_t at;
+} sl_state_freshness;
+
+/* Records one (r->at ignored: now; message redacted). */
+int sl_state_freshness_put(sl_state *st, const sl_state_freshness *r, sl_error *err);
+
+typedef struct sl_state_freshness_list {
+	int n;
+	sl_state_freshness *items; /* in insertion order */
+	sl_arena arena;
+} sl_state_freshness_list;
+
+/* The results of one invocation (NULL: the latest of each source table). */
+int sl_state_freshness_list_get(sl_state *st, const char *run_id,
+				sl_state_freshness_list *out, sl_error *err);
+void sl_state_freshness_list_free(sl_state_freshness_list *l);
+
+/*
+ * The end time (micros) of table_key's ("shop.orders") last successful
+ * load task ("load:shop.orders"), else of its last successful extract;
+ * *at 0 when neither ever succeeded. *by_load false when it is an extract's.
+ */
+int sl_state_table_loaded_at(sl_state *st, const char *table_key, int64_t *at, bool *by_load,
+			     sl_error *err);
 
 /* ---------------------------------------------------------------- metrics */
 

@@ -5,6 +5,7 @@
  */
 #include "state/state_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ----------------------------------------------------------------- ledger */
@@ -358,6 +359,27 @@ int sl_state_test_result_add(sl_state *st, const char *run_id, const char *table
 	return st_run(st, s, "store test result", err);
 }
 
+int sl_state_test_result_put(sl_state *st, const sl_state_test_result *r, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "INSERT INTO test_results(run_id, table_name, test_name, "
+			    "status, failures, message, at, sample_json, compiled_sql, seconds) "
+			    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, r->run_id);
+	st_bind_text(s, 2, r->table ? r->table : "");
+	st_bind_text(s, 3, r->test);
+	st_bind_text(s, 4, r->status);
+	sqlite3_bind_int64(s, 5, r->failures);
+	st_bind_redacted(s, 6, r->message);
+	sqlite3_bind_int64(s, 7, sl_now_micros());
+	st_bind_redacted(s, 8, r->sample_json);
+	st_bind_redacted(s, 9, r->compiled_sql);
+	sqlite3_bind_double(s, 10, r->seconds);
+	return st_run(st, s, "store test result", err);
+}
+
 static void fill_test_result(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
 {
 	sl_state_test_result *r = item;
@@ -368,6 +390,9 @@ static void fill_test_result(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom
 	r->failures = sqlite3_column_int64(s, 4);
 	r->message = st_col_text(a, s, 5, oom);
 	r->at = sqlite3_column_int64(s, 6);
+	r->sample_json = st_col_text(a, s, 7, oom);
+	r->compiled_sql = st_col_text(a, s, 8, oom);
+	r->seconds = sqlite3_column_double(s, 9);
 }
 
 int sl_state_test_results_list(sl_state *st, const char *run_id, sl_state_test_results *out,
@@ -380,9 +405,11 @@ int sl_state_test_results_list(sl_state *st, const char *run_id, sl_state_test_r
 	memset(out, 0, sizeof *out);
 	sl_arena_init(&out->arena, 16 * 1024);
 	rc = st_prepare(st, &s, run_id
-			? "SELECT run_id, table_name, test_name, status, failures, message, at "
+			? "SELECT run_id, table_name, test_name, status, failures, message, at, "
+			  "sample_json, compiled_sql, seconds "
 			  "FROM test_results WHERE run_id = ?1 ORDER BY id"
-			: "SELECT run_id, table_name, test_name, status, failures, message, at "
+			: "SELECT run_id, table_name, test_name, status, failures, message, at, "
+			  "sample_json, compiled_sql, seconds "
 			  "FROM test_results WHERE id IN (SELECT max(id) FROM test_results "
 			  "GROUP BY table_name, test_name) ORDER BY id",
 			err);
@@ -403,6 +430,122 @@ void sl_state_test_results_free(sl_state_test_results *l)
 	sl_arena_free(&l->arena);
 	l->n = 0;
 	l->items = NULL;
+}
+
+/* ------------------------------------------------------ freshness results */
+
+int sl_state_freshness_put(sl_state *st, const sl_state_freshness *r, sl_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, &s, "INSERT INTO freshness_results(run_id, source_id, source, "
+			    "table_name, status, max_loaded_at, snapshotted_at, age_seconds, "
+			    "by_load_time, message, seconds, at) "
+			    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, r->run_id);
+	st_bind_text(s, 2, r->source_id);
+	st_bind_text(s, 3, r->source);
+	st_bind_text(s, 4, r->table);
+	st_bind_text(s, 5, r->status);
+	if (r->max_loaded_at)
+		sqlite3_bind_int64(s, 6, r->max_loaded_at);
+	else
+		sqlite3_bind_null(s, 6);
+	sqlite3_bind_int64(s, 7, r->snapshotted_at);
+	if (r->max_loaded_at)
+		sqlite3_bind_double(s, 8, r->age_seconds);
+	else
+		sqlite3_bind_null(s, 8);
+	sqlite3_bind_int(s, 9, r->by_load_time);
+	st_bind_redacted(s, 10, r->message);
+	sqlite3_bind_double(s, 11, r->seconds);
+	sqlite3_bind_int64(s, 12, sl_now_micros());
+	return st_run(st, s, "store freshness result", err);
+}
+
+static void fill_freshness(sl_arena *a, sqlite3_stmt *s, void *item, bool *oom)
+{
+	sl_state_freshness *r = item;
+	r->run_id = st_col_text(a, s, 0, oom);
+	r->source_id = st_col_text(a, s, 1, oom);
+	r->source = st_col_text(a, s, 2, oom);
+	r->table = st_col_text(a, s, 3, oom);
+	r->status = st_col_text(a, s, 4, oom);
+	r->max_loaded_at = sqlite3_column_int64(s, 5);
+	r->snapshotted_at = sqlite3_column_int64(s, 6);
+	r->age_seconds = sqlite3_column_double(s, 7);
+	r->by_load_time = sqlite3_column_int(s, 8) != 0;
+	r->message = st_col_text(a, s, 9, oom);
+	r->seconds = sqlite3_column_double(s, 10);
+	r->at = sqlite3_column_int64(s, 11);
+}
+
+int sl_state_freshness_list_get(sl_state *st, const char *run_id,
+				sl_state_freshness_list *out, sl_error *err)
+{
+	sqlite3_stmt *s;
+	void *items = NULL;
+	memset(out, 0, sizeof *out);
+	sl_arena_init(&out->arena, 16 * 1024);
+	int rc = st_prepare(st, &s, run_id
+			    ? "SELECT run_id, source_id, source, table_name, status, max_loaded_at, "
+			      "snapshotted_at, age_seconds, by_load_time, message, seconds, at "
+			      "FROM freshness_results WHERE run_id = ?1 ORDER BY id"
+			    : "SELECT run_id, source_id, source, table_name, status, max_loaded_at, "
+			      "snapshotted_at, age_seconds, by_load_time, message, seconds, at "
+			      "FROM freshness_results WHERE id IN (SELECT max(id) FROM "
+			      "freshness_results GROUP BY source_id) ORDER BY id", err);
+	if (rc < 0)
+		return rc;
+	if (run_id)
+		st_bind_text(s, 1, run_id);
+	rc = st_read_rows(st, s, &out->arena, &items, &out->n, sizeof *out->items,
+			  fill_freshness, "freshness results", err);
+	out->items = items;
+	return rc;
+}
+
+void sl_state_freshness_list_free(sl_state_freshness_list *l)
+{
+	if (!l)
+		return;
+	sl_arena_free(&l->arena);
+	l->n = 0;
+	l->items = NULL;
+}
+
+/* The newest end of a successful attempt of task, 0 when none. */
+static int task_ended_at(sl_state *st, const char *task, int64_t *at, sl_error *err)
+{
+	sqlite3_stmt *s;
+	*at = 0;
+	int rc = st_prepare(st, &s, "SELECT max(ended_at) FROM tasks WHERE task = ?1 AND "
+			    "status = 'success'", err);
+	if (rc < 0)
+		return rc;
+	st_bind_text(s, 1, task);
+	int step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		*at = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return st_db_err(st, err, "read task end times");
+	return 0;
+}
+
+int sl_state_table_loaded_at(sl_state *st, const char *table_key, int64_t *at, bool *by_load,
+			     sl_error *err)
+{
+	char task[512];
+	*by_load = true;
+	snprintf(task, sizeof task, "load:%s", table_key);
+	int rc = task_ended_at(st, task, at, err);
+	if (rc < 0 || *at > 0)
+		return rc;
+	*by_load = false;
+	snprintf(task, sizeof task, "extract:%s", table_key);
+	return task_ended_at(st, task, at, err);
 }
 
 /* ---------------------------------------------------------------- metrics */

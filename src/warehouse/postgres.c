@@ -359,6 +359,36 @@ static int pg_columns(sl_wh *wh, const char *schema, const char *table, sl_wh_co
 	return rc;
 }
 
+/* The catalog (catalog.c) from pg_catalog: types as format_type names
+ * them ("numeric(10,2)", "timestamp with time zone"), comments of columns
+ * and relations, owners; materialized views count as views. */
+static int pg_catalog_sql(sl_wh *wh, const char *const *schemas, int nschemas, sl_buf *sql,
+			  sl_error *err)
+{
+	if (sl_buf_puts(sql,
+			"SELECT n.nspname, c.relname, "
+			"CASE WHEN c.relkind IN ('v', 'm') THEN 'view' ELSE 'table' END, "
+			"a.attnum, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+			"pg_catalog.col_description(c.oid, a.attnum), "
+			"pg_catalog.obj_description(c.oid, 'pg_class'), "
+			"pg_catalog.pg_get_userbyid(c.relowner) "
+			"FROM pg_catalog.pg_class c "
+			"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			"JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
+			"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 "
+			"AND NOT a.attisdropped AND n.nspname IN (") < 0)
+		goto oom;
+	for (int i = 0; i < nschemas; i++)
+		if ((i && sl_buf_puts(sql, ", ") < 0) || pg_quote_literal(sql, schemas[i]) < 0)
+			goto oom;
+	if (sl_buf_puts(sql, ") ORDER BY 1, 2, 4") < 0)
+		goto oom;
+	return 0;
+oom:
+	sl_buf_reset(sql);
+	return sl_error_set(err, SL_ENOMEM, "out of memory");
+}
+
 static int pg_alter_type(sl_wh *wh, const char *qtable, const char *qcol, const char *type,
 			 sl_error *err)
 {
@@ -719,6 +749,7 @@ const sl_wh_ops sl_wh_postgres_ops = {
 	.seed_type = pg_seed_type,
 	.timestamp_literal = pg_timestamp_literal,
 	.interrupt = sl_wh_postgres_interrupt,
+	.catalog_sql = pg_catalog_sql,
 };
 
 /* A target of type postgres in sluice.yml. */

@@ -870,6 +870,44 @@ static int sq_columns(sl_wh *wh, const char *schema, const char *table, sl_wh_co
 	return rc;
 }
 
+/* The catalog (catalog.c): sqlite_master and pragma_table_info of each
+ * schema file attached, one UNION ALL branch per schema. */
+static int sq_catalog_sql(sl_wh *wh, const char *const *schemas, int nschemas, sl_buf *sql,
+			  sl_error *err)
+{
+	int rc = 0, branches = 0;
+	if (sqlite3_get_autocommit(db_of(wh)) && (rc = sq_attach_all(wh, err)) < 0)
+		return rc;
+	for (int i = 0; rc == 0 && i < nschemas; i++) {
+		bool att = true;
+		if (!reserved_schema(schemas[i]) && (rc = is_attached(wh, schemas[i], &att, err)) < 0)
+			break;
+		if (!att)
+			continue;
+		if (branches++ && sl_buf_puts(sql, " UNION ALL ") < 0)
+			goto oom;
+		if (sl_buf_puts(sql, "SELECT ") < 0 || sq_quote_literal(sql, schemas[i]) < 0 ||
+		    sl_buf_puts(sql, ", m.name, m.type, p.cid + 1, p.name, p.type, NULL, NULL, "
+				     "NULL FROM ") < 0)
+			goto oom;
+		if ((rc = sl_wh_quote_ident(wh, sql, schemas[i], err)) < 0)
+			break;
+		if (sl_buf_puts(sql, ".sqlite_master AS m, pragma_table_info(m.name, ") < 0 ||
+		    sq_quote_literal(sql, schemas[i]) < 0 ||
+		    sl_buf_puts(sql, ") AS p WHERE m.type IN ('table', 'view') AND m.name NOT "
+				     "LIKE 'sqlite\\_%' ESCAPE '\\'") < 0)
+			goto oom;
+	}
+	if (rc == 0 && branches && sl_buf_puts(sql, " ORDER BY 1, 2, 4") < 0)
+		goto oom;
+	if (rc < 0)
+		sl_buf_reset(sql);
+	return rc;
+oom:
+	sl_buf_reset(sql);
+	return sl_error_set(err, SL_ENOMEM, "out of memory");
+}
+
 /* SQLite refuses a view over another attached database at CREATE VIEW. */
 static bool sq_view_needs_table(const sl_error *err)
 {
@@ -1075,6 +1113,7 @@ const sl_wh_ops sl_wh_sqlite_ops = {
 	.timestamp_literal = sq_timestamp_literal,
 	.interrupt = sl_wh_sqlite_interrupt,
 	.tx_open = sq_tx_open,
+	.catalog_sql = sq_catalog_sql,
 };
 
 /* A target of type sqlite in sluice.yml. */

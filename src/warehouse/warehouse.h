@@ -442,6 +442,10 @@ typedef struct sl_wh_catalog_column {
 	int index;               /* 1-based position */
 	const char *data_type;   /* the warehouse's own type name: "integer", "TEXT" */
 	const char *comment;     /* NULL when none */
+	/* the relation's own (PostgreSQL's COMMENT ON TABLE/VIEW and its
+	 * owner); NULL when none or unknown (SQLite) */
+	const char *relation_comment;
+	const char *owner;
 } sl_wh_catalog_column;
 
 typedef int (*sl_wh_catalog_fn)(void *ud, const sl_wh_catalog_column *c, sl_error *err);

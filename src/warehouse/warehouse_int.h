@@ -117,6 +117,13 @@ typedef struct sl_wh_ops {
 	 * in_tx). SQLite ends one itself when an interrupted statement fails,
 	 * and sl_wh_rollback then has nothing to roll back. */
 	bool (*tx_open)(sl_wh *wh);
+	/* The catalog query of sl_wh_catalog (catalog.c) over those of
+	 * schemas that exist, into sql ("" when none does): one row per
+	 * column, columns schema, table, kind ('table' or 'view'), index
+	 * (1-based), column, type, comment, relation comment, owner, ordered
+	 * by schema, table, index. */
+	int (*catalog_sql)(sl_wh *wh, const char *const *schemas, int nschemas, sl_buf *sql,
+			   sl_error *err);
 } sl_wh_ops;
 
 /* A relation's columns with their declared SQL types (materialize.c). */

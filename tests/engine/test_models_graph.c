@@ -243,7 +243,7 @@ static void test_select_by_resource_type_and_config(void **state)
 	assert_string_equal(sel("colour:red", NULL),
 			    "error: --select: \"colour:red\": unknown method \"colour\"; use a node "
 			    "name, source:, tag:, path:, resource_type:, config.KEY:, fqn:, "
-			    "package:, kind: or a kind and a name (model:orders)");
+			    "package:, test_type:, test_name:, kind: or a kind and a name (model:orders)");
 	assert_string_equal(sel("config.materialized:table", NULL), "model.t.dim_leads");
 }
 

@@ -173,7 +173,12 @@ static void test_compile_exact_sql(void **state)
 	    "{{ load_relation(this) }} as lr");
 	proj pr;
 	open_ok(&pr, "{who: cli}");
-	assert_int_equal(sl_models_count(pr.m), 7);
+	/* the seven models, then the two tests of stg_orders.id */
+	assert_int_equal(sl_models_count(pr.m), 9);
+	assert_string_equal(sl_models_node(pr.m, 7)->unique_id,
+			    "test.shop.unique_stg_orders_id.beb6e97f2f");
+	assert_string_equal(sl_models_node(pr.m, 8)->unique_id,
+			    "test.shop.not_null_stg_orders_id.8cf5724805");
 	assert_compiles(&pr, "model.shop.stg_orders",
 			"select * from \"raw\".\"raw_orders\" where amount > 10");
 	assert_compiles(&pr, "model.shop.orders", "\nselect * from \"main\".\"stg_orders\"\n");

@@ -66,7 +66,7 @@ static void test_open_creates_wal_db_with_schema_version(void **state)
 	st = NULL;
 	assert_int_equal(sl_state_open(&st, tmp, &err), SL_EDB);
 	assert_null(st);
-	assert_non_null(strstr(err.message, "schema version 99, newer than this sluice knows (4); "
+	assert_non_null(strstr(err.message, "schema version 99, newer than this sluice knows (5); "
 				   "upgrade sluice"));
 }
 
@@ -956,6 +956,94 @@ static void test_version_3_db_is_migrated(void **state)
 	sqlite3_close(db);
 }
 
+/* A version 4 db keeps its test results (no sample, no SQL), gains the v5
+ * columns and the freshness table; new results keep their sample. */
+static void test_version_4_db_is_migrated(void **state)
+{
+	(void)state;
+	sl_state *a = open_ok();
+	sl_state_close(a);
+	char path[512];
+	sqlite3 *db;
+	snprintf(path, sizeof path, "%s/.sluice/state.db", tmp);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "DROP TABLE test_results; DROP TABLE freshness_results;"
+			     "CREATE TABLE test_results(id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT,"
+			     " table_name TEXT, test_name TEXT NOT NULL, status TEXT NOT NULL,"
+			     " failures INTEGER NOT NULL, message TEXT, at INTEGER NOT NULL);"
+			     "INSERT INTO test_results(run_id, table_name, test_name, status, failures,"
+			     " message, at) VALUES('r0', 'model.p.orders', 'test.p.nn', 'fail', 2,"
+			     " 'Got 2 results', 7);"
+			     "INSERT INTO tasks(run_id, task, attempt, status, started_at, ended_at)"
+			     " VALUES('r0', 'extract:s.t', 1, 'success', 100, 200),"
+			     " ('r0', 'load:s.t', 1, 'success', 200, 300),"
+			     " ('r1', 'load:s.t', 1, 'failed', 400, 900),"
+			     " ('r1', 'extract:s.u', 1, 'success', 400, 500);"
+			     "PRAGMA user_version = 4",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	a = open_ok();
+	sl_state_test_results tr;
+	OK(sl_state_test_results_list(a, "r0", &tr, &e_));
+	assert_int_equal(tr.n, 1);
+	assert_string_equal(tr.items[0].status, "fail");
+	assert_int_equal(tr.items[0].failures, 2);
+	assert_null(tr.items[0].sample_json);
+	assert_null(tr.items[0].compiled_sql);
+	sl_state_test_results_free(&tr);
+	sl_state_test_result r = {
+		.run_id = "r1", .table = "model.p.orders", .test = "test.p.nn", .status = "warn",
+		.failures = 1, .message = "Got 1 result, configured to warn if != 0",
+		.sample_json = "[{\"id\":null}]", .compiled_sql = "select * from x where id is null",
+		.seconds = 0.25,
+	};
+	OK(sl_state_test_result_put(a, &r, &e_));
+	OK(sl_state_test_results_list(a, NULL, &tr, &e_));
+	assert_int_equal(tr.n, 1); /* the latest of table+test */
+	assert_string_equal(tr.items[0].run_id, "r1");
+	assert_string_equal(tr.items[0].sample_json, "[{\"id\":null}]");
+	assert_string_equal(tr.items[0].compiled_sql, "select * from x where id is null");
+	assert_true(tr.items[0].seconds > 0.24 && tr.items[0].seconds < 0.26);
+	sl_state_test_results_free(&tr);
+	/* Load times: the last successful load, else extract, else none. */
+	int64_t at = -1;
+	bool by_load = false;
+	OK(sl_state_table_loaded_at(a, "s.t", &at, &by_load, &e_));
+	assert_int_equal(at, 300);
+	assert_true(by_load);
+	OK(sl_state_table_loaded_at(a, "s.u", &at, &by_load, &e_));
+	assert_int_equal(at, 500);
+	assert_false(by_load);
+	OK(sl_state_table_loaded_at(a, "s.none", &at, &by_load, &e_));
+	assert_int_equal(at, 0);
+	sl_state_freshness f = {
+		.run_id = "f1", .source_id = "source.p.s.t", .source = "s", .table = "t",
+		.status = "warn", .max_loaded_at = 300, .snapshotted_at = 1000,
+		.age_seconds = 7.5, .by_load_time = true, .message = "older than 5s",
+	};
+	OK(sl_state_freshness_put(a, &f, &e_));
+	f.run_id = "f2";
+	f.status = "pass";
+	f.message = NULL;
+	OK(sl_state_freshness_put(a, &f, &e_));
+	sl_state_freshness_list fl;
+	OK(sl_state_freshness_list_get(a, "f1", &fl, &e_));
+	assert_int_equal(fl.n, 1);
+	assert_string_equal(fl.items[0].status, "warn");
+	assert_string_equal(fl.items[0].message, "older than 5s");
+	assert_true(fl.items[0].by_load_time);
+	assert_int_equal(fl.items[0].max_loaded_at, 300);
+	sl_state_freshness_list_free(&fl);
+	OK(sl_state_freshness_list_get(a, NULL, &fl, &e_));
+	assert_int_equal(fl.n, 1);
+	assert_string_equal(fl.items[0].run_id, "f2");
+	sl_state_freshness_list_free(&fl);
+	sl_state_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -976,6 +1064,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transaction_groups_and_rolls_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_test_results_metrics_logs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_4_db_is_migrated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles_share_the_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_survives_allocation_failures, setup,
 						teardown),
