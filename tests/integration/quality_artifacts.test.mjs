@@ -7,6 +7,7 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { EXPECTED, PKG, makeProject, assertExit, testName } from './fixtures/quality/harness.mjs';
 
@@ -28,16 +29,30 @@ describe('artifacts of sluice build and sluice docs generate', () => {
   let manifest;
   let runResults;
   const testsByName = {};
+  let manifestOfBuild = null;
+  let generate;
   before(() => {
     p = makeProject();
     assertExit(p.run('seed'), 0);
     build = p.run('build');
     assertExit(build, EXPECTED.build.exit);
-    manifest = p.json('manifest.json');
-    runResults = p.json('run_results.json');
+    const mf = path.join(p.dir, 'target/manifest.json');
+    if (fs.existsSync(mf)) manifestOfBuild = JSON.parse(fs.readFileSync(mf, 'utf8'));
+    const rf = path.join(p.dir, 'target/run_results.json');
+    if (fs.existsSync(rf)) runResults = JSON.parse(fs.readFileSync(rf, 'utf8'));
+    // every model exists after `sluice run`; docs generate then reads
+    // the catalog of all of them and writes the manifest too
+    assertExit(p.run('run'), 0);
+    generate = p.run(['docs', 'generate']);
+    manifest = manifestOfBuild || p.json('manifest.json');
     for (const n of Object.values(manifest.nodes || {})) {
       if (n.resource_type === 'test') testsByName[n.name] = n;
     }
+  });
+
+  test('sluice build writes target/manifest.json and run_results.json (as every dbt command that parses)', () => {
+    assert.ok(manifestOfBuild, 'no target/manifest.json after sluice build');
+    assert.ok(runResults, 'no target/run_results.json after sluice build');
   });
 
   test('manifest.json: metadata of schema v12', () => {
@@ -166,6 +181,7 @@ describe('artifacts of sluice build and sluice docs generate', () => {
 
   test('run_results.json: one result per node of the build, dbt\'s statuses and fields', () => {
     const rr = runResults;
+    assert.ok(rr, 'no run_results.json after sluice build');
     assert.equal(rr.metadata?.dbt_schema_version, 'https://schemas.getdbt.com/dbt/run-results/v6.json');
     assert.equal(typeof rr.elapsed_time, 'number');
     assert.equal(typeof rr.args, 'object');
@@ -199,7 +215,6 @@ describe('artifacts of sluice build and sluice docs generate', () => {
   });
 
   test('run_results.json of `sluice test -s orders`: only those tests', () => {
-    assertExit(p.run('run'), 0);
     const r = p.run('test', ['-s', 'orders']);
     assertExit(r, EXPECTED.selections['-s orders'].exit);
     const rr = p.json('run_results.json');
@@ -208,9 +223,7 @@ describe('artifacts of sluice build and sluice docs generate', () => {
   });
 
   test('catalog.json after sluice docs generate: every model with the warehouse\'s column types', () => {
-    // every model exists now (`sluice run` above)
-    const g = p.run(['docs', 'generate']);
-    assertExit(g, 0);
+    assertExit(generate, 0);
     const cat = p.json('catalog.json');
     assert.equal(cat.metadata?.dbt_schema_version, 'https://schemas.getdbt.com/dbt/catalog/v1.json');
     const bad = [];
