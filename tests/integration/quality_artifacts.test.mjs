@@ -246,6 +246,13 @@ describe('artifacts of sluice build and sluice docs generate', () => {
         if (String(got.type).toLowerCase() !== String(c.type).toLowerCase()) bad.push(`${id}.${c.name}: type ${JSON.stringify(got.type)}, the warehouse says ${JSON.stringify(c.type)}`);
       }
     }
+    // the site generate wrote names every model and test of the project
+    const site = path.join(p.dir, 'target/docs/index.html');
+    if (!fs.existsSync(site)) bad.push('no target/docs/index.html');
+    else {
+      const html = fs.readFileSync(site, 'utf8');
+      for (const m of [...Object.keys(EXPECTED.columns), ...Object.keys(T)]) if (!html.includes(m)) bad.push(`index.html lacks ${m}`);
+    }
     const src = cat.sources?.[`source.${PKG}.shop.customers`];
     if (!src) bad.push('catalog.sources lacks shop.customers');
     else if (!src.columns?.email) bad.push(`shop.customers columns ${JSON.stringify(Object.keys(src.columns || {}))}`);

@@ -57,6 +57,7 @@ for (const warehouse of ['sqlite', 'postgres']) {
         assert.equal(x.status, e.status, `${x.unique_id} status`);
         assert.deepEqual({ count: x.criteria.warn_after.count, period: x.criteria.warn_after.period }, e.warn_after, `${t} warn_after`);
         assert.deepEqual({ count: x.criteria.error_after.count, period: x.criteria.error_after.period }, e.error_after, `${t} error_after`);
+        assert.equal(x.criteria.filter ?? null, e.filter ?? null, `${t} filter`);
         // loaded_at was written age_seconds before the project was made
         const age = secondsFrom(x.max_loaded_at, p.now);
         assert.ok(Math.abs(age - e.age_seconds) < 5, `${t}: max_loaded_at ${x.max_loaded_at} is ${age}s before the seed time, expected ${e.age_seconds}`);
