@@ -89,7 +89,9 @@ describe('artifacts of sluice build and sluice docs generate', () => {
       const n = testsByName[name];
       if (!n) { bad.push(`${name}: no test node named so (tests: ${Object.keys(testsByName).join(' ')})`); continue; }
       if (t.type === 'generic') {
-        if (!new RegExp(`^test\\.${PKG}\\.${name}\\.[0-9a-f]{10}$`).test(n.unique_id)) bad.push(`${name}: unique_id ${n.unique_id}`);
+        // dbt's hash: md5 of the name and the test_metadata (expected.py)
+        if (n.unique_id !== t.unique_id) bad.push(`${name}: unique_id ${n.unique_id}, expected ${t.unique_id}`);
+        if (n.alias !== t.alias) bad.push(`${name}: alias ${n.alias}, expected ${t.alias}`);
         const md = n.test_metadata || {};
         if (md.name !== t.test_name) bad.push(`${name}: test_metadata.name ${md.name}, expected ${t.test_name}`);
         const kw = md.kwargs || {};
