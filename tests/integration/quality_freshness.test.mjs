@@ -76,6 +76,35 @@ for (const warehouse of ['sqlite', 'postgres']) {
       assert.deepEqual(p.json('sources.json').results.map(x => x.unique_id), [`source.${PKG}.feeds.fresh`]);
     });
 
+    if (warehouse === 'sqlite') {
+      test('SQLite loaded_at as ISO 8601 with an offset, and as epoch seconds', () => {
+        // 10 minutes ago written at -05:00 (five hours off if the offset
+        // were dropped); 3 hours ago as epoch seconds
+        const t = new Date(Date.now() - 600 * 1000 - 5 * 3600 * 1000).toISOString().replace(/\.\d+Z$/, '-05:00');
+        const epoch = Math.floor(Date.now() / 1000) - 3 * 3600;
+        fs.writeFileSync(path.join(p.dir, 'seeds/feed_tz.csv'), `id,loaded_at\n1,${t}\n`);
+        fs.writeFileSync(path.join(p.dir, 'seeds/feed_epoch.csv'), `id,loaded_at\n1,${epoch}\n`);
+        fs.writeFileSync(path.join(p.dir, 'models/staging/_feeds_tz.yml'), `version: 2
+sources:
+  - name: feeds_tz
+    schema: main
+    loaded_at_field: loaded_at
+    freshness:
+      warn_after: {count: 1, period: hour}
+      error_after: {count: 1, period: day}
+    tables:
+      - name: offset
+        identifier: feed_tz
+      - name: epoch
+        identifier: feed_epoch
+`);
+        assertExit(p.run('seed', ['-s', 'feed_tz', 'feed_epoch']), 0);
+        const r2 = p.run(['source', 'freshness'], ['--select', 'source:feeds_tz']);
+        assertLines(r2, { 'feeds_tz.offset': 'PASS', 'feeds_tz.epoch': 'WARN' }, 'offset and epoch');
+        assertExit(r2, 0);
+      });
+    }
+
     test('a warning alone exits 0', () => {
       const w = p.run(['source', 'freshness'], ['--select', 'source:feeds.late']);
       assertExit(w, 0);
