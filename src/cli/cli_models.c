@@ -328,11 +328,15 @@ static void compiled_path(const sl_node_run *r, char *out, size_t n)
 	const char *end = pkg ? strchr(pkg + 1, '.') : NULL;
 	int plen = pkg && end ? (int)(end - pkg - 1) : 0;
 	size_t len = strlen(r->path);
+	/* a generic test's file is named after its alias (dbt shortens long
+	 * names with a hash): the relation's last part */
+	const char *alias = strrchr(r->relation, '.');
+	alias = alias && alias[1] ? alias + 1 : r->name;
 	if (len > 4 && strcmp(r->path + len - 4, ".sql") == 0)
 		snprintf(out, n, "target/compiled/%.*s/%s", plen, pkg ? pkg + 1 : "", r->path);
 	else
 		snprintf(out, n, "target/compiled/%.*s/%s/%s.sql", plen, pkg ? pkg + 1 : "",
-			 r->path, r->name);
+			 r->path, alias);
 }
 
 /* One failing or warning test: what it found, a few rows, where they are. */

@@ -10,6 +10,7 @@
  * closing summary.
  */
 #include "cli/cli_int.h"
+#include "docs/docs.h"
 #include "engine/engine.h"
 #include "models/models.h"
 #include "project/project.h"
@@ -225,6 +226,25 @@ static int node_command_run(int argc, char **argv, const node_command *cmd)
 	if (ps.shown)
 		fprintf(stderr, "\r\033[K");
 	bool dbt = cp.dbt;
+	if (rc == 0 && cp.m && res.tasks > 0) {
+		/* dbt's target/run_results.json, for the tools that read it. */
+		const sl_target *tg = sl_project_target(cp.p, o.target);
+		sl_docs_invocation inv = {
+			.invocation_id = res.run_id[0] ? res.run_id : cp.invocation_id,
+			.command = cmd->name,
+			.target = tg ? tg->name : NULL,
+			.adapter_type = tg ? tg->type : NULL,
+			.generated_at = sl_now_micros(),
+			.args = (const char *const *)argv,
+			.nargs = argc,
+		};
+		char *dir = sl_path_join(cp.p->dir, "target");
+		sl_error we = SL_ERROR_INIT;
+		if (!dir || sl_docs_write_run_results(cp.m, &res, &inv, dir, &we) < 0)
+			sl_log(SL_LOG_WARN, "target/run_results.json not written: %s",
+			       dir ? we.message : "out of memory");
+		sl_free(dir);
+	}
 	sl_cli_project_close(&cp);
 	if (rc < 0)
 		return sl_cli_fail_models(&err);

@@ -345,13 +345,14 @@ static int on_end(void *ctx, int task, int attempt, sl_task_status status,
 			rc = e.code;
 		}
 	}
+	if (!table && final && x->node_result[task] >= 0)
+		node_end(x, task, status, msg);
+	/* A test's result, sample and SQL, once it ended for good. */
 	if (!table && final && x->node_result[task] >= 0 && t->kind == &sl_engine_test_kind) {
 		sl_error te = SL_ERROR_INIT;
 		if (engine_test_record(x, &x->res->nodes[x->node_result[task]], &te) < 0)
 			sl_log(SL_LOG_ERROR, "%s", te.message);
 	}
-	if (!table && final && x->node_result[task] >= 0)
-		node_end(x, task, status, msg);
 	/* A retry is worth a warning; a final failure is in the table's line. */
 	sl_log(status == SL_TASK_UP_FOR_RETRY ? SL_LOG_WARN : SL_LOG_INFO, "%s: attempt %d %s%s%s",
 	       t->id, attempt, sl_task_status_name(status), msg ? ": " : "", msg ? msg : "");
