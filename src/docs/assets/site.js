@@ -467,7 +467,7 @@
   function drawTestBody(uid, t) {
     var r = results[uid];
     var tm = t.test_metadata || {};
-    add(page, el('h2', null, 'Tests'));
+    add(page, el('h2', null, 'What it tests'));
     var tested = t.attached_node ? [t.attached_node] : ((t.depends_on && t.depends_on.nodes) || []);
     add(page, props([
       ['Kind', tm.name ? 'generic: ' + tm.name : 'singular'],
@@ -537,6 +537,7 @@
     var uid;
     try { uid = decodeURIComponent(m[1]); } catch (e) { uid = m[1]; }
     drawOverview(uid);
+    markActive();
     return true;
   }
 
