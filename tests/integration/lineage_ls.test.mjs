@@ -92,6 +92,8 @@ describe('sluice ls: column lineage', () => {
     assert.deepEqual(c.columns, CUSTOMERS());
     assert.equal(c.lineage_error, undefined);
     assert.equal(fs.existsSync(path.join(p.root, 'warehouse.db')), false, 'ls creates no warehouse');
+    // unquoted names folded as PostgreSQL folds them, until the table tells
+    assert.deepEqual(Object.keys(lsOne(p, 'mixed_case').columns), ['customerid', 'Upper Name', 'last_name']);
   });
 
   test('after sluice build: every model\'s column map exactly', () => {
@@ -102,6 +104,15 @@ describe('sluice ls: column lineage', () => {
     assert.deepEqual(Object.keys(lsOne(p, 'orders').columns), Object.keys(ORDERS()), 'the SELECT\'s order');
     assert.deepEqual(lsOne(p, 'customer_events').columns, EVENTS());
     assert.deepEqual(lsOne(p, 'stg_payments').columns, STG_PAYMENTS());
+  });
+
+  test('output columns spelled as the built table spells them (SQLite keeps AS CustomerId)', () => {
+    const m = lsOne(p, 'mixed_case').columns;
+    assert.deepEqual(m, {
+      CustomerId: col('direct', ['stg_customers', 'customer_id']),
+      'Upper Name': col('transformed', ['stg_customers', 'first_name']),
+      last_name: col('direct', ['stg_customers', 'last_name']),
+    });
   });
 
   test('SQL the PostgreSQL parser refuses: no columns, the parser\'s reason', () => {
@@ -136,6 +147,7 @@ describe('sluice ls: column lineage on PostgreSQL', () => {
     assert.deepEqual(lsOne(p, 'customers').columns, CUSTOMERS());
     assert.deepEqual(lsOne(p, 'orders').columns, ORDERS());
     assert.deepEqual(lsOne(p, 'stg_payments').columns, STG_PAYMENTS());
+    assert.deepEqual(Object.keys(lsOne(p, 'mixed_case').columns), ['customerid', 'Upper Name', 'last_name']);
     const u = lsOne(p, 'unparsed');
     assert.equal(u.lineage_error, 'syntax error at or near "not" (line 2, column 27)');
   });
