@@ -14,6 +14,7 @@
 #include "warehouse/warehouse.h"
 
 #include <string.h>
+#include <strings.h>
 
 enum { UNTRACED = 0, TRACING, TRACED };
 
@@ -77,6 +78,42 @@ static int columns(void *ud, const char *node, const char *schema, const char *t
 	return 0;
 }
 
+/*
+ * Output columns spelled as the built relation spells them: the parser
+ * lowercases unquoted names as PostgreSQL does, while SQLite keeps
+ * `amount AS Amount` as written and names `t.c` after the table's column.
+ */
+static int spell_as_built(sl_ls_lineage *l, const sl_node *n, sl_lineage *lin, sl_error *err)
+{
+	sl_schema *s = NULL;
+	sl_error e = SL_ERROR_INIT;
+	if (!l->wh || lin->error || n->type != SL_NODE_MODEL || n->materialized == SL_MAT_EPHEMERAL)
+		return 0;
+	int rc = sl_wh_describe(l->wh, n->schema ? n->schema : l->home,
+				n->alias ? n->alias : n->name, &s, &e);
+	if (rc == SL_ENOMEM)
+		return sl_error_set(err, SL_ENOMEM, "out of memory");
+	if (rc < 0)
+		return 0;
+	for (int k = 0; k < lin->ncolumns; k++) {
+		sl_lineage_column *c = &lin->columns[k];
+		int exact = -1, loose = -1;
+		for (int f = 0; f < s->nfields && exact < 0; f++) {
+			if (strcmp(s->fields[f].name, c->name) == 0)
+				exact = f;
+			else if (loose < 0 && strcasecmp(s->fields[f].name, c->name) == 0)
+				loose = f;
+		}
+		const char *name = exact < 0 && loose >= 0
+					   ? sl_arena_strdup(&l->arena, s->fields[loose].name)
+					   : NULL;
+		if (name)
+			c->name = name;
+	}
+	sl_schema_free(s);
+	return 0;
+}
+
 /* Compiles and traces node i once (a node met again while it is being
  * traced stays unknown). */
 static int trace(sl_ls_lineage *l, int i, sl_error *err)
@@ -105,6 +142,8 @@ static int trace(sl_ls_lineage *l, int i, sl_error *err)
 	rc = sl_lineage_of_node(l->cp->m, i, sql, columns, l, &l->lin[i], err);
 	sl_free(sql);
 	l->state[i] = TRACED;
+	if (rc == 0)
+		rc = spell_as_built(l, n, &l->lin[i], err);
 	return rc;
 }
 

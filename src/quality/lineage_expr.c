@@ -149,6 +149,8 @@ static int resolve(lin_tracer *t, lin_scope *s, json_t *fields, lin_acc *a)
 	}
 	if (star)
 		return lin_acc_all(t, a, &r->cols);
+	if (!col)
+		return 0;
 	if (r->cols.unknown)
 		return lin_acc_unknown(t, a, &r->cols, col);
 	int k = lin_cols_find(&r->cols, col);

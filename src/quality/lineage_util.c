@@ -190,7 +190,7 @@ int lin_rename_cols(lin_tracer *t, lin_cols *c, json_t *names)
 	lin_cols r = {.unknown = NULL};
 	for (int i = 0; i < c->n || (c->unknown && i < (int)k); i++) {
 		const char *nm = i < (int)k ? lin_sval(json_array_get(names, (size_t)i)) : NULL;
-		lin_col *d = lin_cols_push(t, &r, nm ? nm : c->v[i].name);
+		lin_col *d = lin_cols_push(t, &r, nm ? nm : i < c->n ? c->v[i].name : "?column?");
 		if (!d)
 			return lin_oom(t);
 		if (i < c->n) {

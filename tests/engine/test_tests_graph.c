@@ -238,6 +238,60 @@ static void test_indirect_selection_modes(void **state)
 			    "empty, not \"sideways\"");
 }
 
+/* freshness: and loaded_at_field: of a sluice source reach the models'
+ * sources: the table's over the source's, null turning them off. */
+static void test_source_freshness_reaches_model_sources(void **state)
+{
+	(void)state;
+	sl_project *p = NULL;
+	sl_error err = SL_ERROR_INIT;
+	write_file("fresh/sluice.yml", "name: f\ntargets:\n  local: {type: sqlite, path: w.db}\n");
+	write_file("fresh/sources/s.yml",
+		   "source: s\nkind: csv\nloaded_at_field: _at\n"
+		   "freshness: {warn_after: {count: 2, period: hour}, filter: \"x > 0\"}\n"
+		   "tables:\n  - name: a\n    path: a.csv\n"
+		   "  - name: b\n    path: b.csv\n    loaded_at_field: ts\n"
+		   "    freshness: {error_after: {count: 3, period: day}}\n"
+		   "  - name: c\n    path: c.csv\n    freshness: null\n");
+	char dir[600];
+	snprintf(dir, sizeof dir, "%s/fresh", tmp);
+	if (sl_project_load(&p, dir, &err) != 0)
+		fail_msg("project: %s", err.message);
+	sl_arena a;
+	sl_arena_init(&a, 1024);
+	sl_model_source *v = NULL;
+	int n = 0;
+	assert_int_equal(sl_engine_model_sources(p, NULL, &a, &v, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_true(v[0].freshness.set);
+	assert_int_equal(v[0].freshness.warn_after.seconds, 7200);
+	assert_string_equal(v[0].freshness.warn_after.period, "hour");
+	assert_int_equal(v[0].freshness.error_after.seconds, 0);
+	assert_string_equal(v[0].freshness.filter, "x > 0");
+	assert_string_equal(v[0].loaded_at_field, "_at");
+	assert_true(v[1].freshness.set);
+	assert_int_equal(v[1].freshness.warn_after.seconds, 0);
+	assert_int_equal(v[1].freshness.error_after.count, 3);
+	assert_int_equal(v[1].freshness.error_after.seconds, 3 * 86400);
+	assert_string_equal(v[1].loaded_at_field, "ts");
+	assert_false(v[2].freshness.set);
+	sl_arena_free(&a);
+	sl_project_free(p);
+	/* a bad value names the file and line */
+	write_file("fresh/sources/s.yml",
+		   "source: s\nkind: csv\ntables:\n  - name: a\n    path: a.csv\n"
+		   "    freshness: {warn_after: {count: 0, period: hour}}\n");
+	assert_int_equal(sl_project_load(&p, dir, &err), SL_ECONFIG);
+	assert_non_null(strstr(err.message, "sources/s.yml:6: \"count\" in freshness.warn_after in "
+				       "table \"a\" must be between 1 and 1000000000, not 0"));
+	write_file("fresh/sources/s.yml",
+		   "source: s\nkind: csv\ntables:\n  - name: a\n    path: a.csv\n"
+		   "    freshness: {filter: \"x\"}\n");
+	assert_int_equal(sl_project_load(&p, dir, &err), SL_ECONFIG);
+	assert_non_null(strstr(err.message, "sources/s.yml:6: freshness in table \"a\" needs "
+				       "warn_after: or error_after:"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_build_order_gates_downstream_on_tests),
 		cmocka_unit_test(test_select_by_test_type_and_name),
 		cmocka_unit_test(test_indirect_selection_modes),
+		cmocka_unit_test(test_source_freshness_reaches_model_sources),
 	};
 	return cmocka_run_group_tests(tests, setup_graph, teardown_graph);
 }

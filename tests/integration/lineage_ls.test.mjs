@@ -8,15 +8,19 @@ import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, sluice, tmpdir } from '../lib/harness.mjs';
+import { ROOT, sluice, tmpdir, startPostgres } from '../lib/harness.mjs';
 
 const FIX = path.join(ROOT, 'tests/integration/fixtures/lineage_small');
 
-function project() {
+function project(pg = null) {
   const root = tmpdir('sluice-lineage-');
   const dir = path.join(root, 'project');
   fs.cpSync(FIX, dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'profiles.yml'), `small:
+  fs.writeFileSync(path.join(dir, 'profiles.yml'), pg ? `small:
+  target: pg
+  outputs:
+    pg: {type: postgres, host: ${pg.host}, port: ${pg.port}, user: postgres, dbname: lineage, schema: small, threads: 1}
+` : `small:
   target: dev
   outputs:
     dev: {type: sqlite, schema: main, path: ${root}/warehouse.db, threads: 1}
@@ -34,14 +38,15 @@ function lsOne(p, sel) {
   return JSON.parse(lines[0]);
 }
 
+let SCHEMA = 'main';
 const ref = (model, column) => ({
   node: model.startsWith('raw_') ? `seed.small.${model}` : `model.small.${model}`,
-  relation: `"main"."${model}"`,
+  relation: `"${SCHEMA}"."${model}"`,
   column,
 });
 const col = (how, ...from) => ({ how, from: from.map(([m, c]) => ref(m, c)) });
 
-const CUSTOMERS = {
+const CUSTOMERS = () => ({
   customer_id: col('direct', ['stg_customers', 'customer_id']),
   first_name: col('direct', ['stg_customers', 'first_name']),
   last_name: col('direct', ['stg_customers', 'last_name']),
@@ -49,10 +54,10 @@ const CUSTOMERS = {
   most_recent_order: col('aggregated', ['stg_orders', 'order_date']),
   number_of_orders: col('aggregated', ['stg_orders', 'order_id']),
   customer_lifetime_value: col('aggregated', ['stg_payments', 'amount']),
-};
+});
 
 const PAY = () => col('aggregated', ['stg_payments', 'payment_method'], ['stg_payments', 'amount']);
-const ORDERS = {
+const ORDERS = () => ({
   order_id: col('direct', ['stg_orders', 'order_id']),
   customer_id: col('direct', ['stg_orders', 'customer_id']),
   order_date: col('direct', ['stg_orders', 'order_date']),
@@ -62,41 +67,52 @@ const ORDERS = {
   bank_transfer_amount: PAY(),
   amount: col('aggregated', ['stg_payments', 'amount']),
   customer_order_seq: col('aggregated', ['stg_orders', 'customer_id'], ['stg_orders', 'order_date']),
-};
+});
 
-const EVENTS = {
+const EVENTS = () => ({
   customer_id: col('direct', ['stg_orders', 'customer_id']),
   event_date: col('direct', ['stg_orders', 'order_date']),
   kind: col('transformed', ['stg_payments', 'payment_method']),
-};
+});
 
-const STG_PAYMENTS = {
+const STG_PAYMENTS = () => ({
   payment_id: col('direct', ['raw_payments', 'id']),
   order_id: col('direct', ['raw_payments', 'order_id']),
   payment_method: col('direct', ['raw_payments', 'payment_method']),
   amount: col('transformed', ['raw_payments', 'amount']),
-};
+});
 
 describe('sluice ls: column lineage', () => {
   let p;
-  before(() => { p = project(); });
+  before(() => { SCHEMA = 'main'; p = project(); });
 
   test('before a build: select * read through the upstream models, no warehouse made', () => {
     const c = lsOne(p, 'customers');
     assert.equal(c.unique_id, 'model.small.customers');
-    assert.deepEqual(c.columns, CUSTOMERS);
+    assert.deepEqual(c.columns, CUSTOMERS());
     assert.equal(c.lineage_error, undefined);
     assert.equal(fs.existsSync(path.join(p.root, 'warehouse.db')), false, 'ls creates no warehouse');
+    // unquoted names folded as PostgreSQL folds them, until the table tells
+    assert.deepEqual(Object.keys(lsOne(p, 'mixed_case').columns), ['customerid', 'Upper Name', 'last_name']);
   });
 
   test('after sluice build: every model\'s column map exactly', () => {
     const b = p.run('build', []);
     assert.equal(b.code, 0, b.stdout + b.stderr);
-    assert.deepEqual(lsOne(p, 'customers').columns, CUSTOMERS);
-    assert.deepEqual(lsOne(p, 'orders').columns, ORDERS);
-    assert.deepEqual(Object.keys(lsOne(p, 'orders').columns), Object.keys(ORDERS), 'the SELECT\'s order');
-    assert.deepEqual(lsOne(p, 'customer_events').columns, EVENTS);
-    assert.deepEqual(lsOne(p, 'stg_payments').columns, STG_PAYMENTS);
+    assert.deepEqual(lsOne(p, 'customers').columns, CUSTOMERS());
+    assert.deepEqual(lsOne(p, 'orders').columns, ORDERS());
+    assert.deepEqual(Object.keys(lsOne(p, 'orders').columns), Object.keys(ORDERS()), 'the SELECT\'s order');
+    assert.deepEqual(lsOne(p, 'customer_events').columns, EVENTS());
+    assert.deepEqual(lsOne(p, 'stg_payments').columns, STG_PAYMENTS());
+  });
+
+  test('output columns spelled as the built table spells them (SQLite keeps AS CustomerId)', () => {
+    const m = lsOne(p, 'mixed_case').columns;
+    assert.deepEqual(m, {
+      CustomerId: col('direct', ['stg_customers', 'customer_id']),
+      'Upper Name': col('transformed', ['stg_customers', 'first_name']),
+      last_name: col('direct', ['stg_customers', 'last_name']),
+    });
   });
 
   test('SQL the PostgreSQL parser refuses: no columns, the parser\'s reason', () => {
@@ -113,5 +129,26 @@ describe('sluice ls: column lineage', () => {
     const r = p.run('ls', ['--select', 'customers', '--output', 'name']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'customers\n');
+  });
+});
+
+describe('sluice ls: column lineage on PostgreSQL', () => {
+  let p;
+  before(() => {
+    const pg = startPostgres();
+    pg.psql('CREATE DATABASE lineage');
+    p = project(pg);
+    SCHEMA = 'small';
+  });
+
+  test('after sluice build: relations in the target schema, columns from the server', () => {
+    const b = p.run('build', ['--exclude', 'unparsed']);
+    assert.equal(b.code, 0, b.stdout + b.stderr);
+    assert.deepEqual(lsOne(p, 'customers').columns, CUSTOMERS());
+    assert.deepEqual(lsOne(p, 'orders').columns, ORDERS());
+    assert.deepEqual(lsOne(p, 'stg_payments').columns, STG_PAYMENTS());
+    assert.deepEqual(Object.keys(lsOne(p, 'mixed_case').columns), ['customerid', 'Upper Name', 'last_name']);
+    const u = lsOne(p, 'unparsed');
+    assert.equal(u.lineage_error, 'syntax error at or near "not" (line 2, column 27)');
   });
 });

@@ -289,6 +289,50 @@ static void test_self_join_with_aliases(void **state)
 	       "pair transformed: main.stg_customers.first_name, main.stg_customers.last_name");
 }
 
+static void test_other_forms(void **state)
+{
+	(void)state;
+	/* FILTER and schema-qualified names count; WHERE and ORDER BY do not */
+	traces("select count(*) filter (where main.stg_orders.status = 'x') as n,\n"
+	       "  string_agg(status, ',' order by order_date) as all_statuses\n"
+	       "from main.stg_orders where customer_id > 1 group by order_id order by order_id",
+	       "n aggregated: main.stg_orders.status\n"
+	       "all_statuses aggregated: main.stg_orders.status, main.stg_orders.order_date");
+	/* EXCEPT gives the left side's values, INTERSECT both */
+	traces("select customer_id from main.stg_customers except select customer_id from "
+	       "main.stg_orders",
+	       "customer_id direct: main.stg_customers.customer_id");
+	traces("select customer_id from main.stg_customers intersect select customer_id from "
+	       "main.stg_orders",
+	       "customer_id direct: main.stg_customers.customer_id, main.stg_orders.customer_id");
+	/* VALUES, functions in FROM, LATERAL, an aliased join */
+	traces("select v.column1, v.column2, g.i, l.total, j.order_id, j.payment_id\n"
+	       "from (values (1, 'a'), (2, 'b')) v, generate_series(1, 3) as g(i),\n"
+	       "  lateral (select sum(amount) as total from main.stg_payments p\n"
+	       "           where p.order_id = g.i) l,\n"
+	       "  (main.stg_orders join main.stg_payments using (order_id)) as j",
+	       "column1 transformed:\ncolumn2 transformed:\ni direct:\n"
+	       "total aggregated: main.stg_payments.amount\n"
+	       "order_id direct: main.stg_orders.order_id, main.stg_payments.order_id\n"
+	       "payment_id direct: main.stg_payments.payment_id");
+	/* a CTE with a column list, a correlated scalar subquery, exists */
+	traces("with c(id, name) as (select customer_id, first_name from main.stg_customers)\n"
+	       "select c.id, (select max(o.order_date) from main.stg_orders o\n"
+	       "              where o.customer_id = c.id) as last_order,\n"
+	       "  exists (select 1 from main.stg_orders o where o.customer_id = c.id) as ordered,\n"
+	       "  c.name in (select first_name from main.raw_customers) as known\n"
+	       "from c",
+	       "id direct: main.stg_customers.customer_id\n"
+	       "last_order aggregated: main.stg_orders.order_date\n"
+	       "ordered transformed:\n"
+	       "known transformed: main.stg_customers.first_name, main.raw_customers.first_name");
+	/* an ephemeral model inlined as dbt inlines it */
+	traces("with __dbt__cte__int_orders as (\nselect order_id, count(*) as n from "
+	       "main.stg_payments group by 1\n) select o.order_id, o.n * 2 as twice from "
+	       "__dbt__cte__int_orders o",
+	       "order_id direct: main.stg_payments.order_id\ntwice aggregated:");
+}
+
 static void test_recursive_cte_stops(void **state)
 {
 	(void)state;
@@ -503,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_subquery_in_from_and_select),
 		cmocka_unit_test(test_subquery_deep_in_an_expression),
 		cmocka_unit_test(test_self_join_with_aliases),
+		cmocka_unit_test(test_other_forms),
 		cmocka_unit_test(test_recursive_cte_stops),
 		cmocka_unit_test(test_unknown_columns),
 		cmocka_unit_test(test_ambiguous_and_missing_names),

@@ -357,7 +357,11 @@
       var entry = null;
       Object.keys(ln.columns).forEach(function (k) { if (lc(k) === lc(col)) entry = ln.columns[k]; });
       add(td, el('h4', null, 'Upstream columns'));
-      add(td, el('div', { class: 'upstream' }, lineageList((entry && entry.from) || [],
+      // "how" (direct, transformed, aggregated) is the column's, said of each input
+      var from = ((entry && entry.from) || []).map(function (f) {
+        return { node: f.node, relation: f.relation, column: f.column, how: entry.how };
+      });
+      add(td, el('div', { class: 'upstream' }, lineageList(from,
         entry ? 'Derived from no column (a constant or expression).' : 'No lineage recorded for this column.')));
     } else if (typeOf(uid) === 'model' || typeOf(uid) === 'snapshot') {
       add(td, el('p', { class: 'muted' }, 'No column lineage was recorded for this ' + typeOf(uid) + '.'));
@@ -463,7 +467,7 @@
   function drawTestBody(uid, t) {
     var r = results[uid];
     var tm = t.test_metadata || {};
-    add(page, el('h2', null, 'Tests'));
+    add(page, el('h2', null, 'What it tests'));
     var tested = t.attached_node ? [t.attached_node] : ((t.depends_on && t.depends_on.nodes) || []);
     add(page, props([
       ['Kind', tm.name ? 'generic: ' + tm.name : 'singular'],
@@ -482,7 +486,8 @@
         ['When', r.at],
         ['Run', r.run_id],
       ])));
-      if (r.sample !== undefined && r.sample !== null) add(page, sampleTable(r.sample));
+      if (r.sample !== undefined && r.sample !== null && !(Array.isArray(r.sample) && !r.sample.length))
+        add(page, sampleTable(r.sample));
     }
     add(page, codeBlocks(t, r && r.compiled_sql));
   }
@@ -532,6 +537,7 @@
     var uid;
     try { uid = decodeURIComponent(m[1]); } catch (e) { uid = m[1]; }
     drawOverview(uid);
+    markActive();
     return true;
   }
 
