@@ -444,6 +444,16 @@ static void test_parse_errors(void **state)
 					    "'customers'?"));
 	sl_error_clear(&err);
 
+	/* a package's test when the package is not there */
+	base_project();
+	replace_schema("          - not_null\n", "          - dbt_utils.not_empty\n");
+	assert_string_equal(open_fails(&pr, &err),
+			    "models/schema.yml:13: test \"dbt_utils.not_empty\" on column \"id\" of "
+			    "model \"customers\": package \"dbt_utils\" is not installed; add it to "
+			    "packages.yml and install it into dbt_packages/ (dbt deps), or remove "
+			    "the test");
+	sl_error_clear(&err);
+
 	/* a singular test's template error */
 	base_project();
 	put("tests/marts/assert_no_big_orders.sql", "select 1\nfrom {{ ref('orders') \n");
@@ -585,7 +595,9 @@ static void test_thresholds(void **state)
 	(void)state;
 	base_project();
 	put("models/schema.yml",
-	    "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: status\n"
+	    "version: 2\nmodels:\n  - name: orders\n"
+	    "    tests:\n      - same_count:\n          compare_model: \"{{ ref('customers') }}\"\n"
+	    "    columns:\n      - name: status\n"
 	    "        data_tests:\n"
 	    "          - accepted_values:\n"
 	    "              values: [placed]\n"
@@ -612,9 +624,14 @@ static void test_thresholds(void **state)
 	open_ok(&pr);
 	sl_wh *wh = open_wh(&pr);
 	sl_error err = SL_ERROR_INIT;
-	if (sl_models_build(pr.m, sl_models_find(pr.m, "model.shop.orders"), wh, NULL, NULL,
-			    &err) < 0)
-		fail_msg("%s", err.message);
+	for (int i = 0; i < 2; i++)
+		if (sl_models_build(pr.m, i, wh, NULL, NULL, &err) < 0)
+			fail_msg("%s", err.message);
+	/* a {{ ref() }} argument: rendered, and a dependency */
+	const sl_node *sc = node(&pr, "test.shop.same_count_orders__ref_customers_.e33653ce7a");
+	assert_true(sc->ndepends_on == 2);
+	expect(&pr, wh, "test.shop.same_count_orders__ref_customers_.e33653ce7a", SL_TEST_FAIL, 1,
+	       "Got 1 result, configured to fail if != 0");
 	/* 3 failing values (lost, shipped, returned) */
 	expect(&pr, wh, "test.shop.accepted_values_orders_status__placed.1af6cfe82e", SL_TEST_FAIL,
 	       3, "Got 3 results, configured to fail if >2");
