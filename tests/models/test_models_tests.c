@@ -578,9 +578,26 @@ static void test_run_against_sqlite(void **state)
 	assert_non_null(strstr(fr.message, "older than warn_after 1 hour"));
 	assert_true(fr.max_loaded_at > 0 && fr.snapshotted_at > fr.max_loaded_at);
 	sl_freshness_result_free(&fr);
-	/* and no source without loaded_at_field ... */
-	assert_int_equal(sl_wh_exec(wh, "create table main.raw_old (id integer, loaded_at text);"
-				    "insert into main.raw_old values (1, strftime('%Y-%m-%d %H:%M:%S',"
+	assert_int_equal(sl_wh_exec(wh, "create table main.raw_items (id integer, loaded_at text);"
+				    "insert into main.raw_items values (1, '2001-01-01 00:00:00')",
+				    &err), 0);
+	/* freshness: null: measured (loaded_at_field kept), never judged late */
+	assert_int_equal(sl_models_freshness(pr.m, 1, wh, &fr, &err), 0);
+	assert_int_equal(fr.status, SL_FRESH_PASS);
+	assert_true(fr.age_seconds > 20 * 365 * 86400.0);
+	sl_freshness_result_free(&fr);
+	/* a table with no rows */
+	assert_int_equal(sl_wh_exec(wh, "create table main.raw_old (id integer, loaded_at text)",
+				    &err), 0);
+	assert_true(sl_models_freshness(pr.m, 2, wh, &fr, &err) < 0);
+	assert_int_equal(fr.status, SL_FRESH_RUNTIME_ERROR);
+	assert_string_equal(fr.message, "source shop.raw_old has no rows: max(loaded_at) is null, "
+					"so its freshness cannot be measured");
+	sl_freshness_result_free(&fr);
+	sl_error_clear(&err);
+	/* and with rows */
+	assert_int_equal(sl_wh_exec(wh, "insert into main.raw_old values (1, "
+				    "strftime('%Y-%m-%d %H:%M:%S',"
 				    " 'now', '-3 hours'))", &err), 0);
 	assert_int_equal(sl_models_freshness(pr.m, 2, wh, &fr, &err), 0);
 	assert_int_equal(fr.status, SL_FRESH_WARN);
