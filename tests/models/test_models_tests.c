@@ -631,7 +631,9 @@ static void test_thresholds(void **state)
 	    "          - not_null: {config: {enabled: false}}\n"
 	    "      - name: order_id\n"
 	    "        data_tests:\n"
-	    "          - utils.at_most: {value: 11}\n");
+	    "          - utils.at_most: {value: 11}\n"
+	    "      - name: nope\n"
+	    "        data_tests: [not_null]\n");
 	/* a package's test, called by its namespace */
 	put("dbt_packages/utils/dbt_project.yml", "name: utils\n");
 	put("dbt_packages/utils/macros/tests.sql",
@@ -656,6 +658,16 @@ static void test_thresholds(void **state)
 	       "Got 3 results, configured to fail if >=3");
 	expect(&pr, wh, "test.shop.av_warn_only.4119961a30", SL_TEST_WARN, 3,
 	       "Got 3 results, configured to warn if != 0");
+	/* SQL that cannot run: an error, with the SQL that was tried */
+	sl_test_result r;
+	int ni = sl_models_find(pr.m, "test.shop.not_null_orders_nope.fe8c8e497c");
+	assert_true(sl_models_test(pr.m, ni, wh, NULL, &r, &err) < 0);
+	assert_int_equal(r.status, SL_TEST_ERROR);
+	assert_int_equal(r.failures, -1);
+	assert_non_null(strstr(r.compiled_sql, "where nope is null"));
+	assert_non_null(strstr(r.message, "nope"));
+	sl_test_result_free(&r);
+	sl_error_clear(&err);
 	/* disabled in its config: no node */
 	assert_int_equal(sl_models_find(pr.m, "test.shop.not_null_orders_status.8a27272c0a"), -1);
 	const sl_node *pk = node(&pr, "test.shop.utils_at_most_orders_order_id__11.f38e575af6");
