@@ -306,6 +306,34 @@ static void test_names_ids_and_configs(void **state)
 	close_proj(&pr);
 }
 
+/* The unique_ids dbt gave jaffle_shop's tests, in its published
+ * manifests (the hash leaves the package out, so "shop" keeps them). */
+static void test_jaffle_shop_ids(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/schema.yml",
+	    "version: 2\nmodels:\n  - name: customers\n    columns:\n      - name: customer_id\n"
+	    "        tests: [unique, not_null]\n"
+	    "  - name: orders\n    columns:\n      - name: order_id\n        tests: [unique]\n"
+	    "      - name: customer_id\n        tests:\n          - relationships:\n"
+	    "              to: ref('customers')\n              field: customer_id\n"
+	    "      - name: status\n        tests:\n          - accepted_values:\n"
+	    "              values: ['placed', 'shipped', 'completed', 'return_pending', "
+	    "'returned']\n");
+	proj pr;
+	open_ok(&pr);
+	node(&pr, "test.shop.unique_customers_customer_id.c5af1ff4b1");
+	node(&pr, "test.shop.not_null_customers_customer_id.5c9bf9911d");
+	node(&pr, "test.shop.unique_orders_order_id.fed79b3a6e");
+	node(&pr, "test.shop.relationships_orders_customer_id__customer_id__ref_customers_"
+		  ".c6ec7f58f2");
+	const sl_node *av = node(&pr, "test.shop.accepted_values_orders_status__placed__shipped__"
+				      "completed__return_pending__returned.be6b5b5ec3");
+	assert_string_equal(av->alias, "accepted_values_orders_1ce6ab157c285f7cd2ac656013faf758");
+	close_proj(&pr);
+}
+
 /* ----------------------------------------------------- docs, freshness */
 
 static void test_docs_metadata_and_sources(void **state)
@@ -790,6 +818,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_names_ids_and_configs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jaffle_shop_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docs_metadata_and_sources, setup, teardown),
 		cmocka_unit_test(test_freshness_judge),
 		cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
