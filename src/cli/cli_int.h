@@ -32,6 +32,8 @@ int sl_cmd_ls(int argc, char **argv);
 int sl_cmd_test(int argc, char **argv);
 int sl_cmd_source(int argc, char **argv);
 int sl_cmd_docs(int argc, char **argv);
+/* `sluice docs serve` (cmd_docs_serve.c), argv[0] being "serve". */
+int sl_cmd_docs_serve(int argc, char **argv);
 
 /*
  * Ctrl-C and SIGTERM (signals.c): the first cancels c (the run's token),

@@ -164,7 +164,7 @@ typedef struct {
 
 static const docs_subcommand subcommands[] = {
 	{"generate", docs_generate},
-	/* `docs serve` goes here: {"serve", docs_serve}, */
+	{"serve", sl_cmd_docs_serve},
 };
 
 int sl_cmd_docs(int argc, char **argv)

@@ -6,6 +6,7 @@
  * selects its tests, as dbt's eager indirect selection does.
  */
 #include "cli/cli_int.h"
+#include "cli/ls_lineage.h"
 #include "engine/engine.h"
 #include "models/models.h"
 #include "project/project.h"
@@ -34,7 +35,9 @@ static void usage(FILE *f)
 		"                      name, path (the file, relative to the project) or\n"
 		"                      json (one object per line: unique_id, name,\n"
 		"                      resource_type, package_name, original_file_path, fqn,\n"
-		"                      alias, schema, tags, config, depends_on)\n"
+		"                      alias, schema, tags, config, depends_on; models and\n"
+		"                      snapshots add columns, their column lineage, and\n"
+		"                      lineage_error when it is not traced)\n"
 		"  --project-dir DIR   the project folder (default: .)\n"
 		"  --profiles-dir DIR  where profiles.yml is (dbt projects)\n"
 		"  -t, --target NAME   the target (schemas and aliases depend on it)\n"
@@ -109,7 +112,7 @@ static char *json_line(json_t *o)
 
 /* The entry of a node task. */
 static int node_entry(const sl_cli_project *cp, const sl_task *t, const sl_dag *g,
-		      const char *output, entry *e)
+		      const char *output, sl_ls_lineage *lin, entry *e)
 {
 	const sl_node *n = sl_models_node(cp->m, sl_engine_task_node(t));
 	e->key = sl_strdup(n->unique_id);
@@ -164,6 +167,12 @@ static int node_entry(const sl_cli_project *cp, const sl_task *t, const sl_dag *
 		json_t *dep = json_object();
 		json_object_set_new(dep, "nodes", deps);
 		json_object_set_new(o, "depends_on", dep);
+		sl_error lerr = SL_ERROR_INIT;
+		if (lin && (n->type == SL_NODE_MODEL || n->type == SL_NODE_SNAPSHOT) &&
+		    sl_ls_lineage_add(lin, sl_engine_task_node(t), o, &lerr) < 0) {
+			json_decref(o);
+			return SL_ENOMEM;
+		}
 		e->text = json_line(o);
 	}
 	return e->key && e->text ? 0 : SL_ENOMEM;
@@ -366,6 +375,7 @@ int sl_cmd_ls(int argc, char **argv)
 	sl_dag g;
 	bool *selected = NULL;
 	entry *entries = NULL;
+	sl_ls_lineage *lin = NULL;
 	int n = 0, rc = 0;
 	int status;
 
@@ -373,6 +383,10 @@ int sl_cmd_ls(int argc, char **argv)
 	if ((status = sl_cli_project_open(&cp, &o)) != 0)
 		goto done;
 	if ((rc = ls_graph(&cp, &o, &g, &selected, &err)) < 0)
+		goto done;
+	/* models' column lineage in JSON lines */
+	if (strcmp(output, "json") == 0 && cp.m && (types & (T_MODEL | T_SNAPSHOT)) &&
+	    (rc = sl_ls_lineage_new(&lin, &cp, o.target, &err)) < 0)
 		goto done;
 	if (!(entries = sl_calloc((size_t)g.n * 2 + 1, sizeof *entries))) {
 		rc = sl_error_set(&err, SL_ENOMEM, "out of memory");
@@ -388,7 +402,7 @@ int sl_cmd_ls(int argc, char **argv)
 				  : strcmp(k, "snapshot") == 0 ? T_SNAPSHOT
 				  : strcmp(k, "test") == 0 ? T_TEST : T_MODEL;
 			if (types & bit)
-				rc = node_entry(&cp, t, &g, output, &entries[n++]);
+				rc = node_entry(&cp, t, &g, output, lin, &entries[n++]);
 			continue;
 		}
 		/* A sluice table is a source once, through its extract task (or
@@ -425,6 +439,7 @@ done:
 		sl_free(entries[i].text);
 	}
 	sl_free(entries);
+	sl_ls_lineage_free(lin);
 	sl_free(selected);
 	sl_dag_free(&g);
 	sl_cli_project_close(&cp);

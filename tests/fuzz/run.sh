@@ -6,7 +6,7 @@
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]     (default 60 s, every target)
 #   FUZZ_OUT=/tmp/x tests/fuzz/run.sh 300 parquet thrift
 #
-# Targets: csv parquet thrift project http_json value template. Binaries, seeds, the
+# Targets: csv parquet thrift project http_json value template lineage. Binaries, seeds, the
 # growing corpora and crash artifacts live in $FUZZ_OUT (default
 # /tmp/sluice-fuzz); nothing is written into the tree. Parquet seeds come
 # from our writer and, when node and @duckdb/node-api are installed, from
@@ -20,7 +20,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=${FUZZ_OUT:-/tmp/sluice-fuzz}
 CC=${FUZZ_CC:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -I src"
-ALL=(csv parquet thrift project http_json value template)
+ALL=(csv parquet thrift project http_json value template lineage)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 
@@ -43,6 +43,8 @@ srcs() {
 		src/base/*.c -ljansson -lyajl -lxxhash -lcurl" ;;
 	value) echo "src/batch/*.c src/base/*.c" ;;
 	template) echo "src/template/*.c src/base/*.c -DTPL_MAX_STRING=1048576u -DTPL_MAX_RENDER_BYTES=67108864u" ;;
+	lineage) echo "src/quality/lineage.c src/quality/lineage_trace.c src/quality/lineage_expr.c \
+		src/quality/lineage_util.c src/base/*.c -lpg_query -ljansson" ;;
 	*) return 1 ;;
 	esac
 }
@@ -139,6 +141,15 @@ seeds_template() {
 	seed "$d/dbt" '\x01{%% test t(model, column_name) %%}{{ return(model ~ column_name) }}{%% endtest %%}{%% snapshot s %%}{%% set ns = namespace(n=0) %%}{%% set ns.n = ns.n + 1 %%}{{ ns.n }}{%% endsnapshot %%}{%% docs d %%}x{%% enddocs %%}'
 	seed "$d/filters" '\x00{{ l|map("string")|join("-") }}{{ [3,1]|sort(reverse=true)|first }}{{ {"a":[1,2.5,none]}|tojson }}{{ "a\nb"|indent(2, true) }}{{ 2.5|round }}{{ s[1:] }}{{ s[::-1] }}{{ "%%s" %% s }}{{ "{}".format(1) }}'
 	seed "$d/stmts" '\x00{%% set d = {} %%}{%% do d.update({"k": l}) %%}{%% filter upper %%}{{ d }}{%% endfilter %%}{%% raw %%}{{ x }}{%% endraw %%}{%% with a = 1 %%}{{ a }}{%% endwith %%}{%% for x in l if x %%}{%% if loop.first %%}{%% continue %%}{%% endif %%}{{ loop.cycle(1, 2) }}{%% break %%}{%% endfor %%}'
+}
+
+seeds_lineage() {
+	local d=$1
+	seed "$d/jaffle" '\x01with c as (select * from "main"."stg_customers"),\no as (select customer_id, min(id) as first, count(*) over (partition by a order by b) as n from o2 group by 1)\nselect c.*, o.first, coalesce(o.n, 0)::int as n from c left join o using (customer_id)'
+	seed "$d/union" '\x00select a, case when b > 1 then id end from main.t union all select x.a, upper(x.b) from (values (1, 2)) x(a, b) except select 1, 2'
+	seed "$d/recursive" '\x01with recursive r(n, m) as (select id, a from t union all select n + 1, r.m from r join t using (id) where n < 9) select * from r natural join t'
+	seed "$d/sublink" '\x03select (select max(a) from fail f where f.id = t.id) as m, exists (select 1) from t, lateral (select t.b) s, generate_series(1, 3) g(i)'
+	seed "$d/bad" '\x00select id from t qualify row_number() over () = 1'
 }
 
 status=0

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "models/models.h"
@@ -252,6 +253,30 @@ static void test_subquery_in_from_and_select(void **state)
 	       "top aggregated: stg_payments.amount");
 }
 
+/* A subquery deep inside an expression is no deeper a query. */
+static void test_subquery_deep_in_an_expression(void **state)
+{
+	(void)state;
+	sl_buf b = SL_BUF_INIT;
+	sl_buf_puts(&b, "select ");
+	for (int i = 0; i < 40; i++)
+		sl_buf_puts(&b, "coalesce(");
+	sl_buf_puts(&b, "(select max(amount) from main.stg_payments)");
+	for (int i = 0; i < 40; i++)
+		sl_buf_puts(&b, ", 0)");
+	sl_buf_puts(&b, " as top");
+	traces(b.data, "top aggregated: main.stg_payments.amount");
+	sl_buf_reset(&b);
+	/* 70 nested queries are too many */
+	for (int i = 0; i < 70; i++)
+		sl_buf_puts(&b, "select (");
+	sl_buf_puts(&b, "select 1");
+	for (int i = 0; i < 70; i++)
+		sl_buf_puts(&b, ")");
+	not_traced(b.data, "the query nests too deeply");
+	sl_buf_free(&b);
+}
+
 static void test_self_join_with_aliases(void **state)
 {
 	(void)state;
@@ -337,6 +362,30 @@ static void test_repeated_parses_release_memory(void **state)
 		sl_lineage_free(&l);
 	}
 	assert_string_equal(sl_lineage_how_name(SL_LINEAGE_AGGREGATED), "aggregated");
+}
+
+static void *parse_in_thread(void *arg)
+{
+	sl_lineage l;
+	sl_error err = SL_ERROR_INIT;
+	int *ok = arg;
+	*ok = sl_lineage_of_sql("select a + 1 as b from main.mystery", columns, NULL, &l, &err) == 0 &&
+	      !l.error && l.ncolumns == 1 && strcmp(l.columns[0].name, "b") == 0;
+	sl_lineage_free(&l);
+	return NULL;
+}
+
+/* The parser's per-thread memory goes with the thread (LSan checks). */
+static void test_parses_in_threads(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		pthread_t th;
+		int ok = 0;
+		assert_int_equal(pthread_create(&th, NULL, parse_in_thread, &ok), 0);
+		assert_int_equal(pthread_join(th, NULL), 0);
+		assert_true(ok);
+	}
 }
 
 /* -------------------------------------------------------- a dbt project */
@@ -452,12 +501,14 @@ int main(void)
 		cmocka_unit_test(test_union_all_by_position),
 		cmocka_unit_test(test_star_through_cte_and_qualified_star),
 		cmocka_unit_test(test_subquery_in_from_and_select),
+		cmocka_unit_test(test_subquery_deep_in_an_expression),
 		cmocka_unit_test(test_self_join_with_aliases),
 		cmocka_unit_test(test_recursive_cte_stops),
 		cmocka_unit_test(test_unknown_columns),
 		cmocka_unit_test(test_ambiguous_and_missing_names),
 		cmocka_unit_test(test_unparseable_sql_says_why),
 		cmocka_unit_test(test_repeated_parses_release_memory),
+		cmocka_unit_test(test_parses_in_threads),
 		cmocka_unit_test_setup_teardown(test_project_nodes_in_refs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
