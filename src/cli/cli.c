@@ -30,7 +30,7 @@ static const command commands[] = {
 	{"source", sl_cmd_source, "`source freshness`: how long ago each source table loaded"},
 	{"compile", sl_cmd_compile, "render models' SQL into target/compiled/"},
 	{"show", sl_cmd_show, "preview a model's rows (or an inline query)"},
-	{"docs", sl_cmd_docs, "docs generate: manifest.json, catalog.json and the docs site"},
+	{"docs", sl_cmd_docs, "docs generate (manifest.json, catalog.json, the site); docs serve"},
 	{"ls", sl_cmd_ls, "list models, seeds, snapshots and sources (also: list)"},
 	{"list", sl_cmd_ls, NULL},
 	{"extract", sl_cmd_extract, "extract sources into the lake only"},

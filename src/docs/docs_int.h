@@ -29,6 +29,8 @@ typedef struct d_json {
 /* A string, or null when s is NULL (text that is not UTF-8 is written with
  * its invalid bytes replaced by '?'). */
 json_t *d_str(d_json *j, const char *s);
+/* A string made in an arena: NULL means out of memory. */
+json_t *d_astr(d_json *j, const char *s);
 /* A string, "" when s is NULL. */
 json_t *d_str0(d_json *j, const char *s);
 json_t *d_int(d_json *j, int64_t v);

@@ -34,6 +34,15 @@ json_t *d_str(d_json *j, const char *s)
 	return check(j, v);
 }
 
+json_t *d_astr(d_json *j, const char *s)
+{
+	if (!s) {
+		j->oom = true;
+		return NULL;
+	}
+	return d_str(j, s);
+}
+
 json_t *d_str0(d_json *j, const char *s) { return d_str(j, s ? s : ""); }
 json_t *d_int(d_json *j, int64_t v) { return check(j, json_integer((json_int_t)v)); }
 json_t *d_real(d_json *j, double v) { return check(j, json_real(v)); }

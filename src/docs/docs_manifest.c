@@ -192,7 +192,7 @@ static json_t *node_json(d_json *j, sl_models *m, const sl_node *n, const char *
 	d_set(j, o, "name", d_str(j, n->name));
 	d_set(j, o, "resource_type", d_str(j, sl_node_type_name(n->type)));
 	d_set(j, o, "package_name", d_str(j, pkg));
-	d_set(j, o, "path", d_str(j, node_path(a, n)));
+	d_set(j, o, "path", d_astr(j, node_path(a, n)));
 	d_set(j, o, "original_file_path", d_str0(j, n->path));
 	d_set(j, o, "unique_id", d_str(j, n->unique_id));
 	d_set(j, o, "fqn", node_fqn(j, pkg, n->path, n->name));
@@ -212,7 +212,7 @@ static json_t *node_json(d_json *j, sl_models *m, const sl_node *n, const char *
 	const char *patch = n->patch_path;
 	if (patch && !strstr(patch, "://"))
 		patch = sl_arena_sprintf(a, "%s://%s", pkg, patch);
-	d_set(j, o, "patch_path", d_str(j, patch));
+	d_set(j, o, "patch_path", patch || !n->patch_path ? d_str(j, patch) : d_astr(j, NULL));
 	d_set(j, o, "build_path", d_null(j));
 	d_set(j, o, "unrendered_config", d_obj(j));
 	d_set(j, o, "created_at", d_real(j, (double)sl_now_micros() / 1e6));
@@ -244,12 +244,12 @@ static json_t *node_json(d_json *j, sl_models *m, const sl_node *n, const char *
 		}
 	}
 	for (int i = 0; i < n->nsources; i++) {
-		d_push(j, nodes, d_str(j, d_source_id(m, a, n->sources[i])));
+		d_push(j, nodes, d_astr(j, d_source_id(m, a, n->sources[i])));
 		const char *dot = strchr(n->sources[i], '.');
 		json_t *pair = d_arr(j);
-		d_push(j, pair, d_str(j, dot ? sl_arena_strndup(a, n->sources[i],
-							       (size_t)(dot - n->sources[i]))
-					     : n->sources[i]));
+		d_push(j, pair, d_astr(j, dot ? sl_arena_strndup(a, n->sources[i],
+								(size_t)(dot - n->sources[i]))
+					      : n->sources[i]));
 		d_push(j, pair, d_str(j, dot ? dot + 1 : ""));
 		d_push(j, srcs, pair);
 	}
@@ -494,7 +494,9 @@ json_t *d_manifest(d_json *j, sl_models *m, const sl_docs_invocation *inv,
 			id = sl_arena_sprintf(a, "source.%s.%s.%s",
 					      s->package ? s->package : sl_models_project_name(m),
 					      s->source, s->table);
-		if (id && !json_object_get(sources, id))
+		if (!id)
+			j->oom = true;
+		else if (!json_object_get(sources, id))
 			d_set(j, sources, id, source_json(j, m, s, id, a));
 	}
 	json_t *macros = d_obj(j);

@@ -229,6 +229,9 @@ int sl_models_build(sl_models *m, int i, sl_wh *wh, const sl_cancel *cancel,
 	if (i < 0 || i >= m->nenabled)
 		return sl_error_set(err, SL_EINVAL, "no node %d", i);
 	m_node *n = m->enabled[i];
+	if (n->pub.type == SL_NODE_TEST)
+		return sl_error_set(err, SL_EINVAL, "%s is a data test: run it with sl_models_test",
+				    n->pub.unique_id);
 	if (n->pub.materialized == SL_MAT_EPHEMERAL)
 		return 0;
 	if ((rc = sl_cancel_check(cancel, n->pub.unique_id, err)) < 0)

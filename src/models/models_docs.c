@@ -126,20 +126,25 @@ static int render_columns(sl_models *m, m_node *n, const char *file, const char 
 	return 0;
 }
 
-/* sha256 of a file as hex; "" when it cannot be read. */
+/* sha256 of a file as hex, read in chunks; "" when it cannot be read. */
 static const char *file_sha256(sl_models *m, const char *path)
 {
-	sl_buf b = SL_BUF_INIT;
-	sl_error e = SL_ERROR_INIT;
-	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char md[EVP_MAX_MD_SIZE], buf[65536];
 	unsigned int len = 0;
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
 	hex[0] = '\0';
-	if (sl_file_read_all(&b, path, 0, &e) == 0 &&
-	    EVP_Digest(b.data ? b.data : "", b.len, md, &len, EVP_sha256(), NULL))
+	FILE *f = path ? fopen(path, "rb") : NULL;
+	EVP_MD_CTX *c = f ? EVP_MD_CTX_new() : NULL;
+	bool ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	size_t n;
+	while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+		ok = EVP_DigestUpdate(c, buf, n);
+	if (ok && !ferror(f) && EVP_DigestFinal_ex(c, md, &len))
 		for (unsigned i = 0; i < len; i++)
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	sl_buf_free(&b);
+	EVP_MD_CTX_free(c);
+	if (f)
+		fclose(f);
 	return m_strdup(m, hex);
 }
 

@@ -7,7 +7,6 @@
  */
 #include "models/models_int.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,9 +171,7 @@ static char *fmt(const char *f, ...)
 
 static void age_text(double secs, char *out, size_t n)
 {
-	if (!isfinite(secs))
-		snprintf(out, n, "never");
-	else if (secs < 120)
+	if (secs < 120)
 		snprintf(out, n, "%.0f seconds", secs);
 	else if (secs < 7200)
 		snprintf(out, n, "%.0f minutes", secs / 60);
@@ -222,32 +219,28 @@ int sl_models_freshness(sl_models *m, int s, sl_wh *wh, sl_freshness_result *res
 		rc = sl_error_set(err, SL_EDB, "source %s.%s: max(%s) is \"%s\", not a timestamp; "
 				  "loaded_at_field must name a timestamp column (UTC)",
 				  src->source, src->table, field, row.max);
+	/* no rows: nothing to measure (dbt's runtime error too) */
+	if (rc == 0 && !row.max)
+		rc = sl_error_set(err, SL_EDB, "source %s.%s has no rows%s: max(%s) is null, so "
+				  "its freshness cannot be measured", src->source, src->table,
+				  f->filter ? " matching its freshness filter" : "", field);
 	if (rc < 0) {
 		res->message = sl_strdup(err->message);
 		sl_free(row.max);
 		sl_free(row.now);
 		return rc;
 	}
-	res->age_seconds = row.max ? (double)(res->snapshotted_at - res->max_loaded_at) / 1e6
-				   : INFINITY;
+	res->age_seconds = (double)(res->snapshotted_at - res->max_loaded_at) / 1e6;
 	res->status = sl_freshness_judge(f, res->age_seconds);
 	if (res->status != SL_FRESH_PASS) {
 		const sl_freshness_rule *r = res->status == SL_FRESH_ERROR ? &f->error_after
 									   : &f->warn_after;
 		char age[64];
 		age_text(res->age_seconds, age, sizeof age);
-		if (row.max)
-			res->message = fmt("source %s.%s was last loaded %s ago (max(%s) "
-							"= %s), older than %s %lld %s%s",
-							src->source, src->table, age, field, row.max,
-							res->status == SL_FRESH_ERROR ? "error_after"
-										      : "warn_after",
-							(long long)r->count, r->period,
-							r->count == 1 ? "" : "s");
-		else
-			res->message = fmt("source %s.%s has no rows%s: max(%s) is null",
-							src->source, src->table,
-							f->filter ? " matching its filter" : "", field);
+		res->message = fmt("source %s.%s was last loaded %s ago (max(%s) = %s), older "
+				   "than %s %lld %s%s", src->source, src->table, age, field, row.max,
+				   res->status == SL_FRESH_ERROR ? "error_after" : "warn_after",
+				   (long long)r->count, r->period, r->count == 1 ? "" : "s");
 		if (!res->message)
 			rc = oom(err);
 	}

@@ -447,6 +447,14 @@ static int unknown_test(sl_models *m, const m_testspec *s, const char *ns, const
 {
 	char what[800];
 	describe_target(s, what, sizeof what);
+	bool have_pkg = !ns;
+	for (int i = 0; ns && i < m->npkgs; i++)
+		have_pkg = have_pkg || strcmp(m->pkgs[i].name, ns) == 0;
+	if (!have_pkg)
+		return sl_error_set(err, SL_ECONFIG, "%s:%d: test \"%s.%s\" on %s: package \"%s\" is "
+				    "not installed; add it to packages.yml and install it into "
+				    "dbt_packages/ (dbt deps), or remove the test", s->file, s->line,
+				    ns, name, what, ns);
 	int cap = m->nmacros + (int)m->builtins.u.dict->len + 1, k = 0;
 	const char **names = sl_malloc(sizeof *names * (size_t)cap);
 	for (int i = 0; names && i < m->nmacros; i++)

@@ -870,6 +870,48 @@ static int sq_columns(sl_wh *wh, const char *schema, const char *table, sl_wh_co
 	return rc;
 }
 
+/* Appends to out, as ", 'name'" items, the views of schema that no longer
+ * compile (a table they read was dropped): pragma_table_info of one of
+ * them fails the whole catalog query, so the catalog leaves them out. */
+static int broken_views(sl_wh *wh, const char *schema, sl_buf *out, sl_error *err)
+{
+	sl_buf sql = SL_BUF_INIT, probe = SL_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc = 0, step = SQLITE_DONE;
+	if (sl_buf_puts(&sql, "SELECT name FROM ") < 0)
+		rc = SL_ENOMEM;
+	if (rc == 0 && (rc = sl_wh_quote_ident(wh, &sql, schema, err)) == 0 &&
+	    sl_buf_puts(&sql, ".sqlite_master WHERE type = 'view'") < 0)
+		rc = SL_ENOMEM;
+	if (rc == 0)
+		rc = prepare(wh, &st, sql.data, err, NULL, NULL);
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		sqlite3_stmt *p = NULL;
+		sl_buf_reset(&probe);
+		if (!name)
+			continue;
+		if (sl_buf_puts(&probe, "SELECT * FROM ") < 0) {
+			rc = SL_ENOMEM;
+			break;
+		}
+		if ((rc = sl_wh_quote_table(wh, &probe, schema, name, err)) < 0)
+			break;
+		if (sqlite3_prepare_v2(db_of(wh), probe.data, -1, &p, NULL) != SQLITE_OK &&
+		    (sl_buf_puts(out, ", ") < 0 || sq_quote_literal(out, name) < 0))
+			rc = SL_ENOMEM;
+		sqlite3_finalize(p);
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = db_error(wh, sql.data, err);
+	if (rc == SL_ENOMEM)
+		rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+	sqlite3_finalize(st);
+	sl_buf_free(&sql);
+	sl_buf_free(&probe);
+	return rc;
+}
+
 /* The catalog (catalog.c): sqlite_master and pragma_table_info of each
  * schema file attached, one UNION ALL branch per schema. */
 static int sq_catalog_sql(sl_wh *wh, const char *const *schemas, int nschemas, sl_buf *sql,
@@ -895,7 +937,11 @@ static int sq_catalog_sql(sl_wh *wh, const char *const *schemas, int nschemas, s
 		if (sl_buf_puts(sql, ".sqlite_master AS m, pragma_table_info(m.name, ") < 0 ||
 		    sq_quote_literal(sql, schemas[i]) < 0 ||
 		    sl_buf_puts(sql, ") AS p WHERE m.type IN ('table', 'view') AND m.name NOT "
-				     "LIKE 'sqlite\\_%' ESCAPE '\\'") < 0)
+				     "LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT IN (''") < 0)
+			goto oom;
+		if ((rc = broken_views(wh, schemas[i], sql, err)) < 0)
+			break;
+		if (sl_buf_putc(sql, ')') < 0)
 			goto oom;
 	}
 	if (rc == 0 && branches && sl_buf_puts(sql, " ORDER BY 1, 2, 4") < 0)

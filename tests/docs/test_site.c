@@ -161,6 +161,20 @@ static void test_lineage_svg_of_empty_project(void **state)
 	sl_buf_free(&svg);
 }
 
+/* Names are text in the SVG: Graphviz escapes them, backslashes stay. */
+static void test_lineage_svg_escapes_names(void **state)
+{
+	json_t *m = json_pack("{s:{s:{s:s,s:s}},s:{}}", "nodes", "model.p.x", "resource_type",
+			      "model", "name", "a<b onload=alert(1)>\"c'&d\\N", "sources");
+	sl_buf svg = SL_BUF_INIT;
+	sl_error err = SL_ERROR_INIT;
+	assert_int_equal(sl_docs_lineage_svg(&svg, m, &err), 0);
+	assert_null(strstr(svg.data, "<b"));
+	assert_non_null(strstr(svg.data, ">a&lt;b onload=alert(1)&gt;&quot;c&#39;&amp;d\\N</text>"));
+	json_decref(m);
+	sl_buf_free(&svg);
+}
+
 /* The JSON between <script type="application/json" id="sluice-data"> and
  * </script>, parsed. */
 static json_t *site_data_of(const char *html)
@@ -291,6 +305,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_url_encode_and_node_href),
 		cmocka_unit_test(test_lineage_svg_has_every_node),
 		cmocka_unit_test(test_lineage_svg_of_empty_project),
+		cmocka_unit_test(test_lineage_svg_escapes_names),
 		cmocka_unit_test_setup_teardown(test_write_site_embeds_data_results_and_graph, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_write_site_without_catalog_lineage_or_state,

@@ -70,7 +70,7 @@ models:
       - name: first_name
         description: First name.
   - name: stg_orders
-    description: One row per order.
+    description: "One row per **order**; see [customers](#!/model/model.jaffle.customers), not [this](javascript:alert(1))."
     columns:
       - name: order_id
         tests: [unique]
@@ -226,6 +226,15 @@ describe('the site from file://', () => {
     assert.deepEqual(sample[0], ['customer_id', 'first_name', 'total_amount', 'order_count']);
     assert.deepEqual(sample[1], ['3', 'Cy', '-5', '1']);
     assert.match(await page.locator('#code').textContent(), /where total_amount < 0/);
+  });
+
+  test("descriptions' Markdown is drawn; links only to the web and the site", async () => {
+    await page.goto(url() + '#!/model/model.jaffle.stg_orders');
+    const d = page.locator('#page .description');
+    assert.equal(await d.textContent(), 'One row per order; see customers, not [this](javascript:alert(1)).');
+    assert.equal(await d.locator('strong').textContent(), 'order');
+    assert.deepEqual(await d.locator('a').evaluateAll(as => as.map(a => a.getAttribute('href'))),
+      ['#!/model/model.jaffle.customers']);
   });
 
   test('a description holding markup is shown as text, never run', async () => {

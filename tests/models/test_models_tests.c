@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "models/models.h"
 #include "project/project.h"
@@ -131,6 +132,9 @@ static void base_project(void)
 				 "select 10 as order_id, 1 as customer_id, 'placed' as status "
 				 "union all select 11, 9, 'lost' union all select 12, 2, 'shipped' "
 				 "union all select 12, null, 'returned'");
+	put("seeds/countries.csv", "code,name\nfr,France\nde,Germany\nfr,Francia\n");
+	put("seeds/seeds.yml", "seeds:\n  - name: countries\n    columns:\n      - name: code\n"
+			       "        tests: [unique]\n");
 	put("models/docs.md", "{% docs customers %}One row per customer.{% enddocs %}\n");
 	put("models/schema.yml",
 	    "version: 2\n"
@@ -210,11 +214,13 @@ static void test_names_ids_and_configs(void **state)
 	base_project();
 	proj pr;
 	open_ok(&pr);
-	/* two models, then the singular test, then the generic ones */
-	assert_int_equal(sl_models_count(pr.m), 2 + 1 + 10);
+	/* two models and a seed, then the singular test, then the generic ones */
+	assert_int_equal(sl_models_count(pr.m), 3 + 1 + 11);
 	assert_int_equal(sl_models_node(pr.m, 0)->type, SL_NODE_MODEL);
 	assert_int_equal(sl_models_node(pr.m, 1)->type, SL_NODE_MODEL);
-	for (int i = 2; i < sl_models_count(pr.m); i++)
+	assert_int_equal(sl_models_node(pr.m, 2)->type, SL_NODE_SEED);
+	assert_string_equal(sl_models_node(pr.m, 3)->unique_id, "test.shop.assert_no_big_orders");
+	for (int i = 3; i < sl_models_count(pr.m); i++)
 		assert_int_equal(sl_models_node(pr.m, i)->type, SL_NODE_TEST);
 
 	const sl_node *u = node(&pr, "test.shop.unique_customers_id.70f3d3fd20");
@@ -297,6 +303,34 @@ static void test_names_ids_and_configs(void **state)
 	assert_string_equal(config_of(sg, "tags"), "[\"dq\",\"big\"]");
 	assert_true(depends(sg, "model.shop.orders"));
 	assert_int_equal(strlen(sg->checksum), 64);
+	close_proj(&pr);
+}
+
+/* The unique_ids dbt gave jaffle_shop's tests, in its published
+ * manifests (the hash leaves the package out, so "shop" keeps them). */
+static void test_jaffle_shop_ids(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/schema.yml",
+	    "version: 2\nmodels:\n  - name: customers\n    columns:\n      - name: customer_id\n"
+	    "        tests: [unique, not_null]\n"
+	    "  - name: orders\n    columns:\n      - name: order_id\n        tests: [unique]\n"
+	    "      - name: customer_id\n        tests:\n          - relationships:\n"
+	    "              to: ref('customers')\n              field: customer_id\n"
+	    "      - name: status\n        tests:\n          - accepted_values:\n"
+	    "              values: ['placed', 'shipped', 'completed', 'return_pending', "
+	    "'returned']\n");
+	proj pr;
+	open_ok(&pr);
+	node(&pr, "test.shop.unique_customers_customer_id.c5af1ff4b1");
+	node(&pr, "test.shop.not_null_customers_customer_id.5c9bf9911d");
+	node(&pr, "test.shop.unique_orders_order_id.fed79b3a6e");
+	node(&pr, "test.shop.relationships_orders_customer_id__customer_id__ref_customers_"
+		  ".c6ec7f58f2");
+	const sl_node *av = node(&pr, "test.shop.accepted_values_orders_status__placed__shipped__"
+				      "completed__return_pending__returned.be6b5b5ec3");
+	assert_string_equal(av->alias, "accepted_values_orders_1ce6ab157c285f7cd2ac656013faf758");
 	close_proj(&pr);
 }
 
@@ -438,6 +472,16 @@ static void test_parse_errors(void **state)
 					    "'customers'?"));
 	sl_error_clear(&err);
 
+	/* a package's test when the package is not there */
+	base_project();
+	replace_schema("          - not_null\n", "          - dbt_utils.not_empty\n");
+	assert_string_equal(open_fails(&pr, &err),
+			    "models/schema.yml:13: test \"dbt_utils.not_empty\" on column \"id\" of "
+			    "model \"customers\": package \"dbt_utils\" is not installed; add it to "
+			    "packages.yml and install it into dbt_packages/ (dbt deps), or remove "
+			    "the test");
+	sl_error_clear(&err);
+
 	/* a singular test's template error */
 	base_project();
 	put("tests/marts/assert_no_big_orders.sql", "select 1\nfrom {{ ref('orders') \n");
@@ -493,9 +537,15 @@ static void test_run_against_sqlite(void **state)
 	open_ok(&pr);
 	sl_wh *wh = open_wh(&pr);
 	sl_error err = SL_ERROR_INIT;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (sl_models_build(pr.m, i, wh, NULL, NULL, &err) < 0)
 			fail_msg("%s", err.message);
+	/* a seed's test */
+	const sl_node *sd = node(&pr, "test.shop.unique_countries_code.c4a1f6d0dd");
+	assert_string_equal(sd->test->attached_node, "seed.shop.countries");
+	assert_string_equal(sd->path, "seeds/seeds.yml");
+	expect(&pr, wh, "test.shop.unique_countries_code.c4a1f6d0dd", SL_TEST_FAIL, 1,
+	       "Got 1 result, configured to fail if != 0");
 	if (sl_wh_exec(wh, "create table main.raw_orders (id integer, loaded_at text);"
 			   "insert into main.raw_orders values (1, strftime('%Y-%m-%d %H:%M:%S', "
 			   "'now', '-3 hours')), (2, strftime('%Y-%m-%d %H:%M:%S', 'now', "
@@ -556,9 +606,26 @@ static void test_run_against_sqlite(void **state)
 	assert_non_null(strstr(fr.message, "older than warn_after 1 hour"));
 	assert_true(fr.max_loaded_at > 0 && fr.snapshotted_at > fr.max_loaded_at);
 	sl_freshness_result_free(&fr);
-	/* and no source without loaded_at_field ... */
-	assert_int_equal(sl_wh_exec(wh, "create table main.raw_old (id integer, loaded_at text);"
-				    "insert into main.raw_old values (1, strftime('%Y-%m-%d %H:%M:%S',"
+	assert_int_equal(sl_wh_exec(wh, "create table main.raw_items (id integer, loaded_at text);"
+				    "insert into main.raw_items values (1, '2001-01-01 00:00:00')",
+				    &err), 0);
+	/* freshness: null: measured (loaded_at_field kept), never judged late */
+	assert_int_equal(sl_models_freshness(pr.m, 1, wh, &fr, &err), 0);
+	assert_int_equal(fr.status, SL_FRESH_PASS);
+	assert_true(fr.age_seconds > 20 * 365 * 86400.0);
+	sl_freshness_result_free(&fr);
+	/* a table with no rows */
+	assert_int_equal(sl_wh_exec(wh, "create table main.raw_old (id integer, loaded_at text)",
+				    &err), 0);
+	assert_true(sl_models_freshness(pr.m, 2, wh, &fr, &err) < 0);
+	assert_int_equal(fr.status, SL_FRESH_RUNTIME_ERROR);
+	assert_string_equal(fr.message, "source shop.raw_old has no rows: max(loaded_at) is null, "
+					"so its freshness cannot be measured");
+	sl_freshness_result_free(&fr);
+	sl_error_clear(&err);
+	/* and with rows */
+	assert_int_equal(sl_wh_exec(wh, "insert into main.raw_old values (1, "
+				    "strftime('%Y-%m-%d %H:%M:%S',"
 				    " 'now', '-3 hours'))", &err), 0);
 	assert_int_equal(sl_models_freshness(pr.m, 2, wh, &fr, &err), 0);
 	assert_int_equal(fr.status, SL_FRESH_WARN);
@@ -573,7 +640,9 @@ static void test_thresholds(void **state)
 	(void)state;
 	base_project();
 	put("models/schema.yml",
-	    "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: status\n"
+	    "version: 2\nmodels:\n  - name: orders\n"
+	    "    tests:\n      - same_count:\n          compare_model: \"{{ ref('customers') }}\"\n"
+	    "    columns:\n      - name: status\n"
 	    "        data_tests:\n"
 	    "          - accepted_values:\n"
 	    "              values: [placed]\n"
@@ -586,14 +655,30 @@ static void test_thresholds(void **state)
 	    "              name: av_warn_only\n"
 	    "              values: [placed]\n"
 	    "              severity: warn\n"
-	    "              quote: true\n");
+	    "              quote: true\n"
+	    "          - not_null: {config: {enabled: false}}\n"
+	    "      - name: order_id\n"
+	    "        data_tests:\n"
+	    "          - utils.at_most: {value: 11}\n"
+	    "      - name: nope\n"
+	    "        data_tests: [not_null]\n");
+	/* a package's test, called by its namespace */
+	put("dbt_packages/utils/dbt_project.yml", "name: utils\n");
+	put("dbt_packages/utils/macros/tests.sql",
+	    "{% test at_most(model, column_name, value) %}\nselect * from {{ model }} "
+	    "where {{ column_name }} > {{ value }}\n{% endtest %}\n");
 	proj pr;
 	open_ok(&pr);
 	sl_wh *wh = open_wh(&pr);
 	sl_error err = SL_ERROR_INIT;
-	if (sl_models_build(pr.m, sl_models_find(pr.m, "model.shop.orders"), wh, NULL, NULL,
-			    &err) < 0)
-		fail_msg("%s", err.message);
+	for (int i = 0; i < 2; i++)
+		if (sl_models_build(pr.m, i, wh, NULL, NULL, &err) < 0)
+			fail_msg("%s", err.message);
+	/* a {{ ref() }} argument: rendered, and a dependency */
+	const sl_node *sc = node(&pr, "test.shop.same_count_orders__ref_customers_.e33653ce7a");
+	assert_true(sc->ndepends_on == 2);
+	expect(&pr, wh, "test.shop.same_count_orders__ref_customers_.e33653ce7a", SL_TEST_FAIL, 1,
+	       "Got 1 result, configured to fail if != 0");
 	/* 3 failing values (lost, shipped, returned) */
 	expect(&pr, wh, "test.shop.accepted_values_orders_status__placed.1af6cfe82e", SL_TEST_FAIL,
 	       3, "Got 3 results, configured to fail if >2");
@@ -601,6 +686,130 @@ static void test_thresholds(void **state)
 	       "Got 3 results, configured to fail if >=3");
 	expect(&pr, wh, "test.shop.av_warn_only.4119961a30", SL_TEST_WARN, 3,
 	       "Got 3 results, configured to warn if != 0");
+	/* SQL that cannot run: an error, with the SQL that was tried */
+	sl_test_result r;
+	int ni = sl_models_find(pr.m, "test.shop.not_null_orders_nope.fe8c8e497c");
+	assert_true(sl_models_test(pr.m, ni, wh, NULL, &r, &err) < 0);
+	assert_int_equal(r.status, SL_TEST_ERROR);
+	assert_int_equal(r.failures, -1);
+	assert_non_null(strstr(r.compiled_sql, "where nope is null"));
+	assert_non_null(strstr(r.message, "nope"));
+	sl_test_result_free(&r);
+	sl_error_clear(&err);
+	/* disabled in its config: no node */
+	assert_int_equal(sl_models_find(pr.m, "test.shop.not_null_orders_status.8a27272c0a"), -1);
+	const sl_node *pk = node(&pr, "test.shop.utils_at_most_orders_order_id__11.f38e575af6");
+	assert_string_equal(pk->test->test_name, "utils.at_most");
+	assert_string_equal(pk->test->test_namespace, "utils");
+	expect(&pr, wh, "test.shop.utils_at_most_orders_order_id__11.f38e575af6", SL_TEST_FAIL, 2,
+	       "Got 2 results, configured to fail if != 0");
+	sl_wh_close(wh);
+	close_proj(&pr);
+}
+
+/* The same tests, store_failures and freshness on PostgreSQL (when
+ * SL_TEST_PG names a server, as tests/run.sh exports it). */
+static void test_run_against_postgres(void **state)
+{
+	(void)state;
+	const char *pgenv = getenv("SL_TEST_PG");
+	if (!pgenv || !*pgenv || strcmp(pgenv, "skip") == 0) {
+		print_message("SL_TEST_PG unset: the PostgreSQL case is skipped\n");
+		return;
+	}
+	char host[256] = "", port[16] = "5432", user[64] = "postgres", db[64] = "postgres";
+	for (const char *p = pgenv; p && *p;) {
+		char k[16], v[256];
+		if (sscanf(p, "%15[^=]=%255s", k, v) != 2)
+			break;
+		if (strcmp(k, "host") == 0)
+			snprintf(host, sizeof host, "%s", v);
+		else if (strcmp(k, "port") == 0)
+			snprintf(port, sizeof port, "%s", v);
+		else if (strcmp(k, "user") == 0)
+			snprintf(user, sizeof user, "%s", v);
+		else if (strcmp(k, "dbname") == 0)
+			snprintf(db, sizeof db, "%s", v);
+		p = strchr(p, ' ');
+		p = p ? p + 1 : NULL;
+	}
+	char schema[64], prof[1024], audit[80];
+	snprintf(schema, sizeof schema, "sl_mt_%d", (int)getpid());
+	snprintf(audit, sizeof audit, "%s_dbt_test__audit", schema);
+	base_project();
+	snprintf(prof, sizeof prof, "shop:\n  target: pg\n  outputs:\n    pg: {type: postgres, "
+		 "host: '%s', port: %s, user: %s, dbname: %s, schema: %s}\n", host, port, user, db,
+		 schema);
+	put("profiles.yml", prof);
+	/* the source lives in the target schema */
+	char props[4096];
+	snprintf(props, sizeof props,
+		 "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: order_id\n"
+		 "        data_tests:\n          - unique: {config: {store_failures: true}}\n"
+		 "      - name: customer_id\n        data_tests:\n          - not_null\n"
+		 "          - relationships: {to: ref('customers'), field: id}\n"
+		 "      - name: status\n        data_tests:\n"
+		 "          - accepted_values: {values: [placed, shipped, returned, lost]}\n"
+		 "sources:\n  - name: shop\n    schema: %s\n    loaded_at_field: loaded_at\n"
+		 "    freshness: {error_after: {count: 2, period: hour}}\n"
+		 "    tables:\n      - name: raw_orders\n      - name: raw_naive\n", schema);
+	put("models/schema.yml", props);
+	proj pr;
+	open_ok(&pr);
+	sl_wh_config c = SL_WH_CONFIG_INIT;
+	c.type = "postgres";
+	c.conninfo = pgenv;
+	c.schema = schema;
+	sl_wh *wh = NULL;
+	sl_error err = SL_ERROR_INIT;
+	if (sl_wh_open(&wh, &c, &err) < 0)
+		fail_msg("%s", err.message);
+	for (int i = 0; i < 2; i++)
+		if (sl_models_build(pr.m, i, wh, NULL, NULL, &err) < 0)
+			fail_msg("%s", err.message);
+	char sql[1024];
+	snprintf(sql, sizeof sql,
+		 "create table \"%s\".raw_orders (id int, loaded_at timestamptz);"
+		 "insert into \"%s\".raw_orders values (1, now() - interval '3 hours');"
+		 "create table \"%s\".raw_naive (id int, loaded_at timestamp);"
+		 "insert into \"%s\".raw_naive values (1, (now() at time zone 'utc') - "
+		 "interval '30 minutes')", schema, schema, schema, schema);
+	if (sl_wh_exec(wh, sql, &err) < 0)
+		fail_msg("%s", err.message);
+	expect(&pr, wh, "test.shop.not_null_orders_customer_id.c5f02694af", SL_TEST_FAIL, 1,
+	       "Got 1 result, configured to fail if != 0");
+	expect(&pr, wh, "test.shop.relationships_orders_customer_id__id__ref_customers_.4282b0c525",
+	       SL_TEST_FAIL, 1, "Got 1 result, configured to fail if != 0");
+	expect(&pr, wh, "test.shop.accepted_values_orders_status__placed__shipped__returned__lost"
+			".56332f5d6c", SL_TEST_PASS, 0, NULL);
+	sl_test_result r;
+	run_one(&pr, wh, "test.shop.unique_orders_order_id.fed79b3a6e", &r);
+	assert_int_equal(r.status, SL_TEST_FAIL);
+	char want[200];
+	snprintf(want, sizeof want, "\"%s\".\"unique_orders_order_id\"", audit);
+	assert_string_equal(r.stored_in, want);
+	assert_string_equal(r.sample_json, "[{\"unique_field\":\"12\",\"n_records\":\"2\"}]");
+	sl_test_result_free(&r);
+	char *v = NULL;
+	snprintf(sql, sizeof sql, "select count(*) from \"%s\".\"unique_orders_order_id\"", audit);
+	assert_int_equal(sl_wh_query_value(wh, sql, &v, &err), 0);
+	assert_string_equal(v, "1");
+	sl_free(v);
+	/* timestamptz: 3 hours is past error_after 2 hours; timestamp as UTC */
+	sl_freshness_result fr;
+	assert_int_equal(sl_models_freshness(pr.m, 0, wh, &fr, &err), 0);
+	assert_int_equal(fr.status, SL_FRESH_ERROR);
+	assert_true(fabs(fr.age_seconds - 3 * 3600) < 60);
+	assert_non_null(strstr(fr.message, "older than error_after 2 hours"));
+	sl_freshness_result_free(&fr);
+	assert_int_equal(sl_models_freshness(pr.m, 1, wh, &fr, &err), 0);
+	assert_int_equal(fr.status, SL_FRESH_PASS);
+	assert_true(fabs(fr.age_seconds - 1800) < 60);
+	assert_null(fr.message);
+	sl_freshness_result_free(&fr);
+	snprintf(sql, sizeof sql, "drop schema \"%s\" cascade; drop schema \"%s\" cascade", schema,
+		 audit);
+	assert_int_equal(sl_wh_exec(wh, sql, &err), 0);
 	sl_wh_close(wh);
 	close_proj(&pr);
 }
@@ -609,11 +818,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_names_ids_and_configs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jaffle_shop_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docs_metadata_and_sources, setup, teardown),
 		cmocka_unit_test(test_freshness_judge),
 		cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_against_sqlite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thresholds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_against_postgres, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -284,8 +284,60 @@
   }
 
   function description(text, what) {
-    if (text) return el('div', { class: 'description' }, text);
+    if (text) return el('div', { class: 'description' }, markdown(text));
     return el('div', { class: 'description muted' }, 'This ' + what + ' is not documented.');
+  }
+
+  // The Markdown that descriptions commonly use, built as DOM nodes (never
+  // as markup): paragraphs, "#" headings, "-"/"*" lists, ``` fences, and
+  // inline `code`, **bold**, *emphasis* and [links](url) to http(s),
+  // mailto or the site's own "#" routes. Anything else stays text.
+  function markdown(text) {
+    var out = [];
+    var lines = String(text).replace(/\r\n?/g, '\n').split('\n');
+    var i = 0;
+    while (i < lines.length) {
+      var line = lines[i];
+      if (/^\s*$/.test(line)) { i++; continue; }
+      if (/^\s*```/.test(line)) {
+        var code = [];
+        for (i++; i < lines.length && !/^\s*```/.test(lines[i]); i++) code.push(lines[i]);
+        i++;
+        out.push(el('pre', { class: 'code' }, code.join('\n')));
+        continue;
+      }
+      var h = /^(#{1,6})\s+(.*)$/.exec(line);
+      if (h) { out.push(el('h4', null, inline(h[2]))); i++; continue; }
+      if (/^\s*[-*]\s+/.test(line)) {
+        var items = [];
+        for (; i < lines.length && /^\s*[-*]\s+/.test(lines[i]); i++)
+          items.push(el('li', null, inline(lines[i].replace(/^\s*[-*]\s+/, ''))));
+        out.push(el('ul', null, items));
+        continue;
+      }
+      var para = [];
+      for (; i < lines.length && !/^\s*$/.test(lines[i]) && !/^\s*(```|#{1,6}\s|[-*]\s)/.test(lines[i]); i++)
+        para.push(lines[i]);
+      out.push(el('p', null, inline(para.join('\n'))));
+    }
+    return out;
+  }
+
+  function inline(text) {
+    var out = [];
+    var re = /`([^`]+)`|\*\*([^*]+)\*\*|\*([^*\s][^*]*)\*|\[([^\]]+)\]\(([^)\s]+)\)/g;
+    var last = 0, m;
+    while ((m = re.exec(text))) {
+      if (m.index > last) out.push(text.slice(last, m.index));
+      if (m[1] !== undefined) out.push(el('code', null, m[1]));
+      else if (m[2] !== undefined) out.push(el('strong', null, m[2]));
+      else if (m[3] !== undefined) out.push(el('em', null, m[3]));
+      else if (/^(https?:|mailto:|#)/i.test(m[5])) out.push(el('a', { href: m[5] }, m[4]));
+      else out.push(m[0]);
+      last = re.lastIndex;
+    }
+    if (last < text.length) out.push(text.slice(last));
+    return out;
   }
 
   function relationOf(n) {
