@@ -93,7 +93,11 @@ int m_read_entry_tests(sl_models *m, m_package *pkg, yaml_document_t *doc, yaml_
 		if (!cname)
 			continue;
 		m_testspec cb = base;
-		cb.column = m_strdup(m, cname);
+		/* quote: true hands the tests the quoted name, as dbt does */
+		sl_tpl_value q = m_yaml_value(doc, m_yaml_get(doc, c, "quote"), &m->arena);
+		cb.column = q.type == SL_TPL_BOOL && q.u.b
+				    ? sl_arena_sprintf(&m->arena, "\"%s\"", cname)
+				    : m_strdup(m, cname);
 		cb.tags = m_yaml_value(doc, m_yaml_get(doc, c, "tags"), &m->arena);
 		if (!cb.column)
 			return oom(err);

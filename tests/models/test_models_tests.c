@@ -661,6 +661,9 @@ static void test_thresholds(void **state)
 	    "        data_tests:\n"
 	    "          - utils.at_most: {value: 11}\n"
 	    "      - name: nope\n"
+	    "        data_tests: [not_null]\n"
+	    "      - name: Status\n"
+	    "        quote: true\n"
 	    "        data_tests: [not_null]\n");
 	/* a package's test, called by its namespace */
 	put("dbt_packages/utils/dbt_project.yml", "name: utils\n");
@@ -696,6 +699,10 @@ static void test_thresholds(void **state)
 	assert_non_null(strstr(r.message, "nope"));
 	sl_test_result_free(&r);
 	sl_error_clear(&err);
+	/* a quoted column is quoted in the test's name and SQL, as in dbt */
+	const sl_node *qc = node(&pr, "test.shop.not_null_orders__Status_.df3238822a");
+	assert_string_equal(qc->test->column_name, "\"Status\"");
+	expect(&pr, wh, "test.shop.not_null_orders__Status_.df3238822a", SL_TEST_PASS, 0, NULL);
 	/* disabled in its config: no node */
 	assert_int_equal(sl_models_find(pr.m, "test.shop.not_null_orders_status.8a27272c0a"), -1);
 	const sl_node *pk = node(&pr, "test.shop.utils_at_most_orders_order_id__11.f38e575af6");
