@@ -800,7 +800,7 @@ static void test_mat_seed_is_bulk_loaded_and_swapped_in(void **state)
 	seed_src src = {b, 2, 0, false};
 	const char *types[4] = {NULL, "varchar(20)", NULL, NULL};
 
-	MUST(sl_wh_build_table_from(wh, S, "seed", cols, types, seed_next, &src, &res, &err));
+	MUST(sl_wh_build_table_from(wh, S, "seed", cols, types, false, seed_next, &src, &res, &err));
 	assert_string_equal(res.message, "INSERT 3");
 	assert_int_equal(res.rows_inserted, 3);
 	assert_true(res.created);
@@ -818,11 +818,11 @@ static void test_mat_seed_is_bulk_loaded_and_swapped_in(void **state)
 			 S));
 	/* a second seeding replaces the rows; a failing one keeps them */
 	src = (seed_src){b + 1, 1, 0, false};
-	MUST(sl_wh_build_table_from(wh, S, "seed", cols, NULL, seed_next, &src, &res, &err));
+	MUST(sl_wh_build_table_from(wh, S, "seed", cols, NULL, false, seed_next, &src, &res, &err));
 	assert_string_equal(res.message, "INSERT 1");
 	assert_false(res.created);
 	src = (seed_src){b, 2, 0, true};
-	assert_int_equal(sl_wh_build_table_from(wh, S, "seed", cols, NULL, seed_next, &src, &res,
+	assert_int_equal(sl_wh_build_table_from(wh, S, "seed", cols, NULL, false, seed_next, &src, &res,
 						&err),
 			 SL_EINVAL);
 	assert_string_equal(err.message, "seeds/x.csv: line 9: bad value");
