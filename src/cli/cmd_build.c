@@ -46,8 +46,10 @@ static const node_command commands[] = {
 	 "(`sluice seed`, `sluice snapshot`, `sluice build`).\n",
 	 "source tables or models"},
 	{"seed", false, true, false, false,
-	 "Loads the seeds (seeds/*.csv) into the warehouse, each as a table built\n"
-	 "under a temporary name and swapped in.\n",
+	 "Loads the seeds (seeds/*.csv) into the warehouse. A seed's table that is\n"
+	 "already there with the same columns is emptied and refilled, so views\n"
+	 "over it stay; otherwise (or with --full-refresh) a table built under a\n"
+	 "temporary name is swapped in.\n",
 	 "seeds"},
 	{"snapshot", false, false, true, false,
 	 "Runs the snapshots (SCD type 2): each current row whose record changed is\n"
@@ -81,7 +83,8 @@ static void usage(FILE *f, const node_command *c)
 		"  --exclude SEL       leave these out (same syntax)\n"
 		"%s%s"
 		"  --vars YAML         variables for var() ('{key: value}')\n"
-		"  --full-refresh      rebuild incremental models and re-extract sources\n"
+		"  --full-refresh      rebuild incremental models and seeds as new tables,\n"
+		"                      and re-extract sources\n"
 		"  --threads N         nodes at once (default: the target's threads, else\n"
 		"                      the machine's cores)\n"
 		"  -x, --fail-fast     the first failure cancels the rest of the run\n"

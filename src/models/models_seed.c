@@ -4,7 +4,8 @@
  * boolean (true/false) that every non-null value parses as, else text;
  * "" and "null" are NULL — with column_types overriding (the column then
  * loads as text and the warehouse gives it that type). A second pass
- * streams the rows into the table in batches.
+ * streams the rows into the table in batches; a table already there with
+ * the same columns is reloaded in place, unless full_refresh.
  */
 #include "models/models_seed.h"
 #include "formats/csv/csv.h"
@@ -131,7 +132,6 @@ int m_seed_build(sl_models *m, m_node *n, sl_wh *wh, sl_wh_build_result *res, sl
 	int rc;
 	char delim = ',';
 	const char *d = m_dict_str(&n->cfg, "delimiter");
-	(void)m;
 	memset(&s, 0, sizeof s);
 	s.rel = n->pub.path;
 	if (d && *d)
@@ -188,8 +188,15 @@ int m_seed_build(sl_models *m, m_node *n, sl_wh *wh, sl_wh_build_result *res, sl
 	if ((rc = open_csv(&s.r, n, delim, err)) < 0 ||
 	    (rc = sl_batch_new(&s.b, cols, SL_BATCH_DEFAULT_ROWS, err)) < 0)
 		goto done;
-	rc = sl_wh_build_table_from(wh, n->pub.schema, n->pub.alias, cols, sql_types, next_batch,
-				    &s, res, err);
+	/* An existing table with the same columns is emptied and reloaded, so
+	 * views over it stay; --full-refresh (or full_refresh: true) drops
+	 * and recreates it, and views over it with it on PostgreSQL. */
+	const sl_tpl_value *fr = m_dict_get(&n->cfg, "full_refresh");
+	bool full = fr && fr->type != SL_TPL_NONE && fr->type != SL_TPL_UNDEFINED
+			    ? sl_tpl_truthy(fr)
+			    : m->o.full_refresh;
+	rc = sl_wh_build_table_from(wh, n->pub.schema, n->pub.alias, cols, sql_types, full,
+				    next_batch, &s, res, err);
 done:
 	sl_batch_free(s.b);
 	sl_csv_reader_close(s.r);

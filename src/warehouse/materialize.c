@@ -637,10 +637,68 @@ static void note_int32(const sl_schema *cols, const sl_batch *b, bool *fits32)
 	}
 }
 
+/* Whether tables a and b of schema have the same columns, in order, with
+ * the same declared types. */
+static int same_columns(sl_wh *wh, const char *schema, const char *a, const char *b,
+			bool *out, sl_error *err)
+{
+	sl_wh_cols ca = {0}, cb = {0};
+	int rc = wh->ops->columns(wh, schema, a, &ca, err);
+	if (rc == 0)
+		rc = wh->ops->columns(wh, schema, b, &cb, err);
+	*out = rc == 0 && ca.n == cb.n;
+	for (int i = 0; *out && i < ca.n; i++)
+		*out = strcmp(ca.names[i], cb.names[i]) == 0 &&
+		       strcasecmp(ca.types[i], cb.types[i]) == 0;
+	sl_wh_cols_free(&ca);
+	sl_wh_cols_free(&cb);
+	return rc;
+}
+
+/* Empties schema.name and copies the rows of schema.tmp into it, then
+ * drops tmp: the table keeps its identity, and the views over it. */
+static int reload_in_place(sl_wh *wh, const char *schema, const char *tmp, const char *name,
+			   const sl_schema *cols, sl_error *err)
+{
+	sl_buf q = SL_BUF_INIT, list = SL_BUF_INIT;
+	int rc = sl_wh_sqlf(wh, &q, err, "%s %T", wh->ops->truncate_sql, schema, name);
+	if (rc == 0)
+		rc = sl_wh_run(wh, &q, NULL, err);
+	for (int i = 0; rc == 0 && i < cols->nfields; i++)
+		rc = sl_wh_sqlf(wh, &list, err, "%s%I", i ? ", " : "", cols->fields[i].name);
+	if (rc == 0)
+		rc = sl_wh_sqlf(wh, &q, err, "INSERT INTO %T (%s) SELECT %s FROM %T", schema, name,
+				list.data, list.data, schema, tmp);
+	if (rc == 0)
+		rc = sl_wh_run(wh, &q, NULL, err);
+	if (rc == 0)
+		rc = sl_wh_drop_kind(wh, schema, tmp, SL_WH_REL_TABLE, err);
+	sl_buf_free(&q);
+	sl_buf_free(&list);
+	return rc;
+}
+
+/* Refuses a swap that would drop views over schema.name with it. */
+static int check_no_dependents(sl_wh *wh, const char *schema, const char *name, sl_error *err)
+{
+	sl_buf views = SL_BUF_INIT;
+	int rc = wh->ops->dependent_views ? wh->ops->dependent_views(wh, schema, name, &views, err)
+					  : 0;
+	if (rc == 0 && views.len)
+		rc = sl_error_set(err, SL_ECONFIG,
+				  "the seed's columns or their types changed, and replacing its "
+				  "table would drop the views built on it: %s; run with "
+				  "--full-refresh to drop them with it (then rebuild them), or "
+				  "drop them first",
+				  views.data);
+	sl_buf_free(&views);
+	return rc;
+}
+
 int sl_wh_build_table_from(sl_wh *wh, const char *schema, const char *name,
 			   const sl_schema *cols, const char *const *sql_types,
-			   sl_wh_batch_next next, void *ud, sl_wh_build_result *res,
-			   sl_error *err)
+			   bool full_refresh, sl_wh_batch_next next, void *ud,
+			   sl_wh_build_result *res, sl_error *err)
 {
 	sl_wh_build_result local;
 	sl_wh_relation old = SL_WH_REL_NONE;
@@ -725,7 +783,14 @@ int sl_wh_build_table_from(sl_wh *wh, const char *schema, const char *name,
 		sl_buf_free(&qt);
 		sl_buf_free(&qc);
 	}
-	if (rc == 0)
+	bool same = false;
+	if (rc == 0 && old == SL_WH_REL_TABLE && !full_refresh)
+		rc = same_columns(wh, schema, tmp, name, &same, err);
+	if (rc == 0 && same)
+		rc = reload_in_place(wh, schema, tmp, name, cols, err);
+	else if (rc == 0 && old == SL_WH_REL_TABLE && !full_refresh)
+		rc = check_no_dependents(wh, schema, name, err);
+	if (rc == 0 && !same)
 		rc = sl_wh_swap_in(wh, schema, tmp, name, old, err);
 	if (rc == 0)
 		rc = sl_wh_commit(wh, err);

@@ -359,6 +359,44 @@ static int pg_columns(sl_wh *wh, const char *schema, const char *table, sl_wh_co
 	return rc;
 }
 
+/* Views over schema.table, and views over those, that DROP ... CASCADE
+ * takes with it: rewrite rules depending on the relation, followed. */
+static int pg_dependent_views(sl_wh *wh, const char *schema, const char *table, sl_buf *out,
+			      sl_error *err)
+{
+	static const char sql[] =
+		"WITH RECURSIVE dep(oid) AS ("
+		"SELECT r.ev_class FROM pg_catalog.pg_depend d "
+		"JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+		"JOIN pg_catalog.pg_class c ON c.oid = d.refobjid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+		"AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+		"AND n.nspname = $1 AND c.relname = $2 AND r.ev_class <> c.oid "
+		"UNION "
+		"SELECT r.ev_class FROM dep JOIN pg_catalog.pg_depend d ON d.refobjid = dep.oid "
+		"JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
+		"WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+		"AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+		"AND r.ev_class <> dep.oid) "
+		"SELECT n.nspname, c.relname FROM dep "
+		"JOIN pg_catalog.pg_class c ON c.oid = dep.oid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ORDER BY 1, 2";
+	PGresult *res = exec_params(wh, sql, schema, table);
+	int rc = 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = pg_error(wh, res, sql, err);
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+		if (i && sl_buf_puts(out, ", ") < 0)
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+		if (rc == 0)
+			rc = sl_wh_quote_table(wh, out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+					       err);
+	}
+	PQclear(res);
+	return rc;
+}
+
 /* The catalog (catalog.c) from pg_catalog: types as format_type names
  * them ("numeric(10,2)", "timestamp with time zone"), comments of columns
  * and relations, owners; materialized views count as views. */
@@ -740,6 +778,8 @@ const sl_wh_ops sl_wh_postgres_ops = {
 	.relation_kind = pg_relation_kind,
 	.columns = pg_columns,
 	.drop_suffix = " CASCADE",
+	.truncate_sql = "TRUNCATE TABLE",
+	.dependent_views = pg_dependent_views,
 	.rename_pre_sql = NULL,
 	.rename_post_sql = NULL,
 	.view_needs_table = NULL,

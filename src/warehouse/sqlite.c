@@ -1149,6 +1149,8 @@ const sl_wh_ops sl_wh_sqlite_ops = {
 	.relation_kind = sq_relation_kind,
 	.columns = sq_columns,
 	.drop_suffix = "",
+	.truncate_sql = "DELETE FROM",
+	.dependent_views = NULL,
 	/* Dependent views keep naming the table; the swap puts it back. */
 	.rename_pre_sql = "PRAGMA legacy_alter_table = ON",
 	.rename_post_sql = "PRAGMA legacy_alter_table = OFF",

@@ -553,13 +553,19 @@ typedef int (*sl_wh_batch_next)(void *ud, const sl_batch **out, sl_error *err);
 
 /*
  * Seeds: schema.name becomes exactly the batches next yields (schema
- * cols), built under a temporary name with the bulk loader and swapped in
- * as sl_wh_build_table does. sql_types (may be NULL; entries may be NULL)
- * overrides a column's SQL type with the text given (dbt's column_types).
+ * cols), built under a temporary name with the bulk loader. sql_types (may
+ * be NULL; entries may be NULL) overrides a column's SQL type with the
+ * text given (dbt's column_types). When schema.name is a table with the
+ * same columns and types, it is emptied and the rows inserted into it, so
+ * that views over it stay (dbt's truncate-and-insert); otherwise, or with
+ * full_refresh, the new table is swapped in as sl_wh_build_table does —
+ * except that without full_refresh a swap that would drop views over the
+ * table (PostgreSQL's CASCADE) fails with SL_ECONFIG naming them. One
+ * transaction either way.
  */
 int sl_wh_build_table_from(sl_wh *wh, const char *schema, const char *name,
 			   const sl_schema *cols, const char *const *sql_types,
-			   sl_wh_batch_next next, void *ud, sl_wh_build_result *res,
-			   sl_error *err);
+			   bool full_refresh, sl_wh_batch_next next, void *ud,
+			   sl_wh_build_result *res, sl_error *err);
 
 #endif

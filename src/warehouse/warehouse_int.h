@@ -75,6 +75,14 @@ typedef struct sl_wh_ops {
 	/* Appended to DROP TABLE/VIEW of a model: " CASCADE" on PostgreSQL,
 	 * where dependent views must go with it (as dbt does). */
 	const char *drop_suffix;
+	/* Empties a table, followed by the quoted table: "TRUNCATE TABLE" or
+	 * "DELETE FROM" (a seed reloaded in place). */
+	const char *truncate_sql;
+	/* The views that dropping schema.table with drop_suffix would drop
+	 * too, quoted and comma separated into out ("" when none); NULL when
+	 * a drop leaves views be (SQLite: they name the table, not its id). */
+	int (*dependent_views)(sl_wh *wh, const char *schema, const char *table, sl_buf *out,
+			       sl_error *err);
 	/* Run around the rename of a built table into place (NULL: nothing):
 	 * SQLite re-checks every view of the file on a rename, and views over
 	 * the table being swapped point at nothing for that moment. */

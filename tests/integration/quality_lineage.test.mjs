@@ -72,10 +72,27 @@ describe('column lineage', () => {
   test(`sluice ls --select ${L.model} --output json: the expected column map`, () => {
     const r = p.run('ls', ['--select', L.model, '--output', 'json']);
     assertExit(r, 0);
-    // the model, and (dbt's indirect selection) its tests
-    const objs = lsObjects(r.stdout).filter(o => o.unique_id === `model.${PKG}.${L.model}`);
-    assert.equal(objs.length, 1, r.stdout);
+    // the model, and (dbt's eager indirect selection) the tests on it
+    const all = lsObjects(r.stdout);
+    const objs = all.filter(o => o.resource_type === 'model');
+    assert.deepEqual(objs.map(o => o.unique_id), [`model.${PKG}.${L.model}`], r.stdout);
     assertMap(findColumnMap(objs[0], Object.keys(L.columns)), 'ls --output json');
+    const want = Object.values(EXPECTED.tests)
+      // eager: every test with the model among its parents (a singular test on two models too)
+      .filter(t => t.depends_on.includes(L.model))
+      .map(t => t.unique_id).sort();
+    assert.ok(want.length > 0, 'expected.json has tests on the model');
+    const got = all.filter(o => o.resource_type === 'test').map(o => o.unique_id).sort();
+    assert.deepEqual(got, want, 'the tests on the model are listed');
+    assert.deepEqual(all.map(o => o.resource_type).filter(t => t !== 'model' && t !== 'test'), [], r.stdout);
+  });
+
+  test(`sluice ls --select ${L.model} --resource-type model --output json: the model alone`, () => {
+    const r = p.run('ls', ['--select', L.model, '--resource-type', 'model', '--output', 'json']);
+    assertExit(r, 0);
+    const objs = lsObjects(r.stdout);
+    assert.deepEqual(objs.map(o => o.unique_id), [`model.${PKG}.${L.model}`], r.stdout);
+    assertMap(findColumnMap(objs[0], Object.keys(L.columns)), 'ls --resource-type model --output json');
   });
 
   test('a model the parser refuses keeps model-level lineage and says why', () => {

@@ -800,7 +800,7 @@ static void test_mat_seed_is_bulk_loaded_and_swapped_in(void **state)
 	seed_src src = {b, 2, 0, false};
 	const char *types[4] = {NULL, "varchar(20)", NULL, NULL};
 
-	MUST(sl_wh_build_table_from(wh, S, "seed", cols, types, seed_next, &src, &res, &err));
+	MUST(sl_wh_build_table_from(wh, S, "seed", cols, types, false, seed_next, &src, &res, &err));
 	assert_string_equal(res.message, "INSERT 3");
 	assert_int_equal(res.rows_inserted, 3);
 	assert_true(res.created);
@@ -818,11 +818,11 @@ static void test_mat_seed_is_bulk_loaded_and_swapped_in(void **state)
 			 S));
 	/* a second seeding replaces the rows; a failing one keeps them */
 	src = (seed_src){b + 1, 1, 0, false};
-	MUST(sl_wh_build_table_from(wh, S, "seed", cols, NULL, seed_next, &src, &res, &err));
+	MUST(sl_wh_build_table_from(wh, S, "seed", cols, NULL, false, seed_next, &src, &res, &err));
 	assert_string_equal(res.message, "INSERT 1");
 	assert_false(res.created);
 	src = (seed_src){b, 2, 0, true};
-	assert_int_equal(sl_wh_build_table_from(wh, S, "seed", cols, NULL, seed_next, &src, &res,
+	assert_int_equal(sl_wh_build_table_from(wh, S, "seed", cols, NULL, false, seed_next, &src, &res,
 						&err),
 			 SL_EINVAL);
 	assert_string_equal(err.message, "seeds/x.csv: line 9: bad value");
@@ -831,6 +831,81 @@ static void test_mat_seed_is_bulk_loaded_and_swapped_in(void **state)
 	sl_batch_free(b[0]);
 	sl_batch_free(b[1]);
 	sl_schema_free(cols);
+	sl_wh_close(wh);
+}
+
+/* A reseed with the same columns empties and refills the table in place,
+ * so a view over it stays and reads the new rows; changed columns replace
+ * it — refused on PostgreSQL while a view depends on it (a drop would take
+ * the view), done on SQLite (views name the table); full_refresh replaces
+ * it, and PostgreSQL's CASCADE drops the view. */
+static void test_mat_seed_reload_keeps_views(void **state)
+{
+	sl_wh *wh = wh_open_test();
+	const char *S = sl_wh_schema(wh);
+	sl_error err = SL_ERROR_INIT;
+	sl_wh_build_result res;
+	sl_schema *cols = sl_schema_new(), *cols2 = sl_schema_new();
+	static const char *const names[] = {"id", "code", "amount", "day"};
+	static const char *const names2[] = {"id", "code", "amount", "when"};
+	static const sl_type_id types[] = {SL_INT64, SL_STRING, SL_FLOAT64, SL_DATE};
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(sl_schema_add(cols, names[i], sl_type_make(types[i]), true), 0);
+		assert_int_equal(sl_schema_add(cols2, names2[i], sl_type_make(types[i]), true), 0);
+	}
+	static const char *const r1[][4] = {{"1", "a", "1.5", "2024-01-01"},
+					    {"2", "b", NULL, "2024-02-29"}};
+	static const char *const r2[][4] = {{"3", "c", "-2", NULL}};
+	sl_batch *b[3] = {seed_batch(cols, r1, 2), seed_batch(cols, r2, 1),
+			  seed_batch(cols2, r2, 1)};
+	seed_src src = {b, 1, 0, false};
+	char want[256];
+
+	MUST(sl_wh_build_table_from(wh, S, "seed", cols, NULL, false, seed_next, &src, &res,
+				    &err));
+	xf(wh, "CREATE VIEW \"%s\".\"seed_v\" AS SELECT id, code FROM \"%s\".\"seed\"", S, S);
+	src = (seed_src){b + 1, 1, 0, false};
+	MUST(sl_wh_build_table_from(wh, S, "seed", cols, NULL, false, seed_next, &src, &res,
+				    &err));
+	assert_string_equal(res.message, "INSERT 1");
+	assert_false(res.created);
+	assert_rows("3|c\n", dump(wh, "SELECT id, code FROM \"%s\".seed_v", S));
+	assert_int_equal(kind_of(wh, S, "seed__dbt_tmp"), SL_WH_REL_NONE);
+
+	/* a column renamed: the table must be replaced */
+	src = (seed_src){b + 2, 1, 0, false};
+	int rc = sl_wh_build_table_from(wh, S, "seed", cols2, NULL, false, seed_next, &src, &res,
+					&err);
+	if (is_pg(wh)) {
+		assert_int_equal(rc, SL_ECONFIG);
+		snprintf(want, sizeof want, "replacing its table would drop the views built on "
+			 "it: \"%s\".\"seed_v\"; run with --full-refresh", S);
+		assert_non_null(strstr(err.message, want));
+		assert_rows("3|-\n", dump(wh, "SELECT id, cast(day as varchar) FROM \"%s\".seed", S));
+	} else {
+		assert_int_equal(rc, 0);
+		assert_rows("3|-\n", dump(wh, "SELECT id, \"when\" FROM \"%s\".seed", S));
+	}
+	assert_int_equal(kind_of(wh, S, "seed_v"), SL_WH_REL_VIEW);
+	assert_int_equal(kind_of(wh, S, "seed__dbt_tmp"), SL_WH_REL_NONE);
+
+	/* full_refresh: replaced whatever the columns; CASCADE on PostgreSQL */
+	src = (seed_src){b, 1, 0, false};
+	MUST(sl_wh_build_table_from(wh, S, "seed", cols, NULL, true, seed_next, &src, &res,
+				    &err));
+	assert_false(res.created);
+	assert_rows("1|a\n2|b\n", dump(wh, "SELECT id, code FROM \"%s\".seed ORDER BY 1", S));
+	if (is_pg(wh)) {
+		assert_int_equal(kind_of(wh, S, "seed_v"), SL_WH_REL_NONE);
+	} else {
+		assert_int_equal(kind_of(wh, S, "seed_v"), SL_WH_REL_VIEW);
+		assert_rows("1|a\n2|b\n",
+			    dump(wh, "SELECT id, code FROM \"%s\".seed_v ORDER BY 1", S));
+	}
+	for (int i = 0; i < 3; i++)
+		sl_batch_free(b[i]);
+	sl_schema_free(cols);
+	sl_schema_free(cols2);
 	sl_wh_close(wh);
 }
 
@@ -926,6 +1001,7 @@ static void test_mat_temp_names(void **state)
 	cmocka_unit_test(test_mat_snapshot_check_new_record),                     \
 	cmocka_unit_test(test_mat_snapshot_composite_key_and_new_column),         \
 	cmocka_unit_test(test_mat_seed_is_bulk_loaded_and_swapped_in),            \
+	cmocka_unit_test(test_mat_seed_reload_keeps_views),                       \
 	cmocka_unit_test(test_mat_hostile_model_name),                            \
 	cmocka_unit_test(test_mat_md5_matches_postgres),                          \
 	cmocka_unit_test(test_mat_temp_names)

@@ -229,9 +229,9 @@ static void test_pg_seed_columns_have_dbt_types(void **state)
 	sl_batch *b1[2] = {seed_batch(c1, r1a, 1), seed_batch(c1, r1b, 1)};
 	sl_batch *b2[1] = {seed_batch(c2, r2, 1)};
 	seed_src src = {b1, 2, 0, false};
-	MUST(sl_wh_build_table_from(wh, "public", "s1", c1, NULL, seed_next, &src, &res, &err));
+	MUST(sl_wh_build_table_from(wh, "public", "s1", c1, NULL, false, seed_next, &src, &res, &err));
 	src = (seed_src){b2, 1, 0, false};
-	MUST(sl_wh_build_table_from(wh, "public", "s2", c2, NULL, seed_next, &src, &res, &err));
+	MUST(sl_wh_build_table_from(wh, "public", "s2", c2, NULL, false, seed_next, &src, &res, &err));
 	const char *types = "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
 			    "WHERE attrelid = '%s'::regclass AND attnum > 0 ORDER BY attnum";
 	assert_rows("n|integer\nbig|bigint\nx|double precision\nts|timestamp without time zone\n",
