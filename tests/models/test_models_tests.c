@@ -529,6 +529,23 @@ static void expect(proj *pr, sl_wh *wh, const char *id, sl_test_status st, int64
 	sl_test_result_free(&r);
 }
 
+static const char *id_of(proj *pr, const char *name)
+{
+	for (int k = 0; k < sl_models_count(pr->m); k++)
+		if (strcmp(sl_models_node(pr->m, k)->name, name) == 0)
+			return sl_models_node(pr->m, k)->unique_id;
+	fail_msg("no node named %s", name);
+	return NULL;
+}
+
+static int sample_rows(const char *json)
+{
+	int n = 0;
+	for (const char *p = json; p && *p; p++)
+		n += *p == '{';
+	return n;
+}
+
 static void test_run_against_sqlite(void **state)
 {
 	(void)state;
@@ -714,6 +731,64 @@ static void test_thresholds(void **state)
 	close_proj(&pr);
 }
 
+/* limit: the failing-row sample holds the rows the limited test query
+ * returns (at most min(limit, 10)); store_failures_as: view keeps a view
+ * (SQLite builds it as a table: its view cannot read another schema),
+ * ephemeral stores nothing. */
+static void test_limit_sample_and_store_as(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/schema.yml",
+	    "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: status\n"
+	    "        data_tests:\n"
+	    "          - accepted_values:\n"
+	    "              name: av_limited\n"
+	    "              values: [placed]\n"
+	    "              config: {limit: 2}\n"
+	    "          - accepted_values:\n"
+	    "              name: av_as_view\n"
+	    "              values: [placed]\n"
+	    "              config: {store_failures_as: view}\n"
+	    "          - accepted_values:\n"
+	    "              name: av_ephemeral\n"
+	    "              values: [placed]\n"
+	    "              config: {store_failures: true, store_failures_as: ephemeral}\n");
+	proj pr;
+	open_ok(&pr);
+	sl_wh *wh = open_wh(&pr);
+	sl_error err = SL_ERROR_INIT;
+	for (int i = 0; i < 2; i++)
+		if (sl_models_build(pr.m, i, wh, NULL, NULL, &err) < 0)
+			fail_msg("%s", err.message);
+	/* orders' statuses: placed, lost, shipped, returned: 3 fail */
+	sl_test_result r;
+	run_one(&pr, wh, id_of(&pr, "av_limited"), &r);
+	assert_int_equal(r.status, SL_TEST_FAIL);
+	assert_int_equal(r.failures, 2);
+	assert_int_equal(sample_rows(r.sample_json), 2);
+	sl_test_result_free(&r);
+	run_one(&pr, wh, id_of(&pr, "av_as_view"), &r);
+	assert_int_equal(r.failures, 3);
+	assert_int_equal(sample_rows(r.sample_json), 3);
+	assert_string_equal(r.stored_in, "\"main_dbt_test__audit\".\"av_as_view\"");
+	sl_test_result_free(&r);
+	char *v = NULL;
+	assert_int_equal(sl_wh_query_value(wh, "select count(*) from "
+					   "\"main_dbt_test__audit\".\"av_as_view\"", &v, &err), 0);
+	assert_string_equal(v, "3");
+	sl_free(v);
+	run_one(&pr, wh, id_of(&pr, "av_ephemeral"), &r);
+	assert_int_equal(r.failures, 3);
+	assert_null(r.stored_in);
+	sl_test_result_free(&r);
+	assert_true(sl_wh_query_value(wh, "select count(*) from "
+				      "\"main_dbt_test__audit\".\"av_ephemeral\"", &v, &err) < 0);
+	sl_error_clear(&err);
+	sl_wh_close(wh);
+	close_proj(&pr);
+}
+
 /* The same tests, store_failures and freshness on PostgreSQL (when
  * SL_TEST_PG names a server, as tests/run.sh exports it). */
 static void test_run_against_postgres(void **state)
@@ -757,6 +832,8 @@ static void test_run_against_postgres(void **state)
 		 "          - relationships: {to: ref('customers'), field: id}\n"
 		 "      - name: status\n        data_tests:\n"
 		 "          - accepted_values: {values: [placed, shipped, returned, lost]}\n"
+		 "          - accepted_values: {name: av_view, values: [placed],\n"
+		 "              config: {store_failures_as: view}}\n"
 		 "sources:\n  - name: shop\n    schema: %s\n    loaded_at_field: loaded_at\n"
 		 "    freshness: {error_after: {count: 2, period: hour}}\n"
 		 "    tables:\n      - name: raw_orders\n      - name: raw_naive\n", schema);
@@ -802,6 +879,16 @@ static void test_run_against_postgres(void **state)
 	assert_int_equal(sl_wh_query_value(wh, sql, &v, &err), 0);
 	assert_string_equal(v, "1");
 	sl_free(v);
+	/* store_failures_as: view keeps a view of the failing rows */
+	run_one(&pr, wh, id_of(&pr, "av_view"), &r);
+	assert_int_equal(r.failures, 3);
+	sl_test_result_free(&r);
+	snprintf(sql, sizeof sql, "select table_type || ':' || (select count(*) from \"%s\".av_view) "
+		 "from information_schema.tables where table_schema = '%s' and "
+		 "table_name = 'av_view'", audit, audit);
+	assert_int_equal(sl_wh_query_value(wh, sql, &v, &err), 0);
+	assert_string_equal(v, "VIEW:3");
+	sl_free(v);
 	/* timestamptz: 3 hours is past error_after 2 hours; timestamp as UTC */
 	sl_freshness_result fr;
 	assert_int_equal(sl_models_freshness(pr.m, 0, wh, &fr, &err), 0);
@@ -831,6 +918,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_against_sqlite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thresholds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limit_sample_and_store_as, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_against_postgres, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
