@@ -789,6 +789,136 @@ static void test_limit_sample_and_store_as(void **state)
 	close_proj(&pr);
 }
 
+/* A sluice project's extracted tables (extra_sources) documented and
+ * tested from properties YAML: the entry augments the table, its schema
+ * and identifier stay the sluice table's; sluice.yml's freshness: and
+ * loaded_at_field: reach the models' source. */
+static int open_with_extra(proj *pr, sl_error *err)
+{
+	static const sl_model_source extra[] = {
+		{.source = "lake", .table = "orders", .schema = "raw", .identifier = "lake__orders",
+		 .loaded_at_field = "_loaded_at",
+		 .freshness = {.set = true, .warn_after = {1, "hour", 3600}}},
+		{.source = "lake", .table = "customers", .schema = "raw",
+		 .identifier = "lake__customers"},
+	};
+	memset(pr, 0, sizeof *pr);
+	int rc = sl_project_open(&pr->p, tmp, NULL, NULL, err);
+	if (rc < 0)
+		return rc;
+	sl_models_opts o = {0};
+	o.project_dir = tmp;
+	o.project = pr->p;
+	o.target = sl_project_target(pr->p, NULL);
+	o.invocation_id = "inv-1";
+	o.run_started_at = "2024-05-01T10:00:00Z";
+	o.extra_sources = extra;
+	o.nextra_sources = 2;
+	return sl_models_open(&pr->m, &o, err);
+}
+
+static const sl_model_source *source_named(proj *pr, const char *s, const char *t)
+{
+	for (int i = 0; i < sl_models_source_count(pr->m); i++) {
+		const sl_model_source *ms = sl_models_source_at(pr->m, i);
+		if (strcmp(ms->source, s) == 0 && strcmp(ms->table, t) == 0)
+			return ms;
+	}
+	fail_msg("no source %s.%s", s, t);
+	return NULL;
+}
+
+static void test_sluice_tables_in_properties(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: orders\n"
+	    "        description: Orders as extracted\n        meta: {owner: ops}\n"
+	    "        tags: [raw]\n        columns:\n          - name: id\n"
+	    "            description: The key\n            data_tests: [unique, not_null]\n");
+	put("tests/marts/assert_no_big_orders.sql", "select 1 as x where 1 = 0");
+	proj pr;
+	sl_error err = SL_ERROR_INIT;
+	if (open_with_extra(&pr, &err) < 0)
+		fail_msg("open failed: %s", err.message);
+	const sl_model_source *o = source_named(&pr, "lake", "orders");
+	assert_string_equal(o->schema, "raw");
+	assert_string_equal(o->identifier, "lake__orders");
+	assert_string_equal(o->unique_id, "source.shop.lake.orders");
+	assert_string_equal(o->description, "Orders as extracted");
+	assert_string_equal(o->meta_json, "{\"owner\":\"ops\"}");
+	assert_int_equal(o->ntags, 1);
+	assert_int_equal(o->ncolumns, 1);
+	assert_string_equal(o->columns[0].description, "The key");
+	/* sluice.yml's freshness and loaded_at_field, kept */
+	assert_string_equal(o->loaded_at_field, "_loaded_at");
+	assert_true(o->freshness.set);
+	assert_int_equal(o->freshness.warn_after.seconds, 3600);
+	const sl_model_source *c = source_named(&pr, "lake", "customers");
+	assert_null(c->loaded_at_field);
+	assert_false(c->freshness.set);
+	/* the tests, on the sluice table */
+	const sl_node *u = node(&pr, id_of(&pr, "source_unique_lake_orders_id"));
+	assert_string_equal(u->test->attached_node, "source.shop.lake.orders");
+	assert_string_equal(u->path, "models/schema.yml");
+	node(&pr, id_of(&pr, "source_not_null_lake_orders_id"));
+	close_proj(&pr);
+
+	/* the properties' loaded_at_field and freshness over sluice.yml's */
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    loaded_at_field: updated_at\n"
+	    "    freshness: {error_after: {count: 2, period: day}}\n"
+	    "    tables:\n      - name: orders\n        schema: raw\n"
+	    "        identifier: lake__orders\n");
+	if (open_with_extra(&pr, &err) < 0)
+		fail_msg("open failed: %s", err.message);
+	o = source_named(&pr, "lake", "orders");
+	assert_string_equal(o->loaded_at_field, "updated_at");
+	assert_int_equal(o->freshness.warn_after.seconds, 0);
+	assert_int_equal(o->freshness.error_after.seconds, 2 * 86400);
+	close_proj(&pr);
+
+	/* a schema (or identifier) other than the sluice table's */
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    schema: staging\n    tables:\n"
+	    "      - name: orders\n");
+	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
+	assert_string_equal(err.message,
+			    "models/schema.yml:6: source lake.orders is a table of the sluice "
+			    "project, in schema \"raw\"; its schema cannot be \"staging\" (remove "
+			    "schema: or write schema: raw)");
+	sl_error_clear(&err);
+	sl_project_free(pr.p);
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    tables:\n"
+	    "      - name: orders\n        identifier: orders_v2\n");
+	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
+	assert_non_null(strstr(err.message, "models/schema.yml:5: source lake.orders is a table of "
+				     "the sluice project, in identifier \"lake__orders\"; its "
+				     "identifier cannot be \"orders_v2\""));
+	sl_error_clear(&err);
+	sl_project_free(pr.p);
+	/* a table the sluice source does not have */
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: refunds\n");
+	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
+	assert_string_equal(err.message, "models/schema.yml:5: source lake of the sluice project has "
+					 "no table refunds; its tables: orders, customers");
+	sl_error_clear(&err);
+	sl_project_free(pr.p);
+	/* documented twice */
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: orders\n");
+	put("models/more.yml",
+	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: orders\n");
+	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
+	assert_non_null(strstr(err.message, "source lake.orders is declared twice (also in "
+				     "models/"));
+	sl_error_clear(&err);
+	sl_project_free(pr.p);
+}
+
 /* The same tests, store_failures and freshness on PostgreSQL (when
  * SL_TEST_PG names a server, as tests/run.sh exports it). */
 static void test_run_against_postgres(void **state)
@@ -919,6 +1049,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_against_sqlite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thresholds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limit_sample_and_store_as, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sluice_tables_in_properties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_against_postgres, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
