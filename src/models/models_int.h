@@ -88,6 +88,7 @@ typedef struct m_node {
 	int line;
 	struct m_node *attached;
 	const char *attached_source;
+	const char *yaml_desc;     /* a generic test's description: (NULL: none) */
 } m_node;
 
 /* A models:/seeds:/snapshots: entry of a properties file. */

@@ -1,6 +1,7 @@
 /*
  * models_properties.c: properties YAML files (models:, seeds:, snapshots:,
- * sources:, macros: and the rest dbt allows) — each entry's config: for
+ * sources:, data_tests: (singular tests documented), macros: and the rest
+ * dbt allows) — each entry's config: for
  * config resolution, sources with their schema, database and identifier,
  * snapshots in the YAML form (relation: + config:) — and docs blocks of
  * .md files. Descriptions, columns and freshness are kept for
@@ -307,7 +308,8 @@ static int read_entries(sl_models *m, m_package *pkg, yaml_document_t *doc, yaml
 		if (!p.name || !p.file)
 			return oom(err);
 		int rc = add_props(m, &p, err);
-		if (rc == 0)
+		/* a singular test documented (data_tests: - name:) has no tests */
+		if (rc == 0 && type != SL_NODE_TEST)
 			rc = m_read_entry_tests(m, pkg, doc, e, type, name, NULL, rel, err);
 		if (rc < 0)
 			return rc;
@@ -333,8 +335,9 @@ int m_read_properties(sl_models *m, m_package *pkg, const char *path, const char
 		const char *key;
 		sl_node_type type;
 	} kinds[] = {{"models", SL_NODE_MODEL}, {"seeds", SL_NODE_SEED},
-		     {"snapshots", SL_NODE_SNAPSHOT}};
-	for (size_t i = 0; i < 3 && rc == 0; i++) {
+		     {"snapshots", SL_NODE_SNAPSHOT}, {"data_tests", SL_NODE_TEST},
+		     {"tests", SL_NODE_TEST}};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && rc == 0; i++) {
 		yaml_node_t *l = m_yaml_get(&doc, root, kinds[i].key);
 		if (l && !(l->type == YAML_SCALAR_NODE && !*m_yaml_str(l)))
 			rc = read_entries(m, pkg, &doc, l, kinds[i].type, kinds[i].key, path, rel,

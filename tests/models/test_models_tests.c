@@ -375,6 +375,35 @@ static void test_docs_metadata_and_sources(void **state)
 	close_proj(&pr);
 }
 
+/* description: on a generic test's entry and on a singular test's
+ * data_tests: entry reaches the node; it is no argument of the test (its
+ * unique_id is the one without it). */
+static void test_test_descriptions(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/schema.yml",
+	    "version: 2\nmodels:\n  - name: customers\n    columns:\n      - name: id\n"
+	    "        data_tests:\n"
+	    "          - unique:\n              description: Each customer once\n"
+	    "          - not_null:\n              description: \"{{ doc('customers') }}\"\n"
+	    "              config: {severity: warn}\n"
+	    "data_tests:\n  - name: assert_no_big_orders\n"
+	    "    description: No order above 11\n");
+	proj pr;
+	open_ok(&pr);
+	const sl_node *u = node(&pr, "test.shop.unique_customers_id.70f3d3fd20");
+	assert_string_equal(u->description, "Each customer once");
+	assert_string_equal(u->test->kwargs_json, "{\"column_name\":\"id\"}");
+	const sl_node *nn = node(&pr, "test.shop.not_null_customers_id.422908bfae");
+	assert_string_equal(nn->description, "One row per customer.");
+	assert_int_equal(nn->test->severity, SL_SEVERITY_WARN);
+	const sl_node *sg = node(&pr, "test.shop.assert_no_big_orders");
+	assert_string_equal(sg->description, "No order above 11");
+	assert_string_equal(node(&pr, "model.shop.customers")->description, "");
+	close_proj(&pr);
+}
+
 static void test_freshness_judge(void **state)
 {
 	(void)state;
@@ -1044,6 +1073,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_names_ids_and_configs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jaffle_shop_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docs_metadata_and_sources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_test_descriptions, setup, teardown),
 		cmocka_unit_test(test_freshness_judge),
 		cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_against_sqlite, setup, teardown),
