@@ -158,7 +158,28 @@ static int add_extra_sources(sl_models *m, sl_error *err)
 		d->schema = m_strdup(m, s->schema);
 		d->identifier = m_strdup(m, s->identifier ? s->identifier : s->table);
 		d->file = "sluice.yml";
+		d->extra = true;
 		if (!d->source || !d->table || !d->identifier || (s->schema && !d->schema))
+			return oom(err);
+		/* what sluice.yml says of the table: its freshness: and
+		 * loaded_at_field: (properties YAML may document it further) */
+		sl_model_source *in = &d->info;
+		in->description = m_strdup(m, s->description ? s->description : "");
+		in->source_description = m_strdup(m, s->source_description ? s->source_description : "");
+		in->loader = m_strdup(m, s->loader ? s->loader : "");
+		in->meta_json = m_strdup(m, s->meta_json ? s->meta_json : "{}");
+		in->loaded_at_field = s->loaded_at_field ? m_strdup(m, s->loaded_at_field) : NULL;
+		in->freshness = s->freshness;
+		sl_freshness *f = &in->freshness;
+		f->warn_after.period = f->warn_after.period ? m_strdup(m, f->warn_after.period) : NULL;
+		f->error_after.period = f->error_after.period ? m_strdup(m, f->error_after.period)
+							      : NULL;
+		f->filter = f->filter ? m_strdup(m, f->filter) : NULL;
+		if (!in->description || !in->source_description || !in->loader || !in->meta_json ||
+		    (s->loaded_at_field && !in->loaded_at_field) ||
+		    (s->freshness.warn_after.period && !f->warn_after.period) ||
+		    (s->freshness.error_after.period && !f->error_after.period) ||
+		    (s->freshness.filter && !f->filter))
 			return oom(err);
 	}
 	return 0;

@@ -151,7 +151,14 @@ static const char *file_sha256(sl_models *m, const char *path)
 static int node_defaults(sl_models *m, m_node *n, sl_error *err)
 {
 	sl_node *p = &n->pub;
-	p->description = "";
+	p->description = n->yaml_desc ? n->yaml_desc : "";
+	if (n->yaml_desc) {
+		char where[600];
+		snprintf(where, sizeof where, "%s: description of test %s", p->path, p->name);
+		int rc = render_desc(m, n, where, &p->description, err);
+		if (rc < 0)
+			return rc;
+	}
 	p->meta_json = json_of(m, m_dict_get(&n->cfg, "meta"));
 	if (!p->raw_code) {
 		const char *t = n->text ? n->text : "";

@@ -36,6 +36,14 @@ typedef struct m_source {
 	int line;                  /* of its table entry, 0: not from YAML */
 	/* documentation and freshness (descriptions rendered by m_docs_fill) */
 	sl_model_source info;
+	/* a sluice project's table (extra_sources), and the properties file
+	 * that documents it (NULL: none yet) */
+	bool extra;
+	const char *augmented_by;
+	/* while reading properties YAML: schema:/identifier: as written
+	 * (NULL: not given) and whether freshness: was given */
+	const char *given_schema, *given_identifier;
+	bool freshness_given;
 } m_source;
 
 /* A macro defined in a macro file of a package. */
@@ -80,6 +88,7 @@ typedef struct m_node {
 	int line;
 	struct m_node *attached;
 	const char *attached_source;
+	const char *yaml_desc;     /* a generic test's description: (NULL: none) */
 } m_node;
 
 /* A models:/seeds:/snapshots: entry of a properties file. */

@@ -1,6 +1,7 @@
 /*
  * models_properties.c: properties YAML files (models:, seeds:, snapshots:,
- * sources:, macros: and the rest dbt allows) — each entry's config: for
+ * sources:, data_tests: (singular tests documented), macros: and the rest
+ * dbt allows) — each entry's config: for
  * config resolution, sources with their schema, database and identifier,
  * snapshots in the YAML form (relation: + config:) — and docs blocks of
  * .md files. Descriptions, columns and freshness are kept for
@@ -30,14 +31,87 @@ static int add_props(sl_models *m, const m_props *p, sl_error *err)
 	return 0;
 }
 
+/* A properties-YAML entry for a sluice project's table documents it:
+ * tests, description, columns, meta, tags, freshness and loaded_at_field
+ * (the properties' over sluice.yml's); where it is stays the sluice
+ * table's. */
+static int augment(m_source *d, const m_source *s, sl_error *err)
+{
+	if (d->augmented_by)
+		return sl_error_set(err, SL_ECONFIG, "%s:%d: source %s.%s is declared twice (also "
+				    "in %s); declare it once", s->file, s->line, s->source,
+				    s->table, d->augmented_by);
+	const char *where = s->given_schema ? "schema" : "identifier";
+	const char *given = s->given_schema ? s->given_schema : s->given_identifier;
+	const char *have = s->given_schema ? d->schema : d->identifier;
+	if (s->given_schema && d->schema && strcmp(s->given_schema, d->schema) == 0) {
+		where = "identifier";
+		given = s->given_identifier;
+		have = d->identifier;
+	}
+	if (given && (!have || strcmp(given, have) != 0))
+		return sl_error_set(err, SL_ECONFIG, "%s:%d: source %s.%s is a table of the sluice "
+				    "project, in %s \"%s\"; its %s cannot be \"%s\" (remove "
+				    "%s: or write %s: %s)", s->file, s->line, s->source, s->table,
+				    where, have ? have : "", where, given, where, where,
+				    have ? have : "");
+	const sl_model_source *p = &s->info;
+	sl_model_source *in = &d->info;
+	d->augmented_by = s->file;
+	if (p->description && *p->description)
+		in->description = p->description;
+	if (p->source_description && *p->source_description)
+		in->source_description = p->source_description;
+	if (p->loader && *p->loader)
+		in->loader = p->loader;
+	if (p->ncolumns) {
+		in->columns = p->columns;
+		in->ncolumns = p->ncolumns;
+	}
+	if (p->meta_json && strcmp(p->meta_json, "{}") != 0)
+		in->meta_json = p->meta_json;
+	if (p->ntags) {
+		in->tags = p->tags;
+		in->ntags = p->ntags;
+	}
+	if (p->loaded_at_field)
+		in->loaded_at_field = p->loaded_at_field;
+	if (s->freshness_given)
+		in->freshness = p->freshness;
+	return 0;
+}
+
+/* The tables of sluice source `source`, "a, b" (NULL: no such source). */
+static const char *extra_tables(sl_models *m, const char *source)
+{
+	sl_buf b = SL_BUF_INIT;
+	for (int i = 0; i < m->nsources; i++)
+		if (m->sources[i].extra && strcmp(m->sources[i].source, source) == 0)
+			sl_buf_printf(&b, "%s%s", b.len ? ", " : "", m->sources[i].table);
+	const char *out = b.data ? m_strdup(m, b.data) : NULL;
+	sl_buf_free(&b);
+	return out;
+}
+
 static int add_source(sl_models *m, const m_source *s, sl_error *err)
 {
-	for (int i = 0; i < m->nsources; i++)
-		if (strcmp(m->sources[i].source, s->source) == 0 &&
-		    strcmp(m->sources[i].table, s->table) == 0)
-			return sl_error_set(err, SL_ECONFIG, "%s: source %s.%s is declared twice "
-					    "(also in %s); declare it once", s->file, s->source,
-					    s->table, m->sources[i].file ? m->sources[i].file : "the project");
+	/* the root project's properties document its sluice tables */
+	bool root = m->npkgs > 0 && s->package == m->pkgs[0].name;
+	for (int i = 0; i < m->nsources; i++) {
+		m_source *d = &m->sources[i];
+		if (strcmp(d->source, s->source) != 0 || strcmp(d->table, s->table) != 0)
+			continue;
+		if (d->extra && root)
+			return augment(d, s, err);
+		return sl_error_set(err, SL_ECONFIG, "%s: source %s.%s is declared twice "
+				    "(also in %s); declare it once", s->file, s->source,
+				    s->table, d->file ? d->file : "the project");
+	}
+	const char *tables = root ? extra_tables(m, s->source) : NULL;
+	if (tables)
+		return sl_error_set(err, SL_ECONFIG, "%s:%d: source %s of the sluice project has no "
+				    "table %s; its tables: %s", s->file, s->line, s->source, s->table,
+				    tables);
 	if (m->nsources == m->capsources) {
 		int cap = m->capsources ? m->capsources * 2 : 32;
 		m_source *nv = sl_realloc(m->sources, sizeof *nv * (size_t)cap);
@@ -46,7 +120,9 @@ static int add_source(sl_models *m, const m_source *s, sl_error *err)
 		m->sources = nv;
 		m->capsources = cap;
 	}
-	m->sources[m->nsources++] = *s;
+	m_source *d = &m->sources[m->nsources++];
+	*d = *s;
+	d->given_schema = d->given_identifier = NULL;
 	return 0;
 }
 
@@ -140,6 +216,10 @@ static int read_sources(sl_models *m, m_package *pkg, yaml_document_t *doc,
 				.file = m_strdup(m, rel),
 				.package = pkg->name,
 				.line = line_of_node(t),
+				.given_schema = tschema ? tschema : schema,
+				.given_identifier = ident,
+				.freshness_given = m_yaml_get(doc, s, "freshness") ||
+						   m_yaml_get(doc, t, "freshness"),
 			};
 			if (!src.source || !src.table || !src.schema || !src.identifier)
 				return oom(err);
@@ -228,7 +308,8 @@ static int read_entries(sl_models *m, m_package *pkg, yaml_document_t *doc, yaml
 		if (!p.name || !p.file)
 			return oom(err);
 		int rc = add_props(m, &p, err);
-		if (rc == 0)
+		/* a singular test documented (data_tests: - name:) has no tests */
+		if (rc == 0 && type != SL_NODE_TEST)
 			rc = m_read_entry_tests(m, pkg, doc, e, type, name, NULL, rel, err);
 		if (rc < 0)
 			return rc;
@@ -254,8 +335,9 @@ int m_read_properties(sl_models *m, m_package *pkg, const char *path, const char
 		const char *key;
 		sl_node_type type;
 	} kinds[] = {{"models", SL_NODE_MODEL}, {"seeds", SL_NODE_SEED},
-		     {"snapshots", SL_NODE_SNAPSHOT}};
-	for (size_t i = 0; i < 3 && rc == 0; i++) {
+		     {"snapshots", SL_NODE_SNAPSHOT}, {"data_tests", SL_NODE_TEST},
+		     {"tests", SL_NODE_TEST}};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && rc == 0; i++) {
 		yaml_node_t *l = m_yaml_get(&doc, root, kinds[i].key);
 		if (l && !(l->type == YAML_SCALAR_NODE && !*m_yaml_str(l)))
 			rc = read_entries(m, pkg, &doc, l, kinds[i].type, kinds[i].key, path, rel,

@@ -4,7 +4,8 @@
  * warn_if and error_if evaluated in SQL, limit applied), judged by
  * severity with dbt's messages, the first 10 failing rows sampled as
  * JSON, and with store_failures every failing row kept in the audit
- * table ("<target schema>_dbt_test__audit"."<test name or alias>").
+ * table ("<target schema>_dbt_test__audit"."<test name or alias>"), or
+ * view with store_failures_as: view.
  */
 #include "models/models_int.h"
 
@@ -61,14 +62,14 @@ static int on_verdict(void *ud, int ncols, const char *const *names, const char 
 
 typedef struct sample {
 	sl_buf json;
-	int rows;
+	int rows, max;
 } sample;
 
 static int on_sample(void *ud, int ncols, const char *const *names, const char *const *values,
 		     sl_error *err)
 {
 	sample *s = ud;
-	if (s->rows >= M_SAMPLE_ROWS)
+	if (s->rows >= s->max)
 		return 1;
 	int rc = sl_buf_puts(&s->json, s->rows++ ? ",{" : "{");
 	for (int i = 0; rc == 0 && i < ncols; i++) {
@@ -108,8 +109,12 @@ static int store(sl_models *m, m_node *n, sl_wh *wh, const char *sql, sl_test_re
 	memset(&br, 0, sizeof br);
 	(void)m;
 	int rc = sl_wh_ensure_schema(wh, t->audit_schema, err);
+	/* store_failures_as: view keeps the failing rows' query, as dbt does */
+	const char *as = m_dict_str(&n->cfg, "store_failures_as");
+	bool view = as && strcmp(as, "view") == 0;
 	if (rc == 0)
-		rc = sl_wh_build_table(wh, t->audit_schema, t->audit_relation, sql, &br, err);
+		rc = view ? sl_wh_build_view(wh, t->audit_schema, t->audit_relation, sql, &br, err)
+			  : sl_wh_build_table(wh, t->audit_schema, t->audit_relation, sql, &br, err);
 	if (rc == 0)
 		rc = sl_wh_quote_table(wh, &q, t->audit_schema, t->audit_relation, err);
 	if (rc == 0) {
@@ -135,7 +140,7 @@ int sl_models_test(sl_models *m, int i, sl_wh *wh, const sl_cancel *cancel,
 	sl_buf sql = SL_BUF_INIT, run = SL_BUF_INIT;
 	char *main_sql = NULL;
 	verdict v = {0};
-	sample s = {SL_BUF_INIT, 0};
+	sample s = {SL_BUF_INIT, 0, M_SAMPLE_ROWS};
 	int rc;
 	memset(res, 0, sizeof *res);
 	res->status = SL_TEST_ERROR;
@@ -220,7 +225,15 @@ int sl_models_test(sl_models *m, int i, sl_wh *wh, const sl_cancel *cancel,
 	}
 	/* the first failing rows */
 	sl_buf q = SL_BUF_INIT;
-	sl_buf_printf(&q, "select * from (\n%s\n) dbt_sample limit %d", main_sql, M_SAMPLE_ROWS);
+	/* the rows the limited test query returns: at most min(limit, 10) */
+	int64_t take = t->limit >= 0 && t->limit < M_SAMPLE_ROWS ? t->limit : M_SAMPLE_ROWS;
+	if (t->limit >= 0)
+		sl_buf_printf(&q, "select * from (\nselect * from (\n%s\n) dbt_limited limit %lld\n) "
+			      "dbt_sample limit %lld", main_sql, (long long)t->limit, (long long)take);
+	else
+		sl_buf_printf(&q, "select * from (\n%s\n) dbt_sample limit %lld", main_sql,
+			      (long long)take);
+	s.max = (int)take;
 	sl_buf_putc(&s.json, '[');
 	rc = q.data ? sl_wh_query(wh, q.data, on_sample, &s, err) : oom(err);
 	sl_buf_free(&q);

@@ -511,7 +511,7 @@ static m_node *spec_target(sl_models *m, const m_testspec *s)
 
 /* Splits a spec into test name, arguments and configs, as dbt's builder. */
 static int split_spec(sl_models *m, const m_testspec *s, const char **test_name,
-		      sl_tpl_value *args, sl_tpl_value *cfg, sl_error *err)
+		      sl_tpl_value *args, sl_tpl_value *cfg, const char **desc, sl_error *err)
 {
 	sl_arena *a = &m->arena;
 	const sl_tpl_value *def = &s->def, *raw = NULL;
@@ -547,6 +547,12 @@ static int split_spec(sl_models *m, const m_testspec *s, const char **test_name,
 		const sl_tpl_value *v = &raw->u.dict->vals[i];
 		if (strcmp(k, "test_name") == 0)
 			continue;
+		/* the test's description documents it; no argument */
+		if (strcmp(k, "description") == 0) {
+			if (v->type == SL_TPL_STRING)
+				*desc = v->u.str.s;
+			continue;
+		}
 		if (strcmp(k, "config") == 0) {
 			if (v->type == SL_TPL_DICT)
 				conf = v;
@@ -676,7 +682,8 @@ static int make_generic(sl_models *m, const m_testspec *s, sl_error *err)
 	sl_arena *a = &m->arena;
 	const char *test_name = NULL;
 	sl_tpl_value args, cfg;
-	int rc = split_spec(m, s, &test_name, &args, &cfg, err);
+	const char *desc = NULL;
+	int rc = split_spec(m, s, &test_name, &args, &cfg, &desc, err);
 	if (rc < 0)
 		return rc;
 	/* [namespace.]name */
@@ -778,6 +785,7 @@ static int make_generic(sl_models *m, const m_testspec *s, sl_error *err)
 	n->file_cfg = sl_tpl_dict_new(a);
 	n->attached = target;
 	n->test = t;
+	n->yaml_desc = desc;
 	char qualified[600];
 	snprintf(qualified, sizeof qualified, "%s%s%s", ns ? ns : "", ns ? "." : "", macro);
 	n->pub.raw_code = raw_code(m, qualified, &cfg);

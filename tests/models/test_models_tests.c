@@ -375,6 +375,35 @@ static void test_docs_metadata_and_sources(void **state)
 	close_proj(&pr);
 }
 
+/* description: on a generic test's entry and on a singular test's
+ * data_tests: entry reaches the node; it is no argument of the test (its
+ * unique_id is the one without it). */
+static void test_test_descriptions(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/schema.yml",
+	    "version: 2\nmodels:\n  - name: customers\n    columns:\n      - name: id\n"
+	    "        data_tests:\n"
+	    "          - unique:\n              description: Each customer once\n"
+	    "          - not_null:\n              description: \"{{ doc('customers') }}\"\n"
+	    "              config: {severity: warn}\n"
+	    "data_tests:\n  - name: assert_no_big_orders\n"
+	    "    description: No order above 11\n");
+	proj pr;
+	open_ok(&pr);
+	const sl_node *u = node(&pr, "test.shop.unique_customers_id.70f3d3fd20");
+	assert_string_equal(u->description, "Each customer once");
+	assert_string_equal(u->test->kwargs_json, "{\"column_name\":\"id\"}");
+	const sl_node *nn = node(&pr, "test.shop.not_null_customers_id.422908bfae");
+	assert_string_equal(nn->description, "One row per customer.");
+	assert_int_equal(nn->test->severity, SL_SEVERITY_WARN);
+	const sl_node *sg = node(&pr, "test.shop.assert_no_big_orders");
+	assert_string_equal(sg->description, "No order above 11");
+	assert_string_equal(node(&pr, "model.shop.customers")->description, "");
+	close_proj(&pr);
+}
+
 static void test_freshness_judge(void **state)
 {
 	(void)state;
@@ -527,6 +556,23 @@ static void expect(proj *pr, sl_wh *wh, const char *id, sl_test_status st, int64
 		assert_null(r.message);
 	assert_non_null(r.compiled_sql);
 	sl_test_result_free(&r);
+}
+
+static const char *id_of(proj *pr, const char *name)
+{
+	for (int k = 0; k < sl_models_count(pr->m); k++)
+		if (strcmp(sl_models_node(pr->m, k)->name, name) == 0)
+			return sl_models_node(pr->m, k)->unique_id;
+	fail_msg("no node named %s", name);
+	return NULL;
+}
+
+static int sample_rows(const char *json)
+{
+	int n = 0;
+	for (const char *p = json; p && *p; p++)
+		n += *p == '{';
+	return n;
 }
 
 static void test_run_against_sqlite(void **state)
@@ -714,6 +760,194 @@ static void test_thresholds(void **state)
 	close_proj(&pr);
 }
 
+/* limit: the failing-row sample holds the rows the limited test query
+ * returns (at most min(limit, 10)); store_failures_as: view keeps a view
+ * (SQLite builds it as a table: its view cannot read another schema),
+ * ephemeral stores nothing. */
+static void test_limit_sample_and_store_as(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/schema.yml",
+	    "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: status\n"
+	    "        data_tests:\n"
+	    "          - accepted_values:\n"
+	    "              name: av_limited\n"
+	    "              values: [placed]\n"
+	    "              config: {limit: 2}\n"
+	    "          - accepted_values:\n"
+	    "              name: av_as_view\n"
+	    "              values: [placed]\n"
+	    "              config: {store_failures_as: view}\n"
+	    "          - accepted_values:\n"
+	    "              name: av_ephemeral\n"
+	    "              values: [placed]\n"
+	    "              config: {store_failures: true, store_failures_as: ephemeral}\n");
+	proj pr;
+	open_ok(&pr);
+	sl_wh *wh = open_wh(&pr);
+	sl_error err = SL_ERROR_INIT;
+	for (int i = 0; i < 2; i++)
+		if (sl_models_build(pr.m, i, wh, NULL, NULL, &err) < 0)
+			fail_msg("%s", err.message);
+	/* orders' statuses: placed, lost, shipped, returned: 3 fail */
+	sl_test_result r;
+	run_one(&pr, wh, id_of(&pr, "av_limited"), &r);
+	assert_int_equal(r.status, SL_TEST_FAIL);
+	assert_int_equal(r.failures, 2);
+	assert_int_equal(sample_rows(r.sample_json), 2);
+	sl_test_result_free(&r);
+	run_one(&pr, wh, id_of(&pr, "av_as_view"), &r);
+	assert_int_equal(r.failures, 3);
+	assert_int_equal(sample_rows(r.sample_json), 3);
+	assert_string_equal(r.stored_in, "\"main_dbt_test__audit\".\"av_as_view\"");
+	sl_test_result_free(&r);
+	char *v = NULL;
+	assert_int_equal(sl_wh_query_value(wh, "select count(*) from "
+					   "\"main_dbt_test__audit\".\"av_as_view\"", &v, &err), 0);
+	assert_string_equal(v, "3");
+	sl_free(v);
+	run_one(&pr, wh, id_of(&pr, "av_ephemeral"), &r);
+	assert_int_equal(r.failures, 3);
+	assert_null(r.stored_in);
+	sl_test_result_free(&r);
+	assert_true(sl_wh_query_value(wh, "select count(*) from "
+				      "\"main_dbt_test__audit\".\"av_ephemeral\"", &v, &err) < 0);
+	sl_error_clear(&err);
+	sl_wh_close(wh);
+	close_proj(&pr);
+}
+
+/* A sluice project's extracted tables (extra_sources) documented and
+ * tested from properties YAML: the entry augments the table, its schema
+ * and identifier stay the sluice table's; sluice.yml's freshness: and
+ * loaded_at_field: reach the models' source. */
+static int open_with_extra(proj *pr, sl_error *err)
+{
+	static const sl_model_source extra[] = {
+		{.source = "lake", .table = "orders", .schema = "raw", .identifier = "lake__orders",
+		 .loaded_at_field = "_loaded_at",
+		 .freshness = {.set = true, .warn_after = {1, "hour", 3600}}},
+		{.source = "lake", .table = "customers", .schema = "raw",
+		 .identifier = "lake__customers"},
+	};
+	memset(pr, 0, sizeof *pr);
+	int rc = sl_project_open(&pr->p, tmp, NULL, NULL, err);
+	if (rc < 0)
+		return rc;
+	sl_models_opts o = {0};
+	o.project_dir = tmp;
+	o.project = pr->p;
+	o.target = sl_project_target(pr->p, NULL);
+	o.invocation_id = "inv-1";
+	o.run_started_at = "2024-05-01T10:00:00Z";
+	o.extra_sources = extra;
+	o.nextra_sources = 2;
+	return sl_models_open(&pr->m, &o, err);
+}
+
+static const sl_model_source *source_named(proj *pr, const char *s, const char *t)
+{
+	for (int i = 0; i < sl_models_source_count(pr->m); i++) {
+		const sl_model_source *ms = sl_models_source_at(pr->m, i);
+		if (strcmp(ms->source, s) == 0 && strcmp(ms->table, t) == 0)
+			return ms;
+	}
+	fail_msg("no source %s.%s", s, t);
+	return NULL;
+}
+
+static void test_sluice_tables_in_properties(void **state)
+{
+	(void)state;
+	base_project();
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: orders\n"
+	    "        description: Orders as extracted\n        meta: {owner: ops}\n"
+	    "        tags: [raw]\n        columns:\n          - name: id\n"
+	    "            description: The key\n            data_tests: [unique, not_null]\n");
+	put("tests/marts/assert_no_big_orders.sql", "select 1 as x where 1 = 0");
+	proj pr;
+	sl_error err = SL_ERROR_INIT;
+	if (open_with_extra(&pr, &err) < 0)
+		fail_msg("open failed: %s", err.message);
+	const sl_model_source *o = source_named(&pr, "lake", "orders");
+	assert_string_equal(o->schema, "raw");
+	assert_string_equal(o->identifier, "lake__orders");
+	assert_string_equal(o->unique_id, "source.shop.lake.orders");
+	assert_string_equal(o->description, "Orders as extracted");
+	assert_string_equal(o->meta_json, "{\"owner\":\"ops\"}");
+	assert_int_equal(o->ntags, 1);
+	assert_int_equal(o->ncolumns, 1);
+	assert_string_equal(o->columns[0].description, "The key");
+	/* sluice.yml's freshness and loaded_at_field, kept */
+	assert_string_equal(o->loaded_at_field, "_loaded_at");
+	assert_true(o->freshness.set);
+	assert_int_equal(o->freshness.warn_after.seconds, 3600);
+	const sl_model_source *c = source_named(&pr, "lake", "customers");
+	assert_null(c->loaded_at_field);
+	assert_false(c->freshness.set);
+	/* the tests, on the sluice table */
+	const sl_node *u = node(&pr, id_of(&pr, "source_unique_lake_orders_id"));
+	assert_string_equal(u->test->attached_node, "source.shop.lake.orders");
+	assert_string_equal(u->path, "models/schema.yml");
+	node(&pr, id_of(&pr, "source_not_null_lake_orders_id"));
+	close_proj(&pr);
+
+	/* the properties' loaded_at_field and freshness over sluice.yml's */
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    loaded_at_field: updated_at\n"
+	    "    freshness: {error_after: {count: 2, period: day}}\n"
+	    "    tables:\n      - name: orders\n        schema: raw\n"
+	    "        identifier: lake__orders\n");
+	if (open_with_extra(&pr, &err) < 0)
+		fail_msg("open failed: %s", err.message);
+	o = source_named(&pr, "lake", "orders");
+	assert_string_equal(o->loaded_at_field, "updated_at");
+	assert_int_equal(o->freshness.warn_after.seconds, 0);
+	assert_int_equal(o->freshness.error_after.seconds, 2 * 86400);
+	close_proj(&pr);
+
+	/* a schema (or identifier) other than the sluice table's */
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    schema: staging\n    tables:\n"
+	    "      - name: orders\n");
+	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
+	assert_string_equal(err.message,
+			    "models/schema.yml:6: source lake.orders is a table of the sluice "
+			    "project, in schema \"raw\"; its schema cannot be \"staging\" (remove "
+			    "schema: or write schema: raw)");
+	sl_error_clear(&err);
+	sl_project_free(pr.p);
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    tables:\n"
+	    "      - name: orders\n        identifier: orders_v2\n");
+	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
+	assert_non_null(strstr(err.message, "models/schema.yml:5: source lake.orders is a table of "
+				     "the sluice project, in identifier \"lake__orders\"; its "
+				     "identifier cannot be \"orders_v2\""));
+	sl_error_clear(&err);
+	sl_project_free(pr.p);
+	/* a table the sluice source does not have */
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: refunds\n");
+	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
+	assert_string_equal(err.message, "models/schema.yml:5: source lake of the sluice project has "
+					 "no table refunds; its tables: orders, customers");
+	sl_error_clear(&err);
+	sl_project_free(pr.p);
+	/* documented twice */
+	put("models/schema.yml",
+	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: orders\n");
+	put("models/more.yml",
+	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: orders\n");
+	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
+	assert_non_null(strstr(err.message, "source lake.orders is declared twice (also in "
+				     "models/"));
+	sl_error_clear(&err);
+	sl_project_free(pr.p);
+}
+
 /* The same tests, store_failures and freshness on PostgreSQL (when
  * SL_TEST_PG names a server, as tests/run.sh exports it). */
 static void test_run_against_postgres(void **state)
@@ -757,6 +991,8 @@ static void test_run_against_postgres(void **state)
 		 "          - relationships: {to: ref('customers'), field: id}\n"
 		 "      - name: status\n        data_tests:\n"
 		 "          - accepted_values: {values: [placed, shipped, returned, lost]}\n"
+		 "          - accepted_values: {name: av_view, values: [placed],\n"
+		 "              config: {store_failures_as: view}}\n"
 		 "sources:\n  - name: shop\n    schema: %s\n    loaded_at_field: loaded_at\n"
 		 "    freshness: {error_after: {count: 2, period: hour}}\n"
 		 "    tables:\n      - name: raw_orders\n      - name: raw_naive\n", schema);
@@ -802,6 +1038,16 @@ static void test_run_against_postgres(void **state)
 	assert_int_equal(sl_wh_query_value(wh, sql, &v, &err), 0);
 	assert_string_equal(v, "1");
 	sl_free(v);
+	/* store_failures_as: view keeps a view of the failing rows */
+	run_one(&pr, wh, id_of(&pr, "av_view"), &r);
+	assert_int_equal(r.failures, 3);
+	sl_test_result_free(&r);
+	snprintf(sql, sizeof sql, "select table_type || ':' || (select count(*) from \"%s\".av_view) "
+		 "from information_schema.tables where table_schema = '%s' and "
+		 "table_name = 'av_view'", audit, audit);
+	assert_int_equal(sl_wh_query_value(wh, sql, &v, &err), 0);
+	assert_string_equal(v, "VIEW:3");
+	sl_free(v);
 	/* timestamptz: 3 hours is past error_after 2 hours; timestamp as UTC */
 	sl_freshness_result fr;
 	assert_int_equal(sl_models_freshness(pr.m, 0, wh, &fr, &err), 0);
@@ -827,10 +1073,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_names_ids_and_configs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jaffle_shop_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docs_metadata_and_sources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_test_descriptions, setup, teardown),
 		cmocka_unit_test(test_freshness_judge),
 		cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_against_sqlite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thresholds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limit_sample_and_store_as, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sluice_tables_in_properties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_against_postgres, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
