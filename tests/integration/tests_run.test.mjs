@@ -156,6 +156,69 @@ test('ls lists tests, with the selection syntax and --resource-type test', () =>
 // UTC "YYYY-MM-DD HH:MM:SS" hours ago.
 const ago = hours => new Date(Date.now() - hours * 3600e3).toISOString().slice(0, 19).replace('T', ' ');
 
+test('every command that parses the project writes target/manifest.json; a failure to write it only warns', () => {
+  const dir = project();
+  const mf = path.join(dir, 'target/manifest.json');
+  for (const args of [['seed'], ['run'], ['snapshot'], ['compile'], ['test'], ['build'], ['ls']]) {
+    fs.rmSync(mf, { force: true });
+    const r = sluice([...args, '--project-dir', dir]);
+    assert.ok(r.code === 0 || r.code === 1, `${args}: ${r.stdout}${r.stderr}`);
+    assert.ok(fs.existsSync(mf), `sluice ${args.join(' ')} wrote no target/manifest.json`);
+    const m = JSON.parse(fs.readFileSync(mf, 'utf8'));
+    assert.equal(m.metadata.dbt_schema_version, 'https://schemas.getdbt.com/dbt/manifest/v12.json');
+    assert.ok(m.nodes['model.shop.stg_orders'], `${args}: ${Object.keys(m.nodes)}`);
+  }
+  // run_results' unique_ids are the manifest's
+  const rr = JSON.parse(fs.readFileSync(path.join(dir, 'target/run_results.json'), 'utf8'));
+  const m = JSON.parse(fs.readFileSync(mf, 'utf8'));
+  assert.ok(rr.results.length > 0);
+  for (const x of rr.results) assert.ok(m.nodes[x.unique_id], `${x.unique_id} not in the manifest`);
+  // a manifest that cannot be written (a folder in its place) warns; the run goes on
+  fs.rmSync(mf, { force: true });
+  fs.mkdirSync(path.join(mf, 'x'), { recursive: true });
+  const r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /target\/manifest\.json not written: /);
+  assert.match(r.stdout, /^Done\. PASS=4 WARN=0 ERROR=0 SKIP=0 TOTAL=4$/m);
+});
+
+test('--resume keeps the run\'s --indirect-selection and --resource-type', () => {
+  const dir = project();
+  const resumeId = out => (out.match(/--resume (\S+)$/m) || [])[1];
+  // before anything is built, every test errs
+  let r = sluice(['test', '--project-dir', dir, '--select', 'stg_orders', '--indirect-selection', 'cautious']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(nodeLines(r.stdout).length, 3, r.stdout);
+  const testRun = resumeId(r.stdout);
+  assert.ok(testRun, r.stdout);
+  r = sluice(['build', '--project-dir', dir, '--select', 'stg_orders', '--resource-type', 'test']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(nodeLines(r.stdout).length, 4, r.stdout);
+  const buildRun = resumeId(r.stdout);
+  assert.ok(buildRun, r.stdout);
+  assert.equal(sluice(['seed', '--project-dir', dir]).code, 0);
+  assert.equal(sluice(['run', '--project-dir', dir]).code, 0);
+  // resumed: the same three tests (cautious leaves out the relationships test,
+  // which reads stg_customers too), not the four eager would bring
+  r = sluice(['test', '--project-dir', dir, '--resume', testRun]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(nodeLines(r.stdout).length, 3, r.stdout);
+  assert.equal(lineOf(r.stdout, REL), undefined, r.stdout);
+  // resumed: tests only (eager: the relationships test fails), no model rebuilt
+  r = sluice(['build', '--project-dir', dir, '--resume', buildRun]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(nodeLines(r.stdout).length, 4, r.stdout);
+  assert.doesNotMatch(r.stdout, /sql view model/, r.stdout);
+  assert.match(lineOf(r.stdout, REL), /FAIL 1/);
+  // the flags cannot be given again with --resume
+  r = sluice(['test', '--project-dir', dir, '--resume', testRun, '--indirect-selection', 'eager']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /--resume reruns run \S+ with its own selection, --indirect-selection, resource types, logical date and --full-refresh; drop --indirect-selection/);
+  r = sluice(['build', '--project-dir', dir, '--resume', buildRun, '--exclude-resource-type', 'seed']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /drop --exclude-resource-type/);
+});
+
 test('source freshness by loaded_at_field: pass, warn and error stale, sources.json, exit 1', () => {
   const dir = project({
     'seeds/raw_events.csv': `id,loaded_at\n1,${ago(3)}\n`,
