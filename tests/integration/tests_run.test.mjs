@@ -219,6 +219,50 @@ test('--resume keeps the run\'s --indirect-selection and --resource-type', () =>
   assert.match(r.stderr, /drop --exclude-resource-type/);
 });
 
+test('names with quotes and spaces: a model, its generic tests, a singular test, accepted values and a store_failures alias with a double quote', () => {
+  const model = 'my "odd" model\'s';
+  const dir = project({
+    [`models/${model}.sql`]: "select order_id, status from {{ ref('stg_orders') }}\n",
+    'models/odd.yml': `version: 2
+models:
+  - name: "my \\"odd\\" model's"
+    columns:
+      - name: order_id
+        tests:
+          - not_null
+          - unique:
+              config:
+                store_failures: true
+                alias: 'fail"ures'
+      - name: status
+        tests:
+          - accepted_values:
+              values: ["it's", 'placed', 'shipped', 'lost', 'a "b"']
+              config:
+                store_failures: true
+`,
+    'tests/it\'s a "odd" test.sql': "{{ config(store_failures=true) }}\nselect * from {{ ref(\"my \\\"odd\\\" model's\") }} where order_id < 3\n",
+  });
+  const r = sluice(['build', '--project-dir', dir, '--select', '+my*+']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(lineOf(r.stdout, 'main.my'), /OK created sql view model main\.my "odd" model's /);
+  assert.match(r.stdout, /PASS not_null_my "odd" model's_order_id \./);
+  assert.match(r.stdout, /PASS unique_my "odd" model's_order_id \./);
+  // 'it''s' and 'a "b"' are literals; 'teleported' is the one value left
+  assert.match(r.stdout, /FAIL 1 accepted_values_my "odd" model's_status__it_s__placed__shipped__lost__a_b_ \./);
+  assert.match(r.stdout, /FAIL 2 it's a "odd" test \./);
+  assert.match(r.stdout, /failing rows stored in "main_dbt_test__audit"\."it's a ""odd"" test"/);
+  const audit = path.join(dir, 'wh.main_dbt_test__audit.db');
+  assert.deepEqual(rows(audit, 'select count(*) as n from "it\'s a ""odd"" test"'), [{ n: 2 }]);
+  assert.deepEqual(rows(audit, 'select count(*) as n from "fail""ures"'), [{ n: 0 }]);
+  const av = r.stdout.match(/"main_dbt_test__audit"\."(accepted_values_my ""odd"" model_[0-9a-f]{32})"/);
+  assert.ok(av, r.stdout);
+  assert.deepEqual(rows(audit, `select value_field from "${av[1]}"`), [{ value_field: 'teleported' }]);
+  const st = rows(path.join(dir, '.sluice/state.db'), "select test_name, status, failures from test_results where test_name like '%odd%' order by test_name");
+  assert.equal(st.length, 4, JSON.stringify(st));
+  assert.deepEqual(st.map(x => x.status).sort(), ['fail', 'fail', 'pass', 'pass']);
+});
+
 test('source freshness by loaded_at_field: pass, warn and error stale, sources.json, exit 1', () => {
   const dir = project({
     'seeds/raw_events.csv': `id,loaded_at\n1,${ago(3)}\n`,
