@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ROOT, sluice, tmpdir, writeFiles, startPostgres } from '../lib/harness.mjs';
+import { ROOT, sluice, sluiceSpawn, tmpdir, writeFiles, startPostgres } from '../lib/harness.mjs';
 
 const FIXTURE = path.join(ROOT, 'tests/integration/fixtures/tests_small');
 
@@ -261,6 +261,52 @@ models:
   const st = rows(path.join(dir, '.sluice/state.db'), "select test_name, status, failures from test_results where test_name like '%odd%' order by test_name");
   assert.equal(st.length, 4, JSON.stringify(st));
   assert.deepEqual(st.map(x => x.status).sort(), ['fail', 'fail', 'pass', 'pass']);
+});
+
+test('a slow test query: Ctrl-C interrupts it (exit 130), kill -9 leaves state.db usable and no lock behind', async () => {
+  const dir = project({
+    'tests/slow_cross.sql': `with recursive k(i) as (select 1 union all select i + 1 from k where i < 100000)
+select o.order_id from {{ ref('stg_orders') }} o cross join k a cross join k b
+where o.order_id + a.i + b.i < 0
+`,
+  });
+  assert.equal(sluice(['seed', '--project-dir', dir]).code, 0);
+  assert.equal(sluice(['run', '--project-dir', dir]).code, 0);
+  const db = path.join(dir, '.sluice/state.db');
+  // starts `sluice test --select slow_cross`, waits until its test is running, sends sig
+  const interrupt = async sig => {
+    const before = rows(db, 'select count(*) as n from runs')[0].n;
+    const child = sluiceSpawn(['test', '--project-dir', dir, '--select', 'slow_cross']);
+    let out = '';
+    child.stdout.on('data', d => { out += d; });
+    child.stderr.on('data', d => { out += d; });
+    const exited = new Promise(resolve => child.on('exit', (code, signal) => resolve({ code, signal })));
+    for (;;) {
+      const t = rows(db, `select t.status from tasks t join runs r using (run_id)
+        where t.task = 'test.shop.slow_cross' order by r.rowid desc limit 1`);
+      if (rows(db, 'select count(*) as n from runs')[0].n > before && t[0]?.status === 'running') break;
+      await new Promise(r => setTimeout(r, 100));
+    }
+    child.kill(sig);
+    const e = await exited;
+    return { ...e, out };
+  };
+  const int = await interrupt('SIGINT');
+  assert.equal(int.code, 130, int.out);
+  assert.match(int.out, /CANCEL test slow_cross/);
+  assert.match(int.out, /cancelled by Ctrl-C \(SIGINT\)/);
+  assert.deepEqual(rows(db, 'select status from runs order by rowid desc limit 1'), [{ status: 'cancelled' }]);
+  const kill = await interrupt('SIGKILL');
+  assert.equal(kill.signal, 'SIGKILL');
+  assert.deepEqual(rows(db, 'select status from runs order by rowid desc limit 1'), [{ status: 'running' }]);
+  // the next run marks the killed one failed and runs
+  const r = sluice(['test', '--project-dir', dir, '--select', 'stg_orders', '--exclude', 'slow_cross']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /1 earlier run marked failed: the process ended without finishing/);
+  assert.match(r.stdout, /^Done\. PASS=2 WARN=1 ERROR=1 SKIP=0 TOTAL=4$/m);
+  assert.deepEqual(rows(db, "select count(*) as n from runs where status = 'running'"), [{ n: 0 }]);
+  assert.deepEqual(rows(db, 'select count(*) as n from locks'), [{ n: 0 }]);
+  assert.deepEqual(rows(db, 'pragma integrity_check'), [{ integrity_check: 'ok' }]);
 });
 
 test('source freshness by loaded_at_field: pass, warn and error stale, sources.json, exit 1', () => {
