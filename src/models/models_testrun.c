@@ -220,7 +220,10 @@ int sl_models_test(sl_models *m, int i, sl_wh *wh, const sl_cancel *cancel,
 	}
 	/* the first failing rows */
 	sl_buf q = SL_BUF_INIT;
-	sl_buf_printf(&q, "select * from (\n%s\n) dbt_sample limit %d", main_sql, M_SAMPLE_ROWS);
+	/* (a test's limit caps its failing rows, its sample too) */
+	sl_buf_printf(&q, "select * from (\n%s\n) dbt_sample limit %lld", main_sql,
+		      t->limit >= 0 && t->limit < M_SAMPLE_ROWS ? (long long)t->limit
+							  : (long long)M_SAMPLE_ROWS);
 	sl_buf_putc(&s.json, '[');
 	rc = q.data ? sl_wh_query(wh, q.data, on_sample, &s, err) : oom(err);
 	sl_buf_free(&q);
