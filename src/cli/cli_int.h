@@ -158,6 +158,13 @@ typedef struct sl_cli_project {
  * printing the error. */
 int sl_cli_project_open(sl_cli_project *cp, const sl_cli_common *o);
 void sl_cli_project_close(sl_cli_project *cp);
+/* dbt's target/manifest.json of cp's models, as every dbt command that
+ * parses the project writes it (build, run, test, seed, snapshot,
+ * compile): once per invocation, before anything runs, so that
+ * run_results.json sits next to the manifest its unique_ids refer to.
+ * Nothing without models; a failure to write it is a warning only. */
+void sl_cli_write_manifest(const sl_cli_project *cp, const char *command, const char *target,
+			   int argc, char **argv);
 /* The project's graph: its source tables' extract and load tasks and its
  * nodes; *selected (sl_free) the tasks o's --select/--exclude pick. */
 struct sl_dag;

@@ -6,6 +6,7 @@
  * dbt users know, with a section for each failing or warning test.
  */
 #include "cli/cli_int.h"
+#include "docs/docs.h"
 #include "engine/engine.h"
 #include "models/models.h"
 #include "project/project.h"
@@ -134,6 +135,29 @@ void sl_cli_project_close(sl_cli_project *cp)
 	sl_arena_free(&cp->arena);
 	cp->m = NULL;
 	cp->p = NULL;
+}
+
+void sl_cli_write_manifest(const sl_cli_project *cp, const char *command, const char *target,
+			   int argc, char **argv)
+{
+	if (!cp->m)
+		return;
+	const sl_target *tg = sl_project_target(cp->p, target);
+	sl_docs_invocation inv = {
+		.invocation_id = cp->invocation_id,
+		.command = command,
+		.target = tg ? tg->name : NULL,
+		.adapter_type = tg ? tg->type : NULL,
+		.generated_at = sl_now_micros(),
+		.args = (const char *const *)argv,
+		.nargs = argc,
+	};
+	char *dir = sl_path_join(cp->p->dir, "target");
+	sl_error we = SL_ERROR_INIT;
+	if (!dir || sl_docs_write_manifest(cp->m, &inv, dir, &we) < 0)
+		sl_log(SL_LOG_WARN, "target/manifest.json not written: %s",
+		       dir ? we.message : "out of memory");
+	sl_free(dir);
 }
 
 int sl_cli_graph(const sl_cli_project *cp, const sl_cli_common *o, sl_dag *g, bool **selected,

@@ -132,6 +132,7 @@ static int node_command_run(int argc, char **argv, const node_command *cmd)
 	const char *resume = NULL, *date = NULL, *indirect = NULL;
 	node_command kinds = *cmd; /* what --resource-type leaves */
 	bool typed = false;
+	const char *kinds_set = NULL; /* the --resource-type flag given */
 	int64_t at = 0;
 	int c;
 	sl_error err = SL_ERROR_INIT;
@@ -165,6 +166,7 @@ static int node_command_run(int argc, char **argv, const node_command *cmd)
 		case 'E': {
 			if (strcmp(cmd->name, "build") != 0)
 				goto unknown;
+			kinds_set = c == 'R' ? "--resource-type" : "--exclude-resource-type";
 			if (c == 'R' && !typed) {
 				kinds.models = kinds.seeds = kinds.snapshots = kinds.tests = false;
 				typed = true;
@@ -194,11 +196,13 @@ static int node_command_run(int argc, char **argv, const node_command *cmd)
 	}
 	if (optind < argc)
 		return sl_cli_usage_error(cmd->name, "unexpected argument '%s'", argv[optind]);
-	if (resume && (o.select.n || o.exclude.n || o.full_refresh || date))
+	if (resume && (o.select.n || o.exclude.n || o.full_refresh || date || indirect || kinds_set))
 		return sl_cli_usage_error(cmd->name, "--resume reruns run %s with its own "
-					  "selection, logical date and --full-refresh; drop %s",
+					  "selection, --indirect-selection, resource types, logical "
+					  "date and --full-refresh; drop %s",
 					  resume, o.select.n ? "--select" : o.exclude.n ? "--exclude"
-					  : o.full_refresh ? "--full-refresh" : "--logical-date");
+					  : o.full_refresh ? "--full-refresh" : date ? "--logical-date"
+					  : indirect ? "--indirect-selection" : kinds_set);
 
 	sl_cli_project cp;
 	int status = sl_cli_project_open(&cp, &o);
@@ -206,6 +210,7 @@ static int node_command_run(int argc, char **argv, const node_command *cmd)
 		sl_cli_project_close(&cp);
 		return status;
 	}
+	sl_cli_write_manifest(&cp, cmd->name, o.target, argc, argv);
 	bool tables = !cp.dbt && (strcmp(cmd->name, "run") == 0 || strcmp(cmd->name, "build") == 0);
 	sl_cli_progress ps = {sl_cli_is_tty(), false, PTHREAD_MUTEX_INITIALIZER};
 	sl_cancel cancel;

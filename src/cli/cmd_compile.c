@@ -147,6 +147,7 @@ int sl_cmd_compile(int argc, char **argv)
 		goto done;
 	if ((rc = sl_cli_graph(&cp, &o, &g, &selected, &err)) < 0)
 		goto done;
+	sl_cli_write_manifest(&cp, "compile", o.target, argc, argv);
 	for (int i = 0; i < g.n; i++)
 		if (selected[i] && compiles(&g.tasks[i])) {
 			n++;

@@ -384,6 +384,7 @@ int sl_cmd_ls(int argc, char **argv)
 		goto done;
 	if ((rc = ls_graph(&cp, &o, &g, &selected, &err)) < 0)
 		goto done;
+	sl_cli_write_manifest(&cp, "ls", o.target, argc, argv);
 	/* models' column lineage in JSON lines */
 	if (strcmp(output, "json") == 0 && cp.m && (types & (T_MODEL | T_SNAPSHOT)) &&
 	    (rc = sl_ls_lineage_new(&lin, &cp, o.target, &err)) < 0)

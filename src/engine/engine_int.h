@@ -150,6 +150,9 @@ typedef struct engine_resume {
 	const char **exclude;
 	int nexclude;
 	bool full_refresh;
+	const char *indirect_selection; /* NULL: the default (eager) */
+	bool has_kinds;       /* the record kept the kinds of node the run ran: */
+	bool run_models, run_seeds, run_snapshots, run_tests;
 	const char **done;    /* ids of tasks that succeeded (in it or a run it resumed) */
 	int ndone, capdone;
 	sl_arena arena;

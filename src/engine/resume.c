@@ -1,6 +1,7 @@
 /*
  * resume.c: what `--resume RUN_ID` reruns. A run records what it selected
- * (params: select, exclude, full_refresh); resuming it selects the same
+ * (params: select, exclude, full_refresh, indirect_selection and the
+ * kinds of node it ran, resource_types); resuming it selects the same
  * tasks again, with its logical date and data interval, minus those that
  * succeeded in it or in a run it resumed in turn.
  */
@@ -21,6 +22,18 @@ char *engine_params_json(const sl_run_opts *o)
 	json_object_set_new(root, "select", sel);
 	json_object_set_new(root, "exclude", exc);
 	json_object_set_new(root, "full_refresh", json_boolean(o->full_refresh));
+	json_object_set_new(root, "indirect_selection",
+			    o->indirect_selection ? json_string(o->indirect_selection) : json_null());
+	json_t *kinds = json_array();
+	if (o->run_models)
+		json_array_append_new(kinds, json_string("model"));
+	if (o->run_seeds)
+		json_array_append_new(kinds, json_string("seed"));
+	if (o->run_snapshots)
+		json_array_append_new(kinds, json_string("snapshot"));
+	if (o->run_tests)
+		json_array_append_new(kinds, json_string("test"));
+	json_object_set_new(root, "resource_types", kinds);
 	char *text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	char *out = text ? sl_strdup(text) : NULL;
@@ -127,6 +140,27 @@ int engine_resume_load(sl_state *st, const char *run_id, const char *command,
 			goto done;
 		}
 		r->full_refresh = json_is_true(json_object_get(params, "full_refresh"));
+		const char *ind = json_string_value(json_object_get(params, "indirect_selection"));
+		if (ind && !(r->indirect_selection = sl_arena_strdup(&r->arena, ind))) {
+			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+			goto done;
+		}
+		/* Runs recorded before resource_types was kept: the command's kinds. */
+		json_t *kinds = json_object_get(params, "resource_types");
+		if (json_is_array(kinds)) {
+			r->has_kinds = true;
+			size_t k;
+			json_t *v;
+			json_array_foreach(kinds, k, v) {
+				const char *s = json_string_value(v);
+				if (!s)
+					continue;
+				r->run_models |= strcmp(s, "model") == 0;
+				r->run_seeds |= strcmp(s, "seed") == 0;
+				r->run_snapshots |= strcmp(s, "snapshot") == 0;
+				r->run_tests |= strcmp(s, "test") == 0;
+			}
+		}
 	}
 	/* What succeeded in this run, or in the runs it resumed. */
 	char next[SL_RUN_ID_MAX];

@@ -596,6 +596,13 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 		eff.exclude = resume.exclude;
 		eff.nexclude = resume.nexclude;
 		eff.full_refresh = resume.full_refresh;
+		eff.indirect_selection = resume.indirect_selection;
+		if (resume.has_kinds && opts->models) {
+			eff.run_models = resume.run_models;
+			eff.run_seeds = resume.run_seeds;
+			eff.run_snapshots = resume.run_snapshots;
+			eff.run_tests = resume.run_tests;
+		}
 		eff.logical_date = resume.logical_date;
 		eff.data_interval_start = resume.data_interval_start;
 		eff.data_interval_end = resume.data_interval_end;
@@ -613,7 +620,7 @@ int sl_engine_run(const sl_project *p, const sl_run_opts *opts, sl_run_result *r
 	sl_engine_logical_dates(eff.logical_date, eff.data_interval_start, eff.data_interval_end,
 				&x.dates);
 
-	rc = build_graph(&g, p, opts, err);
+	rc = build_graph(&g, p, &eff, err);
 	if (rc < 0)
 		goto out;
 	selected = sl_calloc((size_t)g.n + 1, sizeof *selected);

@@ -240,7 +240,7 @@ const char m_builtin_macros[] =
 	"from all_values\n"
 	"where value_field not in (\n"
 	"    {% for v in values -%}\n"
-	"    {%- if quote -%}'{{ v }}'{%- else -%}{{ v }}{%- endif -%}{{ ',' if not loop.last }}\n"
+	"    {%- if quote -%}'{{ (v ~ '') | replace(\"'\", \"''\") }}'{%- else -%}{{ v }}{%- endif -%}{{ ',' if not loop.last }}\n"
 	"    {%- endfor %}\n"
 	")\n"
 	"{% endmacro -%}\n"

@@ -639,6 +639,25 @@ static int check_builtin_args(const m_testspec *s, const char *ns, const char *n
 
 /* dbt's raw_code of a generic test: its macro called with the kwargs, and
  * the YAML configs as a config() call. */
+/* s as the inside of a quoted Jinja string literal: a quote or backslash in
+ * a node's name is escaped, so that ref('it\'s') parses. */
+static const char *jinja_lit(sl_arena *a, const char *s)
+{
+	size_t n = strlen(s), extra = 0;
+	for (size_t i = 0; i < n; i++)
+		extra += s[i] == '\'' || s[i] == '\\';
+	char *out = sl_arena_alloc(a, n + extra + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\'' || s[i] == '\\')
+			*o++ = '\\';
+		*o++ = s[i];
+	}
+	*o = 0;
+	return out;
+}
+
 static const char *raw_code(sl_models *m, const char *macro, const sl_tpl_value *cfg)
 {
 	sl_buf b = SL_BUF_INIT;
@@ -713,9 +732,13 @@ static int make_generic(sl_models *m, const m_testspec *s, sl_error *err)
 		return 0; /* described but absent: warned about by the config pass */
 	}
 	/* the kwargs with the model, as dbt keeps them */
+	const char *lsrc = s->source ? jinja_lit(a, s->source) : NULL;
+	const char *ltarget = jinja_lit(a, s->target);
+	if (!ltarget || (s->source && !lsrc))
+		return oom(err);
 	const char *model_call = s->source
-		? sl_arena_sprintf(a, "source('%s', '%s')", s->source, s->target)
-		: sl_arena_sprintf(a, "ref('%s')", s->target);
+		? sl_arena_sprintf(a, "source('%s', '%s')", lsrc, ltarget)
+		: sl_arena_sprintf(a, "ref('%s')", ltarget);
 	const char *model_str = model_call
 		? sl_arena_sprintf(a, "{{ get_where_subquery(%s) }}", model_call) : NULL;
 	sl_tpl_value kwargs = sl_tpl_dict_new(a);

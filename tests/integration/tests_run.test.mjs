@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ROOT, sluice, tmpdir, writeFiles, startPostgres } from '../lib/harness.mjs';
+import { ROOT, sluice, sluiceSpawn, tmpdir, writeFiles, startPostgres } from '../lib/harness.mjs';
 
 const FIXTURE = path.join(ROOT, 'tests/integration/fixtures/tests_small');
 
@@ -155,6 +155,159 @@ test('ls lists tests, with the selection syntax and --resource-type test', () =>
 
 // UTC "YYYY-MM-DD HH:MM:SS" hours ago.
 const ago = hours => new Date(Date.now() - hours * 3600e3).toISOString().slice(0, 19).replace('T', ' ');
+
+test('every command that parses the project writes target/manifest.json; a failure to write it only warns', () => {
+  const dir = project();
+  const mf = path.join(dir, 'target/manifest.json');
+  for (const args of [['seed'], ['run'], ['snapshot'], ['compile'], ['test'], ['build'], ['ls']]) {
+    fs.rmSync(mf, { force: true });
+    const r = sluice([...args, '--project-dir', dir]);
+    assert.ok(r.code === 0 || r.code === 1, `${args}: ${r.stdout}${r.stderr}`);
+    assert.ok(fs.existsSync(mf), `sluice ${args.join(' ')} wrote no target/manifest.json`);
+    const m = JSON.parse(fs.readFileSync(mf, 'utf8'));
+    assert.equal(m.metadata.dbt_schema_version, 'https://schemas.getdbt.com/dbt/manifest/v12.json');
+    assert.ok(m.nodes['model.shop.stg_orders'], `${args}: ${Object.keys(m.nodes)}`);
+  }
+  // run_results' unique_ids are the manifest's
+  const rr = JSON.parse(fs.readFileSync(path.join(dir, 'target/run_results.json'), 'utf8'));
+  const m = JSON.parse(fs.readFileSync(mf, 'utf8'));
+  assert.ok(rr.results.length > 0);
+  for (const x of rr.results) assert.ok(m.nodes[x.unique_id], `${x.unique_id} not in the manifest`);
+  // a manifest that cannot be written (a folder in its place) warns; the run goes on
+  fs.rmSync(mf, { force: true });
+  fs.mkdirSync(path.join(mf, 'x'), { recursive: true });
+  const r = sluice(['run', '--project-dir', dir]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /target\/manifest\.json not written: /);
+  assert.match(r.stdout, /^Done\. PASS=4 WARN=0 ERROR=0 SKIP=0 TOTAL=4$/m);
+});
+
+test('--resume keeps the run\'s --indirect-selection and --resource-type', () => {
+  const dir = project();
+  const resumeId = out => (out.match(/--resume (\S+)$/m) || [])[1];
+  // before anything is built, every test errs
+  let r = sluice(['test', '--project-dir', dir, '--select', 'stg_orders', '--indirect-selection', 'cautious']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(nodeLines(r.stdout).length, 3, r.stdout);
+  const testRun = resumeId(r.stdout);
+  assert.ok(testRun, r.stdout);
+  r = sluice(['build', '--project-dir', dir, '--select', 'stg_orders', '--resource-type', 'test']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(nodeLines(r.stdout).length, 4, r.stdout);
+  const buildRun = resumeId(r.stdout);
+  assert.ok(buildRun, r.stdout);
+  assert.equal(sluice(['seed', '--project-dir', dir]).code, 0);
+  assert.equal(sluice(['run', '--project-dir', dir]).code, 0);
+  // resumed: the same three tests (cautious leaves out the relationships test,
+  // which reads stg_customers too), not the four eager would bring
+  r = sluice(['test', '--project-dir', dir, '--resume', testRun]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(nodeLines(r.stdout).length, 3, r.stdout);
+  assert.equal(lineOf(r.stdout, REL), undefined, r.stdout);
+  // resumed: tests only (eager: the relationships test fails), no model rebuilt
+  r = sluice(['build', '--project-dir', dir, '--resume', buildRun]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(nodeLines(r.stdout).length, 4, r.stdout);
+  assert.doesNotMatch(r.stdout, /sql view model/, r.stdout);
+  assert.match(lineOf(r.stdout, REL), /FAIL 1/);
+  // the flags cannot be given again with --resume
+  r = sluice(['test', '--project-dir', dir, '--resume', testRun, '--indirect-selection', 'eager']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /--resume reruns run \S+ with its own selection, --indirect-selection, resource types, logical date and --full-refresh; drop --indirect-selection/);
+  r = sluice(['build', '--project-dir', dir, '--resume', buildRun, '--exclude-resource-type', 'seed']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /drop --exclude-resource-type/);
+});
+
+test('names with quotes and spaces: a model, its generic tests, a singular test, accepted values and a store_failures alias with a double quote', () => {
+  const model = 'my "odd" model\'s';
+  const dir = project({
+    [`models/${model}.sql`]: "select order_id, status from {{ ref('stg_orders') }}\n",
+    'models/odd.yml': `version: 2
+models:
+  - name: "my \\"odd\\" model's"
+    columns:
+      - name: order_id
+        tests:
+          - not_null
+          - unique:
+              config:
+                store_failures: true
+                alias: 'fail"ures'
+      - name: status
+        tests:
+          - accepted_values:
+              values: ["it's", 'placed', 'shipped', 'lost', 'a "b"']
+              config:
+                store_failures: true
+`,
+    'tests/it\'s a "odd" test.sql': "{{ config(store_failures=true) }}\nselect * from {{ ref(\"my \\\"odd\\\" model's\") }} where order_id < 3\n",
+  });
+  const r = sluice(['build', '--project-dir', dir, '--select', '+my*+']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(lineOf(r.stdout, 'main.my'), /OK created sql view model main\.my "odd" model's /);
+  assert.match(r.stdout, /PASS not_null_my "odd" model's_order_id \./);
+  assert.match(r.stdout, /PASS unique_my "odd" model's_order_id \./);
+  // 'it''s' and 'a "b"' are literals; 'teleported' is the one value left
+  assert.match(r.stdout, /FAIL 1 accepted_values_my "odd" model's_status__it_s__placed__shipped__lost__a_b_ \./);
+  assert.match(r.stdout, /FAIL 2 it's a "odd" test \./);
+  assert.match(r.stdout, /failing rows stored in "main_dbt_test__audit"\."it's a ""odd"" test"/);
+  const audit = path.join(dir, 'wh.main_dbt_test__audit.db');
+  assert.deepEqual(rows(audit, 'select count(*) as n from "it\'s a ""odd"" test"'), [{ n: 2 }]);
+  assert.deepEqual(rows(audit, 'select count(*) as n from "fail""ures"'), [{ n: 0 }]);
+  const av = r.stdout.match(/"main_dbt_test__audit"\."(accepted_values_my ""odd"" model_[0-9a-f]{32})"/);
+  assert.ok(av, r.stdout);
+  assert.deepEqual(rows(audit, `select value_field from "${av[1]}"`), [{ value_field: 'teleported' }]);
+  const st = rows(path.join(dir, '.sluice/state.db'), "select test_name, status, failures from test_results where test_name like '%odd%' order by test_name");
+  assert.equal(st.length, 4, JSON.stringify(st));
+  assert.deepEqual(st.map(x => x.status).sort(), ['fail', 'fail', 'pass', 'pass']);
+});
+
+test('a slow test query: Ctrl-C interrupts it (exit 130), kill -9 leaves state.db usable and no lock behind', async () => {
+  const dir = project({
+    'tests/slow_cross.sql': `with recursive k(i) as (select 1 union all select i + 1 from k where i < 100000)
+select o.order_id from {{ ref('stg_orders') }} o cross join k a cross join k b
+where o.order_id + a.i + b.i < 0
+`,
+  });
+  assert.equal(sluice(['seed', '--project-dir', dir]).code, 0);
+  assert.equal(sluice(['run', '--project-dir', dir]).code, 0);
+  const db = path.join(dir, '.sluice/state.db');
+  // starts `sluice test --select slow_cross`, waits until its test is running, sends sig
+  const interrupt = async sig => {
+    const before = rows(db, 'select count(*) as n from runs')[0].n;
+    const child = sluiceSpawn(['test', '--project-dir', dir, '--select', 'slow_cross']);
+    let out = '';
+    child.stdout.on('data', d => { out += d; });
+    child.stderr.on('data', d => { out += d; });
+    const exited = new Promise(resolve => child.on('exit', (code, signal) => resolve({ code, signal })));
+    for (;;) {
+      const t = rows(db, `select t.status from tasks t join runs r using (run_id)
+        where t.task = 'test.shop.slow_cross' order by r.rowid desc limit 1`);
+      if (rows(db, 'select count(*) as n from runs')[0].n > before && t[0]?.status === 'running') break;
+      await new Promise(r => setTimeout(r, 100));
+    }
+    child.kill(sig);
+    const e = await exited;
+    return { ...e, out };
+  };
+  const int = await interrupt('SIGINT');
+  assert.equal(int.code, 130, int.out);
+  assert.match(int.out, /CANCEL test slow_cross/);
+  assert.match(int.out, /cancelled by Ctrl-C \(SIGINT\)/);
+  assert.deepEqual(rows(db, 'select status from runs order by rowid desc limit 1'), [{ status: 'cancelled' }]);
+  const kill = await interrupt('SIGKILL');
+  assert.equal(kill.signal, 'SIGKILL');
+  assert.deepEqual(rows(db, 'select status from runs order by rowid desc limit 1'), [{ status: 'running' }]);
+  // the next run marks the killed one failed and runs
+  const r = sluice(['test', '--project-dir', dir, '--select', 'stg_orders', '--exclude', 'slow_cross']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /1 earlier run marked failed: the process ended without finishing/);
+  assert.match(r.stdout, /^Done\. PASS=2 WARN=1 ERROR=1 SKIP=0 TOTAL=4$/m);
+  assert.deepEqual(rows(db, "select count(*) as n from runs where status = 'running'"), [{ n: 0 }]);
+  assert.deepEqual(rows(db, 'select count(*) as n from locks'), [{ n: 0 }]);
+  assert.deepEqual(rows(db, 'pragma integrity_check'), [{ integrity_check: 'ok' }]);
+});
 
 test('source freshness by loaded_at_field: pass, warn and error stale, sources.json, exit 1', () => {
   const dir = project({
