@@ -35,6 +35,7 @@ bench: build
 	@bash bench/csv_to_parquet
 	@bash bench/dag/run
 	@bash bench/compile/run
+	@bash bench/quality/run
 
 # libFuzzer targets for every parser (clang); FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60
