@@ -181,6 +181,34 @@ static const char *model_kwarg(sl_models *m, const char *attached, sl_arena *a)
 	return n ? sl_arena_sprintf(a, "{{ get_where_subquery(ref('%s')) }}", n->name) : NULL;
 }
 
+/*
+ * dbt's file_key_name of a generic test: the properties entry declaring it,
+ * "<resource type>s.<name>" from its attached node ("model.p.customers" ->
+ * "models.customers"), "sources.<source name>" for a source's table
+ * ("source.p.shop.orders" -> "sources.shop"); null when attached to nothing.
+ */
+static json_t *file_key_name(d_json *j, const char *attached)
+{
+	const char *pkg = attached ? strchr(attached, '.') : NULL;
+	const char *name = pkg ? strchr(pkg + 1, '.') : NULL;
+	char buf[512];
+
+	if (!name || !name[1])
+		return d_null(j);
+	name++;
+	size_t type_len = (size_t)(pkg - attached);
+	size_t name_len = strlen(name);
+	if (type_len == strlen("source") && strncmp(attached, "source", type_len) == 0) {
+		const char *dot = strchr(name, '.');
+		if (dot)
+			name_len = (size_t)(dot - name);
+	}
+	int n = snprintf(buf, sizeof buf, "%.*ss.%.*s", (int)type_len, attached, (int)name_len, name);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return d_null(j);
+	return d_str(j, buf);
+}
+
 static json_t *node_json(d_json *j, sl_models *m, const sl_node *n, const char *compiled,
 			 sl_arena *a)
 {
@@ -294,7 +322,9 @@ static json_t *node_json(d_json *j, sl_models *m, const sl_node *n, const char *
 			d_set(j, o, "test_metadata", tm);
 		}
 		d_set(j, o, "column_name", d_str(j, t ? t->column_name : NULL));
-		d_set(j, o, "file_key_name", d_null(j));
+		d_set(j, o, "file_key_name",
+		      t && t->type == SL_TEST_GENERIC ? file_key_name(j, t->attached_node)
+						      : d_null(j));
 		d_set(j, o, "attached_node", d_str(j, t ? t->attached_node : NULL));
 	}
 	return o;
