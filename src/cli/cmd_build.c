@@ -245,6 +245,7 @@ static int node_command_run(int argc, char **argv, const node_command *cmd)
 			.generated_at = sl_now_micros(),
 			.args = (const char *const *)argv,
 			.nargs = argc,
+			.database = sl_docs_target_database(tg),
 		};
 		char *dir = sl_path_join(cp.p->dir, "target");
 		sl_error we = SL_ERROR_INIT;

@@ -136,6 +136,7 @@ static int docs_generate(int argc, char **argv)
 		.args = args,
 		.nargs = nargs,
 		.no_compile = no_compile,
+		.database = sl_docs_target_database(t),
 	};
 	target_dir = sl_path_join(cp.p->dir, "target");
 	if (!target_dir) {

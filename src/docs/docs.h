@@ -25,7 +25,18 @@ typedef struct sl_docs_invocation {
 	const char *const *args;     /* the command line, for run_results' args */
 	int nargs;
 	bool no_compile;             /* sl_docs_generate: --no-compile (nothing compiled) */
+	/* the target's database, written as the database (and in the
+	 * relation_name) of every node and source that names none:
+	 * sl_docs_target_database(); NULL writes null */
+	const char *database;
 } sl_docs_invocation;
+
+/*
+ * The database dbt's adapter writes for t in the artifacts: PostgreSQL's
+ * dbname; NULL for SQLite (dbt-sqlite leaves the database out of relation
+ * names, and sluice's SQLite targets name none) and when t is NULL.
+ */
+const char *sl_docs_target_database(const sl_target *t);
 
 /*
  * target/manifest.json (schema v12): metadata, nodes (models, seeds,

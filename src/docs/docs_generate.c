@@ -177,7 +177,7 @@ static json_t *catalog_json(d_json *j, sl_models *m, sl_wh *wh, catalog *cat,
 		if (!r)
 			continue;
 		r->used = true;
-		d_set(j, nodes, n->unique_id, table_json(j, wh, r, n->unique_id, n->database));
+		d_set(j, nodes, n->unique_id, table_json(j, wh, r, n->unique_id, d_database(inv, n->database)));
 	}
 	for (int i = 0; i < sl_models_source_count(m); i++) {
 		const sl_model_source *s = sl_models_source_at(m, i);
@@ -192,7 +192,7 @@ static json_t *catalog_json(d_json *j, sl_models *m, sl_wh *wh, catalog *cat,
 					      s->package ? s->package : sl_models_project_name(m),
 					      s->source, s->table);
 		if (id && !json_object_get(sources, id))
-			d_set(j, sources, id, table_json(j, wh, r, id, s->database));
+			d_set(j, sources, id, table_json(j, wh, r, id, d_database(inv, s->database)));
 	}
 	d_set(j, root, "nodes", nodes);
 	d_set(j, root, "sources", sources);

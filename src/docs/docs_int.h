@@ -65,6 +65,10 @@ int d_write(d_json *j, json_t *root, const char *target_dir, const char *name,
 const char *d_relation_name(sl_arena *a, const char *database, const char *schema,
 			    const char *alias);
 
+/* A node's or source's database: its own when set, else the target's
+ * (inv->database, may be NULL). */
+const char *d_database(const sl_docs_invocation *inv, const char *own);
+
 /* The source unique_id of "source_name.table_name" as a node names it: the
  * declared source's unique_id, else "source.<project>.<s>.<t>". In a. */
 const char *d_source_id(sl_models *m, sl_arena *a, const char *dotted);

@@ -149,6 +149,20 @@ static int put_ident(sl_buf *b, const char *s)
 	return sl_buf_putc(b, '"');
 }
 
+const char *sl_docs_target_database(const sl_target *t)
+{
+	if (!t || !t->type || strcmp(t->type, "postgres") != 0 || !t->dbname || !*t->dbname)
+		return NULL;
+	return t->dbname;
+}
+
+const char *d_database(const sl_docs_invocation *inv, const char *own)
+{
+	if (own && *own)
+		return own;
+	return inv ? inv->database : NULL;
+}
+
 const char *d_relation_name(sl_arena *a, const char *database, const char *schema,
 			    const char *alias)
 {

@@ -181,13 +181,42 @@ static const char *model_kwarg(sl_models *m, const char *attached, sl_arena *a)
 	return n ? sl_arena_sprintf(a, "{{ get_where_subquery(ref('%s')) }}", n->name) : NULL;
 }
 
+/*
+ * dbt's file_key_name of a generic test: the properties entry declaring it,
+ * "<resource type>s.<name>" from its attached node ("model.p.customers" ->
+ * "models.customers"), "sources.<source name>" for a source's table
+ * ("source.p.shop.orders" -> "sources.shop"); null when attached to nothing.
+ */
+static json_t *file_key_name(d_json *j, const char *attached)
+{
+	const char *pkg = attached ? strchr(attached, '.') : NULL;
+	const char *name = pkg ? strchr(pkg + 1, '.') : NULL;
+	char buf[512];
+
+	if (!name || !name[1])
+		return d_null(j);
+	name++;
+	size_t type_len = (size_t)(pkg - attached);
+	size_t name_len = strlen(name);
+	if (type_len == strlen("source") && strncmp(attached, "source", type_len) == 0) {
+		const char *dot = strchr(name, '.');
+		if (dot)
+			name_len = (size_t)(dot - name);
+	}
+	int n = snprintf(buf, sizeof buf, "%.*ss.%.*s", (int)type_len, attached, (int)name_len, name);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return d_null(j);
+	return d_str(j, buf);
+}
+
 static json_t *node_json(d_json *j, sl_models *m, const sl_node *n, const char *compiled,
-			 sl_arena *a)
+			 const sl_docs_invocation *inv, sl_arena *a)
 {
 	json_t *o = d_obj(j);
 	const char *pkg = n->package ? n->package : sl_models_project_name(m);
 	bool test = n->type == SL_NODE_TEST;
-	d_set(j, o, "database", d_str(j, n->database));
+	const char *db = d_database(inv, n->database);
+	d_set(j, o, "database", d_str(j, db));
 	d_set(j, o, "schema", d_str(j, n->schema));
 	d_set(j, o, "name", d_str(j, n->name));
 	d_set(j, o, "resource_type", d_str(j, sl_node_type_name(n->type)));
@@ -218,9 +247,9 @@ static json_t *node_json(d_json *j, sl_models *m, const sl_node *n, const char *
 	d_set(j, o, "created_at", d_real(j, (double)sl_now_micros() / 1e6));
 	const char *rel = NULL;
 	if (test && n->test && n->test->store_failures && n->test->audit_relation)
-		rel = d_relation_name(a, NULL, n->test->audit_schema, n->test->audit_relation);
+		rel = d_relation_name(a, db, n->test->audit_schema, n->test->audit_relation);
 	else if (!test && n->materialized != SL_MAT_EPHEMERAL)
-		rel = d_relation_name(a, n->database, n->schema, n->alias);
+		rel = d_relation_name(a, db, n->schema, n->alias);
 	d_set(j, o, "relation_name", d_str(j, rel));
 	d_set(j, o, "raw_code", d_str0(j, n->raw_code));
 	d_set(j, o, "doc_blocks", d_arr(j));
@@ -294,7 +323,9 @@ static json_t *node_json(d_json *j, sl_models *m, const sl_node *n, const char *
 			d_set(j, o, "test_metadata", tm);
 		}
 		d_set(j, o, "column_name", d_str(j, t ? t->column_name : NULL));
-		d_set(j, o, "file_key_name", d_null(j));
+		d_set(j, o, "file_key_name",
+		      t && t->type == SL_TEST_GENERIC ? file_key_name(j, t->attached_node)
+						      : d_null(j));
 		d_set(j, o, "attached_node", d_str(j, t ? t->attached_node : NULL));
 	}
 	return o;
@@ -320,12 +351,13 @@ static json_t *freshness_json(d_json *j, const sl_freshness *f)
 json_t *d_freshness(d_json *j, const sl_freshness *f) { return freshness_json(j, f); }
 
 static json_t *source_json(d_json *j, sl_models *m, const sl_model_source *s, const char *id,
-			   sl_arena *a)
+			   const sl_docs_invocation *inv, sl_arena *a)
 {
 	json_t *o = d_obj(j);
 	const char *pkg = s->package ? s->package : sl_models_project_name(m);
 	const char *ident = s->identifier ? s->identifier : s->table;
-	d_set(j, o, "database", d_str(j, s->database));
+	const char *db = d_database(inv, s->database);
+	d_set(j, o, "database", d_str(j, db));
 	d_set(j, o, "schema", d_str(j, s->schema));
 	d_set(j, o, "name", d_str(j, s->table));
 	d_set(j, o, "resource_type", d_str(j, "source"));
@@ -360,7 +392,7 @@ static json_t *source_json(d_json *j, sl_models *m, const sl_model_source *s, co
 	d_set(j, o, "config", cfg);
 	d_set(j, o, "patch_path", d_null(j));
 	d_set(j, o, "unrendered_config", d_obj(j));
-	d_set(j, o, "relation_name", d_str(j, d_relation_name(a, s->database, s->schema, ident)));
+	d_set(j, o, "relation_name", d_str(j, d_relation_name(a, db, s->schema, ident)));
 	d_set(j, o, "created_at", d_real(j, (double)sl_now_micros() / 1e6));
 	d_set(j, o, "unrendered_database", d_null(j));
 	d_set(j, o, "unrendered_schema", d_null(j));
@@ -482,7 +514,7 @@ json_t *d_manifest(d_json *j, sl_models *m, const sl_docs_invocation *inv,
 		const sl_node *n = sl_models_node(m, i);
 		if (n && n->unique_id)
 			d_set(j, nodes, n->unique_id,
-			      node_json(j, m, n, compiled ? compiled[i] : NULL, a));
+			      node_json(j, m, n, compiled ? compiled[i] : NULL, inv, a));
 	}
 	json_t *sources = d_obj(j);
 	for (int i = 0; i < sl_models_source_count(m); i++) {
@@ -497,7 +529,7 @@ json_t *d_manifest(d_json *j, sl_models *m, const sl_docs_invocation *inv,
 		if (!id)
 			j->oom = true;
 		else if (!json_object_get(sources, id))
-			d_set(j, sources, id, source_json(j, m, s, id, a));
+			d_set(j, sources, id, source_json(j, m, s, id, inv, a));
 	}
 	json_t *macros = d_obj(j);
 	sl_model_macro mc;

@@ -30,7 +30,8 @@ static const char *run_status(const sl_node_run *r, bool test)
 	}
 }
 
-static json_t *result_json(d_json *j, sl_models *m, const sl_node_run *r, sl_arena *a)
+static json_t *result_json(d_json *j, sl_models *m, const sl_node_run *r,
+			   const sl_docs_invocation *inv, sl_arena *a)
 {
 	json_t *o = d_obj(j);
 	bool test = r->resource_type && strcmp(r->resource_type, "test") == 0;
@@ -64,9 +65,10 @@ static json_t *result_json(d_json *j, sl_models *m, const sl_node_run *r, sl_are
 	d_set(j, o, "compiled_code", d_str(j, r->compiled_sql));
 	const char *rel = NULL;
 	if (n && n->type == SL_NODE_TEST && n->test && n->test->store_failures)
-		rel = d_relation_name(a, NULL, n->test->audit_schema, n->test->audit_relation);
+		rel = d_relation_name(a, d_database(inv, n->database), n->test->audit_schema,
+				      n->test->audit_relation);
 	else if (n && n->type != SL_NODE_TEST && n->materialized != SL_MAT_EPHEMERAL)
-		rel = d_relation_name(a, n->database, n->schema, n->alias);
+		rel = d_relation_name(a, d_database(inv, n->database), n->schema, n->alias);
 	d_set(j, o, "relation_name", d_str(j, rel));
 	d_set(j, o, "batch_results", d_null(j));
 	return o;
@@ -102,7 +104,7 @@ int sl_docs_write_run_results(sl_models *m, const sl_run_result *r,
 	d_set(&j, root, "metadata", d_metadata(&j, SL_DOCS_RUN_RESULTS_SCHEMA, inv));
 	json_t *results = d_arr(&j);
 	for (int i = 0; r && i < r->nnodes; i++)
-		d_push(&j, results, result_json(&j, m, &r->nodes[i], &a));
+		d_push(&j, results, result_json(&j, m, &r->nodes[i], inv, &a));
 	d_set(&j, root, "results", results);
 	d_set(&j, root, "elapsed_time", d_real(&j, r ? r->seconds : 0));
 	d_set(&j, root, "args", args_json(&j, inv));

@@ -159,6 +159,32 @@ static int set_new(json_t *o, const char *key, json_t *v)
 	return json_object_set_new(o, key, v) < 0 ? SL_ENOMEM : 0;
 }
 
+/*
+ * The home page's text: the project's own `__overview__` docs block
+ * (doc.<project>.__overview__), else any package's, else NULL (the site
+ * then shows its default overview).
+ */
+static const char *overview_of(json_t *manifest, const char *project)
+{
+	json_t *docs = json_object_get(manifest, "docs"), *d;
+	const char *key, *found = NULL;
+
+	json_object_foreach(docs, key, d)
+	{
+		const char *name = json_string_value(json_object_get(d, "name"));
+		const char *pkg = json_string_value(json_object_get(d, "package_name"));
+		const char *text = json_string_value(json_object_get(d, "block_contents"));
+
+		if (!name || strcmp(name, "__overview__") != 0 || !text)
+			continue;
+		if (project && pkg && strcmp(pkg, project) == 0)
+			return text;
+		if (!found)
+			found = text;
+	}
+	return found;
+}
+
 int sl_docs_site_data(json_t **out, json_t *manifest, json_t *catalog, json_t *lineage,
 		      const char *project_dir, sl_error *err)
 {
@@ -194,6 +220,10 @@ int sl_docs_site_data(json_t **out, json_t *manifest, json_t *catalog, json_t *l
 	if (rc == 0)
 		rc = set_str(meta, "invocation_id",
 			     json_string_value(json_object_get(mmeta, "invocation_id")));
+	if (rc == 0)
+		rc = set_str(meta, "overview",
+			     overview_of(manifest, json_string_value(
+							   json_object_get(mmeta, "project_name"))));
 	if (rc == 0)
 		rc = set_new(meta, "catalog", json_boolean(catalog != NULL));
 	if (rc == 0)

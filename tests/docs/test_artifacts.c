@@ -267,6 +267,7 @@ static void test_manifest_nodes_sources_macros_and_maps(void **state)
 	assert_true(json_is_null(json_object_get(json_object_get(t, "test_metadata"), "namespace")));
 	assert_string_equal(str_at(t, "column_name", NULL), "order_id");
 	assert_string_equal(str_at(t, "attached_node", NULL), "model.shop.stg_orders");
+	assert_string_equal(str_at(t, "file_key_name", NULL), "models.stg_orders");
 	assert_string_equal(str_at(t, "original_file_path", NULL), "models/schema.yml");
 	assert_string_equal(str_at(t, "path", NULL), "not_null_stg_orders_order_id.sql");
 	assert_string_equal(str_at(t, "config", "severity", NULL), "ERROR");
@@ -288,6 +289,8 @@ static void test_manifest_nodes_sources_macros_and_maps(void **state)
 			 2);
 	json_t *src_t = json_object_get(nodes, test_id(nodes, "source_unique_crm_customers_id"));
 	assert_string_equal(str_at(src_t, "attached_node", NULL), "source.shop.crm.customers");
+	/* dbt names a source's properties entry by the source, not the table */
+	assert_string_equal(str_at(src_t, "file_key_name", NULL), "sources.crm");
 	assert_string_equal(str_at(src_t, "test_metadata", "kwargs", "model", NULL),
 			    "{{ get_where_subquery(source('crm', 'customers')) }}");
 	json_t *custom = json_object_get(nodes, test_id(nodes, "is_positive_customer_totals_total"));
@@ -297,6 +300,7 @@ static void test_manifest_nodes_sources_macros_and_maps(void **state)
 	assert_non_null(sg);
 	assert_null(json_object_get(sg, "test_metadata"));
 	assert_true(json_is_null(json_object_get(sg, "attached_node")));
+	assert_true(json_is_null(json_object_get(sg, "file_key_name")));
 	assert_string_equal(str_at(sg, "original_file_path", NULL), "tests/assert_no_negative.sql");
 
 	/* sources */
@@ -594,6 +598,22 @@ static void test_generate_catalog_and_lineage_from_sqlite(void **state)
 }
 
 /* Allocation failures anywhere in the manifest's writing fail cleanly. */
+/* dbt-postgres writes the profile's dbname as a node's database;
+ * dbt-sqlite none. */
+static void test_target_database(void **state)
+{
+	(void)state;
+	char pg[] = "postgres", lite[] = "sqlite", db[] = "warehouse", empty[] = "";
+	sl_target t = {.type = pg, .dbname = db};
+	assert_string_equal(sl_docs_target_database(&t), "warehouse");
+	t.dbname = empty;
+	assert_null(sl_docs_target_database(&t));
+	t.dbname = db;
+	t.type = lite;
+	assert_null(sl_docs_target_database(&t));
+	assert_null(sl_docs_target_database(NULL));
+}
+
 static void test_manifest_allocation_failures_are_clean(void **state)
 {
 	(void)state;
@@ -623,6 +643,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_results_and_sources_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generate_catalog_and_lineage_from_sqlite, setup,
 						teardown),
+		cmocka_unit_test(test_target_database),
 		cmocka_unit_test_setup_teardown(test_manifest_allocation_failures_are_clean, setup,
 						teardown),
 	};

@@ -136,6 +136,32 @@ for (const warehouse of ['sqlite', 'postgres']) {
       }
     });
 
+    // dbt-postgres writes the profile's dbname as every node's database and
+    // in relation_name; dbt-sqlite leaves the database out of relations.
+    test('database and relation_name as dbt\'s adapter writes them, in every artifact', () => {
+      const db = warehouse === 'postgres' ? p.db : null;
+      const rel = name => (db ? `"${db}".` : '') + `"${schema}"."${name}"`;
+      const m = readJson(p, 'manifest.json');
+      for (const n of Object.values(m.nodes)) {
+        assert.equal(n.database, db, `${n.unique_id} database`);
+        if (n.resource_type !== 'test') assert.equal(n.relation_name, rel(n.alias), `${n.unique_id} relation_name`);
+      }
+      const c = readJson(p, 'catalog.json');
+      for (const [id, n] of Object.entries(c.nodes)) assert.equal(n.metadata.database, db, `${id} catalog database`);
+      const rr = readJson(p, 'run_results.json');
+      const cs = rr.results.find(r => r.unique_id === `model.${PKG}.category_sales`);
+      assert.ok(cs, 'category_sales in run_results');
+      assert.equal(cs.relation_name, rel('category_sales'));
+    });
+
+    test('manifest.json: generic tests name the properties entry declaring them (file_key_name)', () => {
+      const m = readJson(p, 'manifest.json');
+      const keys = Object.values(m.nodes).filter(n => n.resource_type === 'test')
+        .map(n => [n.name, n.file_key_name]).sort();
+      assert.deepEqual(keys, [['not_null_category_sales_category_label', 'models.category_sales'],
+        ['not_null_stg_items_item_id', 'models.stg_items'], ['unique_stg_items_item_id', 'models.stg_items']]);
+    });
+
     test('column_lineage.json: each output column to the inputs it comes from', () => {
       const l = readJson(p, 'column_lineage.json');
       const cs = l.nodes[`model.${PKG}.category_sales`];

@@ -75,6 +75,7 @@ models:
       - name: order_id
         tests: [unique]
       - name: status
+        description: "Where the order is; **never** <i>empty</i>:\\n\\n| status | meaning |\\n|:--|--:|\\n| placed | <b>new</b> |\\n| shipped \\\\| sent | gone |"
         tests:
           - accepted_values:
               values: ['placed', 'shipped']
@@ -235,6 +236,27 @@ describe('the site from file://', () => {
     assert.equal(await d.locator('strong').textContent(), 'order');
     assert.deepEqual(await d.locator('a').evaluateAll(as => as.map(a => a.getAttribute('href'))),
       ['#!/model/model.jaffle.customers']);
+  });
+
+  test("a column description's Markdown is drawn, pipe tables too, its markup kept as text", async () => {
+    await page.goto(url() + '#!/model/model.jaffle.stg_orders');
+    await page.waitForSelector('#page h1');
+    const d = page.locator('#page tr[data-column="status"] td.coldesc');
+    assert.equal(await d.locator('strong').textContent(), 'never');
+    assert.equal(await d.locator('i, b').count(), 0);
+    assert.match(await d.locator('p').first().textContent(), /<i>empty<\/i>:$/);
+    assert.deepEqual(await d.locator('table th').allTextContents(), ['status', 'meaning']);
+    assert.deepEqual(await d.locator('table td').allTextContents(), ['placed', '<b>new</b>', 'shipped | sent', 'gone']);
+    assert.deepEqual(await d.locator('table td').evaluateAll(tds => tds.map(td => td.style.textAlign)),
+      ['left', 'right', 'left', 'right']);
+  });
+
+  test('the home page shows a default overview when the project has no __overview__ block', async () => {
+    assert.equal(Object.keys(manifest.docs).filter(k => k.endsWith('.__overview__')).length, 0);
+    await page.goto(url());
+    await page.waitForSelector('#graph svg');
+    assert.match(await page.locator('#graph-head #overview').textContent(),
+      /^WelcomeThis is the documentation of the project's models, seeds, snapshots, sources and tests/);
   });
 
   test('a description holding markup is shown as text, never run', async () => {

@@ -126,8 +126,7 @@ describe('artifacts of sluice build and sluice docs generate', () => {
   // dbt's generic test nodes name the properties entry that declares them:
   // file_key_name "models.<model>" (seeds.<seed>, snapshots.<snapshot>);
   // jaffle_shop's unique_customers_customer_id has "models.customers".
-  test('manifest.json: generic tests on models, seeds and snapshots have dbt\'s file_key_name',
-    { todo: 'file_key_name is null' }, () => {
+  test('manifest.json: generic tests on models, seeds and snapshots have dbt\'s file_key_name', () => {
       const bad = [];
       for (const [name, t] of Object.entries(T)) {
         const m = /^(model|seed|snapshot)\.[^.]+\.(.+)$/.exec(t.attached_node || '');

@@ -95,8 +95,7 @@ describe('the quality project\'s docs site in Chromium', () => {
 
   // dbt's docs site shows the project's __overview__ block on its home page
   // (jaffle_shop's models/overview.md); sluice's home page is the graph alone.
-  test('the home page shows the __overview__ docs block', { todo: 'the site does not show __overview__ yet' },
-    async () => {
+  test('the home page shows the __overview__ docs block', async () => {
       assert.ok(manifest.docs?.[`doc.${PKG}.__overview__`], 'the manifest has the block');
       await page.goto(url);
       await page.waitForSelector('#graph svg');
@@ -106,8 +105,7 @@ describe('the quality project\'s docs site in Chromium', () => {
 
   // jaffle_shop's orders.status column: a doc() block holding a Markdown
   // table, which dbt's docs site draws as a table.
-  test('a column description\'s Markdown table is drawn as a table',
-    { todo: 'column descriptions are shown as plain text; Markdown tables are not drawn' }, async () => {
+  test('a column description\'s Markdown table is drawn as a table', async () => {
       await page.goto(`${url}#!/model/model.${PKG}.daily_revenue`);
       await page.waitForSelector('#page h1');
       const row = page.locator('#page tr[data-column="status_note"]');
