@@ -63,7 +63,7 @@ int m_render_prop(sl_models *m, m_package *pkg, const char *source, const char *
 	pe.prop = prop;
 	sl_tpl_env env = {.ud = &pe, .lookup = props_lookup, .call = props_call};
 	char name[512];
-	snprintf(name, sizeof name, "%s:%d: %s", rel, line, prop);
+	snprintf(name, sizeof name, "%s of source %s", prop, source);
 	sl_tpl *t = NULL;
 	sl_buf b = SL_BUF_INIT;
 	int rc = sl_tpl_parse(&t, name, text, strlen(text), err);
@@ -75,9 +75,14 @@ int m_render_prop(sl_models *m, m_package *pkg, const char *source, const char *
 		*out = sl_arena_strndup(&m->arena, b.data ? b.data : "", b.len);
 		if (!*out)
 			rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-	} else if (rc != SL_ENOMEM && strncmp(err->message, rel, strlen(rel)) != 0) {
+	} else if (rc != SL_ENOMEM) {
+		/* "name:1:4: what" from the template: where in the file instead */
 		char msg[sizeof err->message];
-		snprintf(msg, sizeof msg, "%s", err->message);
+		const char *w = err->message;
+		size_t nl = strlen(name);
+		if (strncmp(w, name, nl) == 0 && strstr(w + nl, ": "))
+			w = strstr(w + nl, ": ") + 2;
+		snprintf(msg, sizeof msg, "%s", w);
 		rc = sl_error_set(err, rc, "%s:%d: %s of source %s: %s", rel, line, prop,
 				  source, msg);
 	}
