@@ -199,6 +199,11 @@ int m_read_properties(sl_models *m, m_package *pkg, const char *path, const char
 		      sl_error *err);
 /* Reads `{% docs name %}` blocks from a .md file. */
 int m_read_docs(sl_models *m, const char *path, sl_error *err);
+/* text with its Jinja rendered at parse time (target, var, env_var) for
+ * property prop of source `source` at rel:line; text itself when it holds
+ * none. */
+int m_render_prop(sl_models *m, m_package *pkg, const char *source, const char *prop,
+		  const char *text, const char *rel, int line, const char **out, sl_error *err);
 
 /* ------------------------------------------------------------- tests.c */
 

@@ -2,7 +2,8 @@
  * models_properties.c: properties YAML files (models:, seeds:, snapshots:,
  * sources:, data_tests: (singular tests documented), macros: and the rest
  * dbt allows) — each entry's config: for
- * config resolution, sources with their schema, database and identifier,
+ * config resolution, sources with their schema, database and identifier
+ * (Jinja in them rendered by models_props_render.c),
  * snapshots in the YAML form (relation: + config:) — and docs blocks of
  * .md files. Descriptions, columns and freshness are kept for
  * models_docs.c, tests for models_tests.c.
@@ -169,6 +170,27 @@ static void tags_of(sl_models *m, yaml_document_t *doc, yaml_node_t *n, const ch
 	*out = t;
 }
 
+/* map's key as text, its Jinja rendered (NULL: not given). */
+static int prop_at(sl_models *m, m_package *pkg, yaml_document_t *doc, yaml_node_t *map,
+		   const char *key, const char *source, const char *rel, const char **out,
+		   sl_error *err)
+{
+	yaml_node_t *v = m_yaml_get(doc, map, key);
+	return m_render_prop(m, pkg, source, key, m_yaml_str(v), rel, line_of_node(v), out, err);
+}
+
+/* The freshness filter given in map's freshness:, rendered. */
+static int filter_at(sl_models *m, m_package *pkg, yaml_document_t *doc, yaml_node_t *map,
+		     const char *source, const char *rel, sl_freshness *f, sl_error *err)
+{
+	yaml_node_t *fr = m_yaml_get(doc, map, "freshness");
+	yaml_node_t *flt = fr ? m_yaml_get(doc, fr, "filter") : NULL;
+	if (!flt || !f->filter)
+		return 0;
+	return m_render_prop(m, pkg, source, "freshness filter", f->filter, rel,
+			     line_of_node(flt), &f->filter, err);
+}
+
 static int read_sources(sl_models *m, m_package *pkg, yaml_document_t *doc,
 			yaml_node_t *list, const char *rel, sl_error *err)
 {
@@ -182,19 +204,22 @@ static int read_sources(sl_models *m, m_package *pkg, yaml_document_t *doc,
 		if (!name)
 			return sl_error_set(err, SL_ECONFIG, "%s:%d: every source needs a name",
 					    rel, line_of_node(s));
-		const char *schema = m_yaml_str(m_yaml_get(doc, s, "schema"));
-		const char *db = m_yaml_str(m_yaml_get(doc, s, "database"));
+		const char *schema, *db, *sloaded;
+		int rc;
+		if ((rc = prop_at(m, pkg, doc, s, "schema", name, rel, &schema, err)) < 0 ||
+		    (rc = prop_at(m, pkg, doc, s, "database", name, rel, &db, err)) < 0 ||
+		    (rc = prop_at(m, pkg, doc, s, "loaded_at_field", name, rel, &sloaded, err)) < 0)
+			return rc;
 		yaml_node_t *tables = m_yaml_get(doc, s, "tables");
 		if (!tables || tables->type != YAML_SEQUENCE_NODE)
 			continue;
 		/* the source's settings, which its tables may override */
 		sl_freshness sfresh;
 		memset(&sfresh, 0, sizeof sfresh);
-		int rc = m_read_freshness(m, doc, m_yaml_get(doc, s, "freshness"), &sfresh, rel,
-					  err);
-		if (rc < 0)
+		if ((rc = m_read_freshness(m, doc, m_yaml_get(doc, s, "freshness"), &sfresh, rel,
+					   err)) < 0 ||
+		    (rc = filter_at(m, pkg, doc, s, name, rel, &sfresh, err)) < 0)
 			return rc;
-		const char *sloaded = m_yaml_str(m_yaml_get(doc, s, "loaded_at_field"));
 		const char *sdesc = text_at(m, doc, s, "description");
 		const char *loader = text_at(m, doc, s, "loader");
 		for (yaml_node_item_t *ti = tables->data.sequence.items.start;
@@ -205,12 +230,17 @@ static int read_sources(sl_models *m, m_package *pkg, yaml_document_t *doc,
 				return sl_error_set(err, SL_ECONFIG, "%s:%d: every table of source "
 						    "\"%s\" needs a name", rel, line_of_node(t),
 						    name);
-			const char *ident = m_yaml_str(m_yaml_get(doc, t, "identifier"));
-			const char *tschema = m_yaml_str(m_yaml_get(doc, t, "schema"));
+			const char *ident, *tschema, *tdb, *lf;
+			if ((rc = prop_at(m, pkg, doc, t, "identifier", name, rel, &ident, err)) < 0 ||
+			    (rc = prop_at(m, pkg, doc, t, "schema", name, rel, &tschema, err)) < 0 ||
+			    (rc = prop_at(m, pkg, doc, t, "database", name, rel, &tdb, err)) < 0 ||
+			    (rc = prop_at(m, pkg, doc, t, "loaded_at_field", name, rel, &lf,
+					  err)) < 0)
+				return rc;
 			m_source src = {
 				.source = m_strdup(m, name),
 				.table = m_strdup(m, tname),
-				.database = m_strdup(m, db),
+				.database = m_strdup(m, tdb ? tdb : db),
 				.schema = m_strdup(m, tschema ? tschema : schema ? schema : name),
 				.identifier = m_strdup(m, ident ? ident : tname),
 				.file = m_strdup(m, rel),
@@ -227,11 +257,11 @@ static int read_sources(sl_models *m, m_package *pkg, yaml_document_t *doc,
 			in->description = text_at(m, doc, t, "description");
 			in->source_description = sdesc;
 			in->loader = loader;
-			const char *lf = m_yaml_str(m_yaml_get(doc, t, "loaded_at_field"));
 			in->loaded_at_field = m_strdup(m, lf ? lf : sloaded);
 			in->freshness = sfresh;
 			if ((rc = m_read_freshness(m, doc, m_yaml_get(doc, t, "freshness"),
-						   &in->freshness, rel, err)) < 0)
+						   &in->freshness, rel, err)) < 0 ||
+			    (rc = filter_at(m, pkg, doc, t, name, rel, &in->freshness, err)) < 0)
 				return rc;
 			in->meta_json = meta_of(m, doc, t);
 			tags_of(m, doc, t, &in->tags, &in->ntags);

@@ -443,6 +443,71 @@ static void test_macros_dispatch_and_packages(void **state)
 }
 
 /* A sluice project: its source tables are dbt sources, its vars typed. */
+/* Jinja in a source's properties renders once at open with target, var
+ * and env_var, as dbt renders it at parse; a render error names
+ * file:line; ref() there is refused. */
+static void test_source_properties_jinja(void **state)
+{
+	(void)state;
+	base_project();
+	setenv("SL_TEST_SRC_DB", "lakedb", 1);
+	put("models/staging/sources.yml",
+	    "version: 2\nsources:\n  - name: shop\n    schema: \"{{ target.schema }}_raw\"\n"
+	    "    database: \"{{ env_var('SL_TEST_SRC_DB') }}\"\n"
+	    "    loaded_at_field: \"{{ var('loaded_col', 'loaded_at') }}\"\n"
+	    "    freshness:\n      warn_after: {count: 1, period: hour}\n"
+	    "      filter: \"day > '{{ var('since') }}'\"\n    tables:\n"
+	    "      - name: orders\n        identifier: \"{{ 'raw_' ~ 'orders' }}\"\n"
+	    "      - name: items\n        loaded_at_field: \"{{ var('item_col') }}\"\n");
+	put("models/stg.sql", "select * from {{ source('shop', 'orders') }}");
+	proj pr;
+	open_ok(&pr, "{since: 2024-01-01, item_col: changed_at}");
+	assert_compiles(&pr, "model.shop.stg",
+			"select * from \"main_raw\".\"raw_orders\"");
+	int found = 0;
+	for (int i = 0; i < sl_models_source_count(pr.m); i++) {
+		const sl_model_source *s = sl_models_source_at(pr.m, i);
+		if (strcmp(s->source, "shop") != 0)
+			continue;
+		found++;
+		assert_string_equal(s->schema, "main_raw");
+		assert_string_equal(s->database, "lakedb");
+		assert_string_equal(s->freshness.filter, "day > '2024-01-01'");
+		if (strcmp(s->table, "orders") == 0) {
+			assert_string_equal(s->identifier, "raw_orders");
+			assert_string_equal(s->loaded_at_field, "loaded_at");
+		} else {
+			assert_string_equal(s->identifier, "items");
+			assert_string_equal(s->loaded_at_field, "changed_at");
+		}
+	}
+	assert_int_equal(found, 2);
+	close_proj(&pr);
+	unsetenv("SL_TEST_SRC_DB");
+
+	/* an env var, then a var, without a default, not given: where */
+	sl_error err = SL_ERROR_INIT;
+	const char *msg = open_fails(&pr, &err);
+	assert_string_equal(msg, "models/staging/sources.yml:5: database of source shop: Env var "
+				 "required but not provided: 'SL_TEST_SRC_DB'; export it or give a "
+				 "default: env_var('SL_TEST_SRC_DB', 'value')");
+	setenv("SL_TEST_SRC_DB", "lakedb", 1);
+	err = (sl_error)SL_ERROR_INIT;
+	msg = open_fails(&pr, &err);
+	unsetenv("SL_TEST_SRC_DB");
+	assert_non_null(strstr(msg, "models/staging/sources.yml:9: freshness filter of source "
+				    "shop: Required var 'since' not found"));
+
+	put("models/staging/sources.yml",
+	    "version: 2\nsources:\n  - name: shop\n"
+	    "    schema: \"{{ ref('stg') }}\"\n    tables: [{name: orders}]\n");
+	err = (sl_error)SL_ERROR_INIT;
+	msg = open_fails(&pr, &err);
+	assert_string_equal(msg, "models/staging/sources.yml:4: schema of source shop: ref() "
+				 "cannot be used in schema of a source; only target, var() and "
+				 "env_var() are known there");
+}
+
 static void test_sluice_project_sources(void **state)
 {
 	(void)state;
@@ -1034,6 +1099,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshots_and_seeds_discovered, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_macros_dispatch_and_packages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_properties_jinja, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sluice_project_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_get_and_require, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_sqlite_end_to_end, setup, teardown),
