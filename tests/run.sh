@@ -63,7 +63,9 @@ for f in "${suites[@]}"; do
 	fail=$((fail + n))
 	if ((n)); then
 		echo "FAIL $f ($p passed, $n failed)"
-		grep -E '^\s*not ok|error:|expected|actual|message' "$out" | head -60
+		# each failing subtest's whole report: its error with the command's
+		# stdout and stderr, which the harness puts in the message
+		awk '/^ *not ok/ {p = 1} p {print} /^ *\.\.\.$/ {p = 0}' "$out" | head -200
 	else
 		echo "ok   $f ($p)"
 	fi
