@@ -128,6 +128,17 @@ void engine_pool_close(engine_exec *x);
 int engine_pool_take(engine_exec *x, struct sl_wh **out, sl_error *err);
 /* Gives it back (healthy: kept for the next attempt, else closed). */
 void engine_pool_give(engine_exec *x, struct sl_wh *wh, bool healthy);
+/*
+ * One attempt of a node's work on the warehouse: refuses to start when
+ * cancel already fired, takes a pooled connection, runs fn with the
+ * watcher interrupting its query on cancellation (and renewing lock on
+ * st, when given), gives the connection back, and turns a query stopped
+ * by the token into the code the executor reads as cancelled/timed out.
+ */
+typedef int (*engine_wh_fn)(void *ud, struct sl_wh *wh, sl_error *err);
+int engine_on_wh(engine_exec *x, const sl_task *task, const sl_cancel *cancel,
+		 struct sl_state *st, const char *lock, engine_wh_fn fn, void *ud,
+		 sl_error *err);
 
 /* test_tasks.c: sl_graph_opts.tests_gate's edges. */
 int engine_gate_tests(sl_dag *g, sl_error *err);

@@ -362,38 +362,23 @@ static int node_lock(const engine_exec *x, const sl_task *task, const sl_cancel 
 	return rc;
 }
 
-static int node_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_outcome *out,
-		    sl_error *err)
+int engine_on_wh(engine_exec *x, const sl_task *task, const sl_cancel *cancel, sl_state *st,
+		 const char *lock, engine_wh_fn fn, void *ud, sl_error *err)
 {
-	engine_exec *x = ctx;
-	const engine_node *en = task->data;
-	int ri = x->node_result ? x->node_result[task - x->graph->tasks] : -1;
-	sl_node_run *r = ri >= 0 ? &x->res->nodes[ri] : NULL;
-	sl_node_result nr;
 	sl_wh *wh = NULL;
-	int rc;
-
-	memset(&nr, 0, sizeof nr);
-	nr.rows = -1;
-	if (!en || !en->models)
-		return sl_error_set(err, SL_EINTERNAL, "%s: the graph was not made to run",
-				    task->id);
 	int why = sl_cancelled(cancel);
 	if (why)
 		return sl_error_set(err, why, "%s before it started",
 				    why == SL_ETIMEOUT ? "timed out" : "cancelled");
-	sl_state *st = NULL;
-	rc = node_lock(x, task, cancel, &st, err);
-	if (rc == 0)
-		rc = engine_pool_take(x, &wh, err);
+	int rc = engine_pool_take(x, &wh, err);
 	if (rc == 0) {
 		/* A cancellation interrupts the query running on wh, so
 		 * Ctrl-C or a timeout need not wait for it to end. */
 		engine_watch watch;
 		rc = engine_watch_start(&watch, cancel, wh, err);
 		if (rc == 0) {
-			engine_watch_renew(&watch, st, task->nwrites ? task->writes[0] : NULL);
-			rc = sl_models_build(en->models, en->index, wh, cancel, &nr, err);
+			engine_watch_renew(&watch, st, lock);
+			rc = fn(ud, wh, err);
 			engine_watch_stop(&watch);
 			/* The statement failed because the token fired: say so,
 			 * with the code the executor reads as cancelled/timed out. */
@@ -403,15 +388,52 @@ static int node_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_o
 		}
 	}
 	engine_pool_give(x, wh, rc == 0);
+	return rc;
+}
+
+typedef struct node_build {
+	const engine_node *en;
+	const sl_cancel *cancel;
+	sl_node_result res;
+} node_build;
+
+static int node_build_on(void *ud, sl_wh *wh, sl_error *err)
+{
+	node_build *b = ud;
+	return sl_models_build(b->en->models, b->en->index, wh, b->cancel, &b->res, err);
+}
+
+static int node_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_outcome *out,
+		    sl_error *err)
+{
+	engine_exec *x = ctx;
+	const engine_node *en = task->data;
+	int ri = x->node_result ? x->node_result[task - x->graph->tasks] : -1;
+	sl_node_run *r = ri >= 0 ? &x->res->nodes[ri] : NULL;
+	node_build b = {.en = en, .cancel = cancel};
+
+	b.res.rows = -1;
+	if (!en || !en->models)
+		return sl_error_set(err, SL_EINTERNAL, "%s: the graph was not made to run",
+				    task->id);
+	int why = sl_cancelled(cancel);
+	if (why)
+		return sl_error_set(err, why, "%s before it started",
+				    why == SL_ETIMEOUT ? "timed out" : "cancelled");
+	sl_state *st = NULL;
+	int rc = node_lock(x, task, cancel, &st, err);
+	if (rc == 0)
+		rc = engine_on_wh(x, task, cancel, st, task->nwrites ? task->writes[0] : NULL,
+				  node_build_on, &b, err);
 	if (st) {
 		sl_state_unlock(st, task->writes[0]);
 		sl_state_close(st);
 	}
 	if (r && rc == 0) {
-		r->build = nr.build;
-		r->rows = nr.rows;
+		r->build = b.res.build;
+		r->rows = b.res.rows;
 	}
-	out->rows = nr.rows > 0 ? nr.rows : 0;
+	out->rows = b.res.rows > 0 ? b.res.rows : 0;
 	out->bytes = 0;
 	out->noop = false;
 	return rc;

@@ -176,6 +176,18 @@ int engine_test_record(engine_exec *x, const sl_node_run *r, sl_error *err)
 	return rc;
 }
 
+typedef struct test_attempt {
+	const engine_node *en;
+	const sl_cancel *cancel;
+	sl_test_result res;
+} test_attempt;
+
+static int test_on(void *ud, sl_wh *wh, sl_error *err)
+{
+	test_attempt *t = ud;
+	return sl_models_test(t->en->models, t->en->index, wh, t->cancel, &t->res, err);
+}
+
 static int test_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_outcome *out,
 		    sl_error *err)
 {
@@ -183,57 +195,39 @@ static int test_run(sl_task *task, void *ctx, const sl_cancel *cancel, sl_task_o
 	const engine_node *en = task->data;
 	int ri = x->node_result ? x->node_result[task - x->graph->tasks] : -1;
 	sl_node_run *r = ri >= 0 ? &x->res->nodes[ri] : NULL;
-	sl_test_result tr;
-	sl_wh *wh = NULL;
-	int rc;
+	test_attempt t = {.en = en, .cancel = cancel};
+	sl_test_result *tr = &t.res;
 
-	memset(&tr, 0, sizeof tr);
-	tr.failures = -1;
+	tr->failures = -1;
 	out->rows = 0;
 	out->bytes = 0;
 	out->noop = false;
 	if (!en || !en->models)
 		return sl_error_set(err, SL_EINTERNAL, "%s: the graph was not made to run",
 				    task->id);
-	int why = sl_cancelled(cancel);
-	if (why)
-		return sl_error_set(err, why, "%s before it started",
-				    why == SL_ETIMEOUT ? "timed out" : "cancelled");
-	rc = engine_pool_take(x, &wh, err);
-	if (rc == 0) {
-		engine_watch watch;
-		rc = engine_watch_start(&watch, cancel, wh, err);
-		if (rc == 0) {
-			rc = sl_models_test(en->models, en->index, wh, cancel, &tr, err);
-			engine_watch_stop(&watch);
-			if (rc < 0 && (why = sl_cancelled(cancel)) && rc != why)
-				rc = sl_error_set(err, why, "%s: %s (its running query was stopped)",
-						  task->id, why == SL_ETIMEOUT ? "timed out" : "cancelled");
-		}
-	}
-	engine_pool_give(x, wh, rc == 0);
+	int rc = engine_on_wh(x, task, cancel, NULL, NULL, test_on, &t, err);
 	bool stopped = rc == SL_ECANCELLED || rc == SL_ETIMEOUT;
 	if (r) {
 		/* The last attempt's outcome is the test's. */
 		sl_free(r->sample_json);
 		sl_free(r->compiled_sql);
 		sl_free(r->stored_in);
-		r->sample_json = tr.sample_json;
-		r->compiled_sql = tr.compiled_sql;
-		r->stored_in = tr.stored_in;
-		tr.sample_json = tr.compiled_sql = tr.stored_in = NULL;
-		r->failures = rc == 0 ? tr.failures : -1;
-		r->test_status = stopped ? -1 : rc < 0 ? SL_TEST_ERROR : (int)tr.status;
+		r->sample_json = tr->sample_json;
+		r->compiled_sql = tr->compiled_sql;
+		r->stored_in = tr->stored_in;
+		tr->sample_json = tr->compiled_sql = tr->stored_in = NULL;
+		r->failures = rc == 0 ? tr->failures : -1;
+		r->test_status = stopped ? -1 : rc < 0 ? SL_TEST_ERROR : (int)tr->status;
 	}
-	if (rc == 0 && tr.status == SL_TEST_FAIL)
+	if (rc == 0 && tr->status == SL_TEST_FAIL)
 		/* Failing rows at error severity fail the task: what is built
 		 * from what it tests is skipped. */
 		rc = sl_error_set(err, SL_ELIMIT, "%s",
-				  tr.message ? tr.message : "the test found failing rows");
-	else if (rc == 0 && tr.status == SL_TEST_WARN && r && tr.message && !r->message)
-		r->message = sl_strdup(tr.message);
-	out->rows = rc == 0 && tr.failures > 0 ? tr.failures : 0;
-	sl_test_result_free(&tr);
+				  tr->message ? tr->message : "the test found failing rows");
+	else if (rc == 0 && tr->status == SL_TEST_WARN && r && tr->message && !r->message)
+		r->message = sl_strdup(tr->message);
+	out->rows = rc == 0 && tr->failures > 0 ? tr->failures : 0;
+	sl_test_result_free(tr);
 	return rc;
 }
 
