@@ -25,23 +25,6 @@
 
 #include "../lib/unit_tmp.h"
 
-/* Writes tmp/rel, creating its folders. */
-static void put(const char *rel, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", tmp, rel);
-	for (char *p = path + strlen(tmp) + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(path, 0755);
-			*p = '/';
-		}
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 typedef struct proj {
 	sl_project *p;
 	sl_models *m;
@@ -53,23 +36,23 @@ typedef struct proj {
  * macro and a docs block. */
 static void shop_project(void)
 {
-	put("dbt_project.yml", "name: shop\nprofile: shop\n"
+	write_file("dbt_project.yml", "name: shop\nprofile: shop\n"
 			       "models:\n  shop:\n    +materialized: view\n    marts:\n"
 			       "      +materialized: table\n      +tags: ['nightly']\n");
-	put("profiles.yml", "shop:\n  target: dev\n  outputs:\n"
+	write_file("profiles.yml", "shop:\n  target: dev\n  outputs:\n"
 			    "    dev: {type: sqlite, schema: main, path: warehouse.db, threads: 1}\n");
-	put("seeds/raw_orders.csv", "id,customer_id,amount,status\n1,10,5.5,placed\n"
+	write_file("seeds/raw_orders.csv", "id,customer_id,amount,status\n1,10,5.5,placed\n"
 				    "2,11,7,shipped\n3,10,1,placed\n");
-	put("models/staging/stg_orders.sql",
+	write_file("models/staging/stg_orders.sql",
 	    "select id as order_id, customer_id, amount, status from {{ ref('raw_orders') }}");
-	put("models/staging/stg_customers.sql",
+	write_file("models/staging/stg_customers.sql",
 	    "select id, name from {{ source('crm', 'customers') }}");
-	put("models/marts/customer_totals.sql",
+	write_file("models/marts/customer_totals.sql",
 	    "select o.customer_id, c.name, sum(o.amount) as total, count(*) as orders\n"
 	    "from {{ ref('stg_orders') }} o join {{ ref('stg_customers') }} c\n"
 	    "  on c.id = o.customer_id\ngroup by o.customer_id, c.name");
-	put("models/docs.md", "{% docs order_status %}One of placed or shipped.{% enddocs %}\n");
-	put("models/schema.yml",
+	write_file("models/docs.md", "{% docs order_status %}One of placed or shipped.{% enddocs %}\n");
+	write_file("models/schema.yml",
 	    "version: 2\n"
 	    "sources:\n"
 	    "  - name: crm\n    schema: main\n    description: The CRM.\n    loader: seeds\n"
@@ -89,11 +72,11 @@ static void shop_project(void)
 	    "      - name: customer_id\n        tests:\n          - relationships:\n"
 	    "              to: ref('stg_customers')\n              field: id\n"
 	    "  - name: customer_totals\n    columns:\n      - name: total\n        tests: [is_positive]\n");
-	put("macros/is_positive.sql",
+	write_file("macros/is_positive.sql",
 	    "{% test is_positive(model, column_name) %}\nselect * from {{ model }} where "
 	    "{{ column_name }} < 0\n{% endtest %}\n\n{% macro cents(x) %}({{ x }} * 100){% endmacro %}\n");
-	put("tests/assert_no_negative.sql", "select * from {{ ref('stg_orders') }} where amount < 0");
-	put("snapshots/orders_snap.sql",
+	write_file("tests/assert_no_negative.sql", "select * from {{ ref('stg_orders') }} where amount < 0");
+	write_file("snapshots/orders_snap.sql",
 	    "{% snapshot orders_snap %}{{ config(target_schema='main', unique_key='order_id', "
 	    "strategy='check', check_cols=['status']) }}select * from {{ ref('stg_orders') }}"
 	    "{% endsnapshot %}");

@@ -42,15 +42,17 @@ static inline int teardown(void **state)
 	return 0;
 }
 
-/* Writes text to tmp/rel, creating rel's folder (one level). */
+/* Writes text to tmp/rel, creating rel's folders. */
 static inline void write_file(const char *rel, const char *text)
 {
 	char *path = NULL;
 	assert_true(asprintf(&path, "%s/%s", tmp, rel) > 0);
-	char *slash = strrchr(path, '/');
-	*slash = '\0';
-	mkdir(path, 0755);
-	*slash = '/';
+	for (char *p = path + strlen(tmp) + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fputs(text, f);

@@ -22,23 +22,6 @@
 
 #include "../lib/unit_tmp.h"
 
-/* Writes tmp/rel, creating its folders. */
-static void put(const char *rel, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", tmp, rel);
-	for (char *p = path + strlen(tmp) + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(path, 0755);
-			*p = '/';
-		}
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static char *slurp(const char *rel)
 {
 	char path[512];
@@ -57,12 +40,12 @@ typedef struct proj {
 
 static void base_project(void)
 {
-	put("dbt_project.yml", "name: shop\nprofile: shop\nvars:\n  min_amount: 10\n"
+	write_file("dbt_project.yml", "name: shop\nprofile: shop\nvars:\n  min_amount: 10\n"
 			       "  util: {greeting: scoped}\n"
 			       "models:\n  shop:\n    +materialized: view\n    marts:\n"
 			       "      +materialized: table\n      +schema: marts\n"
 			       "      +tags: ['nightly']\n");
-	put("profiles.yml", "shop:\n  target: dev\n  outputs:\n"
+	write_file("profiles.yml", "shop:\n  target: dev\n  outputs:\n"
 			    "    dev: {type: sqlite, schema: main, path: warehouse.db, threads: 3}\n");
 }
 
@@ -144,27 +127,27 @@ static void test_compile_exact_sql(void **state)
 {
 	(void)state;
 	base_project();
-	put("models/staging/sources.yml",
+	write_file("models/staging/sources.yml",
 	    "version: 2\nsources:\n  - name: shop\n    schema: raw\n    tables:\n"
 	    "      - name: orders\n        identifier: raw_orders\n      - name: customers\n"
 	    "models:\n  - name: stg_orders\n    description: staged\n    columns:\n"
 	    "      - name: id\n        tests: [unique, not_null]\n");
-	put("models/staging/stg_orders.sql",
+	write_file("models/staging/stg_orders.sql",
 	    "select * from {{ source('shop', 'orders') }} where amount > {{ var('min_amount') }}");
-	put("models/marts/orders.sql",
+	write_file("models/marts/orders.sql",
 	    "{{ config(materialized='incremental', unique_key='id', tags=['finance']) }}\n"
 	    "select * from {{ ref('stg_orders') }}\n"
 	    "{% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}");
-	put("models/marts/eph.sql",
+	write_file("models/marts/eph.sql",
 	    "{{ config(materialized='ephemeral') }}\nselect 1 as one -- {{ this }}");
-	put("models/marts/eph2.sql",
+	write_file("models/marts/eph2.sql",
 	    "{{ config(materialized='ephemeral') }}\nselect one from {{ ref('eph') }}");
-	put("models/marts/uses_eph.sql", "select * from {{ ref('eph2') }}, {{ ref('eph') }}");
-	put("models/marts/with_cte.sql",
+	write_file("models/marts/uses_eph.sql", "select * from {{ ref('eph2') }}, {{ ref('eph') }}");
+	write_file("models/marts/with_cte.sql",
 	    "-- note\nwith x as (select * from {{ ref('eph') }}) select * from x");
-	put("models/docs.md", "{% docs why %}Because.{% enddocs %}\n");
-	put("macros/twice.sql", "{% macro twice(x) %}{{ x }} * 2{% endmacro %}");
-	put("models/info.sql",
+	write_file("models/docs.md", "{% docs why %}Because.{% enddocs %}\n");
+	write_file("macros/twice.sql", "{% macro twice(x) %}{{ x }} * 2{% endmacro %}");
+	write_file("models/info.sql",
 	    "select '{{ target.name }}' as t, '{{ target.type }}' as ty, {{ target.threads }} "
 	    "as th, '{{ invocation_id }}' as i, '{{ var(\"who\", \"nobody\") }}' as w, "
 	    "'{{ env_var(\"SL_TEST_NO_SUCH\", \"d\") }}' as e, {{ execute }} as x, "
@@ -248,20 +231,20 @@ static void test_config_precedence(void **state)
 {
 	(void)state;
 	base_project();
-	put("models/marts/props.yml",
+	write_file("models/marts/props.yml",
 	    "version: 2\nmodels:\n  - name: a\n    config:\n      materialized: view\n"
 	    "      alias: a_alias\n      tags: [props]\n"
 	    "  - name: b\n    config: {materialized: view, schema: other}\n"
 	    "  - name: off\n    config: {enabled: false}\n");
-	put("models/marts/a.sql", "select 1 as x");
-	put("models/marts/b.sql", "{{ config(materialized='incremental') }}select 2 as x");
-	put("models/marts/off.sql", "select 3 as x");
-	put("models/c.sql", "{{ config(schema='  spaced ') }}select * from {{ ref('a') }}");
-	put("models/j/props.yml", "models:\n  - name: jin\n    config:\n"
+	write_file("models/marts/a.sql", "select 1 as x");
+	write_file("models/marts/b.sql", "{{ config(materialized='incremental') }}select 2 as x");
+	write_file("models/marts/off.sql", "select 3 as x");
+	write_file("models/c.sql", "{{ config(schema='  spaced ') }}select * from {{ ref('a') }}");
+	write_file("models/j/props.yml", "models:\n  - name: jin\n    config:\n"
 				  "      enabled: \"{{ target.name == 'dev' }}\"\n"
 				  "      schema: \"s_{{ var('min_amount') }}\"\n");
-	put("models/j/jin.sql", "select 1");
-	put("models/j/jout.sql", "{{ config(enabled=target.name == 'prod') }}select 1");
+	write_file("models/j/jin.sql", "select 1");
+	write_file("models/j/jout.sql", "{{ config(enabled=target.name == 'prod') }}select 1");
 	proj pr;
 	open_ok(&pr, NULL);
 	assert_int_equal(sl_models_count(pr.m), 4);
@@ -283,7 +266,7 @@ static void test_config_precedence(void **state)
 	close_proj(&pr);
 
 	/* a disabled node's refs and sources are not resolved, as in dbt */
-	put("models/legacy/retired.sql",
+	write_file("models/legacy/retired.sql",
 	    "{{ config(enabled=false) }}\nselect *\nfrom {{ ref('a_model_that_does_not_exist') }}"
 	    " join {{ source('gone', 'table') }} using (id)\n"
 	    "join {{ ref('off') }} using (id)");
@@ -292,7 +275,7 @@ static void test_config_precedence(void **state)
 	assert_int_equal(sl_models_find(pr.m, "model.shop.retired"), -1);
 	close_proj(&pr);
 
-	put("models/d.sql", "select *\nfrom {{ ref('a') }}, {{ ref('off') }}");
+	write_file("models/d.sql", "select *\nfrom {{ ref('a') }}, {{ ref('off') }}");
 	sl_error err = SL_ERROR_INIT;
 	const char *msg = open_fails(&pr, &err);
 	assert_int_equal(err.code, SL_ECONFIG);
@@ -304,8 +287,8 @@ static void test_ref_errors_and_cycles(void **state)
 {
 	(void)state;
 	base_project();
-	put("models/orders.sql", "select 1 as id");
-	put("models/x.sql", "select *\nfrom   {{ ref('ordrs') }}");
+	write_file("models/orders.sql", "select 1 as id");
+	write_file("models/x.sql", "select *\nfrom   {{ ref('ordrs') }}");
 	proj pr;
 	sl_error err = SL_ERROR_INIT;
 	const char *msg = open_fails(&pr, &err);
@@ -313,32 +296,32 @@ static void test_ref_errors_and_cycles(void **state)
 	assert_string_equal(msg, "models/x.sql:2:11: ref('ordrs') not found; did you mean "
 				 "'orders'?");
 
-	put("models/x.sql", "select * from {{ source('shop', 'ordrs') }}");
-	put("models/src.yml", "sources:\n  - name: shop\n    tables: [{name: orders}]\n");
+	write_file("models/x.sql", "select * from {{ source('shop', 'ordrs') }}");
+	write_file("models/src.yml", "sources:\n  - name: shop\n    tables: [{name: orders}]\n");
 	msg = open_fails(&pr, &err);
 	assert_string_equal(msg, "models/x.sql:1:18: source('shop', 'ordrs') not found; did you "
 				 "mean source('shop', 'orders')?");
 
-	put("models/x.sql", "select * from {{ ref('y') }}");
-	put("models/y.sql", "select * from {{ ref('z') }}");
-	put("models/z.sql", "select * from {{ ref('x') }}");
+	write_file("models/x.sql", "select * from {{ ref('y') }}");
+	write_file("models/y.sql", "select * from {{ ref('z') }}");
+	write_file("models/z.sql", "select * from {{ ref('x') }}");
 	msg = open_fails(&pr, &err);
 	assert_string_equal(msg, "dependency cycle: model.shop.x -> model.shop.y -> model.shop.z "
 				 "-> model.shop.x; remove one of these refs");
 
-	put("models/z.sql", "select {{ var('nope') }}");
+	write_file("models/z.sql", "select {{ var('nope') }}");
 	msg = open_fails(&pr, &err);
 	assert_string_equal(msg, "models/z.sql:1:11: Required var 'nope' not found in config; set "
 				 "it under vars: in dbt_project.yml or pass --vars '{nope: value}'");
 
-	put("models/z.sql", "select 1");
-	put("models/py.py", "def model(dbt, session): pass\n");
+	write_file("models/z.sql", "select 1");
+	write_file("models/py.py", "def model(dbt, session): pass\n");
 	msg = open_fails(&pr, &err);
 	assert_string_equal(msg, "models/py.py: Python models are not supported by sluice; write "
 				 "the model in SQL");
 	remove(strcat(strcpy((char[600]){0}, tmp), "/models/py.py"));
 
-	put("models/z.sql", "select {{ unclosed");
+	write_file("models/z.sql", "select {{ unclosed");
 	msg = open_fails(&pr, &err);
 	assert_int_equal(err.code, SL_EFORMAT);
 	assert_non_null(strstr(msg, "models/z.sql:1:"));
@@ -349,14 +332,14 @@ static void test_snapshots_and_seeds_discovered(void **state)
 {
 	(void)state;
 	base_project();
-	put("seeds/countries.csv", "code,name\nNL,Netherlands\n");
-	put("seeds/props.yml", "seeds:\n  - name: countries\n    config:\n"
+	write_file("seeds/countries.csv", "code,name\nNL,Netherlands\n");
+	write_file("seeds/props.yml", "seeds:\n  - name: countries\n    config:\n"
 			       "      column_types: {code: varchar(2)}\n");
-	put("snapshots/orders_snap.sql",
+	write_file("snapshots/orders_snap.sql",
 	    "{% snapshot orders_snapshot %}\n{{ config(target_schema='snapshots', "
 	    "unique_key='id', strategy='timestamp', updated_at='updated_at') }}\n"
 	    "select * from {{ ref('countries') }}\n{% endsnapshot %}\n");
-	put("snapshots/snaps.yml",
+	write_file("snapshots/snaps.yml",
 	    "snapshots:\n  - name: yaml_snap\n    relation: ref('countries')\n    config:\n"
 	    "      schema: snaps\n      unique_key: code\n      strategy: check\n"
 	    "      check_cols: all\n");
@@ -386,13 +369,13 @@ static void test_macros_dispatch_and_packages(void **state)
 {
 	(void)state;
 	base_project();
-	put("packages.yml", "packages:\n  - local: libs/util\n");
-	put("libs/util/dbt_project.yml", "name: util\n");
-	put("libs/util/macros/u.sql", "{% macro shout(x) %}upper({{ x }}){% endmacro %}\n"
+	write_file("packages.yml", "packages:\n  - local: libs/util\n");
+	write_file("libs/util/dbt_project.yml", "name: util\n");
+	write_file("libs/util/macros/u.sql", "{% macro shout(x) %}upper({{ x }}){% endmacro %}\n"
 				      "{% macro default__my_concat(a, b) %}pkg{% endmacro %}");
-	put("libs/util/models/util_model.sql",
+	write_file("libs/util/models/util_model.sql",
 	    "select {{ shout(\"'a'\") }} as a -- {{ var('greeting') }} {{ var('min_amount') }}");
-	put("macros/cents.sql",
+	write_file("macros/cents.sql",
 	    "{% macro cents_to_dollars(col, scale=2) %}round({{ col }} / 100.0, {{ scale }})"
 	    "{% endmacro %}\n"
 	    "{% macro my_concat(a, b) %}{{ return(adapter.dispatch('my_concat', 'shop')(a, b)) }}"
@@ -401,13 +384,13 @@ static void test_macros_dispatch_and_packages(void **state)
 	    "{% macro sqlite__my_concat(a, b) %}sq({{ a }}, {{ b }}){% endmacro %}\n"
 	    "{% macro pick(x) %}{% if x %}{{ return('yes') }}{% endif %}no{% endmacro %}\n"
 	    "{% test positive(model, column_name) %}select 1{% endtest %}\n");
-	put("macros/mat.sql", "{% materialization my_mat, adapter='sqlite' %}{{ return({}) }}"
+	write_file("macros/mat.sql", "{% materialization my_mat, adapter='sqlite' %}{{ return({}) }}"
 			      "{% endmaterialization %}");
-	put("macros/gsn.sql",
+	write_file("macros/gsn.sql",
 	    "{% macro generate_schema_name(custom_schema_name, node) -%}\n"
 	    "  {%- if custom_schema_name is none -%}{{ target.schema }}"
 	    "{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}\n{%- endmacro %}");
-	put("models/m.sql",
+	write_file("models/m.sql",
 	    "{{ config(schema='custom') }}select {{ cents_to_dollars('amount') }}, "
 	    "{{ my_concat('a', 'b') }}, {{ util.shout('c') }}, {{ dbt.concat(['x', 'y']) }}, "
 	    "{{ dbt.current_timestamp() }}, {{ pick(1) }}{{ pick(0) }}, {{ this.schema }}."
@@ -431,11 +414,11 @@ static void test_macros_dispatch_and_packages(void **state)
 	sl_free(f);
 	close_proj(&pr);
 
-	put("models/m.sql", "select 1\n{{ exceptions.raise_compiler_error('bad ' ~ 1) }}");
+	write_file("models/m.sql", "select 1\n{{ exceptions.raise_compiler_error('bad ' ~ 1) }}");
 	sl_error err = SL_ERROR_INIT;
 	const char *msg = open_fails(&pr, &err);
 	assert_string_equal(msg, "models/m.sql:2:14: Compilation Error: bad 1");
-	put("models/m.sql", "select {{ adapter.dispatch('nothing')() }}");
+	write_file("models/m.sql", "select {{ adapter.dispatch('nothing')() }}");
 	msg = open_fails(&pr, &err);
 	assert_string_equal(msg, "models/m.sql:1:18: adapter.dispatch('nothing'): no macro "
 				 "sqlite__nothing or default__nothing found; define one of them in "
@@ -451,7 +434,7 @@ static void test_source_properties_jinja(void **state)
 	(void)state;
 	base_project();
 	setenv("SL_TEST_SRC_DB", "lakedb", 1);
-	put("models/staging/sources.yml",
+	write_file("models/staging/sources.yml",
 	    "version: 2\nsources:\n  - name: shop\n    schema: \"{{ target.schema }}_raw\"\n"
 	    "    database: \"{{ env_var('SL_TEST_SRC_DB') }}\"\n"
 	    "    loaded_at_field: \"{{ var('loaded_col', 'loaded_at') }}\"\n"
@@ -459,7 +442,7 @@ static void test_source_properties_jinja(void **state)
 	    "      filter: \"day > '{{ var('since') }}'\"\n    tables:\n"
 	    "      - name: orders\n        identifier: \"{{ 'raw_' ~ 'orders' }}\"\n"
 	    "      - name: items\n        loaded_at_field: \"{{ var('item_col') }}\"\n");
-	put("models/stg.sql", "select * from {{ source('shop', 'orders') }}");
+	write_file("models/stg.sql", "select * from {{ source('shop', 'orders') }}");
 	proj pr;
 	open_ok(&pr, "{since: 2024-01-01, item_col: changed_at}");
 	assert_compiles(&pr, "model.shop.stg",
@@ -498,7 +481,7 @@ static void test_source_properties_jinja(void **state)
 	assert_non_null(strstr(msg, "models/staging/sources.yml:9: freshness filter of source "
 				    "shop: Required var 'since' not found"));
 
-	put("models/staging/sources.yml",
+	write_file("models/staging/sources.yml",
 	    "version: 2\nsources:\n  - name: shop\n"
 	    "    schema: \"{{ ref('stg') }}\"\n    tables: [{name: orders}]\n");
 	err = (sl_error)SL_ERROR_INIT;
@@ -511,8 +494,8 @@ static void test_source_properties_jinja(void **state)
 static void test_sluice_project_sources(void **state)
 {
 	(void)state;
-	put("sluice.yml", "name: lakeshop\nvars:\n  limit: 5\n  names: [a, b]\n");
-	put("models/orders.sql",
+	write_file("sluice.yml", "name: lakeshop\nvars:\n  limit: 5\n  names: [a, b]\n");
+	write_file("models/orders.sql",
 	    "select * from {{ source('shop_files', 'orders') }} limit {{ var('limit') + 1 }} "
 	    "-- {{ var('names') | join('/') }}");
 	sl_project *p = NULL;
@@ -544,15 +527,15 @@ static void test_config_get_and_require(void **state)
 {
 	(void)state;
 	base_project();
-	put("macros/m.sql", "{% macro key_of() %}{{ config.get('unique_key', default='none') }}"
+	write_file("macros/m.sql", "{% macro key_of() %}{{ config.get('unique_key', default='none') }}"
 			    "{% endmacro %}");
-	put("models/marts/props.yml", "models:\n  - name: a\n    config: {alias: a_alias}\n");
-	put("models/marts/a.sql",
+	write_file("models/marts/props.yml", "models:\n  - name: a\n    config: {alias: a_alias}\n");
+	write_file("models/marts/a.sql",
 	    "{{ config(unique_key='id', tags=[config.get('unique_key', 'parsed')]) }}"
 	    "select '{{ config.get('unique_key') }}' as k, '{{ config.get('nope', 'dflt') }}' as d, "
 	    "'{{ config.get('nope') }}' as n, '{{ config.require('materialized') }}' as m, "
 	    "'{{ config.get('schema') }}/{{ config.get('alias') }}' as s, '{{ key_of() }}' as mk");
-	put("models/b.sql", "select '{{ config.require('unique_key') }}' as k");
+	write_file("models/b.sql", "select '{{ config.require('unique_key') }}' as k");
 	proj pr;
 	open_ok(&pr, NULL);
 	const sl_node *a = node(&pr, "model.shop.a");
@@ -571,7 +554,7 @@ static void test_config_get_and_require(void **state)
 					    "model.shop.b"));
 	sl_error_clear(&err);
 	close_proj(&pr);
-	put("models/c.sql", "select {{ config.get() }}");
+	write_file("models/c.sql", "select {{ config.get() }}");
 	assert_non_null(strstr(open_fails(&pr, &err), "models/c.sql:1:17: config.get takes a "
 				"config name and an optional default"));
 	sl_error_clear(&err);
@@ -625,13 +608,13 @@ static void test_error_in_package_macro(void **state)
 {
 	(void)state;
 	base_project();
-	put("dbt_packages/dd/dbt_project.yml", "name: dd\n");
-	put("dbt_packages/dd/macros/spine.sql",
+	write_file("dbt_packages/dd/dbt_project.yml", "name: dd\n");
+	write_file("dbt_packages/dd/macros/spine.sql",
 	    "{% macro get_spine(a) %}\n{{ return(adapter.dispatch('get_spine', 'dd')(a)) }}\n"
 	    "{% endmacro %}\n{% macro default__get_spine(a) %}\n"
 	    "{%- call statement('get', fetch_result=True) %}\n   select {{ dbt.nosuch(a) }}\n"
 	    "{%- endcall -%}{{ return(1) }}{% endmacro %}\n");
-	put("models/a.sql", "select 1\n-- x\n  from {{ dd.get_spine('x') }}\n");
+	write_file("models/a.sql", "select 1\n-- x\n  from {{ dd.get_spine('x') }}\n");
 	proj pr;
 	open_ok(&pr, NULL);
 	sl_wh *wh = open_wh(&pr);
@@ -762,7 +745,7 @@ static void test_cross_database_macros(void **state)
 {
 	(void)state;
 	base_project();
-	put("models/a.sql", "select 1 as x");
+	write_file("models/a.sql", "select 1 as x");
 	proj pr;
 	open_ok(&pr, NULL);
 	sl_wh *wh = open_wh(&pr);
@@ -780,13 +763,13 @@ static void test_cross_database_macros(void **state)
 	/* a database config on PostgreSQL: the target's own is fine (and
 	 * left out of names), another one cannot be written from this
 	 * connection */
-	put("profiles.yml", "shop:\n  target: pg\n  outputs:\n    pg: {type: postgres, host: "
+	write_file("profiles.yml", "shop:\n  target: pg\n  outputs:\n    pg: {type: postgres, host: "
 			    "nowhere, user: u, dbname: shop, schema: public}\n");
-	put("models/indb.sql", "{{ config(database='shop') }}select 1 as x");
+	write_file("models/indb.sql", "{{ config(database='shop') }}select 1 as x");
 	open_ok(&pr, NULL);
 	assert_null(node(&pr, "model.shop.indb")->database);
 	close_proj(&pr);
-	put("models/indb.sql", "{{ config(database='other') }}select 1 as x");
+	write_file("models/indb.sql", "{{ config(database='other') }}select 1 as x");
 	assert_string_equal(open_fails(&pr, &err),
 			    "models/indb.sql: database 'other' is not the target's database "
 			    "'shop', and PostgreSQL cannot write into another database from this "
@@ -820,14 +803,14 @@ static void test_cross_database_macros(void **state)
 	snprintf(prof, sizeof prof, "shop:\n  target: pg\n  outputs:\n    pg: {type: postgres, "
 		 "host: '%s', port: %s, user: %s, dbname: %s, schema: public}\n", host, port,
 		 user, db);
-	put("profiles.yml", prof);
+	write_file("profiles.yml", prof);
 	char indb[128];
 	snprintf(indb, sizeof indb, "{{ config(database='%s') }}select 1 as x", db);
-	put("models/indb.sql", indb);
+	write_file("models/indb.sql", indb);
 	/* seeds' quote_columns: false names columns as unquoted SQL would */
-	put("seeds/caps_q.csv", "Id,Amount\n1,2\n");
-	put("seeds/caps_d.csv", "Id,Amount\n1,3\n");
-	put("seeds/props.yml", "seeds:\n  - name: caps_q\n    config:\n      quote_columns: false\n");
+	write_file("seeds/caps_q.csv", "Id,Amount\n1,2\n");
+	write_file("seeds/caps_d.csv", "Id,Amount\n1,3\n");
+	write_file("seeds/props.yml", "seeds:\n  - name: caps_q\n    config:\n      quote_columns: false\n");
 	open_ok(&pr, NULL);
 	sl_wh_config c = SL_WH_CONFIG_INIT;
 	c.type = "postgres";
@@ -853,18 +836,18 @@ static void test_build_sqlite_end_to_end(void **state)
 {
 	(void)state;
 	base_project();
-	put("seeds/raw_orders.csv",
+	write_file("seeds/raw_orders.csv",
 	    "id,amount,ordered_on,paid,note\n1,10.5,2024-01-01,true,a\n2,20,2024-01-02,false,\n"
 	    "3,30,2024-01-03,TRUE,null\n");
-	put("models/stg.sql", "select id, amount, paid from {{ ref('raw_orders') }}");
-	put("models/marts/big.sql",
+	write_file("models/stg.sql", "select id, amount, paid from {{ ref('raw_orders') }}");
+	write_file("models/marts/big.sql",
 	    "{{ config(post_hook=\"insert into {{ this }} select 99, 0, 0\") }}"
 	    "select * from {{ ref('stg') }} where amount >= {{ var('min_amount') }}");
-	put("models/marts/inc.sql",
+	write_file("models/marts/inc.sql",
 	    "{{ config(materialized='incremental', unique_key='id', "
 	    "incremental_strategy='merge') }}\nselect id, amount * 2 as dbl from {{ ref('stg') }}"
 	    "{% if is_incremental() %} where id >= (select max(id) from {{ this }}){% endif %}");
-	put("snapshots/s.sql",
+	write_file("snapshots/s.sql",
 	    "{% snapshot snap %}{{ config(target_schema='main', unique_key='id', "
 	    "strategy='check', check_cols=['amount']) }}select id, amount from "
 	    "{{ ref('raw_orders') }}{% endsnapshot %}");
@@ -906,15 +889,15 @@ static void test_build_sqlite_end_to_end(void **state)
 	assert_value(wh, "select count(*) from main.snap where dbt_valid_to is null", "3");
 	assert_value(wh, "select min(dbt_valid_from) from main.snap", "2024-05-01 10:00:00.000000");
 	/* run_query at compile: rows and columns[i].values() */
-	put("models/q.sql", "{% if execute %}{% set r = run_query('select id, paid from "
+	write_file("models/q.sql", "{% if execute %}{% set r = run_query('select id, paid from "
 			    "main.raw_orders order by id') %}{% for v in r.columns[0].values() %}"
 			    "{{ v + 1 }},{% endfor %}{{ r.rows[2][1] }}{% endif %}");
-	put("macros/values.sql",
+	write_file("macros/values.sql",
 	    "{% macro col_values(rel, col) %}{% call statement('v', fetch_result=True) %}"
 	    "select distinct {{ col }} from {{ rel }} order by 1{% endcall %}"
 	    "{% if execute %}{{ return(load_result('v')['data'] | map(attribute=0) | list) }}"
 	    "{% else %}{{ return([]) }}{% endif %}{% endmacro %}");
-	put("models/pivot.sql",
+	write_file("models/pivot.sql",
 	    "select {% for v in col_values(ref('raw_orders'), 'amount') %}sum(case when amount = "
 	    "{{ v }} then 1 else 0 end) as a{{ loop.index }}{% if not loop.last %}, {% endif %}"
 	    "{% endfor %} from {{ ref('raw_orders') }}");
@@ -949,16 +932,16 @@ static void test_build_seed_types_and_config_errors(void **state)
 {
 	(void)state;
 	base_project();
-	put("dbt_project.yml", "name: shop\nprofile: shop\nseeds:\n  shop:\n"
+	write_file("dbt_project.yml", "name: shop\nprofile: shop\nseeds:\n  shop:\n"
 			       "    +delimiter: ';'\n    +column_types: {code: varchar(3)}\n");
-	put("seeds/t.csv", "code;at;n;x\n007;2024-01-02 03:04:05;1.5;NULL\n8;2024-01-02T03:04:05Z;2;\n");
-	put("models/inc.sql", "{{ config(materialized='incremental', unique_key=['code']) }}"
+	write_file("seeds/t.csv", "code;at;n;x\n007;2024-01-02 03:04:05;1.5;NULL\n8;2024-01-02T03:04:05Z;2;\n");
+	write_file("models/inc.sql", "{{ config(materialized='incremental', unique_key=['code']) }}"
 			      "select code, n from {{ ref('t') }}");
-	put("models/bad.sql", "{{ config(materialized='incremental', "
+	write_file("models/bad.sql", "{{ config(materialized='incremental', "
 			      "incremental_strategy='upsert') }}select 1 as a");
-	put("models/nokey.sql", "{{ config(materialized='incremental', "
+	write_file("models/nokey.sql", "{{ config(materialized='incremental', "
 				"incremental_strategy='merge') }}select 1 as a");
-	put("snapshots/s.sql", "{% snapshot s1 %}{{ config(unique_key='code') }}"
+	write_file("snapshots/s.sql", "{% snapshot s1 %}{{ config(unique_key='code') }}"
 			       "select * from {{ ref('t') }}{% endsnapshot %}"
 			       "{% snapshot s2 %}{{ config(unique_key='code', strategy='timestamp') }}"
 			       "select * from {{ ref('t') }}{% endsnapshot %}");
@@ -996,12 +979,12 @@ static void test_build_seed_types_and_config_errors(void **state)
 static void test_hooks_vars_and_refusals(void **state)
 {
 	(void)state;
-	put("dbt_project.yml",
+	write_file("dbt_project.yml",
 	    "name: shop\nprofile: shop\nvars: {n: 1}\nmodels:\n  shop:\n"
 	    "    +pre-hook: \"create table if not exists main.log (m text)\"\n"
 	    "    hooked:\n      +post_hook: [\"insert into main.log values ('tree {{ this.name }}')\"]\n");
-	put("profiles.yml", "shop:\n  outputs:\n    default: {type: sqlite, path: w.db}\n");
-	put("models/hooked/h.sql",
+	write_file("profiles.yml", "shop:\n  outputs:\n    default: {type: sqlite, path: w.db}\n");
+	write_file("models/hooked/h.sql",
 	    "{{ config(post_hook=\"insert into main.log values ('file {{ var('n') }}')\") }}"
 	    "select {{ var('n') }} as n");
 	proj pr;
@@ -1018,17 +1001,17 @@ static void test_hooks_vars_and_refusals(void **state)
 	close_proj(&pr);
 
 	sl_error err = SL_ERROR_INIT;
-	put("models/mv.sql", "{{ config(materialized='materialized_view') }}select 1");
+	write_file("models/mv.sql", "{{ config(materialized='materialized_view') }}select 1");
 	assert_string_equal(open_fails(&pr, &err),
 			    "models/mv.sql: materialized 'materialized_view' is not supported by "
 			    "sluice; use view, table, incremental or ephemeral");
-	put("models/mv.sql", "select 1");
-	put("models/other/h.sql", "select 2");
+	write_file("models/mv.sql", "select 1");
+	write_file("models/other/h.sql", "select 2");
 	assert_string_equal(open_fails(&pr, &err),
 			    "models/other/h.sql: two models are named \"h\" (the other is "
 			    "models/hooked/h.sql); rename one of them or disable one");
 	/* a disabled variant of the same name is fine, as in dbt */
-	put("models/other/h.sql", "{{ config(enabled=false) }}select 2");
+	write_file("models/other/h.sql", "{{ config(enabled=false) }}select 2");
 	proj ok;
 	open_ok(&ok, NULL);
 	assert_string_equal(node(&ok, "model.shop.h")->path, "models/hooked/h.sql");
@@ -1061,10 +1044,10 @@ static void test_compile_from_threads(void **state)
 {
 	(void)state;
 	base_project();
-	put("macros/m.sql", "{% macro twice(x) %}{{ x }} * 2{% endmacro %}");
-	put("models/a.sql", "select {{ twice('1') }} as v, '{{ run_started_at }}' as t");
-	put("models/b.sql", "{{ config(materialized='ephemeral') }}select * from {{ ref('a') }}");
-	put("models/c.sql", "select {% for i in range(3) %}{{ i }}{{ ',' if not loop.last }}"
+	write_file("macros/m.sql", "{% macro twice(x) %}{{ x }} * 2{% endmacro %}");
+	write_file("models/a.sql", "select {{ twice('1') }} as v, '{{ run_started_at }}' as t");
+	write_file("models/b.sql", "{{ config(materialized='ephemeral') }}select * from {{ ref('a') }}");
+	write_file("models/c.sql", "select {% for i in range(3) %}{{ i }}{{ ',' if not loop.last }}"
 			    "{% endfor %} from {{ ref('b') }}, {{ this }}");
 	proj pr;
 	open_ok(&pr, NULL);

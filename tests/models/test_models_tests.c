@@ -25,22 +25,6 @@
 
 #include "../lib/unit_tmp.h"
 
-static void put(const char *rel, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", tmp, rel);
-	for (char *p = path + strlen(tmp) + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(path, 0755);
-			*p = '/';
-		}
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static bool exists(const char *rel)
 {
 	char path[512];
@@ -120,23 +104,23 @@ static bool depends(const sl_node *n, const char *id)
 
 static void base_project(void)
 {
-	put("dbt_project.yml", "name: shop\nprofile: shop\n"
+	write_file("dbt_project.yml", "name: shop\nprofile: shop\n"
 			       "data_tests:\n  shop:\n    +tags: ['dq']\n    marts:\n"
 			       "      +severity: warn\n");
-	put("profiles.yml", "shop:\n  target: dev\n  outputs:\n"
+	write_file("profiles.yml", "shop:\n  target: dev\n  outputs:\n"
 			    "    dev: {type: sqlite, schema: main, path: warehouse.db}\n");
-	put("models/customers.sql", "{{ config(materialized='table') }}\n"
+	write_file("models/customers.sql", "{{ config(materialized='table') }}\n"
 				    "select 1 as id, 'a' as name union all select 2, 'b' "
 				    "union all select 3, null");
-	put("models/orders.sql", "{{ config(materialized='table') }}\n"
+	write_file("models/orders.sql", "{{ config(materialized='table') }}\n"
 				 "select 10 as order_id, 1 as customer_id, 'placed' as status "
 				 "union all select 11, 9, 'lost' union all select 12, 2, 'shipped' "
 				 "union all select 12, null, 'returned'");
-	put("seeds/countries.csv", "code,name\nfr,France\nde,Germany\nfr,Francia\n");
-	put("seeds/seeds.yml", "seeds:\n  - name: countries\n    columns:\n      - name: code\n"
+	write_file("seeds/countries.csv", "code,name\nfr,France\nde,Germany\nfr,Francia\n");
+	write_file("seeds/seeds.yml", "seeds:\n  - name: countries\n    columns:\n      - name: code\n"
 			       "        tests: [unique]\n");
-	put("models/docs.md", "{% docs customers %}One row per customer.{% enddocs %}\n");
-	put("models/schema.yml",
+	write_file("models/docs.md", "{% docs customers %}One row per customer.{% enddocs %}\n");
+	write_file("models/schema.yml",
 	    "version: 2\n"
 	    "models:\n"
 	    "  - name: customers\n"                                       /* 3 */
@@ -198,11 +182,11 @@ static void base_project(void)
 	    "      - name: raw_old\n"
 	    "        freshness:\n"
 	    "          warn_after: {count: 2, period: minute}\n");
-	put("tests/generic/same_count.sql",
+	write_file("tests/generic/same_count.sql",
 	    "{% test same_count(model, compare_model) %}\n"
 	    "select 1 as diff where (select count(*) from {{ model }}) != "
 	    "(select count(*) from {{ compare_model }})\n{% endtest %}\n");
-	put("tests/marts/assert_no_big_orders.sql",
+	write_file("tests/marts/assert_no_big_orders.sql",
 	    "{{ config(tags=['big']) }}\nselect * from {{ ref('orders') }} where order_id > 11");
 }
 
@@ -312,7 +296,7 @@ static void test_jaffle_shop_ids(void **state)
 {
 	(void)state;
 	base_project();
-	put("models/schema.yml",
+	write_file("models/schema.yml",
 	    "version: 2\nmodels:\n  - name: customers\n    columns:\n      - name: customer_id\n"
 	    "        tests: [unique, not_null]\n"
 	    "  - name: orders\n    columns:\n      - name: order_id\n        tests: [unique]\n"
@@ -382,7 +366,7 @@ static void test_test_descriptions(void **state)
 {
 	(void)state;
 	base_project();
-	put("models/schema.yml",
+	write_file("models/schema.yml",
 	    "version: 2\nmodels:\n  - name: customers\n    columns:\n      - name: id\n"
 	    "        data_tests:\n"
 	    "          - unique:\n              description: Each customer once\n"
@@ -441,7 +425,7 @@ static void replace_schema(const char *from, const char *to)
 	sl_buf_append(&o, b.data, (size_t)(at - b.data));
 	sl_buf_puts(&o, to);
 	sl_buf_puts(&o, at + strlen(from));
-	put("models/schema.yml", o.data);
+	write_file("models/schema.yml", o.data);
 	sl_buf_free(&o);
 	sl_buf_free(&b);
 }
@@ -513,7 +497,7 @@ static void test_parse_errors(void **state)
 
 	/* a singular test's template error */
 	base_project();
-	put("tests/marts/assert_no_big_orders.sql", "select 1\nfrom {{ ref('orders') \n");
+	write_file("tests/marts/assert_no_big_orders.sql", "select 1\nfrom {{ ref('orders') \n");
 	assert_non_null(strstr(open_fails(&pr, &err), "tests/marts/assert_no_big_orders.sql:"));
 	sl_error_clear(&err);
 }
@@ -685,7 +669,7 @@ static void test_thresholds(void **state)
 {
 	(void)state;
 	base_project();
-	put("models/schema.yml",
+	write_file("models/schema.yml",
 	    "version: 2\nmodels:\n  - name: orders\n"
 	    "    tests:\n      - same_count:\n          compare_model: \"{{ ref('customers') }}\"\n"
 	    "    columns:\n      - name: status\n"
@@ -712,8 +696,8 @@ static void test_thresholds(void **state)
 	    "        quote: true\n"
 	    "        data_tests: [not_null]\n");
 	/* a package's test, called by its namespace */
-	put("dbt_packages/utils/dbt_project.yml", "name: utils\n");
-	put("dbt_packages/utils/macros/tests.sql",
+	write_file("dbt_packages/utils/dbt_project.yml", "name: utils\n");
+	write_file("dbt_packages/utils/macros/tests.sql",
 	    "{% test at_most(model, column_name, value) %}\nselect * from {{ model }} "
 	    "where {{ column_name }} > {{ value }}\n{% endtest %}\n");
 	proj pr;
@@ -768,7 +752,7 @@ static void test_limit_sample_and_store_as(void **state)
 {
 	(void)state;
 	base_project();
-	put("models/schema.yml",
+	write_file("models/schema.yml",
 	    "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: status\n"
 	    "        data_tests:\n"
 	    "          - accepted_values:\n"
@@ -861,12 +845,12 @@ static void test_sluice_tables_in_properties(void **state)
 {
 	(void)state;
 	base_project();
-	put("models/schema.yml",
+	write_file("models/schema.yml",
 	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: orders\n"
 	    "        description: Orders as extracted\n        meta: {owner: ops}\n"
 	    "        tags: [raw]\n        columns:\n          - name: id\n"
 	    "            description: The key\n            data_tests: [unique, not_null]\n");
-	put("tests/marts/assert_no_big_orders.sql", "select 1 as x where 1 = 0");
+	write_file("tests/marts/assert_no_big_orders.sql", "select 1 as x where 1 = 0");
 	proj pr;
 	sl_error err = SL_ERROR_INIT;
 	if (open_with_extra(&pr, &err) < 0)
@@ -895,7 +879,7 @@ static void test_sluice_tables_in_properties(void **state)
 	close_proj(&pr);
 
 	/* the properties' loaded_at_field and freshness over sluice.yml's */
-	put("models/schema.yml",
+	write_file("models/schema.yml",
 	    "version: 2\nsources:\n  - name: lake\n    loaded_at_field: updated_at\n"
 	    "    freshness: {error_after: {count: 2, period: day}}\n"
 	    "    tables:\n      - name: orders\n        schema: raw\n"
@@ -909,7 +893,7 @@ static void test_sluice_tables_in_properties(void **state)
 	close_proj(&pr);
 
 	/* a schema (or identifier) other than the sluice table's */
-	put("models/schema.yml",
+	write_file("models/schema.yml",
 	    "version: 2\nsources:\n  - name: lake\n    schema: staging\n    tables:\n"
 	    "      - name: orders\n");
 	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
@@ -919,7 +903,7 @@ static void test_sluice_tables_in_properties(void **state)
 			    "schema: or write schema: raw)");
 	sl_error_clear(&err);
 	sl_project_free(pr.p);
-	put("models/schema.yml",
+	write_file("models/schema.yml",
 	    "version: 2\nsources:\n  - name: lake\n    tables:\n"
 	    "      - name: orders\n        identifier: orders_v2\n");
 	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
@@ -929,7 +913,7 @@ static void test_sluice_tables_in_properties(void **state)
 	sl_error_clear(&err);
 	sl_project_free(pr.p);
 	/* a table the sluice source does not have */
-	put("models/schema.yml",
+	write_file("models/schema.yml",
 	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: refunds\n");
 	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
 	assert_string_equal(err.message, "models/schema.yml:5: source lake of the sluice project has "
@@ -937,9 +921,9 @@ static void test_sluice_tables_in_properties(void **state)
 	sl_error_clear(&err);
 	sl_project_free(pr.p);
 	/* documented twice */
-	put("models/schema.yml",
+	write_file("models/schema.yml",
 	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: orders\n");
-	put("models/more.yml",
+	write_file("models/more.yml",
 	    "version: 2\nsources:\n  - name: lake\n    tables:\n      - name: orders\n");
 	assert_int_equal(open_with_extra(&pr, &err), SL_ECONFIG);
 	assert_non_null(strstr(err.message, "source lake.orders is declared twice (also in "
@@ -981,7 +965,7 @@ static void test_run_against_postgres(void **state)
 	snprintf(prof, sizeof prof, "shop:\n  target: pg\n  outputs:\n    pg: {type: postgres, "
 		 "host: '%s', port: %s, user: %s, dbname: %s, schema: %s}\n", host, port, user, db,
 		 schema);
-	put("profiles.yml", prof);
+	write_file("profiles.yml", prof);
 	/* the source lives in the target schema */
 	char props[4096];
 	snprintf(props, sizeof props,
@@ -996,7 +980,7 @@ static void test_run_against_postgres(void **state)
 		 "sources:\n  - name: shop\n    schema: %s\n    loaded_at_field: loaded_at\n"
 		 "    freshness: {error_after: {count: 2, period: hour}}\n"
 		 "    tables:\n      - name: raw_orders\n      - name: raw_naive\n", schema);
-	put("models/schema.yml", props);
+	write_file("models/schema.yml", props);
 	proj pr;
 	open_ok(&pr);
 	sl_wh_config c = SL_WH_CONFIG_INIT;

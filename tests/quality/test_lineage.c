@@ -434,37 +434,21 @@ static void test_parses_in_threads(void **state)
 
 /* -------------------------------------------------------- a dbt project */
 
-static void put(const char *rel, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", tmp, rel);
-	for (char *p = path + strlen(tmp) + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(path, 0755);
-			*p = '/';
-		}
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static void test_project_nodes_in_refs(void **state)
 {
 	(void)state;
-	put("dbt_project.yml", "name: shop\nprofile: shop\n");
-	put("profiles.yml", "shop:\n  target: dev\n  outputs:\n"
+	write_file("dbt_project.yml", "name: shop\nprofile: shop\n");
+	write_file("profiles.yml", "shop:\n  target: dev\n  outputs:\n"
 			    "    dev: {type: sqlite, schema: main, path: warehouse.db}\n");
-	put("seeds/raw_customers.csv", "id,first_name,last_name\n1,A,B\n");
-	put("models/sources.yml", "version: 2\nsources:\n  - name: shop\n    schema: main\n"
+	write_file("seeds/raw_customers.csv", "id,first_name,last_name\n1,A,B\n");
+	write_file("models/sources.yml", "version: 2\nsources:\n  - name: shop\n    schema: main\n"
 				  "    tables:\n      - name: orders\n        identifier: raw_orders\n");
-	put("models/stg_customers.sql",
+	write_file("models/stg_customers.sql",
 	    "select id as customer_id, first_name, last_name from {{ ref('raw_customers') }}");
-	put("models/stg_orders.sql",
+	write_file("models/stg_orders.sql",
 	    "select id as order_id, user_id as customer_id, order_date, status\n"
 	    "from {{ source('shop', 'orders') }}");
-	put("models/customers.sql",
+	write_file("models/customers.sql",
 	    "with c as (select * from {{ ref('stg_customers') }}),\n"
 	    "o as (select * from {{ ref('stg_orders') }})\n"
 	    "select c.customer_id, c.first_name, count(o.order_id) as orders\n"
